@@ -1,0 +1,3 @@
+from stitch_ls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,427 @@
+"""`stitch-ls`: the server, and the same core for agents, scripts, CI and people.
+
+Each verb takes `--workspace DIR` (default: the enclosing git work tree) and `--json` where
+it prints data. Bad input gets one clear line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def find_workspace(start: Path) -> Path:
+    """The enclosing git work tree (or folder holding `.stitch/`), else `start` itself."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists() or (folder / ".stitch").is_dir():
+            return folder
+    return here
+
+
+def _workspace(args: argparse.Namespace):
+    from stitch_ls.core.workspace import StitchWorkspace
+
+    root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
+    if not root.is_dir():
+        raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
+    ws = StitchWorkspace(root)
+    ws.load_state()
+    problems = ws.load_config()
+    for problem in problems:
+        print(
+            f"warning: {ws.paths.config}:{problem.line + 1}: {problem.message} "
+            "(using the last good or default policy)",
+            file=sys.stderr,
+        )
+    return ws
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
+    print(json.dumps(data, indent=2, default=str) if as_json else text(data))
+
+
+def _find_symbol(path: str, text: str, name: str):
+    from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+
+    language = language_for_path(path)
+    if language is None:
+        return f"no grammar for {path}; symbol edits need one"
+    symbol = SyntaxDoc(text, language).find_symbol(name)
+    if symbol is None:
+        return f"symbol {name} not found (or not unique)"
+    return symbol.start, symbol.end
+
+
+# -- verbs ----------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from stitch_ls.lsp.features import server
+
+    server.start_io()
+    return 0
+
+
+def cmd_draft_add(args: argparse.Namespace) -> int:
+    from stitch_ls.core.drafts import parse_draft_text, write_draft
+
+    ws = _workspace(args)
+    try:
+        if args.file == "-":
+            text = sys.stdin.read()
+        else:
+            text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}", EXIT_USAGE) from None
+    try:
+        draft = parse_draft_text(text)
+    except ValueError as exc:
+        raise CliError(f"invalid draft: {exc}", EXIT_USAGE) from None
+    if draft.id in ws.drafts.by_id or (ws.paths.drafts / f"{draft.id}.json").exists():
+        ws.drafts.scan()
+        if draft.id in ws.drafts.by_id and not args.replace:
+            raise CliError(f"a draft with id {draft.id!r} exists (use --replace)", EXIT_USAGE)
+    target = write_draft(ws.paths.drafts, draft)
+    _print(
+        {"id": draft.id, "file": str(target)},
+        args.json,
+        lambda d: f"added draft {d['id']} ({d['file']})",
+    )
+    return 0
+
+
+def _summaries(ws: Any) -> list[dict[str, Any]]:
+    ws.scan_drafts(_now())
+    ctx = ws.gate_context(_now(), ignore_quiet=True)
+    rows = []
+    for record in ws.pending_records():
+        evaluation = ws.evaluate(record, ctx, ws.read_disk, _find_symbol)
+        draft = record.draft
+        rows.append(
+            {
+                "id": record.id,
+                "title": record.title,
+                "stream": draft.stream if draft else None,
+                "agent": draft.agent if draft else None,
+                "confidence": draft.confidence if draft else None,
+                "sources": len(draft.sources) if draft else 0,
+                "paths": draft.paths if draft else [],
+                "gate": evaluation.decision.gate.value,
+                "reason": evaluation.decision.reason,
+                "file": str(record.file),
+            }
+        )
+    return rows
+
+
+def cmd_draft_list(args: argparse.Namespace) -> int:
+    rows = _summaries(_workspace(args))
+
+    def text(rows: list[dict[str, Any]]) -> str:
+        if not rows:
+            return "no pending drafts"
+        out = []
+        for row in rows:
+            conf = f"{row['confidence']:.2f}" if row["confidence"] is not None else "  - "
+            state = row["gate"] + (f": {row['reason']}" if row["reason"] else "")
+            out.append(f"{row['id']:<32} {conf}  {row['sources']} src  {state}\n    {row['title']}")
+        return "\n".join(out)
+
+    _print(rows, args.json, text)
+    return 0
+
+
+def cmd_draft_show(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    record = ws.drafts.by_id.get(args.id)
+    if record is None:
+        raise CliError(f"no draft with id {args.id!r}")
+    data = record.draft.model_dump(mode="json") if record.draft else {"error": record.error}
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_draft_apply(args: argparse.Namespace) -> int:
+    """Apply a draft to the files on disk (for people without an editor at hand)."""
+    from stitch_ls.core.apply import apply_plan_to_disk
+    from stitch_ls.core.fsio import locked
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.workspace import Refused
+
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    with locked(ws.paths.dir / ".apply.lock"):
+        ws.load_state()
+        try:
+            draft, plan = ws.check_apply(args.id, _now(), ws.read_disk, _find_symbol)
+            apply_plan_to_disk(ws.root, plan)
+        except Refused as exc:
+            raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+        entry = ws.record_applied(draft, plan, user_email(ws.root), _now())
+    _print(
+        {"applied": True, "draft": draft.id, "files": entry.files},
+        args.json,
+        lambda d: f"applied {d['draft']}: " + ", ".join(d["files"]),
+    )
+    return 0
+
+
+def cmd_draft_reject(args: argparse.Namespace) -> int:
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.workspace import Refused
+
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    try:
+        ws.reject(args.id, args.reason, user_email(ws.root), _now())
+    except Refused as exc:
+        raise CliError(str(exc)) from None
+    print(f"rejected {args.id}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    status = ws.status(_now(), ws.read_disk, _find_symbol)
+    _print(status, args.json, format_status)
+    return 0
+
+
+def format_status(status: dict[str, Any]) -> str:
+    ro, quiet, floor, budget, drafts = (
+        status["read_only"],
+        status["quiet"],
+        status["floor"],
+        status["trust"],
+        status["drafts"],
+    )
+    lines = [
+        "read-only: "
+        + (f"ON — {ro['reason']} (by {ro['by']}, since {ro['since']})" if ro["on"] else "off"),
+        "quiet: "
+        + (
+            f"on until {quiet['until']}"
+            if quiet["on"]
+            else f"off (next {quiet['next_start'] or 'none'})"
+        ),
+        f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
+        f"trust budget: {budget['used']}/{budget['budget']} unsourced this hour"
+        + (" — exhausted" if budget["exhausted"] else ""),
+        "drafts: " + ", ".join(f"{v} {k}" for k, v in drafts.items()),
+    ]
+    for problem in status["config"]["problems"]:
+        lines.append(f"team file problem: {problem}")
+    return "\n".join(lines)
+
+
+def cmd_read_only(args: argparse.Namespace) -> int:
+    from stitch_ls.core.fsio import locked
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.workspace import Refused
+
+    ws = _workspace(args)
+    on = args.state == "on"
+    with locked(ws.paths.dir / ".apply.lock"):
+        try:
+            ws.set_read_only(on, args.reason, user_email(ws.root), _now())
+        except Refused as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+    effective = ws.read_only()
+    print(
+        f"agents read-only: {'on' if on else 'off'}"
+        + (f" (still on: {effective.reason})" if not on and effective.on else "")
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from stitch_ls.core.model import Source
+    from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
+
+    ws = _workspace(args)
+    try:
+        sources = [Source(kind=k, ref=r, why=w) for k, r, w in args.source or []]
+        prompt = new_prompt(
+            args.id or f"ask-{int(time.time())}-{secrets.token_hex(3)}",
+            args.question,
+            args.option,
+            args.agent,
+            args.stream,
+            sources,
+            _now(),
+        )
+    except ValueError as exc:
+        raise CliError(f"invalid prompt: {exc}", EXIT_USAGE) from None
+    path = write_prompt(ws.paths.prompts, prompt)
+    if args.wait is None:
+        _print({"id": prompt.id, "file": str(path)}, args.json, lambda d: f"asked {d['id']}")
+        return 0
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        try:
+            current = load_prompt(path)
+        except (OSError, ValueError):
+            current = None
+        if current is not None and current.answer is not None:
+            _print(
+                current.model_dump(mode="json"),
+                args.json,
+                lambda d: d["answer"],
+            )
+            return 0
+        time.sleep(0.1)
+    print(f"no answer within {args.wait:g}s; prompt {prompt.id} stays pending", file=sys.stderr)
+    return 4
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from stitch_ls.core.sourcelog import read_entries, render_markdown
+
+    ws = _workspace(args)
+    entries, problems = read_entries(ws.paths.source_log)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+    else:
+        print(render_markdown(entries), end="")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from stitch_ls.core.config import TeamConfig
+    from stitch_ls.core.model import Draft, Prompt
+
+    model = {"draft": Draft, "prompt": Prompt, "config": TeamConfig}[args.kind]
+    print(json.dumps(model.model_json_schema(), indent=2))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    failures = [
+        f"{ws.paths.config}:{p.line + 1}: {p.message}" for p in ws.config_problems
+    ]
+    report = {"ok": not failures, "failures": failures}
+    _print(
+        report,
+        args.json,
+        lambda r: "stitch check: ok" if r["ok"] else "stitch check failed:\n" + "\n".join(
+            f"- {f}" for f in r["failures"]
+        ),
+    )
+    return 0 if report["ok"] else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from stitch_ls.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stitch-ls", description="Stitch: agent drafts, quiet hours and stitch points."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="DIR", help="default: the enclosing git work tree")
+    common.add_argument("--json", action="store_true", help="print data as JSON")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    verbs.add_parser("serve", parents=[common], help="run the language server on stdio").set_defaults(
+        func=cmd_serve
+    )
+
+    draft = verbs.add_parser("draft", help="add, list, show, apply or reject drafts")
+    drafts = draft.add_subparsers(dest="draft_verb", required=True)
+    add = drafts.add_parser("add", parents=[common], help="validate and add a draft (FILE or -)")
+    add.add_argument("file")
+    add.add_argument("--replace", action="store_true", help="replace a draft with the same id")
+    add.set_defaults(func=cmd_draft_add)
+    drafts.add_parser("list", parents=[common], help="pending drafts and their state").set_defaults(
+        func=cmd_draft_list
+    )
+    show = drafts.add_parser("show", parents=[common], help="one draft, whole")
+    show.add_argument("id")
+    show.set_defaults(func=cmd_draft_show)
+    apply = drafts.add_parser("apply", parents=[common], help="apply a draft to the files on disk")
+    apply.add_argument("id")
+    apply.set_defaults(func=cmd_draft_apply)
+    reject = drafts.add_parser("reject", parents=[common], help="reject a draft, saying why")
+    reject.add_argument("id")
+    reject.add_argument("--reason", required=True)
+    reject.set_defaults(func=cmd_draft_reject)
+
+    ask = verbs.add_parser("ask", parents=[common], help="ask the engineer a question")
+    ask.add_argument("question")
+    ask.add_argument("--option", action="append", required=True, help="an answer (repeat)")
+    ask.add_argument("--agent", default="cli")
+    ask.add_argument("--stream", default="local")
+    ask.add_argument("--id", help="prompt id (default: generated)")
+    ask.add_argument(
+        "--source", nargs=3, action="append", metavar=("KIND", "REF", "WHY"), help="a source"
+    )
+    ask.add_argument("--wait", type=float, metavar="SECONDS", help="wait for the answer")
+    ask.set_defaults(func=cmd_ask)
+
+    verbs.add_parser("status", parents=[common], help="read-only, quiet hours, floor, budget").set_defaults(
+        func=cmd_status
+    )
+
+    ro = verbs.add_parser("read-only", parents=[common], help="turn agents read-only on or off")
+    ro.add_argument("state", choices=["on", "off"])
+    ro.add_argument("--reason", help="why (required to turn it on)")
+    ro.set_defaults(func=cmd_read_only)
+
+    verbs.add_parser("check", parents=[common], help="fail on an invalid team file (for CI)").set_defaults(
+        func=cmd_check
+    )
+    verbs.add_parser("log", parents=[common], help="the source log, for people").set_defaults(
+        func=cmd_log
+    )
+    schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
+    schema.add_argument("kind", choices=["draft", "prompt", "config"])
+    schema.set_defaults(func=cmd_schema)
+
+    demo = verbs.add_parser("demo", help="a sample workspace driven through a real LSP session")
+    demo.add_argument("--keep", action="store_true", help="keep the sample workspace")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"stitch-ls: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130

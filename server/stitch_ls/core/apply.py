@@ -1,0 +1,46 @@
+"""Applying a placed draft to files on disk (the CLI's path; editors apply through LSP)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from stitch_ls.core.anchor import Plan
+from stitch_ls.core.fsio import atomic_write, read_text_limited
+from stitch_ls.core.paths import resolve_inside
+from stitch_ls.core.text import LineIndex
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def apply_text_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, int], str]]) -> str:
+    """Apply non-overlapping (start, end, new_text) edits, all relative to `text`."""
+    index = LineIndex(text)
+    spans = []
+    for start, end, new in edits:
+        a, b = index.offset(*start), index.offset(*end)
+        if a is None or b is None:
+            raise ValueError("an edit lies outside the text")
+        spans.append((a, b, new))
+    out = text
+    for a, b, new in sorted(spans, reverse=True):
+        out = out[:a] + new + out[b:]
+    return out
+
+
+def apply_plan_to_disk(root: Path, plan: Plan) -> None:
+    """Write every file of the plan atomically (each file whole; the plan was checked)."""
+    by_path: dict[str, list] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    for path, edits in by_path.items():
+        target = resolve_inside(root, path)
+        kind = edits[0].kind
+        if kind == "delete":
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+        elif kind == "create":
+            atomic_write(target, edits[0].text)
+        else:
+            text = read_text_limited(target, MAX_BYTES)
+            atomic_write(target, apply_text_edits(text, [(e.start, e.end, e.text) for e in edits]))

@@ -1,0 +1,216 @@
+"""The team's policy file (`.stitch/config.toml`) and the engineer's editor settings.
+
+A broken team file must never crash the server nor loosen policy: `load_team_config`
+returns either a config or a list of problems, each at the line it comes from.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from stitch_ls.core.quiet import QuietWindow, parse_timezone
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+def _check_timezone(name: str | None) -> str | None:
+    if name is not None:
+        parse_timezone(name)
+    return name
+
+
+TimeZoneName = Annotated[str | None, AfterValidator(_check_timezone)]
+
+
+class _Team(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentsPolicy(_Team):
+    confidence_floor: Fraction = 0.65
+    irreversible_paths: list[str] = []
+    read_only: bool = False
+
+
+class TrustPolicy(_Team):
+    unsourced_per_hour: Annotated[int, Field(ge=0, le=10_000)] = 3
+    on_exhausted: Literal["raise_floor", "read_only"] = "raise_floor"
+    scrutiny_raise: Fraction = 0.15
+
+
+class QuietHoursPolicy(_Team):
+    timezone: TimeZoneName = None
+    engineers_may_remove: bool = False
+    windows: list[QuietWindow] = []
+
+
+class StreamsPolicy(_Team):
+    base: str = "main"
+    branch_pattern: str = "stream/{feature}/{stream}"
+    max_per_feature: Annotated[int, Field(ge=1, le=100)] = 2
+
+    @field_validator("branch_pattern")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        if "{stream}" not in value:
+            raise ValueError("branch_pattern needs a {stream} placeholder")
+        return value
+
+
+class FeaturePolicy(_Team):
+    stitch_owner: str | None = None
+    paths: list[str] = []
+
+
+class TeamConfig(_Team):
+    """`.stitch/config.toml`, as DESIGN.md describes it."""
+
+    agents: AgentsPolicy = AgentsPolicy()
+    trust: TrustPolicy = TrustPolicy()
+    quiet_hours: QuietHoursPolicy = QuietHoursPolicy()
+    streams: StreamsPolicy = StreamsPolicy()
+    features: dict[str, FeaturePolicy] = {}
+
+
+class _Editor(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class EditorQuietHours(_Editor):
+    timezone: TimeZoneName = None
+    windows: list[QuietWindow] = []
+    remove_team_windows: bool = False
+
+
+class EditorTrust(_Editor):
+    unsourced_per_hour: Annotated[int, Field(ge=0)] | None = None
+
+
+class EditorSettings(_Editor):
+    """`stitch.*` settings from the editor: they may tighten the team's policy, not loosen it."""
+
+    confidence_floor: Fraction | None = None
+    trust: EditorTrust = EditorTrust()
+    quiet_hours: EditorQuietHours = EditorQuietHours()
+    user_email: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    line: int  # 0-based
+    message: str
+
+
+def load_team_config(text: str) -> TeamConfig | list[ConfigProblem]:
+    """Parse and validate a team file; on failure, problems located at their lines."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        line = int(match.group(1)) - 1 if match else 0
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return [ConfigProblem(line, f"not valid TOML: {message}")]
+    try:
+        return TeamConfig.model_validate(data)
+    except ValidationError as exc:
+        return [_problem(text, error) for error in exc.errors()]
+
+
+def _problem(text: str, error: Any) -> ConfigProblem:
+    loc = tuple(error["loc"])
+    where = ".".join(str(part) for part in loc)
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key `{where}`"
+    else:
+        message = f"`{where}`: {_plain(error)}"
+    return ConfigProblem(locate_key(text, loc), message)
+
+
+def _plain(error: Any) -> str:
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
+
+
+def locate_key(text: str, loc: tuple[Any, ...]) -> int:
+    """Best line for a validation error at `loc` in a TOML text (0-based).
+
+    Walks table headers (counting `[[array]]` entries) and `key =` lines; falls back to the
+    nearest enclosing table, then to the first line.
+    """
+    keys = [str(part) for part in loc]
+    best = 0
+    best_depth = -1
+    table: list[str] = []
+    array_counts: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines()):
+        header = _HEADER.match(raw)
+        if header:
+            names = [part.strip().strip("\"'") for part in header.group(2).split(".")]
+            if header.group(1) == "[[":
+                dotted = ".".join(names)
+                index = array_counts.get(dotted, -1) + 1
+                array_counts[dotted] = index
+                table = [*names, str(index)]
+            else:
+                table = names
+            depth = _prefix_depth(table, keys)
+            if depth > best_depth:
+                best, best_depth = number, depth
+            continue
+        key = _KEY.match(raw)
+        if key:
+            path = [*table, key.group(1).strip("\"'")]
+            depth = _prefix_depth(path, keys)
+            if depth > best_depth:
+                best, best_depth = number, depth
+    return best
+
+
+def _prefix_depth(path: list[str], keys: list[str]) -> int:
+    """How many leading keys of `keys` a TOML path matches, or -1 if it diverges."""
+    for index, name in enumerate(path):
+        if index >= len(keys):
+            return -1
+        if name != keys[index]:
+            return -1
+    return len(path)
+
+
+def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
+    """Editor settings in either shape clients send: VS Code's section dict, or Neovim's
+    `{"stitch": {...}}` / `{"settings": {"stitch": {...}}}` tables. Invalid ones are ignored
+    (with a note) rather than trusted halfway."""
+    data = raw
+    for key in ("settings", "stitch"):
+        if isinstance(data, dict) and isinstance(data.get(key), dict):
+            data = data[key]
+    if isinstance(data, list):
+        data = data[0] if data and isinstance(data[0], dict) else {}
+    if not isinstance(data, dict):
+        return EditorSettings(), []
+    try:
+        return EditorSettings.model_validate(data), []
+    except ValidationError as exc:
+        notes = [
+            f"stitch.{'.'.join(str(p) for p in e['loc'])}: {_plain(e)}" for e in exc.errors()
+        ]
+        return EditorSettings(), notes

@@ -1,0 +1,210 @@
+"""Reading `.stitch/drafts/*.json`: every file becomes a valid draft or one clear error.
+
+The index re-reads only files whose size or mtime changed, so a rescan after a file event
+costs a `scandir`, not a re-parse of thousands of drafts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from stitch_ls.core.fsio import atomic_write, read_text_limited
+from stitch_ls.core.model import Draft
+
+MAX_DRAFT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    """One draft file: the draft, or why it is invalid (with what could still be read)."""
+
+    file: Path
+    draft: Draft | None
+    error: str | None = None
+    error_line: int = 0
+    raw_id: str | None = None
+    raw_title: str | None = None
+    raw_edits: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def id(self) -> str:
+        if self.draft is not None:
+            return self.draft.id
+        return self.raw_id or self.file.stem
+
+    @property
+    def title(self) -> str:
+        if self.draft is not None:
+            return self.draft.title
+        return self.raw_title or self.file.name
+
+
+def parse_draft_text(text: str) -> Draft:
+    """Validate a draft document; raises ValueError with one readable line on failure."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    try:
+        return Draft.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(describe_validation(exc)) from None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """Pydantic errors as one line: `edits.0.path: path must not leave the workspace; ...`."""
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "draft"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        parts.append(f"{where}: {message}")
+    more = len(exc.errors()) - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def load_draft_file(path: Path) -> DraftRecord:
+    """Read one draft file; never raises for bad content."""
+    try:
+        text = read_text_limited(path, MAX_DRAFT_BYTES)
+    except (OSError, ValueError) as exc:
+        return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return DraftRecord(
+            path, None, f"{path.name}: not valid JSON: {exc.msg}", error_line=exc.lineno - 1
+        )
+    try:
+        return DraftRecord(path, Draft.model_validate(data))
+    except ValidationError as exc:
+        raw = data if isinstance(data, dict) else {}
+        first = exc.errors()[0]["loc"] if exc.errors() else ()
+        return DraftRecord(
+            path,
+            None,
+            f"{path.name}: {describe_validation(exc)}",
+            error_line=_line_of_field(text, first),
+            raw_id=raw.get("id") if isinstance(raw.get("id"), str) else None,
+            raw_title=raw.get("title") if isinstance(raw.get("title"), str) else None,
+            raw_edits=tuple(e for e in raw.get("edits", ()) if isinstance(e, dict))
+            if isinstance(raw.get("edits"), list)
+            else (),
+        )
+
+
+def _line_of_field(text: str, loc: tuple[Any, ...]) -> int:
+    """The line of the last named key in `loc`, found by text search (good enough to point)."""
+    names = [part for part in loc if isinstance(part, str)]
+    for name in reversed(names):
+        needle = json.dumps(name) + ":"
+        index = text.find(needle)
+        if index == -1:
+            index = text.find(json.dumps(name))
+        if index != -1:
+            return text.count("\n", 0, index)
+    return 0
+
+
+@dataclass
+class ScanResult:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+class DraftIndex:
+    """All draft files of one workspace, indexed by id and by the paths they touch."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files: dict[str, tuple[tuple[int, int, int], DraftRecord]] = {}
+        self.by_id: dict[str, DraftRecord] = {}
+        self.by_path: dict[str, list[DraftRecord]] = {}
+
+    def scan(self) -> ScanResult:
+        """Bring the index up to date with the folder; returns the ids that moved."""
+        result = ScanResult()
+        seen: dict[str, tuple[int, int, int]] = {}
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            entries = []
+        for entry in entries:
+            if not entry.name.endswith(".json") or entry.name.startswith("."):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            seen[entry.name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        for name, key in seen.items():
+            old = self._files.get(name)
+            if old is not None and old[0] == key:
+                continue
+            record = load_draft_file(self.folder / name)
+            self._files[name] = (key, record)
+            (result.changed if old else result.added).append(record.id)
+        for name in list(self._files):
+            if name not in seen:
+                result.removed.append(self._files.pop(name)[1].id)
+        if result.any:
+            self._reindex()
+        return result
+
+    def _reindex(self) -> None:
+        by_id: dict[str, DraftRecord] = {}
+        by_path: dict[str, list[DraftRecord]] = {}
+        for name in sorted(self._files):
+            record = self._files[name][1]
+            clash = by_id.get(record.id)
+            if clash is not None:
+                record = DraftRecord(
+                    record.file,
+                    None,
+                    f"{name}: duplicate id {record.id!r} (also in {clash.file.name})",
+                    raw_id=f"{record.id}@{name}",
+                    raw_title=record.title,
+                )
+            by_id[record.id] = record
+            for path in record_paths(record):
+                by_path.setdefault(path, []).append(record)
+        self.by_id = by_id
+        self.by_path = by_path
+
+    def records(self) -> list[DraftRecord]:
+        return list(self.by_id.values())
+
+
+def record_paths(record: DraftRecord) -> list[str]:
+    """Paths a record is shown on; for invalid drafts, whatever edit paths look plausible."""
+    if record.draft is not None:
+        return record.draft.paths
+    paths = []
+    for edit in record.raw_edits:
+        path = edit.get("path")
+        if isinstance(path, str) and path and not path.startswith("/") and ".." not in path:
+            paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def write_draft(folder: Path, draft: Draft) -> Path:
+    """Write a validated draft as `<id>.json`, atomically."""
+    target = folder / f"{draft.id}.json"
+    atomic_write(target, draft.model_dump_json(indent=2, exclude_none=True) + "\n")
+    return target

@@ -1,0 +1,77 @@
+"""Writes that never leave a torn file and appends that never interleave.
+
+Every file Stitch writes goes through here: a whole-file write is a temp file in the same
+folder, flushed and fsynced, then renamed over the target; an append is one `write` of a
+whole line under an exclusive `flock`, so two processes appending at once keep every line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Replace `path` with `data` so readers see the old file or the new one, never half."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line (a newline is added) as a single locked write."""
+    if "\n" in line:
+        raise ValueError("a log line must not contain a newline")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = (line + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            written = os.write(fd, payload)
+            if written != len(payload):
+                raise OSError(f"short write to {path}")
+            os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for a read-modify-write of a shared file."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def read_text_limited(path: Path, limit: int) -> str:
+    """Read a UTF-8 file, refusing files over `limit` bytes (agents may write anything)."""
+    size = path.stat().st_size
+    if size > limit:
+        raise ValueError(f"file is {size:,} bytes; the limit is {limit:,}")
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None

@@ -1,0 +1,112 @@
+"""The gate: what the editor shows for a draft, first matching rule wins (DESIGN.md's table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from stitch_ls.core.model import Draft
+from stitch_ls.core.paths import glob_match
+
+
+class Gate(StrEnum):
+    QUIET = "quiet"
+    INVALID = "invalid"
+    STALE = "stale"
+    READ_ONLY = "read_only"
+    BLOCKED = "blocked"
+    PARKED = "parked"
+    BELOW_FLOOR = "below_floor"
+    ACTIONABLE = "actionable"
+
+
+@dataclass(frozen=True)
+class ReadOnly:
+    on: bool
+    by: str | None = None
+    since: datetime | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        since = self.since.strftime("%Y-%m-%d %H:%M UTC") if self.since else "unknown time"
+        return (
+            f"agents are read-only: {self.reason or 'no reason given'}, "
+            f"since {since}, by {self.by or 'unknown'}"
+        )
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """Everything outside the draft that the decision depends on, at one moment."""
+
+    quiet: bool
+    read_only: ReadOnly
+    floor: float
+    floor_from: str
+    irreversible_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    gate: Gate
+    reason: str | None = None
+
+    @property
+    def actionable(self) -> bool:
+        return self.gate is Gate.ACTIONABLE
+
+
+def is_irreversible(draft: Draft, irreversible_paths: tuple[str, ...]) -> bool:
+    if draft.irreversible:
+        return True
+    return any(
+        glob_match(path, pattern) for path in draft.paths for pattern in irreversible_paths
+    )
+
+
+def has_passing_evidence(draft: Draft) -> bool:
+    statuses = {item.status for item in draft.evidence}
+    return "passed" in statuses and not statuses & {"failed", "error"}
+
+
+def decide(
+    draft: Draft | None, ctx: GateContext, *, stale: str | None = None, invalid: str | None = None
+) -> Decision:
+    """Apply the rules in order; `stale`/`invalid` carry what anchoring or parsing found."""
+    if ctx.quiet:
+        return Decision(Gate.QUIET, "quiet hours: shown when they end")
+    if draft is None or invalid:
+        return Decision(Gate.INVALID, f"invalid draft: {invalid or 'unreadable'}")
+    if stale:
+        return Decision(Gate.STALE, f"stale: {stale}")
+    if ctx.read_only.on:
+        return Decision(Gate.READ_ONLY, ctx.read_only.describe())
+    if is_irreversible(draft, ctx.irreversible_paths):
+        missing = []
+        if not draft.sources:
+            missing.append("sources")
+        if not has_passing_evidence(draft):
+            missing.append("passing test evidence")
+        if missing:
+            return Decision(
+                Gate.BLOCKED, f"blocked: an irreversible change needs {' and '.join(missing)}"
+            )
+    if not draft.sources:
+        return Decision(Gate.PARKED, "parked for a human: the draft cites no sources")
+    if draft.confidence < ctx.floor:
+        note = "" if ctx.floor_from == "team file" else f" (from {ctx.floor_from})"
+        return Decision(
+            Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}"
+        )
+    return Decision(Gate.ACTIONABLE)
+
+
+def action_title(draft: Draft) -> str:
+    """`Apply draft: <title> — 0.82 · 3 sources · <stream>/<agent>`."""
+    count = len(draft.sources)
+    noun = "source" if count == 1 else "sources"
+    return (
+        f"Apply draft: {draft.title} — {draft.confidence:.2f} · {count} {noun} · "
+        f"{draft.stream}/{draft.agent}"
+    )

@@ -1,0 +1,93 @@
+"""Agent prompts: questions in `.stitch/prompts/*.json`, answered by the engineer."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from stitch_ls.core.drafts import describe_validation
+from stitch_ls.core.fsio import atomic_write, locked, read_text_limited
+from stitch_ls.core.model import Prompt, Source
+
+MAX_PROMPT_BYTES = 256 * 1024
+
+
+def load_prompt(path: Path) -> Prompt:
+    """One prompt file, or ValueError with a readable reason."""
+    text = read_text_limited(path, MAX_PROMPT_BYTES)
+    try:
+        return Prompt.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path.name}: not valid JSON: {exc.msg}") from None
+    except ValidationError as exc:
+        raise ValueError(f"{path.name}: {describe_validation(exc)}") from None
+
+
+def scan_prompts(folder: Path) -> tuple[list[tuple[Path, Prompt]], list[str]]:
+    """Every prompt in the folder (oldest file first) and the errors of the broken ones."""
+    found: list[tuple[float, Path, Prompt]] = []
+    errors: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return [], []
+    for entry in entries:
+        if not entry.name.endswith(".json") or entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            found.append((entry.stat().st_mtime, path, load_prompt(path)))
+        except (OSError, ValueError) as exc:
+            errors.append(str(exc))
+    found.sort(key=lambda item: (item[0], item[1].name))
+    return [(path, prompt) for _, path, prompt in found], errors
+
+
+def write_prompt(folder: Path, prompt: Prompt) -> Path:
+    target = folder / f"{prompt.id}.json"
+    atomic_write(target, prompt.model_dump_json(indent=2, exclude_none=True) + "\n")
+    return target
+
+
+def answer_prompt(path: Path, lock: Path, answer: str, by: str, at: datetime) -> Prompt:
+    """Write the answer back, atomically; refuses options the agent did not offer."""
+    with locked(lock):
+        prompt = load_prompt(path)
+        if prompt.answer is not None:
+            return prompt
+        if answer not in prompt.options:
+            raise ValueError(f"{answer!r} is not one of the options")
+        answered = prompt.model_copy(
+            update={"answer": answer, "answered_by": by, "answered_at": at}
+        )
+        atomic_write(path, answered.model_dump_json(indent=2, exclude_none=True) + "\n")
+        return answered
+
+
+def new_prompt(
+    prompt_id: str,
+    question: str,
+    options: list[str],
+    agent: str,
+    stream: str,
+    sources: list[Source],
+    created: datetime,
+) -> Prompt:
+    try:
+        return Prompt(
+            id=prompt_id,
+            question=question,
+            options=options,
+            agent=agent,
+            stream=stream,
+            sources=sources,
+            created=created,
+        )
+    except ValidationError as exc:
+        raise ValueError(describe_validation(exc)) from None

@@ -1,0 +1,52 @@
+"""Showing agent-written text safely: escaped Markdown, and links only where they are harmless.
+
+Agents write sources, titles and questions; none of it may become markup, a `command:` link,
+a script link or a path outside the workspace in the editor.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Escape every character Markdown (and its HTML passthrough) could act on."""
+    flat = text.replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", flat)
+
+
+def safe_link(ref: str, root: Path) -> str | None:
+    """A link target for `ref` when it is plain http(s) or a file inside the workspace."""
+    ref = ref.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in ref) or len(ref) > 2000:
+        return None
+    parts = urlsplit(ref)
+    if parts.scheme in ("http", "https"):
+        if not parts.netloc or any(c in ref for c in "<>\"'`()[]"):
+            return None
+        return ref
+    if parts.scheme or ref.startswith(("/", "\\")) or ":" in ref:
+        return None
+    relative = ref.split("#", 1)[0]
+    if not relative or ".." in Path(relative).parts:
+        return None
+    real_root = root.resolve()
+    target = (real_root / relative).resolve()
+    if real_root not in target.parents or not target.exists():
+        return None
+    if target.relative_to(real_root).parts[0] in (".git",):
+        return None
+    return target.as_uri().replace("(", quote("(")).replace(")", quote(")"))
+
+
+def markdown_ref(ref: str, root: Path) -> str:
+    """`ref` as escaped text, linked only if `safe_link` allows it."""
+    link = safe_link(ref, root)
+    label = escape_markdown(ref)
+    if link is None:
+        return label
+    return f"[{label}](<{link}>)" if " " in link else f"[{label}]({link})"

@@ -1,0 +1,402 @@
+"""One workspace's Stitch: policy, drafts, state and the decisions made from them.
+
+The LSP server and the CLI both drive this class; it knows nothing of LSP. Every method that
+depends on time takes `now`. Text comes in through `read` callables, so the server can hand
+in live buffers and the CLI the files on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from stitch_ls.core import trust
+from stitch_ls.core.anchor import Plan, plan_draft
+from stitch_ls.core.config import (
+    ConfigProblem,
+    EditorSettings,
+    TeamConfig,
+    load_team_config,
+    parse_editor_settings,
+)
+from stitch_ls.core.drafts import DraftIndex, DraftRecord, ScanResult
+from stitch_ls.core.fsio import read_text_limited
+from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.model import Draft, SourceLogEntry
+from stitch_ls.core.paths import StitchPaths, resolve_inside
+from stitch_ls.core.policy import EffectivePolicy, effective_policy
+from stitch_ls.core.quiet import QuietSchedule, QuietState
+from stitch_ls.core.sourcelog import append_entry
+from stitch_ls.core.state import State, read_state, update_state
+
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+ReadText = Callable[[str], "str | None"]
+FindSymbol = Callable[[str, str, str], "tuple[tuple[int, int], tuple[int, int]] | str"]
+
+
+class Refused(Exception):
+    """An action the policy does not allow right now; the message says why, plainly."""
+
+
+@dataclass
+class Evaluation:
+    record: DraftRecord
+    decision: Decision
+    plan: Plan | None
+
+
+@dataclass
+class QuietArrivals:
+    drafts: set[str] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
+
+    def summary(self) -> str | None:
+        if not self.drafts and not self.prompts:
+            return None
+        parts = []
+        if self.drafts:
+            n = len(self.drafts)
+            parts.append(f"{n} draft{'s' if n != 1 else ''}")
+        if self.prompts:
+            n = len(self.prompts)
+            parts.append(f"{n} prompt{'s' if n != 1 else ''}")
+        return "while you were focused: " + ", ".join(parts)
+
+
+class StitchWorkspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.paths = StitchPaths(root)
+        self.team = TeamConfig()
+        self.config_problems: list[ConfigProblem] = []
+        self.editor = EditorSettings()
+        self.editor_notes: list[str] = []
+        self.policy: EffectivePolicy = effective_policy(self.team, self.editor)
+        self.drafts = DraftIndex(self.paths.drafts)
+        self.state: State = State()
+        self.arrivals = QuietArrivals()
+        self._schedule: QuietSchedule | None = None
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load_config(self) -> list[ConfigProblem]:
+        """Re-read the team file; on problems keep the last good policy."""
+        try:
+            text = read_text_limited(self.paths.config, 1024 * 1024)
+        except FileNotFoundError:
+            self.team, self.config_problems = TeamConfig(), []
+        except (OSError, ValueError) as exc:
+            self.config_problems = [ConfigProblem(0, f"cannot read the team file: {exc}")]
+        else:
+            loaded = load_team_config(text)
+            if isinstance(loaded, TeamConfig):
+                self.team, self.config_problems = loaded, []
+            else:
+                self.config_problems = loaded
+        self._refresh_policy()
+        return self.config_problems
+
+    def set_editor_settings(self, raw: Any) -> list[str]:
+        self.editor, self.editor_notes = parse_editor_settings(raw)
+        self._refresh_policy()
+        return self.notes
+
+    @property
+    def notes(self) -> list[str]:
+        return [*self.editor_notes, *self.policy.notes]
+
+    def _refresh_policy(self) -> None:
+        self.policy = effective_policy(self.team, self.editor)
+        self._schedule = None
+
+    def load_state(self) -> State:
+        self.state = read_state(self.paths)
+        self._schedule = None
+        return self.state
+
+    def scan_drafts(self, now: datetime) -> ScanResult:
+        """Rescan the drafts folder; new unsourced drafts are counted against the budget, and
+        drafts that arrive during quiet hours are remembered for the summary."""
+        result = self.drafts.scan()
+        new_ids = [*result.added, *result.changed]
+        if not new_ids:
+            return result
+        if self.quiet_state(now).on:
+            self.arrivals.drafts.update(result.added)
+        unsourced = [
+            i
+            for i in new_ids
+            if (d := self.draft(i)) is not None
+            and not d.sources
+            and i not in self.state.unsourced_arrivals
+            and i not in self.state.outcomes
+        ]
+        if unsourced:
+
+            def count(state: State) -> None:
+                for draft_id in unsourced:
+                    state.unsourced_arrivals.setdefault(draft_id, now)
+                state.unsourced_arrivals = trust.prune_arrivals(
+                    state.unsourced_arrivals, state.activity_minutes
+                )
+
+            self._write_state(count)
+        return result
+
+    def draft(self, draft_id: str) -> Draft | None:
+        record = self.drafts.by_id.get(draft_id)
+        return record.draft if record else None
+
+    def pending_records(self) -> list[DraftRecord]:
+        """Drafts not yet applied or rejected."""
+        return [r for r in self.drafts.records() if r.id not in self.state.outcomes]
+
+    # -- time-dependent policy -----------------------------------------------------------
+
+    def schedule(self) -> QuietSchedule:
+        if self._schedule is None:
+            self._schedule = QuietSchedule(self.policy.windows, self.state.focus_until)
+        return self._schedule
+
+    def quiet_state(self, now: datetime) -> QuietState:
+        return self.schedule().state(now)
+
+    def budget(self) -> trust.Budget:
+        return trust.budget_state(
+            self.state.unsourced_arrivals,
+            self.state.activity_minutes,
+            self.policy.unsourced_per_hour,
+        )
+
+    def read_only(self) -> ReadOnly:
+        """Effective switch: a human's, the team file's, or the exhausted budget's."""
+        switch = self.state.read_only
+        if switch.on:
+            return ReadOnly(True, switch.by, switch.since, switch.reason)
+        if self.team.agents.read_only:
+            return ReadOnly(True, "team file", None, "agents.read_only = true in the team file")
+        budget = self.budget()
+        if budget.exhausted and self.policy.on_exhausted == "read_only":
+            return ReadOnly(
+                True,
+                "trust budget",
+                None,
+                f"{budget.used} unsourced drafts this hour of development "
+                f"(budget {budget.budget})",
+            )
+        return ReadOnly(False)
+
+    def floor(self) -> tuple[float, str]:
+        budget = self.budget()
+        if budget.exhausted and self.policy.on_exhausted == "raise_floor":
+            raised = min(1.0, round(self.policy.floor + self.policy.scrutiny_raise, 4))
+            return raised, "trust budget"
+        return self.policy.floor, self.policy.floor_from
+
+    def gate_context(self, now: datetime, *, ignore_quiet: bool = False) -> GateContext:
+        floor, floor_from = self.floor()
+        return GateContext(
+            quiet=False if ignore_quiet else self.quiet_state(now).on,
+            read_only=self.read_only(),
+            floor=floor,
+            floor_from=floor_from,
+            irreversible_paths=self.policy.irreversible_paths,
+        )
+
+    # -- decisions -----------------------------------------------------------------------
+
+    def evaluate(
+        self, record: DraftRecord, ctx: GateContext, read: ReadText, find_symbol: FindSymbol
+    ) -> Evaluation:
+        if ctx.quiet:
+            return Evaluation(record, decide(record.draft, ctx), None)
+        if record.draft is None:
+            return Evaluation(record, decide(None, ctx, invalid=record.error), None)
+        plan = plan_draft(record.draft, read, find_symbol)
+        return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
+
+    def read_disk(self, path: str) -> str | None:
+        """A workspace file's text as on disk; refuses paths that escape the workspace."""
+        target = resolve_inside(self.root, path)
+        try:
+            return read_text_limited(target, MAX_SOURCE_BYTES)
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise ValueError("is a folder, not a file") from None
+        except OSError as exc:
+            raise ValueError(f"cannot read: {exc.strerror}") from None
+
+    def check_apply(
+        self, draft_id: str, now: datetime, read: ReadText, find_symbol: FindSymbol
+    ) -> tuple[Draft, Plan]:
+        """Everything checked again at the moment of applying; raises Refused with the reason."""
+        record = self.drafts.by_id.get(draft_id)
+        if record is None:
+            raise Refused(f"no draft with id {draft_id!r}")
+        if draft_id in self.state.outcomes:
+            raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        evaluation = self.evaluate(record, self.gate_context(now), read, find_symbol)
+        if not evaluation.decision.actionable or evaluation.plan is None or record.draft is None:
+            raise Refused(evaluation.decision.reason or "the draft cannot be applied")
+        return record.draft, evaluation.plan
+
+    def record_applied(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
+        """After the editor applied the edit: log the provenance, then retire the draft."""
+        entry = SourceLogEntry(
+            at=now,
+            draft=draft.id,
+            title=draft.title,
+            stream=draft.stream,
+            agent=draft.agent,
+            confidence=draft.confidence,
+            sources=draft.sources,
+            evidence=draft.evidence,
+            accepted_by=by,
+            files=list(dict.fromkeys(edit.path for edit in plan.edits)),
+        )
+        append_entry(self.paths.source_log, entry)
+        self._record_outcome(draft, "applied", by, now, None)
+        return entry
+
+    def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
+        record = self.drafts.by_id.get(draft_id)
+        if record is None:
+            raise Refused(f"no draft with id {draft_id!r}")
+        if record.draft is None:
+            self._retire_file(record)
+            return
+        self._record_outcome(record.draft, "rejected", by, now, reason or "no reason given")
+
+    def _record_outcome(
+        self, draft: Draft, outcome: str, by: str, now: datetime, reason: str | None
+    ) -> None:
+        from stitch_ls.core.state import Outcome
+
+        def change(state: State) -> None:
+            state.outcomes[draft.id] = Outcome(
+                outcome=outcome,  # type: ignore[arg-type]
+                at=now,
+                by=by,
+                reason=reason,
+                title=draft.title,
+                stream=draft.stream,
+                agent=draft.agent,
+                confidence=draft.confidence,
+                sourced=bool(draft.sources),
+            )
+
+        self._write_state(change)
+        record = self.drafts.by_id.get(draft.id)
+        if record is not None:
+            self._retire_file(record)
+
+    def _retire_file(self, record: DraftRecord) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            record.file.unlink()
+        self.drafts.scan()
+
+    # -- switches ------------------------------------------------------------------------
+
+    def set_read_only(self, on: bool, reason: str | None, by: str, now: datetime) -> None:
+        if on and not (reason and reason.strip()):
+            raise Refused("turning agents read-only needs a reason")
+
+        def change(state: State) -> None:
+            state.read_only.on = on
+            state.read_only.by = by
+            state.read_only.since = now
+            state.read_only.reason = reason.strip() if reason else None
+
+        self._write_state(change)
+
+    def set_focus(self, minutes: int, now: datetime) -> None:
+        """Start a focus session of `minutes` (0 ends the current one)."""
+        if minutes < 0 or minutes > 24 * 60:
+            raise Refused("a focus session lasts 1-1440 minutes (0 ends it)")
+        until = now + timedelta(minutes=minutes) if minutes else None
+
+        def change(state: State) -> None:
+            state.focus_until = until
+
+        self._write_state(change)
+
+    def note_activity(self, now: datetime) -> bool:
+        """Record an editing minute; True when the budget's window moved."""
+        minutes = trust.record_activity(self.state.activity_minutes, now)
+        if minutes == self.state.activity_minutes:
+            return False
+
+        def change(state: State) -> None:
+            state.activity_minutes = trust.record_activity(state.activity_minutes, now)
+            state.unsourced_arrivals = trust.prune_arrivals(
+                state.unsourced_arrivals, state.activity_minutes
+            )
+
+        self._write_state(change)
+        return True
+
+    def _write_state(self, change: Callable[[State], None]) -> None:
+        self.paths.dir.mkdir(parents=True, exist_ok=True)
+        self.state = update_state(self.paths, change)
+        self._schedule = None
+
+    # -- status --------------------------------------------------------------------------
+
+    def status(self, now: datetime, read: ReadText, find_symbol: FindSymbol) -> dict[str, Any]:
+        """The status object of the public contract."""
+        quiet = self.quiet_state(now)
+        read_only = self.read_only()
+        floor, floor_from = self.floor()
+        budget = self.budget()
+        counts = {"pending": 0, "actionable": 0, "parked": 0, "blocked": 0, "stale": 0}
+        counts["invalid"] = 0
+        ctx = self.gate_context(now, ignore_quiet=True)
+        for record in self.pending_records():
+            counts["pending"] += 1
+            gate = self.evaluate(record, ctx, read, find_symbol).decision.gate
+            key = {
+                Gate.ACTIONABLE: "actionable",
+                Gate.PARKED: "parked",
+                Gate.BLOCKED: "blocked",
+                Gate.STALE: "stale",
+                Gate.INVALID: "invalid",
+            }.get(gate)
+            if key:
+                counts[key] += 1
+        return {
+            "read_only": {
+                "on": read_only.on,
+                "by": read_only.by,
+                "since": _iso(read_only.since),
+                "reason": read_only.reason,
+            },
+            "quiet": {
+                "on": quiet.on,
+                "until": _iso(quiet.until),
+                "next_start": _iso(quiet.next_start),
+                "reason": quiet.reason,
+            },
+            "floor": {"value": floor, "from": floor_from},
+            "trust": {
+                "used": budget.used,
+                "budget": budget.budget,
+                "exhausted": budget.exhausted,
+                "on_exhausted": self.policy.on_exhausted,
+            },
+            "drafts": counts,
+            "config": {
+                "ok": not self.config_problems,
+                "problems": [p.message for p in self.config_problems],
+                "notes": self.notes,
+            },
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

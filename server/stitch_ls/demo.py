@@ -1,0 +1,277 @@
+"""`stitch-ls demo`: a sample workspace driven through a real LSP session over stdio.
+
+It plays the editor: opens a file, asks for code actions and a hover, applies a draft,
+rejects one, flips read-only and starts a focus session, printing what an editor would show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any, Union
+
+CHECKOUT = '''\
+"""Checkout: the cart and the payment step."""
+
+
+class Cart:
+    def __init__(self):
+        self.items = []
+
+    def total(self):
+        return sum(self.items)
+
+
+def pay(cart):
+    return cart.total()
+'''
+
+TEAM = """\
+[agents]
+confidence_floor = 0.65
+irreversible_paths = ["migrations/**"]
+
+[trust]
+unsourced_per_hour = 3
+on_exhausted = "raise_floor"
+scrutiny_raise = 0.15
+
+[streams]
+base = "main"
+max_per_feature = 2
+
+[features.checkout]
+stitch_owner = "lead@example.com"
+paths = ["src/**"]
+"""
+
+SOURCES = [
+    {"kind": "doc", "ref": "docs/money.md", "why": "finance's rounding rule of record"},
+    {"kind": "test", "ref": "tests/test_checkout.py::test_pay_rounds", "why": "fails before, passes after"},
+    {"kind": "url", "ref": "https://example.com/payments-api#amounts", "why": "provider's API contract"},
+]
+EVIDENCE = [{"kind": "test", "ref": "tests/test_checkout.py::test_pay_rounds", "status": "passed", "run": "ci#4411"}]
+PAY_RETURN = {
+    "path": "src/checkout.py",
+    "range": {"start": {"line": 12, "character": 4}, "end": {"line": 12, "character": 23}},
+    "expect": "return cart.total()",
+}
+
+
+def _draft(draft_id: str, title: str, **fields: Any) -> dict[str, Any]:
+    body = {
+        "version": 1,
+        "id": draft_id,
+        "title": title,
+        "stream": "checkout/a",
+        "agent": "claude-code",
+        "created": "2026-11-28T09:12:00Z",
+        "confidence": 0.82,
+        "sources": SOURCES,
+        "evidence": EVIDENCE,
+        "irreversible": False,
+        "edits": [{**PAY_RETURN, "text": "return round(cart.total(), 2)"}],
+    }
+    body.update(fields)
+    return body
+
+
+def build_workspace(root: Path) -> None:
+    (root / "src").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "src" / "checkout.py").write_text(CHECKOUT)
+    (root / "docs" / "money.md").write_text("# Money\n\nRound to cents, half-even.\n")
+    stitch = root / ".stitch"
+    (stitch / "drafts").mkdir(parents=True)
+    (stitch / "config.toml").write_text(TEAM)
+    drafts = [
+        _draft("round-pay", "Round payment totals to cents"),
+        _draft("pay-log", "Log each payment", confidence=0.51, agent="copilot",
+               edits=[{**PAY_RETURN, "text": "print('paying')\n    return cart.total()"}]),
+        _draft("pay-guess", "Add a surcharge", sources=[], stream="checkout/b", agent="aider",
+               edits=[{**PAY_RETURN, "text": "return cart.total() * 1.02"}]),
+        _draft("drop-orders", "Drop the legacy orders table", irreversible=True, evidence=[],
+               edits=[{"path": "migrations/0002_drop_orders.sql", "create": True, "text": "DROP TABLE orders;\n"}]),
+        _draft("pay-stale", "Pay with a discount",
+               edits=[{**PAY_RETURN, "expect": "return cart.subtotal()", "text": "return cart.discounted()"}]),
+        _draft("total-tests", "Contract test for Cart.total",
+               edits=[{"path": "src/checkout.py", "symbol": "Cart.total",
+                       "text": "def total(self):\n        return sum(self.items) or 0"},
+                      {"path": "tests/test_contract.py", "create": True,
+                       "text": "def test_total_empty():\n    assert True\n"}]),
+    ]
+    for body in drafts:
+        (stitch / "drafts" / f"{body['id']}.json").write_text(json.dumps(body, indent=2))
+    bad = _draft("broken", "Half-written draft", confidence=1.7)
+    (stitch / "drafts" / "broken.json").write_text(json.dumps(bad, indent=2))
+    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "dev@example.com"],
+                 ["config", "user.name", "Demo Dev"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def _say(title: str, body: str = "") -> None:
+    print(f"\n== {title}")
+    if body:
+        print(textwrap.indent(body.rstrip(), "   "))
+
+
+async def _session(root: Path) -> None:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    client = LanguageClient("stitch-demo", "1")
+    converter = client.protocol._converter
+
+    def code_action_hook(obj: Any, _: type) -> Any:
+        kind = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
+        return converter.structure(obj, kind)
+
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], code_action_hook)
+    uri = (root / "src" / "checkout.py").as_uri()
+    doc = {"version": 1, "text": CHECKOUT}
+    statuses: list[dict[str, Any]] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        for change in params.edit.document_changes or []:
+            if isinstance(change, types.CreateFile):
+                path = Path(change.uri.removeprefix("file://"))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("")
+            elif isinstance(change, types.TextDocumentEdit):
+                target = change.text_document.uri
+                if target == uri:
+                    if change.text_document.version != doc["version"]:
+                        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="moved on")
+                    doc["text"] = _apply(doc["text"], change.edits)
+                    doc["version"] += 1
+                    client.text_document_did_change(types.DidChangeTextDocumentParams(
+                        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=doc["version"]),
+                        content_changes=[types.TextDocumentContentChangeWholeDocument(text=doc["text"])]))
+                else:
+                    path = Path(target.removeprefix("file://"))
+                    path.write_text(_apply(path.read_text(), change.edits))
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature("stitch/status")
+    def on_status(params: Any) -> None:
+        statuses.append(params)
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def on_log(params: types.LogMessageParams) -> None:
+        pass
+
+    await client.start_io(sys.executable, "-m", "stitch_ls", "serve")
+    caps = types.ClientCapabilities(
+        general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True,
+                resource_operations=[types.ResourceOperationKind.Create, types.ResourceOperationKind.Delete],
+            )
+        ),
+        text_document=types.TextDocumentClientCapabilities(
+            code_action=types.CodeActionClientCapabilities(disabled_support=True)
+        ),
+    )
+    await client.initialize_async(types.InitializeParams(
+        capabilities=caps, root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="demo")]))
+    client.initialized(types.InitializedParams())
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=CHECKOUT)))
+    for _ in range(200):
+        if statuses:
+            break
+        await asyncio.sleep(0.02)
+
+    async def actions(line: int, start: int = 8) -> list[Any]:
+        result = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=types.Position(line=line, character=start),
+                              end=types.Position(line=line, character=start)),
+            context=types.CodeActionContext(diagnostics=[])))
+        return list(result or [])
+
+    def show(found: list[Any]) -> str:
+        lines = []
+        for action in found:
+            if action.disabled:
+                lines.append(f"[disabled] {action.title}\n           why: {action.disabled.reason}")
+            else:
+                lines.append(f"[ready]    {action.title}")
+        return "\n".join(lines) or "(no actions)"
+
+    async def run(command: str, *args: Any) -> Any:
+        try:
+            return await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=list(args)))
+        except Exception as exc:  # noqa: BLE001 - the demo shows refusals as the editor would
+            return f"refused: {exc}"
+
+    _say("Code actions on `return cart.total()` in src/checkout.py (line 13)", show(await actions(12)))
+    _say("Code actions on Cart.total (line 9)", show(await actions(8)))
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=10)))
+    first = hover.contents.value.split("\n\n---\n\n")[0] if hover else "(none)"
+    _say("Hover over the draft's range (first draft, Markdown)", first)
+    result = await run("stitch.applyDraft", "round-pay")
+    _say("Apply `round-pay` (stitch.applyDraft)", json.dumps(result))
+    _say("Line 13 now reads", doc["text"].splitlines()[12])
+    log = (root / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    _say("Source-log entry", json.dumps(json.loads(log[-1]), indent=2))
+    _say("Reject `pay-log` with a reason", json.dumps(await run("stitch.rejectDraft", "pay-log", "prints in production code")))
+    await run("stitch.setReadOnly", {"on": True, "reason": "demo: a swaggering answer"})
+    _say("After stitch.setReadOnly on: actions on Cart.total", show(await actions(8)))
+    _say("Applying anyway", str(await run("stitch.applyDraft", "total-tests")))
+    await run("stitch.setReadOnly", {"on": False})
+    await run("stitch.focus", {"minutes": 90})
+    _say("During a focus session: actions on Cart.total", show(await actions(8)))
+    status = await run("stitch.endFocus")
+    _say("Focus ended; status", json.dumps({k: status[k] for k in ("read_only", "quiet", "floor", "trust", "drafts")}, indent=2))
+    _say("Apply `total-tests` (symbol edit + new file)", json.dumps(await run("stitch.applyDraft", "total-tests")))
+    _say("Cart.total now", "\n".join(doc["text"].splitlines()[7:9]))
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+
+
+def _apply(text: str, edits: Any) -> str:
+    """Apply UTF-16 TextEdits (the demo declares UTF-16, like VS Code)."""
+    def offset(position: Any) -> int:
+        lines = text.split("\n")
+        base = sum(len(line) + 1 for line in lines[: position.line])
+        line = lines[position.line] if position.line < len(lines) else ""
+        units = 0
+        for index, ch in enumerate(line):
+            if units >= position.character:
+                return base + index
+            units += 2 if ord(ch) > 0xFFFF else 1
+        return base + len(line)
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+def run_demo(keep: bool = False) -> int:
+    root = Path(tempfile.mkdtemp(prefix="stitch-demo-")) / "shop"
+    try:
+        build_workspace(root)
+        print(f"Stitch demo: a sample workspace at {root}, with a team policy and 7 agent drafts.")
+        print("Driving the real server (stitch-ls serve) over stdio, as an editor would.")
+        asyncio.run(asyncio.wait_for(_session(root), timeout=60))
+        print("\nDone. `stitch-ls log --workspace DIR` prints the source log for people;")
+        print("`stitch-ls draft list --workspace DIR` shows what is still pending.")
+        return 0
+    finally:
+        if keep:
+            print(f"(kept {root})")
+        else:
+            shutil.rmtree(root.parent, ignore_errors=True)

@@ -1,0 +1,242 @@
+"""`workspace/executeCommand` handlers: the contract's `stitch.*` commands.
+
+Arguments arrive as the client sent them (`*args`), so a garbled call gets one clear error
+instead of a converter traceback. Applying re-checks everything at the moment it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from stitch_ls.core.anchor import Plan
+from stitch_ls.core.gitinfo import user_email
+from stitch_ls.core.text import LineIndex, to_client_units
+from stitch_ls.core.workspace import Refused
+from stitch_ls.lsp.features import server
+from stitch_ls.lsp.server import StitchServer
+
+REQUEST_FAILED = -32803
+
+
+def refused(message: str) -> JsonRpcException:
+    return JsonRpcException(message=message, code=REQUEST_FAILED)
+
+
+def _text_arg(args: tuple[Any, ...], index: int, what: str, required: bool = True) -> str | None:
+    if len(args) <= index or args[index] is None:
+        if required:
+            raise JsonRpcInvalidParams(message=f"missing argument: {what}")
+        return None
+    value = args[index]
+    if not isinstance(value, str) or not value or len(value) > 4000:
+        raise JsonRpcInvalidParams(message=f"{what} must be a non-empty string")
+    return value
+
+
+def _object_arg(args: tuple[Any, ...], what: str) -> dict[str, Any]:
+    if not args or args[0] is None:
+        return {}
+    if not isinstance(args[0], dict):
+        raise JsonRpcInvalidParams(message=f"{what} takes one object argument")
+    return args[0]
+
+
+def _ready(ls: StitchServer):
+    if ls.ws is None:
+        raise refused("the workspace is not initialised yet")
+    return ls.ws
+
+
+@server.command("stitch.applyDraft")
+async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    ws = _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id")
+    async with ls.apply_lock:
+        await asyncio.to_thread(ws.load_state)
+        now = ls.clock()
+        try:
+            draft, plan = ws.check_apply(draft_id, now, ls.read_live, ls.find_symbol)
+            edit = workspace_edit(ls, plan)
+        except Refused as exc:
+            raise refused(str(exc)) from None
+        result = await ls.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=f"Apply draft: {draft.title}")
+        )
+        if not result.applied:
+            reason = result.failure_reason or "the editor did not apply the edit"
+            raise refused(f"not applied: {reason}")
+        entry = await asyncio.to_thread(
+            ws.record_applied, draft, plan, user_email(ws.root), ls.clock()
+        )
+    ls.refresh_editor()
+    return {"applied": True, "draft": draft.id, "files": entry.files}
+
+
+def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
+    """A versioned workspace edit: open files carry their version, so an editor that has
+    moved on rejects it rather than overwrite what was typed."""
+    assert ls.ws is not None
+    enc = ls.encoding
+    open_docs = {d.relative: d for d in ls.docs.values() if d.relative}
+    document_changes = bool(ls.capability("workspace.workspace_edit.document_changes", False))
+    operations = ls.capability("workspace.workspace_edit.resource_operations", []) or []
+    changes: list[Any] = []
+    plain: dict[str, list[types.TextEdit]] = {}
+    by_path: dict[str, list[Any]] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    for path, edits in by_path.items():
+        uri = (ls.ws.root / path).as_uri()
+        doc = open_docs.get(path)
+        kind = edits[0].kind
+        if kind in ("create", "delete"):
+            needed = types.ResourceOperationKind.Create if kind == "create" else types.ResourceOperationKind.Delete
+            if not document_changes or needed not in operations:
+                raise Refused(f"this editor cannot {kind} files through LSP; apply it with the CLI")
+            if kind == "delete":
+                changes.append(types.DeleteFile(uri=uri))
+                continue
+            changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)))
+            text_edits = [types.TextEdit(range=_zero(), new_text=edits[0].text)]
+            version = None
+        else:
+            text = doc.text if doc else ls.read_live(path) or ""
+            lines = LineIndex(text)
+            text_edits = [
+                types.TextEdit(
+                    range=types.Range(
+                        start=types.Position(line=e.start[0], character=to_client_units(lines.line(e.start[0]), e.start[1], enc)),
+                        end=types.Position(line=e.end[0], character=to_client_units(lines.line(e.end[0]), e.end[1], enc)),
+                    ),
+                    new_text=e.text,
+                )
+                for e in edits
+            ]
+            version = doc.version if doc else None
+        if document_changes:
+            changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                    edits=text_edits,
+                )
+            )
+        else:
+            plain[uri] = text_edits
+    if document_changes:
+        return types.WorkspaceEdit(document_changes=changes)
+    return types.WorkspaceEdit(changes=plain)
+
+
+def _zero() -> types.Range:
+    return types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+
+
+@server.command("stitch.rejectDraft")
+async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    ws = _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id")
+    reason = _text_arg(args, 1, "reason", required=False)
+    try:
+        await asyncio.to_thread(ws.reject, draft_id, reason, user_email(ws.root), ls.clock())
+    except Refused as exc:
+        raise refused(str(exc)) from None
+    ls.refresh_editor()
+    return {"rejected": True, "draft": draft_id, "reason": reason}
+
+
+def draft_summary(ls: StitchServer, record: Any, ctx: Any) -> dict[str, Any]:
+    assert ls.ws is not None
+    evaluation = ls.ws.evaluate(record, ctx, ls.read_live, ls.find_symbol)
+    draft = record.draft
+    return {
+        "id": record.id,
+        "title": record.title,
+        "file": str(record.file),
+        "stream": draft.stream if draft else None,
+        "agent": draft.agent if draft else None,
+        "confidence": draft.confidence if draft else None,
+        "sources": len(draft.sources) if draft else 0,
+        "paths": draft.paths if draft else [],
+        "gate": evaluation.decision.gate.value,
+        "reason": evaluation.decision.reason,
+    }
+
+
+@server.command("stitch.showDraft")
+async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    ws = _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id")
+    record = ws.drafts.by_id.get(draft_id or "")
+    if record is None:
+        raise refused(f"no draft with id {draft_id!r}")
+    summary = draft_summary(ls, record, ws.gate_context(ls.clock(), ignore_quiet=True))
+    summary["draft"] = record.draft.model_dump(mode="json") if record.draft else None
+    summary["error"] = record.error
+    if ls.capability("window.show_document.support", False):
+        ls.spawn(
+            ls.window_show_document_async(
+                types.ShowDocumentParams(uri=record.file.as_uri(), take_focus=True)
+            )
+        )
+    return summary
+
+
+@server.command("stitch.listDrafts")
+async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
+    ws = _ready(ls)
+    where = _object_arg(args, "stitch.listDrafts")
+    path = where.get("path")
+    ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
+    records = ws.pending_records()
+    if isinstance(path, str):
+        records = [r for r in records if path in (r.draft.paths if r.draft else [])]
+    return [draft_summary(ls, record, ctx) for record in records]
+
+
+@server.command("stitch.setReadOnly")
+async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    ws = _ready(ls)
+    options = {"on": args[0]} if args and isinstance(args[0], bool) else _object_arg(args, "stitch.setReadOnly")
+    on = options.get("on")
+    reason = options.get("reason")
+    if not isinstance(on, bool) or (reason is not None and not isinstance(reason, str)):
+        raise JsonRpcInvalidParams(message='stitch.setReadOnly takes {"on": bool, "reason": str}')
+    async with ls.apply_lock:
+        try:
+            await asyncio.to_thread(ws.set_read_only, on, reason, user_email(ws.root), ls.clock())
+        except Refused as exc:
+            raise refused(str(exc)) from None
+    ls.refresh_editor()
+    return ls.status()
+
+
+@server.command("stitch.focus")
+async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    ws = _ready(ls)
+    options = _object_arg(args, "stitch.focus")
+    minutes = options.get("minutes", 120)
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
+    try:
+        await asyncio.to_thread(ws.set_focus, minutes, ls.clock())
+    except Refused as exc:
+        raise refused(str(exc)) from None
+    ls.wake_timer()
+    ls.check_quiet_transition()
+    ls.send_status()
+    return ls.status()
+
+
+@server.command("stitch.endFocus")
+async def end_focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    return await focus(ls, {"minutes": 0})
+
+
+@server.command("stitch.status")
+async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    _ready(ls)
+    return ls.status()

@@ -1,0 +1,182 @@
+"""LSP features: each handler converts its params, asks the server and core, converts back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from stitch_ls.core.workspace import StitchWorkspace
+from stitch_ls.lsp import render
+from stitch_ls.lsp.documents import new_document
+from stitch_ls.lsp.server import StitchServer
+
+server = StitchServer()
+
+
+def _overlaps(a: tuple[tuple[int, int], tuple[int, int]], b: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+@server.feature(types.INITIALIZE)
+def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
+    ls.ws = StitchWorkspace(ls.root_from(params))
+    ls.init_settings = params.initialization_options
+
+
+@server.feature(types.INITIALIZED)
+async def on_initialized(ls: StitchServer, params: types.InitializedParams) -> None:
+    if ls.capability("workspace.did_change_configuration.dynamic_registration", False):
+        ls.spawn(_register(ls, types.WORKSPACE_DID_CHANGE_CONFIGURATION, None))
+    if ls.capability("workspace.did_change_watched_files.dynamic_registration", False):
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/.stitch/**")]
+        )
+        ls.spawn(_register(ls, types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options))
+    await ls.start_workspace()
+
+
+async def _register(ls: StitchServer, method: str, options: Any) -> None:
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[types.Registration(id=f"stitch-{method}", method=method, register_options=options)]
+            )
+        )
+    except Exception as exc:  # noqa: BLE001 - the client refused: our own watcher still runs
+        ls.show_log(f"client refused registration of {method}: {exc}")
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def on_configuration(ls: StitchServer, params: types.DidChangeConfigurationParams) -> None:
+    if ls.ws is None:
+        return
+    if ls.capability("workspace.configuration", False):
+        await ls.pull_settings()
+    elif params.settings is not None:
+        for note in ls.ws.set_editor_settings(params.settings):
+            ls.show_log(note)
+    ls.wake_timer()
+    ls.refresh_editor()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def on_watched_files(ls: StitchServer, params: types.DidChangeWatchedFilesParams) -> None:
+    await ls.reload()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
+    if ls.ws is None:
+        return
+    item = params.text_document
+    doc = new_document(item.uri, ls.ws.root, item.version, item.text)
+    ls.docs[item.uri] = doc
+    ls.publish(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> None:
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None or ls.ws is None:
+        return
+    for change in params.content_changes:
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            r = change.range
+            doc.apply_change(
+                (r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding
+            )
+        else:
+            doc.syntax.replace_text(change.text)
+    doc.version = params.text_document.version
+    if doc.relative is not None and ls.ws.note_activity(ls.clock()):
+        ls.invalidate()
+        ls.send_status()
+    ls.publish(doc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> None:
+    doc = ls.docs.get(params.text_document.uri)
+    if ls.ws is not None and doc is not None and doc.path == ls.ws.paths.config:
+        await ls.reload()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
+    doc = ls.docs.pop(params.text_document.uri, None)
+    if doc is not None:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
+        )
+        ls.invalidate()
+        ls.publish_config_problems()
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
+)
+def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None or ls.quiet_now():
+        return []
+    enc = ls.encoding
+    r = params.range
+    wanted = (doc.to_points(r.start.line, r.start.character, enc), doc.to_points(r.end.line, r.end.character, enc))
+    disabled = bool(ls.capability("text_document.code_action.disabled_support", False))
+    actions: list[types.CodeAction] = []
+    for evaluation in ls.evaluations(doc):
+        if any(_overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")):
+            actions.extend(render.code_actions(evaluation, disabled))
+    return actions
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None or ls.quiet_now():
+        return []
+    by_line: dict[int, list[Any]] = {}
+    for evaluation in ls.evaluations(doc):
+        spans = render.draft_ranges(evaluation, doc.relative or "")
+        by_line.setdefault(spans[0][0][0], []).append(evaluation)
+    lenses = []
+    for line, evaluations in sorted(by_line.items()):
+        at = types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0))
+        if len(evaluations) > 3:
+            ready = sum(1 for e in evaluations if e.decision.actionable)
+            lenses.append(
+                types.CodeLens(
+                    range=at,
+                    command=types.Command(
+                        title=f"{len(evaluations)} agent drafts here ({ready} ready) — list",
+                        command="stitch.listDrafts",
+                        arguments=[{"path": doc.relative, "line": line}],
+                    ),
+                )
+            )
+            continue
+        lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in evaluations)
+    return lenses
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
+    doc = ls.docs.get(params.text_document.uri)
+    if doc is None or ls.ws is None or ls.quiet_now():
+        return None
+    point = doc.to_points(params.position.line, params.position.character, ls.encoding)
+    parts = [
+        render.hover_markdown(evaluation, ls.ws.root)
+        for evaluation in ls.evaluations(doc)
+        if any(_overlaps(span, (point, point)) for span in render.draft_ranges(evaluation, doc.relative or ""))
+    ]
+    if not parts:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts))
+    )
+
+
+from stitch_ls.lsp import commands  # noqa: E402,F401  (registers the commands on `server`)

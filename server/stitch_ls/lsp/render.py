@@ -1,0 +1,159 @@
+"""Core answers as lsprotocol objects: actions, lenses, diagnostics, hovers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from stitch_ls.core.anchor import PlannedEdit
+from stitch_ls.core.gate import action_title
+from stitch_ls.core.render import escape_markdown, markdown_ref
+from stitch_ls.core.workspace import Evaluation
+from stitch_ls.lsp.documents import OpenDocument
+
+SOURCE = "stitch"
+
+
+def lsp_range(doc: OpenDocument, start: tuple[int, int], end: tuple[int, int], enc: str):
+    return types.Range(
+        start=types.Position(line=start[0], character=doc.to_units(start[0], start[1], enc)),
+        end=types.Position(line=end[0], character=doc.to_units(end[0], end[1], enc)),
+    )
+
+
+def edits_in(evaluation: Evaluation, relative: str) -> list[PlannedEdit]:
+    if evaluation.plan is None:
+        return []
+    return [edit for edit in evaluation.plan.edits if edit.path == relative]
+
+
+def draft_ranges(evaluation: Evaluation, relative: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where a draft shows in a file: its placed edits, or the top for unplaceable ones."""
+    placed = [(e.start, e.end) for e in edits_in(evaluation, relative)]
+    if placed:
+        return placed
+    if evaluation.plan is not None:
+        for edit in evaluation.record.draft.edits if evaluation.record.draft else ():
+            if edit.path == relative and edit.range is not None:
+                r = edit.range
+                return [((r.start.line, r.start.character), (r.end.line, r.end.character))]
+    raw = _raw_range(evaluation, relative)
+    return [raw] if raw else [((0, 0), (0, 0))]
+
+
+def _raw_range(evaluation: Evaluation, relative: str):
+    for edit in evaluation.record.raw_edits:
+        if edit.get("path") != relative:
+            continue
+        rng = edit.get("range")
+        try:
+            start = (int(rng["start"]["line"]), int(rng["start"]["character"]))
+            end = (int(rng["end"]["line"]), int(rng["end"]["character"]))
+        except (TypeError, KeyError, ValueError):
+            continue
+        if min(*start, *end) >= 0:
+            return start, end
+    return None
+
+
+def title_of(evaluation: Evaluation) -> str:
+    draft = evaluation.record.draft
+    if draft is not None:
+        return action_title(draft)
+    return f"Apply draft: {evaluation.record.title} — invalid"
+
+
+def code_actions(
+    evaluation: Evaluation, disabled_support: bool
+) -> list[types.CodeAction]:
+    decision = evaluation.decision
+    draft_id = evaluation.record.id
+    actions: list[types.CodeAction] = []
+    apply = types.CodeAction(
+        title=title_of(evaluation),
+        kind=types.CodeActionKind.QuickFix,
+        command=types.Command(title="Apply draft", command="stitch.applyDraft", arguments=[draft_id]),
+        data={"draft": draft_id, "gate": decision.gate.value},
+    )
+    if decision.actionable:
+        actions.append(apply)
+        actions.append(
+            types.CodeAction(
+                title=f"Reject draft: {evaluation.record.title}",
+                kind=types.CodeActionKind.QuickFix,
+                command=types.Command(
+                    title="Reject draft", command="stitch.rejectDraft", arguments=[draft_id]
+                ),
+                data={"draft": draft_id, "gate": "reject"},
+            )
+        )
+    elif disabled_support:
+        apply.disabled = types.CodeActionDisabled(reason=decision.reason or "cannot be applied")
+        actions.append(apply)
+    if not decision.actionable:
+        actions.append(
+            types.CodeAction(
+                title=f"Show draft: {evaluation.record.title}",
+                kind=types.CodeActionKind.QuickFix,
+                command=types.Command(
+                    title="Show draft", command="stitch.showDraft", arguments=[draft_id]
+                ),
+                data={"draft": draft_id, "gate": "show"},
+            )
+        )
+    return actions
+
+
+def lens_for(evaluation: Evaluation) -> types.Command:
+    decision = evaluation.decision
+    if decision.actionable:
+        return types.Command(
+            title=title_of(evaluation), command="stitch.applyDraft", arguments=[evaluation.record.id]
+        )
+    return types.Command(
+        title=f"Draft: {evaluation.record.title} — {decision.reason}",
+        command="stitch.showDraft",
+        arguments=[evaluation.record.id],
+    )
+
+
+def diagnostic_message(evaluation: Evaluation) -> str:
+    decision = evaluation.decision
+    state = "ready to apply" if decision.actionable else decision.reason
+    return f"agent draft: {evaluation.record.title} ({state})"
+
+
+def hover_markdown(evaluation: Evaluation, root: Path) -> str:
+    """Sources as a list: what, where from, why trusted — all agent text escaped."""
+    record = evaluation.record
+    draft = record.draft
+    lines = [f"**Agent draft** · {escape_markdown(record.title)}", ""]
+    if draft is None:
+        lines.append(escape_markdown(evaluation.decision.reason or "invalid"))
+        return "\n".join(lines)
+    count = len(draft.sources)
+    lines.append(
+        f"confidence {draft.confidence:.2f} · {count} source{'s' if count != 1 else ''} · "
+        f"{escape_markdown(draft.stream)}/{escape_markdown(draft.agent)}"
+    )
+    lines.append("")
+    status = "ready to apply" if evaluation.decision.actionable else evaluation.decision.reason
+    lines.append(f"*{escape_markdown(status or '')}*")
+    lines.append("")
+    if draft.sources:
+        lines.append("Sources:")
+        for source in draft.sources:
+            lines.append(
+                f"- {escape_markdown(source.kind)}: {markdown_ref(source.ref, root)} — "
+                f"{escape_markdown(source.why)}"
+            )
+    else:
+        lines.append("No sources cited.")
+    if draft.evidence:
+        lines.append("")
+        lines.append("Test evidence:")
+        for item in draft.evidence:
+            run = f" · run {escape_markdown(item.run)}" if item.run else ""
+            lines.append(f"- {escape_markdown(item.ref)}: {item.status}{run}")
+    return "\n".join(lines)

@@ -1,0 +1,431 @@
+"""The Stitch language server: workspace state, timers and watchers around the core.
+
+Handlers live in `features.py` and `commands.py`; they stay thin and ask this class, which
+asks the core. Everything slow (disk scans, git) runs in worker threads; editor requests
+read caches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from stitch_ls import __version__
+from stitch_ls.core.gitinfo import user_email
+from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+from stitch_ls.core.workspace import Evaluation, StitchWorkspace
+from stitch_ls.lsp import render
+from stitch_ls.lsp.documents import OpenDocument, new_document, uri_to_path
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE = 0.05
+
+
+def make_clock() -> Callable[[], datetime]:
+    """Wall-clock time; `STITCH_TEST_CLOCK_START` starts it at a given instant (for tests of
+    quiet hours that must not wait for a real window)."""
+    start = os.environ.get("STITCH_TEST_CLOCK_START")
+    if not start:
+        return lambda: datetime.now(UTC)
+    origin = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
+    loop_start = datetime.now(UTC)
+    return lambda: origin + (datetime.now(UTC) - loop_start)
+
+
+class StitchServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("stitch-ls", __version__)
+        self.clock = make_clock()
+        self.ws: StitchWorkspace | None = None
+        self.docs: dict[str, OpenDocument] = {}
+        self.init_settings: Any = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.generation = 0
+        self._eval_cache: dict[str, tuple[tuple[int, int], list[Evaluation]]] = {}
+        self._last_status: dict[str, Any] | None = None
+        self._last_quiet: bool | None = None
+        self._reload_pending = False
+        self._wake = asyncio.Event()
+        self.apply_lock = asyncio.Lock()
+        self._prompts_shown: set[str] = set()
+        self._prompt_busy = False
+        self._published: set[str] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        enc = self.workspace.position_encoding
+        return str(getattr(enc, "value", enc) or "utf-16")
+
+    def capability(self, path: str, default: Any = None) -> Any:
+        node: Any = self.client_capabilities
+        for name in path.split("."):
+            node = getattr(node, name, None)
+            if node is None:
+                return default
+        return node
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run background work, keeping a reference so it is not garbage collected."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+            self.show_log(f"internal error in a background task: {task.exception()!r}")
+
+    def show_log(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=f"stitch: {message}"))
+
+    def root_from(self, params: types.InitializeParams) -> Path:
+        if params.workspace_folders:
+            path = uri_to_path(params.workspace_folders[0].uri)
+            if path:
+                return path
+        if params.root_uri:
+            path = uri_to_path(params.root_uri)
+            if path:
+                return path
+        if params.root_path:
+            return Path(params.root_path)
+        return Path.cwd()
+
+    async def start_workspace(self) -> None:
+        """After `initialized`: load everything off the event loop, then start the timers."""
+        assert self.ws is not None
+        ws = self.ws
+        now = self.clock()
+        await asyncio.to_thread(self._load_all, now)
+        if self.init_settings is not None:
+            ws.set_editor_settings(self.init_settings)
+        await self.pull_settings()
+        self.spawn(self.watch_stitch_dir())
+        self.spawn(self.quiet_timer())
+        self.spawn(asyncio.to_thread(user_email, ws.root))
+        self._last_quiet = ws.quiet_state(self.clock()).on
+        self.refresh_editor()
+        self.spawn(self.show_prompts())
+
+    def _load_all(self, now: datetime) -> None:
+        assert self.ws is not None
+        self.ws.load_state()
+        self.ws.load_config()
+        self.ws.scan_drafts(now)
+
+    async def pull_settings(self) -> None:
+        """Ask the client for `stitch.*` (when it can answer)."""
+        if self.ws is None or not self.capability("workspace.configuration", False):
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(
+                    items=[types.ConfigurationItem(section="stitch", scope_uri=self.ws.root.as_uri())]
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps defaults
+            self.show_log(f"could not read editor settings: {exc}")
+            return
+        settings = result[0] if result else None
+        if settings is None and self.init_settings is not None:
+            settings = self.init_settings
+        notes = self.ws.set_editor_settings(settings or {})
+        for note in notes:
+            self.show_log(note)
+        self.invalidate()
+
+    # -- change handling -----------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        self.generation += 1
+        self._eval_cache.clear()
+
+    def refresh_editor(self) -> None:
+        """Republish what the editor shows and ask it to re-pull lenses (no keystroke needed)."""
+        self.invalidate()
+        for doc in list(self.docs.values()):
+            self.publish(doc)
+        self.publish_config_problems()
+        if self.capability("workspace.code_lens.refresh_support", False):
+            self.spawn(self._refresh_lenses())
+        self.send_status()
+
+    async def _refresh_lenses(self) -> None:
+        try:
+            await self.workspace_code_lens_refresh_async(None)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("codeLens refresh failed: %s", exc)
+
+    async def reload(self) -> None:
+        """Re-read `.stitch/` after a file event (coalescing bursts of events)."""
+        if self.ws is None or self._reload_pending:
+            return
+        self._reload_pending = True
+        try:
+            await asyncio.sleep(DEBOUNCE)
+            ws = self.ws
+            await asyncio.to_thread(self._load_all, self.clock())
+        finally:
+            self._reload_pending = False
+        self.refresh_editor()
+        if ws.config_problems:
+            self.show_log(
+                f"{ws.paths.config.name}: {ws.config_problems[0].message} "
+                "(keeping the last good policy)"
+            )
+        self.spawn(self.show_prompts())
+
+    async def watch_stitch_dir(self) -> None:
+        """Watch `.stitch/` ourselves: Neovim on Linux offers no file watching, and the CLI
+        changes state.json behind the editor's back."""
+        from watchfiles import awatch
+
+        assert self.ws is not None
+        folder = self.ws.paths.dir
+        while True:
+            if not folder.is_dir():
+                await asyncio.sleep(1.0)
+                if folder.is_dir():
+                    await self.reload()
+                continue
+            try:
+                async for changes in awatch(folder, debounce=30, step=20, recursive=True):
+                    if any(not Path(p).name.startswith(".") for _, p in changes):
+                        await self.reload()
+            except (FileNotFoundError, RuntimeError, OSError) as exc:
+                log.info("watcher restarting: %s", exc)
+                await asyncio.sleep(0.5)
+
+    async def quiet_timer(self) -> None:
+        """Wake at each quiet-hours transition and update the editor by itself."""
+        assert self.ws is not None
+        while True:
+            now = self.clock()
+            upcoming = self.ws.schedule().next_transition(now)
+            delay = 30.0
+            if upcoming is not None:
+                delay = min(delay, max(0.0, (upcoming - now).total_seconds()) + 0.01)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            self.check_quiet_transition()
+
+    def check_quiet_transition(self) -> None:
+        assert self.ws is not None
+        quiet = self.ws.quiet_state(self.clock()).on
+        if quiet == self._last_quiet:
+            return
+        self._last_quiet = quiet
+        self.refresh_editor()
+        if not quiet:
+            summary = self.ws.arrivals.summary()
+            self.ws.arrivals = type(self.ws.arrivals)()
+            if summary:
+                self.window_show_message(
+                    types.ShowMessageParams(type=types.MessageType.Info, message=f"Stitch: {summary}")
+                )
+            self.spawn(self.show_prompts())
+
+    def wake_timer(self) -> None:
+        self._wake.set()
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def read_live(self, relative: str) -> str | None:
+        """Current text of a workspace file: the open buffer if any, else the disk."""
+        assert self.ws is not None
+        for doc in self.docs.values():
+            if doc.relative == relative:
+                return doc.text
+        return self.ws.read_disk(relative)
+
+    def find_symbol(self, relative: str, text: str, name: str):
+        doc = next((d for d in self.docs.values() if d.relative == relative), None)
+        syntax = doc.syntax if doc is not None and doc.text == text else None
+        if syntax is None:
+            language = language_for_path(relative)
+            if language is None:
+                return f"no grammar for {relative}; symbol edits need one"
+            syntax = SyntaxDoc(text, language)
+        symbol = syntax.find_symbol(name)
+        if symbol is None:
+            return f"symbol {name} not found (or not unique)"
+        return symbol.start, symbol.end
+
+    def quiet_now(self) -> bool:
+        return self.ws is not None and self.ws.quiet_state(self.clock()).on
+
+    def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
+        """Gate decisions for the drafts on one open file (cached per version)."""
+        if self.ws is None or doc.relative is None:
+            return []
+        key = (doc.version, self.generation)
+        cached = self._eval_cache.get(doc.uri)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        ws = self.ws
+        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        outcomes = ws.state.outcomes
+        result = [
+            ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+            for record in ws.drafts.by_path.get(doc.relative, ())
+            if record.id not in outcomes
+        ]
+        self._eval_cache[doc.uri] = (key, result)
+        return result
+
+    def publish(self, doc: OpenDocument) -> None:
+        diagnostics: list[types.Diagnostic] = []
+        if not self.quiet_now():
+            for evaluation in self.evaluations(doc):
+                for start, end in render.draft_ranges(evaluation, doc.relative or ""):
+                    diagnostics.append(
+                        types.Diagnostic(
+                            range=render.lsp_range(doc, start, end, self.encoding),
+                            message=render.diagnostic_message(evaluation),
+                            severity=types.DiagnosticSeverity.Hint,
+                            source=render.SOURCE,
+                            code=evaluation.record.id,
+                        )
+                    )
+        if self.ws and doc.path == self.ws.paths.config:
+            diagnostics.extend(self.config_diagnostics(doc.text))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=doc.version)
+        )
+
+    def config_diagnostics(self, text: str | None = None) -> list[types.Diagnostic]:
+        from stitch_ls.core.config import load_team_config
+
+        assert self.ws is not None
+        if text is None:
+            problems = self.ws.config_problems
+        else:
+            loaded = load_team_config(text)
+            problems = loaded if isinstance(loaded, list) else []
+        return [
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=p.line, character=0),
+                    end=types.Position(line=p.line + 1, character=0),
+                ),
+                message=p.message,
+                severity=types.DiagnosticSeverity.Error,
+                source=render.SOURCE,
+            )
+            for p in problems
+        ]
+
+    def publish_config_problems(self) -> None:
+        """Diagnostics on the team file and on broken draft files, even when they are closed."""
+        if self.ws is None:
+            return
+        ws = self.ws
+        wanted: dict[str, list[types.Diagnostic]] = {}
+        config_uri = ws.paths.config.as_uri()
+        if not any(d.path == ws.paths.config for d in self.docs.values()):
+            wanted[config_uri] = self.config_diagnostics()
+        for record in ws.drafts.records():
+            if record.draft is None and record.error:
+                wanted.setdefault(record.file.as_uri(), []).append(
+                    types.Diagnostic(
+                        range=types.Range(
+                            start=types.Position(line=record.error_line, character=0),
+                            end=types.Position(line=record.error_line + 1, character=0),
+                        ),
+                        message=record.error,
+                        severity=types.DiagnosticSeverity.Error,
+                        source=render.SOURCE,
+                    )
+                )
+        for uri in self._published - set(wanted):
+            wanted[uri] = []
+        for uri, diagnostics in wanted.items():
+            if uri in self._published or diagnostics:
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+                )
+        self._published = {uri for uri, d in wanted.items() if d}
+
+    # -- status --------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        assert self.ws is not None
+        return self.ws.status(self.clock(), self.read_live, self.find_symbol)
+
+    def send_status(self) -> None:
+        if self.ws is None:
+            return
+        status = self.status()
+        if status != self._last_status:
+            self._last_status = status
+            self.protocol.notify("stitch/status", status)
+
+    # -- prompts -------------------------------------------------------------------------
+
+    async def show_prompts(self) -> None:
+        """Show unanswered prompts one at a time, never during quiet hours."""
+        from stitch_ls.core.prompts import answer_prompt, scan_prompts
+
+        if self.ws is None or self._prompt_busy:
+            return
+        self._prompt_busy = True
+        try:
+            ws = self.ws
+            while True:
+                found, errors = await asyncio.to_thread(scan_prompts, ws.paths.prompts)
+                for error in errors:
+                    self.show_log(f"prompt ignored: {error}")
+                pending = [
+                    (path, p) for path, p in found if p.answer is None and p.id not in self._prompts_shown
+                ]
+                if not pending:
+                    return
+                if self.quiet_now():
+                    ws.arrivals.prompts.update(p.id for _, p in pending)
+                    return
+                path, prompt = pending[0]
+                self._prompts_shown.add(prompt.id)
+                result = await self.window_show_message_request_async(
+                    types.ShowMessageRequestParams(
+                        type=types.MessageType.Info,
+                        message=prompt_message(prompt),
+                        actions=[types.MessageActionItem(title=o) for o in prompt.options],
+                    )
+                )
+                if result is None:
+                    continue
+                try:
+                    await asyncio.to_thread(
+                        answer_prompt, path, ws.paths.lock, result.title, user_email(ws.root), self.clock()
+                    )
+                except (OSError, ValueError) as exc:
+                    self.show_log(f"could not record the answer to {prompt.id}: {exc}")
+        finally:
+            self._prompt_busy = False
+
+
+def prompt_message(prompt: Any) -> str:
+    """A prompt as plain text (showMessage renders no markup): question, who asks, sources."""
+    lines = [f"{prompt.agent} ({prompt.stream}) asks: {prompt.question}"]
+    if prompt.sources:
+        lines.append("Sources: " + "; ".join(f"{s.kind}: {s.ref} ({s.why})" for s in prompt.sources))
+    else:
+        lines.append("Sources: none cited.")
+    return "\n".join(lines)
+

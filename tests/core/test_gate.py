@@ -1,0 +1,77 @@
+"""The gate: DESIGN.md's table, first matching rule wins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from stitch_ls.core.gate import Gate, GateContext, ReadOnly, action_title, decide
+from stitch_ls.core.model import Draft
+from workspaces import draft
+
+OPEN = GateContext(quiet=False, read_only=ReadOnly(False), floor=0.65, floor_from="team file")
+
+
+def make(**overrides) -> Draft:
+    return Draft.model_validate(draft("d", **overrides))
+
+
+def test_actionable_title_names_confidence_sources_and_stream():
+    decision = decide(make(), OPEN)
+    assert decision.gate is Gate.ACTIONABLE and decision.reason is None
+    assert action_title(make()) == (
+        "Apply draft: Draft d — 0.82 · 2 sources · checkout/a/claude-code"
+    )
+    one = make(sources=[{"kind": "doc", "ref": "r", "why": "w"}])
+    assert "· 1 source ·" in action_title(one)
+
+
+@pytest.mark.parametrize(
+    ("ctx_change", "draft_change", "stale", "gate", "reason"),
+    [
+        ({"quiet": True}, {}, None, Gate.QUIET, "quiet hours"),
+        ({}, {}, "the text moved", Gate.STALE, "stale: the text moved"),
+        (
+            {"read_only": ReadOnly(True, "lead@example.com", datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "bad week")},
+            {},
+            None,
+            Gate.READ_ONLY,
+            "agents are read-only: bad week, since 2026-11-28 09:00 UTC, by lead@example.com",
+        ),
+        ({}, {"irreversible": True, "evidence": []}, None, Gate.BLOCKED, "needs passing test evidence"),
+        ({}, {"irreversible": True, "sources": [], "evidence": []}, None, Gate.BLOCKED, "needs sources and passing test evidence"),
+        ({}, {"sources": []}, None, Gate.PARKED, "parked for a human"),
+        ({}, {"confidence": 0.51}, None, Gate.BELOW_FLOOR, "0.51 < floor 0.65"),
+    ],
+)
+def test_each_row_of_the_table(ctx_change, draft_change, stale, gate, reason):
+    ctx = GateContext(**{**OPEN.__dict__, **ctx_change})
+    decision = decide(make(**draft_change), ctx, stale=stale)
+    assert decision.gate is gate
+    assert reason in decision.reason
+
+
+def test_rules_are_ordered():
+    # stale beats read-only, read-only beats parked, blocked beats parked
+    ro = GateContext(**{**OPEN.__dict__, "read_only": ReadOnly(True, reason="x")})
+    assert decide(make(sources=[]), ro, stale="moved").gate is Gate.STALE
+    assert decide(make(sources=[]), ro).gate is Gate.READ_ONLY
+    assert decide(make(sources=[], irreversible=True), OPEN).gate is Gate.BLOCKED
+    assert decide(None, OPEN, invalid="bad").gate is Gate.INVALID
+
+
+def test_irreversible_paths_and_failing_evidence():
+    ctx = GateContext(**{**OPEN.__dict__, "irreversible_paths": ("migrations/**",)})
+    body = draft("d")
+    body["edits"][0]["path"] = "migrations/0001_init.sql"
+    assert decide(Draft.model_validate(body), ctx).gate is Gate.ACTIONABLE
+    failing = {**body, "evidence": [{"ref": "t", "status": "passed"}, {"ref": "u", "status": "failed"}]}
+    assert decide(Draft.model_validate(failing), ctx).gate is Gate.BLOCKED
+
+
+def test_raised_floor_says_where_it_came_from():
+    ctx = GateContext(**{**OPEN.__dict__, "floor": 0.8, "floor_from": "trust budget"})
+    assert decide(make(), ctx).reason == "0.82 < floor 0.80 (from trust budget)" or decide(
+        make(confidence=0.7), ctx
+    ).reason == "0.70 < floor 0.80 (from trust budget)"

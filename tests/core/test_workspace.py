@@ -1,0 +1,76 @@
+"""The workspace facade with time as an argument: budget undo, read-only precedence, status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from stitch_ls.core.workspace import StitchWorkspace
+from workspaces import TEAM, draft, make_workspace, write_draft
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def ws_with(root: Path, team: str) -> StitchWorkspace:
+    make_workspace(root, team)
+    ws = StitchWorkspace(root)
+    ws.load_state()
+    assert ws.load_config() == []
+    return ws
+
+
+def test_budget_read_only_undoes_itself_but_never_a_humans(tmp_path: Path):
+    team = TEAM.replace("unsourced_per_hour = 3", "unsourced_per_hour = 1").replace(
+        '"raise_floor"', '"read_only"'
+    )
+    ws = ws_with(tmp_path / "ws", team)
+    write_draft(ws.root, draft("u1", sources=[]))
+    write_draft(ws.root, draft("u2", sources=[]))
+    ws.scan_drafts(T0)
+    assert ws.read_only().on and ws.read_only().by == "trust budget"
+    for minute in range(1, 62):
+        ws.note_activity(T0 + timedelta(minutes=minute))
+    assert not ws.read_only().on
+    assert ws.budget().used == 0
+
+    ws.set_read_only(True, "manual", "lead@example.com", T0)
+    write_draft(ws.root, draft("u3", sources=[]))
+    ws.scan_drafts(T0 + timedelta(minutes=62))
+    for minute in range(63, 200):
+        ws.note_activity(T0 + timedelta(minutes=minute))
+    assert ws.read_only().on and ws.read_only().by == "lead@example.com"
+
+
+def test_raised_floor_comes_back_down(tmp_path: Path):
+    ws = ws_with(tmp_path / "ws", TEAM.replace("unsourced_per_hour = 3", "unsourced_per_hour = 0"))
+    write_draft(ws.root, draft("u1", sources=[]))
+    ws.scan_drafts(T0)
+    assert ws.floor() == (0.8, "trust budget")
+    for minute in range(1, 62):
+        ws.note_activity(T0 + timedelta(minutes=minute))
+    assert ws.floor() == (0.65, "team file")
+
+
+def test_counting_survives_a_restart_and_counts_each_draft_once(tmp_path: Path):
+    ws = ws_with(tmp_path / "ws", TEAM)
+    write_draft(ws.root, draft("u1", sources=[]))
+    ws.scan_drafts(T0)
+    again = StitchWorkspace(ws.root)
+    again.load_state()
+    again.load_config()
+    again.scan_drafts(T0 + timedelta(minutes=5))
+    assert again.budget().used == 1
+
+
+def test_status_object_has_the_contract_fields(tmp_path: Path):
+    ws = ws_with(tmp_path / "ws", TEAM)
+    write_draft(ws.root, draft("ready"))
+    write_draft(ws.root, draft("parked", sources=[]))
+    ws.scan_drafts(T0)
+    status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
+    assert set(status["read_only"]) >= {"on", "by", "since", "reason"}
+    assert set(status["quiet"]) >= {"on", "until", "next_start"}
+    assert status["floor"] == {"value": 0.65, "from": "team file"}
+    assert status["trust"] == {"used": 1, "budget": 3, "exhausted": False, "on_exhausted": "raise_floor"}
+    assert status["drafts"]["pending"] == 2
+    assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1

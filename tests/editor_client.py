@@ -1,0 +1,252 @@
+"""A pytest-lsp client that behaves like an editor: it keeps its open documents, applies
+`workspace/applyEdit` (rejecting stale versions), answers prompts and records what it saw."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any, Union
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+
+VSCODE = "visual-studio-code"
+NEOVIM = "neovim"
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def offset_of(text: str, position: types.Position, encoding: str) -> int:
+    lines = text.split("\n")
+    start = sum(len(line) + 1 for line in lines[: position.line])
+    line = lines[position.line] if position.line < len(lines) else ""
+    for index in range(len(line) + 1):
+        if _units(line[:index], encoding) >= position.character:
+            return start + index
+    return start + len(line)
+
+
+def position_of(text: str, offset: int, encoding: str) -> types.Position:
+    before = text[:offset]
+    line = before.count("\n")
+    column = before[before.rfind("\n") + 1 :]
+    return types.Position(line=line, character=_units(column, encoding))
+
+
+class EditorClient(LanguageClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_docs: dict[str, tuple[int, str]] = {}
+        self.answers: list[str] = []
+        self.prompts: list[types.ShowMessageRequestParams] = []
+        self.statuses: list[dict[str, Any]] = []
+        self.lens_refreshes = 0
+        self.encoding = "utf-16"
+        self.status_event = asyncio.Event()
+
+    def open(self, path: Path, text: str | None = None, language: str = "python") -> str:
+        uri = path.as_uri()
+        text = path.read_text() if text is None else text
+        self.open_docs[uri] = (1, text)
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def edit(self, uri: str, start: tuple[int, int], end: tuple[int, int], new: str) -> None:
+        """Type into a document: an incremental change in the negotiated encoding."""
+        version, text = self.open_docs[uri]
+        a = offset_of(text, types.Position(line=start[0], character=start[1]), self.encoding)
+        b = offset_of(text, types.Position(line=end[0], character=end[1]), self.encoding)
+        self.open_docs[uri] = (version + 1, text[:a] + new + text[b:])
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=start[0], character=start[1]),
+                            end=types.Position(line=end[0], character=end[1]),
+                        ),
+                        text=new,
+                    )
+                ],
+            )
+        )
+
+    def text(self, uri: str) -> str:
+        return self.open_docs[uri][1]
+
+    async def actions(self, uri: str, line: int, char: int = 0, end_line: int | None = None):
+        result = await self.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=line, character=char),
+                    end=types.Position(line=end_line if end_line is not None else line, character=char),
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        return list(result or [])
+
+    async def command(self, name: str, *arguments: Any) -> Any:
+        return await self.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=list(arguments))
+        )
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("condition not met in time")
+            await asyncio.sleep(0.02)
+
+
+def _fixed_code_action_hook(converter):
+    def hook(obj: Any, _: type) -> Any:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
+
+    return hook
+
+
+def _apply_text_edits(text: str, edits: Any, encoding: str) -> str:
+    spans = [
+        (offset_of(text, e.range.start, encoding), offset_of(text, e.range.end, encoding), e.new_text)
+        for e in edits
+    ]
+    for a, b, new in sorted(spans, reverse=True):
+        text = text[:a] + new + text[b:]
+    return text
+
+
+def make_client() -> EditorClient:
+    client = EditorClient()
+    converter = client.protocol._converter
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction], _fixed_code_action_hook(converter)
+    )
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        edit = params.edit
+        changes = list(edit.document_changes or [])
+        for uri, edits in (edit.changes or {}).items():
+            changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                    edits=edits,
+                )
+            )
+        for change in changes:
+            if isinstance(change, types.TextDocumentEdit):
+                uri = change.text_document.uri
+                version = change.text_document.version
+                if uri in client.open_docs and version is not None:
+                    if client.open_docs[uri][0] != version:
+                        return types.ApplyWorkspaceEditResult(
+                            applied=False, failure_reason="document version changed"
+                        )
+        for change in changes:
+            if isinstance(change, types.CreateFile):
+                path = Path(change.uri.removeprefix("file://"))
+                if path.exists():
+                    return types.ApplyWorkspaceEditResult(applied=False, failure_reason="exists")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("")
+            elif isinstance(change, types.DeleteFile):
+                Path(change.uri.removeprefix("file://")).unlink()
+            elif isinstance(change, types.TextDocumentEdit):
+                uri = change.text_document.uri
+                if uri in client.open_docs:
+                    version, text = client.open_docs[uri]
+                    new_text = _apply_text_edits(text, change.edits, client.encoding)
+                    client.open_docs[uri] = (version + 1, new_text)
+                    client.text_document_did_change(
+                        types.DidChangeTextDocumentParams(
+                            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                            content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)],
+                        )
+                    )
+                else:
+                    path = Path(change.uri.removeprefix("file://") if hasattr(change, "uri") else uri.removeprefix("file://"))
+                    path.write_text(_apply_text_edits(path.read_text(), change.edits, client.encoding))
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(params: types.ShowMessageRequestParams):
+        client.prompts.append(params)
+        if client.answers and params.actions:
+            wanted = client.answers.pop(0)
+            return next((a for a in params.actions if a.title == wanted), None)
+        return None
+
+    @client.feature("stitch/status")
+    def on_status(params: Any) -> None:
+        client.statuses.append(params if isinstance(params, dict) else _plain(params))
+        client.status_event.set()
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def lens_refresh(params: Any) -> None:
+        client.lens_refreshes += 1
+
+    return client
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "__dict__"):
+        return {k: _plain(v) for k, v in vars(obj).items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+async def start(
+    root: Path,
+    *,
+    editor: str = VSCODE,
+    settings: dict[str, Any] | None = None,
+    init_options: Any = None,
+    env: dict[str, str] | None = None,
+    capabilities: types.ClientCapabilities | None = None,
+) -> EditorClient:
+    """Start the real server over stdio and initialise it like the named editor would."""
+    client = make_client()
+    if settings is not None:
+        client.set_configuration(settings, section="stitch")
+    server_env = {**os.environ, **(env or {})}
+    await client.start_io(sys.executable, "-m", "stitch_ls", "serve", env=server_env)
+    caps = capabilities or client_capabilities(editor)
+    result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=init_options,
+        )
+    )
+    enc = result.capabilities.position_encoding
+    client.encoding = str(getattr(enc, "value", enc) or "utf-16")
+    await client.wait_for(lambda: bool(client.statuses), timeout=10)
+    return client
+
+
+async def stop(client: EditorClient) -> None:
+    try:
+        await asyncio.wait_for(client.shutdown_session(), timeout=5)
+    finally:
+        await client.stop()

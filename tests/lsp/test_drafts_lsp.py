@@ -1,0 +1,230 @@
+"""Drafts through a real server over stdio: actions, hover, lens, diagnostics, apply, reject."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from editor_client import NEOVIM, VSCODE, start, stop
+from workspaces import draft, write_draft
+
+CHECKOUT = "src/checkout.py"
+
+
+def titles(actions) -> list[str]:
+    return [a.title for a in actions]
+
+
+def every_state(root: Path) -> None:
+    """One draft per row of the table, all on `pay`'s return line."""
+    write_draft(root, draft("ready"))
+    write_draft(root, draft("low", confidence=0.51))
+    write_draft(root, draft("unsourced", sources=[]))
+    write_draft(root, draft("risky", irreversible=True, evidence=[]))
+    stale = draft("stale")
+    stale["edits"][0]["expect"] = "return cart.subtotal()"
+    write_draft(root, stale)
+    broken = draft("broken", confidence=7)
+    write_draft(root, broken)
+
+
+@pytest.fixture
+async def vscode(workspace: Path):
+    every_state(workspace)
+    client = await start(workspace, editor=VSCODE)
+    yield client
+    await stop(client)
+
+
+async def test_each_state_is_an_action_with_its_reason(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    actions = await vscode.actions(uri, 12, 8)
+    by_draft: dict[str, list] = {}
+    for action in actions:
+        by_draft.setdefault(action.data["draft"], []).append(action)
+    assert set(by_draft) == {"ready", "low", "unsourced", "risky", "stale", "broken"}
+    ready = by_draft["ready"][0]
+    assert ready.title == "Apply draft: Draft ready — 0.82 · 2 sources · checkout/a/claude-code"
+    assert ready.disabled is None and ready.command.command == "stitch.applyDraft"
+    reasons = {key: group[0].disabled.reason for key, group in by_draft.items() if key != "ready"}
+    assert reasons["low"] == "0.51 < floor 0.65"
+    assert reasons["unsourced"].startswith("parked for a human")
+    assert reasons["risky"] == "blocked: an irreversible change needs passing test evidence"
+    assert reasons["stale"].startswith("stale:")
+    assert reasons["broken"].startswith("invalid draft:") and "confidence" in reasons["broken"]
+    assert "Show draft: Draft stale" in titles(by_draft["stale"])
+    # nothing is offered away from the drafts' range
+    assert await vscode.actions(uri, 4, 0) == []
+
+
+async def test_a_client_without_disabled_support_gets_only_applicable_actions(workspace: Path):
+    every_state(workspace)
+    client = await start(workspace, editor=NEOVIM)
+    try:
+        uri = client.open(workspace / CHECKOUT)
+        applies = [a for a in await client.actions(uri, 12, 8) if a.title.startswith("Apply")]
+        assert [a.data["draft"] for a in applies] == ["ready"]
+    finally:
+        await stop(client)
+
+
+async def test_hover_lists_sources_escaped(vscode, workspace: Path):
+    (workspace / "docs").mkdir()
+    (workspace / "docs" / "api.md").write_text("# api\n")
+    write_draft(
+        workspace,
+        draft(
+            "ready",
+            sources=[
+                {"kind": "doc", "ref": "docs/api.md", "why": "contract of record"},
+                {"kind": "url", "ref": "https://example.com/spec", "why": "vendor spec"},
+                {"kind": "api", "ref": "command:workbench.action.terminal.new", "why": "**trust me** <script>"},
+                {"kind": "doc", "ref": "[click](javascript:alert(1))", "why": "x"},
+            ],
+        ),
+    )
+    await asyncio.sleep(0.3)
+    uri = vscode.open(workspace / CHECKOUT)
+    hover = await vscode.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=10)
+        )
+    )
+    text = hover.contents.value
+    assert "contract of record" in text
+    assert f"]({(workspace / 'docs/api.md').as_uri()})" in text
+    assert "](https://example.com/spec)" in text
+    assert "](command:" not in text and "](javascript:" not in text
+    assert "\\*\\*trust me\\*\\* \\<script\\>" in text
+
+
+async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    await vscode.wait_for(lambda: uri in vscode.diagnostics and vscode.diagnostics[uri])
+    hints = vscode.diagnostics[uri]
+    assert all(d.severity == types.DiagnosticSeverity.Hint for d in hints)
+    assert any("Draft ready (ready to apply)" in d.message for d in hints)
+    lenses = await vscode.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert len(lenses) == 1 and lenses[0].range.start.line == 12
+    assert lenses[0].command.title.startswith("6 agent drafts here (1 ready)")
+
+
+async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    result = await vscode.command("stitch.applyDraft", "ready")
+    assert result["applied"] is True
+    assert "return round(cart.total(), 2)" in vscode.text(uri)
+    [line] = (workspace / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["draft"] == "ready" and entry["accepted_by"] == "dev@example.com"
+    assert entry["files"] == [CHECKOUT] and entry["sources"][0]["why"] == "contract of record"
+    assert not (workspace / ".stitch" / "drafts" / "ready.json").exists()
+    assert "ready" not in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
+    with pytest.raises(Exception, match="no draft with id 'ready'"):
+        await vscode.command("stitch.applyDraft", "ready")
+
+
+async def test_applying_a_refused_draft_says_why_and_changes_nothing(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    before = vscode.text(uri)
+    for draft_id, reason in [("low", "0.51 < floor"), ("unsourced", "parked"), ("stale", "stale")]:
+        with pytest.raises(Exception, match=reason):
+            await vscode.command("stitch.applyDraft", draft_id)
+    assert vscode.text(uri) == before
+    assert not (workspace / ".stitch" / "source-log.jsonl").exists()
+
+
+async def test_multi_file_apply_creates_and_deletes(vscode, workspace: Path):
+    (workspace / "src" / "legacy.py").write_text("old = True\n")
+    body = draft("multi")
+    body["edits"] += [
+        {"path": "tests/test_contract.py", "create": True, "text": "def test_contract():\n    assert True\n"},
+        {"path": "src/legacy.py", "delete": True},
+    ]
+    write_draft(workspace, body)
+    await vscode.wait_for(lambda: True)
+    await asyncio.sleep(0.3)
+    uri = vscode.open(workspace / CHECKOUT)
+    result = await vscode.command("stitch.applyDraft", "multi")
+    assert result["files"] == [CHECKOUT, "tests/test_contract.py", "src/legacy.py"]
+    assert (workspace / "tests" / "test_contract.py").read_text().startswith("def test_contract")
+    assert not (workspace / "src" / "legacy.py").exists()
+    assert "round(" in vscode.text(uri)
+
+
+async def test_what_the_engineer_typed_is_never_overwritten(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    vscode.edit(uri, (12, 23), (12, 23), "  # keep me")
+    await asyncio.sleep(0.1)
+    assert (await vscode.command("stitch.applyDraft", "ready"))["applied"]
+    assert "return round(cart.total(), 2)  # keep me" in vscode.text(uri)
+    # an edit that replaces the expected text makes other drafts on it stale
+    vscode.edit(uri, (12, 4), (12, 34), "return 0")
+    await asyncio.sleep(0.1)
+    write_draft(workspace, draft("late"))
+    await asyncio.sleep(0.4)
+    with pytest.raises(Exception, match="stale"):
+        await vscode.command("stitch.applyDraft", "late")
+
+
+async def test_reanchored_draft_applies_where_its_text_moved(vscode, workspace: Path):
+    uri = vscode.open(workspace / CHECKOUT)
+    vscode.edit(uri, (0, 0), (0, 0), "import os\nimport sys\n")
+    actions = await vscode.actions(uri, 14, 8)
+    assert any(a.data["draft"] == "ready" and a.disabled is None for a in actions)
+    await vscode.command("stitch.applyDraft", "ready")
+    assert vscode.text(uri).splitlines()[14] == "    return round(cart.total(), 2)"
+
+
+async def test_reject_records_the_reason(vscode, workspace: Path):
+    vscode.open(workspace / CHECKOUT)
+    await vscode.command("stitch.rejectDraft", "low", "guesses the rounding rule")
+    state = json.loads((workspace / ".stitch" / "state.json").read_text())
+    assert state["outcomes"]["low"]["outcome"] == "rejected"
+    assert state["outcomes"]["low"]["reason"] == "guesses the rounding rule"
+    assert state["outcomes"]["low"]["by"] == "dev@example.com"
+    assert not (workspace / ".stitch" / "drafts" / "low.json").exists()
+
+
+async def test_show_and_list_drafts(vscode, workspace: Path):
+    shown = await vscode.command("stitch.showDraft", "stale")
+    assert shown["gate"] == "stale" and shown["draft"]["id"] == "stale"
+    assert vscode.shown_documents and vscode.shown_documents[-1].uri.endswith("stale.json")
+    listed = await vscode.command("stitch.listDrafts")
+    assert {row["id"]: row["gate"] for row in listed} == {
+        "ready": "actionable", "low": "below_floor", "unsourced": "parked",
+        "risky": "blocked", "stale": "stale", "broken": "invalid",
+    }
+
+
+async def test_new_changed_and_removed_drafts_show_without_restart(workspace: Path):
+    """Neovim-like client: no file watching offered, so the server watches by itself."""
+    client = await start(workspace, editor=NEOVIM)
+    try:
+        uri = client.open(workspace / CHECKOUT)
+        assert await client.actions(uri, 12, 8) == []
+        path = write_draft(workspace, draft("fresh"))
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=1.5)
+        assert [a.data["draft"] for a in await client.actions(uri, 12, 8) if a.title.startswith("Apply")] == ["fresh"]
+        path.write_text(json.dumps(draft("fresh", title="Renamed")))
+        await client.wait_for(lambda: any("Renamed" in d.message for d in client.diagnostics.get(uri, [])), timeout=1.5)
+        path.unlink()
+        await client.wait_for(lambda: not client.diagnostics.get(uri), timeout=1.5)
+    finally:
+        await stop(client)
+
+
+async def test_broken_draft_gets_a_diagnostic_in_its_file_and_others_keep_working(vscode, workspace: Path):
+    bad = workspace / ".stitch" / "drafts" / "bad.json"
+    bad.write_text('{\n  "id": "bad",\n  "confidence": 0.5,\n')
+    await vscode.wait_for(lambda: bool(vscode.diagnostics.get(bad.as_uri())), timeout=2)
+    [diagnostic] = vscode.diagnostics[bad.as_uri()]
+    assert "bad.json: not valid JSON" in diagnostic.message
+    uri = vscode.open(workspace / CHECKOUT)
+    assert "ready" in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
