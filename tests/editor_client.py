@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, Union
 
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp.client import register_lsp_features
 
 VSCODE = "visual-studio-code"
 NEOVIM = "neovim"
@@ -49,6 +51,7 @@ class EditorClient(LanguageClient):
         self.prompts: list[types.ShowMessageRequestParams] = []
         self.statuses: list[dict[str, Any]] = []
         self.lens_refreshes = 0
+        self.registrations: list[str] = []
         self.encoding = "utf-16"
         self.status_event = asyncio.Event()
 
@@ -135,7 +138,8 @@ def _apply_text_edits(text: str, edits: Any, encoding: str) -> str:
 
 
 def make_client() -> EditorClient:
-    client = EditorClient()
+    client = EditorClient(converter_factory=default_converter)
+    register_lsp_features(client)
     converter = client.protocol._converter
     converter.register_structure_hook(
         Union[types.Command, types.CodeAction], _fixed_code_action_hook(converter)
@@ -195,24 +199,30 @@ def make_client() -> EditorClient:
             return next((a for a in params.actions if a.title == wanted), None)
         return None
 
+    structure = client.protocol.structure_message
+
+    def keep_raw_status(data: dict[str, Any]) -> Any:
+        # pygls turns custom params into named tuples (renaming keys such as "from"): keep JSON
+        if isinstance(data, dict) and data.get("method") == "stitch/status":
+            client.statuses.append(data.get("params"))
+            client.status_event.set()
+        return structure(data)
+
+    client.protocol.structure_message = keep_raw_status  # type: ignore[method-assign]
+
     @client.feature("stitch/status")
     def on_status(params: Any) -> None:
-        client.statuses.append(params if isinstance(params, dict) else _plain(params))
-        client.status_event.set()
+        pass
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(params: types.RegistrationParams) -> None:
+        client.registrations.extend(r.method for r in params.registrations)
 
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
     def lens_refresh(params: Any) -> None:
         client.lens_refreshes += 1
 
     return client
-
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "__dict__"):
-        return {k: _plain(v) for k, v in vars(obj).items()}
-    if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 async def start(

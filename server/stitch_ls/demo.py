@@ -167,6 +167,10 @@ async def _session(root: Path) -> None:
     def on_log(params: types.LogMessageParams) -> None:
         pass
 
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+        pass
+
     await client.start_io(sys.executable, "-m", "stitch_ls", "serve")
     caps = types.ClientCapabilities(
         general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),

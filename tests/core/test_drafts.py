@@ -129,7 +129,7 @@ def test_ambiguous_or_missing_text_is_stale():
     twice = "\n" + twice
     plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": twice}), find_symbol)
     assert plan.stale and "more than once" in plan.stale
-    typed = CHECKOUT.replace("return cart.total()", "return cart.total() * 2")
+    typed = CHECKOUT.replace("return cart.total()", "return cart.sum()")
     typed = "\n" + typed
     plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": typed}), find_symbol)
     assert plan.stale and "no longer there" in plan.stale

@@ -57,13 +57,13 @@ async def test_quiet_hours_suppress_everything_agent_originated(tmp_path: Path):
         lenses = await client.text_document_code_lens_async(
             types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
-        assert lenses == []
+        assert not lenses
         hover = await client.text_document_hover_async(
             types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=8))
         )
         assert hover is None
         await asyncio.sleep(0.3)
-        assert client.diagnostics.get(uri) == []
+        assert not client.diagnostics.get(uri)
         assert client.prompts == [] and client.messages == []
         with pytest.raises(Exception, match="quiet hours"):
             await client.command("stitch.applyDraft", "ready")
@@ -86,7 +86,7 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         (root / ".stitch" / "prompts").mkdir()
         (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(prompt("q1")))
         await asyncio.sleep(0.5)
-        assert client.diagnostics.get(uri) == [] and client.prompts == []
+        assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
         await client.wait_for(lambda: any("while you were focused" in m.message for m in client.messages), timeout=6)
         [summary] = [m.message for m in client.messages if "focused" in m.message]

@@ -7,7 +7,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from stitch_ls.core.anchor import PlannedEdit
-from stitch_ls.core.gate import action_title
+from stitch_ls.core.gate import Gate, action_title
 from stitch_ls.core.render import escape_markdown, markdown_ref
 from stitch_ls.core.workspace import Evaluation
 from stitch_ls.lsp.documents import OpenDocument
@@ -64,6 +64,21 @@ def title_of(evaluation: Evaluation) -> str:
     return f"Apply draft: {evaluation.record.title} — invalid"
 
 
+GATE_ORDER = {
+    gate: index
+    for index, gate in enumerate(
+        [Gate.ACTIONABLE, Gate.BELOW_FLOOR, Gate.PARKED, Gate.BLOCKED, Gate.READ_ONLY, Gate.STALE, Gate.INVALID]
+    )
+}
+
+
+def rank(evaluation: Evaluation) -> tuple[int, float, str]:
+    """Applicable drafts first, then the most confident, then by id (stable menus)."""
+    draft = evaluation.record.draft
+    confidence = draft.confidence if draft else 0.0
+    return GATE_ORDER.get(evaluation.decision.gate, 99), -confidence, evaluation.record.id
+
+
 def code_actions(
     evaluation: Evaluation, disabled_support: bool
 ) -> list[types.CodeAction]:
@@ -91,7 +106,7 @@ def code_actions(
     elif disabled_support:
         apply.disabled = types.CodeActionDisabled(reason=decision.reason or "cannot be applied")
         actions.append(apply)
-    if not decision.actionable:
+    if decision.gate in (Gate.STALE, Gate.INVALID) or (not decision.actionable and not disabled_support):
         actions.append(
             types.CodeAction(
                 title=f"Show draft: {evaluation.record.title}",

@@ -108,12 +108,12 @@ class StitchServer(LanguageServer):
         """After `initialized`: load everything off the event loop, then start the timers."""
         assert self.ws is not None
         ws = self.ws
-        now = self.clock()
-        await asyncio.to_thread(self._load_all, now)
+        self.spawn(self.watch_stitch_dir())
+        await asyncio.sleep(0)
+        await asyncio.to_thread(self._load_all, self.clock())
         if self.init_settings is not None:
             ws.set_editor_settings(self.init_settings)
         await self.pull_settings()
-        self.spawn(self.watch_stitch_dir())
         self.spawn(self.quiet_timer())
         self.spawn(asyncio.to_thread(user_email, ws.root))
         self._last_quiet = ws.quiet_state(self.clock()).on
@@ -281,11 +281,14 @@ class StitchServer(LanguageServer):
         ws = self.ws
         ctx = ws.gate_context(self.clock(), ignore_quiet=True)
         outcomes = ws.state.outcomes
-        result = [
-            ws.evaluate(record, ctx, self.read_live, self.find_symbol)
-            for record in ws.drafts.by_path.get(doc.relative, ())
-            if record.id not in outcomes
-        ]
+        result = sorted(
+            (
+                ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+                for record in ws.drafts.by_path.get(doc.relative, ())
+                if record.id not in outcomes
+            ),
+            key=render.rank,
+        )
         self._eval_cache[doc.uri] = (key, result)
         return result
 
