@@ -98,7 +98,9 @@ class EditorClient(LanguageClient):
                 text_document=types.TextDocumentIdentifier(uri=uri),
                 range=types.Range(
                     start=types.Position(line=line, character=char),
-                    end=types.Position(line=end_line if end_line is not None else line, character=char),
+                    end=types.Position(
+                        line=end_line if end_line is not None else line, character=char
+                    ),
                 ),
                 context=types.CodeActionContext(diagnostics=[]),
             )
@@ -129,7 +131,11 @@ def _fixed_code_action_hook(converter):
 
 def _apply_text_edits(text: str, edits: Any, encoding: str) -> str:
     spans = [
-        (offset_of(text, e.range.start, encoding), offset_of(text, e.range.end, encoding), e.new_text)
+        (
+            offset_of(text, e.range.start, encoding),
+            offset_of(text, e.range.end, encoding),
+            e.new_text,
+        )
         for e in edits
     ]
     for a, b, new in sorted(spans, reverse=True):
@@ -142,7 +148,8 @@ def make_client() -> EditorClient:
     register_lsp_features(client)
     converter = client.protocol._converter
     converter.register_structure_hook(
-        Union[types.Command, types.CodeAction], _fixed_code_action_hook(converter)
+        Union[types.Command, types.CodeAction],  # noqa: UP007 - the key lsprotocol registered
+        _fixed_code_action_hook(converter),
     )
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -152,7 +159,9 @@ def make_client() -> EditorClient:
         for uri, edits in (edit.changes or {}).items():
             changes.append(
                 types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=None
+                    ),
                     edits=edits,
                 )
             )
@@ -182,13 +191,23 @@ def make_client() -> EditorClient:
                     client.open_docs[uri] = (version + 1, new_text)
                     client.text_document_did_change(
                         types.DidChangeTextDocumentParams(
-                            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
-                            content_changes=[types.TextDocumentContentChangeWholeDocument(text=new_text)],
+                            text_document=types.VersionedTextDocumentIdentifier(
+                                uri=uri, version=version + 1
+                            ),
+                            content_changes=[
+                                types.TextDocumentContentChangeWholeDocument(text=new_text)
+                            ],
                         )
                     )
                 else:
-                    path = Path(change.uri.removeprefix("file://") if hasattr(change, "uri") else uri.removeprefix("file://"))
-                    path.write_text(_apply_text_edits(path.read_text(), change.edits, client.encoding))
+                    path = Path(
+                        change.uri.removeprefix("file://")
+                        if hasattr(change, "uri")
+                        else uri.removeprefix("file://")
+                    )
+                    path.write_text(
+                        _apply_text_edits(path.read_text(), change.edits, client.encoding)
+                    )
         return types.ApplyWorkspaceEditResult(applied=True)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)

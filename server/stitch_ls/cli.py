@@ -322,15 +322,15 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     ws = _workspace(args)
-    failures = [
-        f"{ws.paths.config}:{p.line + 1}: {p.message}" for p in ws.config_problems
-    ]
+    failures = [f"{ws.paths.config}:{p.line + 1}: {p.message}" for p in ws.config_problems]
     report = {"ok": not failures, "failures": failures}
     _print(
         report,
         args.json,
-        lambda r: "stitch check: ok" if r["ok"] else "stitch check failed:\n" + "\n".join(
-            f"- {f}" for f in r["failures"]
+        lambda r: (
+            "stitch check: ok"
+            if r["ok"]
+            else "stitch check failed:\n" + "\n".join(f"- {f}" for f in r["failures"])
         ),
     )
     return 0 if report["ok"] else 1
@@ -354,9 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print data as JSON")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    verbs.add_parser("serve", parents=[common], help="run the language server on stdio").set_defaults(
-        func=cmd_serve
-    )
+    verbs.add_parser(
+        "serve", parents=[common], help="run the language server on stdio"
+    ).set_defaults(func=cmd_serve)
 
     draft = verbs.add_parser("draft", help="add, list, show, apply or reject drafts")
     drafts = draft.add_subparsers(dest="draft_verb", required=True)
@@ -390,18 +390,18 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--wait", type=float, metavar="SECONDS", help="wait for the answer")
     ask.set_defaults(func=cmd_ask)
 
-    verbs.add_parser("status", parents=[common], help="read-only, quiet hours, floor, budget").set_defaults(
-        func=cmd_status
-    )
+    verbs.add_parser(
+        "status", parents=[common], help="read-only, quiet hours, floor, budget"
+    ).set_defaults(func=cmd_status)
 
     ro = verbs.add_parser("read-only", parents=[common], help="turn agents read-only on or off")
     ro.add_argument("state", choices=["on", "off"])
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
 
-    verbs.add_parser("check", parents=[common], help="fail on an invalid team file (for CI)").set_defaults(
-        func=cmd_check
-    )
+    verbs.add_parser(
+        "check", parents=[common], help="fail on an invalid team file (for CI)"
+    ).set_defaults(func=cmd_check)
     verbs.add_parser("log", parents=[common], help="the source log, for people").set_defaults(
         func=cmd_log
     )

@@ -53,10 +53,25 @@ paths = ["src/**"]
 
 SOURCES = [
     {"kind": "doc", "ref": "docs/money.md", "why": "finance's rounding rule of record"},
-    {"kind": "test", "ref": "tests/test_checkout.py::test_pay_rounds", "why": "fails before, passes after"},
-    {"kind": "url", "ref": "https://example.com/payments-api#amounts", "why": "provider's API contract"},
+    {
+        "kind": "test",
+        "ref": "tests/test_checkout.py::test_pay_rounds",
+        "why": "fails before, passes after",
+    },
+    {
+        "kind": "url",
+        "ref": "https://example.com/payments-api#amounts",
+        "why": "provider's API contract",
+    },
 ]
-EVIDENCE = [{"kind": "test", "ref": "tests/test_checkout.py::test_pay_rounds", "status": "passed", "run": "ci#4411"}]
+EVIDENCE = [
+    {
+        "kind": "test",
+        "ref": "tests/test_checkout.py::test_pay_rounds",
+        "status": "passed",
+        "run": "ci#4411",
+    }
+]
 PAY_RETURN = {
     "path": "src/checkout.py",
     "range": {"start": {"line": 12, "character": 4}, "end": {"line": 12, "character": 23}},
@@ -92,26 +107,73 @@ def build_workspace(root: Path) -> None:
     (stitch / "config.toml").write_text(TEAM)
     drafts = [
         _draft("round-pay", "Round payment totals to cents"),
-        _draft("pay-log", "Log each payment", confidence=0.51, agent="copilot",
-               edits=[{**PAY_RETURN, "text": "print('paying')\n    return cart.total()"}]),
-        _draft("pay-guess", "Add a surcharge", sources=[], stream="checkout/b", agent="aider",
-               edits=[{**PAY_RETURN, "text": "return cart.total() * 1.02"}]),
-        _draft("drop-orders", "Drop the legacy orders table", irreversible=True, evidence=[],
-               edits=[{"path": "migrations/0002_drop_orders.sql", "create": True, "text": "DROP TABLE orders;\n"}]),
-        _draft("pay-stale", "Pay with a discount",
-               edits=[{**PAY_RETURN, "expect": "return cart.subtotal()", "text": "return cart.discounted()"}]),
-        _draft("total-tests", "Contract test for Cart.total",
-               edits=[{"path": "src/checkout.py", "symbol": "Cart.total",
-                       "text": "def total(self):\n        return sum(self.items) or 0"},
-                      {"path": "tests/test_contract.py", "create": True,
-                       "text": "def test_total_empty():\n    assert True\n"}]),
+        _draft(
+            "pay-log",
+            "Log each payment",
+            confidence=0.51,
+            agent="copilot",
+            edits=[{**PAY_RETURN, "text": "print('paying')\n    return cart.total()"}],
+        ),
+        _draft(
+            "pay-guess",
+            "Add a surcharge",
+            sources=[],
+            stream="checkout/b",
+            agent="aider",
+            edits=[{**PAY_RETURN, "text": "return cart.total() * 1.02"}],
+        ),
+        _draft(
+            "drop-orders",
+            "Drop the legacy orders table",
+            irreversible=True,
+            evidence=[],
+            edits=[
+                {
+                    "path": "migrations/0002_drop_orders.sql",
+                    "create": True,
+                    "text": "DROP TABLE orders;\n",
+                }
+            ],
+        ),
+        _draft(
+            "pay-stale",
+            "Pay with a discount",
+            edits=[
+                {
+                    **PAY_RETURN,
+                    "expect": "return cart.subtotal()",
+                    "text": "return cart.discounted()",
+                }
+            ],
+        ),
+        _draft(
+            "total-tests",
+            "Contract test for Cart.total",
+            edits=[
+                {
+                    "path": "src/checkout.py",
+                    "symbol": "Cart.total",
+                    "text": "def total(self):\n        return sum(self.items) or 0",
+                },
+                {
+                    "path": "tests/test_contract.py",
+                    "create": True,
+                    "text": "def test_total_empty():\n    assert True\n",
+                },
+            ],
+        ),
     ]
     for body in drafts:
         (stitch / "drafts" / f"{body['id']}.json").write_text(json.dumps(body, indent=2))
     bad = _draft("broken", "Half-written draft", confidence=1.7)
     (stitch / "drafts" / "broken.json").write_text(json.dumps(bad, indent=2))
-    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "dev@example.com"],
-                 ["config", "user.name", "Demo Dev"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "dev@example.com"],
+        ["config", "user.name", "Demo Dev"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "start"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
@@ -132,7 +194,10 @@ async def _session(root: Path) -> None:
         kind = types.Command if isinstance(obj.get("command"), str) else types.CodeAction
         return converter.structure(obj, kind)
 
-    converter.register_structure_hook(Union[types.Command, types.CodeAction], code_action_hook)
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction],  # noqa: UP007 - the key lsprotocol registered
+        code_action_hook,
+    )
     uri = (root / "src" / "checkout.py").as_uri()
     doc = {"version": 1, "text": CHECKOUT}
     statuses: list[dict[str, Any]] = []
@@ -148,12 +213,21 @@ async def _session(root: Path) -> None:
                 target = change.text_document.uri
                 if target == uri:
                     if change.text_document.version != doc["version"]:
-                        return types.ApplyWorkspaceEditResult(applied=False, failure_reason="moved on")
+                        return types.ApplyWorkspaceEditResult(
+                            applied=False, failure_reason="moved on"
+                        )
                     doc["text"] = _apply(doc["text"], change.edits)
                     doc["version"] += 1
-                    client.text_document_did_change(types.DidChangeTextDocumentParams(
-                        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=doc["version"]),
-                        content_changes=[types.TextDocumentContentChangeWholeDocument(text=doc["text"])]))
+                    client.text_document_did_change(
+                        types.DidChangeTextDocumentParams(
+                            text_document=types.VersionedTextDocumentIdentifier(
+                                uri=uri, version=doc["version"]
+                            ),
+                            content_changes=[
+                                types.TextDocumentContentChangeWholeDocument(text=doc["text"])
+                            ],
+                        )
+                    )
                 else:
                     path = Path(target.removeprefix("file://"))
                     path.write_text(_apply(path.read_text(), change.edits))
@@ -173,34 +247,53 @@ async def _session(root: Path) -> None:
 
     await client.start_io(sys.executable, "-m", "stitch_ls", "serve")
     caps = types.ClientCapabilities(
-        general=types.GeneralClientCapabilities(position_encodings=[types.PositionEncodingKind.Utf16]),
+        general=types.GeneralClientCapabilities(
+            position_encodings=[types.PositionEncodingKind.Utf16]
+        ),
         workspace=types.WorkspaceClientCapabilities(
             workspace_edit=types.WorkspaceEditClientCapabilities(
                 document_changes=True,
-                resource_operations=[types.ResourceOperationKind.Create, types.ResourceOperationKind.Delete],
+                resource_operations=[
+                    types.ResourceOperationKind.Create,
+                    types.ResourceOperationKind.Delete,
+                ],
             )
         ),
         text_document=types.TextDocumentClientCapabilities(
             code_action=types.CodeActionClientCapabilities(disabled_support=True)
         ),
     )
-    await client.initialize_async(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="demo")]))
+    await client.initialize_async(
+        types.InitializeParams(
+            capabilities=caps,
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="demo")],
+        )
+    )
     client.initialized(types.InitializedParams())
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=CHECKOUT)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=CHECKOUT
+            )
+        )
+    )
     for _ in range(200):
         if statuses:
             break
         await asyncio.sleep(0.02)
 
     async def actions(line: int, start: int = 8) -> list[Any]:
-        result = await client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=line, character=start),
-                              end=types.Position(line=line, character=start)),
-            context=types.CodeActionContext(diagnostics=[])))
+        result = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=line, character=start),
+                    end=types.Position(line=line, character=start),
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
         return list(result or [])
 
     def show(found: list[Any]) -> str:
@@ -215,14 +308,22 @@ async def _session(root: Path) -> None:
     async def run(command: str, *args: Any) -> Any:
         try:
             return await client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command=command, arguments=list(args)))
+                types.ExecuteCommandParams(command=command, arguments=list(args))
+            )
         except Exception as exc:  # noqa: BLE001 - the demo shows refusals as the editor would
             return f"refused: {exc}"
 
-    _say("Code actions on `return cart.total()` in src/checkout.py (line 13)", show(await actions(12)))
+    _say(
+        "Code actions on `return cart.total()` in src/checkout.py (line 13)",
+        show(await actions(12)),
+    )
     _say("Code actions on Cart.total (line 9)", show(await actions(8)))
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=10)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=12, character=10),
+        )
+    )
     first = hover.contents.value.split("\n\n---\n\n")[0] if hover else "(none)"
     _say("Hover over the draft's range (first draft, Markdown)", first)
     result = await run("stitch.applyDraft", "round-pay")
@@ -230,7 +331,10 @@ async def _session(root: Path) -> None:
     _say("Line 13 now reads", doc["text"].splitlines()[12])
     log = (root / ".stitch" / "source-log.jsonl").read_text().splitlines()
     _say("Source-log entry", json.dumps(json.loads(log[-1]), indent=2))
-    _say("Reject `pay-log` with a reason", json.dumps(await run("stitch.rejectDraft", "pay-log", "prints in production code")))
+    _say(
+        "Reject `pay-log` with a reason",
+        json.dumps(await run("stitch.rejectDraft", "pay-log", "prints in production code")),
+    )
     await run("stitch.setReadOnly", {"on": True, "reason": "demo: a swaggering answer"})
     _say("After stitch.setReadOnly on: actions on Cart.total", show(await actions(8)))
     _say("Applying anyway", str(await run("stitch.applyDraft", "total-tests")))
@@ -238,8 +342,16 @@ async def _session(root: Path) -> None:
     await run("stitch.focus", {"minutes": 90})
     _say("During a focus session: actions on Cart.total", show(await actions(8)))
     status = await run("stitch.endFocus")
-    _say("Focus ended; status", json.dumps({k: status[k] for k in ("read_only", "quiet", "floor", "trust", "drafts")}, indent=2))
-    _say("Apply `total-tests` (symbol edit + new file)", json.dumps(await run("stitch.applyDraft", "total-tests")))
+    _say(
+        "Focus ended; status",
+        json.dumps(
+            {k: status[k] for k in ("read_only", "quiet", "floor", "trust", "drafts")}, indent=2
+        ),
+    )
+    _say(
+        "Apply `total-tests` (symbol edit + new file)",
+        json.dumps(await run("stitch.applyDraft", "total-tests")),
+    )
     _say("Cart.total now", "\n".join(doc["text"].splitlines()[7:9]))
     await client.shutdown_async(None)
     client.exit(None)
@@ -248,6 +360,7 @@ async def _session(root: Path) -> None:
 
 def _apply(text: str, edits: Any) -> str:
     """Apply UTF-16 TextEdits (the demo declares UTF-16, like VS Code)."""
+
     def offset(position: Any) -> int:
         lines = text.split("\n")
         base = sum(len(line) + 1 for line in lines[: position.line])
@@ -259,8 +372,10 @@ def _apply(text: str, edits: Any) -> str:
             units += 2 if ord(ch) > 0xFFFF else 1
         return base + len(line)
 
-    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
-        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
     return text
 
 

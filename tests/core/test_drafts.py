@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from workspaces import CHECKOUT, draft, write_draft
 from stitch_ls.core.anchor import plan_draft
 from stitch_ls.core.drafts import DraftIndex, parse_draft_text
 from stitch_ls.core.model import Draft
 from stitch_ls.core.syntax import SyntaxDoc
+from workspaces import CHECKOUT, draft, write_draft
 
 
 def find_symbol(path: str, text: str, name: str):
@@ -51,7 +51,15 @@ def test_nan_confidence_is_refused():
 
 @pytest.mark.parametrize(
     "path",
-    ["../outside.py", "/etc/passwd", "src/../../x", ".git/config", ".stitch/state.json", "a\\b", "C:x"],
+    [
+        "../outside.py",
+        "/etc/passwd",
+        "src/../../x",
+        ".git/config",
+        ".stitch/state.json",
+        "a\\b",
+        "C:x",
+    ],
 )
 def test_hostile_paths_are_refused(path):
     body = draft("d1")
@@ -112,14 +120,18 @@ def test_index_rescans_only_what_changed(tmp_path: Path):
 
 
 def test_range_edit_applies_where_expected():
-    plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": CHECKOUT}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(draft("d")), reader({"src/checkout.py": CHECKOUT}), find_symbol
+    )
     assert plan.ok
     assert plan.edits[0].start == (12, 4) and not plan.edits[0].reanchored
 
 
 def test_moved_text_is_reanchored_when_unique():
     moved = "# a new comment line\n" + CHECKOUT
-    plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": moved}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(draft("d")), reader({"src/checkout.py": moved}), find_symbol
+    )
     assert plan.ok and plan.edits[0].reanchored
     assert plan.edits[0].start == (13, 4)
 
@@ -127,16 +139,29 @@ def test_moved_text_is_reanchored_when_unique():
 def test_ambiguous_or_missing_text_is_stale():
     twice = CHECKOUT + "\n\ndef again(cart):\n    return cart.total()\n"
     twice = "\n" + twice
-    plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": twice}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(draft("d")), reader({"src/checkout.py": twice}), find_symbol
+    )
     assert plan.stale and "more than once" in plan.stale
     typed = CHECKOUT.replace("return cart.total()", "return cart.sum()")
     typed = "\n" + typed
-    plan = plan_draft(Draft.model_validate(draft("d")), reader({"src/checkout.py": typed}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(draft("d")), reader({"src/checkout.py": typed}), find_symbol
+    )
     assert plan.stale and "no longer there" in plan.stale
 
 
 def test_symbol_edit_is_anchored_by_tree_sitter():
-    body = draft("d", edits=[{"path": "src/checkout.py", "symbol": "Cart.total", "text": "def total(self):\n        return 0"}])
+    body = draft(
+        "d",
+        edits=[
+            {
+                "path": "src/checkout.py",
+                "symbol": "Cart.total",
+                "text": "def total(self):\n        return 0",
+            }
+        ],
+    )
     shifted = "import os\n\n" + CHECKOUT
     plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": shifted}), find_symbol)
     assert plan.ok
@@ -147,15 +172,25 @@ def test_symbol_edit_is_anchored_by_tree_sitter():
 
 
 def test_create_and_delete_check_the_file():
-    body = draft("d", edits=[{"path": "new.py", "create": True, "text": "x = 1\n"}, {"path": "old.py", "delete": True}])
+    body = draft(
+        "d",
+        edits=[
+            {"path": "new.py", "create": True, "text": "x = 1\n"},
+            {"path": "old.py", "delete": True},
+        ],
+    )
     plan = plan_draft(Draft.model_validate(body), reader({"old.py": "y"}), find_symbol)
     assert plan.ok and [e.kind for e in plan.edits] == ["create", "delete"]
-    plan = plan_draft(Draft.model_validate(body), reader({"old.py": "y", "new.py": ""}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(body), reader({"old.py": "y", "new.py": ""}), find_symbol
+    )
     assert "already exists" in plan.stale
 
 
 def test_overlapping_edits_are_stale():
     body = draft("d")
     body["edits"] = [body["edits"][0], body["edits"][0]]
-    plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": CHECKOUT}), find_symbol)
+    plan = plan_draft(
+        Draft.model_validate(body), reader({"src/checkout.py": CHECKOUT}), find_symbol
+    )
     assert "overlap" in plan.stale

@@ -33,14 +33,30 @@ def test_actionable_title_names_confidence_sources_and_stream():
         ({"quiet": True}, {}, None, Gate.QUIET, "quiet hours"),
         ({}, {}, "the text moved", Gate.STALE, "stale: the text moved"),
         (
-            {"read_only": ReadOnly(True, "lead@example.com", datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "bad week")},
+            {
+                "read_only": ReadOnly(
+                    True, "lead@example.com", datetime(2026, 11, 28, 9, 0, tzinfo=UTC), "bad week"
+                )
+            },
             {},
             None,
             Gate.READ_ONLY,
             "agents are read-only: bad week, since 2026-11-28 09:00 UTC, by lead@example.com",
         ),
-        ({}, {"irreversible": True, "evidence": []}, None, Gate.BLOCKED, "needs passing test evidence"),
-        ({}, {"irreversible": True, "sources": [], "evidence": []}, None, Gate.BLOCKED, "needs sources and passing test evidence"),
+        (
+            {},
+            {"irreversible": True, "evidence": []},
+            None,
+            Gate.BLOCKED,
+            "needs passing test evidence",
+        ),
+        (
+            {},
+            {"irreversible": True, "sources": [], "evidence": []},
+            None,
+            Gate.BLOCKED,
+            "needs sources and passing test evidence",
+        ),
         ({}, {"sources": []}, None, Gate.PARKED, "parked for a human"),
         ({}, {"confidence": 0.51}, None, Gate.BELOW_FLOOR, "0.51 < floor 0.65"),
     ],
@@ -66,12 +82,16 @@ def test_irreversible_paths_and_failing_evidence():
     body = draft("d")
     body["edits"][0]["path"] = "migrations/0001_init.sql"
     assert decide(Draft.model_validate(body), ctx).gate is Gate.ACTIONABLE
-    failing = {**body, "evidence": [{"ref": "t", "status": "passed"}, {"ref": "u", "status": "failed"}]}
+    failing = {
+        **body,
+        "evidence": [{"ref": "t", "status": "passed"}, {"ref": "u", "status": "failed"}],
+    }
     assert decide(Draft.model_validate(failing), ctx).gate is Gate.BLOCKED
 
 
 def test_raised_floor_says_where_it_came_from():
     ctx = GateContext(**{**OPEN.__dict__, "floor": 0.8, "floor_from": "trust budget"})
-    assert decide(make(), ctx).reason == "0.82 < floor 0.80 (from trust budget)" or decide(
-        make(confidence=0.7), ctx
-    ).reason == "0.70 < floor 0.80 (from trust budget)"
+    assert (
+        decide(make(), ctx).reason == "0.82 < floor 0.80 (from trust budget)"
+        or decide(make(confidence=0.7), ctx).reason == "0.70 < floor 0.80 (from trust budget)"
+    )

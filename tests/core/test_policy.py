@@ -97,12 +97,19 @@ def test_editor_may_tighten_but_not_loosen():
 def test_engineer_windows_add_and_cannot_remove_team_windows_unless_allowed():
     team = load_team_config(GOOD)
     mine, _ = parse_editor_settings(
-        {"quietHours": {"windows": [{"days": ["sat"], "start": "08:00", "end": "09:00"}], "removeTeamWindows": True}}
+        {
+            "quietHours": {
+                "windows": [{"days": ["sat"], "start": "08:00", "end": "09:00"}],
+                "removeTeamWindows": True,
+            }
+        }
     )
     policy = effective_policy(team, mine, UTC)
     assert len(policy.windows) == 3
     assert any("removeTeamWindows" in note for note in policy.notes)
-    allowing = load_team_config(GOOD.replace("[quiet_hours]\n", "[quiet_hours]\nengineers_may_remove = true\n"))
+    allowing = load_team_config(
+        GOOD.replace("[quiet_hours]\n", "[quiet_hours]\nengineers_may_remove = true\n")
+    )
     assert len(effective_policy(allowing, mine, UTC).windows) == 1
 
 

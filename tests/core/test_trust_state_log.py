@@ -86,9 +86,16 @@ def test_atomic_write_replaces_whole(tmp_path: Path):
 def test_source_log_reads_back_and_skips_garbage(tmp_path: Path):
     log = tmp_path / "source-log.jsonl"
     entry = SourceLogEntry(
-        at=T0, draft="d1", title="Add *tests*", stream="checkout/a", agent="bot",
-        confidence=0.8, sources=[{"kind": "doc", "ref": "[x](command:rm)", "why": "<b>trusted</b>"}],
-        evidence=[], accepted_by="dev@example.com", files=["src/a.py"],
+        at=T0,
+        draft="d1",
+        title="Add *tests*",
+        stream="checkout/a",
+        agent="bot",
+        confidence=0.8,
+        sources=[{"kind": "doc", "ref": "[x](command:rm)", "why": "<b>trusted</b>"}],
+        evidence=[],
+        accepted_by="dev@example.com",
+        files=["src/a.py"],
     )
     append_entry(log, entry)
     with log.open("a") as handle:

@@ -71,6 +71,11 @@ def test_status_object_has_the_contract_fields(tmp_path: Path):
     assert set(status["read_only"]) >= {"on", "by", "since", "reason"}
     assert set(status["quiet"]) >= {"on", "until", "next_start"}
     assert status["floor"] == {"value": 0.65, "from": "team file"}
-    assert status["trust"] == {"used": 1, "budget": 3, "exhausted": False, "on_exhausted": "raise_floor"}
+    assert status["trust"] == {
+        "used": 1,
+        "budget": 3,
+        "exhausted": False,
+        "on_exhausted": "raise_floor",
+    }
     assert status["drafts"]["pending"] == 2
     assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1

@@ -82,7 +82,11 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
             sources=[
                 {"kind": "doc", "ref": "docs/api.md", "why": "contract of record"},
                 {"kind": "url", "ref": "https://example.com/spec", "why": "vendor spec"},
-                {"kind": "api", "ref": "command:workbench.action.terminal.new", "why": "**trust me** <script>"},
+                {
+                    "kind": "api",
+                    "ref": "command:workbench.action.terminal.new",
+                    "why": "**trust me** <script>",
+                },
                 {"kind": "doc", "ref": "[click](javascript:alert(1))", "why": "x"},
             ],
         ),
@@ -91,7 +95,8 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
     uri = vscode.open(workspace / CHECKOUT)
     hover = await vscode.text_document_hover_async(
         types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=10)
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=12, character=10),
         )
     )
     text = hover.contents.value
@@ -115,7 +120,9 @@ async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):
     assert lenses[0].command.title.startswith("6 agent drafts here (1 ready)")
 
 
-async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(vscode, workspace: Path):
+async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(
+    vscode, workspace: Path
+):
     uri = vscode.open(workspace / CHECKOUT)
     result = await vscode.command("stitch.applyDraft", "ready")
     assert result["applied"] is True
@@ -144,7 +151,11 @@ async def test_multi_file_apply_creates_and_deletes(vscode, workspace: Path):
     (workspace / "src" / "legacy.py").write_text("old = True\n")
     body = draft("multi")
     body["edits"] += [
-        {"path": "tests/test_contract.py", "create": True, "text": "def test_contract():\n    assert True\n"},
+        {
+            "path": "tests/test_contract.py",
+            "create": True,
+            "text": "def test_contract():\n    assert True\n",
+        },
         {"path": "src/legacy.py", "delete": True},
     ]
     write_draft(workspace, body)
@@ -198,8 +209,12 @@ async def test_show_and_list_drafts(vscode, workspace: Path):
     assert vscode.shown_documents and vscode.shown_documents[-1].uri.endswith("stale.json")
     listed = await vscode.command("stitch.listDrafts")
     assert {row["id"]: row["gate"] for row in listed} == {
-        "ready": "actionable", "low": "below_floor", "unsourced": "parked",
-        "risky": "blocked", "stale": "stale", "broken": "invalid",
+        "ready": "actionable",
+        "low": "below_floor",
+        "unsourced": "parked",
+        "risky": "blocked",
+        "stale": "stale",
+        "broken": "invalid",
     }
 
 
@@ -211,16 +226,23 @@ async def test_new_changed_and_removed_drafts_show_without_restart(workspace: Pa
         assert await client.actions(uri, 12, 8) == []
         path = write_draft(workspace, draft("fresh"))
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=1.5)
-        assert [a.data["draft"] for a in await client.actions(uri, 12, 8) if a.title.startswith("Apply")] == ["fresh"]
+        assert [
+            a.data["draft"] for a in await client.actions(uri, 12, 8) if a.title.startswith("Apply")
+        ] == ["fresh"]
         path.write_text(json.dumps(draft("fresh", title="Renamed")))
-        await client.wait_for(lambda: any("Renamed" in d.message for d in client.diagnostics.get(uri, [])), timeout=1.5)
+        await client.wait_for(
+            lambda: any("Renamed" in d.message for d in client.diagnostics.get(uri, [])),
+            timeout=1.5,
+        )
         path.unlink()
         await client.wait_for(lambda: not client.diagnostics.get(uri), timeout=1.5)
     finally:
         await stop(client)
 
 
-async def test_broken_draft_gets_a_diagnostic_in_its_file_and_others_keep_working(vscode, workspace: Path):
+async def test_broken_draft_gets_a_diagnostic_in_its_file_and_others_keep_working(
+    vscode, workspace: Path
+):
     bad = workspace / ".stitch" / "drafts" / "bad.json"
     bad.write_text('{\n  "id": "bad",\n  "confidence": 0.5,\n')
     await vscode.wait_for(lambda: bool(vscode.diagnostics.get(bad.as_uri())), timeout=2)
@@ -228,3 +250,30 @@ async def test_broken_draft_gets_a_diagnostic_in_its_file_and_others_keep_workin
     assert "bad.json: not valid JSON" in diagnostic.message
     uri = vscode.open(workspace / CHECKOUT)
     assert "ready" in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
+
+
+async def test_non_ascii_before_the_range_lands_right_in_a_utf16_client(tmp_path: Path):
+    from workspaces import make_workspace
+
+    root = make_workspace(tmp_path / "ws")
+    (root / "src" / "wide.py").write_text('x = "é🙂"; y = compute()\n')
+    body = draft("wide", title="Use compute_total")
+    body["edits"] = [
+        {
+            "path": "src/wide.py",
+            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
+            "expect": "compute()",
+            "text": "compute_total()",
+        }
+    ]
+    write_draft(root, body)
+    client = await start(root, editor=VSCODE)
+    try:
+        assert client.encoding == "utf-16"
+        uri = client.open(root / "src" / "wide.py")
+        # UTF-16 column 16 is inside `compute()` (the emoji counts twice)
+        assert any(a.data["draft"] == "wide" for a in await client.actions(uri, 0, 16))
+        await client.command("stitch.applyDraft", "wide")
+        assert client.text(uri) == 'x = "é🙂"; y = compute_total()\n'
+    finally:
+        await stop(client)

@@ -15,7 +15,9 @@ from editor_client import start, stop
 from workspaces import TEAM, draft, make_workspace, write_draft
 
 CHECKOUT = "src/checkout.py"
-QUIET_TEAM = TEAM + """
+QUIET_TEAM = (
+    TEAM
+    + """
 [quiet_hours]
 timezone = "UTC"
 [[quiet_hours.windows]]
@@ -23,6 +25,7 @@ days = ["mon"]
 start = "09:30"
 end = "11:30"
 """
+)
 MONDAY_10 = "2026-11-30T10:00:00Z"
 
 
@@ -41,7 +44,10 @@ def prompt(prompt_id: str) -> dict:
 def cli(root: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "stitch_ls", *args, "--workspace", str(root)],
-        capture_output=True, text=True, timeout=60, **kwargs,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
     )
 
 
@@ -59,7 +65,10 @@ async def test_quiet_hours_suppress_everything_agent_originated(tmp_path: Path):
         )
         assert not lenses
         hover = await client.text_document_hover_async(
-            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=12, character=8))
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=12, character=8),
+            )
         )
         assert hover is None
         await asyncio.sleep(0.3)
@@ -88,7 +97,9 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         await asyncio.sleep(0.5)
         assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
-        await client.wait_for(lambda: any("while you were focused" in m.message for m in client.messages), timeout=6)
+        await client.wait_for(
+            lambda: any("while you were focused" in m.message for m in client.messages), timeout=6
+        )
         [summary] = [m.message for m in client.messages if "focused" in m.message]
         assert summary == "Stitch: while you were focused: 1 draft, 1 prompt"
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=2)
@@ -113,7 +124,9 @@ async def test_focus_session_starts_and_ends_by_command(workspace: Path):
         status = await client.command("stitch.endFocus")
         assert status["quiet"]["on"] is False
         assert await client.actions(uri, 12, 8)
-        await client.wait_for(lambda: any("1 draft" in m.message for m in client.messages), timeout=2)
+        await client.wait_for(
+            lambda: any("1 draft" in m.message for m in client.messages), timeout=2
+        )
     finally:
         await stop(client)
 
@@ -129,7 +142,9 @@ async def test_prompt_is_shown_with_options_and_sources_and_answer_written_back(
         shown = client.prompts[0]
         assert [a.title for a in shown.actions] == ["half-up", "half-even"]
         assert "Round totals" in shown.message and "docs/money.md" in shown.message
-        await client.wait_for(lambda: "answer" in json.loads((folder / "q1.json").read_text()), timeout=3)
+        await client.wait_for(
+            lambda: "answer" in json.loads((folder / "q1.json").read_text()), timeout=3
+        )
         answered = json.loads((folder / "q1.json").read_text())
         assert answered["answer"] == "half-even" and answered["answered_by"] == "dev@example.com"
     finally:
@@ -141,9 +156,21 @@ async def test_cli_ask_waits_for_the_answer_from_the_editor(workspace: Path):
     try:
         client.answers.append("yes")
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "stitch_ls", "ask", "Ship it?", "--option", "yes", "--option", "no",
-            "--wait", "20", "--workspace", str(workspace),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "stitch_ls",
+            "ask",
+            "Ship it?",
+            "--option",
+            "yes",
+            "--option",
+            "no",
+            "--wait",
+            "20",
+            "--workspace",
+            str(workspace),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
         assert proc.returncode == 0, err
@@ -187,7 +214,9 @@ async def test_read_only_blocks_every_path_and_survives_a_restart(workspace: Pat
 
 
 async def test_team_file_holds_read_only_on(tmp_path: Path):
-    root = make_workspace(tmp_path / "ws", TEAM.replace("[agents]\n", "[agents]\nread_only = true\n"))
+    root = make_workspace(
+        tmp_path / "ws", TEAM.replace("[agents]\n", "[agents]\nread_only = true\n")
+    )
     write_draft(root, draft("ready"))
     client = await start(root)
     try:
@@ -207,9 +236,15 @@ async def test_apply_racing_a_switch_on_never_applies_after_it(workspace: Path):
         write_draft(workspace, body)
     client = await start(workspace)
     try:
-        applies = [asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3)]
-        switch = asyncio.ensure_future(client.command("stitch.setReadOnly", {"on": True, "reason": "race"}))
-        late = [asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3, 6)]
+        applies = [
+            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3)
+        ]
+        switch = asyncio.ensure_future(
+            client.command("stitch.setReadOnly", {"on": True, "reason": "race"})
+        )
+        late = [
+            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3, 6)
+        ]
         results = await asyncio.gather(*applies, switch, *late, return_exceptions=True)
         for result in results[4:]:
             assert isinstance(result, Exception) and "read-only" in str(result)
@@ -233,7 +268,11 @@ async def test_trust_budget_past_its_limit(tmp_path: Path, mode: str):
         await client.wait_for(lambda: client.statuses[-1]["trust"]["exhausted"], timeout=3)
         status = client.statuses[-1]
         assert status["trust"]["used"] == 2 and status["trust"]["budget"] == 1
-        [apply] = [a for a in await client.actions(uri, 12, 8) if a.data["draft"] == "mid" and a.title.startswith("Apply")]
+        [apply] = [
+            a
+            for a in await client.actions(uri, 12, 8)
+            if a.data["draft"] == "mid" and a.title.startswith("Apply")
+        ]
         if mode == "raise_floor":
             assert status["floor"] == {"value": 0.8, "from": "trust budget"}
             assert apply.disabled.reason == "0.70 < floor 0.80 (from trust budget)"

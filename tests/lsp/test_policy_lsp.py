@@ -92,7 +92,9 @@ async def test_init_options_work_for_clients_without_configuration(workspace: Pa
         )
     )
     client = await start(
-        workspace, capabilities=caps, init_options={"settings": {"stitch": {"confidenceFloor": 0.95}}}
+        workspace,
+        capabilities=caps,
+        init_options={"settings": {"stitch": {"confidenceFloor": 0.95}}},
     )
     try:
         uri = client.open(workspace / CHECKOUT)

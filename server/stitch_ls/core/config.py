@@ -210,7 +210,5 @@ def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     try:
         return EditorSettings.model_validate(data), []
     except ValidationError as exc:
-        notes = [
-            f"stitch.{'.'.join(str(p) for p in e['loc'])}: {_plain(e)}" for e in exc.errors()
-        ]
+        notes = [f"stitch.{'.'.join(str(p) for p in e['loc'])}: {_plain(e)}" for e in exc.errors()]
         return EditorSettings(), notes

@@ -60,9 +60,7 @@ class Decision:
 def is_irreversible(draft: Draft, irreversible_paths: tuple[str, ...]) -> bool:
     if draft.irreversible:
         return True
-    return any(
-        glob_match(path, pattern) for path in draft.paths for pattern in irreversible_paths
-    )
+    return any(glob_match(path, pattern) for path in draft.paths for pattern in irreversible_paths)
 
 
 def has_passing_evidence(draft: Draft) -> bool:
@@ -96,9 +94,7 @@ def decide(
         return Decision(Gate.PARKED, "parked for a human: the draft cites no sources")
     if draft.confidence < ctx.floor:
         note = "" if ctx.floor_from == "team file" else f" (from {ctx.floor_from})"
-        return Decision(
-            Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}"
-        )
+        return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}")
     return Decision(Gate.ACTIONABLE)
 
 

@@ -17,9 +17,7 @@ def user_email(root: Path) -> str:
         try:
             reader = git.Repo(root, search_parent_directories=True).config_reader()
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            reader = git.GitConfigParser(
-                [os.path.expanduser("~/.gitconfig")], read_only=True
-            )
+            reader = git.GitConfigParser([os.path.expanduser("~/.gitconfig")], read_only=True)
         email = reader.get_value("user", "email", default="")
         if email:
             return str(email)

@@ -31,9 +31,7 @@ def from_client_units(line_text: str, units: int, encoding: str) -> int:
         return min(units, len(line_text))
     counted = 0
     for index, ch in enumerate(line_text):
-        width = (
-            len(ch.encode("utf-8")) if encoding == UTF8 else (2 if ord(ch) > 0xFFFF else 1)
-        )
+        width = len(ch.encode("utf-8")) if encoding == UTF8 else (2 if ord(ch) > 0xFFFF else 1)
         if counted + width > units:
             return index
         counted += width

@@ -186,8 +186,7 @@ class StitchWorkspace:
                 True,
                 "trust budget",
                 None,
-                f"{budget.used} unsourced drafts this hour of development "
-                f"(budget {budget.budget})",
+                f"{budget.used} unsourced drafts this hour of development (budget {budget.budget})",
             )
         return ReadOnly(False)
 

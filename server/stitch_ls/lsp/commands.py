@@ -94,13 +94,22 @@ def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
         doc = open_docs.get(path)
         kind = edits[0].kind
         if kind in ("create", "delete"):
-            needed = types.ResourceOperationKind.Create if kind == "create" else types.ResourceOperationKind.Delete
+            needed = (
+                types.ResourceOperationKind.Create
+                if kind == "create"
+                else types.ResourceOperationKind.Delete
+            )
             if not document_changes or needed not in operations:
                 raise Refused(f"this editor cannot {kind} files through LSP; apply it with the CLI")
             if kind == "delete":
                 changes.append(types.DeleteFile(uri=uri))
                 continue
-            changes.append(types.CreateFile(uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)))
+            changes.append(
+                types.CreateFile(
+                    uri=uri,
+                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+                )
+            )
             text_edits = [types.TextEdit(range=_zero(), new_text=edits[0].text)]
             version = None
         else:
@@ -109,8 +118,14 @@ def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
             text_edits = [
                 types.TextEdit(
                     range=types.Range(
-                        start=types.Position(line=e.start[0], character=to_client_units(lines.line(e.start[0]), e.start[1], enc)),
-                        end=types.Position(line=e.end[0], character=to_client_units(lines.line(e.end[0]), e.end[1], enc)),
+                        start=types.Position(
+                            line=e.start[0],
+                            character=to_client_units(lines.line(e.start[0]), e.start[1], enc),
+                        ),
+                        end=types.Position(
+                            line=e.end[0],
+                            character=to_client_units(lines.line(e.end[0]), e.end[1], enc),
+                        ),
                     ),
                     new_text=e.text,
                 )
@@ -120,7 +135,9 @@ def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
         if document_changes:
             changes.append(
                 types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=version
+                    ),
                     edits=text_edits,
                 )
             )
@@ -132,7 +149,9 @@ def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
 
 
 def _zero() -> types.Range:
-    return types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
+    return types.Range(
+        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+    )
 
 
 @server.command("stitch.rejectDraft")
@@ -200,7 +219,11 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
 @server.command("stitch.setReadOnly")
 async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = _ready(ls)
-    options = {"on": args[0]} if args and isinstance(args[0], bool) else _object_arg(args, "stitch.setReadOnly")
+    options = (
+        {"on": args[0]}
+        if args and isinstance(args[0], bool)
+        else _object_arg(args, "stitch.setReadOnly")
+    )
     on = options.get("on")
     reason = options.get("reason")
     if not isinstance(on, bool) or (reason is not None and not isinstance(reason, str)):

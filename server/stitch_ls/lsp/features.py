@@ -14,7 +14,9 @@ from stitch_ls.lsp.server import StitchServer
 server = StitchServer()
 
 
-def _overlaps(a: tuple[tuple[int, int], tuple[int, int]], b: tuple[tuple[int, int], tuple[int, int]]) -> bool:
+def _overlaps(
+    a: tuple[tuple[int, int], tuple[int, int]], b: tuple[tuple[int, int], tuple[int, int]]
+) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
@@ -40,7 +42,11 @@ async def _register(ls: StitchServer, method: str, options: Any) -> None:
     try:
         await ls.client_register_capability_async(
             types.RegistrationParams(
-                registrations=[types.Registration(id=f"stitch-{method}", method=method, register_options=options)]
+                registrations=[
+                    types.Registration(
+                        id=f"stitch-{method}", method=method, register_options=options
+                    )
+                ]
             )
         )
     except Exception as exc:  # noqa: BLE001 - the client refused: our own watcher still runs
@@ -84,7 +90,10 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
         if isinstance(change, types.TextDocumentContentChangePartial):
             r = change.range
             doc.apply_change(
-                (r.start.line, r.start.character), (r.end.line, r.end.character), change.text, ls.encoding
+                (r.start.line, r.start.character),
+                (r.end.line, r.end.character),
+                change.text,
+                ls.encoding,
             )
         else:
             doc.syntax.replace_text(change.text)
@@ -115,7 +124,9 @@ def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None
 
 @server.feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
-    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False),
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False
+    ),
 )
 def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     doc = ls.docs.get(params.text_document.uri)
@@ -123,11 +134,16 @@ def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[typ
         return []
     enc = ls.encoding
     r = params.range
-    wanted = (doc.to_points(r.start.line, r.start.character, enc), doc.to_points(r.end.line, r.end.character, enc))
+    wanted = (
+        doc.to_points(r.start.line, r.start.character, enc),
+        doc.to_points(r.end.line, r.end.character, enc),
+    )
     disabled = bool(ls.capability("text_document.code_action.disabled_support", False))
     actions: list[types.CodeAction] = []
     for evaluation in ls.evaluations(doc):
-        if any(_overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")):
+        if any(
+            _overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")
+        ):
             actions.extend(render.code_actions(evaluation, disabled))
     return actions
 
@@ -143,7 +159,9 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
         by_line.setdefault(spans[0][0][0], []).append(evaluation)
     lenses = []
     for line, evaluations in sorted(by_line.items()):
-        at = types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=0))
+        at = types.Range(
+            start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+        )
         if len(evaluations) > 3:
             ready = sum(1 for e in evaluations if e.decision.actionable)
             lenses.append(
@@ -170,12 +188,17 @@ def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
     parts = [
         render.hover_markdown(evaluation, ls.ws.root)
         for evaluation in ls.evaluations(doc)
-        if any(_overlaps(span, (point, point)) for span in render.draft_ranges(evaluation, doc.relative or ""))
+        if any(
+            _overlaps(span, (point, point))
+            for span in render.draft_ranges(evaluation, doc.relative or "")
+        )
     ]
     if not parts:
         return None
     return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts))
+        contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)
+        )
     )
 
 

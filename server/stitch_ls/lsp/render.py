@@ -28,7 +28,9 @@ def edits_in(evaluation: Evaluation, relative: str) -> list[PlannedEdit]:
     return [edit for edit in evaluation.plan.edits if edit.path == relative]
 
 
-def draft_ranges(evaluation: Evaluation, relative: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+def draft_ranges(
+    evaluation: Evaluation, relative: str
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Where a draft shows in a file: its placed edits, or the top for unplaceable ones."""
     placed = [(e.start, e.end) for e in edits_in(evaluation, relative)]
     if placed:
@@ -67,7 +69,15 @@ def title_of(evaluation: Evaluation) -> str:
 GATE_ORDER = {
     gate: index
     for index, gate in enumerate(
-        [Gate.ACTIONABLE, Gate.BELOW_FLOOR, Gate.PARKED, Gate.BLOCKED, Gate.READ_ONLY, Gate.STALE, Gate.INVALID]
+        [
+            Gate.ACTIONABLE,
+            Gate.BELOW_FLOOR,
+            Gate.PARKED,
+            Gate.BLOCKED,
+            Gate.READ_ONLY,
+            Gate.STALE,
+            Gate.INVALID,
+        ]
     )
 }
 
@@ -79,16 +89,16 @@ def rank(evaluation: Evaluation) -> tuple[int, float, str]:
     return GATE_ORDER.get(evaluation.decision.gate, 99), -confidence, evaluation.record.id
 
 
-def code_actions(
-    evaluation: Evaluation, disabled_support: bool
-) -> list[types.CodeAction]:
+def code_actions(evaluation: Evaluation, disabled_support: bool) -> list[types.CodeAction]:
     decision = evaluation.decision
     draft_id = evaluation.record.id
     actions: list[types.CodeAction] = []
     apply = types.CodeAction(
         title=title_of(evaluation),
         kind=types.CodeActionKind.QuickFix,
-        command=types.Command(title="Apply draft", command="stitch.applyDraft", arguments=[draft_id]),
+        command=types.Command(
+            title="Apply draft", command="stitch.applyDraft", arguments=[draft_id]
+        ),
         data={"draft": draft_id, "gate": decision.gate.value},
     )
     if decision.actionable:
@@ -106,7 +116,9 @@ def code_actions(
     elif disabled_support:
         apply.disabled = types.CodeActionDisabled(reason=decision.reason or "cannot be applied")
         actions.append(apply)
-    if decision.gate in (Gate.STALE, Gate.INVALID) or (not decision.actionable and not disabled_support):
+    if decision.gate in (Gate.STALE, Gate.INVALID) or (
+        not decision.actionable and not disabled_support
+    ):
         actions.append(
             types.CodeAction(
                 title=f"Show draft: {evaluation.record.title}",
@@ -124,7 +136,9 @@ def lens_for(evaluation: Evaluation) -> types.Command:
     decision = evaluation.decision
     if decision.actionable:
         return types.Command(
-            title=title_of(evaluation), command="stitch.applyDraft", arguments=[evaluation.record.id]
+            title=title_of(evaluation),
+            command="stitch.applyDraft",
+            arguments=[evaluation.record.id],
         )
     return types.Command(
         title=f"Draft: {evaluation.record.title} — {decision.reason}",

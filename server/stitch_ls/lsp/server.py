@@ -23,7 +23,7 @@ from stitch_ls.core.gitinfo import user_email
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.workspace import Evaluation, StitchWorkspace
 from stitch_ls.lsp import render
-from stitch_ls.lsp.documents import OpenDocument, new_document, uri_to_path
+from stitch_ls.lsp.documents import OpenDocument, uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,9 @@ class StitchServer(LanguageServer):
         try:
             result = await self.workspace_configuration_async(
                 types.ConfigurationParams(
-                    items=[types.ConfigurationItem(section="stitch", scope_uri=self.ws.root.as_uri())]
+                    items=[
+                        types.ConfigurationItem(section="stitch", scope_uri=self.ws.root.as_uri())
+                    ]
                 )
             )
         except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps defaults
@@ -237,7 +239,9 @@ class StitchServer(LanguageServer):
             self.ws.arrivals = type(self.ws.arrivals)()
             if summary:
                 self.window_show_message(
-                    types.ShowMessageParams(type=types.MessageType.Info, message=f"Stitch: {summary}")
+                    types.ShowMessageParams(
+                        type=types.MessageType.Info, message=f"Stitch: {summary}"
+                    )
                 )
             self.spawn(self.show_prompts())
 
@@ -309,7 +313,9 @@ class StitchServer(LanguageServer):
         if self.ws and doc.path == self.ws.paths.config:
             diagnostics.extend(self.config_diagnostics(doc.text))
         self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=diagnostics, version=doc.version)
+            types.PublishDiagnosticsParams(
+                uri=doc.uri, diagnostics=diagnostics, version=doc.version
+            )
         )
 
     def config_diagnostics(self, text: str | None = None) -> list[types.Diagnostic]:
@@ -395,7 +401,9 @@ class StitchServer(LanguageServer):
                 for error in errors:
                     self.show_log(f"prompt ignored: {error}")
                 pending = [
-                    (path, p) for path, p in found if p.answer is None and p.id not in self._prompts_shown
+                    (path, p)
+                    for path, p in found
+                    if p.answer is None and p.id not in self._prompts_shown
                 ]
                 if not pending:
                     return
@@ -415,7 +423,12 @@ class StitchServer(LanguageServer):
                     continue
                 try:
                     await asyncio.to_thread(
-                        answer_prompt, path, ws.paths.lock, result.title, user_email(ws.root), self.clock()
+                        answer_prompt,
+                        path,
+                        ws.paths.lock,
+                        result.title,
+                        user_email(ws.root),
+                        self.clock(),
                     )
                 except (OSError, ValueError) as exc:
                     self.show_log(f"could not record the answer to {prompt.id}: {exc}")
@@ -427,8 +440,9 @@ def prompt_message(prompt: Any) -> str:
     """A prompt as plain text (showMessage renders no markup): question, who asks, sources."""
     lines = [f"{prompt.agent} ({prompt.stream}) asks: {prompt.question}"]
     if prompt.sources:
-        lines.append("Sources: " + "; ".join(f"{s.kind}: {s.ref} ({s.why})" for s in prompt.sources))
+        lines.append(
+            "Sources: " + "; ".join(f"{s.kind}: {s.ref} ({s.why})" for s in prompt.sources)
+        )
     else:
         lines.append("Sources: none cited.")
     return "\n".join(lines)
-

@@ -1,0 +1,235 @@
+-- Stitch for Neovim: server setup (0.11+ and 0.10), user commands and a statusline part.
+--
+--   require('stitch').setup({ settings = { confidenceFloor = 0.7 } })
+--
+-- Every server command has a user command; the statusline part is fed by the server's
+-- `stitch/status` notifications, so it changes without a keystroke.
+
+local M = {}
+
+--- The last status object the server sent (see the README's contract), or nil.
+M.status = nil
+
+local function on_status(_, result)
+  M.status = result
+  pcall(vim.cmd.redrawstatus)
+  vim.api.nvim_exec_autocmds('User', { pattern = 'StitchStatus', modeline = false })
+end
+
+--- The configuration table for `vim.lsp.config('stitch', ...)` / `vim.lsp.start`.
+function M.config(opts)
+  opts = opts or {}
+  local settings = { stitch = opts.settings or {} }
+  return {
+    name = 'stitch',
+    cmd = opts.cmd or { 'stitch-ls', 'serve' },
+    root_markers = { '.stitch', '.git' },
+    filetypes = opts.filetypes,
+    settings = settings,
+    -- the same table as initializationOptions, for servers asked before settings are pulled
+    init_options = opts.init_options,
+    handlers = { ['stitch/status'] = on_status },
+    detached = opts.detached,
+    cmd_env = opts.cmd_env,
+  }
+end
+
+local function client_for(bufnr)
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  local clients = get({ name = 'stitch', bufnr = bufnr })
+  if #clients == 0 then
+    clients = get({ name = 'stitch' })
+  end
+  return clients[1]
+end
+
+local function request(client, method, params, handler, bufnr)
+  if vim.fn.has('nvim-0.11') == 1 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+--- Run a server command; `done(err, result)` is called with the answer.
+function M.exec(command, arguments, done)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    vim.notify('Stitch: the server is not running for this buffer', vim.log.levels.WARN)
+    return
+  end
+  request(client, 'workspace/executeCommand', { command = command, arguments = arguments or {} },
+    function(err, result)
+      if err then
+        vim.notify('Stitch: ' .. (err.message or tostring(err)), vim.log.levels.WARN)
+      end
+      if done then
+        done(err, result)
+      end
+    end, bufnr)
+end
+
+--- A short state for the statusline: "quiet until 11:30", "read-only", "budget 2/3", "3 drafts".
+function M.statusline()
+  local s = M.status
+  if type(s) ~= 'table' then
+    return ''
+  end
+  local parts = {}
+  if s.read_only and s.read_only.on then
+    table.insert(parts, 'read-only')
+  end
+  if s.quiet and s.quiet.on then
+    local until_text = ''
+    if type(s.quiet['until']) == 'string' then
+      local y, mo, d, h, mi = s.quiet['until']:match('^(%d+)-(%d+)-(%d+)T(%d+):(%d+)')
+      if y then
+        local utc = os.time({ year = y, month = mo, day = d, hour = h, min = mi, isdst = false })
+        local offset = os.difftime(os.time(), os.time(os.date('!*t')))
+        until_text = ' until ' .. os.date('%H:%M', utc + offset)
+      end
+    end
+    table.insert(parts, 'quiet' .. until_text)
+  end
+  if s.trust and s.trust.budget then
+    local used = s.trust.used or 0
+    if used > 0 then
+      table.insert(parts, ('budget %d/%d'):format(used, s.trust.budget))
+    end
+  end
+  if s.drafts and (s.drafts.pending or 0) > 0 then
+    table.insert(parts, ('%d drafts'):format(s.drafts.pending))
+  end
+  if #parts == 0 then
+    return 'stitch'
+  end
+  return 'stitch: ' .. table.concat(parts, ' · ')
+end
+
+local function describe(row)
+  local conf = type(row.confidence) == 'number' and ('%.2f'):format(row.confidence) or '-'
+  local state = row.gate
+  if type(row.reason) == 'string' then
+    state = row.reason
+  end
+  return ('%s  %s · %d sources · %s'):format(row.title, conf, row.sources or 0, state)
+end
+
+--- Pick a pending draft with vim.ui.select, then apply, reject or show it.
+function M.list_drafts()
+  M.exec('stitch.listDrafts', {}, function(err, rows)
+    if err or type(rows) ~= 'table' or #rows == 0 then
+      if not err then
+        vim.notify('Stitch: no pending drafts')
+      end
+      return
+    end
+    vim.schedule(function()
+      vim.ui.select(rows, { prompt = 'Stitch drafts', format_item = describe }, function(row)
+        if not row then
+          return
+        end
+        vim.ui.select({ 'Apply', 'Reject', 'Show' }, { prompt = row.title }, function(choice)
+          if choice == 'Apply' then
+            M.exec('stitch.applyDraft', { row.id })
+          elseif choice == 'Reject' then
+            vim.ui.input({ prompt = 'Why reject? ' }, function(reason)
+              M.exec('stitch.rejectDraft', { row.id, reason ~= '' and reason or nil })
+            end)
+          elseif choice == 'Show' then
+            M.exec('stitch.showDraft', { row.id }, function(_, shown)
+              if shown and shown.file then
+                vim.schedule(function()
+                  vim.cmd.edit(vim.fn.fnameescape(shown.file))
+                end)
+              end
+            end)
+          end
+        end)
+      end)
+    end)
+  end)
+end
+
+--- Sign off the stitch point under the cursor (a diagnostic whose code is "stitch-point:<id>").
+function M.sign_off()
+  local line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  for _, d in ipairs(vim.diagnostic.get(0, { lnum = line })) do
+    local code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
+    if type(code) == 'string' and code:match('^stitch%-point:') then
+      M.exec('stitch.signOff', { code:sub(#'stitch-point:' + 1) }, function(err, result)
+        if not err then
+          vim.notify('Stitch: signed off ' .. vim.inspect(result))
+        end
+      end)
+      return
+    end
+  end
+  vim.notify('Stitch: no stitch point here', vim.log.levels.INFO)
+end
+
+local function show_status()
+  M.exec('stitch.status', {}, function(err, s)
+    if err or type(s) ~= 'table' then
+      return
+    end
+    M.status = s
+    local lines = {
+      'read-only: ' .. (s.read_only.on and ((s.read_only.reason or '') .. ' (by ' .. tostring(s.read_only.by) .. ')') or 'off'),
+      'quiet: ' .. (s.quiet.on and ('on until ' .. tostring(s.quiet['until'])) or 'off'),
+      ('floor: %.2f (%s)'):format(s.floor.value, s.floor['from']),
+      ('trust budget: %d/%d%s'):format(s.trust.used, s.trust.budget, s.trust.exhausted and ' (exhausted)' or ''),
+      ('drafts: %d pending, %d ready'):format(s.drafts.pending, s.drafts.actionable),
+    }
+    vim.notify('Stitch\n' .. table.concat(lines, '\n'))
+  end)
+end
+
+--- User commands for every server command.
+function M.create_commands()
+  local cmd = vim.api.nvim_create_user_command
+  cmd('StitchReadOnly', function(a)
+    local on = a.fargs[1] ~= 'off'
+    local reason = table.concat(vim.list_slice(a.fargs, 2), ' ')
+    if on and reason == '' then
+      reason = vim.fn.input('Why turn agents read-only? ')
+    end
+    M.exec('stitch.setReadOnly', { { on = on, reason = reason ~= '' and reason or nil } })
+  end, { nargs = '+', complete = function() return { 'on', 'off' } end, desc = 'Stitch: agents read-only on|off {reason}' })
+  cmd('StitchFocus', function(a)
+    M.exec('stitch.focus', { { minutes = tonumber(a.args) or 120 } })
+  end, { nargs = '?', desc = 'Stitch: start a focus session [minutes]' })
+  cmd('StitchFocusEnd', function()
+    M.exec('stitch.endFocus', {})
+  end, { desc = 'Stitch: end the focus session' })
+  cmd('StitchDrafts', M.list_drafts, { desc = 'Stitch: list pending drafts' })
+  cmd('StitchSignOff', M.sign_off, { desc = 'Stitch: sign off the stitch point under the cursor' })
+  cmd('StitchStatus', show_status, { desc = 'Stitch: show the status' })
+  cmd('StitchLog', function()
+    local client = client_for(0)
+    local root = client and client.config.root_dir or vim.fn.getcwd()
+    vim.cmd.edit(vim.fn.fnameescape(root .. '/.stitch/source-log.jsonl'))
+  end, { desc = 'Stitch: open the source log' })
+end
+
+--- Neovim 0.11+: vim.lsp.config + vim.lsp.enable. On 0.10 falls back to vim.lsp.start.
+function M.setup(opts)
+  opts = opts or {}
+  local config = M.config(opts)
+  if vim.lsp.config and vim.lsp.enable then
+    vim.lsp.config('stitch', config)
+    vim.lsp.enable('stitch')
+  else
+    vim.api.nvim_create_autocmd('FileType', {
+      callback = function(args)
+        local root = vim.fs.root(args.buf, config.root_markers)
+        if root then
+          vim.lsp.start(vim.tbl_extend('force', config, { root_dir = root }), { bufnr = args.buf })
+        end
+      end,
+    })
+  end
+  M.create_commands()
+end
+
+return M

@@ -1,0 +1,172 @@
+"""Stitch in a real headless Neovim: code actions, apply, diagnostics, quiet hours, commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nvim_harness import run_nvim
+from workspaces import TEAM, draft, make_workspace, write_draft
+
+CHECKOUT = "src/checkout.py"
+
+
+def test_drafts_apply_and_user_commands(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    write_draft(workspace, draft("low", confidence=0.51))
+    second = draft("init-items", title="Typed items")
+    second["edits"][0] = {
+        "path": CHECKOUT,
+        "range": {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 23}},
+        "expect": "self.items = []",
+        "text": "self.items: list[int] = []",
+    }
+    write_draft(workspace, second)
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    R.encoding = client().offset_encoding
+    wait(function() return #vim.diagnostic.get(0) >= 3 end, 5000, 'draft diagnostics')
+    R.diagnostics = vim.tbl_map(function(d) return d.message end, vim.diagnostic.get(0))
+    R.actions = actions(13, 8)
+    local result, err = run('stitch.applyDraft', { 'ready' })
+    R.apply_err = err
+    wait(function() return vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]:find('round', 1, true) ~= nil end, 5000, 'edit')
+    R.line13 = vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]
+
+    vim.cmd('StitchReadOnly on testing the switch')
+    wait(function() return S.status.read_only.on end, 5000, 'read-only on')
+    R.statusline_ro = S.statusline()
+    R.ro_actions = actions(6, 10)
+    vim.cmd('StitchReadOnly off')
+    wait(function() return not S.status.read_only.on end, 5000, 'read-only off')
+
+    vim.cmd('StitchFocus 30')
+    wait(function() return S.status.quiet.on end, 5000, 'focus on')
+    R.statusline_quiet = S.statusline()
+    R.focus_actions = actions(6, 10)
+    wait(function() return #vim.diagnostic.get(0) == 0 end, 5000, 'diagnostics hidden')
+    vim.cmd('StitchFocusEnd')
+    wait(function() return not S.status.quiet.on end, 5000, 'focus off')
+
+    local picked = {}
+    vim.ui.select = function(items, opts, on_choice)
+      table.insert(picked, opts.format_item and opts.format_item(items[1]) or items[1])
+      if opts.format_item then
+        for _, item in ipairs(items) do if item.id == 'init-items' then return on_choice(item) end end
+      end
+      on_choice('Reject')
+    end
+    vim.ui.input = function(opts, on_confirm) on_confirm('not now') end
+    vim.cmd('StitchDrafts')
+    wait(function() return #picked == 2 and S.status.drafts.pending == 1 end, 5000, 'reject through the picker')
+    R.picked = picked
+    vim.cmd('StitchStatus')
+    wait(function() for _, n in ipairs(R.notes) do if n:find('floor', 1, true) then return true end end end, 5000, 'status note')
+    vim.cmd('StitchSignOff')
+""",
+    )
+    assert report["encoding"] == "utf-8"
+    assert any("Draft ready (ready to apply)" in m for m in report["diagnostics"])
+    by_title = {a["title"]: a for a in report["actions"]}
+    ready = by_title["Apply draft: Draft ready — 0.82 · 2 sources · checkout/a/claude-code"]
+    assert ready["disabled"] is None and ready["command"] == "stitch.applyDraft"
+    low = by_title["Apply draft: Draft low — 0.51 · 2 sources · checkout/a/claude-code"]
+    assert low["disabled"] == "0.51 < floor 0.65"
+    assert report.get("apply_err") is None
+    assert report["line13"] == "    return round(cart.total(), 2)"
+    log = (workspace / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    assert json.loads(log[-1])["draft"] == "ready"
+    assert report["statusline_ro"].startswith("stitch: read-only")
+    [ro] = [a for a in report["ro_actions"] if a["title"].startswith("Apply")]
+    assert ro["disabled"].startswith("agents are read-only: testing the switch")
+    assert report["statusline_quiet"].startswith("stitch: quiet until ")
+    assert report["focus_actions"] == []
+    assert report["picked"][0].startswith(
+        "Typed items  0.82 · 2 sources"
+    ) or "Typed items" in json.dumps(report["picked"])
+    state = json.loads((workspace / ".stitch" / "state.json").read_text())
+    assert state["outcomes"]["init-items"]["reason"] == "not now"
+    assert any("no stitch point here" in n for n in report["notes"])
+
+
+def test_quiet_hours_hide_drafts_in_neovim(tmp_path: Path):
+    team = (
+        TEAM
+        + '\n[quiet_hours]\ntimezone = "UTC"\n[[quiet_hours.windows]]\ndays = ["mon"]\nstart = "09:30"\nend = "11:30"\n'
+    )
+    root = make_workspace(tmp_path / "ws", team)
+    write_draft(root, draft("ready"))
+    report = run_nvim(
+        root,
+        CHECKOUT,
+        r"""
+    ready()
+    R.quiet = S.status.quiet.on
+    R.actions = actions(13, 8)
+    vim.wait(300)
+    R.diagnostics = #vim.diagnostic.get(0)
+    R.statusline = S.statusline()
+""",
+        env={"STITCH_TEST_CLOCK_START": "2026-11-30T10:00:00Z"},
+    )
+    assert report["quiet"] is True
+    assert report["actions"] == [] and report["diagnostics"] == 0
+    assert "quiet until" in report["statusline"]
+
+
+NON_ASCII = 'x = "é🙂"; y = compute()\n'
+
+
+def non_ascii_workspace(root: Path) -> Path:
+    make_workspace(root)
+    (root / "src" / "wide.py").write_text(NON_ASCII)
+    body = draft("wide", title="Use compute_total")
+    body["edits"] = [
+        {
+            "path": "src/wide.py",
+            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
+            "expect": "compute()",
+            "text": "compute_total()",
+        }
+    ]
+    write_draft(root, body)
+    return root
+
+
+def test_non_ascii_before_the_range_lands_right_in_neovim(tmp_path: Path):
+    root = non_ascii_workspace(tmp_path / "ws")
+    report = run_nvim(
+        root,
+        "src/wide.py",
+        r"""
+    ready()
+    R.encoding = client().offset_encoding
+    R.actions = actions(1, 20)
+    run('stitch.applyDraft', { 'wide' })
+    wait(function() return vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:find('total', 1, true) ~= nil end, 5000, 'edit')
+    R.line = vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]
+""",
+    )
+    assert report["encoding"] == "utf-8"
+    assert [a["title"] for a in report["actions"] if a["title"].startswith("Apply")]
+    assert report["line"] == 'x = "é🙂"; y = compute_total()'
+
+
+def test_settings_through_init_options_in_neovim(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    R.floor = S.status.floor
+    R.actions = actions(13, 8)
+""",
+        settings={"confidenceFloor": 0.9},
+    )
+    assert report["floor"] == {"value": 0.9, "from": "editor settings"}
+    [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
+    assert apply["disabled"] == "0.82 < floor 0.90 (from editor settings)"
