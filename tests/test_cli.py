@@ -1,0 +1,93 @@
+"""The command line on the same core: every verb, and one clear error for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from workspaces import draft, write_draft
+
+
+def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    extra = ["--workspace", str(root)] if root is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "stitch_ls", *args, *extra],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
+
+
+def test_schema_is_generated_from_the_models():
+    for kind, field in [("draft", "edits"), ("prompt", "options"), ("config", "agents")]:
+        result = cli(None, "schema", kind)
+        assert result.returncode == 0
+        assert field in json.loads(result.stdout)["properties"]
+
+
+def test_draft_add_validates_and_writes_atomically(workspace: Path):
+    body = json.dumps(draft("from-stdin"))
+    result = cli(workspace, "draft", "add", "-", stdin=body)
+    assert result.returncode == 0, result.stderr
+    written = workspace / ".stitch" / "drafts" / "from-stdin.json"
+    assert json.loads(written.read_text())["id"] == "from-stdin"
+    assert cli(workspace, "draft", "add", "-", stdin=body).returncode == 2  # exists
+    assert cli(workspace, "draft", "add", "--replace", "-", stdin=body).returncode == 0
+    bad = json.dumps(draft("bad", confidence=3))
+    result = cli(workspace, "draft", "add", "-", stdin=bad)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "stitch-ls: invalid draft: confidence: Input should be less than or equal to 1"
+    )
+    assert not (workspace / ".stitch" / "drafts" / "bad.json").exists()
+    assert sorted(p.name for p in (workspace / ".stitch" / "drafts").iterdir()) == ["from-stdin.json"]
+
+
+def test_draft_list_and_show(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    write_draft(workspace, draft("parked", sources=[]))
+    rows = json.loads(cli(workspace, "draft", "list", "--json").stdout)
+    assert {r["id"]: r["gate"] for r in rows} == {"ready": "actionable", "parked": "parked"}
+    text = cli(workspace, "draft", "list").stdout
+    assert "ready" in text and "parked for a human" in text
+    shown = json.loads(cli(workspace, "draft", "show", "ready").stdout)
+    assert shown["title"] == "Draft ready"
+    missing = cli(workspace, "draft", "show", "nope")
+    assert missing.returncode == 1 and "no draft with id 'nope'" in missing.stderr
+
+
+def test_draft_apply_on_disk_logs_and_log_prints_it(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    result = cli(workspace, "draft", "apply", "ready")
+    assert result.returncode == 0, result.stderr
+    assert "return round(cart.total(), 2)" in (workspace / "src" / "checkout.py").read_text()
+    log = cli(workspace, "log").stdout
+    assert log.startswith("# Source log")
+    assert "## Draft ready" in log and "Accepted by dev@example\\.com" in log
+    assert "trusted because contract of record" in log
+    entries = json.loads(cli(workspace, "log", "--json").stdout)
+    assert entries[0]["draft"] == "ready" and entries[0]["files"] == ["src/checkout.py"]
+    again = cli(workspace, "draft", "apply", "ready")
+    assert again.returncode == 3 and "no draft" in again.stderr
+
+
+def test_status_read_only_and_check(workspace: Path):
+    assert cli(workspace, "read-only", "on").returncode == 2  # needs a reason
+    assert cli(workspace, "read-only", "on", "--reason", "incident 42").returncode == 0
+    text = cli(workspace, "status").stdout
+    assert "read-only: ON — incident 42 (by dev@example.com" in text
+    status = json.loads(cli(workspace, "status", "--json").stdout)
+    assert status["read_only"]["reason"] == "incident 42"
+    assert cli(workspace, "check").returncode == 0
+    (workspace / ".stitch" / "config.toml").write_text("[agents]\nconfidence_floor = 1.7\n")
+    failed = cli(workspace, "check")
+    assert failed.returncode == 1 and "config.toml:2" in failed.stdout
+
+
+def test_bad_arguments_are_one_line_errors(workspace: Path, tmp_path: Path):
+    result = cli(workspace, "draft", "add", str(tmp_path / "missing.json"))
+    assert result.returncode == 2 and result.stderr.startswith("stitch-ls: cannot read")
+    assert cli(tmp_path / "nowhere", "status").returncode == 2
