@@ -43,7 +43,9 @@ def test_draft_add_validates_and_writes_atomically(workspace: Path):
         "stitch-ls: invalid draft: confidence: Input should be less than or equal to 1"
     )
     assert not (workspace / ".stitch" / "drafts" / "bad.json").exists()
-    assert sorted(p.name for p in (workspace / ".stitch" / "drafts").iterdir()) == ["from-stdin.json"]
+    assert sorted(p.name for p in (workspace / ".stitch" / "drafts").iterdir()) == [
+        "from-stdin.json"
+    ]
 
 
 def test_draft_list_and_show(workspace: Path):

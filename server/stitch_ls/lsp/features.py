@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest
 
 from stitch_ls.core.workspace import StitchWorkspace
 from stitch_ls.lsp import render
@@ -22,6 +23,8 @@ def _overlaps(
 
 @server.feature(types.INITIALIZE)
 def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
+    if ls.ws is not None:
+        raise JsonRpcInvalidRequest(message="the server is already initialised")
     ls.ws = StitchWorkspace(ls.root_from(params))
     ls.init_settings = params.initialization_options
 

@@ -24,6 +24,7 @@ from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.workspace import Evaluation, StitchWorkspace
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, uri_to_path
+from stitch_ls.lsp.protocol import StitchProtocol
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def make_clock() -> Callable[[], datetime]:
 
 class StitchServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("stitch-ls", __version__)
+        super().__init__("stitch-ls", __version__, protocol_cls=StitchProtocol)
         self.clock = make_clock()
         self.ws: StitchWorkspace | None = None
         self.docs: dict[str, OpenDocument] = {}
