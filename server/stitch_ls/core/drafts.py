@@ -31,6 +31,7 @@ class DraftRecord:
     raw_id: str | None = None
     raw_title: str | None = None
     raw_edits: tuple[dict[str, Any], ...] = ()
+    origin: str = "file"  # "file" (.stitch/drafts) or "git" (a hunk of an agent commit)
 
     @property
     def id(self) -> str:
@@ -134,6 +135,15 @@ class DraftIndex:
         self._files: dict[str, tuple[tuple[int, int, int], DraftRecord]] = {}
         self.by_id: dict[str, DraftRecord] = {}
         self.by_path: dict[str, list[DraftRecord]] = {}
+        self.extra: list[DraftRecord] = []
+
+    def set_extra(self, records: list[DraftRecord]) -> ScanResult:
+        """Drafts that come from elsewhere (agent commits): indexed beside the files."""
+        old = {r.id for r in self.extra}
+        new = {r.id for r in records}
+        self.extra = records
+        self._reindex()
+        return ScanResult(added=sorted(new - old), removed=sorted(old - new))
 
     def scan(self) -> ScanResult:
         """Bring the index up to date with the folder; returns the ids that moved."""
@@ -170,8 +180,9 @@ class DraftIndex:
     def _reindex(self) -> None:
         by_id: dict[str, DraftRecord] = {}
         by_path: dict[str, list[DraftRecord]] = {}
-        for name in sorted(self._files):
-            record = self._files[name][1]
+        records = [self._files[name][1] for name in sorted(self._files)] + self.extra
+        for record in records:
+            name = record.file.name
             clash = by_id.get(record.id)
             if clash is not None:
                 record = DraftRecord(

@@ -123,9 +123,13 @@ class StitchWorkspace:
         """Rescan the drafts folder; new unsourced drafts are counted against the budget, and
         drafts that arrive during quiet hours are remembered for the summary."""
         result = self.drafts.scan()
+        self._count_arrivals(result, now)
+        return result
+
+    def _count_arrivals(self, result: ScanResult, now: datetime) -> None:
         new_ids = [*result.added, *result.changed]
         if not new_ids:
-            return result
+            return
         if self.quiet_state(now).on:
             self.arrivals.drafts.update(result.added)
         unsourced = [
@@ -146,6 +150,12 @@ class StitchWorkspace:
                 )
 
             self._write_state(count)
+
+    def set_git_drafts(self, drafts: list[Draft], now: datetime) -> ScanResult:
+        """Agent commits' hunks, offered through the same gate as file drafts."""
+        records = [DraftRecord(self.root / ".git", draft, origin="git") for draft in drafts]
+        result = self.drafts.set_extra(records)
+        self._count_arrivals(result, now)
         return result
 
     def draft(self, draft_id: str) -> Draft | None:
@@ -296,6 +306,8 @@ class StitchWorkspace:
             self._retire_file(record)
 
     def _retire_file(self, record: DraftRecord) -> None:
+        if record.origin != "file":
+            return
         with contextlib.suppress(FileNotFoundError):
             record.file.unlink()
         self.drafts.scan()

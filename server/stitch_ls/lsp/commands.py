@@ -263,3 +263,26 @@ async def end_focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
 async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
     _ready(ls)
     return ls.status()
+
+
+@server.command("stitch.signOff")
+async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    from stitch_ls.core.stitchpoints import record_signoff
+
+    ws = _ready(ls)
+    point_id = _text_arg(args, 0, "stitch point id")
+    point = ls.find_point(point_id or "")
+    if point is None:
+        raise refused(f"no stitch point {point_id!r} in an open file")
+    if point.signed:
+        return {"signed": True, "stitch_id": point.id, "signer": point.signed_by}
+    signer = user_email(ws.root)
+    try:
+        entry = await asyncio.to_thread(
+            record_signoff, ws.paths.signoffs, point, signer, ls.clock()
+        )
+    except PermissionError as exc:
+        raise refused(str(exc)) from None
+    await ls.update_all_points()
+    ls.refresh_editor()
+    return {"signed": True, "stitch_id": point.id, "signer": entry["signer"]}

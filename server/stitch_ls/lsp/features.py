@@ -82,6 +82,7 @@ def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
     doc = new_document(item.uri, ls.ws.root, item.version, item.text)
     ls.docs[item.uri] = doc
     ls.publish(doc)
+    ls.schedule_points(doc, delay=0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -105,6 +106,7 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
         ls.invalidate()
         ls.send_status()
     ls.publish(doc)
+    ls.schedule_points(doc)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -117,6 +119,7 @@ async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
+    ls.points.pop(params.text_document.uri, None)
     if doc is not None:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
@@ -154,8 +157,20 @@ def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[typ
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
 def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     doc = ls.docs.get(params.text_document.uri)
-    if doc is None or ls.quiet_now():
+    if doc is None:
         return []
+    point_lenses = [
+        types.CodeLens(
+            range=types.Range(
+                start=types.Position(line=ls.point_range(doc, p)[0][0], character=0),
+                end=types.Position(line=ls.point_range(doc, p)[0][0], character=0),
+            ),
+            command=types.Command(title=p.describe(), command="stitch.signOff", arguments=[p.id]),
+        )
+        for p in ls.points.get(doc.uri, [])
+    ]
+    if ls.quiet_now():
+        return point_lenses
     by_line: dict[int, list[Any]] = {}
     for evaluation in ls.evaluations(doc):
         spans = render.draft_ranges(evaluation, doc.relative or "")
@@ -179,7 +194,7 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
             )
             continue
         lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in evaluations)
-    return lenses
+    return point_lenses + lenses
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

@@ -60,6 +60,10 @@ class StitchServer(LanguageServer):
         self._prompts_shown: set[str] = set()
         self._prompt_busy = False
         self._published: set[str] = set()
+        self.snapshot: Any = None  # gitview.Snapshot, recomputed in the background
+        self._snapshot_team: Any = None
+        self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
+        self._points_pending: dict[str, asyncio.TimerHandle] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -116,6 +120,7 @@ class StitchServer(LanguageServer):
             ws.set_editor_settings(self.init_settings)
         await self.pull_settings()
         self.spawn(self.quiet_timer())
+        self.spawn(self.watch_git())
         self.spawn(asyncio.to_thread(user_email, ws.root))
         self._last_quiet = ws.quiet_state(self.clock()).on
         self.refresh_editor()
@@ -249,6 +254,148 @@ class StitchServer(LanguageServer):
     def wake_timer(self) -> None:
         self._wake.set()
 
+    # -- streams and stitch points ---------------------------------------------------------
+
+    async def watch_git(self) -> None:
+        """Poll the refs' commit ids; when they (or the team file) change, recompute the
+        snapshot in a thread. Editor requests only ever read the last snapshot."""
+        from stitch_ls.core.gitview import current_key, take_snapshot
+
+        assert self.ws is not None
+        ws = self.ws
+        while True:
+            try:
+                key = await asyncio.to_thread(current_key, ws.root)
+                stale = self.snapshot is None or self.snapshot.key != key
+                if key is not None and (stale or self._snapshot_team is not ws.team):
+                    team = ws.team
+                    snap = await asyncio.to_thread(take_snapshot, ws.root, team)
+                    self.snapshot, self._snapshot_team = snap, team
+                    if snap is not None:
+                        ws.set_git_drafts(snap.drafts, self.clock())
+                        for problem in snap.problems:
+                            self.show_log(problem)
+                    await self.update_all_points()
+                    self.refresh_editor()
+            except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
+                log.warning("git view failed: %s", exc)
+                self.show_log(f"git: {exc}")
+            await asyncio.sleep(1.0)
+
+    async def update_all_points(self) -> None:
+        for doc in list(self.docs.values()):
+            await self.update_points(doc)
+
+    async def update_points(self, doc: OpenDocument) -> None:
+        from stitch_ls.core.gitview import points_for
+        from stitch_ls.core.stitchpoints import SignOffs
+
+        if self.ws is None or self.snapshot is None or doc.relative is None:
+            self.points.pop(doc.uri, None)
+            return
+        ws, snap, text = self.ws, self.snapshot, doc.text
+        signoffs = await asyncio.to_thread(SignOffs.read, ws.paths.signoffs)
+        points = await asyncio.to_thread(
+            points_for, ws.root, ws.team, snap, doc.relative, text, signoffs
+        )
+        if self.docs.get(doc.uri) is doc:
+            self.points[doc.uri] = points
+
+    def schedule_points(self, doc: OpenDocument, delay: float = 0.3) -> None:
+        """Recompute a buffer's stitch points once typing pauses (never per keystroke)."""
+        pending = self._points_pending.pop(doc.uri, None)
+        if pending is not None:
+            pending.cancel()
+
+        def run() -> None:
+            self._points_pending.pop(doc.uri, None)
+
+            async def update_and_publish() -> None:
+                await self.update_points(doc)
+                self.publish(doc)
+
+            self.spawn(update_and_publish())
+
+        self._points_pending[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
+
+    def point_range(self, doc: OpenDocument, point: Any) -> tuple[tuple[int, int], tuple[int, int]]:
+        symbol = doc.syntax.find_symbol(point.symbol) if point.base_lines is None else None
+        if symbol is not None:
+            return symbol.start, (symbol.start[0], len(doc.lines.line(symbol.start[0])))
+        line = point.base_lines[0] if point.base_lines else 0
+        return (line, 0), (line, len(doc.lines.line(line)))
+
+    def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
+        diagnostics = []
+        for point in self.points.get(doc.uri, []):
+            start, end = self.point_range(doc, point)
+            diagnostics.append(
+                types.Diagnostic(
+                    range=render.lsp_range(doc, start, end, self.encoding),
+                    message=point.describe(),
+                    severity=types.DiagnosticSeverity.Information,
+                    source=render.SOURCE,
+                    code=f"stitch-point:{point.id}",
+                )
+            )
+        return diagnostics
+
+    def find_point(self, point_id: str) -> Any:
+        for points in self.points.values():
+            for point in points:
+                if point.id == point_id:
+                    return point
+        return None
+
+    def streams_status(self) -> dict[str, Any]:
+        snap = self.snapshot
+        if snap is None or self.ws is None:
+            return {"features": {}, "over_cap": {}, "cap": None}
+        cap = self.ws.team.streams.max_per_feature
+        return {
+            "features": {
+                f: [s.name for s in group] for f, group in snap.streams.by_feature().items()
+            },
+            "over_cap": {
+                f: [s.name for s in group] for f, group in snap.streams.over_cap(cap).items()
+            },
+            "cap": cap,
+        }
+
+    def cap_diagnostics(self) -> list[types.Diagnostic]:
+        """A warning on the team file's feature entry for each feature over the stream cap."""
+        from stitch_ls.core.config import locate_key
+
+        assert self.ws is not None
+        over = self.streams_status()["over_cap"]
+        if not over:
+            return []
+        try:
+            text = self.ws.paths.config.read_text()
+        except OSError:
+            text = ""
+        cap = self.ws.team.streams.max_per_feature
+        out = []
+        for feature, names in sorted(over.items()):
+            loc = (
+                ("features", feature)
+                if feature in self.ws.team.features
+                else ("streams", "max_per_feature")
+            )
+            line = locate_key(text, loc)
+            out.append(
+                types.Diagnostic(
+                    range=types.Range(
+                        start=types.Position(line=line, character=0),
+                        end=types.Position(line=line + 1, character=0),
+                    ),
+                    message=f"feature {feature} has {len(names)} active streams (cap {cap}): {', '.join(names)}",
+                    severity=types.DiagnosticSeverity.Warning,
+                    source=render.SOURCE,
+                )
+            )
+        return out
+
     # -- evaluation ----------------------------------------------------------------------
 
     def read_live(self, relative: str) -> str | None:
@@ -311,8 +458,10 @@ class StitchServer(LanguageServer):
                             code=evaluation.record.id,
                         )
                     )
+        diagnostics.extend(self.point_diagnostics(doc))
         if self.ws and doc.path == self.ws.paths.config:
             diagnostics.extend(self.config_diagnostics(doc.text))
+            diagnostics.extend(self.cap_diagnostics())
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=doc.uri, diagnostics=diagnostics, version=doc.version
@@ -349,7 +498,7 @@ class StitchServer(LanguageServer):
         wanted: dict[str, list[types.Diagnostic]] = {}
         config_uri = ws.paths.config.as_uri()
         if not any(d.path == ws.paths.config for d in self.docs.values()):
-            wanted[config_uri] = self.config_diagnostics()
+            wanted[config_uri] = self.config_diagnostics() + self.cap_diagnostics()
         for record in ws.drafts.records():
             if record.draft is None and record.error:
                 wanted.setdefault(record.file.as_uri(), []).append(
@@ -376,7 +525,15 @@ class StitchServer(LanguageServer):
 
     def status(self) -> dict[str, Any]:
         assert self.ws is not None
-        return self.ws.status(self.clock(), self.read_live, self.find_symbol)
+        status = self.ws.status(self.clock(), self.read_live, self.find_symbol)
+        points = [p for group in self.points.values() for p in group]
+        status["streams"] = self.streams_status()
+        status["stitch_points"] = {
+            "open": sum(1 for p in points if not p.signed),
+            "signed": sum(1 for p in points if p.signed),
+            "conflicts": sum(1 for p in points if p.conflict),
+        }
+        return status
 
     def send_status(self) -> None:
         if self.ws is None:

@@ -1,0 +1,163 @@
+"""One snapshot of what git knows about a workspace's streams, computed off the event loop.
+
+`take_snapshot` does all the git work for a set of commit ids (streams, their per-file
+changes, pairwise conflicts, agent-commit drafts); `points_for` then answers, for one file and
+the engineer's live text, which stitch points there are — cheaply, from the snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stitch_ls.core import streams as st
+from stitch_ls.core.config import TeamConfig
+from stitch_ls.core.model import Draft
+from stitch_ls.core.paths import glob_match
+from stitch_ls.core.stitchpoints import (
+    SignOffs,
+    StitchPoint,
+    StreamChange,
+    apply_signoffs,
+    codeowner_for,
+    codeowners_rules,
+    find_points,
+)
+
+ENGINEER = "you"
+
+
+@dataclass
+class Snapshot:
+    key: tuple[tuple[str, str], ...]
+    streams: st.StreamSet
+    engineer_base: str | None  # merge-base of HEAD and the base branch
+    changes: dict[str, dict[str, StreamChange]] = field(default_factory=dict)
+    conflicts: dict[str, set[frozenset[str]]] = field(default_factory=dict)
+    drafts: list[Draft] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    base_texts: dict[str, str | None] = field(default_factory=dict)
+    owners: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+def current_key(root: Path) -> tuple[tuple[str, str], ...] | None:
+    repo = st.open_repo(root)
+    return st.ref_key(repo) if repo is not None else None
+
+
+def take_snapshot(root: Path, team: TeamConfig) -> Snapshot | None:
+    """All the git work for the current commit ids; None when there is no usable repository."""
+    repo = st.open_repo(root)
+    if repo is None:
+        return None
+    streams = st.discover(repo, team.streams.base, team.streams.branch_pattern)
+    engineer_base = None
+    if streams.base_commit and streams.head_commit:
+        bases = repo.merge_base(streams.base_commit, streams.head_commit)
+        engineer_base = bases[0].hexsha if bases else None
+    # the engineer's own branch is the working-tree stream, not a second copy of itself
+    streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
+    snap = Snapshot(streams.key, streams, engineer_base, problems=list(streams.problems))
+    snap.owners = codeowners_rules(root)
+    for stream in streams.streams:
+        diff = repo.git.diff("--no-color", "--no-ext-diff", "-U0", stream.merge_base, stream.head)
+        for path, file_diff in st._split_files(diff):
+            snap.changes.setdefault(path, {})[stream.name] = StreamChange(
+                stream=stream.name,
+                text=st.file_at(repo, stream.head, path),
+                new_ranges=tuple(st._ranges_from_diff(file_diff)),
+                base_ranges=tuple(_old_ranges(file_diff)),
+            )
+        if streams.head_commit:
+            drafts, problems = st.commit_drafts(repo, stream, streams.head_commit)
+            snap.drafts.extend(drafts)
+            snap.problems.extend(problems)
+    for a, b in itertools.combinations(streams.streams, 2):
+        for path in _conflicting_files(repo, a.head, b.head):
+            snap.conflicts.setdefault(path, set()).add(frozenset((a.name, b.name)))
+    return snap
+
+
+def _old_ranges(file_diff: str) -> list[tuple[int, int]]:
+    ranges = []
+    for line in file_diff.splitlines():
+        match = st.HUNK.match(line)
+        if match:
+            start, count = int(match.group(1)), int(match.group(2) or 1)
+            first = max(0, start - 1) if count else start
+            ranges.append((first, first + max(count, 1) - 1))
+    return ranges
+
+
+def _conflicting_files(repo: Any, a: str, b: str) -> list[str]:
+    """Files `git merge-tree --write-tree` reports as conflicting between two commits."""
+    import git
+
+    try:
+        repo.git.merge_tree("--write-tree", "--name-only", "--no-messages", a, b)
+        return []
+    except git.GitCommandError as exc:
+        if exc.status != 1:
+            return []
+        lines = str(exc.stdout).strip().strip("'").splitlines()
+        return [line.strip() for line in lines[1:] if line.strip()]
+
+
+def base_text(root: Path, snap: Snapshot, path: str) -> str | None:
+    """The file as it was where the engineer's branch left the base (cached per snapshot)."""
+    if path not in snap.base_texts:
+        repo = st.open_repo(root)
+        snap.base_texts[path] = (
+            st.file_at(repo, snap.engineer_base, path) if repo and snap.engineer_base else None
+        )
+    return snap.base_texts[path]
+
+
+def owner_for(
+    team: TeamConfig, snap: Snapshot, path: str, stream_names: tuple[str, ...]
+) -> str | None:
+    """The feature's stitch owner (by the streams' feature, then by the feature's paths), else
+    the last matching CODEOWNERS rule."""
+    features = {s.name: s.feature for s in snap.streams.streams}
+    for name in stream_names:
+        feature = team.features.get(features.get(name, ""))
+        if feature and feature.stitch_owner:
+            return feature.stitch_owner
+    for feature in team.features.values():
+        if feature.stitch_owner and any(glob_match(path, p) for p in feature.paths):
+            return feature.stitch_owner
+    return codeowner_for(snap.owners, path)
+
+
+def points_for(
+    root: Path,
+    team: TeamConfig,
+    snap: Snapshot,
+    path: str,
+    live_text: str | None,
+    signoffs: SignOffs,
+) -> list[StitchPoint]:
+    """Stitch points in `path`, the engineer's live text counting as one more stream."""
+    changes = list(snap.changes.get(path, {}).values())
+    if live_text is not None:
+        base = base_text(root, snap, path)
+        if base is not None and base != live_text:
+            ranges = tuple(st.changed_lines_in_text(base, live_text))
+            old = tuple(_base_side(base, live_text))
+            changes.append(StreamChange(ENGINEER, live_text, ranges, old))
+    if len(changes) < 2:
+        return []
+    points = find_points(path, changes, frozenset(snap.conflicts.get(path, set())))
+    for point in points:
+        point.owner = owner_for(team, snap, path, point.streams)
+    apply_signoffs(points, signoffs)
+    return points
+
+
+def _base_side(old: str, new: str) -> list[tuple[int, int]]:
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, old.split("\n"), new.split("\n"), autojunk=False)
+    return [(i1, max(i1, i2 - 1)) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]

@@ -1,0 +1,131 @@
+"""Streams, trailer drafts, stitch points and sign-offs on real git repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gitrepos import STREAM_TEAM, commit_on, git, stream_repo
+from stitch_ls.core import streams as st
+from stitch_ls.core.config import load_team_config
+from stitch_ls.core.gitview import points_for, take_snapshot
+from stitch_ls.core.stitchpoints import (
+    SignOffs,
+    StreamChange,
+    codeowner_for,
+    find_points,
+    record_signoff,
+)
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+TEAM = load_team_config(STREAM_TEAM)
+
+
+def test_pattern_and_discovery_with_a_worktree(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    git(root, "branch", "stream/checkout/empty")  # no commits ahead: not active
+    git(root, "branch", "feature/other")  # does not match the pattern
+    git(root, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "stream/search/c")
+    (tmp_path / "wt" / "src" / "checkout.py").write_text("x = 1\n")
+    git(tmp_path / "wt", "commit", "-qam", "search work")
+    found = st.discover(st.open_repo(root), "main", "stream/{feature}/{stream}")
+    names = {s.name: s for s in found.streams}
+    assert set(names) == {"checkout/a", "checkout/b", "search/c"}
+    assert names["search/c"].worktree == str(tmp_path / "wt")
+    assert names["checkout/b"].ahead == 2
+    assert found.over_cap(2) == {}
+    assert set(found.over_cap(1)) == {"checkout"}
+
+
+def test_missing_base_is_a_problem_not_a_crash(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    found = st.discover(st.open_repo(root), "trunk", "stream/{feature}/{stream}")
+    assert found.streams == [] and "trunk" in found.problems[0]
+
+
+def test_trailers_become_hunk_drafts_with_sources(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    snap = take_snapshot(root, TEAM)
+    [draft] = [d for d in snap.drafts if d.stream == "checkout/a"]
+    assert draft.agent == "claude-code" and draft.confidence == 0.9
+    assert draft.sources[0].kind == "doc" and draft.sources[0].ref == "docs/money.md"
+    assert draft.sources[0].why == "rule of record"
+    assert draft.evidence[0].status == "passed" and draft.evidence[0].run == "ci#1"
+    edit = draft.edits[0]
+    assert "return sum(self.items)\n" in edit.expect and "or 0" in edit.text
+    # commits without trailers are people's work, not drafts
+    assert not [d for d in snap.drafts if d.stream == "checkout/b"]
+
+
+def test_parse_trailers_grammar():
+    meta = st.parse_trailers(
+        [
+            ("Stitch-Source", "url https://x.example/a b | vendor docs"),
+            ("Stitch-Evidence", "failed tests/t.py::x"),
+            ("Stitch-Irreversible", "true"),
+        ]
+    )
+    assert meta["sources"] == [{"kind": "url", "ref": "https://x.example/a b", "why": "vendor docs"}]
+    assert meta["evidence"] == [{"status": "failed", "ref": "tests/t.py::x"}]
+    assert meta["irreversible"] is True
+
+
+def test_two_streams_in_one_function_is_a_stitch_point_two_functions_are_not(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    snap = take_snapshot(root, TEAM)
+    points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
+    assert [(p.symbol, p.streams) for p in points] == [("Cart.total", ("checkout/a", "checkout/b"))]
+    assert points[0].owner == "lead@example.com" and not points[0].signed
+    assert "stitch point: streams checkout/a, checkout/b · owner lead@example.com · not signed" in points[0].describe()
+
+
+def test_the_engineers_unsaved_text_is_one_more_stream(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    snap = take_snapshot(root, TEAM)
+    live = (root / "src" / "checkout.py").read_text().replace("return cart.total()", "return cart.total() * 1")
+    points = points_for(root, TEAM, snap, "src/checkout.py", live, SignOffs())
+    assert ("pay", ("checkout/b", "you")) in [(p.symbol, p.streams) for p in points]
+
+
+def test_real_conflicts_rank_first(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    commit_on(root, "stream/checkout/a", "src/checkout.py", "return cart.total()", "return cart.total() - 1", "conflict pay")
+    snap = take_snapshot(root, TEAM)
+    points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
+    assert points[0].conflict and points[0].symbol == "pay"
+    assert "will conflict" in points[0].describe()
+
+
+def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    log = root / ".stitch" / "signoffs.jsonl"
+    snap = take_snapshot(root, TEAM)
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
+    with pytest.raises(PermissionError, match="only lead@example.com may sign"):
+        record_signoff(log, point, "dev@example.com", NOW)
+    record_signoff(log, point, "lead@example.com", NOW)
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
+    assert point.signed_by == "lead@example.com"
+    commit_on(root, "stream/checkout/b", "src/checkout.py", "# sum of item prices", "# sum of prices", "reword")
+    snap = take_snapshot(root, TEAM)
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
+    assert not point.signed
+
+
+def test_files_without_a_grammar_use_line_ranges():
+    base = "a\nb\nc\nd\ne\n"
+    one = StreamChange("s1", base.replace("b", "B"), ((1, 1),), ((1, 1),))
+    two = StreamChange("s2", base.replace("b\nc", "b2\nC"), ((1, 2),), ((1, 2),))
+    far = StreamChange("s3", base.replace("e", "E"), ((4, 4),), ((4, 4),))
+    points = find_points("notes.txt", [one, two, far])
+    assert [(p.symbol, p.streams) for p in points] == [("lines 2-3", ("s1", "s2"))]
+
+
+def test_codeowners_last_matching_rule_wins():
+    rules = [("*", ["@all"]), ("/src/", ["@src-team"]), ("*.py", ["@py"]), ("docs/", ["@docs"])]
+    assert codeowner_for(rules, "src/checkout.py") == "@py"
+    assert codeowner_for(rules, "src/data.json") == "@src-team"
+    assert codeowner_for(rules, "x/docs/readme.md") == "@docs"
+    assert codeowner_for(rules, "README.md") == "@all"
