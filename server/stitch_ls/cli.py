@@ -321,9 +321,45 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """For CI and pre-push hooks: fail on an invalid team file, features over the stream cap,
+    or unsigned stitch points (with a readable list)."""
+    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.stitchpoints import SignOffs
+
     ws = _workspace(args)
-    failures = [f"{ws.paths.config}:{p.line + 1}: {p.message}" for p in ws.config_problems]
-    report = {"ok": not failures, "failures": failures}
+    failures = [
+        f"{ws.paths.config}:{p.line + 1}: invalid team file: {p.message}"
+        for p in ws.config_problems
+    ]
+    team = ws.team
+    if args.base:
+        team = team.model_copy(
+            update={"streams": team.streams.model_copy(update={"base": args.base})}
+        )
+    snap = take_snapshot(ws.root, team)
+    points: list[dict[str, Any]] = []
+    if snap is None:
+        failures.append(f"{ws.root} is not a git repository")
+    else:
+        failures.extend(snap.streams.problems)
+        cap = team.streams.max_per_feature
+        for feature, streams in sorted(snap.streams.over_cap(cap).items()):
+            names = ", ".join(s.name for s in streams)
+            failures.append(
+                f"feature {feature} has {len(streams)} active streams (cap {cap}): {names}"
+            )
+        signoffs = SignOffs.read(ws.paths.signoffs)
+        for path in sorted(_check_paths(ws, snap)):
+            live = _disk_text(ws, path)
+            for point in _points(ws, team, snap, path, live, signoffs):
+                points.append(point.to_json())
+                if not point.signed:
+                    conflict = " (will conflict)" if point.conflict else ""
+                    failures.append(
+                        f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
+                        f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
+                    )
+    report = {"ok": not failures, "failures": failures, "stitch_points": points}
     _print(
         report,
         args.json,
@@ -334,6 +370,31 @@ def cmd_check(args: argparse.Namespace) -> int:
         ),
     )
     return 0 if report["ok"] else 1
+
+
+def _check_paths(ws: Any, snap: Any) -> set[str]:
+    """Files changed by a stream, or by the checked-out branch against the base."""
+    from stitch_ls.core import streams as st
+
+    paths = set(snap.changes)
+    repo = st.open_repo(ws.root)
+    if repo is not None and snap.engineer_base and snap.streams.head_commit:
+        paths.update(st.files_changed(repo, snap.engineer_base, snap.streams.head_commit))
+        paths.update(line for line in repo.git.diff("--name-only").splitlines() if line)
+    return paths
+
+
+def _disk_text(ws: Any, path: str) -> str | None:
+    try:
+        return ws.read_disk(path)
+    except ValueError:
+        return None
+
+
+def _points(ws: Any, team: Any, snap: Any, path: str, live: str | None, signoffs: Any) -> list[Any]:
+    from stitch_ls.core.gitview import points_for
+
+    return points_for(ws.root, team, snap, path, live, signoffs)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -399,9 +460,13 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
 
-    verbs.add_parser(
-        "check", parents=[common], help="fail on an invalid team file (for CI)"
-    ).set_defaults(func=cmd_check)
+    check = verbs.add_parser(
+        "check",
+        parents=[common],
+        help="fail on unsigned stitch points, streams over the cap or a bad team file",
+    )
+    check.add_argument("--base", help="the base branch (default: streams.base of the team file)")
+    check.set_defaults(func=cmd_check)
     verbs.add_parser("log", parents=[common], help="the source log, for people").set_defaults(
         func=cmd_log
     )

@@ -174,7 +174,36 @@ def build_workspace(root: Path) -> None:
         ["add", "-A"],
         ["commit", "-q", "-m", "start"],
     ):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+        _git(root, *args)
+    _stream_commit(
+        root,
+        "stream/checkout/a",
+        "self.items = []",
+        "self.items: list[int] = []",
+        "Type the cart's items\n\nStitch-Source: doc docs/money.md | amounts are integer cents\n"
+        "Stitch-Confidence: 0.9\nStitch-Evidence: passed tests/test_checkout.py::test_types ci#4412\n"
+        "Stitch-Agent: claude-code",
+    )
+    _stream_commit(
+        root,
+        "stream/checkout/b",
+        "self.items = []",
+        "self.items = []\n        self.discount = 0",
+        "Start carts without a discount",
+    )
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def _stream_commit(root: Path, branch: str, old: str, new: str, message: str) -> None:
+    """A commit on a stream branch, made in a worktree beside the workspace."""
+    tree = root.parent / branch.replace("/", "-")
+    _git(root, "worktree", "add", "-q", "-b", branch, str(tree), "main")
+    target = tree / "src" / "checkout.py"
+    target.write_text(target.read_text().replace(old, new, 1))
+    _git(tree, "commit", "-qam", message)
 
 
 def _say(title: str, body: str = "") -> None:
@@ -241,9 +270,11 @@ async def _session(root: Path) -> None:
     def on_log(params: types.LogMessageParams) -> None:
         pass
 
+    diagnostics: dict[str, list[types.Diagnostic]] = {}
+
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
-        pass
+        diagnostics[params.uri] = list(params.diagnostics)
 
     await client.start_io(sys.executable, "-m", "stitch_ls", "serve")
     caps = types.ClientCapabilities(
@@ -313,6 +344,11 @@ async def _session(root: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - the demo shows refusals as the editor would
             return f"refused: {exc}"
 
+    listed = await run("stitch.listDrafts")
+    _say(
+        "Pending drafts (stitch.listDrafts), with the gate's verdict",
+        "\n".join(f"{row['gate']:<12} {row['id']:<36} {row['reason'] or ''}" for row in listed),
+    )
     _say(
         "Code actions on `return cart.total()` in src/checkout.py (line 13)",
         show(await actions(12)),
@@ -326,6 +362,19 @@ async def _session(root: Path) -> None:
     )
     first = hover.contents.value.split("\n\n---\n\n")[0] if hover else "(none)"
     _say("Hover over the draft's range (first draft, Markdown)", first)
+    for _ in range(250):
+        if any(str(d.code or "").startswith("stitch-point:") for d in diagnostics.get(uri, [])):
+            break
+        await asyncio.sleep(0.02)
+    points = [d for d in diagnostics.get(uri, []) if str(d.code or "").startswith("stitch-point:")]
+    _say(
+        "Stitch points (two streams change Cart.__init__; from git, in the background)",
+        "\n".join(f"line {d.range.start.line + 1}: {d.message}" for d in points) or "(none yet)",
+    )
+    _say(
+        "Code actions on `self.items = []` (line 6): an agent commit's hunk as a draft",
+        show(await actions(5)),
+    )
     result = await run("stitch.applyDraft", "round-pay")
     _say("Apply `round-pay` (stitch.applyDraft)", json.dumps(result))
     _say("Line 13 now reads", doc["text"].splitlines()[12])
@@ -383,7 +432,10 @@ def run_demo(keep: bool = False) -> int:
     root = Path(tempfile.mkdtemp(prefix="stitch-demo-")) / "shop"
     try:
         build_workspace(root)
-        print(f"Stitch demo: a sample workspace at {root}, with a team policy and 7 agent drafts.")
+        print(
+            f"Stitch demo: a sample workspace at {root}: a team policy, 7 agent drafts and two"
+            " stream branches."
+        )
         print("Driving the real server (stitch-ls serve) over stdio, as an editor would.")
         asyncio.run(asyncio.wait_for(_session(root), timeout=60))
         print("\nDone. `stitch-ls log --workspace DIR` prints the source log for people;")

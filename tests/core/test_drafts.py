@@ -165,7 +165,7 @@ def test_symbol_edit_is_anchored_by_tree_sitter():
     shifted = "import os\n\n" + CHECKOUT
     plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": shifted}), find_symbol)
     assert plan.ok
-    assert plan.edits[0].start == (10, 4)
+    assert plan.edits[0].start == (9, 4)
     body["edits"][0]["symbol"] = "Cart.missing"
     plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": shifted}), find_symbol)
     assert "not found" in plan.stale

@@ -67,7 +67,9 @@ def test_parse_trailers_grammar():
             ("Stitch-Irreversible", "true"),
         ]
     )
-    assert meta["sources"] == [{"kind": "url", "ref": "https://x.example/a b", "why": "vendor docs"}]
+    assert meta["sources"] == [
+        {"kind": "url", "ref": "https://x.example/a b", "why": "vendor docs"}
+    ]
     assert meta["evidence"] == [{"status": "failed", "ref": "tests/t.py::x"}]
     assert meta["irreversible"] is True
 
@@ -78,24 +80,60 @@ def test_two_streams_in_one_function_is_a_stitch_point_two_functions_are_not(tmp
     points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
     assert [(p.symbol, p.streams) for p in points] == [("Cart.total", ("checkout/a", "checkout/b"))]
     assert points[0].owner == "lead@example.com" and not points[0].signed
-    assert "stitch point: streams checkout/a, checkout/b · owner lead@example.com · not signed" in points[0].describe()
+    assert (
+        "stitch point: streams checkout/a, checkout/b · owner lead@example.com · not signed"
+        in points[0].describe()
+    )
 
 
 def test_the_engineers_unsaved_text_is_one_more_stream(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     snap = take_snapshot(root, TEAM)
-    live = (root / "src" / "checkout.py").read_text().replace("return cart.total()", "return cart.total() * 1")
+    live = (
+        (root / "src" / "checkout.py")
+        .read_text()
+        .replace("return cart.total()", "return cart.total() * 1")
+    )
     points = points_for(root, TEAM, snap, "src/checkout.py", live, SignOffs())
     assert ("pay", ("checkout/b", "you")) in [(p.symbol, p.streams) for p in points]
 
 
+REPORT = "\n\ndef report(cart):\n    first = 1\n    second = 2\n    third = 3\n    return first + second + third\n"
+
+
 def test_real_conflicts_rank_first(tmp_path: Path):
-    root = stream_repo(tmp_path / "ws")
-    commit_on(root, "stream/checkout/a", "src/checkout.py", "return cart.total()", "return cart.total() - 1", "conflict pay")
+    from workspaces import make_workspace
+
+    root = make_workspace(tmp_path / "ws", STREAM_TEAM)
+    (root / "src" / "checkout.py").write_text((root / "src" / "checkout.py").read_text() + REPORT)
+    git(root, "commit", "-qam", "report")
+    commit_on(root, "stream/checkout/a", "src/checkout.py", "first = 1", "first = 10", "a: report")
+    commit_on(
+        root,
+        "stream/checkout/a",
+        "src/checkout.py",
+        "return cart.total()",
+        "return cart.total() - 1",
+        "a: pay",
+    )
+    commit_on(
+        root,
+        "stream/checkout/b",
+        "src/checkout.py",
+        "return cart.total()",
+        "return cart.total() + 1",
+        "b: pay",
+    )
+    commit_on(root, "stream/checkout/c", "src/checkout.py", "third = 3", "third = 30", "c: report")
     snap = take_snapshot(root, TEAM)
     points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
-    assert points[0].conflict and points[0].symbol == "pay"
-    assert "will conflict" in points[0].describe()
+    summary = [(p.symbol, p.streams, p.conflict) for p in points]
+    assert summary == [
+        ("pay", ("checkout/a", "checkout/b"), True),
+        ("report", ("checkout/a", "checkout/c"), False),
+    ]
+    assert points[0].describe().endswith("· will conflict")
+    assert "will conflict" not in points[1].describe()
 
 
 def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
@@ -108,7 +146,14 @@ def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
     record_signoff(log, point, "lead@example.com", NOW)
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert point.signed_by == "lead@example.com"
-    commit_on(root, "stream/checkout/b", "src/checkout.py", "# sum of item prices", "# sum of prices", "reword")
+    commit_on(
+        root,
+        "stream/checkout/b",
+        "src/checkout.py",
+        "# sum of item prices",
+        "# sum of prices",
+        "reword",
+    )
     snap = take_snapshot(root, TEAM)
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert not point.signed

@@ -1,0 +1,137 @@
+"""Stitch points and stream drafts in a live buffer, through the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from editor_client import start, stop
+from gitrepos import commit_on, git, stream_repo
+
+CHECKOUT = "src/checkout.py"
+
+
+def points(client, uri: str) -> list[types.Diagnostic]:
+    return [
+        d for d in client.diagnostics.get(uri, []) if str(d.code or "").startswith("stitch-point:")
+    ]
+
+
+async def test_stitch_point_diagnostic_and_lens_in_the_live_buffer(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        [point] = points(client, uri)
+        assert point.severity == types.DiagnosticSeverity.Information
+        assert point.range.start.line == 7  # def total(self)
+        assert point.message == (
+            "stitch point: streams checkout/a, checkout/b · owner lead@example.com · not signed"
+            " · will conflict"
+        )
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert any(lens.command.command == "stitch.signOff" for lens in lenses)
+        # an unsaved edit in pay() makes the engineer a second stream there
+        client.edit(uri, (12, 23), (12, 23), " * 1")
+        await client.wait_for(lambda: len(points(client, uri)) == 2, timeout=5)
+        messages = sorted(p.message for p in points(client, uri))
+        assert messages[1].startswith("stitch point: streams checkout/b, you")
+    finally:
+        await stop(client)
+
+
+async def test_sign_off_by_owner_and_refusal_for_others(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        point_id = str(points(client, uri)[0].code).removeprefix("stitch-point:")
+        with pytest.raises(Exception, match="only lead@example.com may sign off"):
+            await client.command("stitch.signOff", point_id)
+        git(root, "config", "user.email", "lead@example.com")
+    finally:
+        await stop(client)
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        result = await client.command("stitch.signOff", point_id)
+        assert result == {"signed": True, "stitch_id": point_id, "signer": "lead@example.com"}
+        await client.wait_for(
+            lambda: "signed by lead@example.com" in points(client, uri)[0].message, timeout=5
+        )
+        entry = json.loads((root / ".stitch" / "signoffs.jsonl").read_text())
+        assert entry["signer"] == "lead@example.com" and set(entry["versions"]) == {
+            "checkout/a",
+            "checkout/b",
+        }
+        # a new commit on a stream changes its version of the symbol: the sign-off stops counting
+        commit_on(root, "stream/checkout/a", CHECKOUT, "or 0", "or 0.0", "float zero")
+        await client.wait_for(lambda: "not signed" in points(client, uri)[0].message, timeout=6)
+    finally:
+        await stop(client)
+
+
+async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restart(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+
+        async def stream_actions():
+            found = await client.actions(uri, 8, 0, end_line=9)
+            return [
+                a
+                for a in found
+                if a.title.startswith("Apply") and a.data["draft"].startswith("git-")
+            ]
+
+        await client.wait_for(
+            lambda: any(
+                "git-" in d.message or "Empty carts" in d.message
+                for d in client.diagnostics.get(uri, [])
+            ),
+            timeout=5,
+        )
+        [action] = await stream_actions()
+        assert (
+            action.title
+            == "Apply draft: Empty carts total zero (src/checkout.py #1) — 0.90 · 1 source · checkout/a/claude-code"
+        )
+        assert action.disabled is None
+        commit_on(
+            root,
+            "stream/checkout/c",
+            CHECKOUT,
+            "self.items = []",
+            "self.items: list = []",
+            "Annotate items\n\nStitch-Confidence: 0.4\nStitch-Source: doc docs/typing.md | style guide",
+        )
+        await client.wait_for(lambda: client.statuses[-1]["streams"]["over_cap"] != {}, timeout=6)
+        assert client.statuses[-1]["streams"]["over_cap"] == {
+            "checkout": ["checkout/a", "checkout/b", "checkout/c"]
+        }
+        config = (root / ".stitch" / "config.toml").as_uri()
+        await client.wait_for(
+            lambda: any("active streams" in d.message for d in client.diagnostics.get(config, [])),
+            timeout=5,
+        )
+        found = await client.actions(uri, 5, 10)
+        [low] = [
+            a for a in found if a.data["draft"].startswith("git-") and a.title.startswith("Apply")
+        ]
+        assert low.disabled.reason == "0.40 < floor 0.65"
+        await client.command("stitch.applyDraft", action.data["draft"])
+        assert "return sum(self.items) or 0" in client.text(uri)
+        # the buffer no longer holds the hunk's old text: the other stream's hunk on it is stale
+        await asyncio.sleep(0.2)
+    finally:
+        await stop(client)
