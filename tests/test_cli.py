@@ -93,3 +93,32 @@ def test_bad_arguments_are_one_line_errors(workspace: Path, tmp_path: Path):
     result = cli(workspace, "draft", "add", str(tmp_path / "missing.json"))
     assert result.returncode == 2 and result.stderr.startswith("stitch-ls: cannot read")
     assert cli(tmp_path / "nowhere", "status").returncode == 2
+
+
+def test_check_fails_on_unsigned_points_and_over_cap_then_passes_once_signed(tmp_path: Path):
+    from gitrepos import commit_on, git, stream_repo
+
+    root = stream_repo(tmp_path / "ws")
+    result = cli(root, "check")
+    assert result.returncode == 1
+    assert (
+        "unsigned stitch point sp-" in result.stdout
+        and "src/checkout.py Cart.total (will conflict)" in result.stdout
+    )
+    report = json.loads(cli(root, "check", "--json").stdout)
+    [point] = report["stitch_points"]
+    refused = cli(root, "sign-off", point["id"])
+    assert refused.returncode == 3 and "only lead@example.com may sign off" in refused.stderr
+    git(root, "config", "user.email", "lead@example.com")
+    assert cli(root, "sign-off", point["id"]).returncode == 0
+    assert cli(root, "check").returncode == 0
+    commit_on(
+        root,
+        "stream/checkout/c",
+        "src/checkout.py",
+        "self.items = []",
+        "self.items = [0]",
+        "third stream",
+    )
+    over = cli(root, "check")
+    assert over.returncode == 1 and "feature checkout has 3 active streams (cap 2)" in over.stdout

@@ -372,6 +372,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report["ok"] else 1
 
 
+def cmd_sign_off(args: argparse.Namespace) -> int:
+    """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.stitchpoints import SignOffs, record_signoff
+
+    ws = _workspace(args)
+    snap = take_snapshot(ws.root, ws.team)
+    if snap is None:
+        raise CliError(f"{ws.root} is not a git repository")
+    signoffs = SignOffs.read(ws.paths.signoffs)
+    for path in sorted(_check_paths(ws, snap)):
+        for point in _points(ws, ws.team, snap, path, _disk_text(ws, path), signoffs):
+            if point.id != args.id:
+                continue
+            try:
+                entry = record_signoff(ws.paths.signoffs, point, user_email(ws.root), _now())
+            except PermissionError as exc:
+                raise CliError(str(exc), EXIT_REFUSED) from None
+            _print(
+                entry,
+                args.json,
+                lambda e: f"signed off {e['stitch_id']} ({e['path']} {e['symbol']})",
+            )
+            return 0
+    raise CliError(f"no stitch point {args.id!r} (run `stitch-ls check` to list them)")
+
+
 def _check_paths(ws: Any, snap: Any) -> set[str]:
     """Files changed by a stream, or by the checked-out branch against the base."""
     from stitch_ls.core import streams as st
@@ -467,6 +495,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--base", help="the base branch (default: streams.base of the team file)")
     check.set_defaults(func=cmd_check)
+    sign = verbs.add_parser(
+        "sign-off", parents=[common], help="sign off a stitch point (owner only)"
+    )
+    sign.add_argument("id", help="the stitch point's id (sp-…), as `check` lists it")
+    sign.set_defaults(func=cmd_sign_off)
     verbs.add_parser("log", parents=[common], help="the source log, for people").set_defaults(
         func=cmd_log
     )
