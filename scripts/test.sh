@@ -9,11 +9,12 @@ PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+  | { grep -v "^WARNING: Location '" || true; }
 
 if [ -f client-vscode/scripts/setup-e2e.sh ]; then
   bash client-vscode/scripts/setup-e2e.sh
 fi
 
-.venv/bin/ruff check server tests benchmarks
+.venv/bin/ruff check .
 .venv/bin/pytest "$@"

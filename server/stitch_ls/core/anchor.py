@@ -38,6 +38,21 @@ class Plan:
         return self.stale is None
 
 
+_RECENT: list[LineIndex] = []
+
+
+def line_index(text: str) -> LineIndex:
+    """A LineIndex for `text`, shared by every draft placed on the same text object (a
+    request places hundreds of drafts on one buffer; indexing it once is what keeps it cheap)."""
+    for index in _RECENT:
+        if index.text is text:
+            return index
+    index = LineIndex(text)
+    _RECENT.insert(0, index)
+    del _RECENT[4:]
+    return index
+
+
 ReadText = Callable[[str], "str | None"]
 FindSymbol = Callable[[str, str, str], "tuple[Point, Point] | str"]
 
@@ -83,7 +98,7 @@ def _place(edit: Edit, text: str | None, find_symbol: FindSymbol) -> PlannedEdit
             return found
         start, end = found
         if edit.expect is not None:
-            index = LineIndex(text)
+            index = line_index(text)
             a, b = index.offset(*start), index.offset(*end)
             if a is None or b is None or text[a:b] != edit.expect:
                 return f"symbol {edit.symbol} changed since the draft was made"
@@ -93,7 +108,7 @@ def _place(edit: Edit, text: str | None, find_symbol: FindSymbol) -> PlannedEdit
 
 def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
     assert edit.range is not None and edit.expect is not None
-    index = LineIndex(text)
+    index = line_index(text)
     start = (edit.range.start.line, edit.range.start.character)
     end = (edit.range.end.line, edit.range.end.character)
     a, b = index.offset(*start), index.offset(*end)
