@@ -8,7 +8,7 @@ the engineer's live text, which stitch points there are — cheaply, from the sn
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     base_texts: dict[str, str | None] = field(default_factory=dict)
     owners: list[tuple[str, list[str]]] = field(default_factory=list)
+    loaded: set[tuple[str, str]] = field(default_factory=set)
 
 
 def current_key(root: Path) -> tuple[tuple[str, str], ...] | None:
@@ -66,7 +67,7 @@ def take_snapshot(root: Path, team: TeamConfig) -> Snapshot | None:
         for path, file_diff in st._split_files(diff):
             snap.changes.setdefault(path, {})[stream.name] = StreamChange(
                 stream=stream.name,
-                text=st.file_at(repo, stream.head, path),
+                text=None,  # read when a file is asked for: most never are
                 new_ranges=tuple(st._ranges_from_diff(file_diff)),
                 base_ranges=tuple(_old_ranges(file_diff)),
             )
@@ -115,6 +116,20 @@ def base_text(root: Path, snap: Snapshot, path: str) -> str | None:
     return snap.base_texts[path]
 
 
+def stream_changes(root: Path, snap: Snapshot, path: str) -> list[StreamChange]:
+    """Each stream's change to `path`, its version of the file read on first use."""
+    per_stream = snap.changes.get(path, {})
+    missing = [name for name in per_stream if (name, path) not in snap.loaded]
+    if missing:
+        repo = st.open_repo(root)
+        heads = {s.name: s.head for s in snap.streams.streams}
+        for name in missing:
+            text = st.file_at(repo, heads[name], path) if repo is not None else None
+            per_stream[name] = replace(per_stream[name], text=text)
+            snap.loaded.add((name, path))
+    return list(per_stream.values())
+
+
 def owner_for(
     team: TeamConfig, snap: Snapshot, path: str, stream_names: tuple[str, ...]
 ) -> str | None:
@@ -140,13 +155,12 @@ def points_for(
     signoffs: SignOffs,
 ) -> list[StitchPoint]:
     """Stitch points in `path`, the engineer's live text counting as one more stream."""
-    changes = list(snap.changes.get(path, {}).values())
+    changes = stream_changes(root, snap, path)
     if live_text is not None:
         base = base_text(root, snap, path)
         if base is not None and base != live_text:
-            ranges = tuple(st.changed_lines_in_text(base, live_text))
-            old = tuple(_base_side(base, live_text))
-            changes.append(StreamChange(ENGINEER, live_text, ranges, old))
+            ranges, old = st.diff_texts(base, live_text)
+            changes.append(StreamChange(ENGINEER, live_text, tuple(ranges), tuple(old)))
     if len(changes) < 2:
         return []
     points = find_points(path, changes, frozenset(snap.conflicts.get(path, set())))
@@ -154,10 +168,3 @@ def points_for(
         point.owner = owner_for(team, snap, path, point.streams)
     apply_signoffs(points, signoffs)
     return points
-
-
-def _base_side(old: str, new: str) -> list[tuple[int, int]]:
-    import difflib
-
-    matcher = difflib.SequenceMatcher(None, old.split("\n"), new.split("\n"), autojunk=False)
-    return [(i1, max(i1, i2 - 1)) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]

@@ -67,6 +67,20 @@ class StitchPoint:
         }
 
 
+_PARSED: dict[tuple[str, int], SyntaxDoc] = {}
+
+
+def parsed(text: str, language: str) -> SyntaxDoc:
+    """Stream versions repeat between calls (only the live buffer changes): parse each once."""
+    key = (language, hash(text))
+    doc = _PARSED.get(key)
+    if doc is None or doc.text != text:
+        if len(_PARSED) > 64:
+            _PARSED.pop(next(iter(_PARSED)))
+        doc = _PARSED[key] = SyntaxDoc(text, language)
+    return doc
+
+
 def stitch_id(path: str, symbol: str) -> str:
     return "sp-" + hashlib.sha1(f"{path}\0{symbol}".encode()).hexdigest()[:12]
 
@@ -93,7 +107,7 @@ def find_points(
         for change in changes:
             if change.text is None:
                 continue
-            doc = SyntaxDoc(change.text, language)
+            doc = parsed(change.text, language)
             for first, last in change.new_ranges:
                 for symbol in doc.symbols_touching(first, last):
                     version = _slice(change.text, symbol.start, symbol.end)

@@ -166,22 +166,34 @@ def _ranges_from_diff(diff: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def changed_lines_in_text(old: str, new: str) -> list[tuple[int, int]]:
-    """The same for two texts (the engineer's unsaved buffer against the base)."""
+def diff_texts(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Changed line ranges of two texts (the engineer's buffer against the base): in `new`,
+    and the same changes in `old`. The common head and tail are trimmed first, so a local
+    edit to a large file diffs only the lines around it."""
     import difflib
 
-    matcher = difflib.SequenceMatcher(None, old.split("\n"), new.split("\n"), autojunk=False)
-    ranges = []
-    for tag, _, _, j1, j2 in matcher.get_opcodes():
+    a, b = old.split("\n"), new.split("\n")
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(
+        None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False
+    )
+    new_ranges, old_ranges = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        ranges.append((j1, max(j1, j2 - 1)))
-    return ranges
+        new_ranges.append((head + j1, head + max(j1, j2 - 1)))
+        old_ranges.append((head + i1, head + max(i1, i2 - 1)))
+    return new_ranges, old_ranges
 
 
 def file_at(repo: Any, commit: str, path: str) -> str | None:
     try:
-        return repo.git.show(f"{commit}:{path}")
+        return repo.git.show(f"{commit}:{path}", strip_newline_in_stdout=False)
     except Exception:  # noqa: BLE001 - the file does not exist at that commit
         return None
 
@@ -267,26 +279,43 @@ def _split_hunk(lines: list[str]) -> tuple[str, str]:
 
 
 def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Draft], list[str]]:
-    """Drafts from the stream's agent commits not yet in the engineer's branch."""
+    """Drafts from the stream's agent commits not yet in the engineer's branch.
+
+    One `git log -p` per stream reads every commit's trailers and hunks (a subprocess per
+    commit would cost seconds on a long stream).
+    """
     drafts: list[Draft] = []
     problems: list[str] = []
-    for commit in repo.iter_commits(f"{engineer_ref}..{stream.head}", reverse=True):
-        pairs = [(k, v) for k, v in commit.trailers_list if k in TRAILER_KEYS]
-        if not pairs or len(commit.parents) != 1:
+    log = repo.git.log(
+        "--reverse",
+        "--no-merges",
+        "--no-color",
+        "--no-ext-diff",
+        "-p",
+        f"-U{CONTEXT}",
+        "--format=%x1e%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",
+        f"{engineer_ref}..{stream.head}",
+        strip_newline_in_stdout=False,
+    )
+    for record in log.split("\x1e")[1:]:
+        sha, author, stamp, summary, trailer_text, diff = record.split("\x1f", 5)
+        pairs = []
+        for line in trailer_text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in TRAILER_KEYS:
+                pairs.append((key.strip(), value.strip()))
+        if not pairs:
             continue
         meta = parse_trailers(pairs)
-        parent = commit.parents[0].hexsha
-        diff = repo.git.diff("--no-color", "--no-ext-diff", f"-U{CONTEXT}", parent, commit.hexsha)
         for path, file_diff in _split_files(diff):
             for index, (start, old, new) in enumerate(_hunks_with_context(file_diff), start=1):
-                end_line = start + old.count("\n")
                 body = {
                     "version": 1,
-                    "id": f"git-{commit.hexsha[:10]}-{_slug(path)}-{index}",
-                    "title": f"{commit.summary[:150]} ({path} #{index})",
+                    "id": f"git-{sha[:10]}-{_slug(path)}-{index}",
+                    "title": f"{summary[:150]} ({path} #{index})",
                     "stream": stream.name,
-                    "agent": meta.get("agent") or commit.author.name or "agent",
-                    "created": datetime.fromtimestamp(commit.committed_date, UTC).isoformat(),
+                    "agent": meta.get("agent") or author or "agent",
+                    "created": datetime.fromtimestamp(int(stamp), UTC).isoformat(),
                     "confidence": meta.get("confidence", 0),
                     "sources": meta["sources"],
                     "evidence": meta["evidence"],
@@ -296,7 +325,7 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
                             "path": path,
                             "range": {
                                 "start": {"line": start, "character": 0},
-                                "end": {"line": end_line, "character": 0},
+                                "end": {"line": start + old.count("\n"), "character": 0},
                             },
                             "expect": old,
                             "text": new,
@@ -309,7 +338,7 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
                     first = exc.errors()[0]
                     where = ".".join(str(p) for p in first["loc"])
                     problems.append(
-                        f"commit {commit.hexsha[:10]} on {stream.branch}: {where}: {first['msg']}"
+                        f"commit {sha[:10]} on {stream.branch}: {where}: {first['msg']}"
                     )
     return drafts, problems
 

@@ -13,6 +13,11 @@ from stitch_ls.lsp.documents import new_document
 from stitch_ls.lsp.server import StitchServer
 
 server = StitchServer()
+MAX_LENSES = 100
+
+
+def ls_first_line(evaluation: Any, doc: Any) -> int:
+    return render.draft_ranges(evaluation, doc.relative or "")[0][0][0]
 
 
 def _overlaps(
@@ -105,7 +110,7 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
     if doc.relative is not None and ls.ws.note_activity(ls.clock()):
         ls.invalidate()
         ls.send_status()
-    ls.publish(doc)
+    ls.schedule_publish(doc)
     ls.schedule_points(doc)
 
 
@@ -176,17 +181,25 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
         spans = render.draft_ranges(evaluation, doc.relative or "")
         by_line.setdefault(spans[0][0][0], []).append(evaluation)
     lenses = []
+    block = 1
+    if len(by_line) > MAX_LENSES:  # a flood of drafts: one lens per block of lines
+        block = -(-doc.lines.line_count // MAX_LENSES)
+        blocks: dict[int, list[Any]] = {}
+        for line, evaluations in by_line.items():
+            blocks.setdefault(line // block * block, []).extend(evaluations)
+        by_line = {min(ls_first_line(e, doc) for e in group): group for group in blocks.values()}
     for line, evaluations in sorted(by_line.items()):
         at = types.Range(
             start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
         )
-        if len(evaluations) > 3:
+        if len(evaluations) > 3 or block > 1:
             ready = sum(1 for e in evaluations if e.decision.actionable)
+            where = "here" if block == 1 else f"in lines {line + 1}-{line + block}"
             lenses.append(
                 types.CodeLens(
                     range=at,
                     command=types.Command(
-                        title=f"{len(evaluations)} agent drafts here ({ready} ready) — list",
+                        title=f"{len(evaluations)} agent drafts {where} ({ready} ready) — list",
                         command="stitch.listDrafts",
                         arguments=[{"path": doc.relative, "line": line}],
                     ),

@@ -64,6 +64,7 @@ class StitchServer(LanguageServer):
         self._snapshot_team: Any = None
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
+        self._publish_pending: dict[str, asyncio.TimerHandle] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -300,6 +301,19 @@ class StitchServer(LanguageServer):
         )
         if self.docs.get(doc.uri) is doc:
             self.points[doc.uri] = points
+
+    def schedule_publish(self, doc: OpenDocument, delay: float = 0.15) -> None:
+        """Republish a buffer's diagnostics once typing pauses, not on every keystroke."""
+        pending = self._publish_pending.pop(doc.uri, None)
+        if pending is not None:
+            pending.cancel()
+
+        def run() -> None:
+            self._publish_pending.pop(doc.uri, None)
+            if self.docs.get(doc.uri) is doc:
+                self.publish(doc)
+
+        self._publish_pending[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
 
     def schedule_points(self, doc: OpenDocument, delay: float = 0.3) -> None:
         """Recompute a buffer's stitch points once typing pauses (never per keystroke)."""
