@@ -63,6 +63,8 @@ async def session(
     rss = client.rss_mib()
     rng = random.Random(1)
     doc = {"textDocument": {"uri": uri}}
+    current = text.split("\n")
+    return_lines = [i for i, line in enumerate(current) if line.startswith("    return total_")]
     results: dict[str, list[float]] = {
         "codeAction": [],
         "codeLens": [],
@@ -83,7 +85,10 @@ async def session(
         results["hover"].append(t)
         counts["hover"] += 1 if hover else 0
         version += 1
-        edit_line = rng.randrange(10_000)
+        # typing one character at the end of a `return total_N` line keeps the file valid
+        edit_line = rng.choice(return_lines)
+        column = len(current[edit_line])
+        current[edit_line] += "x"
         began = time.perf_counter()
         client.notify(
             "textDocument/didChange",
@@ -91,8 +96,11 @@ async def session(
                 "textDocument": {"uri": uri, "version": version},
                 "contentChanges": [
                     {
-                        "range": {"start": position(edit_line, 0), "end": position(edit_line, 0)},
-                        "text": " ",
+                        "range": {
+                            "start": position(edit_line, column),
+                            "end": position(edit_line, column),
+                        },
+                        "text": "x",
                     }
                 ],
             },

@@ -38,18 +38,19 @@ class Plan:
         return self.stale is None
 
 
-_RECENT: list[LineIndex] = []
+_RECENT: dict[int, LineIndex] = {}
 
 
 def line_index(text: str) -> LineIndex:
     """A LineIndex for `text`, shared by every draft placed on the same text object (a
     request places hundreds of drafts on one buffer; indexing it once is what keeps it cheap)."""
-    for index in _RECENT:
-        if index.text is text:
-            return index
+    index = _RECENT.get(id(text))
+    if index is not None and index.text is text:
+        return index
     index = LineIndex(text)
-    _RECENT.insert(0, index)
-    del _RECENT[4:]
+    if len(_RECENT) >= 512:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[id(text)] = index
     return index
 
 

@@ -128,7 +128,8 @@ class SyntaxDoc:
         self._index: LineIndex | None = None
         self._symbols: list[Symbol] | None = None
         self._innermost: list[Symbol | None] | None = None
-        self._tree = _parser(language).parse(self._bytes) if language in _DEFINITIONS else None
+        self._tree: Any = None  # parsed on first use: opening a file costs no parse
+        self._reparse = language in _DEFINITIONS
 
     @property
     def text(self) -> str:
@@ -136,7 +137,7 @@ class SyntaxDoc:
 
     @property
     def has_error(self) -> bool:
-        return bool(self._tree is not None and self._tree.root_node.has_error)
+        return bool(self.tree is not None and self.tree.root_node.has_error)
 
     @property
     def lines(self) -> LineIndex:
@@ -189,7 +190,18 @@ class SyntaxDoc:
                 old_end_point=old_end_point,
                 new_end_point=new_end_point,
             )
-            self._tree = _parser(self.language).parse(self._bytes, self._tree)
+            self._reparse = True  # parsed when symbols are next asked for, not per keystroke
+
+    @property
+    def tree(self) -> Any:
+        """The syntax tree, incrementally re-parsed after the edits since it was last read."""
+        if self._reparse:
+            parser = _parser(self.language)
+            self._tree = (
+                parser.parse(self._bytes, self._tree) if self._tree else parser.parse(self._bytes)
+            )
+            self._reparse = False
+        return self._tree
 
     def replace_text(self, text: str) -> None:
         self.__init__(text, self.language)  # type: ignore[misc]
@@ -200,8 +212,8 @@ class SyntaxDoc:
         """All symbols, outer before inner, sorted by start; cached until the next edit."""
         if self._symbols is None:
             found: list[Symbol] = []
-            if self._tree is not None:
-                self._collect(self._tree.root_node, "", found)
+            if self.tree is not None:
+                self._collect(self.tree.root_node, "", found)
             found.sort(key=lambda s: (s.start, (-s.end[0], -s.end[1])))
             self._symbols = found
         return self._symbols

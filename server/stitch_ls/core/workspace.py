@@ -81,6 +81,7 @@ class StitchWorkspace:
         self.state: State = State()
         self.arrivals = QuietArrivals()
         self._schedule: QuietSchedule | None = None
+        self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
 
     # -- loading -------------------------------------------------------------------------
 
@@ -233,7 +234,16 @@ class StitchWorkspace:
         """A workspace file's text as on disk; refuses paths that escape the workspace."""
         target = resolve_inside(self.root, path)
         try:
-            return read_text_limited(target, MAX_SOURCE_BYTES)
+            stat = target.stat()
+            cached = self._disk.get(path)
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if cached is not None and cached[0] == key:
+                return cached[1]  # the same string object: anchoring reuses its line index
+            text = read_text_limited(target, MAX_SOURCE_BYTES)
+            if len(self._disk) > 4096:
+                self._disk.clear()
+            self._disk[path] = (key, text)
+            return text
         except FileNotFoundError:
             return None
         except IsADirectoryError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from stitch_ls.core.anchor import line_index
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.text import LineIndex, from_client_units, to_client_units
 
@@ -22,6 +23,9 @@ class OpenDocument:
     version: int
     syntax: SyntaxDoc
     _lines: LineIndex | None = field(default=None, repr=False)
+    # (version, first line, old last line, new last line) of each change, so positions known
+    # at an older version can be carried forward without re-anchoring every draft
+    changes: list[tuple[int, int, int, int]] = field(default_factory=list, repr=False)
 
     @property
     def text(self) -> str:
@@ -29,8 +33,9 @@ class OpenDocument:
 
     @property
     def lines(self) -> LineIndex:
+        """Shared with anchoring, which indexes the same text object."""
         if self._lines is None or self._lines.text is not self.syntax.text:
-            self._lines = LineIndex(self.syntax.text)
+            self._lines = line_index(self.syntax.text)
         return self._lines
 
     def to_points(self, line: int, units: int, encoding: str) -> tuple[int, int]:
@@ -41,13 +46,21 @@ class OpenDocument:
         return to_client_units(self.lines.line(line), character, encoding)
 
     def apply_change(
-        self, start: tuple[int, int], end: tuple[int, int], text: str, encoding: str
+        self, start: tuple[int, int], end: tuple[int, int], text: str, encoding: str, version: int
     ) -> None:
         """Apply one incremental change given in client units."""
         s = self.to_points(start[0], start[1], encoding)
         e = self.to_points(end[0], end[1], encoding)
+        if e < s:
+            s, e = e, s
         self.syntax.apply_edit(s, e, text)
         self._lines = None
+        self.changes.append((version, s[0], e[0], s[0] + text.count("\n")))
+
+    def replace_all(self, text: str, version: int) -> None:
+        self.syntax.replace_text(text)
+        self._lines = None
+        self.changes.append((version, -1, -1, -1))
 
 
 def uri_to_path(uri: str) -> Path | None:

@@ -103,9 +103,10 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
                 (r.end.line, r.end.character),
                 change.text,
                 ls.encoding,
+                params.text_document.version,
             )
         else:
-            doc.syntax.replace_text(change.text)
+            doc.replace_all(change.text, params.text_document.version)
     doc.version = params.text_document.version
     if doc.relative is not None and ls.ws.note_activity(ls.clock()):
         ls.invalidate()
@@ -151,7 +152,7 @@ def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[typ
     )
     disabled = bool(ls.capability("text_document.code_action.disabled_support", False))
     actions: list[types.CodeAction] = []
-    for evaluation in ls.evaluations(doc):
+    for evaluation in ls.evaluations_near(doc, wanted[0][0], wanted[1][0]):
         if any(
             _overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")
         ):
@@ -218,7 +219,7 @@ def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
     point = doc.to_points(params.position.line, params.position.character, ls.encoding)
     parts = [
         render.hover_markdown(evaluation, ls.ws.root)
-        for evaluation in ls.evaluations(doc)
+        for evaluation in ls.evaluations_near(doc, point[0], point[0])
         if any(
             _overlaps(span, (point, point))
             for span in render.draft_ranges(evaluation, doc.relative or "")

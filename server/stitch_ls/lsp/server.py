@@ -52,6 +52,7 @@ class StitchServer(LanguageServer):
         self.tasks: set[asyncio.Task[Any]] = set()
         self.generation = 0
         self._eval_cache: dict[str, tuple[tuple[int, int], list[Evaluation]]] = {}
+        self._eval_spans: dict[str, list[tuple[int, int]]] = {}
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
         self._reload_pending = False
@@ -456,7 +457,48 @@ class StitchServer(LanguageServer):
             key=render.rank,
         )
         self._eval_cache[doc.uri] = (key, result)
+        relative = doc.relative
+        self._eval_spans[doc.uri] = [
+            (spans[0][0][0], spans[-1][1][0])
+            for spans in (render.draft_ranges(e, relative) for e in result)
+        ]
+        doc.changes = [c for c in doc.changes if c[0] > doc.version]
         return result
+
+    def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
+        """Decisions for the drafts that can lie on lines [first, last] now.
+
+        Between full evaluations (each published version), the last decisions' lines are
+        carried through the changes since; only drafts that land near the range, or whose text
+        was edited, are evaluated again. A request after a keystroke then anchors a handful of
+        drafts, not all of a file's thousand."""
+        cached = self._eval_cache.get(doc.uri)
+        if cached is None or cached[0][1] != self.generation or self.ws is None:
+            return self.evaluations(doc)
+        if cached[0][0] == doc.version:
+            return cached[1]
+        since = [c for c in doc.changes if c[0] > cached[0][0]]
+        if any(c[1] < 0 for c in since):
+            return self.evaluations(doc)
+        picked = []
+        for evaluation, (top, bottom) in zip(cached[1], self._eval_spans[doc.uri], strict=True):
+            touched = False
+            for _, a, old_end, new_end in since:
+                if bottom < a:
+                    continue
+                if top > old_end:
+                    top, bottom = top + new_end - old_end, bottom + new_end - old_end
+                else:
+                    touched = True
+                    break
+            if touched or evaluation.plan is None or (top <= last + 1 and bottom >= first - 1):
+                picked.append(evaluation.record)
+        ws = self.ws
+        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        return sorted(
+            (ws.evaluate(record, ctx, self.read_live, self.find_symbol) for record in picked),
+            key=render.rank,
+        )
 
     def publish(self, doc: OpenDocument) -> None:
         diagnostics: list[types.Diagnostic] = []
