@@ -61,18 +61,6 @@ def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
     print(json.dumps(data, indent=2, default=str) if as_json else text(data))
 
 
-def _find_symbol(path: str, text: str, name: str):
-    from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-
-    language = language_for_path(path)
-    if language is None:
-        return f"no grammar for {path}; symbol edits need one"
-    symbol = SyntaxDoc(text, language).find_symbol(name)
-    if symbol is None:
-        return f"symbol {name} not found (or not unique)"
-    return symbol.start, symbol.end
-
-
 # -- verbs ----------------------------------------------------------------------------------
 
 
@@ -116,7 +104,7 @@ def _summaries(ws: Any) -> list[dict[str, Any]]:
     ctx = ws.gate_context(_now(), ignore_quiet=True)
     rows = []
     for record in ws.pending_records():
-        evaluation = ws.evaluate(record, ctx, ws.read_disk, _find_symbol)
+        evaluation = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk)
         draft = record.draft
         rows.append(
             {
@@ -175,7 +163,7 @@ def cmd_draft_apply(args: argparse.Namespace) -> int:
     with locked(ws.paths.dir / ".apply.lock"):
         ws.load_state()
         try:
-            draft, plan = ws.check_apply(args.id, _now(), ws.read_disk, _find_symbol)
+            draft, plan = ws.check_apply(args.id, _now(), ws.read_disk, ws.find_symbol_on_disk)
             apply_plan_to_disk(ws.root, plan)
         except Refused as exc:
             raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
@@ -205,7 +193,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     ws.scan_drafts(_now())
-    status = ws.status(_now(), ws.read_disk, _find_symbol)
+    status = ws.status(_now(), ws.read_disk, ws.find_symbol_on_disk)
     _print(status, args.json, format_status)
     return 0
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from stitch_ls.core.model import Draft, Edit
 from stitch_ls.core.text import LineIndex
+
+if TYPE_CHECKING:  # the models (pydantic) load after start-up, not before
+    from stitch_ls.core.model import Draft, Edit
 
 Point = tuple[int, int]
 

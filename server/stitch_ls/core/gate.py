@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from stitch_ls.core.model import Draft
 from stitch_ls.core.paths import glob_match
+
+if TYPE_CHECKING:
+    from stitch_ls.core.model import Draft
 
 
 class Gate(StrEnum):

@@ -8,6 +8,7 @@ the engineer's live text, which stitch points there are — cheaply, from the sn
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,41 @@ class Snapshot:
     base_texts: dict[str, str | None] = field(default_factory=dict)
     owners: list[tuple[str, list[str]]] = field(default_factory=list)
     loaded: set[tuple[str, str]] = field(default_factory=set)
+
+
+def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
+    """Modification times of what moves when a ref moves (HEAD, loose and packed refs, the
+    worktrees' HEADs): a few `stat`s, so polling every second costs nothing until git runs."""
+    git_dir = root / ".git"
+    found: list[tuple[str, int]] = []
+    stack = [git_dir / "refs" / "heads"]
+    for name in ("HEAD", "packed-refs"):
+        try:
+            found.append((name, (git_dir / name).stat().st_mtime_ns))
+        except OSError:
+            pass
+    worktrees = git_dir / "worktrees"
+    if worktrees.is_dir():
+        for entry in os.scandir(worktrees):
+            try:
+                found.append((entry.name, Path(entry.path, "HEAD").stat().st_mtime_ns))
+            except OSError:
+                pass
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            else:
+                try:
+                    found.append((entry.path, entry.stat(follow_symlinks=False).st_mtime_ns))
+                except OSError:
+                    pass
+    return tuple(sorted(found))
 
 
 def current_key(root: Path) -> tuple[tuple[str, str], ...] | None:

@@ -24,6 +24,7 @@ from stitch_ls.core.config import (
     parse_editor_settings,
 )
 from stitch_ls.core.drafts import DraftIndex, DraftRecord, ScanResult
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.fsio import read_text_limited
 from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
 from stitch_ls.core.model import Draft, SourceLogEntry
@@ -37,10 +38,6 @@ MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 ReadText = Callable[[str], "str | None"]
 FindSymbol = Callable[[str, str, str], "tuple[tuple[int, int], tuple[int, int]] | str"]
-
-
-class Refused(Exception):
-    """An action the policy does not allow right now; the message says why, plainly."""
 
 
 @dataclass
@@ -82,6 +79,7 @@ class StitchWorkspace:
         self.arrivals = QuietArrivals()
         self._schedule: QuietSchedule | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
+        self._gate_memo: dict[str, tuple[Any, Gate]] = {}
 
     # -- loading -------------------------------------------------------------------------
 
@@ -230,6 +228,18 @@ class StitchWorkspace:
         plan = plan_draft(record.draft, read, find_symbol)
         return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
 
+    def find_symbol_on_disk(self, path: str, text: str, name: str):
+        """A symbol's range in `text`, parsed afresh (safe in any thread)."""
+        from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+
+        language = language_for_path(path)
+        if language is None:
+            return f"no grammar for {path}; symbol edits need one"
+        symbol = SyntaxDoc(text, language).find_symbol(name)
+        if symbol is None:
+            return f"symbol {name} not found (or not unique)"
+        return symbol.start, symbol.end
+
     def read_disk(self, path: str) -> str | None:
         """A workspace file's text as on disk; refuses paths that escape the workspace."""
         target = resolve_inside(self.root, path)
@@ -369,27 +379,59 @@ class StitchWorkspace:
 
     # -- status --------------------------------------------------------------------------
 
-    def status(self, now: datetime, read: ReadText, find_symbol: FindSymbol) -> dict[str, Any]:
+    def draft_counts(
+        self, now: datetime, read: ReadText, find_symbol: FindSymbol
+    ) -> dict[str, int]:
+        """Pending drafts by gate (quiet hours aside): the slow part of the status, so callers
+        cache it and may run it in a worker thread."""
+        counts = dict.fromkeys(
+            ("pending", "actionable", "parked", "blocked", "stale", "invalid"), 0
+        )
+        names = {
+            Gate.ACTIONABLE: "actionable",
+            Gate.PARKED: "parked",
+            Gate.BLOCKED: "blocked",
+            Gate.STALE: "stale",
+            Gate.INVALID: "invalid",
+        }
+        ctx = self.gate_context(now, ignore_quiet=True)
+        memo = self._gate_memo
+        for record in self.pending_records():
+            counts["pending"] += 1
+            # a decision holds while the record, the context and the texts it reads are the
+            # same objects (disk texts are cached per mtime), so only what changed is redone
+            texts = []
+            for path in record.draft.paths if record.draft is not None else ():
+                try:
+                    texts.append(id(read(path)))
+                except ValueError:
+                    texts.append(-1)
+            key = (id(record), ctx, tuple(texts))
+            hit = memo.get(record.id)
+            if hit is not None and hit[0] == key:
+                gate = hit[1]
+            else:
+                gate = self.evaluate(record, ctx, read, find_symbol).decision.gate
+                memo[record.id] = (key, gate)
+            name = names.get(gate)
+            if name:
+                counts[name] += 1
+        return counts
+
+    def status(
+        self,
+        now: datetime,
+        read: ReadText,
+        find_symbol: FindSymbol,
+        counts: dict[str, int] | None = None,
+    ) -> dict[str, Any]:
         """The status object of the public contract."""
         quiet = self.quiet_state(now)
         read_only = self.read_only()
         floor, floor_from = self.floor()
         budget = self.budget()
-        counts = {"pending": 0, "actionable": 0, "parked": 0, "blocked": 0, "stale": 0}
-        counts["invalid"] = 0
-        ctx = self.gate_context(now, ignore_quiet=True)
-        for record in self.pending_records():
-            counts["pending"] += 1
-            gate = self.evaluate(record, ctx, read, find_symbol).decision.gate
-            key = {
-                Gate.ACTIONABLE: "actionable",
-                Gate.PARKED: "parked",
-                Gate.BLOCKED: "blocked",
-                Gate.STALE: "stale",
-                Gate.INVALID: "invalid",
-            }.get(gate)
-            if key:
-                counts[key] += 1
+        if counts is None:
+            counts = self.draft_counts(now, read, find_symbol)
         return {
             "read_only": {
                 "on": read_only.on,

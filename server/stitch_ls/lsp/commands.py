@@ -13,9 +13,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from stitch_ls.core.anchor import Plan
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.gitinfo import user_email
 from stitch_ls.core.text import LineIndex, to_client_units
-from stitch_ls.core.workspace import Refused
 from stitch_ls.lsp.features import server
 from stitch_ls.lsp.server import StitchServer
 
@@ -234,7 +234,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
         except Refused as exc:
             raise refused(str(exc)) from None
     ls.refresh_editor()
-    return ls.status()
+    return await ls.fresh_status()
 
 
 @server.command("stitch.focus")
@@ -251,7 +251,7 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ls.wake_timer()
     ls.check_quiet_transition()
     ls.send_status()
-    return ls.status()
+    return await ls.fresh_status()
 
 
 @server.command("stitch.endFocus")
@@ -262,7 +262,7 @@ async def end_focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
 @server.command("stitch.status")
 async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
     _ready(ls)
-    return ls.status()
+    return await ls.fresh_status()
 
 
 @server.command("stitch.signOff")

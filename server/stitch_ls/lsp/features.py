@@ -7,7 +7,6 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidRequest
 
-from stitch_ls.core.workspace import StitchWorkspace
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import new_document
 from stitch_ls.lsp.server import StitchServer
@@ -28,9 +27,9 @@ def _overlaps(
 
 @server.feature(types.INITIALIZE)
 def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
-    if ls.ws is not None:
+    if ls.root is not None:
         raise JsonRpcInvalidRequest(message="the server is already initialised")
-    ls.ws = StitchWorkspace(ls.root_from(params))
+    ls.root = ls.root_from(params)
     ls.init_settings = params.initialization_options
 
 
@@ -81,10 +80,10 @@ async def on_watched_files(ls: StitchServer, params: types.DidChangeWatchedFiles
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
-    if ls.ws is None:
+    if ls.root is None:
         return
     item = params.text_document
-    doc = new_document(item.uri, ls.ws.root, item.version, item.text)
+    doc = new_document(item.uri, ls.root, item.version, item.text)
     ls.docs[item.uri] = doc
     ls.publish(doc)
     ls.schedule_points(doc, delay=0)
@@ -93,7 +92,7 @@ def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> None:
     doc = ls.docs.get(params.text_document.uri)
-    if doc is None or ls.ws is None:
+    if doc is None:
         return
     for change in params.content_changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
@@ -108,7 +107,7 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
         else:
             doc.replace_all(change.text, params.text_document.version)
     doc.version = params.text_document.version
-    if doc.relative is not None and ls.ws.note_activity(ls.clock()):
+    if doc.relative is not None and ls.ws is not None and ls.ws.note_activity(ls.clock()):
         ls.invalidate()
         ls.send_status()
     ls.schedule_publish(doc)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from stitch_ls.core.anchor import PlannedEdit
 from stitch_ls.core.gate import Gate, action_title
 from stitch_ls.core.render import escape_markdown, markdown_ref
-from stitch_ls.core.workspace import Evaluation
 from stitch_ls.lsp.documents import OpenDocument
+
+if TYPE_CHECKING:
+    from stitch_ls.core.workspace import Evaluation
 
 SOURCE = "stitch"
 

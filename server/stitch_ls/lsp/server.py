@@ -8,12 +8,14 @@ read caches.
 from __future__ import annotations
 
 import asyncio
+import gc
+import importlib
 import logging
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -21,10 +23,12 @@ from pygls.lsp.server import LanguageServer
 from stitch_ls import __version__
 from stitch_ls.core.gitinfo import user_email
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-from stitch_ls.core.workspace import Evaluation, StitchWorkspace
 from stitch_ls.lsp import render
-from stitch_ls.lsp.documents import OpenDocument, uri_to_path
+from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.protocol import StitchProtocol
+
+if TYPE_CHECKING:  # pydantic and the models load after the initialize result
+    from stitch_ls.core.workspace import Evaluation, StitchWorkspace
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ class StitchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("stitch-ls", __version__, protocol_cls=StitchProtocol)
         self.clock = make_clock()
+        self.root: Path | None = None
         self.ws: StitchWorkspace | None = None
         self.docs: dict[str, OpenDocument] = {}
         self.init_settings: Any = None
@@ -53,6 +58,10 @@ class StitchServer(LanguageServer):
         self.generation = 0
         self._eval_cache: dict[str, tuple[tuple[int, int], list[Evaluation]]] = {}
         self._eval_spans: dict[str, list[tuple[int, int]]] = {}
+        self._counts: tuple[int, dict[str, int]] | None = None
+        self._status_task: asyncio.Task[Any] | None = None
+        self._status_again = False
+        self._near: dict[str, tuple[int, int, list[Any], list[tuple[int, int]]]] = {}
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
         self._reload_pending = False
@@ -112,9 +121,13 @@ class StitchServer(LanguageServer):
         return Path.cwd()
 
     async def start_workspace(self) -> None:
-        """After `initialized`: load everything off the event loop, then start the timers."""
-        assert self.ws is not None
-        ws = self.ws
+        """After `initialized`: load everything off the event loop, then start the timers.
+
+        The core (pydantic and the models) is imported here, in a thread, so the initialize
+        result goes out as fast as the bare framework's."""
+        assert self.root is not None
+        module = await asyncio.to_thread(importlib.import_module, "stitch_ls.core.workspace")
+        self.ws = ws = module.StitchWorkspace(self.root)
         self.spawn(self.watch_stitch_dir())
         await asyncio.sleep(0)
         await asyncio.to_thread(self._load_all, self.clock())
@@ -125,8 +138,12 @@ class StitchServer(LanguageServer):
         self.spawn(self.watch_git())
         self.spawn(asyncio.to_thread(user_email, ws.root))
         self._last_quiet = ws.quiet_state(self.clock()).on
+        for doc in self.docs.values():  # opened before the workspace was ready
+            doc.relative = relative_to(ws.root, doc.path)
         self.refresh_editor()
         self.spawn(self.show_prompts())
+        gc.collect()
+        gc.freeze()  # long-lived objects out of the collector's way: no 30 ms pauses
 
     def _load_all(self, now: datetime) -> None:
         assert self.ws is not None
@@ -261,12 +278,18 @@ class StitchServer(LanguageServer):
     async def watch_git(self) -> None:
         """Poll the refs' commit ids; when they (or the team file) change, recompute the
         snapshot in a thread. Editor requests only ever read the last snapshot."""
-        from stitch_ls.core.gitview import current_key, take_snapshot
+        from stitch_ls.core.gitview import current_key, refs_fingerprint, take_snapshot
 
         assert self.ws is not None
         ws = self.ws
+        fingerprint = None
         while True:
             try:
+                seen = refs_fingerprint(ws.root)
+                if seen == fingerprint and self._snapshot_team is ws.team:
+                    await asyncio.sleep(1.0)
+                    continue
+                fingerprint = seen
                 key = await asyncio.to_thread(current_key, ws.root)
                 stale = self.snapshot is None or self.snapshot.key != key
                 if key is not None and (stale or self._snapshot_team is not ws.team):
@@ -463,25 +486,46 @@ class StitchServer(LanguageServer):
             for spans in (render.draft_ranges(e, relative) for e in result)
         ]
         doc.changes = [c for c in doc.changes if c[0] > doc.version]
+        self._near.pop(doc.uri, None)
         return result
 
     def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
         """Decisions for the drafts that can lie on lines [first, last] now.
 
-        Between full evaluations (each published version), the last decisions' lines are
-        carried through the changes since; only drafts that land near the range, or whose text
-        was edited, are evaluated again. A request after a keystroke then anchors a handful of
-        drafts, not all of a file's thousand."""
-        cached = self._eval_cache.get(doc.uri)
-        if cached is None or cached[0][1] != self.generation or self.ws is None:
-            return self.evaluations(doc)
-        if cached[0][0] == doc.version:
-            return cached[1]
-        since = [c for c in doc.changes if c[0] > cached[0][0]]
+        Between full evaluations (run with each debounced publish), the known lines of every
+        draft are carried through the changes since and rolled forward; only drafts near the
+        range, or under an edit, are evaluated again. A request after a keystroke then anchors
+        a handful of drafts, not all of a file's thousand."""
+        full = self._eval_cache.get(doc.uri)
+        if full is None or full[0][1] != self.generation or self.ws is None:
+            full = ((doc.version, self.generation), self.evaluations(doc))
+        near = self._near.get(doc.uri)
+        if near is not None and near[1] == self.generation and near[0] > full[0][0]:
+            base_version, records, spans = near[0], near[2], near[3]
+        else:
+            base_version = full[0][0]
+            records = [e.record for e in full[1]]
+            spans = self._eval_spans[doc.uri]
+            if base_version == doc.version:
+                return [
+                    evaluation
+                    for evaluation, (top, bottom) in zip(full[1], spans, strict=True)
+                    if top <= last + 1 and bottom >= first - 1
+                ]
+        since = [c for c in doc.changes if c[0] > base_version]
         if any(c[1] < 0 for c in since):
-            return self.evaluations(doc)
-        picked = []
-        for evaluation, (top, bottom) in zip(cached[1], self._eval_spans[doc.uri], strict=True):
+            evaluations = self.evaluations(doc)
+            return [
+                e
+                for e, (t, b) in zip(evaluations, self._eval_spans[doc.uri], strict=True)
+                if t <= last + 1 and b >= first - 1
+            ]
+        ws = self.ws
+        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        relative = doc.relative or ""
+        new_spans: list[tuple[int, int]] = []
+        wanted: list[Evaluation] = []
+        for record, (top, bottom) in zip(records, spans, strict=True):
             touched = False
             for _, a, old_end, new_end in since:
                 if bottom < a:
@@ -491,14 +535,15 @@ class StitchServer(LanguageServer):
                 else:
                     touched = True
                     break
-            if touched or evaluation.plan is None or (top <= last + 1 and bottom >= first - 1):
-                picked.append(evaluation.record)
-        ws = self.ws
-        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
-        return sorted(
-            (ws.evaluate(record, ctx, self.read_live, self.find_symbol) for record in picked),
-            key=render.rank,
-        )
+            if touched or (top <= last + 1 and bottom >= first - 1):
+                evaluation = ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+                ranges = render.draft_ranges(evaluation, relative)
+                top, bottom = ranges[0][0][0], ranges[-1][1][0]
+                if top <= last + 1 and bottom >= first - 1:
+                    wanted.append(evaluation)
+            new_spans.append((top, bottom))
+        self._near[doc.uri] = (doc.version, self.generation, records, new_spans)
+        return sorted(wanted, key=render.rank)
 
     def publish(self, doc: OpenDocument) -> None:
         diagnostics: list[types.Diagnostic] = []
@@ -579,9 +624,11 @@ class StitchServer(LanguageServer):
 
     # -- status --------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self, counts: dict[str, int] | None = None) -> dict[str, Any]:
         assert self.ws is not None
-        status = self.ws.status(self.clock(), self.read_live, self.find_symbol)
+        if counts is None and self._counts is not None:
+            counts = self._counts[1]
+        status = self.ws.status(self.clock(), self.read_live, self.find_symbol, counts)
         points = [p for group in self.points.values() for p in group]
         status["streams"] = self.streams_status()
         status["stitch_points"] = {
@@ -591,13 +638,38 @@ class StitchServer(LanguageServer):
         }
         return status
 
+    async def fresh_status(self) -> dict[str, Any]:
+        """The status with draft counts for the current generation, counted in a worker thread
+        (against the files on disk) so thousands of drafts never stall an editor request."""
+        assert self.ws is not None
+        ws, generation = self.ws, self.generation
+        if self._counts is None or self._counts[0] != generation:
+            counts = await asyncio.to_thread(
+                ws.draft_counts, self.clock(), ws.read_disk, ws.find_symbol_on_disk
+            )
+            if self.generation == generation:
+                self._counts = (generation, counts)
+            return self.status(counts)
+        return self.status()
+
     def send_status(self) -> None:
+        """Notify `stitch/status` if it changed (coalescing bursts of changes)."""
         if self.ws is None:
             return
-        status = self.status()
-        if status != self._last_status:
-            self._last_status = status
-            self.protocol.notify("stitch/status", status)
+        if self._status_task is not None and not self._status_task.done():
+            self._status_again = True
+            return
+        self._status_task = self.spawn(self._send_status())
+
+    async def _send_status(self) -> None:
+        while True:
+            self._status_again = False
+            status = await self.fresh_status()
+            if status != self._last_status:
+                self._last_status = status
+                self.protocol.notify("stitch/status", status)
+            if not self._status_again:
+                return
 
     # -- prompts -------------------------------------------------------------------------
 
