@@ -41,7 +41,7 @@ end
 vim.defer_fn(function() report.error = 'watchdog fired'; finish(3) end, %(watchdog)d)
 S = require('stitch')
 S.setup({ cmd = %(cmd)s, settings = vim.json.decode(%(settings)s), detached = false,
-          cmd_env = vim.json.decode(%(env)s) })
+          init_options = vim.json.decode(%(init_options)s), cmd_env = vim.json.decode(%(env)s) })
 vim.notify = function(msg, level) table.insert(report.notes, msg) end
 
 function wait(cond, ms, what)
@@ -97,6 +97,7 @@ def run_nvim(
     steps: str,
     *,
     settings: dict[str, Any] | None = None,
+    init_options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 40.0,
 ) -> dict[str, Any]:
@@ -114,6 +115,7 @@ def run_nvim(
             "watchdog": int((timeout - 5) * 1000),
             "cmd": "{" + ", ".join(lua_string(c) for c in cmd) + "}",
             "settings": lua_string(json.dumps(settings or {})),
+            "init_options": lua_string(json.dumps(init_options) if init_options else "null"),
             "env": lua_string(json.dumps(env or {"STITCH_NVIM_TEST": "1"})),
             "steps": steps,
         }

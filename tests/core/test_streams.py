@@ -174,3 +174,14 @@ def test_codeowners_last_matching_rule_wins():
     assert codeowner_for(rules, "src/data.json") == "@src-team"
     assert codeowner_for(rules, "x/docs/readme.md") == "@docs"
     assert codeowner_for(rules, "README.md") == "@all"
+
+
+def test_a_merged_stream_is_no_longer_active_and_its_points_go(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    git(root, "merge", "-q", "--no-ff", "-m", "merge a", "stream/checkout/a")
+    snap = take_snapshot(root, TEAM)
+    assert [s.name for s in snap.streams.streams] == ["checkout/b"]
+    assert not [
+        d for d in snap.drafts if d.stream == "checkout/a"
+    ]  # already in the engineer's branch
+    assert points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs()) == []

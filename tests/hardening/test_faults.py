@@ -185,3 +185,33 @@ async def test_git_missing_or_broken_repository(workspace: Path):
         assert entry["accepted_by"]  # falls back to the login name, never fails
     finally:
         await stop(client)
+
+
+async def test_broken_prompts_are_reported_and_good_ones_still_shown(workspace: Path):
+    folder = workspace / ".stitch" / "prompts"
+    folder.mkdir()
+    (folder / "a-truncated.json").write_text('{"version": 1, "id": "x", ')
+    (folder / "b-huge.json").write_bytes(b'{"pad": "' + b"x" * 400_000 + b'"}')
+    (folder / "c-markup.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "id": "c",
+                "agent": "a",
+                "stream": "s",
+                "question": "[x](command:rm) <b>?</b>",
+                "options": ["yes"],
+            }
+        )
+    )
+    client = await start(workspace)
+    try:
+        await client.wait_for(lambda: bool(client.prompts), timeout=5)
+        assert client.prompts[0].message.startswith(
+            "a (s) asks: [x](command:rm) <b>?</b>"
+        )  # plain text, never rendered
+        errors = [m.message for m in client.log_messages if "prompt ignored" in m.message]
+        assert any("a-truncated.json: not valid JSON" in e for e in errors)
+        assert any("b-huge.json" in e and "limit" in e for e in errors)
+    finally:
+        await stop(client)

@@ -155,7 +155,7 @@ def test_non_ascii_before_the_range_lands_right_in_neovim(tmp_path: Path):
     assert report["line"] == 'x = "é🙂"; y = compute_total()'
 
 
-def test_settings_through_init_options_in_neovim(workspace: Path):
+def test_settings_through_the_settings_table_in_neovim(workspace: Path):
     write_draft(workspace, draft("ready"))
     report = run_nvim(
         workspace,
@@ -170,3 +170,48 @@ def test_settings_through_init_options_in_neovim(workspace: Path):
     assert report["floor"] == {"value": 0.9, "from": "editor settings"}
     [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
     assert apply["disabled"] == "0.82 < floor 0.90 (from editor settings)"
+
+
+def test_settings_through_init_options_in_neovim(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    R.floor = S.status.floor
+""",
+        init_options={"settings": {"stitch": {"confidenceFloor": 0.95}}},
+    )
+    assert report["floor"] == {"value": 0.95, "from": "editor settings"}
+
+
+def test_a_stitch_point_shows_in_vim_diagnostic_get(tmp_path: Path):
+    from gitrepos import stream_repo
+
+    root = stream_repo(tmp_path / "ws")
+    report = run_nvim(
+        root,
+        CHECKOUT,
+        r"""
+    ready()
+    local function points()
+      local out = {}
+      for _, d in ipairs(vim.diagnostic.get(0)) do
+        if type(d.code) == 'string' and d.code:match('^stitch%-point:') then table.insert(out, d) end
+      end
+      return out
+    end
+    wait(function() return #points() > 0 end, 8000, 'a stitch point')
+    local p = points()[1]
+    R.message, R.lnum, R.severity = p.message, p.lnum, p.severity
+    vim.api.nvim_win_set_cursor(0, { p.lnum + 1, 0 })
+    vim.cmd('StitchSignOff')
+    wait(function() for _, n in ipairs(R.notes) do if n:find('only lead@example.com', 1, true) then return true end end end, 5000, 'refusal')
+""",
+    )
+    assert report["message"].startswith(
+        "stitch point: streams checkout/a, checkout/b · owner lead@example.com"
+    )
+    assert report["lnum"] == 7 and report["severity"] == 3  # vim.diagnostic.severity.INFO
+    assert any("only lead@example.com may sign off" in n for n in report["notes"])

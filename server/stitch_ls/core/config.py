@@ -195,18 +195,33 @@ def _prefix_depth(path: list[str], keys: list[str]) -> int:
     return len(path)
 
 
-def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
-    """Editor settings in either shape clients send: VS Code's section dict, or Neovim's
-    `{"stitch": {...}}` / `{"settings": {"stitch": {...}}}` tables. Invalid ones are ignored
-    (with a note) rather than trusted halfway."""
+def settings_table(raw: Any) -> dict[str, Any]:
+    """The `stitch` table from any shape clients send: VS Code's section dict, Neovim's
+    `{"stitch": {...}}` / `{"settings": {"stitch": {...}}}`, or a one-item list."""
     data = raw
     for key in ("settings", "stitch"):
         if isinstance(data, dict) and isinstance(data.get(key), dict):
             data = data[key]
     if isinstance(data, list):
         data = data[0] if data and isinstance(data[0], dict) else {}
-    if not isinstance(data, dict):
-        return EditorSettings(), []
+    return data if isinstance(data, dict) else {}
+
+
+def merge_settings(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, table by table (initializationOptions < workspace/configuration)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_settings(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
+    """Editor settings in any shape `settings_table` reads. Invalid ones are ignored (with a
+    note) rather than trusted halfway."""
+    data = settings_table(raw)
     try:
         return EditorSettings.model_validate(data), []
     except ValidationError as exc:

@@ -44,7 +44,8 @@ def scan_prompts(folder: Path) -> tuple[list[tuple[Path, Prompt]], list[str]]:
                 continue
             found.append((entry.stat().st_mtime, path, load_prompt(path)))
         except (OSError, ValueError) as exc:
-            errors.append(str(exc))
+            message = str(exc)
+            errors.append(message if message.startswith(entry.name) else f"{entry.name}: {message}")
     found.sort(key=lambda item: (item[0], item[1].name))
     return [(path, prompt) for _, path, prompt in found], errors
 

@@ -166,10 +166,11 @@ class StitchServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps defaults
             self.show_log(f"could not read editor settings: {exc}")
             return
-        settings = result[0] if result else None
-        if settings is None and self.init_settings is not None:
-            settings = self.init_settings
-        notes = self.ws.set_editor_settings(settings or {})
+        from stitch_ls.core.config import merge_settings, settings_table
+
+        pulled = settings_table(result[0] if result else None)
+        settings = merge_settings(settings_table(self.init_settings), pulled)
+        notes = self.ws.set_editor_settings(settings)
         for note in notes:
             self.show_log(note)
         self.invalidate()
