@@ -413,6 +413,16 @@ def _points(ws: Any, team: Any, snap: Any, path: str, live: str | None, signoffs
     return points_for(ws.root, team, snap, path, live, signoffs)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from stitch_ls.mcp_server import run
+
+    root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
+    if not root.is_dir():
+        raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
+    run(root)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from stitch_ls.demo import run_demo
 
@@ -494,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
     schema.add_argument("kind", choices=["draft", "prompt", "config"])
     schema.set_defaults(func=cmd_schema)
+
+    verbs.add_parser(
+        "mcp",
+        parents=[common],
+        help="an MCP server on stdio for agents (propose drafts, ask, status)",
+    ).set_defaults(func=cmd_mcp)
 
     demo = verbs.add_parser("demo", help="a sample workspace driven through a real LSP session")
     demo.add_argument("--keep", action="store_true", help="keep the sample workspace")

@@ -1,0 +1,230 @@
+"""`stitch-ls mcp`: Stitch for agents that speak the Model Context Protocol.
+
+Agents propose drafts and ask the engineer through the same core and the same validation as
+the CLI; they read the status, stitch points and what became of their drafts. The server only
+ever writes into `.stitch/drafts/` and `.stitch/prompts/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from stitch_ls.core.drafts import write_draft
+from stitch_ls.core.model import Draft, Source
+from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
+from stitch_ls.core.workspace import StitchWorkspace
+
+MAX_WAIT = 120.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _workspace(root: Path) -> StitchWorkspace:
+    ws = StitchWorkspace(root)
+    ws.load_state()
+    ws.load_config()
+    ws.scan_drafts(_now())
+    return ws
+
+
+def propose(root: Path, draft: Any) -> dict[str, Any]:
+    """Validate and write a draft; field-level errors instead of an exception."""
+    if isinstance(draft, str):
+        try:
+            draft = json.loads(draft)
+        except ValueError as exc:
+            return {
+                "ok": False,
+                "errors": [{"field": "draft", "message": f"not valid JSON: {exc}"}],
+            }
+    try:
+        model = Draft.model_validate(draft)
+    except ValidationError as exc:
+        return {
+            "ok": False,
+            "errors": [
+                {
+                    "field": ".".join(str(p) for p in e["loc"]) or "draft",
+                    "message": str(e["msg"]).removeprefix("Value error, "),
+                }
+                for e in exc.errors()
+            ],
+        }
+    ws = _workspace(root)
+    if model.id in ws.drafts.by_id or model.id in ws.state.outcomes:
+        return {
+            "ok": False,
+            "errors": [{"field": "id", "message": f"a draft with id {model.id!r} exists"}],
+        }
+    write_draft(ws.paths.drafts, model)
+    result: dict[str, Any] = {"ok": True, "id": model.id}
+    read_only = ws.read_only()
+    if read_only.on:
+        result["note"] = (
+            f"accepted as a draft, but it cannot be applied until a human turns read-only off "
+            f"({read_only.describe()})"
+        )
+    return result
+
+
+async def ask(
+    root: Path,
+    question: str,
+    options: list[str],
+    agent: str,
+    stream: str,
+    sources: list[dict[str, str]],
+    wait_seconds: float,
+) -> dict[str, Any]:
+    ws = _workspace(root)
+    try:
+        prompt = new_prompt(
+            f"ask-{int(time.time())}-{secrets.token_hex(3)}",
+            question,
+            options,
+            agent,
+            stream,
+            [Source.model_validate(s) for s in sources],
+            _now(),
+        )
+    except (ValueError, ValidationError) as exc:
+        return {"ok": False, "error": str(exc)}
+    path = write_prompt(ws.paths.prompts, prompt)
+    deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_WAIT))
+    while True:
+        try:
+            current = load_prompt(path)
+        except (OSError, ValueError):
+            current = None
+        if current is not None and current.answer is not None:
+            return {
+                "ok": True,
+                "id": prompt.id,
+                "status": "answered",
+                "answer": current.answer,
+                "answered_by": current.answered_by,
+            }
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.1)
+    quiet = ws.quiet_state(_now())
+    result: dict[str, Any] = {"ok": True, "id": prompt.id, "status": "pending"}
+    if quiet.on:
+        result["note"] = f"the engineer is in quiet hours until {quiet.until}; the question waits"
+    return result
+
+
+def status(root: Path) -> dict[str, Any]:
+    ws = _workspace(root)
+    return ws.status(_now(), ws.read_disk, ws.find_symbol_on_disk)
+
+
+def stitch_points(root: Path, path: str) -> dict[str, Any]:
+    from stitch_ls.core.gitview import points_for, take_snapshot
+    from stitch_ls.core.paths import check_relative_path
+    from stitch_ls.core.stitchpoints import SignOffs
+
+    try:
+        relative = check_relative_path(path)
+    except ValueError as exc:
+        return {"ok": False, "error": str(exc)}
+    ws = _workspace(root)
+    snap = take_snapshot(ws.root, ws.team)
+    if snap is None:
+        return {"ok": False, "error": "the workspace is not a git repository"}
+    try:
+        text = ws.read_disk(relative)
+    except ValueError as exc:
+        return {"ok": False, "error": str(exc)}
+    points = points_for(ws.root, ws.team, snap, relative, text, SignOffs.read(ws.paths.signoffs))
+    return {"ok": True, "path": relative, "stitch_points": [p.to_json() for p in points]}
+
+
+def outcome(root: Path, draft_id: str) -> dict[str, Any]:
+    ws = _workspace(root)
+    done = ws.state.outcomes.get(draft_id)
+    if done is not None:
+        return {
+            "id": draft_id,
+            "outcome": done.outcome,
+            "reason": done.reason,
+            "by": done.by,
+            "at": done.at.isoformat(),
+        }
+    record = ws.drafts.by_id.get(draft_id)
+    if record is None:
+        return {"id": draft_id, "outcome": "unknown"}
+    evaluation = ws.evaluate(
+        record, ws.gate_context(_now(), ignore_quiet=True), ws.read_disk, ws.find_symbol_on_disk
+    )
+    gate = evaluation.decision.gate.value
+    outcome_name = {"parked": "parked", "stale": "stale", "invalid": "invalid"}.get(gate, "pending")
+    return {
+        "id": draft_id,
+        "outcome": outcome_name,
+        "gate": gate,
+        "reason": evaluation.decision.reason,
+    }
+
+
+def build_server(root: Path) -> Any:
+    from mcp.server.mcpserver import MCPServer
+
+    server = MCPServer(
+        "stitch",
+        instructions=(
+            "Stitch gates agent drafts by the team's policy. Propose changes as drafts with "
+            "sources (what, where from, why trusted) and confidence; they are applied only by a "
+            "human. Check get_status before acting: read-only and quiet hours are respected."
+        ),
+    )
+
+    @server.tool()
+    def propose_draft(draft: dict[str, Any]) -> dict[str, Any]:
+        """Propose a draft (the same schema as `stitch-ls schema draft`). Returns its id, or
+        field-level errors."""
+        return propose(root, draft)
+
+    @server.tool()
+    async def ask_engineer(
+        question: str,
+        options: list[str],
+        agent: str = "mcp-agent",
+        stream: str = "local",
+        sources: list[dict[str, str]] | None = None,
+        wait_seconds: float = 0.0,
+    ) -> dict[str, Any]:
+        """Ask the engineer a question with fixed options. Returns the answer, or "pending"
+        (always pending during the engineer's quiet hours)."""
+        return await ask(root, question, options, agent, stream, sources or [], wait_seconds)
+
+    @server.tool()
+    def get_status() -> dict[str, Any]:
+        """Read-only switch, quiet hours (and when they end), effective floor, trust budget."""
+        return status(root)
+
+    @server.tool()
+    def list_stitch_points(path: str) -> dict[str, Any]:
+        """Stitch points (code two or more streams change) in a workspace file."""
+        return stitch_points(root, path)
+
+    @server.tool()
+    def get_draft_outcome(draft_id: str) -> dict[str, Any]:
+        """What became of a draft: pending, applied, rejected (with reason), parked, stale."""
+        return outcome(root, draft_id)
+
+    return server
+
+
+def run(root: Path) -> None:
+    build_server(root.resolve()).run("stdio")

@@ -1,0 +1,118 @@
+"""The MCP server, driven by the official SDK's own client over stdio."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mcp.client.session import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from gitrepos import stream_repo
+from workspaces import draft, git
+
+
+async def call(root: Path, steps) -> list[Any]:
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "stitch_ls", "mcp", "--workspace", str(root)]
+    )
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        tools = {t.name for t in (await session.list_tools()).tools}
+        assert tools == {
+            "propose_draft",
+            "ask_engineer",
+            "get_status",
+            "list_stitch_points",
+            "get_draft_outcome",
+        }
+        results = []
+        for name, arguments in steps:
+            result = await session.call_tool(name, arguments)
+            assert not result.is_error, result
+            results.append(result.structured_content or json.loads(result.content[0].text))
+        return results
+
+
+async def test_propose_validate_outcome_and_status(workspace: Path):
+    bad = draft("bad", confidence=2)
+    bad["edits"][0]["path"] = "../etc/passwd"
+    proposed, rejected, status, pending = await call(
+        workspace,
+        [
+            ("propose_draft", {"draft": draft("from-mcp")}),
+            ("propose_draft", {"draft": bad}),
+            ("get_status", {}),
+            ("get_draft_outcome", {"draft_id": "from-mcp"}),
+        ],
+    )
+    assert proposed == {"ok": True, "id": "from-mcp"}
+    assert (workspace / ".stitch" / "drafts" / "from-mcp.json").exists()
+    fields = {e["field"] for e in rejected["errors"]}
+    assert fields == {"confidence", "edits.0.path"} and rejected["ok"] is False
+    assert (
+        status["floor"] == {"value": 0.65, "from": "team file"}
+        and status["drafts"]["actionable"] == 1
+    )
+    assert pending["outcome"] == "pending" and pending["gate"] == "actionable"
+    changed = git(workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert changed and all(line[3:].startswith(".stitch/") for line in changed), changed
+
+
+async def test_read_only_is_honoured_and_outcomes_reported(workspace: Path):
+    from datetime import UTC, datetime
+
+    from stitch_ls.core.workspace import StitchWorkspace
+
+    ws = StitchWorkspace(workspace)
+    ws.set_read_only(True, "incident", "lead@example.com", datetime.now(UTC))
+    proposed, unsourced = await call(
+        workspace,
+        [
+            ("propose_draft", {"draft": draft("while-ro")}),
+            ("propose_draft", {"draft": draft("parked", sources=[])}),
+        ],
+    )
+    assert (
+        proposed["ok"] and "cannot be applied until a human turns read-only off" in proposed["note"]
+    )
+    ws.set_read_only(False, None, "lead@example.com", datetime.now(UTC))
+    ws.load_state()
+    ws.scan_drafts(datetime.now(UTC))
+    ws.reject("while-ro", "duplicate of #12", "dev@example.com", datetime.now(UTC))
+    rejected, parked, unknown = await call(
+        workspace,
+        [
+            ("get_draft_outcome", {"draft_id": "while-ro"}),
+            ("get_draft_outcome", {"draft_id": "parked"}),
+            ("get_draft_outcome", {"draft_id": "nope"}),
+        ],
+    )
+    assert rejected["outcome"] == "rejected" and rejected["reason"] == "duplicate of #12"
+    assert parked["outcome"] == "parked"
+    assert unknown["outcome"] == "unknown"
+
+
+async def test_ask_engineer_is_pending_until_answered(workspace: Path):
+    [asked] = await call(
+        workspace, [("ask_engineer", {"question": "Half-up?", "options": ["yes", "no"]})]
+    )
+    assert asked["status"] == "pending"
+    prompt = json.loads((workspace / ".stitch" / "prompts" / f"{asked['id']}.json").read_text())
+    assert prompt["question"] == "Half-up?" and prompt["options"] == ["yes", "no"]
+
+
+async def test_list_stitch_points(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    [found, hostile] = await call(
+        root,
+        [
+            ("list_stitch_points", {"path": "src/checkout.py"}),
+            ("list_stitch_points", {"path": "../x"}),
+        ],
+    )
+    [point] = found["stitch_points"]
+    assert point["symbol"] == "Cart.total" and point["streams"] == ["checkout/a", "checkout/b"]
+    assert hostile["ok"] is False and "leave the workspace" in hostile["error"]
