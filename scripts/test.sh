@@ -12,6 +12,11 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
   | { grep -v "^WARNING: Location '" || true; }
 
+# Debian's chromium: the report's HTML is looked at in a headless browser
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+fi
+
 if [ -f client-vscode/scripts/setup-e2e.sh ]; then
   bash client-vscode/scripts/setup-e2e.sh
 fi

@@ -413,6 +413,83 @@ def _points(ws: Any, team: Any, snap: Any, path: str, live: str | None, signoffs
     return points_for(ws.root, team, snap, path, live, signoffs)
 
 
+def report_facts(ws: Any) -> list[Any]:
+    """Every draft the workspace knows of and its outcome: the (shared) source log for what was
+    applied, the local state for rejections, the gate for what is still pending."""
+    from stitch_ls.core.report import DraftFact
+    from stitch_ls.core.sourcelog import read_entries
+
+    facts: dict[str, DraftFact] = {}
+    entries, _ = read_entries(ws.paths.source_log)
+    for e in entries:
+        facts[e.draft] = DraftFact(
+            e.draft, e.stream, e.agent, e.confidence, bool(e.sources), "applied", e.at
+        )
+    for draft_id, o in ws.state.outcomes.items():
+        if draft_id not in facts:
+            facts[draft_id] = DraftFact(
+                draft_id, o.stream, o.agent, o.confidence, o.sourced, o.outcome, o.at
+            )
+    ctx = ws.gate_context(_now(), ignore_quiet=True)
+    for record in ws.pending_records():
+        draft = record.draft
+        if draft is None or record.id in facts:
+            continue
+        gate = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk).decision.gate.value
+        outcome = gate if gate in ("parked", "stale") else "pending"
+        facts[record.id] = DraftFact(
+            draft.id,
+            draft.stream,
+            draft.agent,
+            draft.confidence,
+            bool(draft.sources),
+            outcome,
+            draft.created,
+        )
+    return list(facts.values())
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from stitch_ls.core import report as rp
+    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.stitchpoints import SignOffs
+
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise CliError(
+                f"--since takes a date like 2026-11-01, not {args.since!r}", EXIT_USAGE
+            ) from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    points = {"signed": 0, "open": 0}
+    snap = take_snapshot(ws.root, ws.team)
+    if snap is not None:
+        signoffs = SignOffs.read(ws.paths.signoffs)
+        for path in _check_paths(ws, snap):
+            for point in _points(ws, ws.team, snap, path, _disk_text(ws, path), signoffs):
+                points["signed" if point.signed else "open"] += 1
+    budget = ws.budget()
+    report = rp.build(
+        report_facts(ws),
+        since,
+        points,
+        {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
+    )
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
+        print(json.dumps(report.as_dict(), indent=2))
+    elif fmt == "html":
+        print(rp.to_html(report), end="")
+    else:
+        print(rp.to_markdown(report), end="")
+    return 0
+
+
 def cmd_mcp(args: argparse.Namespace) -> int:
     from stitch_ls.mcp_server import run
 
@@ -504,6 +581,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
     schema.add_argument("kind", choices=["draft", "prompt", "config"])
     schema.set_defaults(func=cmd_schema)
+
+    report = verbs.add_parser(
+        "report", parents=[common], help="outcomes per stream and agent, calibration"
+    )
+    report.add_argument(
+        "--since", metavar="DATE", help="only drafts decided or proposed since DATE"
+    )
+    report.add_argument("--format", choices=["md", "html", "json"], default="md")
+    report.set_defaults(func=cmd_report)
 
     verbs.add_parser(
         "mcp",
