@@ -122,3 +122,41 @@ def test_check_fails_on_unsigned_points_and_over_cap_then_passes_once_signed(tmp
     )
     over = cli(root, "check")
     assert over.returncode == 1 and "feature checkout has 3 active streams (cap 2)" in over.stdout
+
+
+def test_log_as_agent_trace_records(workspace: Path):
+    import uuid
+
+    body = draft("ready")
+    body["edits"].append(
+        {"path": "tests/test_new.py", "create": True, "text": "def test_a():\n    pass\n"}
+    )
+    write_draft(workspace, body)
+    assert cli(workspace, "draft", "apply", "ready").returncode == 0
+    result = cli(workspace, "log", "--format", "agent-trace")
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    record = json.loads(line)
+    assert record["version"] == "0.1"
+    assert uuid.UUID(record["id"]).version == 5
+    assert record["timestamp"].endswith("Z") and "T" in record["timestamp"]
+    assert record["vcs"]["type"] == "git" and len(record["vcs"]["revision"]) == 40
+    assert record["tool"]["name"] == "stitch"
+    assert record["files"] == [
+        {
+            "path": "src/checkout.py",
+            "conversations": [
+                {"contributor": {"type": "ai"}, "ranges": [{"start_line": 13, "end_line": 13}]}
+            ],
+        },
+        {
+            "path": "tests/test_new.py",
+            "conversations": [
+                {"contributor": {"type": "ai"}, "ranges": [{"start_line": 1, "end_line": 2}]}
+            ],
+        },
+    ]
+    meta = record["metadata"]["dev.stitch"]
+    assert meta["confidence"] == 0.82 and meta["sources"][0]["why"] == "contract of record"
+    assert meta["accepted_by"] == "dev@example.com" and meta["agent"] == "claude-code"
+    assert set(record) <= {"version", "id", "timestamp", "vcs", "tool", "files", "metadata"}

@@ -292,11 +292,29 @@ def cmd_log(args: argparse.Namespace) -> int:
     entries, problems = read_entries(ws.paths.source_log)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
-    if args.json:
+    fmt = "json" if args.json else args.format
+    if fmt == "json":
         print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+    elif fmt == "agent-trace":
+        from stitch_ls import __version__
+        from stitch_ls.core.agenttrace import to_trace
+
+        revision = _head_revision(ws.root)
+        for entry in entries:
+            print(json.dumps(to_trace(entry, __version__, revision), sort_keys=True))
     else:
         print(render_markdown(entries), end="")
     return 0
+
+
+def _head_revision(root: Path) -> str | None:
+    from stitch_ls.core.streams import open_repo
+
+    repo = open_repo(root)
+    try:
+        return repo.head.commit.hexsha if repo is not None else None
+    except ValueError:
+        return None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -575,9 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sign.add_argument("id", help="the stitch point's id (sp-…), as `check` lists it")
     sign.set_defaults(func=cmd_sign_off)
-    verbs.add_parser("log", parents=[common], help="the source log, for people").set_defaults(
-        func=cmd_log
+    log = verbs.add_parser("log", parents=[common], help="the source log, for people")
+    log.add_argument(
+        "--format",
+        choices=["md", "json", "agent-trace"],
+        default="md",
+        help="agent-trace: Agent Trace v0.1 records, one per line",
     )
+    log.set_defaults(func=cmd_log)
     schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
     schema.add_argument("kind", choices=["draft", "prompt", "config"])
     schema.set_defaults(func=cmd_schema)

@@ -170,3 +170,5 @@ class SourceLogEntry(_Strict):
     evidence: list[Evidence]
     accepted_by: str
     files: list[str]
+    # 1-based inclusive line ranges each file has after the edit (absent for older entries)
+    ranges: dict[str, list[tuple[int, int]]] = {}

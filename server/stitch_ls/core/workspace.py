@@ -288,6 +288,7 @@ class StitchWorkspace:
             evidence=draft.evidence,
             accepted_by=by,
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
+            ranges=written_ranges(plan),
         )
         append_entry(self.paths.source_log, entry)
         self._record_outcome(draft, "applied", by, now, None)
@@ -459,6 +460,27 @@ class StitchWorkspace:
                 "notes": self.notes,
             },
         }
+
+
+def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:
+    """The 1-based line ranges each file holds after the plan is applied (for attribution)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    by_path: dict[str, list[Any]] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    for path, edits in by_path.items():
+        if edits[0].kind == "delete":
+            continue
+        shift = 0
+        for edit in sorted(edits, key=lambda e: e.start):
+            lines = edit.text.count("\n") + (0 if edit.text.endswith("\n") or not edit.text else 1)
+            if not lines:
+                shift += edit.start[0] - edit.end[0]
+                continue
+            first = edit.start[0] + shift + 1
+            ranges.setdefault(path, []).append((first, first + lines - 1))
+            shift += (edit.text.count("\n")) - (edit.end[0] - edit.start[0])
+    return ranges
 
 
 def _iso(value: datetime | None) -> str | None:
