@@ -158,8 +158,7 @@ def _svg_calibration(rows: list[dict[str, Any]]) -> str:
     width, height, pad = 520, 220, 30
     slot = (width - 2 * pad) / 10
     parts = [
-        f'<svg width="{width}" height="{height}" role="img" '
-        'aria-label="calibration chart">',
+        f'<svg width="{width}" height="{height}" role="img" aria-label="calibration chart">',
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#555"/>',
     ]
     scale = height - 2 * pad
