@@ -105,7 +105,7 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=2)
         assert client.lens_refreshes > refreshes
         await client.wait_for(lambda: bool(client.prompts), timeout=2)
-        assert client.statuses[-1]["quiet"]["on"] is False
+        await client.wait_for(lambda: client.statuses[-1]["quiet"]["on"] is False, timeout=3)
     finally:
         await stop(client)
 
@@ -279,5 +279,43 @@ async def test_trust_budget_past_its_limit(tmp_path: Path, mode: str):
         else:
             assert status["read_only"]["on"] and status["read_only"]["by"] == "trust budget"
             assert apply.disabled.reason.startswith("agents are read-only: 2 unsourced drafts")
+    finally:
+        await stop(client)
+
+
+async def test_start_of_quiet_hours_hides_drafts_by_itself(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws", QUIET_TEAM)
+    write_draft(root, draft("ready"))
+    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T09:29:58.500Z"})
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=3)
+        refreshes = client.lens_refreshes
+        await client.wait_for(lambda: not client.diagnostics.get(uri), timeout=6)
+        assert client.lens_refreshes > refreshes
+        await client.wait_for(lambda: client.statuses[-1]["quiet"]["on"] is True, timeout=3)
+        assert await client.actions(uri, 12, 8) == []
+    finally:
+        await stop(client)
+
+
+async def test_an_apply_racing_a_focus_session_never_applies_after_it(workspace: Path):
+    for index in range(6):
+        body = draft(f"d{index}")
+        body["edits"][0] = {"path": f"src/f{index}.py", "create": True, "text": "x = 1\n"}
+        write_draft(workspace, body)
+    client = await start(workspace)
+    try:
+        applies = [
+            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3)
+        ]
+        focus = asyncio.ensure_future(client.command("stitch.focus", {"minutes": 30}))
+        late = [
+            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3, 6)
+        ]
+        results = await asyncio.gather(*applies, focus, *late, return_exceptions=True)
+        for result in results[4:]:
+            assert isinstance(result, Exception) and "quiet hours" in str(result)
+        assert not any((workspace / "src" / f"f{i}.py").exists() for i in range(3, 6))
     finally:
         await stop(client)

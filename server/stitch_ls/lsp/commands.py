@@ -244,10 +244,11 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     minutes = options.get("minutes", 120)
     if not isinstance(minutes, int) or isinstance(minutes, bool):
         raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
-    try:
-        await asyncio.to_thread(ws.set_focus, minutes, ls.clock())
-    except Refused as exc:
-        raise refused(str(exc)) from None
+    async with ls.apply_lock:  # an apply queued after this command sees the session
+        try:
+            await asyncio.to_thread(ws.set_focus, minutes, ls.clock())
+        except Refused as exc:
+            raise refused(str(exc)) from None
     ls.wake_timer()
     ls.check_quiet_transition()
     ls.send_status()
