@@ -92,3 +92,23 @@ def write_draft(root: Path, body: dict[str, Any], name: str | None = None) -> Pa
     path = root / ".stitch" / "drafts" / (name or f"{body['id']}.json")
     path.write_text(json.dumps(body, indent=2))
     return path
+
+
+NON_ASCII = 'x = "é🙂"; y = compute()\n'
+
+
+def non_ascii_workspace(root: Path) -> Path:
+    """A draft whose range follows two-byte and four-byte characters on its line."""
+    make_workspace(root)
+    (root / "src" / "wide.py").write_text(NON_ASCII)
+    body = draft("wide", title="Use compute_total")
+    body["edits"] = [
+        {
+            "path": "src/wide.py",
+            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
+            "expect": "compute()",
+            "text": "compute_total()",
+        }
+    ]
+    write_draft(root, body)
+    return root

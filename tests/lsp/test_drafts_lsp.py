@@ -253,20 +253,9 @@ async def test_broken_draft_gets_a_diagnostic_in_its_file_and_others_keep_workin
 
 
 async def test_non_ascii_before_the_range_lands_right_in_a_utf16_client(tmp_path: Path):
-    from workspaces import make_workspace
+    from workspaces import non_ascii_workspace
 
-    root = make_workspace(tmp_path / "ws")
-    (root / "src" / "wide.py").write_text('x = "é🙂"; y = compute()\n')
-    body = draft("wide", title="Use compute_total")
-    body["edits"] = [
-        {
-            "path": "src/wide.py",
-            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
-            "expect": "compute()",
-            "text": "compute_total()",
-        }
-    ]
-    write_draft(root, body)
+    root = non_ascii_workspace(tmp_path / "ws")
     client = await start(root, editor=VSCODE)
     try:
         assert client.encoding == "utf-16"

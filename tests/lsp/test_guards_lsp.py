@@ -229,7 +229,16 @@ async def test_team_file_holds_read_only_on(tmp_path: Path):
         await stop(client)
 
 
-async def test_apply_racing_a_switch_on_never_applies_after_it(workspace: Path):
+@pytest.mark.parametrize(
+    ("switch", "arguments", "reason"),
+    [
+        ("stitch.setReadOnly", {"on": True, "reason": "race"}, "read-only"),
+        ("stitch.focus", {"minutes": 30}, "quiet hours"),
+    ],
+)
+async def test_an_apply_racing_a_switch_never_applies_after_it(
+    workspace: Path, switch, arguments, reason
+):
     for index in range(6):
         body = draft(f"d{index}")
         body["edits"][0] = {"path": f"src/f{index}.py", "create": True, "text": "x = 1\n"}
@@ -239,15 +248,13 @@ async def test_apply_racing_a_switch_on_never_applies_after_it(workspace: Path):
         applies = [
             asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3)
         ]
-        switch = asyncio.ensure_future(
-            client.command("stitch.setReadOnly", {"on": True, "reason": "race"})
-        )
+        switched = asyncio.ensure_future(client.command(switch, arguments))
         late = [
             asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3, 6)
         ]
-        results = await asyncio.gather(*applies, switch, *late, return_exceptions=True)
+        results = await asyncio.gather(*applies, switched, *late, return_exceptions=True)
         for result in results[4:]:
-            assert isinstance(result, Exception) and "read-only" in str(result)
+            assert isinstance(result, Exception) and reason in str(result)
         assert not any((workspace / "src" / f"f{i}.py").exists() for i in range(3, 6))
     finally:
         await stop(client)
@@ -295,27 +302,5 @@ async def test_start_of_quiet_hours_hides_drafts_by_itself(tmp_path: Path):
         assert client.lens_refreshes > refreshes
         await client.wait_for(lambda: client.statuses[-1]["quiet"]["on"] is True, timeout=3)
         assert await client.actions(uri, 12, 8) == []
-    finally:
-        await stop(client)
-
-
-async def test_an_apply_racing_a_focus_session_never_applies_after_it(workspace: Path):
-    for index in range(6):
-        body = draft(f"d{index}")
-        body["edits"][0] = {"path": f"src/f{index}.py", "create": True, "text": "x = 1\n"}
-        write_draft(workspace, body)
-    client = await start(workspace)
-    try:
-        applies = [
-            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3)
-        ]
-        focus = asyncio.ensure_future(client.command("stitch.focus", {"minutes": 30}))
-        late = [
-            asyncio.ensure_future(client.command("stitch.applyDraft", f"d{i}")) for i in range(3, 6)
-        ]
-        results = await asyncio.gather(*applies, focus, *late, return_exceptions=True)
-        for result in results[4:]:
-            assert isinstance(result, Exception) and "quiet hours" in str(result)
-        assert not any((workspace / "src" / f"f{i}.py").exists() for i in range(3, 6))
     finally:
         await stop(client)

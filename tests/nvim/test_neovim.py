@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from nvim_harness import run_nvim
-from workspaces import TEAM, draft, make_workspace, write_draft
+from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, write_draft
 
 CHECKOUT = "src/checkout.py"
 
@@ -115,25 +115,6 @@ def test_quiet_hours_hide_drafts_in_neovim(tmp_path: Path):
     assert report["quiet"] is True
     assert report["actions"] == [] and report["diagnostics"] == 0
     assert "quiet until" in report["statusline"]
-
-
-NON_ASCII = 'x = "é🙂"; y = compute()\n'
-
-
-def non_ascii_workspace(root: Path) -> Path:
-    make_workspace(root)
-    (root / "src" / "wide.py").write_text(NON_ASCII)
-    body = draft("wide", title="Use compute_total")
-    body["edits"] = [
-        {
-            "path": "src/wide.py",
-            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
-            "expect": "compute()",
-            "text": "compute_total()",
-        }
-    ]
-    write_draft(root, body)
-    return root
 
 
 def test_non_ascii_before_the_range_lands_right_in_neovim(tmp_path: Path):
