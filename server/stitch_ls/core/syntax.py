@@ -1,20 +1,47 @@
-"""Symbols with tree-sitter: what a draft's `symbol` names, and what a changed line belongs to.
+"""Symbols (functions, methods, classes, ...) of a live editor buffer, via tree-sitter.
 
-A `SyntaxDoc` keeps one document's text and tree in step with the editor's incremental edits
-(`tree.edit` + an incremental re-parse), never a full parse per keystroke. Grammars come from
-the per-language PyPI wheels and are imported on first use, so server start-up stays fast.
-Positions are (line, code point); lines are split on "\\n" only, like `text.LineIndex`.
+Drafts target symbols by qualified name ("Cart.total") and must be anchored on the buffer
+as it is *now*, and changed line ranges are mapped to the symbols that contain them. The
+editor sends an edit per keystroke, so a `SyntaxDoc` keeps its text, a line index and a
+tree, applies each edit to all three, and re-parses incrementally.
+
+Line model (the same as `stitch_ls.core.text`): lines are separated by "\\n" only. A "\\r"
+(alone or before "\\n") is an ordinary character of its line, and form feed, "\\x0b",
+"\\u2028" etc. are not line breaks either. Columns count Unicode code points. This is what
+tree-sitter counts rows by, so tree rows and our lines always agree.
+
+What counts as a symbol: named definitions reachable through statements, never through
+expressions (a function passed as a callback is not one), so the walk stays cheap.
+- Python: classes; functions ("method" directly in a class body, also under `if`/`try`);
+  `type X = ...` aliases.
+- JS/TS: function and class declarations, methods, class fields and `const`/`let`/`var`
+  holding a function or class; TS interfaces, type aliases, enums, namespaces/modules.
+  Bodiless signatures (overloads, `abstract`, `declare`) are not separate symbols.
+- Go: functions, methods ("Cart.Total" whatever the receiver's pointer or type
+  parameters), and each type spec (struct, interface, otherwise "type").
+- Rust: fn, struct (and union), enum, trait (its provided methods), type alias, mod, and
+  impl blocks, named by their header ("impl Display for Cart") so they never clash with
+  the type; fns inside an impl are "Cart.fmt".
+
+tree-sitter and the grammar packages are imported lazily (server start-up time matters).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
-from stitch_ls.core.text import LineIndex
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Tree
 
-_EXTENSIONS = {
+__all__ = ["Symbol", "SyntaxDoc", "language_for_path", "parse_symbols", "LANGUAGES"]
+
+_EXTENSIONS: dict[str, str] = {
     ".py": "python",
     ".pyi": "python",
     ".js": "javascript",
@@ -29,341 +56,941 @@ _EXTENSIONS = {
     ".rs": "rust",
 }
 
+# language name -> (grammar module, function returning the language pointer)
+_GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+}
+LANGUAGES: frozenset[str] = frozenset(_GRAMMARS)
+
+_ENCODING = "utf-8"
+# Lone surrogates can reach us from clients; "surrogatepass" keeps them one code point
+# each (three bytes) instead of raising in the middle of an edit.
+_ERRORS = "surrogatepass"
+_CLEAN = sys.maxsize  # no change since the last symbols()
+
 
 def language_for_path(path: str) -> str | None:
-    name = path.rsplit("/", 1)[-1]
-    dot = name.rfind(".")
-    return _EXTENSIONS.get(name[dot:].lower()) if dot > 0 else None
+    """The grammar for a file name, by extension (case-insensitive); None if unsupported."""
+    return _EXTENSIONS.get(os.path.splitext(path)[1].lower())
 
 
-@cache
-def _parser(language: str) -> Any:
-    from tree_sitter import Language, Parser
-
-    if language == "python":
-        import tree_sitter_python as grammar
-
-        lang = grammar.language()
-    elif language == "javascript":
-        import tree_sitter_javascript as grammar
-
-        lang = grammar.language()
-    elif language in ("typescript", "tsx"):
-        import tree_sitter_typescript as grammar
-
-        lang = grammar.language_typescript() if language == "typescript" else grammar.language_tsx()
-    elif language == "go":
-        import tree_sitter_go as grammar
-
-        lang = grammar.language()
-    elif language == "rust":
-        import tree_sitter_rust as grammar
-
-        lang = grammar.language()
-    else:
-        raise ValueError(f"no grammar for {language}")
-    return Parser(Language(lang))
+_language_cache: dict[str, Any] = {}
 
 
-@dataclass(frozen=True)
+def _language(name: str) -> Any:
+    """The tree-sitter Language for a name, imported and built once per process."""
+    lang = _language_cache.get(name)
+    if lang is None:
+        from tree_sitter import Language
+
+        module_name, factory = _GRAMMARS[name]
+        module = importlib.import_module(module_name)
+        lang = _language_cache[name] = Language(getattr(module, factory)())
+    return lang
+
+
+def _new_parser(name: str) -> Parser:
+    from tree_sitter import Parser
+
+    return Parser(_language(name))
+
+
+@dataclass(frozen=True, slots=True)
 class Symbol:
-    name: str  # qualified, dot-joined: "Cart.total"
-    kind: str  # function | method | class | struct | interface | enum | trait | type | module
+    """A named definition and its range, in (line, code point) with an exclusive end.
+
+    `name` is qualified and dot-joined ("Cart.total"); the range of a decorated (Python,
+    TypeScript) or attributed (Rust) definition includes its decorators/attributes, and an
+    exported JS/TS declaration includes `export`.
+    """
+
+    name: str
+    kind: str
     start: tuple[int, int]
-    end: tuple[int, int]  # exclusive
+    end: tuple[int, int]
+
+    @property
+    def last_line(self) -> int:
+        """The last line the symbol occupies (an end at column 0 does not occupy its line)."""
+        end_line, end_col = self.end
+        if end_col == 0 and end_line > self.start[0]:
+            return end_line - 1
+        return end_line
 
     def contains_line(self, line: int) -> bool:
-        last = self.end[0] - 1 if self.end[1] == 0 and self.end[0] > self.start[0] else self.end[0]
-        return self.start[0] <= line <= last
+        return self.start[0] <= line <= self.last_line
 
 
-# node type -> (kind, is a container whose children are qualified by its name)
-_DEFINITIONS: dict[str, dict[str, tuple[str, bool]]] = {
-    "python": {
-        "function_definition": ("function", True),
-        "class_definition": ("class", True),
-    },
-    "javascript": {
-        "function_declaration": ("function", True),
-        "generator_function_declaration": ("function", True),
-        "class_declaration": ("class", True),
-        "method_definition": ("method", True),
-    },
-    "typescript": {
-        "function_declaration": ("function", True),
-        "generator_function_declaration": ("function", True),
-        "class_declaration": ("class", True),
-        "abstract_class_declaration": ("class", True),
-        "method_definition": ("method", True),
-        "interface_declaration": ("interface", True),
-        "type_alias_declaration": ("type", False),
-        "enum_declaration": ("enum", False),
-        "internal_module": ("module", True),
-    },
-    "go": {
-        "function_declaration": ("function", True),
-        "method_declaration": ("method", True),
-        "type_spec": ("type", False),
-    },
-    "rust": {
-        "function_item": ("function", True),
-        "struct_item": ("struct", False),
-        "enum_item": ("enum", False),
-        "trait_item": ("trait", True),
-        "mod_item": ("module", True),
-        "union_item": ("struct", False),
-        "type_item": ("type", False),
-    },
-}
-_DEFINITIONS["tsx"] = _DEFINITIONS["typescript"]
+def parse_symbols(text: str, language: str) -> list[Symbol]:
+    """All symbols of a text, parsed from scratch."""
+    return SyntaxDoc(text, language).symbols()
+
+
+def _line_starts(text: str, data: bytes) -> tuple[list[int], list[int]]:
+    """Code-point and byte offsets of every line start ("\\n" is one byte in UTF-8)."""
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    if len(data) == len(text):  # pure ASCII: byte and code-point offsets coincide
+        return starts, list(starts)
+    bstarts = [0]
+    bfind = data.find
+    pos = bfind(b"\n")
+    while pos != -1:
+        bstarts.append(pos + 1)
+        pos = bfind(b"\n", pos + 1)
+    return starts, bstarts
+
+
+def _code_points(segment: bytes) -> int:
+    """How many code points a byte segment of our text holds (robust to split sequences)."""
+    if segment.isascii():
+        return len(segment)
+    try:
+        return len(segment.decode(_ENCODING, _ERRORS))
+    except UnicodeDecodeError:
+        return sum(1 for byte in segment if byte & 0xC0 != 0x80)
 
 
 class SyntaxDoc:
     """One document's text and tree, kept in step with the editor's incremental edits."""
 
     def __init__(self, text: str, language: str | None) -> None:
-        self.language = language
-        self._text = text
-        self._bytes = text.encode("utf-8", errors="surrogatepass")
-        self._index: LineIndex | None = None
+        if language is not None and language not in _GRAMMARS:
+            raise ValueError(f"unsupported language: {language!r}")
+        self._language = language
+        self._parser: Parser | None = _new_parser(language) if language else None
+        self._tree: Tree | None = None
         self._symbols: list[Symbol] | None = None
-        self._innermost: list[Symbol | None] | None = None
-        self._tree: Any = None  # parsed on first use: opening a file costs no parse
-        self._reparse = language in _DEFINITIONS
+        self._by_name: dict[str, Symbol | None] | None = None
+        # Symbols per top-level unit as of the last `symbols()`; see `_refresh_units`.
+        self._units: list[_Unit] | None = None
+        self._units_size = 0
+        self._units_lines = 0
+        # Since then only bytes [head, len - tail) may differ, in text or in structure.
+        self._dirty_head = _CLEAN
+        self._dirty_tail = _CLEAN
+        self._reset(text)
+
+    # -- text -------------------------------------------------------------------------
 
     @property
     def text(self) -> str:
         return self._text
 
     @property
+    def language(self) -> str | None:
+        return self._language
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    @property
     def has_error(self) -> bool:
-        return bool(self.tree is not None and self.tree.root_node.has_error)
-
-    @property
-    def lines(self) -> LineIndex:
-        if self._index is None:
-            self._index = LineIndex(self._text)
-        return self._index
-
-    def _clamp(self, point: tuple[int, int]) -> tuple[int, int, int]:
-        """(line, column, offset) of a position, clamped into the text."""
-        index = self.lines
-        line = min(max(point[0], 0), index.line_count - 1)
-        column = min(max(point[1], 0), len(index.line(line)))
-        return line, column, index.starts[line] + column
-
-    def _byte_column(self, line: int, column: int) -> int:
-        return len(self.lines.line(line)[:column].encode("utf-8", errors="surrogatepass"))
-
-    def apply_edit(self, start: tuple[int, int], end: tuple[int, int], new_text: str) -> None:
-        """Replace [start, end) (code points of the current text; clamped) with `new_text`."""
-        s_line, s_col, s_off = self._clamp(start)
-        e_line, e_col, e_off = self._clamp(end)
-        if e_off < s_off:
-            s_line, s_col, s_off, e_line, e_col, e_off = e_line, e_col, e_off, s_line, s_col, s_off
-        start_byte = len(self._text[:s_off].encode("utf-8", errors="surrogatepass"))
-        old_end_byte = start_byte + len(
-            self._text[s_off:e_off].encode("utf-8", errors="surrogatepass")
-        )
-        inserted = new_text.encode("utf-8", errors="surrogatepass")
-        start_point = (s_line, self._byte_column(s_line, s_col))
-        old_end_point = (e_line, self._byte_column(e_line, e_col))
-        if "\n" in new_text:
-            tail = new_text.rsplit("\n", 1)[1]
-            new_end_point = (
-                s_line + new_text.count("\n"),
-                len(tail.encode("utf-8", errors="surrogatepass")),
-            )
-        else:
-            new_end_point = (s_line, start_point[1] + len(inserted))
-        self._text = self._text[:s_off] + new_text + self._text[e_off:]
-        self._bytes = self._bytes[:start_byte] + inserted + self._bytes[old_end_byte:]
-        self._index = None
-        self._symbols = None
-        self._innermost = None
-        if self._tree is not None:
-            self._tree.edit(
-                start_byte=start_byte,
-                old_end_byte=old_end_byte,
-                new_end_byte=start_byte + len(inserted),
-                start_point=start_point,
-                old_end_point=old_end_point,
-                new_end_point=new_end_point,
-            )
-            self._reparse = True  # parsed when symbols are next asked for, not per keystroke
-
-    @property
-    def tree(self) -> Any:
-        """The syntax tree, incrementally re-parsed after the edits since it was last read."""
-        if self._reparse:
-            parser = _parser(self.language)
-            self._tree = (
-                parser.parse(self._bytes, self._tree) if self._tree else parser.parse(self._bytes)
-            )
-            self._reparse = False
-        return self._tree
+        """Whether the tree holds syntax errors (symbols are then best-effort)."""
+        self._ensure_tree()
+        return self._tree is not None and self._tree.root_node.has_error
 
     def replace_text(self, text: str) -> None:
-        self.__init__(text, self.language)  # type: ignore[misc]
+        """Replace the whole text (full re-parse), e.g. on a full-document sync."""
+        self._units = None
+        self._reset(text)
 
-    # -- symbols -------------------------------------------------------------------------
+    def _reset(self, text: str) -> None:
+        self._text = text
+        self._bytes = text.encode(_ENCODING, _ERRORS)
+        self._starts, self._bstarts = _line_starts(text, self._bytes)
+        # Entries from index `_shift_at` on are stale by (_shift_chars, _shift_bytes): a
+        # keystroke moves every later line start, and adding the delta lazily keeps the
+        # edit O(distance to the previous edit) instead of O(lines).
+        self._shift_at = len(self._starts)
+        self._shift_chars = 0
+        self._shift_bytes = 0
+        # parsed on first use: opening a file or typing costs no parse (`_ensure_tree`)
+        self._tree = None
+        self._unparsed = self._parser is not None
+        self._reparse = False
+        self._symbols = None
+        self._by_name = None
+
+    def _line_start(self, line: int) -> int:
+        """Code-point offset of a line's start."""
+        if line >= self._shift_at:
+            return self._starts[line] + self._shift_chars
+        return self._starts[line]
+
+    def _line_start_byte(self, line: int) -> int:
+        """Byte offset of a line's start."""
+        if line >= self._shift_at:
+            return self._bstarts[line] + self._shift_bytes
+        return self._bstarts[line]
+
+    def _row_of_byte(self, offset: int) -> int:
+        """The line holding a byte offset."""
+        at = self._shift_at
+        if at < len(self._bstarts) and offset >= self._bstarts[at] + self._shift_bytes:
+            return bisect_right(self._bstarts, offset - self._shift_bytes, at) - 1
+        return bisect_right(self._bstarts, offset, 0, at) - 1
+
+    def _settle(self, lo: int, hi: int, chars: int, data: int) -> None:
+        """Add deltas to the line starts at indexes lo..hi-1."""
+        starts, bstarts = self._starts, self._bstarts
+        for index in range(lo, hi):
+            starts[index] += chars
+            bstarts[index] += data
+
+    def _clamp(self, position: tuple[int, int]) -> tuple[int, int, int]:
+        """(line, character) -> (line, character, code-point offset), clamped to the text."""
+        line, char = position
+        count = len(self._starts)
+        if line < 0:
+            return 0, 0, 0
+        if line >= count:
+            line = count - 1
+            return line, len(self._text) - self._line_start(line), len(self._text)
+        line_start = self._line_start(line)
+        line_end = self._line_start(line + 1) - 1 if line + 1 < count else len(self._text)
+        char = max(0, min(char, line_end - line_start))
+        return line, char, line_start + char
+
+    def _byte_column(self, line: int, offset: int) -> int:
+        segment = self._text[self._line_start(line) : offset]
+        if segment.isascii():
+            return len(segment)
+        return len(segment.encode(_ENCODING, _ERRORS))
+
+    def apply_edit(self, start: tuple[int, int], end: tuple[int, int], new_text: str) -> None:
+        """Replace the range start..end (positions in the current text) by new_text.
+
+        Out-of-range positions are clamped as editors do (past the end of a line: its end;
+        past the last line: the end of the text); a reversed range is swapped. The tree is
+        edited with byte offsets and byte-column points and re-parsed incrementally, and
+        the line index is patched, so a keystroke does not re-encode or re-split the text.
+        """
+        l1, c1, o1 = self._clamp(start)
+        l2, c2, o2 = self._clamp(end)
+        if o2 < o1:
+            l1, c1, o1, l2, c2, o2 = l2, c2, o2, l1, c1, o1
+        if o1 == o2 and not new_text:
+            return
+        bcol1 = self._byte_column(l1, o1)
+        bcol2 = self._byte_column(l2, o2)
+        b1 = self._line_start_byte(l1) + bcol1
+        b2 = self._line_start_byte(l2) + bcol2
+        inserted = new_text.encode(_ENCODING, _ERRORS)
+        self._dirty_head = min(self._dirty_head, b1)
+        self._dirty_tail = min(self._dirty_tail, len(self._bytes) - b2)
+
+        self._text = self._text[:o1] + new_text + self._text[o2:]
+        self._bytes = self._bytes[:b1] + inserted + self._bytes[b2:]
+
+        new_starts: list[int] = []
+        new_bstarts: list[int] = []
+        if "\n" in new_text:
+            pos = new_text.find("\n")
+            while pos != -1:
+                new_starts.append(o1 + pos + 1)
+                pos = new_text.find("\n", pos + 1)
+            pos = inserted.find(b"\n")
+            while pos != -1:
+                new_bstarts.append(b1 + pos + 1)
+                pos = inserted.find(b"\n", pos + 1)
+            new_end_point = (l1 + len(new_bstarts), b1 + len(inserted) - new_bstarts[-1])
+        else:
+            new_end_point = (l1, bcol1 + len(inserted))
+        self._patch_lines(l1, l2, new_starts, new_bstarts, o2 - o1, b2 - b1, new_text, inserted)
+
+        self._symbols = None
+        self._by_name = None
+        if self._tree is not None and self._parser is not None:
+            old_tree = self._tree
+            old_tree.edit(
+                start_byte=b1,
+                old_end_byte=b2,
+                new_end_byte=b1 + len(inserted),
+                start_point=(l1, bcol1),
+                old_end_point=(l2, bcol2),
+                new_end_point=new_end_point,
+            )
+            self._reparse = True
+
+    def _ensure_tree(self) -> None:
+        """Parse now if the text changed since the tree was last needed: once after a burst of
+        keystrokes, not per keystroke (an incremental parse of a long flat module can take
+        ~10 ms). The edited old tree carries every `tree.edit` since, so one re-parse serves."""
+        if self._parser is None:
+            return
+        if self._unparsed:
+            self._tree = self._parser.parse(self._bytes)
+            self._unparsed = self._reparse = False
+            self._units = None
+            return
+        if self._reparse and self._tree is not None:
+            old_tree = self._tree
+            self._tree = self._parser.parse(self._bytes, old_tree)
+            self._reparse = False
+            if self._units is not None:
+                # Structure can change away from the edit too (an opened string, a dedent).
+                size = len(self._bytes)
+                for changed in old_tree.changed_ranges(self._tree):
+                    self._dirty_head = min(self._dirty_head, changed.start_byte)
+                    self._dirty_tail = min(self._dirty_tail, max(0, size - changed.end_byte))
+
+    def _patch_lines(
+        self,
+        l1: int,
+        l2: int,
+        new_starts: list[int],
+        new_bstarts: list[int],
+        removed_chars: int,
+        removed_bytes: int,
+        new_text: str,
+        inserted: bytes,
+    ) -> None:
+        """Replace the starts of lines l1+1..l2 by those of the inserted text, and move
+        the later ones by the edit's deltas, lazily (see `_shift_at`)."""
+        delta_chars = len(new_text) - removed_chars
+        delta_bytes = len(inserted) - removed_bytes
+        at, count = self._shift_at, len(self._starts)
+        if at <= l1:  # lines between the pending shift and this edit: settle the old shift
+            self._settle(at, l1 + 1, self._shift_chars, self._shift_bytes)
+        elif at > l2 + 1 and at < count:
+            if at - (l2 + 1) <= count - at:  # lines up to the pending shift: this edit's
+                self._settle(l2 + 1, at, delta_chars, delta_bytes)
+            else:  # or settle the old shift, which is nearer the end
+                self._settle(at, count, self._shift_chars, self._shift_bytes)
+                self._shift_chars = self._shift_bytes = 0
+                at = count
+        moved = len(new_starts) - (l2 - l1)
+        self._starts[l1 + 1 : l2 + 1] = new_starts
+        self._bstarts[l1 + 1 : l2 + 1] = new_bstarts
+        count = len(self._starts)
+        chars = self._shift_chars + delta_chars
+        data = self._shift_bytes + delta_bytes
+        if l2 + 1 < at < count - moved:
+            at += moved
+        else:
+            at = l2 + 1 + moved
+        if at >= count or (not chars and not data):
+            at, chars, data = count, 0, 0
+        self._shift_at = at
+        self._shift_chars, self._shift_bytes = chars, data
+
+    # -- symbols ----------------------------------------------------------------------
 
     def symbols(self) -> list[Symbol]:
         """All symbols, outer before inner, sorted by start; cached until the next edit."""
         if self._symbols is None:
-            found: list[Symbol] = []
-            if self.tree is not None:
-                self._collect(self.tree.root_node, "", found)
-            found.sort(key=lambda s: (s.start, (-s.end[0], -s.end[1])))
-            self._symbols = found
-        return self._symbols
-
-    def _point(self, point: tuple[int, int]) -> tuple[int, int]:
-        row, byte_col = point
-        line = self.lines.line(row).encode("utf-8", errors="surrogatepass")
-        return row, len(line[:byte_col].decode("utf-8", errors="ignore"))
-
-    def _collect(self, node: Any, prefix: str, out: list[Symbol]) -> None:
-        table = _DEFINITIONS[self.language or ""]
-        for child in node.named_children:
-            entry = table.get(child.type)
-            if entry is None:
-                name = self._arrow_name(child)
-                if name:
-                    out.append(self._symbol(child, prefix + name, "function"))
-                    continue
-                qualifier = self._impl_qualifier(child)
-                self._collect(child, prefix + qualifier if qualifier else prefix, out)
-                continue
-            kind, container = entry
-            name = self._name(child)
-            if name is None:
-                self._collect(child, prefix, out)
-                continue
-            if self.language == "go" and child.type == "method_declaration":
-                receiver = self._go_receiver(child)
-                qualified = f"{receiver}.{name}" if receiver else name
+            self._ensure_tree()
+            if self._tree is None or self._language is None:
+                self._symbols = []
             else:
-                qualified = prefix + name
-            if kind == "function" and prefix and self.language != "go":
-                kind = "method" if self._in_class(child) else "function"
-            if self.language == "go" and child.type == "type_spec":
-                kind = self._go_type_kind(child)
-            out.append(self._symbol(self._outer(child), qualified, kind))
-            if container:
-                self._collect(child, qualified + ".", out)
+                units = self._refresh_units() if self._units is not None else None
+                if units is None:
+                    extractor = _Extractor(self, _RULES[self._language])
+                    units = extractor.units(self._tree.root_node.named_children)
+                self._units = units
+                self._units_size = len(self._bytes)
+                self._units_lines = len(self._starts)
+                self._dirty_head = self._dirty_tail = _CLEAN
+                self._symbols = list(chain.from_iterable(unit[3] for unit in units))
+        return list(self._symbols)
 
-    def _symbol(self, node: Any, name: str, kind: str) -> Symbol:
-        return Symbol(name, kind, self._point(node.start_point), self._point(node.end_point))
+    def _refresh_units(self) -> list[_Unit] | None:
+        """Re-extract only the top-level units around what changed since the last call.
 
-    def _outer(self, node: Any) -> Any:
-        """A decorated Python definition's range includes its decorators."""
-        parent = node.parent
-        if (
-            self.language == "python"
-            and parent is not None
-            and parent.type == "decorated_definition"
+        The first `head` bytes and the last `tail` bytes are unchanged in text and, by
+        tree-sitter's changed ranges, in structure. Old units clear of the region between
+        are kept (those after it moved by the byte and line deltas); top-level nodes that
+        overlap or touch it are walked again. The region grows until no kept unit and no
+        walked node touches it. None means "do a full walk instead".
+        """
+        assert self._tree is not None and self._language is not None
+        old = self._units or []
+        old_size, new_size = self._units_size, len(self._bytes)
+        head = min(self._dirty_head, old_size, new_size)
+        tail = min(self._dirty_tail, old_size - head, new_size - head)
+        old_hi, new_hi = old_size - tail, new_size - tail
+        d_bytes = new_size - old_size
+        d_rows = len(self._starts) - self._units_lines
+        hi_row = self._row_of_byte(new_hi)
+
+        starts = [unit[0] for unit in old]
+        ends = [unit[1] for unit in old]
+        first_dropped = bisect_left(ends, head)  # units before it end before `head`
+        first_kept = max(first_dropped, bisect_right(starts, old_hi))
+        # A unit starting on the row where the region ends may have moved sideways: redo it.
+        while first_kept < len(old) and old[first_kept][2] + d_rows <= hi_row:
+            first_kept += 1
+        lo, hi = head, new_hi
+        if first_dropped < first_kept:
+            lo = min(lo, starts[first_dropped])
+            last_end = ends[first_kept - 1]
+            hi = max(hi, last_end + d_bytes if last_end > old_hi else new_hi)
+
+        rules = _RULES[self._language]
+        glue = rules.prefix_types | rules.skip_between
+        children = self._tree.root_node.named_children
+        child_ends = [child.end_byte for child in children]
+        nodes: list[Node] = []
+        for _ in range(len(old) + len(children) + 2):  # each round grows the region
+            nodes = _children_touching(children, child_ends, lo, hi, glue)
+            new_lo = min(lo, nodes[0].start_byte) if nodes else lo
+            new_hi = max(hi, nodes[-1].end_byte) if nodes else hi
+            while first_dropped > 0 and ends[first_dropped - 1] >= new_lo:
+                first_dropped -= 1
+                new_lo = min(new_lo, starts[first_dropped])
+            while first_kept < len(old) and starts[first_kept] + d_bytes <= new_hi:
+                first_kept += 1
+                new_hi = max(new_hi, ends[first_kept - 1] + d_bytes)
+            if new_lo == lo and new_hi == hi:
+                break
+            lo, hi = new_lo, new_hi
+        else:
+            return None
+
+        # Kept units must still end where top-level nodes end.
+        for end in (
+            ends[first_dropped - 1] if first_dropped > 0 else None,
+            ends[first_kept] + d_bytes if first_kept < len(old) else None,
         ):
-            return parent
-        return node
+            if end is not None:
+                index = bisect_left(child_ends, end)
+                if index == len(child_ends) or child_ends[index] != end:
+                    return None
 
-    @staticmethod
-    def _name(node: Any) -> str | None:
-        name = node.child_by_field_name("name")
-        return name.text.decode("utf-8", errors="replace") if name is not None else None
-
-    def _in_class(self, node: Any) -> bool:
-        containers = (
-            ("impl_item", "trait_item")
-            if self.language == "rust"
-            else ("class_definition", "class_body", "class_declaration")
-        )
-        parent = node.parent
-        while parent is not None:
-            if parent.type in containers:
-                return True
-            if parent.type in ("function_definition", "function_declaration", "function_item"):
-                return False
-            parent = parent.parent
-        return False
-
-    def _arrow_name(self, node: Any) -> str | None:
-        """`const f = () => {}` / `const f = function () {}` are functions named f."""
-        if self.language not in ("javascript", "typescript", "tsx"):
-            return None
-        if node.type != "variable_declarator":
-            return None
-        value = node.child_by_field_name("value")
-        if value is None or value.type not in ("arrow_function", "function_expression", "function"):
-            return None
-        return self._name(node)
-
-    def _impl_qualifier(self, node: Any) -> str | None:
-        """Rust `impl Cart` / `impl Trait for Cart`: methods are qualified by the type."""
-        if self.language != "rust" or node.type != "impl_item":
-            return None
-        target = node.child_by_field_name("type")
-        if target is None:
-            return None
-        if target.type == "generic_type":
-            target = target.child_by_field_name("type") or target
-        return target.text.decode("utf-8", errors="replace") + "."
-
-    @staticmethod
-    def _go_receiver(node: Any) -> str | None:
-        receiver = node.child_by_field_name("receiver")
-        if receiver is None:
-            return None
-        for parameter in receiver.named_children:
-            kind = parameter.child_by_field_name("type")
-            while kind is not None and kind.type in ("pointer_type", "generic_type"):
-                kind = kind.named_children[0] if kind.named_children else None
-            if kind is not None:
-                return kind.text.decode("utf-8", errors="replace")
-        return None
-
-    @staticmethod
-    def _go_type_kind(node: Any) -> str:
-        kind = node.child_by_field_name("type")
-        if kind is not None and kind.type == "struct_type":
-            return "struct"
-        if kind is not None and kind.type == "interface_type":
-            return "interface"
-        return "type"
+        walked = _Extractor(self, rules).units(nodes)
+        kept = old[first_kept:]
+        if d_bytes or d_rows:
+            kept = [
+                (start + d_bytes, end + d_bytes, row + d_rows, _shift_rows(symbols, d_rows))
+                for start, end, row, symbols in kept
+            ]
+        return old[:first_dropped] + walked + kept
 
     def find_symbol(self, qualified_name: str) -> Symbol | None:
-        """The symbol with exactly that name; None if absent or not unique."""
-        matches = [s for s in self.symbols() if s.name == qualified_name]
-        return matches[0] if len(matches) == 1 else None
-
-    def _innermost_by_line(self) -> list[Symbol | None]:
-        if self._innermost is None:
-            by_line: list[Symbol | None] = [None] * self.lines.line_count
-            for symbol in self.symbols():  # outer first: inner ones overwrite
-                last = (
-                    symbol.end[0] - 1
-                    if symbol.end[1] == 0 and symbol.end[0] > symbol.start[0]
-                    else symbol.end[0]
-                )
-                for line in range(symbol.start[0], min(last, len(by_line) - 1) + 1):
-                    by_line[line] = symbol
-            self._innermost = by_line
-        return self._innermost
+        """The symbol with exactly this qualified name; None if absent or ambiguous."""
+        if self._by_name is None:
+            by_name: dict[str, Symbol | None] = {}
+            for symbol in self.symbols():
+                by_name[symbol.name] = None if symbol.name in by_name else symbol
+            self._by_name = by_name
+        return self._by_name.get(qualified_name)
 
     def innermost_symbol_at(self, line: int) -> Symbol | None:
-        by_line = self._innermost_by_line()
-        return by_line[line] if 0 <= line < len(by_line) else None
+        """The innermost symbol whose range contains the line.
+
+        On a line shared by two siblings (`} function g() {`) the later one wins.
+        """
+        symbols = self.symbols()
+        # Only symbols starting on or before the line can contain it; the last of those
+        # that does is the innermost (an outer symbol always comes before its inner ones).
+        index = bisect_right(symbols, line, key=_start_line)
+        while index > 0:
+            index -= 1
+            if symbols[index].contains_line(line):
+                return symbols[index]
+        return None
 
     def symbols_touching(self, first_line: int, last_line: int) -> list[Symbol]:
-        """The innermost symbols of the lines in [first_line, last_line]."""
-        by_line = self._innermost_by_line()
-        seen: dict[str, Symbol] = {}
-        for line in range(max(first_line, 0), min(last_line, len(by_line) - 1) + 1):
-            symbol = by_line[line]
-            if symbol is not None:
-                seen.setdefault(f"{symbol.name}@{symbol.start}", symbol)
-        return list(seen.values())
+        """The innermost symbols overlapping the inclusive line range, sorted by start.
+
+        A symbol is reported when some line of the range lies in it but in none of the
+        symbols nested in it: a change inside a method reports the method, a change to a
+        class attribute between methods reports the class.
+        """
+        if last_line < first_line:
+            first_line, last_line = last_line, first_line
+        candidates = [
+            s for s in self.symbols() if s.start[0] <= last_line and s.last_line >= first_line
+        ]
+        # Nesting by range containment; candidates come outer-before-inner.
+        children: dict[int, list[Symbol]] = {}
+        stack: list[Symbol] = []
+        for symbol in candidates:
+            while stack and not symbol.end <= stack[-1].end:
+                stack.pop()
+            if stack:
+                children.setdefault(id(stack[-1]), []).append(symbol)
+            stack.append(symbol)
+        result = []
+        for symbol in candidates:
+            lo = max(first_line, symbol.start[0])
+            hi = min(last_line, symbol.last_line)
+            for child in children.get(id(symbol), ()):  # sorted by start
+                if child.start[0] > lo:
+                    break
+                lo = max(lo, child.last_line + 1)
+            if lo <= hi:  # line `lo` is in the range and in no nested symbol
+                result.append(symbol)
+        return result
+
+    # -- positions for the extractor ---------------------------------------------------
+
+    def _point(self, point: tuple[int, int]) -> tuple[int, int]:
+        """A tree point (row, byte column) -> (line, code-point column)."""
+        row, column = point
+        if column == 0:
+            return row, 0
+        start = self._line_start_byte(row)
+        return row, _code_points(self._bytes[start : start + column])
 
 
-def parse_symbols(text: str, language: str) -> list[Symbol]:
-    return SyntaxDoc(text, language).symbols()
+def _start_line(symbol: Symbol) -> int:
+    return symbol.start[0]
+
+
+# -- extraction ------------------------------------------------------------------------
+
+# A top-level unit with symbols: (start byte, end byte, start row, its symbols in order).
+_Unit = tuple[int, int, int, list[Symbol]]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What one grammar's definitions look like.
+
+    `units` maps a node type to a handler; `containers` are walked for nested units
+    (statement lists, blocks, bodies, ERROR); `prefix_types` (decorators, attributes) are
+    folded into the range of the unit that follows; `skip_between` may sit in between.
+    """
+
+    units: dict[str, str]
+    containers: frozenset[str]
+    prefix_types: frozenset[str] = frozenset()
+    skip_between: frozenset[str] = frozenset()
+
+
+def _children_touching(
+    children: list[Node], ends: list[int], lo: int, hi: int, glue: frozenset[str]
+) -> list[Node]:
+    """Top-level nodes overlapping or touching bytes lo..hi, widened so that a group of
+    decorators/attributes is never split from the unit it belongs to.
+
+    (Plain lists and bisect: `Node.first_named_child_for_byte` crashes the process in
+    py-tree-sitter 0.26 on some trees with errors.)
+    """
+    first = bisect_left(ends, lo)
+    last = first
+    while last < len(children) and children[last].start_byte <= hi:
+        last += 1
+    while first > 0 and children[first - 1].type in glue:
+        first -= 1
+    while first < last < len(children) and children[last - 1].type in glue:
+        last += 1
+    return children[first:last]
+
+
+def _shift_rows(symbols: list[Symbol], d_rows: int) -> list[Symbol]:
+    """Move symbols by whole lines; their columns stay."""
+    if not d_rows:
+        return symbols
+    return [
+        Symbol(s.name, s.kind, (s.start[0] + d_rows, s.start[1]), (s.end[0] + d_rows, s.end[1]))
+        for s in symbols
+    ]
+
+
+class _Extractor:
+    """Finds definitions by walking statement-level nodes only, never expressions.
+
+    Walk order is document order with an outer symbol before the ones inside it, which
+    is exactly the order `symbols()` promises, so nothing needs sorting.
+    """
+
+    __slots__ = ("doc", "rules", "out", "_data")
+
+    def __init__(self, doc: SyntaxDoc, rules: _Rules) -> None:
+        self.doc = doc
+        self.rules = rules
+        self.out: list[Symbol] = []
+        self._data = doc._bytes
+
+    def groups(self, children: list[Node]) -> list[tuple[Node, Node]]:
+        """(first node of the range, unit node) for each unit among sibling nodes."""
+        rules = self.rules
+        units, containers = rules.units, rules.containers
+        prefix_types, skip_between = rules.prefix_types, rules.skip_between
+        found = []
+        group_start: Node | None = None
+        for child in children:
+            kind = child.type
+            if kind in units or kind in containers:
+                found.append((group_start or child, child))
+                group_start = None
+            elif kind in prefix_types:
+                group_start = group_start or child
+            elif kind not in skip_between:
+                group_start = None
+        return found
+
+    def units(self, children: list[Node]) -> list[_Unit]:
+        """Top-level units that hold symbols, each with its own list."""
+        found: list[_Unit] = []
+        for first, node in self.groups(children):
+            self.out = []
+            self.unit(node, first, "", "")
+            if self.out:
+                found.append((first.start_byte, node.end_byte, first.start_point[0], self.out))
+        self.out = []
+        return found
+
+    def walk(self, container: Node, prefix: str, context: str) -> None:
+        for first, node in self.groups(container.named_children):
+            self.unit(node, first, prefix, context)
+
+    def unit(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        handler = self.rules.units.get(node.type)
+        if handler is None:
+            self.walk(node, prefix, context)
+        else:
+            getattr(self, handler)(node, first, prefix, context)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def emit(self, name: str, kind: str, first: Node, last: Node) -> None:
+        point = self.doc._point
+        self.out.append(Symbol(name, kind, point(first.start_point), point(last.end_point)))
+
+    def text_of(self, node: Node | None) -> str:
+        if node is None:
+            return ""
+        return self._data[node.start_byte : node.end_byte].decode(_ENCODING, "replace")
+
+    def name_of(self, node: Node, field: str = "name") -> str:
+        return self.text_of(node.child_by_field_name(field))
+
+    def body(self, node: Node, prefix: str, context: str, field: str = "body") -> None:
+        body = node.child_by_field_name(field)
+        if body is not None:
+            self.walk(body, prefix, context)
+
+    # -- Python -------------------------------------------------------------------------
+
+    def py_decorated(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        definition = node.child_by_field_name("definition")
+        if definition is not None:
+            self.py_def(definition, first, prefix, context)
+
+    def py_def(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        name = self.name_of(node)
+        if not name:
+            return
+        qualified = f"{prefix}.{name}" if prefix else name
+        if node.type == "class_definition":
+            self.emit(qualified, "class", first, node)
+            self.body(node, qualified, "class")
+        else:
+            self.emit(qualified, "method" if context == "class" else "function", first, node)
+            self.body(node, qualified, "function")
+
+    def py_type_alias(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """`type Pair[T] = ...` (Python 3.12): named by the identifier on the left."""
+        name_node = node.child_by_field_name("left")
+        while name_node is not None and name_node.type != "identifier":
+            name_node = name_node.named_child(0) if name_node.named_child_count else None
+        name = self.text_of(name_node)
+        if name:
+            self.emit(f"{prefix}.{name}" if prefix else name, "type", first, node)
+
+    # -- JavaScript / TypeScript ----------------------------------------------------------
+
+    def js_wrapper(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """`export ...`, `declare ...`, `namespace` statements: the range starts outside."""
+        inner = node.child_by_field_name("declaration")
+        if inner is None:
+            inner = node.child_by_field_name("value")
+        if inner is None:
+            for child in node.named_children:
+                if child.type in self.rules.units:
+                    inner = child
+                    break
+        if inner is None:
+            return
+        handler = self.rules.units.get(inner.type)
+        if handler is not None:
+            getattr(self, handler)(inner, first, prefix, context)
+
+    def js_def(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        name = self.name_of(node)
+        if not name:
+            return
+        qualified = f"{prefix}.{name}" if prefix else name
+        kind, body_context = _JS_KINDS[node.type]
+        if kind == "module":
+            name = name.strip("'\"`")
+            qualified = f"{prefix}.{name}" if prefix else name
+        self.emit(qualified, kind, first, node)
+        if body_context:
+            self.body(node, qualified, body_context)
+
+    def js_member(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """Methods, and class fields initialised with a function."""
+        if node.type == "method_definition":
+            function: Node | None = node
+        else:
+            function = node.child_by_field_name("value")
+            if function is None or function.type not in _JS_FUNCTION_VALUES:
+                return
+        name = self.name_of(node, "property" if node.type == "field_definition" else "name")
+        if not name:
+            return
+        qualified = f"{prefix}.{name}" if prefix else name
+        self.emit(qualified, "method", first, node)
+        if function is not None:
+            self.body(function, qualified, "function")
+
+    def js_declaration(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """`const f = () => {}`, `let C = class {}`: the variable names the symbol."""
+        declarators = [c for c in node.named_children if c.type == "variable_declarator"]
+        for declarator in declarators:
+            value = declarator.child_by_field_name("value")
+            name_node = declarator.child_by_field_name("name")
+            if value is None or name_node is None or name_node.type != "identifier":
+                continue
+            if value.type in _JS_FUNCTION_VALUES:
+                kind, body_context = "function", "function"
+            elif value.type in ("class", "class_expression"):
+                kind, body_context = "class", "class"
+            else:
+                continue
+            name = self.text_of(name_node)
+            qualified = f"{prefix}.{name}" if prefix else name
+            if len(declarators) == 1:
+                self.emit(qualified, kind, first, node)
+            else:
+                self.emit(qualified, kind, declarator, declarator)
+            self.body(value, qualified, body_context)
+
+    def js_statement(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """An expression statement matters only when it is a TypeScript `namespace`."""
+        inner = node.named_child(0) if node.named_child_count == 1 else None
+        if inner is not None and inner.type == "internal_module":
+            self.js_def(inner, first, prefix, context)
+
+    # -- Go -------------------------------------------------------------------------------
+
+    def go_function(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        name = self.name_of(node)
+        if not name:
+            return
+        if node.type == "method_declaration":
+            receiver = _go_receiver_type(node)
+            base = _base_type_name(receiver, self) if receiver is not None else ""
+            self.emit(f"{base}.{name}" if base else name, "method", first, node)
+        else:
+            self.emit(name, "function", first, node)
+
+    def go_types(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        specs = [c for c in node.named_children if c.type in ("type_spec", "type_alias")]
+        grouped = len(specs) != 1 or any(c.type == "(" for c in node.children)
+        for spec in specs:
+            name = self.name_of(spec)
+            if not name:
+                continue
+            kind = "type"
+            if spec.type == "type_spec":
+                value = spec.child_by_field_name("type")
+                if value is not None:
+                    kind = _GO_TYPE_KINDS.get(value.type, "type")
+            if grouped:
+                self.emit(name, kind, spec, spec)
+            else:
+                self.emit(name, kind, first, node)
+
+    # -- Rust -----------------------------------------------------------------------------
+
+    def rs_item(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        name = self.name_of(node)
+        if not name:
+            return
+        qualified = f"{prefix}.{name}" if prefix else name
+        node_type = node.type
+        if node_type == "function_item":
+            kind = "method" if context in ("impl", "trait") else "function"
+            self.emit(qualified, kind, first, node)
+            self.body(node, qualified, "function")
+            return
+        kind = _RUST_KINDS[node_type]
+        self.emit(qualified, kind, first, node)
+        if kind in ("trait", "module"):
+            self.body(node, qualified, kind)
+
+    def rs_impl(self, node: Node, first: Node, prefix: str, context: str) -> None:
+        """`impl [Trait for] Type`: named by its header; its fns are "Type.fn"."""
+        type_node = node.child_by_field_name("type")
+        if type_node is None:
+            return
+        trait_node = node.child_by_field_name("trait")
+        header = " ".join(self.text_of(type_node).split())
+        if trait_node is not None:
+            header = " ".join(self.text_of(trait_node).split()) + " for " + header
+        label = "impl " + header
+        self.emit(f"{prefix}.{label}" if prefix else label, "impl", first, node)
+        base = _base_type_name(type_node, self)
+        qualified = f"{prefix}.{base}" if prefix and base else base or prefix
+        self.body(node, qualified, "impl")
+
+
+def _go_receiver_type(node: Node) -> Node | None:
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return None
+    for parameter in receiver.named_children:
+        if parameter.type == "parameter_declaration":
+            return parameter.child_by_field_name("type")
+    return None
+
+
+def _base_type_name(node: Node, extractor: _Extractor) -> str:
+    """`*Cart`, `Cart[T]`, `&mod_a::Cart<X>` -> "Cart"."""
+    for _ in range(16):
+        node_type = node.type
+        if node_type in ("pointer_type", "reference_type", "parenthesized_type"):
+            inner = node.child_by_field_name("type")
+            if inner is None:
+                inner = node.named_child(node.named_child_count - 1)
+        elif node_type == "generic_type":
+            inner = node.child_by_field_name("type")
+        elif node_type in ("scoped_type_identifier", "qualified_type"):
+            inner = node.child_by_field_name("name")
+        else:
+            break
+        if inner is None:
+            break
+        node = inner
+    return " ".join(extractor.text_of(node).split())
+
+
+_JS_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "function", "generator_function"}
+)
+
+# node type -> (kind, context for the body or "" to not look inside)
+_JS_KINDS: dict[str, tuple[str, str]] = {
+    "function_declaration": ("function", "function"),
+    "generator_function_declaration": ("function", "function"),
+    "class_declaration": ("class", "class"),
+    "abstract_class_declaration": ("class", "class"),
+    "class": ("class", "class"),
+    "interface_declaration": ("interface", ""),
+    "type_alias_declaration": ("type", ""),
+    "enum_declaration": ("enum", ""),
+    "internal_module": ("module", "module"),
+    "module": ("module", "module"),
+}
+
+_GO_TYPE_KINDS = {"struct_type": "struct", "interface_type": "interface"}
+
+_RUST_KINDS = {
+    "struct_item": "struct",
+    "union_item": "struct",
+    "enum_item": "enum",
+    "trait_item": "trait",
+    "type_item": "type",
+    "mod_item": "module",
+}
+
+_PYTHON = _Rules(
+    units={
+        "function_definition": "py_def",
+        "class_definition": "py_def",
+        "decorated_definition": "py_decorated",
+        "type_alias_statement": "py_type_alias",
+    },
+    containers=frozenset(
+        {
+            "block",
+            "if_statement",
+            "elif_clause",
+            "else_clause",
+            "for_statement",
+            "while_statement",
+            "try_statement",
+            "except_clause",
+            "except_group_clause",
+            "finally_clause",
+            "with_statement",
+            "match_statement",
+            "case_clause",
+            "ERROR",
+        }
+    ),
+)
+
+_JS_UNITS = {
+    **{node_type: "js_def" for node_type in _JS_KINDS if node_type != "class"},
+    "export_statement": "js_wrapper",
+    "ambient_declaration": "js_wrapper",
+    "method_definition": "js_member",
+    "field_definition": "js_member",
+    "public_field_definition": "js_member",
+    "lexical_declaration": "js_declaration",
+    "variable_declaration": "js_declaration",
+    "expression_statement": "js_statement",
+}
+
+_JAVASCRIPT = _Rules(
+    units=_JS_UNITS,
+    containers=frozenset(
+        {
+            "statement_block",
+            "class_body",
+            "if_statement",
+            "else_clause",
+            "for_statement",
+            "for_in_statement",
+            "while_statement",
+            "do_statement",
+            "try_statement",
+            "catch_clause",
+            "finally_clause",
+            "switch_statement",
+            "switch_body",
+            "switch_case",
+            "switch_default",
+            "labeled_statement",
+            "ERROR",
+        }
+    ),
+    prefix_types=frozenset({"decorator"}),
+    skip_between=frozenset({"comment"}),
+)
+
+_GO = _Rules(
+    units={
+        "function_declaration": "go_function",
+        "method_declaration": "go_function",
+        "type_declaration": "go_types",
+    },
+    containers=frozenset({"ERROR"}),
+)
+
+_RUST = _Rules(
+    units={
+        **{node_type: "rs_item" for node_type in _RUST_KINDS},
+        "function_item": "rs_item",
+        "impl_item": "rs_impl",
+    },
+    containers=frozenset({"declaration_list", "block", "ERROR"}),
+    prefix_types=frozenset({"attribute_item"}),
+    skip_between=frozenset({"line_comment", "block_comment"}),
+)
+
+_RULES: dict[str, _Rules] = {
+    "python": _PYTHON,
+    "javascript": _JAVASCRIPT,
+    "typescript": _JAVASCRIPT,
+    "tsx": _JAVASCRIPT,
+    "go": _GO,
+    "rust": _RUST,
+}
