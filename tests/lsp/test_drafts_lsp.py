@@ -266,3 +266,19 @@ async def test_non_ascii_before_the_range_lands_right_in_a_utf16_client(tmp_path
         assert client.text(uri) == 'x = "é🙂"; y = compute_total()\n'
     finally:
         await stop(client)
+
+
+async def test_files_outside_the_workspace_get_nothing_and_no_error(
+    vscode, workspace: Path, tmp_path: Path
+):
+    outside = tmp_path / "settings.json"
+    outside.write_text("{}\n")
+    uri = vscode.open(outside, language="json")
+    assert await vscode.actions(uri, 0, 0) == []
+    hover = await vscode.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=0),
+        )
+    )
+    assert hover is None

@@ -107,7 +107,6 @@ class EditorSettings(_Editor):
     confidence_floor: Fraction | None = None
     trust: EditorTrust = EditorTrust()
     quiet_hours: EditorQuietHours = EditorQuietHours()
-    user_email: str | None = None
 
 
 @dataclass(frozen=True)

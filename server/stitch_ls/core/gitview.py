@@ -99,7 +99,9 @@ def take_snapshot(root: Path, team: TeamConfig) -> Snapshot | None:
     snap = Snapshot(streams.key, streams, engineer_base, problems=list(streams.problems))
     snap.owners = codeowners_rules(root)
     for stream in streams.streams:
-        diff = repo.git.diff("--no-color", "--no-ext-diff", "-U0", stream.merge_base, stream.head)
+        diff = repo.git.diff(
+            "--no-color", "--no-ext-diff", "--no-textconv", "-U0", stream.merge_base, stream.head
+        )
         for path, file_diff in st._split_files(diff):
             snap.changes.setdefault(path, {})[stream.name] = StreamChange(
                 stream=stream.name,

@@ -148,7 +148,9 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
 def changed_lines(repo: Any, old: str, new: str, path: str) -> list[tuple[int, int]]:
     """0-based inclusive line ranges of `path` in `new` that differ from `old`
     (a pure deletion marks the line where it happened)."""
-    diff = repo.git.diff("--no-color", "--no-ext-diff", "-U0", old, new, "--", path)
+    diff = repo.git.diff(
+        "--no-color", "--no-ext-diff", "--no-textconv", "-U0", old, new, "--", path
+    )
     return _ranges_from_diff(diff)
 
 
@@ -291,6 +293,7 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
         "--no-merges",
         "--no-color",
         "--no-ext-diff",
+        "--no-textconv",
         "-p",
         f"-U{CONTEXT}",
         "--format=%x1e%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",

@@ -497,8 +497,10 @@ class StitchServer(LanguageServer):
         draft are carried through the changes since and rolled forward; only drafts near the
         range, or under an edit, are evaluated again. A request after a keystroke then anchors
         a handful of drafts, not all of a file's thousand."""
+        if self.ws is None or doc.relative is None:
+            return []  # a file outside the workspace has no drafts
         full = self._eval_cache.get(doc.uri)
-        if full is None or full[0][1] != self.generation or self.ws is None:
+        if full is None or full[0][1] != self.generation:
             full = ((doc.version, self.generation), self.evaluations(doc))
         near = self._near.get(doc.uri)
         if near is not None and near[1] == self.generation and near[0] > full[0][0]:
