@@ -1,0 +1,197 @@
+/**
+ * The palette commands (`stitch.ui.*`). The server's own command ids (`stitch.applyDraft`, ...)
+ * are registered by vscode-languageclient; these client-side ones ask the human what is
+ * needed (a reason, minutes, which draft) and then call them.
+ */
+import * as vscode from "vscode";
+import { asDraftList, describeDraft, draftPickItem, sortDrafts, type DraftDetail } from "./drafts";
+import { CommandError, showCommandError, type ServerManager } from "./server";
+import { asStatus, describeStatus, localTime, menuItems, type StitchStatus } from "./status";
+import { stitchPointsAt } from "./stitchPoints";
+
+type Handler = () => Promise<unknown>;
+
+function guarded(handler: Handler): () => Promise<void> {
+  return async () => {
+    try {
+      await handler();
+    } catch (error) {
+      showCommandError(error);
+    }
+  };
+}
+
+export function registerCommands(context: vscode.ExtensionContext, server: ServerManager): void {
+  const ready = async () => {
+    await server.ensureStarted();
+  };
+
+  const run = async (command: string, args: unknown[]) => {
+    await ready();
+    return server.run(command, args);
+  };
+
+  const currentStatus = async (): Promise<StitchStatus> => {
+    await ready();
+    return server.status ?? asStatus(await server.run("stitch.status", [])) ?? {};
+  };
+
+  const commands: Record<string, Handler> = {
+    "stitch.ui.toggleReadOnly": async () => {
+      const status = await currentStatus();
+      if (status.read_only?.on) {
+        server.setStatus(await run("stitch.setReadOnly", [{ on: false }]));
+        void vscode.window.showInformationMessage("Stitch: agents may hand in drafts again (read-only is off).");
+        return;
+      }
+      const reason = await vscode.window.showInputBox({
+        title: "Make agents read-only",
+        prompt: "Why? It is recorded with your name and the time, and shown to everyone.",
+        placeHolder: "e.g. incident in checkout",
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : "Give a reason"),
+      });
+      if (reason === undefined) return;
+      server.setStatus(await run("stitch.setReadOnly", [{ on: true, reason: reason.trim() }]));
+      void vscode.window.showInformationMessage(`Stitch: agents are read-only: ${reason.trim()}`);
+    },
+
+    "stitch.ui.startFocus": async () => {
+      const answer = await vscode.window.showInputBox({
+        title: "Start a focus session",
+        prompt: "Minutes of quiet: no agent drafts, prompts or notifications until it ends.",
+        value: "120",
+        validateInput: (value) =>
+          /^\d+$/.test(value.trim()) && Number(value) >= 1 && Number(value) <= 24 * 60
+            ? undefined
+            : "A whole number of minutes, 1 to 1440",
+      });
+      if (answer === undefined) return;
+      const status = asStatus(await run("stitch.focus", [{ minutes: Number(answer.trim()) }]));
+      if (status) server.setStatus(status);
+      const until = localTime(status?.quiet?.until, { now: new Date() });
+      void vscode.window.showInformationMessage(
+        until ? `Stitch: quiet until ${until}.` : "Stitch: focus session started.",
+      );
+    },
+
+    "stitch.ui.endFocus": async () => {
+      server.setStatus(await run("stitch.endFocus", []));
+      void vscode.window.showInformationMessage("Stitch: focus session ended.");
+    },
+
+    "stitch.ui.listDrafts": async () => {
+      const drafts = sortDrafts(asDraftList(await run("stitch.listDrafts", [])));
+      if (drafts.length === 0) {
+        void vscode.window.showInformationMessage("Stitch: no pending drafts.");
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(drafts.map(draftPickItem), {
+        title: "Stitch drafts",
+        placeHolder: "Pick a draft to see its sources, then apply or reject it",
+        matchOnDescription: true,
+        matchOnDetail: true,
+      });
+      if (!picked) return;
+      const detail = (await run("stitch.showDraft", [picked.id])) as DraftDetail;
+      const lines = describeDraft(detail ?? { id: picked.id });
+      const actionable = (detail?.gate ?? (picked.actionable ? "actionable" : "")) === "actionable";
+      const apply = "Apply";
+      const reject = "Reject";
+      const choice = await vscode.window.showInformationMessage(
+        lines[0],
+        { modal: true, detail: lines.slice(1).join("\n") },
+        ...(actionable ? [apply, reject] : [reject]),
+      );
+      if (choice === apply) {
+        const result = (await run("stitch.applyDraft", [picked.id])) as { files?: string[] } | null;
+        const files = result?.files?.length ? `: ${result.files.join(", ")}` : "";
+        void vscode.window.showInformationMessage(`Stitch: applied draft ${picked.id}${files}.`);
+      } else if (choice === reject) {
+        const reason = await vscode.window.showInputBox({
+          title: `Reject draft ${picked.id}`,
+          prompt: "Why? The agent and the report see it.",
+          ignoreFocusOut: true,
+        });
+        if (reason === undefined) return;
+        await run("stitch.rejectDraft", reason.trim() ? [picked.id, reason.trim()] : [picked.id]);
+        void vscode.window.showInformationMessage(`Stitch: rejected draft ${picked.id}.`);
+      }
+    },
+
+    "stitch.ui.signOffHere": async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showInformationMessage("Stitch: open a file and put the cursor on a stitch point.");
+        return;
+      }
+      const ids = stitchPointsAt(vscode.languages.getDiagnostics(editor.document.uri), editor.selection.active);
+      if (ids.length === 0) {
+        void vscode.window.showInformationMessage("Stitch: no stitch point here.");
+        return;
+      }
+      const id = ids.length === 1 ? ids[0] : await vscode.window.showQuickPick(ids, { title: "Which stitch point?" });
+      if (!id) return;
+      const result = (await run("stitch.signOff", [id])) as { stitch_id?: string; signer?: string } | null;
+      void vscode.window.showInformationMessage(
+        `Stitch: signed off stitch point ${result?.stitch_id ?? id}${result?.signer ? ` as ${result.signer}` : ""}.`,
+      );
+    },
+
+    "stitch.ui.openSourceLog": async () => {
+      const folder = server.folder();
+      if (!folder) {
+        void vscode.window.showInformationMessage("Stitch: open a folder first.");
+        return;
+      }
+      const log = vscode.Uri.joinPath(folder.uri, ".stitch", "source-log.jsonl");
+      try {
+        await vscode.workspace.fs.stat(log);
+      } catch {
+        void vscode.window.showInformationMessage(
+          `Stitch: no source log yet in ${folder.name} (.stitch/source-log.jsonl is written when a draft is applied).`,
+        );
+        return;
+      }
+      await vscode.window.showTextDocument(log, { preview: false });
+    },
+
+    "stitch.ui.showStatus": async () => {
+      const status = asStatus(await run("stitch.status", []));
+      if (!status) throw new CommandError("Stitch: the server sent no status.", false);
+      server.setStatus(status);
+      const lines = describeStatus(status, { now: new Date() });
+      server.output.appendLine(`Stitch status at ${new Date().toLocaleString()}:`);
+      for (const line of lines) server.output.appendLine(`  ${line}`);
+      const choice = await vscode.window.showInformationMessage(
+        "Stitch status",
+        { modal: true, detail: lines.join("\n") },
+        "Show output",
+      );
+      if (choice === "Show output") server.output.show(true);
+    },
+
+    "stitch.ui.menu": async () => {
+      if (!server.running) {
+        const items = [
+          { label: "$(book) Setup instructions", run: () => server.openSetup() },
+          { label: "$(refresh) Restart server", run: () => server.restart("asked from the menu", true) },
+          { label: "$(output) Show server output", run: () => Promise.resolve(server.output.show(true)) },
+        ];
+        const pick = await vscode.window.showQuickPick(items, { title: "Stitch (server not running)" });
+        await pick?.run();
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(menuItems(server.status), { title: "Stitch" });
+      if (pick) await vscode.commands.executeCommand(pick.command);
+    },
+
+    "stitch.ui.restartServer": () => server.restart("asked by the user", true),
+
+    "stitch.ui.showOutput": () => Promise.resolve(server.output.show(true)),
+  };
+
+  for (const [id, handler] of Object.entries(commands)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, guarded(handler)));
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The server's status object (`stitch/status` notifications, `stitch.status` result) and how
+ * the editor shows it: the status bar text, its tooltip, the readable report, and the menu
+ * behind a click. Pure: no 'vscode' import, time and zone are arguments, so it is unit-tested.
+ */
+
+export interface ReadOnlyStatus {
+  on: boolean;
+  by?: string | null;
+  since?: string | null;
+  reason?: string | null;
+}
+
+export interface QuietStatus {
+  on: boolean;
+  until?: string | null;
+  next_start?: string | null;
+  reason?: string | null;
+}
+
+export interface FloorStatus {
+  value?: number | null;
+  from?: string | null;
+}
+
+export interface TrustStatus {
+  used?: number | null;
+  budget?: number | null;
+  exhausted?: boolean;
+  on_exhausted?: string | null;
+}
+
+export interface DraftCounts {
+  pending?: number;
+  actionable?: number;
+  parked?: number;
+  blocked?: number;
+  stale?: number;
+  invalid?: number;
+}
+
+export interface ConfigStatus {
+  ok?: boolean;
+  problems?: string[];
+  notes?: string[];
+}
+
+export interface StitchPointCounts {
+  open?: number;
+  signed?: number;
+  conflicts?: number;
+}
+
+export interface StreamsStatus {
+  features?: Record<string, string[]>;
+  over_cap?: Record<string, string[]>;
+  cap?: number | null;
+}
+
+export interface StitchStatus {
+  read_only?: ReadOnlyStatus;
+  quiet?: QuietStatus;
+  floor?: FloorStatus;
+  trust?: TrustStatus;
+  drafts?: DraftCounts;
+  config?: ConfigStatus;
+  streams?: StreamsStatus;
+  stitch_points?: StitchPointCounts;
+}
+
+/** Where "now" is and how to write times: injected so tests are deterministic. */
+export interface Clock {
+  now: Date;
+  /** IANA zone for local times; undefined: the machine's. */
+  timeZone?: string;
+  locale?: string;
+}
+
+export type Severity = "normal" | "warning" | "error";
+
+export interface StatusBarView {
+  text: string;
+  tooltip: string;
+  severity: Severity;
+}
+
+/** Narrow an untyped notification payload; anything that is not an object is no status. */
+export function asStatus(value: unknown): StitchStatus | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function parts(date: Date, clock: Clock): Record<string, string> {
+  const format = new Intl.DateTimeFormat(clock.locale ?? "en-GB", {
+    timeZone: clock.timeZone,
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const out: Record<string, string> = {};
+  for (const part of format.formatToParts(date)) out[part.type] = part.value;
+  return out;
+}
+
+/**
+ * An ISO UTC instant in local time, as short as is unambiguous from `clock.now`:
+ * "11:30" today, "Mon 09:30" within the week, "2 Dec 2026 09:30" beyond.
+ */
+export function localTime(iso: string | null | undefined, clock: Clock): string | undefined {
+  if (!iso) return undefined;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const at = parts(date, clock);
+  const now = parts(clock.now, clock);
+  const hhmm = `${at.hour}:${at.minute}`;
+  const sameDay = at.day === now.day && at.month === now.month && at.year === now.year;
+  if (sameDay) return hhmm;
+  const days = Math.abs(date.getTime() - clock.now.getTime()) / 86_400_000;
+  if (days < 6) return `${at.weekday} ${hhmm}`;
+  return `${at.day} ${at.month} ${at.year} ${hhmm}`;
+}
+
+/** The status bar item: one mode (read-only, quiet, or drafts) then what needs attention. */
+export function statusBarView(status: StitchStatus, clock: Clock): StatusBarView {
+  const drafts = status.drafts ?? {};
+  const trust = status.trust ?? {};
+  let severity: Severity = "normal";
+  let text: string;
+  if (status.read_only?.on) {
+    text = "$(circle-slash) Stitch: read-only";
+    severity = "warning";
+  } else if (status.quiet?.on) {
+    const until = localTime(status.quiet.until, clock);
+    text = until ? `$(bell-slash) Stitch: quiet until ${until}` : "$(bell-slash) Stitch: quiet";
+    const queued = drafts.pending ?? 0;
+    if (queued > 0) text += ` · ${queued} queued`;
+  } else {
+    const actionable = drafts.actionable ?? 0;
+    text =
+      actionable > 0
+        ? `$(git-pull-request) Stitch: ${plural(actionable, "draft")}`
+        : "$(check) Stitch";
+  }
+  if (typeof trust.budget === "number" && ((trust.used ?? 0) > 0 || trust.exhausted)) {
+    text += ` · $(shield) budget ${trust.used ?? 0}/${trust.budget}`;
+    if (trust.exhausted) severity = "warning";
+  }
+  const open = status.stitch_points?.open ?? 0;
+  if (open > 0) text += ` · $(git-merge) ${plural(open, "stitch point")}`;
+  if (status.config && status.config.ok === false) {
+    text += " · $(warning) team file";
+    severity = "error";
+  }
+  return { text, tooltip: describeStatus(status, clock).join("\n"), severity };
+}
+
+/** The whole status in plain lines, for the tooltip and "Stitch: Show Status". */
+export function describeStatus(status: StitchStatus, clock: Clock): string[] {
+  const lines: string[] = [];
+  const ro = status.read_only;
+  if (ro?.on) {
+    const since = localTime(ro.since, clock);
+    const who = [ro.by ? `by ${ro.by}` : "", since ? `since ${since}` : ""].filter(Boolean);
+    lines.push(
+      `Agents are read-only${ro.reason ? `: ${ro.reason}` : ""}${who.length ? ` (${who.join(", ")})` : ""}`,
+    );
+  } else {
+    lines.push("Agents may hand in drafts (read-only is off)");
+  }
+  const quiet = status.quiet;
+  if (quiet?.on) {
+    const until = localTime(quiet.until, clock);
+    const why = quiet.reason === "focus" ? " (focus session)" : "";
+    lines.push(`Quiet hours${why}${until ? ` until ${until}` : ""}: agent drafts and prompts wait`);
+  } else {
+    const next = localTime(quiet?.next_start, clock);
+    lines.push(next ? `Quiet hours: next from ${next}` : "Quiet hours: none scheduled");
+  }
+  const floor = status.floor;
+  if (floor && typeof floor.value === "number") {
+    lines.push(`Confidence floor: ${floor.value.toFixed(2)}${floor.from ? ` (${floor.from})` : ""}`);
+  }
+  const trust = status.trust;
+  if (trust && typeof trust.budget === "number") {
+    const after = trust.on_exhausted ? `; past it: ${trust.on_exhausted.replace(/_/g, " ")}` : "";
+    lines.push(
+      `Trust budget: ${trust.used ?? 0} of ${trust.budget} unsourced per hour used${trust.exhausted ? " (exhausted)" : ""}${after}`,
+    );
+  } else if (trust) {
+    lines.push(`Trust budget: none set (${trust.used ?? 0} unsourced this hour)`);
+  }
+  const drafts = status.drafts;
+  if (drafts) {
+    const kinds = (["actionable", "parked", "blocked", "stale", "invalid"] as const)
+      .filter((k) => (drafts[k] ?? 0) > 0)
+      .map((k) => `${drafts[k]} ${k}`);
+    lines.push(`Drafts: ${drafts.pending ?? 0} pending${kinds.length ? ` (${kinds.join(", ")})` : ""}`);
+  }
+  const points = status.stitch_points;
+  if (points && ((points.open ?? 0) > 0 || (points.signed ?? 0) > 0)) {
+    lines.push(
+      `Stitch points: ${points.open ?? 0} open, ${points.signed ?? 0} signed` +
+        ((points.conflicts ?? 0) > 0 ? `, ${points.conflicts} conflicting` : ""),
+    );
+  }
+  const overCap = status.streams?.over_cap ?? {};
+  for (const [feature, streams] of Object.entries(overCap)) {
+    lines.push(
+      `Feature ${feature} has ${streams.length} streams (cap ${status.streams?.cap ?? "?"}): ${streams.join(", ")}`,
+    );
+  }
+  const config = status.config;
+  if (config?.ok === false) {
+    lines.push("Team file .stitch/config.toml has problems (the last good policy is in force):");
+    for (const problem of config.problems ?? []) lines.push(`  - ${problem}`);
+  }
+  for (const note of config?.notes ?? []) lines.push(`Note: ${note}`);
+  return lines;
+}
+
+export interface MenuItem {
+  label: string;
+  description?: string;
+  /** A `stitch.ui.*` command id. */
+  command: string;
+}
+
+/** What a click on the status bar offers, most relevant first. */
+export function menuItems(status: StitchStatus | undefined): MenuItem[] {
+  const items: MenuItem[] = [];
+  const drafts = status?.drafts;
+  if (drafts && (drafts.pending ?? 0) > 0) {
+    items.push({
+      label: "$(git-pull-request) List drafts",
+      description: `${drafts.actionable ?? 0} ready, ${drafts.pending ?? 0} pending`,
+      command: "stitch.ui.listDrafts",
+    });
+  }
+  if (status?.read_only?.on) {
+    items.push({
+      label: "$(unlock) Turn read-only off",
+      description: status.read_only.reason ?? undefined,
+      command: "stitch.ui.toggleReadOnly",
+    });
+  } else {
+    items.push({
+      label: "$(circle-slash) Make agents read-only",
+      description: "no draft can be applied until a human turns it off",
+      command: "stitch.ui.toggleReadOnly",
+    });
+  }
+  if (status?.quiet?.on && status.quiet.reason === "focus") {
+    items.push({ label: "$(bell) End focus session", command: "stitch.ui.endFocus" });
+  } else if (!status?.quiet?.on) {
+    items.push({ label: "$(bell-slash) Start focus session", command: "stitch.ui.startFocus" });
+  }
+  if (!drafts || (drafts.pending ?? 0) === 0) {
+    items.push({ label: "$(git-pull-request) List drafts", command: "stitch.ui.listDrafts" });
+  }
+  items.push(
+    { label: "$(info) Show status", command: "stitch.ui.showStatus" },
+    { label: "$(book) Open source log", command: "stitch.ui.openSourceLog" },
+    { label: "$(output) Show server output", command: "stitch.ui.showOutput" },
+  );
+  return items;
+}

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  asStatus,
+  describeStatus,
+  localTime,
+  menuItems,
+  statusBarView,
+  type StitchStatus,
+} from "../src/status";
+
+// 10:00 in Kyiv (UTC+2 in winter), a Saturday.
+const clock = { now: new Date("2026-11-28T08:00:00Z"), timeZone: "Europe/Kyiv", locale: "en-GB" };
+
+function status(overrides: Partial<StitchStatus> = {}): StitchStatus {
+  return {
+    read_only: { on: false, by: null, since: null, reason: null },
+    quiet: { on: false, until: null, next_start: "2026-11-30T07:30:00Z", reason: null },
+    floor: { value: 0.65, from: "team file" },
+    trust: { used: 0, budget: 3, exhausted: false, on_exhausted: "raise_floor" },
+    drafts: { pending: 2, actionable: 1, parked: 0, blocked: 0, stale: 0, invalid: 0 },
+    config: { ok: true, problems: [], notes: [] },
+    ...overrides,
+  };
+}
+
+describe("localTime", () => {
+  it("shows today's times as HH:MM in the given zone", () => {
+    assert.equal(localTime("2026-11-28T09:30:00Z", clock), "11:30");
+  });
+  it("adds the weekday within the week and the date beyond", () => {
+    assert.equal(localTime("2026-11-30T07:30:00Z", clock), "Mon 09:30");
+    assert.equal(localTime("2026-12-24T07:30:00Z", clock), "24 Dec 2026 09:30");
+  });
+  it("passes null through and leaves garbage readable", () => {
+    assert.equal(localTime(null, clock), undefined);
+    assert.equal(localTime("soon", clock), "soon");
+  });
+});
+
+describe("statusBarView", () => {
+  it("counts ready drafts", () => {
+    const view = statusBarView(status(), clock);
+    assert.equal(view.text, "$(git-pull-request) Stitch: 1 draft");
+    assert.equal(view.severity, "normal");
+    const four = statusBarView(status({ drafts: { pending: 4, actionable: 4 } }), clock);
+    assert.equal(four.text, "$(git-pull-request) Stitch: 4 drafts");
+  });
+
+  it("shows a plain check when nothing is ready", () => {
+    assert.equal(statusBarView(status({ drafts: { pending: 0, actionable: 0 } }), clock).text, "$(check) Stitch");
+  });
+
+  it("puts read-only first, with a warning background", () => {
+    const view = statusBarView(
+      status({ read_only: { on: true, by: "lead@example.com", since: "2026-11-28T07:15:00Z", reason: "incident" } }),
+      clock,
+    );
+    assert.equal(view.text, "$(circle-slash) Stitch: read-only");
+    assert.equal(view.severity, "warning");
+    assert.match(view.tooltip, /Agents are read-only: incident \(by lead@example.com, since 09:15\)/);
+  });
+
+  it("shows quiet hours until a local time, with what is queued", () => {
+    const view = statusBarView(
+      status({ quiet: { on: true, until: "2026-11-28T09:30:00Z", next_start: null, reason: "window" } }),
+      clock,
+    );
+    assert.equal(view.text, "$(bell-slash) Stitch: quiet until 11:30 · 2 queued");
+    assert.match(view.tooltip, /Quiet hours until 11:30/);
+  });
+
+  it("adds the budget once it is used, and warns when it is exhausted", () => {
+    const used = statusBarView(status({ trust: { used: 2, budget: 3, exhausted: false } }), clock);
+    assert.equal(used.text, "$(git-pull-request) Stitch: 1 draft · $(shield) budget 2/3");
+    assert.equal(used.severity, "normal");
+    const out = statusBarView(status({ trust: { used: 4, budget: 3, exhausted: true, on_exhausted: "raise_floor" } }), clock);
+    assert.equal(out.severity, "warning");
+    assert.match(out.tooltip, /4 of 3 unsourced per hour used \(exhausted\); past it: raise floor/);
+  });
+
+  it("flags a broken team file and open stitch points", () => {
+    const view = statusBarView(
+      status({
+        config: { ok: false, problems: ["line 3: confidence_floor must be <= 1"], notes: [] },
+        stitch_points: { open: 1, signed: 0, conflicts: 1 },
+      }),
+      clock,
+    );
+    assert.equal(view.text, "$(git-pull-request) Stitch: 1 draft · $(git-merge) 1 stitch point · $(warning) team file");
+    assert.equal(view.severity, "error");
+    assert.match(view.tooltip, /line 3: confidence_floor must be <= 1/);
+  });
+
+  it("copes with a minimal status object", () => {
+    assert.equal(statusBarView({}, clock).text, "$(check) Stitch");
+  });
+});
+
+describe("describeStatus", () => {
+  it("says everything in plain lines", () => {
+    const lines = describeStatus(
+      status({ drafts: { pending: 3, actionable: 1, parked: 1, blocked: 0, stale: 1, invalid: 0 } }),
+      clock,
+    );
+    assert.deepEqual(lines, [
+      "Agents may hand in drafts (read-only is off)",
+      "Quiet hours: next from Mon 09:30",
+      "Confidence floor: 0.65 (team file)",
+      "Trust budget: 0 of 3 unsourced per hour used; past it: raise floor",
+      "Drafts: 3 pending (1 actionable, 1 parked, 1 stale)",
+    ]);
+  });
+
+  it("names a focus session and lists notes and streams over the cap", () => {
+    const lines = describeStatus(
+      status({
+        quiet: { on: true, until: "2026-11-28T10:00:00Z", reason: "focus" },
+        config: { ok: true, problems: [], notes: ["stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"] },
+        streams: { over_cap: { checkout: ["checkout/a", "checkout/b", "checkout/c"] }, cap: 2 },
+      }),
+      clock,
+    );
+    assert.ok(lines.includes("Quiet hours (focus session) until 12:00: agent drafts and prompts wait"));
+    assert.ok(lines.includes("Feature checkout has 3 streams (cap 2): checkout/a, checkout/b, checkout/c"));
+    assert.ok(lines.includes("Note: stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"));
+  });
+});
+
+describe("menuItems", () => {
+  const commands = (s: StitchStatus | undefined) => menuItems(s).map((i) => i.command);
+
+  it("offers drafts first when there are some, and read-only on", () => {
+    const items = menuItems(status());
+    assert.equal(items[0].command, "stitch.ui.listDrafts");
+    assert.equal(items[1].label, "$(circle-slash) Make agents read-only");
+    assert.ok(commands(status()).includes("stitch.ui.startFocus"));
+  });
+
+  it("offers to turn read-only off and to end a focus session", () => {
+    const s = status({
+      read_only: { on: true, reason: "incident" },
+      quiet: { on: true, until: "2026-11-28T10:00:00Z", reason: "focus" },
+    });
+    const items = menuItems(s);
+    assert.ok(items.some((i) => i.label === "$(unlock) Turn read-only off" && i.description === "incident"));
+    assert.ok(commands(s).includes("stitch.ui.endFocus"));
+    assert.ok(!commands(s).includes("stitch.ui.startFocus"));
+  });
+
+  it("cannot end a team quiet window, only a focus session", () => {
+    const s = status({ quiet: { on: true, until: "2026-11-28T10:00:00Z", reason: "window" } });
+    assert.ok(!commands(s).includes("stitch.ui.endFocus"));
+    assert.ok(!commands(s).includes("stitch.ui.startFocus"));
+  });
+
+  it("always offers status, source log and output, and only stitch.ui.* commands", () => {
+    for (const s of [undefined, status()]) {
+      const ids = commands(s);
+      for (const id of ["stitch.ui.showStatus", "stitch.ui.openSourceLog", "stitch.ui.showOutput"]) {
+        assert.ok(ids.includes(id));
+      }
+      assert.ok(ids.every((id) => id.startsWith("stitch.ui.")));
+    }
+  });
+});
+
+describe("asStatus", () => {
+  it("accepts objects only", () => {
+    assert.deepEqual(asStatus({ drafts: {} }), { drafts: {} });
+    for (const bad of [null, undefined, 3, "x", []]) assert.equal(asStatus(bad), undefined);
+  });
+});
