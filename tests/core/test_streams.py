@@ -185,3 +185,27 @@ def test_a_merged_stream_is_no_longer_active_and_its_points_go(tmp_path: Path):
         d for d in snap.drafts if d.stream == "checkout/a"
     ]  # already in the engineer's branch
     assert points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs()) == []
+
+
+def test_the_repositorys_config_cannot_make_our_git_calls_run_programs(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    marker = tmp_path / "ran"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    git(root, "config", "core.fsmonitor", str(hook))
+    git(root, "config", "diff.external", str(hook))
+    (root / "src" / "checkout.py").write_text(
+        (root / "src" / "checkout.py").read_text() + "\n# local\n"
+    )
+    import subprocess
+    import sys
+
+    check = subprocess.run(
+        [sys.executable, "-m", "stitch_ls", "check", "--workspace", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "unsigned stitch point" in check.stdout  # check diffed the working tree too
+    assert not marker.exists()

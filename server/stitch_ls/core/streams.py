@@ -72,9 +72,12 @@ def open_repo(root: Path) -> Any | None:
     try:
         import git
 
-        return git.Repo(root)
+        repo = git.Repo(root)
     except Exception:  # noqa: BLE001 - not a repository, broken, or no git: no streams
         return None
+    # the repository's own config must not make our read-only git calls run programs
+    repo.git.set_persistent_git_options(c=["core.fsmonitor=false", "diff.external="])
+    return repo
 
 
 def ref_key(repo: Any) -> tuple[tuple[str, str], ...]:
