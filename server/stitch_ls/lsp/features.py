@@ -15,7 +15,7 @@ server = StitchServer()
 MAX_LENSES = 100
 
 
-def ls_first_line(evaluation: Any, doc: Any) -> int:
+def _first_line(evaluation: Any, doc: Any) -> int:
     return render.draft_ranges(evaluation, doc.relative or "")[0][0][0]
 
 
@@ -187,7 +187,7 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
         blocks: dict[int, list[Any]] = {}
         for line, evaluations in by_line.items():
             blocks.setdefault(line // block * block, []).extend(evaluations)
-        by_line = {min(ls_first_line(e, doc) for e in group): group for group in blocks.values()}
+        by_line = {min(_first_line(e, doc) for e in group): group for group in blocks.values()}
     for line, evaluations in sorted(by_line.items()):
         at = types.Range(
             start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
