@@ -397,6 +397,14 @@ class StitchWorkspace:
         }
         ctx = self.gate_context(now, ignore_quiet=True)
         memo = self._gate_memo
+        seen: dict[str, str | None] = {}
+
+        def read_once(path: str) -> str | None:
+            """Thousands of drafts share a few hundred files: read (and resolve) each once."""
+            if path not in seen:
+                seen[path] = read(path)
+            return seen[path]
+
         for record in self.pending_records():
             counts["pending"] += 1
             # a decision holds while the record, the context and the texts it reads are the
@@ -404,7 +412,7 @@ class StitchWorkspace:
             texts = []
             for path in record.draft.paths if record.draft is not None else ():
                 try:
-                    texts.append(id(read(path)))
+                    texts.append(id(read_once(path)))
                 except ValueError:
                     texts.append(-1)
             key = (id(record), ctx, tuple(texts))
@@ -412,7 +420,7 @@ class StitchWorkspace:
             if hit is not None and hit[0] == key:
                 gate = hit[1]
             else:
-                gate = self.evaluate(record, ctx, read, find_symbol).decision.gate
+                gate = self.evaluate(record, ctx, read_once, find_symbol).decision.gate
                 memo[record.id] = (key, gate)
             name = names.get(gate)
             if name:

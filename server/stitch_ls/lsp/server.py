@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pydantic and the models load after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
+REFS_POLL = 0.25  # a few stat() calls: cheap enough to notice a new commit within ~1 s
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -288,7 +289,7 @@ class StitchServer(LanguageServer):
             try:
                 seen = refs_fingerprint(ws.root)
                 if seen == fingerprint and self._snapshot_team is ws.team:
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(REFS_POLL)
                     continue
                 fingerprint = seen
                 key = await asyncio.to_thread(current_key, ws.root)
@@ -306,7 +307,7 @@ class StitchServer(LanguageServer):
             except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
                 log.warning("git view failed: %s", exc)
                 self.show_log(f"git: {exc}")
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(REFS_POLL)
 
     async def update_all_points(self) -> None:
         for doc in list(self.docs.values()):
