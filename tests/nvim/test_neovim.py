@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from nvim_harness import run_nvim
 from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, write_draft
 
@@ -136,7 +138,15 @@ def test_non_ascii_before_the_range_lands_right_in_neovim(tmp_path: Path):
     assert report["line"] == 'x = "é🙂"; y = compute_total()'
 
 
-def test_settings_through_the_settings_table_in_neovim(workspace: Path):
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"settings": {"confidenceFloor": 0.9}},  # answered through workspace/configuration
+        {"init_options": {"settings": {"stitch": {"confidenceFloor": 0.9}}}},
+    ],
+    ids=["settings-table", "init-options"],
+)
+def test_settings_reach_the_server_either_way(workspace: Path, how):
     write_draft(workspace, draft("ready"))
     report = run_nvim(
         workspace,
@@ -146,25 +156,11 @@ def test_settings_through_the_settings_table_in_neovim(workspace: Path):
     R.floor = S.status.floor
     R.actions = actions(13, 8)
 """,
-        settings={"confidenceFloor": 0.9},
+        **how,
     )
     assert report["floor"] == {"value": 0.9, "from": "editor settings"}
     [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
     assert apply["disabled"] == "0.82 < floor 0.90 (from editor settings)"
-
-
-def test_settings_through_init_options_in_neovim(workspace: Path):
-    write_draft(workspace, draft("ready"))
-    report = run_nvim(
-        workspace,
-        CHECKOUT,
-        r"""
-    ready()
-    R.floor = S.status.floor
-""",
-        init_options={"settings": {"stitch": {"confidenceFloor": 0.95}}},
-    )
-    assert report["floor"] == {"value": 0.95, "from": "editor settings"}
 
 
 def test_a_stitch_point_shows_in_vim_diagnostic_get(tmp_path: Path):
