@@ -66,8 +66,9 @@ def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from stitch_ls.lsp.features import server
+    from stitch_ls.lsp.stdio import serve_stdio
 
-    server.start_io()
+    serve_stdio(server)
     return 0
 
 

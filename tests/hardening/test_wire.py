@@ -72,7 +72,8 @@ def healthy(server: RawServer) -> None:
     response = server.request(
         "workspace/executeCommand", {"command": "stitch.status", "arguments": []}
     )
-    assert response["result"]["drafts"]["pending"] >= 1
+    assert "result" in response, response
+    assert response["result"]["drafts"]["pending"] >= 1, response["result"]["drafts"]
     assert server.alive()
 
 

@@ -194,6 +194,16 @@ class SyntaxDoc:
     def line_count(self) -> int:
         return len(self._starts)
 
+    def line_text(self, line: int) -> str:
+        """One line's text without its newline ("" past the end), from the patched line
+        starts: no split of the whole text after a keystroke."""
+        count = len(self._starts)
+        if line < 0 or line >= count:
+            return ""
+        start = self._line_start(line)
+        end = self._line_start(line + 1) - 1 if line + 1 < count else len(self._text)
+        return self._text[start:end]
+
     @property
     def has_error(self) -> bool:
         """Whether the tree holds syntax errors (symbols are then best-effort)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,23 @@ class Evaluation:
     record: DraftRecord
     decision: Decision
     plan: Plan | None
+
+    def placed_in(self, path: str) -> bool:
+        """Whether the draft is placed in the text of `path` (not just shown at its range)."""
+        return self.plan is not None and any(e.path == path for e in self.plan.edits)
+
+    def moved(self, path: str, lines: int) -> Evaluation:
+        """The same decision with its edits in `path` moved down by `lines` (lines inserted
+        above them since it was placed; negative for lines removed)."""
+        if not lines or self.plan is None:
+            return self
+        edits = tuple(
+            replace(e, start=(e.start[0] + lines, e.start[1]), end=(e.end[0] + lines, e.end[1]))
+            if e.path == path
+            else e
+            for e in self.plan.edits
+        )
+        return Evaluation(self.record, self.decision, replace(self.plan, edits=edits))
 
 
 @dataclass

@@ -45,15 +45,22 @@ def _object_arg(args: tuple[Any, ...], what: str) -> dict[str, Any]:
     return args[0]
 
 
-def _ready(ls: StitchServer):
-    if ls.ws is None:
+async def _ready(ls: StitchServer):
+    """The workspace, once its first load is done (a command sent right after start-up waits
+    for the drafts and state instead of answering from an empty workspace)."""
+    if ls.ws is None and ls.root is None:
         raise refused("the workspace is not initialised yet")
+    try:
+        await asyncio.wait_for(ls.loaded.wait(), timeout=30)
+    except TimeoutError:
+        raise refused("the workspace is still loading") from None
+    assert ls.ws is not None
     return ls.ws
 
 
 @server.command("stitch.applyDraft")
 async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     async with ls.apply_lock:
         await asyncio.to_thread(ws.load_state)
@@ -156,7 +163,7 @@ def _zero() -> types.Range:
 
 @server.command("stitch.rejectDraft")
 async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     reason = _text_arg(args, 1, "reason", required=False)
     try:
@@ -187,7 +194,7 @@ def draft_summary(ls: StitchServer, record: Any, ctx: Any) -> dict[str, Any]:
 
 @server.command("stitch.showDraft")
 async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     record = ws.drafts.by_id.get(draft_id or "")
     if record is None:
@@ -206,7 +213,7 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
 @server.command("stitch.listDrafts")
 async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     where = _object_arg(args, "stitch.listDrafts")
     path = where.get("path")
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
@@ -218,7 +225,7 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
 
 @server.command("stitch.setReadOnly")
 async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     options = (
         {"on": args[0]}
         if args and isinstance(args[0], bool)
@@ -239,7 +246,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
 @server.command("stitch.focus")
 async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = _ready(ls)
+    ws = await _ready(ls)
     options = _object_arg(args, "stitch.focus")
     minutes = options.get("minutes", 120)
     if not isinstance(minutes, int) or isinstance(minutes, bool):
@@ -262,7 +269,7 @@ async def end_focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
 @server.command("stitch.status")
 async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    _ready(ls)
+    await _ready(ls)
     return await ls.fresh_status()
 
 
@@ -270,7 +277,7 @@ async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
 async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     from stitch_ls.core.stitchpoints import record_signoff
 
-    ws = _ready(ls)
+    ws = await _ready(ls)
     point_id = _text_arg(args, 0, "stitch point id")
     point = ls.find_point(point_id or "")
     if point is None:

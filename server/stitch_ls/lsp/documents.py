@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from stitch_ls.core.anchor import line_index
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-from stitch_ls.core.text import LineIndex, from_client_units, to_client_units
+from stitch_ls.core.text import from_client_units, to_client_units
 
 
 @dataclass
@@ -22,31 +21,32 @@ class OpenDocument:
     relative: str | None  # workspace-relative posix path, None outside the workspace
     version: int
     syntax: SyntaxDoc
-    _lines: LineIndex | None = field(default=None, repr=False)
-    # (version, first line, old last line, new last line) of each change, so positions known
-    # at an older version can be carried forward without re-anchoring every draft
+    # (number, first line, old last line, new last line) of each change (first line -1: the
+    # whole text replaced); numbers count up from 1, `seq` is the last. Positions known as of
+    # an older number are carried forward through them (core.placements).
     changes: list[tuple[int, int, int, int]] = field(default_factory=list, repr=False)
+    seq: int = 0
 
     @property
     def text(self) -> str:
         return self.syntax.text
 
     @property
-    def lines(self) -> LineIndex:
-        """Shared with anchoring, which indexes the same text object."""
-        if self._lines is None or self._lines.text is not self.syntax.text:
-            self._lines = line_index(self.syntax.text)
-        return self._lines
+    def line_count(self) -> int:
+        return self.syntax.line_count
+
+    def line(self, number: int) -> str:
+        return self.syntax.line_text(number)
 
     def to_points(self, line: int, units: int, encoding: str) -> tuple[int, int]:
         """A client position -> (line, code point)."""
-        return line, from_client_units(self.lines.line(line), units, encoding)
+        return line, from_client_units(self.line(line), units, encoding)
 
     def to_units(self, line: int, character: int, encoding: str) -> int:
-        return to_client_units(self.lines.line(line), character, encoding)
+        return to_client_units(self.line(line), character, encoding)
 
     def apply_change(
-        self, start: tuple[int, int], end: tuple[int, int], text: str, encoding: str, version: int
+        self, start: tuple[int, int], end: tuple[int, int], text: str, encoding: str
     ) -> None:
         """Apply one incremental change given in client units."""
         s = self.to_points(start[0], start[1], encoding)
@@ -54,13 +54,24 @@ class OpenDocument:
         if e < s:
             s, e = e, s
         self.syntax.apply_edit(s, e, text)
-        self._lines = None
-        self.changes.append((version, s[0], e[0], s[0] + text.count("\n")))
+        self.seq += 1
+        self.changes.append((self.seq, s[0], e[0], s[0] + text.count("\n")))
 
-    def replace_all(self, text: str, version: int) -> None:
+    def replace_all(self, text: str) -> None:
         self.syntax.replace_text(text)
-        self._lines = None
-        self.changes.append((version, -1, -1, -1))
+        self.seq += 1
+        self.changes.append((self.seq, -1, -1, -1))
+
+    def changes_after(self, seq: int) -> list[tuple[int, int, int, int]] | None:
+        """The changes numbered after `seq`; None when the log no longer reaches back."""
+        missing = self.seq - seq
+        if missing > len(self.changes):
+            return None
+        return self.changes[len(self.changes) - missing :] if missing > 0 else []
+
+    def forget_changes(self, upto: int) -> None:
+        """Drop the log up to change number `upto` (nobody carries positions from before)."""
+        self.changes = self.changes_after(upto) or []
 
 
 def uri_to_path(uri: str) -> Path | None:

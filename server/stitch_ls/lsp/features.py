@@ -12,7 +12,7 @@ from stitch_ls.lsp.documents import new_document
 from stitch_ls.lsp.server import StitchServer
 
 server = StitchServer()
-MAX_LENSES = 100
+MAX_LENSES = 25
 
 
 def _first_line(evaluation: Any, doc: Any) -> int:
@@ -102,14 +102,12 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
                 (r.end.line, r.end.character),
                 change.text,
                 ls.encoding,
-                params.text_document.version,
             )
         else:
-            doc.replace_all(change.text, params.text_document.version)
+            doc.replace_all(change.text)
     doc.version = params.text_document.version
-    if doc.relative is not None and ls.ws is not None and ls.ws.note_activity(ls.clock()):
-        ls.invalidate()
-        ls.send_status()
+    if doc.relative is not None:
+        ls.note_activity()
     ls.schedule_publish(doc)
     ls.schedule_points(doc)
 
@@ -125,6 +123,7 @@ async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> 
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
     ls.points.pop(params.text_document.uri, None)
+    ls.lenses.pop(params.text_document.uri, None)
     if doc is not None:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
@@ -164,50 +163,69 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
         return []
-    point_lenses = [
-        types.CodeLens(
-            range=types.Range(
-                start=types.Position(line=ls.point_range(doc, p)[0][0], character=0),
-                end=types.Position(line=ls.point_range(doc, p)[0][0], character=0),
-            ),
-            command=types.Command(title=p.describe(), command="stitch.signOff", arguments=[p.id]),
-        )
-        for p in ls.points.get(doc.uri, [])
-    ]
-    if ls.quiet_now():
-        return point_lenses
-    by_line: dict[int, list[Any]] = {}
-    for evaluation in ls.evaluations(doc):
-        spans = render.draft_ranges(evaluation, doc.relative or "")
-        by_line.setdefault(spans[0][0][0], []).append(evaluation)
+    quiet = ls.quiet_now()
+    points = ls.points.get(doc.uri, [])
+    key = (doc.seq, ls.generation, quiet, id(points))
+    cached = ls.lenses.get(doc.uri)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    lenses = _point_lenses(ls, doc, points)
+    if not quiet:
+        lenses.extend(_draft_lenses(doc, ls.evaluations(doc)))
+    ls.lenses[doc.uri] = (key, lenses)
+    return lenses
+
+
+def _point_lenses(ls: StitchServer, doc: Any, points: list[Any]) -> list[types.CodeLens]:
     lenses = []
-    block = 1
-    if len(by_line) > MAX_LENSES:  # a flood of drafts: one lens per block of lines
-        block = -(-doc.lines.line_count // MAX_LENSES)
-        blocks: dict[int, list[Any]] = {}
-        for line, evaluations in by_line.items():
-            blocks.setdefault(line // block * block, []).extend(evaluations)
-        by_line = {min(_first_line(e, doc) for e in group): group for group in blocks.values()}
-    for line, evaluations in sorted(by_line.items()):
+    for point in points:
+        line = ls.point_range(doc, point)[0][0]
         at = types.Range(
             start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
         )
-        if len(evaluations) > 3 or block > 1:
-            ready = sum(1 for e in evaluations if e.decision.actionable)
-            where = "here" if block == 1 else f"in lines {line + 1}-{line + block}"
+        command = types.Command(
+            title=point.describe(), command="stitch.signOff", arguments=[point.id]
+        )
+        lenses.append(types.CodeLens(range=at, command=command))
+    return lenses
+
+
+def _draft_lenses(doc: Any, evaluations: list[Any]) -> list[types.CodeLens]:
+    """A lens per draft (per line when a line has more than three); when more than
+    MAX_LENSES lines carry drafts, one lens per block of lines (each lens costs the editor
+    and the wire; a thousand of them help nobody)."""
+    by_line: dict[int, list[Any]] = {}
+    for evaluation in evaluations:
+        by_line.setdefault(_first_line(evaluation, doc), []).append(evaluation)
+    block = 1
+    if len(by_line) > MAX_LENSES:
+        block = -(-doc.line_count // MAX_LENSES)
+        blocks: dict[int, list[Any]] = {}
+        for line, group in by_line.items():
+            blocks.setdefault(line // block * block, []).extend(group)
+        by_line = {min(_first_line(e, doc) for e in group): group for group in blocks.values()}
+    lenses = []
+    for line, group in sorted(by_line.items()):
+        at = types.Range(
+            start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+        )
+        if len(group) > 3 or block > 1:
+            ready = sum(1 for e in group if e.decision.actionable)
+            first = line // block * block
+            where = "here" if block == 1 else f"in lines {first + 1}-{first + block}"
             lenses.append(
                 types.CodeLens(
                     range=at,
                     command=types.Command(
-                        title=f"{len(evaluations)} agent drafts {where} ({ready} ready) — list",
+                        title=f"{len(group)} agent drafts {where} ({ready} ready) — list",
                         command="stitch.listDrafts",
                         arguments=[{"path": doc.relative, "line": line}],
                     ),
                 )
             )
             continue
-        lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in evaluations)
-    return point_lenses + lenses
+        lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in group)
+    return lenses
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

@@ -3,6 +3,10 @@
 pygls drops a request whose params cannot be structured without answering it (the client then
 waits forever) and reports a bad notification as an error pop-up. Here a bad request gets an
 InvalidParams response with its id, and a bad notification is logged and ignored.
+
+pygls also keeps its own copy of every open document, rebuilt whole on each incremental change
+(~1.7 ms per keystroke on a 10,000-line file). Stitch keeps its own (`documents.py`), so the
+text-sync notifications go straight to Stitch's handlers.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +56,19 @@ class StitchProtocol(LanguageServerProtocol):
         if message is DROPPED:
             return None
         return super().handle_message(message)
+
+    def _user_handler(self, method: str, params: Any) -> Any:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Any:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Any:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)

@@ -47,6 +47,12 @@ def draft_ranges(
     return [raw] if raw else [((0, 0), (0, 0))]
 
 
+def draft_span(evaluation: Evaluation, relative: str) -> tuple[int, int]:
+    """The first and last line a draft shows on."""
+    ranges = draft_ranges(evaluation, relative)
+    return min(start[0] for start, _ in ranges), max(end[0] for _, end in ranges)
+
+
 def _raw_range(evaluation: Evaluation, relative: str):
     for edit in evaluation.record.raw_edits:
         if edit.get("path") != relative:

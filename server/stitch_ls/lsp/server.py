@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,9 @@ from pygls.lsp.server import LanguageServer
 
 from stitch_ls import __version__
 from stitch_ls.core.gitinfo import user_email
+from stitch_ls.core.placements import Placements
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+from stitch_ls.core.trust import minute_of
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.protocol import StitchProtocol
@@ -33,6 +36,7 @@ if TYPE_CHECKING:  # pydantic and the models load after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
+MAX_UNSETTLED = 64  # edits (or edited drafts) carried before every place is recomputed
 REFS_POLL = 0.25  # a few stat() calls: cheap enough to notice a new commit within ~1 s
 
 
@@ -47,6 +51,46 @@ def make_clock() -> Callable[[], datetime]:
     return lambda: origin + (datetime.now(UTC) - loop_start)
 
 
+@dataclass
+class Placed:
+    """The drafts on one open buffer for one generation of the workspace."""
+
+    generation: int
+    index: Placements[Evaluation]  # drafts placed in the buffer's text, by line
+    fixed: list[tuple[Evaluation, tuple[int, int]]]  # the rest, shown where the draft says
+    ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
+
+
+def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> list[Evaluation]:
+    """Place drafts against a snapshot of the open buffers (safe in a worker thread: it
+    parses its own syntax trees and never touches the live documents)."""
+    trees: dict[int, SyntaxDoc] = {}
+
+    def read(path: str) -> str | None:
+        return texts[path] if path in texts else ws.read_disk(path)
+
+    def find_symbol(path: str, text: str, name: str):
+        syntax = trees.get(id(text))
+        if syntax is None or syntax.text is not text:
+            language = language_for_path(path)
+            if language is None:
+                return f"no grammar for {path}; symbol edits need one"
+            syntax = trees[id(text)] = SyntaxDoc(text, language)
+        symbol = syntax.find_symbol(name)
+        if symbol is None:
+            return f"symbol {name} not found (or not unique)"
+        return symbol.start, symbol.end
+
+    return [ws.evaluate(record, ctx, read, find_symbol) for record in records]
+
+
+def _shown(evaluations: list[Evaluation], relative: str) -> list[Any]:
+    return [
+        (e.record.id, e.decision.gate, e.decision.reason, render.draft_ranges(e, relative))
+        for e in evaluations
+    ]
+
+
 class StitchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("stitch-ls", __version__, protocol_cls=StitchProtocol)
@@ -57,17 +101,20 @@ class StitchServer(LanguageServer):
         self.init_settings: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.generation = 0
-        self._eval_cache: dict[str, tuple[tuple[int, int], list[Evaluation]]] = {}
-        self._eval_spans: dict[str, list[tuple[int, int]]] = {}
+        self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
+        self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
+        self.lenses: dict[str, tuple[Any, list[Any]]] = {}  # uri -> (what they show, lenses)
         self._counts: tuple[int, dict[str, int]] | None = None
         self._status_task: asyncio.Task[Any] | None = None
         self._status_again = False
-        self._near: dict[str, tuple[int, int, list[Any], list[tuple[int, int]]]] = {}
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
         self._reload_pending = False
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
+        self._activity_minute: int | None = None
+        self._activity_busy = False
+        self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self._prompts_shown: set[str] = set()
         self._prompt_busy = False
         self._published: set[str] = set()
@@ -131,7 +178,10 @@ class StitchServer(LanguageServer):
         self.ws = ws = module.StitchWorkspace(self.root)
         self.spawn(self.watch_stitch_dir())
         await asyncio.sleep(0)
-        await asyncio.to_thread(self._load_all, self.clock())
+        try:
+            await asyncio.to_thread(self._load_all, self.clock())
+        finally:
+            self.loaded.set()
         if self.init_settings is not None:
             ws.set_editor_settings(self.init_settings)
         await self.pull_settings()
@@ -180,7 +230,7 @@ class StitchServer(LanguageServer):
 
     def invalidate(self) -> None:
         self.generation += 1
-        self._eval_cache.clear()
+        self._placed.clear()
 
     def refresh_editor(self) -> None:
         """Republish what the editor shows and ask it to re-pull lenses (no keystroke needed)."""
@@ -336,8 +386,7 @@ class StitchServer(LanguageServer):
 
         def run() -> None:
             self._publish_pending.pop(doc.uri, None)
-            if self.docs.get(doc.uri) is doc:
-                self.publish(doc)
+            self.spawn(self.settle(doc))
 
         self._publish_pending[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
 
@@ -361,9 +410,9 @@ class StitchServer(LanguageServer):
     def point_range(self, doc: OpenDocument, point: Any) -> tuple[tuple[int, int], tuple[int, int]]:
         symbol = doc.syntax.find_symbol(point.symbol) if point.base_lines is None else None
         if symbol is not None:
-            return symbol.start, (symbol.start[0], len(doc.lines.line(symbol.start[0])))
+            return symbol.start, (symbol.start[0], len(doc.line(symbol.start[0])))
         line = point.base_lines[0] if point.base_lines else 0
-        return (line, 0), (line, len(doc.lines.line(line)))
+        return (line, 0), (line, len(doc.line(line)))
 
     def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
         diagnostics = []
@@ -436,6 +485,28 @@ class StitchServer(LanguageServer):
             )
         return out
 
+    def note_activity(self) -> None:
+        """An edit in the workspace: once a minute, record it for the trust budget's rolling
+        hour (a state.json write, so in a worker thread); decisions are recomputed only when
+        the budget's change moves the gate."""
+        if self.ws is None or self._activity_busy:
+            return
+        now = self.clock()
+        if minute_of(now) == self._activity_minute:
+            return
+        self._activity_busy, self._activity_minute = True, minute_of(now)
+        self.spawn(self._note_activity(self.ws, now))
+
+    async def _note_activity(self, ws: StitchWorkspace, now: datetime) -> None:
+        try:
+            before = ws.gate_context(now, ignore_quiet=True)
+            if await asyncio.to_thread(ws.note_activity, now):
+                if ws.gate_context(now, ignore_quiet=True) != before:
+                    self.invalidate()
+                self.send_status()
+        finally:
+            self._activity_busy = False
+
     # -- evaluation ----------------------------------------------------------------------
 
     def read_live(self, relative: str) -> str | None:
@@ -462,92 +533,125 @@ class StitchServer(LanguageServer):
     def quiet_now(self) -> bool:
         return self.ws is not None and self.ws.quiet_state(self.clock()).on
 
-    def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
-        """Gate decisions for the drafts on one open file (cached per version)."""
+    def _evaluator(self) -> Callable[[Any], Evaluation]:
+        assert self.ws is not None
+        ws, ctx = self.ws, self.ws.gate_context(self.clock(), ignore_quiet=True)
+        return lambda record: ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+
+    def _records(self, relative: str) -> list[Any]:
+        assert self.ws is not None
+        outcomes = self.ws.state.outcomes
+        return [r for r in self.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
+
+    def _placed_from(self, relative: str, seq: int, evaluations: list[Evaluation]) -> Placed:
+        movable, fixed = [], []
+        for evaluation in evaluations:
+            span = render.draft_span(evaluation, relative)
+            (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
+        return Placed(self.generation, Placements.of(seq, movable), fixed)
+
+    def placed(self, doc: OpenDocument) -> Placed | None:
+        """The drafts on an open buffer, placed once per generation and carried through the
+        edits since (core.placements); only drafts under an edit are placed again."""
         if self.ws is None or doc.relative is None:
-            return []
-        key = (doc.version, self.generation)
-        cached = self._eval_cache.get(doc.uri)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        ws = self.ws
-        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
-        outcomes = ws.state.outcomes
-        result = sorted(
-            (
-                ws.evaluate(record, ctx, self.read_live, self.find_symbol)
-                for record in ws.drafts.by_path.get(doc.relative, ())
-                if record.id not in outcomes
-            ),
-            key=render.rank,
-        )
-        self._eval_cache[doc.uri] = (key, result)
+            return None
         relative = doc.relative
-        self._eval_spans[doc.uri] = [
-            (spans[0][0][0], spans[-1][1][0])
-            for spans in (render.draft_ranges(e, relative) for e in result)
+        placed = self._placed.get(doc.uri)
+        since = None
+        if placed is not None and placed.generation == self.generation:
+            since = doc.changes_after(placed.index.now)
+        if since is None or any(first < 0 for _, first, _, _ in since):
+            evaluate = self._evaluator()
+            placed = self._placed_from(
+                relative, doc.seq, [evaluate(r) for r in self._records(relative)]
+            )
+        else:
+            assert placed is not None
+            for _, first, old_last, new_last in since:
+                placed.index.edit((first, old_last, new_last))
+            if placed.index.unsettled > MAX_UNSETTLED:
+                placed = self._rebased(doc, placed)
+        self._placed[doc.uri] = placed
+        keep = self._settling.get(doc.uri)
+        doc.forget_changes(placed.index.now if keep is None else min(keep, placed.index.now))
+        return placed
+
+    def _rebased(self, doc: OpenDocument, placed: Placed) -> Placed:
+        """Every draft where it is now: moved by arithmetic, or placed again if edited."""
+        relative, index = doc.relative or "", placed.index
+        evaluate = self._evaluator()
+        evaluations = [
+            evaluate(index.item(i).record)
+            if moved is None
+            else index.item(i).moved(relative, moved)
+            for i, moved in index.current()
         ]
-        doc.changes = [c for c in doc.changes if c[0] > doc.version]
-        self._near.pop(doc.uri, None)
-        return result
+        return self._placed_from(relative, index.now, evaluations + [e for e, _ in placed.fixed])
+
+    def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
+        """Gate decisions for every draft on an open buffer, where each lies now."""
+        placed = self.placed(doc)
+        if placed is None:
+            return []
+        if placed.index.now != placed.index.version or placed.index.unsettled:
+            placed = self._placed[doc.uri] = self._rebased(doc, placed)
+        if placed.ranked is None:
+            everything = [placed.index.item(i) for i in range(len(placed.index))]
+            placed.ranked = sorted(everything + [e for e, _ in placed.fixed], key=render.rank)
+        return placed.ranked
 
     def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
-        """Decisions for the drafts that can lie on lines [first, last] now.
-
-        Between full evaluations (run with each debounced publish), the known lines of every
-        draft are carried through the changes since and rolled forward; only drafts near the
-        range, or under an edit, are evaluated again. A request after a keystroke then anchors
-        a handful of drafts, not all of a file's thousand."""
-        if self.ws is None or doc.relative is None:
+        """Decisions for the drafts that can lie on lines [first, last] now: found by bisection
+        in the placed spans, moved through the edits since; drafts under an edit are placed
+        again. A request after a keystroke touches a handful of drafts, not a file's thousand."""
+        placed = self.placed(doc)
+        if placed is None:
             return []  # a file outside the workspace has no drafts
-        full = self._eval_cache.get(doc.uri)
-        if full is None or full[0][1] != self.generation:
-            full = ((doc.version, self.generation), self.evaluations(doc))
-        near = self._near.get(doc.uri)
-        if near is not None and near[1] == self.generation and near[0] > full[0][0]:
-            base_version, records, spans = near[0], near[2], near[3]
-        else:
-            base_version = full[0][0]
-            records = [e.record for e in full[1]]
-            spans = self._eval_spans[doc.uri]
-            if base_version == doc.version:
-                return [
-                    evaluation
-                    for evaluation, (top, bottom) in zip(full[1], spans, strict=True)
-                    if top <= last + 1 and bottom >= first - 1
-                ]
-        since = [c for c in doc.changes if c[0] > base_version]
-        if any(c[1] < 0 for c in since):
-            evaluations = self.evaluations(doc)
-            return [
-                e
-                for e, (t, b) in zip(evaluations, self._eval_spans[doc.uri], strict=True)
-                if t <= last + 1 and b >= first - 1
-            ]
-        ws = self.ws
+        relative, index = doc.relative or "", placed.index
+        first, last = first - 1, last + 1
+        meets, unknown = index.near(first, last)
+        found = [index.item(i).moved(relative, moved) for i, moved in meets]
+        if unknown:
+            evaluate = self._evaluator()
+            for i in unknown:
+                evaluation = evaluate(index.item(i).record)
+                span = render.draft_span(evaluation, relative)
+                index.placed(i, evaluation, span)
+                if span[0] <= last and span[1] >= first:
+                    found.append(evaluation)
+        found.extend(e for e, (top, bottom) in placed.fixed if top <= last and bottom >= first)
+        return sorted(found, key=render.rank)
+
+    async def settle(self, doc: OpenDocument) -> None:
+        """Once typing pauses: publish from the carried places at once, then place every
+        draft afresh in a worker thread (an edit elsewhere can make a draft's expected text
+        ambiguous, or bring it back) and publish again if anything changed."""
+        if self.docs.get(doc.uri) is not doc:
+            return
+        self.publish(doc)
+        if self.ws is None or doc.relative is None or doc.uri in self._settling:
+            return
+        ws, relative, generation, seq = self.ws, doc.relative, self.generation, doc.seq
+        texts = {d.relative: d.text for d in self.docs.values() if d.relative is not None}
+        records = self._records(relative)
         ctx = ws.gate_context(self.clock(), ignore_quiet=True)
-        relative = doc.relative or ""
-        new_spans: list[tuple[int, int]] = []
-        wanted: list[Evaluation] = []
-        for record, (top, bottom) in zip(records, spans, strict=True):
-            touched = False
-            for _, a, old_end, new_end in since:
-                if bottom < a:
-                    continue
-                if top > old_end:
-                    top, bottom = top + new_end - old_end, bottom + new_end - old_end
-                else:
-                    touched = True
-                    break
-            if touched or (top <= last + 1 and bottom >= first - 1):
-                evaluation = ws.evaluate(record, ctx, self.read_live, self.find_symbol)
-                ranges = render.draft_ranges(evaluation, relative)
-                top, bottom = ranges[0][0][0], ranges[-1][1][0]
-                if top <= last + 1 and bottom >= first - 1:
-                    wanted.append(evaluation)
-            new_spans.append((top, bottom))
-        self._near[doc.uri] = (doc.version, self.generation, records, new_spans)
-        return sorted(wanted, key=render.rank)
+        self._settling[doc.uri] = seq
+        try:
+            evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
+        finally:
+            self._settling.pop(doc.uri, None)
+        if self.docs.get(doc.uri) is not doc or generation != self.generation:
+            return
+        before = self.evaluations(doc)
+        fresh = self._placed_from(relative, seq, evaluations)
+        since = doc.changes_after(seq)
+        if since is None or any(first < 0 for _, first, _, _ in since):
+            return  # replaced meanwhile: the next question places everything anyway
+        for _, first, old_last, new_last in since:
+            fresh.index.edit((first, old_last, new_last))
+        self._placed[doc.uri] = fresh
+        if _shown(before, relative) != _shown(self.evaluations(doc), relative):
+            self.publish(doc)
 
     def publish(self, doc: OpenDocument) -> None:
         diagnostics: list[types.Diagnostic] = []

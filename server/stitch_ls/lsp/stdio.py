@@ -1,0 +1,83 @@
+"""stdio read by the event loop itself.
+
+pygls reads stdin with a blocking call in a thread pool, three hand-offs per message (header,
+blank line, body); each costs a thread switch, and more when a worker thread holds the GIL.
+Here stdin is a pipe registered with the event loop, so a message is read where it is handled.
+Framing and dispatch stay pygls' own (`run_async`). Where stdin is not a pipe (a file, or
+Windows), pygls' reader is used as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+import sys
+from threading import Event
+from typing import BinaryIO
+
+from pygls.io_ import StdoutWriter, run_async
+from pygls.server import JsonRPCServer
+
+log = logging.getLogger(__name__)
+
+HEADER_LIMIT = 64 * 1024
+
+
+class PipeReader:
+    """`readline`/`readexactly` over an asyncio stream; a header line longer than any real one
+    is dropped (as a line the framing ignores) instead of ending the session."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self._stream = stream
+
+    async def readline(self) -> bytes:
+        try:
+            return await self._stream.readline()
+        except ValueError:  # over HEADER_LIMIT: garbage, not a header
+            return b"X-Stitch-Dropped: over-long line\r\n"
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as exc:  # the client went away mid-message
+            return exc.partial
+
+
+def _is_pipe(stream: BinaryIO) -> bool:
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
+
+
+def serve_stdio(server: JsonRPCServer) -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    if sys.platform == "win32" or not _is_pipe(stdin):
+        server.start_io(stdin, stdout)
+        return
+    server._stop_event = stop = Event()
+    server.protocol.set_writer(StdoutWriter(stdout))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(limit=HEADER_LIMIT)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+        await run_async(
+            stop_event=stop,
+            reader=PipeReader(stream),
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+
+    try:
+        asyncio.run(main())
+    except BrokenPipeError:
+        log.error("the client closed the connection")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
