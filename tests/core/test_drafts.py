@@ -119,6 +119,28 @@ def test_index_rescans_only_what_changed(tmp_path: Path):
     assert index.by_id == {}
 
 
+def test_update_reads_only_the_named_files(tmp_path: Path):
+    folder = tmp_path / ".stitch" / "drafts"
+    folder.mkdir(parents=True)
+    one = write_draft(tmp_path, draft("one"))
+    index = DraftIndex(folder)
+    index.scan()
+    two = write_draft(tmp_path, draft("two"))
+    one.write_text(json.dumps(draft("one", title="Changed title")))
+    # only `two` was named: `one`'s change waits for its own event (or a full scan)
+    assert index.update(["two.json"]).added == ["two"]
+    assert index.by_id["one"].title == "Draft one"
+    result = index.update(["one.json", "two.json", ".hidden.json", "notes.txt"])
+    assert result.changed == ["one"] and not result.added and not result.removed
+    assert index.by_id["one"].title == "Changed title"
+    (folder / "dir.json").mkdir()  # not a file: never a draft
+    two.unlink()
+    result = index.update(["two.json", "dir.json", "never-existed.json"])
+    assert result.removed == ["two"] and not result.added
+    assert set(index.by_id) == {"one"}
+    assert {r.id for r in index.by_path["src/checkout.py"]} == {"one"}
+
+
 def test_range_edit_applies_where_expected():
     plan = plan_draft(
         Draft.model_validate(draft("d")), reader({"src/checkout.py": CHECKOUT}), find_symbol

@@ -79,3 +79,20 @@ def test_status_object_has_the_contract_fields(tmp_path: Path):
     }
     assert status["drafts"]["pending"] == 2
     assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1
+
+
+def test_reload_reads_only_what_changed_and_ignores_its_own_writes(tmp_path: Path):
+    ws = ws_with(tmp_path / "ws", TEAM)
+    assert ws.reload(None, T0).everything
+    ws.note_activity(T0)  # this process's own write of state.json
+    found = ws.reload({ws.paths.state}, T0)
+    assert not found.state and not found.drafts.any and not found.config
+    other = StitchWorkspace(ws.root)  # another process (the CLI) turns agents read-only
+    other.load_state()
+    other.set_read_only(True, "release freeze", "lead@example.com", T0)
+    assert ws.reload({ws.paths.state}, T0).state and ws.read_only().on
+    path = write_draft(ws.root, draft("fresh"))
+    found = ws.reload({path}, T0)
+    assert found.drafts.added == ["fresh"] and not found.state and not found.config
+    found = ws.reload({ws.paths.config, ws.paths.prompts / "q.json"}, T0)
+    assert found.config and found.prompts and not found.drafts.any

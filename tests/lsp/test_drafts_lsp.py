@@ -193,6 +193,32 @@ async def test_reanchored_draft_applies_where_its_text_moved(vscode, workspace: 
     assert vscode.text(uri).splitlines()[14] == "    return round(cart.total(), 2)"
 
 
+async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(
+    vscode, workspace: Path
+):
+    # once the git view is in (it re-places every draft), only typing moves drafts
+    await vscode.wait_for(
+        lambda: any(s["streams"]["cap"] is not None for s in vscode.statuses), timeout=5
+    )
+    uri = vscode.open(workspace / CHECKOUT)
+    vscode.edit(uri, (0, 0), (0, 0), "import os\n")  # the expected text moves down a line
+    assert "ready" in {a.data["draft"] for a in await vscode.actions(uri, 13, 8)}
+    assert not any(a.data["draft"] == "ready" for a in await vscode.actions(uri, 12, 8))
+    # a copy of the expected text typed far from the draft: the moved draft is now ambiguous,
+    # which only placing every draft again can tell; that happens once typing pauses
+    vscode.edit(uri, (1, 16), (1, 16), "  # return cart.total()")
+
+    def ready_message() -> str:
+        return next(
+            (d.message for d in vscode.diagnostics.get(uri, []) if d.code == "ready"), ""
+        )
+
+    await vscode.wait_for(lambda: "more than once" in ready_message(), timeout=5)
+    # a stale draft shows where the draft says it goes
+    ready = [a for a in await vscode.actions(uri, 12, 8) if a.data["draft"] == "ready"]
+    assert ready and ready[0].disabled is not None and "more than once" in ready[0].disabled.reason
+
+
 async def test_reject_records_the_reason(vscode, workspace: Path):
     vscode.open(workspace / CHECKOUT)
     await vscode.command("stitch.rejectDraft", "low", "guesses the rounding rule")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from pydantic import ValidationError
@@ -147,14 +149,13 @@ class DraftIndex:
 
     def scan(self) -> ScanResult:
         """Bring the index up to date with the folder; returns the ids that moved."""
-        result = ScanResult()
         seen: dict[str, tuple[int, int, int]] = {}
         try:
             entries = list(os.scandir(self.folder))
         except OSError:
             entries = []
         for entry in entries:
-            if not entry.name.endswith(".json") or entry.name.startswith("."):
+            if not _is_draft_name(entry.name):
                 continue
             try:
                 stat = entry.stat(follow_symlinks=False)
@@ -163,6 +164,29 @@ class DraftIndex:
             if not entry.is_file(follow_symlinks=False):
                 continue
             seen[entry.name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        gone = [name for name in self._files if name not in seen]
+        return self._apply(seen, gone)
+
+    def update(self, names: Iterable[str]) -> ScanResult:
+        """Bring only the named files up to date (a watcher said they changed): a new draft
+        costs one read, not a pass over thousands of files."""
+        seen: dict[str, tuple[int, int, int]] = {}
+        gone = []
+        for name in set(names):
+            if not _is_draft_name(name):
+                continue
+            try:
+                stat = (self.folder / name).lstat()
+            except OSError:
+                stat = None
+            if stat is None or not S_ISREG(stat.st_mode):
+                gone.append(name)
+            else:
+                seen[name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return self._apply(seen, [name for name in gone if name in self._files])
+
+    def _apply(self, seen: dict[str, tuple[int, int, int]], gone: list[str]) -> ScanResult:
+        result = ScanResult()
         for name, key in seen.items():
             old = self._files.get(name)
             if old is not None and old[0] == key:
@@ -170,9 +194,8 @@ class DraftIndex:
             record = load_draft_file(self.folder / name)
             self._files[name] = (key, record)
             (result.changed if old else result.added).append(record.id)
-        for name in list(self._files):
-            if name not in seen:
-                result.removed.append(self._files.pop(name)[1].id)
+        for name in gone:
+            result.removed.append(self._files.pop(name)[1].id)
         if result.any:
             self._reindex()
         return result
@@ -200,6 +223,10 @@ class DraftIndex:
 
     def records(self) -> list[DraftRecord]:
         return list(self.by_id.values())
+
+
+def _is_draft_name(name: str) -> bool:
+    return name.endswith(".json") and not name.startswith(".")
 
 
 def record_paths(record: DraftRecord) -> list[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -64,6 +65,10 @@ class Placements(Generic[T]):
     _items: list[T] = field(default_factory=list)
     _tallest: int = 0
     _dirty: dict[int, tuple[int, Span] | None] = field(default_factory=dict)
+    # each edit as (its last rewritten line in base lines, lines it added): a clean item
+    # moved by the sum of those above it; sorted with prefix sums on demand
+    _shifts: list[tuple[int, int]] = field(default_factory=list)
+    _moves: tuple[list[int], list[int]] | None = None
 
     @classmethod
     def of(cls, version: int, items: Iterable[tuple[T, Span]]) -> Placements[T]:
@@ -89,6 +94,8 @@ class Placements(Generic[T]):
             old_last = map_back(old_last, earlier, upper=True)
         for i in self._overlapping(first, old_last):
             self._dirty.setdefault(i, None)
+        self._shifts.append((old_last, change[2] - change[1]))
+        self._moves = None
         self.changes.append(change)
         self.now += 1
 
@@ -104,12 +111,9 @@ class Placements(Generic[T]):
         for change in reversed(self.changes):
             top = map_back(top, change, upper=False)
             bottom = map_back(bottom, change, upper=True)
-        meets = []
-        for i in self._overlapping(top, bottom):
-            if i not in self._dirty:
-                moved = self._forward(self._spans[i], 0)
-                if moved is not None:
-                    meets.append((i, moved[0] - self._spans[i][0]))
+        meets = [
+            (i, self._moved(i)) for i in self._overlapping(top, bottom) if i not in self._dirty
+        ]
         unknown = []
         for i, state in list(self._dirty.items()):
             span = self._carried(i)
@@ -132,8 +136,17 @@ class Placements(Generic[T]):
                 moved = self._carried(i)
                 span = state[1] if state is not None else span
             else:
-                moved = self._forward(span, 0)
+                yield i, self._moved(i)
+                continue
             yield i, None if moved is None else moved[0] - span[0]
+
+    def _moved(self, i: int) -> int:
+        """Lines a clean item moved by since the base: the edits wholly above it."""
+        if self._moves is None:
+            ordered = sorted(self._shifts)
+            self._moves = [line for line, _ in ordered], [0, *accumulate(d for _, d in ordered)]
+        lines, sums = self._moves
+        return sums[bisect_left(lines, self._spans[i][0])]
 
     def _carried(self, i: int) -> Span | None:
         state = self._dirty[i]

@@ -8,7 +8,7 @@ in live buffers and the CLI the files on disk.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,6 +62,17 @@ class Evaluation:
             for e in self.plan.edits
         )
         return Evaluation(self.record, self.decision, replace(self.plan, edits=edits))
+
+
+@dataclass
+class Reloaded:
+    """What a reload found changed."""
+
+    everything: bool = False
+    config: bool = False
+    state: bool = False
+    prompts: bool = False
+    drafts: ScanResult = field(default_factory=ScanResult)
 
 
 @dataclass
@@ -134,6 +145,31 @@ class StitchWorkspace:
         self.state = read_state(self.paths)
         self._schedule = None
         return self.state
+
+    def reload(self, changed: Iterable[Path] | None, now: datetime) -> Reloaded:
+        """Re-read what changed under `.stitch/` (None: everything)."""
+        if changed is None:
+            self.load_state()
+            self.load_config()
+            return Reloaded(everything=True, drafts=self.scan_drafts(now))
+        changed = set(changed)
+        out = Reloaded()
+        if self.paths.config in changed:
+            self.load_config()
+            out.config = True
+        if self.paths.state in changed:
+            before = self.state
+            out.state = self.load_state() != before
+        names = [p.name for p in changed if p.parent == self.paths.drafts]
+        if self.paths.drafts in changed:  # the folder itself: created, moved or removed
+            out.drafts = self.scan_drafts(now)
+        elif names:
+            out.drafts = self.drafts.update(names)
+            self._count_arrivals(out.drafts, now)
+        out.prompts = any(
+            p == self.paths.prompts or p.parent == self.paths.prompts for p in changed
+        )
+        return out
 
     def scan_drafts(self, now: datetime) -> ScanResult:
         """Rescan the drafts folder; new unsourced drafts are counted against the budget, and

@@ -8,7 +8,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidRequest
 
 from stitch_ls.lsp import render
-from stitch_ls.lsp.documents import new_document
+from stitch_ls.lsp.documents import new_document, uri_to_path
 from stitch_ls.lsp.server import StitchServer
 
 server = StitchServer()
@@ -75,7 +75,8 @@ async def on_configuration(ls: StitchServer, params: types.DidChangeConfiguratio
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 async def on_watched_files(ls: StitchServer, params: types.DidChangeWatchedFilesParams) -> None:
-    await ls.reload()
+    paths = {uri_to_path(change.uri) for change in params.changes}
+    await ls.reload(None if None in paths else {p for p in paths if p is not None})
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -165,7 +166,7 @@ def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.C
         return []
     quiet = ls.quiet_now()
     points = ls.points.get(doc.uri, [])
-    key = (doc.seq, ls.generation, quiet, id(points))
+    key = (doc.seq, ls.generation, ls.drafts_version, quiet, id(points))
     cached = ls.lenses.get(doc.uri)
     if cached is not None and cached[0] == key:
         return cached[1]

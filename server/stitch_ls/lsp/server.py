@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +59,7 @@ class Placed:
     index: Placements[Evaluation]  # drafts placed in the buffer's text, by line
     fixed: list[tuple[Evaluation, tuple[int, int]]]  # the rest, shown where the draft says
     ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
+    stale_ids: set[str] = field(default_factory=set)  # drafts whose files changed since
 
 
 def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> list[Evaluation]:
@@ -110,6 +111,9 @@ class StitchServer(LanguageServer):
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
         self._reload_pending = False
+        self._reload_all = False
+        self._reload_paths: set[Path] = set()
+        self.drafts_version = 0  # counts draft changes that did not start a new generation
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
         self._activity_minute: int | None = None
@@ -232,6 +236,20 @@ class StitchServer(LanguageServer):
         self.generation += 1
         self._placed.clear()
 
+    def refresh_drafts(self, ids: set[str]) -> None:
+        """Some draft files changed: place just those again on the open buffers (the rest
+        keep their places), then republish."""
+        for placed in self._placed.values():
+            placed.stale_ids |= ids
+        self._counts = None
+        self.drafts_version += 1
+        for doc in list(self.docs.values()):
+            self.publish(doc)
+        self.publish_config_problems()
+        if self.capability("workspace.code_lens.refresh_support", False):
+            self.spawn(self._refresh_lenses())
+        self.send_status()
+
     def refresh_editor(self) -> None:
         """Republish what the editor shows and ask it to re-pull lenses (no keystroke needed)."""
         self.invalidate()
@@ -248,24 +266,48 @@ class StitchServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001
             log.debug("codeLens refresh failed: %s", exc)
 
-    async def reload(self) -> None:
-        """Re-read `.stitch/` after a file event (coalescing bursts of events)."""
-        if self.ws is None or self._reload_pending:
+    async def reload(self, changed: set[Path] | None = None) -> None:
+        """Re-read what changed under `.stitch/` (None: everything), coalescing bursts of
+        events; events that arrive while a reload runs are taken by the next round."""
+        if self.ws is None:
+            return
+        if changed is None:
+            self._reload_all = True
+        else:
+            self._reload_paths |= changed
+        if self._reload_pending:
             return
         self._reload_pending = True
         try:
-            await asyncio.sleep(DEBOUNCE)
-            ws = self.ws
-            await asyncio.to_thread(self._load_all, self.clock())
+            while self._reload_all or self._reload_paths:
+                await asyncio.sleep(DEBOUNCE)
+                everything, paths = self._reload_all, self._reload_paths
+                self._reload_all, self._reload_paths = False, set()
+                await self._reload_once(None if everything else paths)
         finally:
             self._reload_pending = False
-        self.refresh_editor()
-        if ws.config_problems:
+
+    async def _reload_once(self, changed: set[Path] | None) -> None:
+        assert self.ws is not None
+        ws, now = self.ws, self.clock()
+        if changed is not None and not all(ws.paths.dir in p.parents for p in changed):
+            changed = None  # a path spelled another way (a symlink): read everything
+        gate = ws.gate_context(now, ignore_quiet=True)
+        found = await asyncio.to_thread(ws.reload, changed, now)
+        if found.everything or found.config or found.state:
+            self.refresh_editor()
+        elif ws.gate_context(now, ignore_quiet=True) != gate:
+            self.refresh_editor()  # the trust budget moved the floor
+        elif found.drafts.any:
+            ids = {*found.drafts.added, *found.drafts.changed, *found.drafts.removed}
+            self.refresh_drafts(ids)
+        if (found.everything or found.config) and ws.config_problems:
             self.show_log(
                 f"{ws.paths.config.name}: {ws.config_problems[0].message} "
                 "(keeping the last good policy)"
             )
-        self.spawn(self.show_prompts())
+        if found.everything or found.prompts:
+            self.spawn(self.show_prompts())
 
     async def watch_stitch_dir(self) -> None:
         """Watch `.stitch/` ourselves: Neovim on Linux offers no file watching, and the CLI
@@ -282,8 +324,9 @@ class StitchServer(LanguageServer):
                 continue
             try:
                 async for changes in awatch(folder, debounce=30, step=20, recursive=True):
-                    if any(not Path(p).name.startswith(".") for _, p in changes):
-                        await self.reload()
+                    paths = {Path(p) for _, p in changes if not Path(p).name.startswith(".")}
+                    if paths:
+                        await self.reload(paths)
             except (FileNotFoundError, RuntimeError, OSError) as exc:
                 log.info("watcher restarting: %s", exc)
                 await asyncio.sleep(0.5)
@@ -569,7 +612,7 @@ class StitchServer(LanguageServer):
             assert placed is not None
             for _, first, old_last, new_last in since:
                 placed.index.edit((first, old_last, new_last))
-            if placed.index.unsettled > MAX_UNSETTLED:
+            if placed.index.unsettled > MAX_UNSETTLED or placed.stale_ids:
                 placed = self._rebased(doc, placed)
         self._placed[doc.uri] = placed
         keep = self._settling.get(doc.uri)
@@ -577,23 +620,28 @@ class StitchServer(LanguageServer):
         return placed
 
     def _rebased(self, doc: OpenDocument, placed: Placed) -> Placed:
-        """Every draft where it is now: moved by arithmetic, or placed again if edited."""
-        relative, index = doc.relative or "", placed.index
+        """Every draft where it is now: moved by arithmetic, or placed again if edited (or
+        if its file changed)."""
+        relative, index, renewed = doc.relative or "", placed.index, placed.stale_ids
         evaluate = self._evaluator()
         evaluations = [
             evaluate(index.item(i).record)
             if moved is None
             else index.item(i).moved(relative, moved)
             for i, moved in index.current()
+            if index.item(i).record.id not in renewed
         ]
-        return self._placed_from(relative, index.now, evaluations + [e for e, _ in placed.fixed])
+        evaluations.extend(e for e, _ in placed.fixed if e.record.id not in renewed)
+        if renewed:  # drafts whose files changed: placed from their new records
+            evaluations.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
+        return self._placed_from(relative, index.now, evaluations)
 
     def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
         """Gate decisions for every draft on an open buffer, where each lies now."""
         placed = self.placed(doc)
         if placed is None:
             return []
-        if placed.index.now != placed.index.version or placed.index.unsettled:
+        if placed.index.now != placed.index.version or placed.index.unsettled or placed.stale_ids:
             placed = self._placed[doc.uri] = self._rebased(doc, placed)
         if placed.ranked is None:
             everything = [placed.index.item(i) for i in range(len(placed.index))]
@@ -631,7 +679,8 @@ class StitchServer(LanguageServer):
         self.publish(doc)
         if self.ws is None or doc.relative is None or doc.uri in self._settling:
             return
-        ws, relative, generation, seq = self.ws, doc.relative, self.generation, doc.seq
+        ws, relative, seq = self.ws, doc.relative, doc.seq
+        generation = (self.generation, self.drafts_version)
         texts = {d.relative: d.text for d in self.docs.values() if d.relative is not None}
         records = self._records(relative)
         ctx = ws.gate_context(self.clock(), ignore_quiet=True)
@@ -640,8 +689,11 @@ class StitchServer(LanguageServer):
             evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
         finally:
             self._settling.pop(doc.uri, None)
-        if self.docs.get(doc.uri) is not doc or generation != self.generation:
-            return
+        if self.docs.get(doc.uri) is not doc or generation != (
+            self.generation,
+            self.drafts_version,
+        ):
+            return  # drafts or policy changed meanwhile: placed again on the next question
         before = self.evaluations(doc)
         fresh = self._placed_from(relative, seq, evaluations)
         since = doc.changes_after(seq)
