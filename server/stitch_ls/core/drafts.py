@@ -138,6 +138,7 @@ class DraftIndex:
         self.by_id: dict[str, DraftRecord] = {}
         self.by_path: dict[str, list[DraftRecord]] = {}
         self.extra: list[DraftRecord] = []
+        self.invalid: list[DraftRecord] = []  # records of broken draft files, for diagnostics
 
     def set_extra(self, records: list[DraftRecord]) -> ScanResult:
         """Drafts that come from elsewhere (agent commits): indexed beside the files."""
@@ -220,6 +221,7 @@ class DraftIndex:
                 by_path.setdefault(path, []).append(record)
         self.by_id = by_id
         self.by_path = by_path
+        self.invalid = [r for r in by_id.values() if r.draft is None and r.error]
 
     def records(self) -> list[DraftRecord]:
         return list(self.by_id.values())

@@ -14,7 +14,7 @@ Items are opaque to this module; spans are (top line, bottom line), inclusive.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Generic, TypeVar
@@ -85,6 +85,13 @@ class Placements(Generic[T]):
 
     def item(self, i: int) -> T:
         return self._items[i]
+
+    def items(self) -> list[T]:
+        return list(self._items)
+
+    def update_items(self, change: Callable[[T], T]) -> None:
+        """Replace every item by `change(item)`, places unchanged."""
+        self._items = [change(item) for item in self._items]
 
     def edit(self, change: Change) -> None:
         """Record the next edit; the base items it touches become dirty."""

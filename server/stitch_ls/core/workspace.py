@@ -281,6 +281,15 @@ class StitchWorkspace:
         plan = plan_draft(record.draft, read, find_symbol)
         return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
 
+    def redecide(self, evaluation: Evaluation, ctx: GateContext) -> Evaluation:
+        """The same placement judged under another context (policy, state, trust budget)."""
+        record, plan = evaluation.record, evaluation.plan
+        if record.draft is None:
+            return Evaluation(record, decide(None, ctx, invalid=record.error), None)
+        if ctx.quiet or plan is None:
+            return Evaluation(record, decide(record.draft, ctx), plan)
+        return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
+
     def find_symbol_on_disk(self, path: str, text: str, name: str):
         """A symbol's range in `text`, parsed afresh (safe in any thread)."""
         from stitch_ls.core.syntax import SyntaxDoc, language_for_path

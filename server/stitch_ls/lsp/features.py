@@ -129,7 +129,7 @@ def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
         )
-        ls.invalidate()
+        ls.invalidate(places=True)  # drafts that also edit it now read it from disk
         ls.publish_config_problems()
 
 
@@ -139,10 +139,13 @@ def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None
         code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False
     ),
 )
-def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+async def on_code_action(
+    ls: StitchServer, params: types.CodeActionParams
+) -> list[types.CodeAction]:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None or ls.quiet_now():
         return []
+    await ls.wait_placed(doc)
     enc = ls.encoding
     r = params.range
     wanted = (
@@ -160,20 +163,21 @@ def on_code_action(ls: StitchServer, params: types.CodeActionParams) -> list[typ
 
 
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
         return []
+    await ls.wait_placed(doc)
     quiet = ls.quiet_now()
     points = ls.points.get(doc.uri, [])
-    key = (doc.seq, ls.generation, ls.drafts_version, quiet, id(points))
+    evaluations = [] if quiet else ls.evaluations(doc)  # at once when nothing changed
+    key = (quiet, id(points), id(evaluations), doc.seq)
     cached = ls.lenses.get(doc.uri)
     if cached is not None and cached[0] == key:
-        return cached[1]
-    lenses = _point_lenses(ls, doc, points)
-    if not quiet:
-        lenses.extend(_draft_lenses(doc, ls.evaluations(doc)))
-    ls.lenses[doc.uri] = (key, lenses)
+        return cached[2]
+    lenses = _point_lenses(ls, doc, points) + _draft_lenses(doc, evaluations)
+    # the lists are kept with the lenses, so their ids cannot be reused while cached
+    ls.lenses[doc.uri] = (key, (points, evaluations), lenses)
     return lenses
 
 
@@ -230,10 +234,11 @@ def _draft_lenses(doc: Any, evaluations: list[Any]) -> list[types.CodeLens]:
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
-def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
+async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None or ls.ws is None or ls.quiet_now():
         return None
+    await ls.wait_placed(doc)
     point = doc.to_points(params.position.line, params.position.character, ls.encoding)
     parts = [
         render.hover_markdown(evaluation, ls.ws.root)

@@ -55,11 +55,28 @@ def make_clock() -> Callable[[], datetime]:
 class Placed:
     """The drafts on one open buffer for one generation of the workspace."""
 
-    generation: int
+    generation: int  # decisions made under this generation of policy and state
+    placement: int  # places found under this generation of the other files' texts
     index: Placements[Evaluation]  # drafts placed in the buffer's text, by line
     fixed: list[tuple[Evaluation, tuple[int, int]]]  # the rest, shown where the draft says
     ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
     stale_ids: set[str] = field(default_factory=set)  # drafts whose files changed since
+
+
+LATER_IMPORTS = (
+    "stitch_ls.core.workspace",
+    "stitch_ls.core.config",
+    "stitch_ls.core.gitview",
+    "stitch_ls.core.stitchpoints",
+    "stitch_ls.core.prompts",
+    "watchfiles",
+)
+
+
+def _import_core() -> dict[str, Any]:
+    """Everything the event loop imports lazily, imported in a worker thread first: an
+    import on the loop would stall it (GitPython alone takes ~100 ms)."""
+    return {name: importlib.import_module(name) for name in LATER_IMPORTS}
 
 
 def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> list[Evaluation]:
@@ -104,7 +121,9 @@ class StitchServer(LanguageServer):
         self.generation = 0
         self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
         self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
-        self.lenses: dict[str, tuple[Any, list[Any]]] = {}  # uri -> (what they show, lenses)
+        self._placing: dict[str, asyncio.Task[Any]] = {}  # uri -> its first placement
+        self.placement_generation = 0
+        self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
         self._counts: tuple[int, dict[str, int]] | None = None
         self._status_task: asyncio.Task[Any] | None = None
         self._status_again = False
@@ -121,7 +140,8 @@ class StitchServer(LanguageServer):
         self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self._prompts_shown: set[str] = set()
         self._prompt_busy = False
-        self._published: set[str] = set()
+        self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
+        self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
         self.snapshot: Any = None  # gitview.Snapshot, recomputed in the background
         self._snapshot_team: Any = None
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
@@ -178,7 +198,21 @@ class StitchServer(LanguageServer):
         The core (pydantic and the models) is imported here, in a thread, so the initialize
         result goes out as fast as the bare framework's."""
         assert self.root is not None
-        module = await asyncio.to_thread(importlib.import_module, "stitch_ls.core.workspace")
+        try:
+            await self._start_workspace()
+        except BaseException:
+            self._settle_memory()
+            raise
+
+    async def _start_workspace(self) -> None:
+        assert self.root is not None
+        # Loading makes hundreds of thousands of long-lived objects (10,000 drafts and their
+        # first count). With the collector on, each full collection walks all of them while
+        # holding the GIL: 50-100 ms stalls for the editor's requests. They are no garbage,
+        # so the collector waits until the first count is done, then they are frozen.
+        gc.disable()
+        modules = await asyncio.to_thread(_import_core)
+        module = modules["stitch_ls.core.workspace"]
         self.ws = ws = module.StitchWorkspace(self.root)
         self.spawn(self.watch_stitch_dir())
         await asyncio.sleep(0)
@@ -197,8 +231,15 @@ class StitchServer(LanguageServer):
             doc.relative = relative_to(ws.root, doc.path)
         self.refresh_editor()
         self.spawn(self.show_prompts())
-        gc.collect()
-        gc.freeze()  # long-lived objects out of the collector's way: no 30 ms pauses
+
+    def _settle_memory(self) -> None:
+        """Once the first load and count are in: the long-lived objects out of the
+        collector's way for good (gc.freeze), then collection resumes for what comes after.
+        No collect first: it would stall the event loop for ~100 ms, and the little cyclic
+        garbage of start-up frozen with them is a one-off."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     def _load_all(self, now: datetime) -> None:
         assert self.ws is not None
@@ -232,27 +273,33 @@ class StitchServer(LanguageServer):
 
     # -- change handling -----------------------------------------------------------------
 
-    def invalidate(self) -> None:
+    def invalidate(self, *, places: bool = False) -> None:
+        """Decisions may have changed (policy, state); with `places`, where drafts lie may
+        have changed too (a buffer other drafts read was closed)."""
         self.generation += 1
-        self._placed.clear()
+        if places:
+            self.placement_generation += 1
+
+    def drafts_changed(self, ids: set[str]) -> None:
+        """These drafts came, went or changed: the open buffers place just them again (the
+        rest keep their places) and the status counts again."""
+        if ids:
+            for placed in self._placed.values():
+                placed.stale_ids |= ids
+            self._counts = None
+            self.drafts_version += 1
 
     def refresh_drafts(self, ids: set[str]) -> None:
-        """Some draft files changed: place just those again on the open buffers (the rest
-        keep their places), then republish."""
-        for placed in self._placed.values():
-            placed.stale_ids |= ids
-        self._counts = None
-        self.drafts_version += 1
-        for doc in list(self.docs.values()):
-            self.publish(doc)
-        self.publish_config_problems()
-        if self.capability("workspace.code_lens.refresh_support", False):
-            self.spawn(self._refresh_lenses())
-        self.send_status()
+        self.drafts_changed(ids)
+        self.republish()
 
     def refresh_editor(self) -> None:
-        """Republish what the editor shows and ask it to re-pull lenses (no keystroke needed)."""
+        """Judge every draft again, republish what the editor shows and ask it to re-pull
+        lenses (no keystroke needed)."""
         self.invalidate()
+        self.republish()
+
+    def republish(self) -> None:
         for doc in list(self.docs.values()):
             self.publish(doc)
         self.publish_config_problems()
@@ -294,13 +341,13 @@ class StitchServer(LanguageServer):
             changed = None  # a path spelled another way (a symlink): read everything
         gate = ws.gate_context(now, ignore_quiet=True)
         found = await asyncio.to_thread(ws.reload, changed, now)
+        self.drafts_changed({*found.drafts.added, *found.drafts.changed, *found.drafts.removed})
         if found.everything or found.config or found.state:
             self.refresh_editor()
         elif ws.gate_context(now, ignore_quiet=True) != gate:
             self.refresh_editor()  # the trust budget moved the floor
         elif found.drafts.any:
-            ids = {*found.drafts.added, *found.drafts.changed, *found.drafts.removed}
-            self.refresh_drafts(ids)
+            self.republish()
         if (found.everything or found.config) and ws.config_problems:
             self.show_log(
                 f"{ws.paths.config.name}: {ws.config_problems[0].message} "
@@ -391,12 +438,17 @@ class StitchServer(LanguageServer):
                     team = ws.team
                     snap = await asyncio.to_thread(take_snapshot, ws.root, team)
                     self.snapshot, self._snapshot_team = snap, team
+                    found = None
                     if snap is not None:
-                        ws.set_git_drafts(snap.drafts, self.clock())
+                        found = await asyncio.to_thread(
+                            ws.set_git_drafts, snap.drafts, self.clock()
+                        )
                         for problem in snap.problems:
                             self.show_log(problem)
                     await self.update_all_points()
-                    self.refresh_editor()
+                    # agent commits' drafts that came or went are placed; the rest stay
+                    moved = {*found.added, *found.removed} if found is not None else set()
+                    self.refresh_drafts(moved)
             except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
                 log.warning("git view failed: %s", exc)
                 self.show_log(f"git: {exc}")
@@ -407,12 +459,12 @@ class StitchServer(LanguageServer):
             await self.update_points(doc)
 
     async def update_points(self, doc: OpenDocument) -> None:
-        from stitch_ls.core.gitview import points_for
-        from stitch_ls.core.stitchpoints import SignOffs
-
         if self.ws is None or self.snapshot is None or doc.relative is None:
             self.points.pop(doc.uri, None)
             return
+        from stitch_ls.core.gitview import points_for
+        from stitch_ls.core.stitchpoints import SignOffs
+
         ws, snap, text = self.ws, self.snapshot, doc.text
         signoffs = await asyncio.to_thread(SignOffs.read, ws.paths.signoffs)
         points = await asyncio.to_thread(
@@ -586,37 +638,112 @@ class StitchServer(LanguageServer):
         outcomes = self.ws.state.outcomes
         return [r for r in self.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
 
-    def _placed_from(self, relative: str, seq: int, evaluations: list[Evaluation]) -> Placed:
+    def _placed_from(
+        self, relative: str, seq: int, evaluations: list[Evaluation], generation: int | None = None
+    ) -> Placed:
         movable, fixed = [], []
         for evaluation in evaluations:
             span = render.draft_span(evaluation, relative)
             (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
-        return Placed(self.generation, Placements.of(seq, movable), fixed)
+        return Placed(
+            self.generation if generation is None else generation,
+            self.placement_generation,
+            Placements.of(seq, movable),
+            fixed,
+        )
 
     def placed(self, doc: OpenDocument) -> Placed | None:
-        """The drafts on an open buffer, placed once per generation and carried through the
-        edits since (core.placements); only drafts under an edit are placed again."""
+        """The drafts on an open buffer: placed in a worker thread once, then carried through
+        the edits since (core.placements), only drafts under an edit placed again; judged
+        again (not re-placed) when the policy or state changes. None while the first
+        placement runs (it is started here; `wait_placed` waits for it)."""
         if self.ws is None or doc.relative is None:
             return None
-        relative = doc.relative
         placed = self._placed.get(doc.uri)
         since = None
-        if placed is not None and placed.generation == self.generation:
+        if placed is not None and placed.placement == self.placement_generation:
             since = doc.changes_after(placed.index.now)
         if since is None or any(first < 0 for _, first, _, _ in since):
-            evaluate = self._evaluator()
-            placed = self._placed_from(
-                relative, doc.seq, [evaluate(r) for r in self._records(relative)]
-            )
-        else:
-            assert placed is not None
-            for _, first, old_last, new_last in since:
-                placed.index.edit((first, old_last, new_last))
-            if placed.index.unsettled > MAX_UNSETTLED or placed.stale_ids:
-                placed = self._rebased(doc, placed)
+            self._placed.pop(doc.uri, None)
+            self.place_in_background(doc)
+            return None
+        assert placed is not None
+        for _, first, old_last, new_last in since:
+            placed.index.edit((first, old_last, new_last))
+        if placed.generation != self.generation:
+            placed = self._redecided(placed)
+        if placed.index.unsettled > MAX_UNSETTLED or placed.stale_ids:
+            placed = self._rebased(doc, placed)
         self._placed[doc.uri] = placed
         keep = self._settling.get(doc.uri)
         doc.forget_changes(placed.index.now if keep is None else min(keep, placed.index.now))
+        return placed
+
+    async def wait_placed(self, doc: OpenDocument) -> None:
+        """Until the buffer's drafts are placed (at once, unless the first placement runs)."""
+        while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
+            pending = self._placing.get(doc.uri)
+            if pending is None:
+                return  # nothing to place (no workspace yet, or a file outside it)
+            await asyncio.shield(pending)
+
+    def place_in_background(self, doc: OpenDocument) -> None:
+        if self.ws is None or doc.relative is None or doc.uri in self._placing:
+            return
+        self._placing[doc.uri] = self.spawn(self._place_all(doc, first=True))
+
+    async def _place_all(self, doc: OpenDocument, *, first: bool) -> None:
+        """Place every draft of `doc` in a worker thread, against a snapshot of the open
+        buffers; then carry the result through the edits made meanwhile and republish (the
+        first time always, later only when what shows changed)."""
+        try:
+            while self.ws is not None and doc.relative is not None:
+                ws, relative, seq = self.ws, doc.relative, doc.seq
+                versions = (self.generation, self.placement_generation, self.drafts_version)
+                texts = {d.relative: d.text for d in self.docs.values() if d.relative}
+                records = self._records(relative)
+                ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+                self._settling[doc.uri] = seq
+                try:
+                    evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
+                finally:
+                    self._settling.pop(doc.uri, None)
+                if self.docs.get(doc.uri) is not doc:
+                    return
+                since = doc.changes_after(seq)
+                if versions[1:] != (self.placement_generation, self.drafts_version) or (
+                    since is None or any(first < 0 for _, first, _, _ in since)
+                ):
+                    continue  # drafts changed or the text was replaced meanwhile: again
+                before = None if first else self.evaluations(doc)
+                fresh = self._placed_from(relative, seq, evaluations, versions[0])
+                for _, line, old_last, new_last in since:
+                    fresh.index.edit((line, old_last, new_last))
+                self._placed[doc.uri] = fresh
+                if before is None or _shown(before, relative) != _shown(
+                    self.evaluations(doc), relative
+                ):
+                    self.publish(doc)
+                    if first and self.capability("workspace.code_lens.refresh_support", False):
+                        self.spawn(self._refresh_lenses())
+                return
+        finally:
+            if first:
+                self._placing.pop(doc.uri, None)
+
+    def _redecided(self, placed: Placed) -> Placed:
+        """The same places judged again: the policy, read-only or the trust budget changed.
+        Drafts applied or rejected meanwhile drop out at the rebase that follows."""
+        assert self.ws is not None
+        ws = self.ws
+        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        placed.index.update_items(lambda e: ws.redecide(e, ctx))
+        placed.fixed = [(ws.redecide(e, ctx), span) for e, span in placed.fixed]
+        outcomes = ws.state.outcomes
+        placed.stale_ids |= {
+            e.record.id for e in placed.index.items() if e.record.id in outcomes
+        } | {e.record.id for e, _ in placed.fixed if e.record.id in outcomes}
+        placed.generation, placed.ranked = self.generation, None
         return placed
 
     def _rebased(self, doc: OpenDocument, placed: Placed) -> Placed:
@@ -637,7 +764,8 @@ class StitchServer(LanguageServer):
         return self._placed_from(relative, index.now, evaluations)
 
     def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
-        """Gate decisions for every draft on an open buffer, where each lies now."""
+        """Gate decisions for every draft on an open buffer, where each lies now (none while
+        the first placement runs: it publishes when done)."""
         placed = self.placed(doc)
         if placed is None:
             return []
@@ -677,33 +805,8 @@ class StitchServer(LanguageServer):
         if self.docs.get(doc.uri) is not doc:
             return
         self.publish(doc)
-        if self.ws is None or doc.relative is None or doc.uri in self._settling:
-            return
-        ws, relative, seq = self.ws, doc.relative, doc.seq
-        generation = (self.generation, self.drafts_version)
-        texts = {d.relative: d.text for d in self.docs.values() if d.relative is not None}
-        records = self._records(relative)
-        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
-        self._settling[doc.uri] = seq
-        try:
-            evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
-        finally:
-            self._settling.pop(doc.uri, None)
-        if self.docs.get(doc.uri) is not doc or generation != (
-            self.generation,
-            self.drafts_version,
-        ):
-            return  # drafts or policy changed meanwhile: placed again on the next question
-        before = self.evaluations(doc)
-        fresh = self._placed_from(relative, seq, evaluations)
-        since = doc.changes_after(seq)
-        if since is None or any(first < 0 for _, first, _, _ in since):
-            return  # replaced meanwhile: the next question places everything anyway
-        for _, first, old_last, new_last in since:
-            fresh.index.edit((first, old_last, new_last))
-        self._placed[doc.uri] = fresh
-        if _shown(before, relative) != _shown(self.evaluations(doc), relative):
-            self.publish(doc)
+        if doc.uri not in self._settling and doc.uri not in self._placing:
+            await self._place_all(doc, first=False)
 
     def publish(self, doc: OpenDocument) -> None:
         diagnostics: list[types.Diagnostic] = []
@@ -752,7 +855,8 @@ class StitchServer(LanguageServer):
         ]
 
     def publish_config_problems(self) -> None:
-        """Diagnostics on the team file and on broken draft files, even when they are closed."""
+        """Diagnostics on the team file and on broken draft files, even when they are closed;
+        sent only for files whose diagnostics changed."""
         if self.ws is None:
             return
         ws = self.ws
@@ -760,27 +864,31 @@ class StitchServer(LanguageServer):
         config_uri = ws.paths.config.as_uri()
         if not any(d.path == ws.paths.config for d in self.docs.values()):
             wanted[config_uri] = self.config_diagnostics() + self.cap_diagnostics()
-        for record in ws.drafts.records():
-            if record.draft is None and record.error:
-                wanted.setdefault(record.file.as_uri(), []).append(
+        if self._broken is None or self._broken[0] is not ws.drafts.invalid:
+            broken: dict[str, list[types.Diagnostic]] = {}
+            for record in ws.drafts.invalid:
+                broken.setdefault(record.file.as_uri(), []).append(
                     types.Diagnostic(
                         range=types.Range(
                             start=types.Position(line=record.error_line, character=0),
                             end=types.Position(line=record.error_line + 1, character=0),
                         ),
-                        message=record.error,
+                        message=record.error or "invalid draft",
                         severity=types.DiagnosticSeverity.Error,
                         source=render.SOURCE,
                     )
                 )
-        for uri in self._published - set(wanted):
-            wanted[uri] = []
-        for uri, diagnostics in wanted.items():
-            if uri in self._published or diagnostics:
+            self._broken = (ws.drafts.invalid, broken)
+        for uri, diagnostics in self._broken[1].items():
+            wanted.setdefault(uri, []).extend(diagnostics)
+        wanted = {uri: d for uri, d in wanted.items() if d}
+        for uri in set(self._published) | set(wanted):
+            diagnostics = wanted.get(uri, [])
+            if self._published.get(uri, []) != diagnostics:
                 self.text_document_publish_diagnostics(
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
                 )
-        self._published = {uri for uri, d in wanted.items() if d}
+        self._published = wanted
 
     # -- status --------------------------------------------------------------------------
 
@@ -824,7 +932,10 @@ class StitchServer(LanguageServer):
     async def _send_status(self) -> None:
         while True:
             self._status_again = False
-            status = await self.fresh_status()
+            try:
+                status = await self.fresh_status()
+            finally:
+                self._settle_memory()
             if status != self._last_status:
                 self._last_status = status
                 self.protocol.notify("stitch/status", status)
