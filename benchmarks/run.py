@@ -280,6 +280,42 @@ async def stitch_points(repo: Path) -> dict[str, float]:
     return out
 
 
+async def code_actions_only(
+    argv: list[str], root: Path, lines: list[int], rounds: int
+) -> dict[str, float]:
+    """codeAction round trips alone (the stretch comparison with python-lsp-server)."""
+    client = await Client.start(argv, root)
+    await client.initialize(root)
+    uri = (root / BIG).as_uri()
+    client.notify(
+        "textDocument/didOpen",
+        {
+            "textDocument": {
+                "uri": uri,
+                "languageId": "python",
+                "version": 1,
+                "text": (root / BIG).read_text(),
+            }
+        },
+    )
+    await asyncio.sleep(2.0)  # past start-up work (Stitch's first scan and placement)
+    rng = random.Random(2)
+    samples = []
+    for _ in range(rounds):
+        line = rng.choice(lines)
+        t, _ = await client.timed(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": uri},
+                "range": {"start": position(line, 4), "end": position(line, 4)},
+                "context": {"diagnostics": []},
+            },
+        )
+        samples.append(t)
+    await client.close()
+    return percentiles(samples)
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -294,7 +330,7 @@ def machine() -> str:
     return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, pylsp: str | None) -> None:
     rounds = 60 if quick else 300
     repeats = 1 if quick else 2
     with tempfile.TemporaryDirectory(prefix="stitch-bench-") as tmp:
@@ -318,6 +354,15 @@ async def main(quick: bool) -> None:
                     await session(argv, root, lines, rounds, wait_ready=(name == "stitch"))
                 )
         report(runs)
+        if pylsp:
+            print("\ncodeAction alone, ms           p50     p95     p99")
+            for name, argv in (
+                ("pylsp", [pylsp]),
+                ("floor", floor_argv()),
+                ("stitch", stitch_argv()),
+            ):
+                stats = await code_actions_only(argv, root, lines, rounds)
+                print(f"{name:<28}{stats['p50']:>8.2f}{stats['p95']:>8.2f}{stats['p99']:>8.2f}")
         for key, value in (await during_first_scan(root)).items():
             print(f"{key:<40} {value:8.3f}")
         for key, value in (await freshness(root)).items():
@@ -362,4 +407,10 @@ def report(runs: dict[str, list[dict[str, object]]]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller workload, fewer rounds")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument(
+        "--pylsp",
+        metavar="PATH",
+        help="a python-lsp-server executable: also time its bare codeAction round trip",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.quick, args.pylsp))

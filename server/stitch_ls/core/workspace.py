@@ -106,6 +106,7 @@ class StitchWorkspace:
         self.state: State = State()
         self.arrivals = QuietArrivals()
         self._schedule: QuietSchedule | None = None
+        self._quiet_memo: tuple[Any, datetime, datetime, QuietState] | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._gate_memo: dict[str, tuple[Any, Gate]] = {}
 
@@ -226,7 +227,16 @@ class StitchWorkspace:
         return self._schedule
 
     def quiet_state(self, now: datetime) -> QuietState:
-        return self.schedule().state(now)
+        """Quiet or not at `now`; the answer holds until the next transition, so it is kept
+        (every editor request asks)."""
+        schedule = self.schedule()
+        memo = self._quiet_memo
+        if memo is not None and memo[0] is schedule and memo[1] <= now < memo[2]:
+            return memo[3]
+        state = schedule.state(now)
+        change = state.until if state.on else state.next_start
+        self._quiet_memo = (schedule, now, change or now + timedelta(minutes=1), state)
+        return state
 
     def budget(self) -> trust.Budget:
         return trust.budget_state(

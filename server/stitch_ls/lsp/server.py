@@ -58,7 +58,7 @@ class Placed:
     generation: int  # decisions made under this generation of policy and state
     placement: int  # places found under this generation of the other files' texts
     index: Placements[Evaluation]  # drafts placed in the buffer's text, by line
-    fixed: list[tuple[Evaluation, tuple[int, int]]]  # the rest, shown where the draft says
+    fixed: Placements[Evaluation]  # the rest, shown where the draft says (they never move)
     ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
     stale_ids: set[str] = field(default_factory=set)  # drafts whose files changed since
 
@@ -649,7 +649,7 @@ class StitchServer(LanguageServer):
             self.generation if generation is None else generation,
             self.placement_generation,
             Placements.of(seq, movable),
-            fixed,
+            Placements.of(seq, fixed),
         )
 
     def placed(self, doc: OpenDocument) -> Placed | None:
@@ -738,11 +738,11 @@ class StitchServer(LanguageServer):
         ws = self.ws
         ctx = ws.gate_context(self.clock(), ignore_quiet=True)
         placed.index.update_items(lambda e: ws.redecide(e, ctx))
-        placed.fixed = [(ws.redecide(e, ctx), span) for e, span in placed.fixed]
+        placed.fixed.update_items(lambda e: ws.redecide(e, ctx))
         outcomes = ws.state.outcomes
         placed.stale_ids |= {
             e.record.id for e in placed.index.items() if e.record.id in outcomes
-        } | {e.record.id for e, _ in placed.fixed if e.record.id in outcomes}
+        } | {e.record.id for e in placed.fixed.items() if e.record.id in outcomes}
         placed.generation, placed.ranked = self.generation, None
         return placed
 
@@ -758,7 +758,7 @@ class StitchServer(LanguageServer):
             for i, moved in index.current()
             if index.item(i).record.id not in renewed
         ]
-        evaluations.extend(e for e, _ in placed.fixed if e.record.id not in renewed)
+        evaluations.extend(e for e in placed.fixed.items() if e.record.id not in renewed)
         if renewed:  # drafts whose files changed: placed from their new records
             evaluations.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
         return self._placed_from(relative, index.now, evaluations)
@@ -773,7 +773,7 @@ class StitchServer(LanguageServer):
             placed = self._placed[doc.uri] = self._rebased(doc, placed)
         if placed.ranked is None:
             everything = [placed.index.item(i) for i in range(len(placed.index))]
-            placed.ranked = sorted(everything + [e for e, _ in placed.fixed], key=render.rank)
+            placed.ranked = sorted(everything + placed.fixed.items(), key=render.rank)
         return placed.ranked
 
     def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
@@ -795,7 +795,7 @@ class StitchServer(LanguageServer):
                 index.placed(i, evaluation, span)
                 if span[0] <= last and span[1] >= first:
                     found.append(evaluation)
-        found.extend(e for e, (top, bottom) in placed.fixed if top <= last and bottom >= first)
+        found.extend(placed.fixed.item(i) for i, _ in placed.fixed.near(first, last)[0])
         return sorted(found, key=render.rank)
 
     async def settle(self, doc: OpenDocument) -> None:
