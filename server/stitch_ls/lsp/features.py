@@ -124,7 +124,7 @@ async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> 
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
     ls.points.pop(params.text_document.uri, None)
-    ls.lenses.pop(params.text_document.uri, None)
+    ls.forget(params.text_document.uri)
     if doc is not None:
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])

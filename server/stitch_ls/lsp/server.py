@@ -11,6 +11,7 @@ import asyncio
 import gc
 import importlib
 import logging
+import operator
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class StitchServer(LanguageServer):
         self._prompts_shown: set[str] = set()
         self._prompt_busy = False
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
+        self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
         self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
         self.snapshot: Any = None  # gitview.Snapshot, recomputed in the background
         self._snapshot_team: Any = None
@@ -279,6 +281,11 @@ class StitchServer(LanguageServer):
         self.generation += 1
         if places:
             self.placement_generation += 1
+
+    def forget(self, uri: str) -> None:
+        """A buffer closed: drop what was kept for it."""
+        for kept in (self._shown, self._placed, self.lenses):
+            kept.pop(uri, None)
 
     def drafts_changed(self, ids: set[str]) -> None:
         """These drafts came, went or changed: the open buffers place just them again (the
@@ -809,9 +816,21 @@ class StitchServer(LanguageServer):
             await self._place_all(doc, first=False)
 
     def publish(self, doc: OpenDocument) -> None:
+        """Diagnostics for a buffer: its drafts (not in quiet hours), its stitch points, and
+        on the team file its problems. Not sent again when nothing they show changed (a
+        thousand drafts are ~25 ms to build and send)."""
+        quiet = self.quiet_now()
+        evaluations = [] if quiet else self.evaluations(doc)
+        points = self.points.get(doc.uri, [])
+        is_config = self.ws is not None and doc.path == self.ws.paths.config
+        shown = (doc.version, quiet, evaluations, points)
+        last = self._shown.get(doc.uri)
+        if not is_config and last is not None and all(map(operator.is_, last, shown)):
+            return
+        self._shown[doc.uri] = shown
         diagnostics: list[types.Diagnostic] = []
-        if not self.quiet_now():
-            for evaluation in self.evaluations(doc):
+        if not quiet:
+            for evaluation in evaluations:
                 for start, end in render.draft_ranges(evaluation, doc.relative or ""):
                     diagnostics.append(
                         types.Diagnostic(
@@ -823,7 +842,7 @@ class StitchServer(LanguageServer):
                         )
                     )
         diagnostics.extend(self.point_diagnostics(doc))
-        if self.ws and doc.path == self.ws.paths.config:
+        if is_config:
             diagnostics.extend(self.config_diagnostics(doc.text))
             diagnostics.extend(self.cap_diagnostics())
         self.text_document_publish_diagnostics(
