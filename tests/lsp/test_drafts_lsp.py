@@ -193,9 +193,7 @@ async def test_reanchored_draft_applies_where_its_text_moved(vscode, workspace: 
     assert vscode.text(uri).splitlines()[14] == "    return round(cart.total(), 2)"
 
 
-async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(
-    vscode, workspace: Path
-):
+async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(vscode, workspace: Path):
     # once the git view is in (it re-places every draft), only typing moves drafts
     await vscode.wait_for(
         lambda: any(s["streams"]["cap"] is not None for s in vscode.statuses), timeout=5
@@ -209,9 +207,7 @@ async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(
     vscode.edit(uri, (1, 16), (1, 16), "  # return cart.total()")
 
     def ready_message() -> str:
-        return next(
-            (d.message for d in vscode.diagnostics.get(uri, []) if d.code == "ready"), ""
-        )
+        return next((d.message for d in vscode.diagnostics.get(uri, []) if d.code == "ready"), "")
 
     await vscode.wait_for(lambda: "more than once" in ready_message(), timeout=5)
     # a stale draft shows where the draft says it goes
