@@ -81,6 +81,25 @@ class Client:
     def notify(self, method: str, params: Any) -> None:
         self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
+    def open(self, path: Path) -> str:
+        """didOpen a Python file with its text on disk; returns its URI."""
+        uri = path.as_uri()
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}
+        self.notify("textDocument/didOpen", {"textDocument": item})
+        return uri
+
+    async def code_action(self, uri: str, line: int, character: int = 4) -> tuple[float, Any]:
+        """A timed codeAction for an empty range at (line, character)."""
+        at = {"line": line, "character": character}
+        return await self.timed(
+            "textDocument/codeAction",
+            {
+                "textDocument": {"uri": uri},
+                "range": {"start": at, "end": at},
+                "context": {"diagnostics": []},
+            },
+        )
+
     async def initialize(self, root: Path) -> float:
         """Seconds from now to the initialize result (the process was just started)."""
         began = time.perf_counter()

@@ -127,29 +127,11 @@ async def during_first_scan(root: Path) -> dict[str, float]:
     draft file is done (the first `stitch/status`): the scan must not hold them up."""
     client = await Client.start(stitch_argv(), root)
     await client.initialize(root)
-    uri = (root / BIG).as_uri()
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": uri,
-                "languageId": "python",
-                "version": 1,
-                "text": (root / BIG).read_text(),
-            }
-        },
-    )
+    uri = client.open(root / BIG)
     samples: list[float] = []
     began = time.perf_counter()
     while not client.notifications.get("stitch/status") and time.perf_counter() - began < 60:
-        t, _ = await client.timed(
-            "textDocument/codeAction",
-            {
-                "textDocument": {"uri": uri},
-                "range": {"start": position(5), "end": position(5)},
-                "context": {"diagnostics": []},
-            },
-        )
+        t, _ = await client.code_action(uri, 5, 6)
         samples.append(t)
         await asyncio.sleep(0.005)
     out = {"first scan and count done (s)": time.perf_counter() - began}
@@ -167,18 +149,7 @@ async def freshness(root: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     client = await Client.start(stitch_argv(), root)
     await client.initialize(root)
-    uri = (root / BIG).as_uri()
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": uri,
-                "languageId": "python",
-                "version": 1,
-                "text": (root / BIG).read_text(),
-            }
-        },
-    )
+    uri = client.open(root / BIG)
     await asyncio.sleep(1.0)
     lines = (root / BIG).read_text().split("\n")
     line = next(i for i, text in enumerate(lines) if text.startswith("    total_") and i > 9000)
@@ -224,19 +195,8 @@ async def stitch_points(repo: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     client = await Client.start(stitch_argv(), repo)
     await client.initialize(repo)
-    uri = (repo / BIG).as_uri()
     began = time.perf_counter()
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": uri,
-                "languageId": "python",
-                "version": 1,
-                "text": (repo / BIG).read_text(),
-            }
-        },
-    )
+    uri = client.open(repo / BIG)
     samples: list[float] = []
 
     def has_points() -> bool:
@@ -250,14 +210,7 @@ async def stitch_points(repo: Path) -> dict[str, float]:
         )
 
     while time.perf_counter() - began < 30 and not has_points():
-        t, _ = await client.timed(
-            "textDocument/codeAction",
-            {
-                "textDocument": {"uri": uri},
-                "range": {"start": position(5), "end": position(5)},
-                "context": {"diagnostics": []},
-            },
-        )
+        t, _ = await client.code_action(uri, 5, 6)
         samples.append(t)
         await asyncio.sleep(0.01)
     out["stitch points ready after open (s)"] = time.perf_counter() - began
@@ -286,31 +239,13 @@ async def code_actions_only(
     """codeAction round trips alone (the stretch comparison with python-lsp-server)."""
     client = await Client.start(argv, root)
     await client.initialize(root)
-    uri = (root / BIG).as_uri()
-    client.notify(
-        "textDocument/didOpen",
-        {
-            "textDocument": {
-                "uri": uri,
-                "languageId": "python",
-                "version": 1,
-                "text": (root / BIG).read_text(),
-            }
-        },
-    )
+    uri = client.open(root / BIG)
     await asyncio.sleep(2.0)  # past start-up work (Stitch's first scan and placement)
     rng = random.Random(2)
     samples = []
     for _ in range(rounds):
         line = rng.choice(lines)
-        t, _ = await client.timed(
-            "textDocument/codeAction",
-            {
-                "textDocument": {"uri": uri},
-                "range": {"start": position(line, 4), "end": position(line, 4)},
-                "context": {"diagnostics": []},
-            },
-        )
+        t, _ = await client.code_action(uri, line)
         samples.append(t)
     await client.close()
     return percentiles(samples)
