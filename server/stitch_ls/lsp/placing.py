@@ -1,0 +1,276 @@
+"""The drafts on each open buffer: placed once, carried through edits, judged again cheaply.
+
+`core.placements` keeps line spans through edits; this layer decides when drafts are placed
+(in a worker thread: first when a buffer opens, again once typing pauses), re-judges the same
+places when the policy or state changes, places again only drafts under an edit or whose file
+changed, and answers "which drafts lie on these lines now" for code actions and hovers.
+`StitchServer` mixes it in; it uses the server's workspace, documents and publishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from stitch_ls.core.placements import Placements
+from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+from stitch_ls.lsp import render
+from stitch_ls.lsp.documents import OpenDocument
+
+if TYPE_CHECKING:  # pydantic and the models load after the initialize result
+    from stitch_ls.core.workspace import Evaluation, StitchWorkspace
+
+MAX_UNSETTLED = 64  # edits (or edited drafts) carried before every place is recomputed
+
+
+@dataclass
+class Placed:
+    """The drafts on one open buffer for one generation of the workspace."""
+
+    generation: int  # decisions made under this generation of policy and state
+    placement: int  # places found under this generation of the other files' texts
+    index: Placements[Evaluation]  # drafts placed in the buffer's text, by line
+    fixed: Placements[Evaluation]  # the rest, shown where the draft says (they never move)
+    ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
+    stale_ids: set[str] = field(default_factory=set)  # drafts whose files changed since
+
+
+def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> list[Evaluation]:
+    """Place drafts against a snapshot of the open buffers (safe in a worker thread: it
+    parses its own syntax trees and never touches the live documents)."""
+    trees: dict[int, SyntaxDoc] = {}
+
+    def read(path: str) -> str | None:
+        return texts[path] if path in texts else ws.read_disk(path)
+
+    def find_symbol(path: str, text: str, name: str):
+        syntax = trees.get(id(text))
+        if syntax is None or syntax.text is not text:
+            language = language_for_path(path)
+            if language is None:
+                return f"no grammar for {path}; symbol edits need one"
+            syntax = trees[id(text)] = SyntaxDoc(text, language)
+        symbol = syntax.find_symbol(name)
+        if symbol is None:
+            return f"symbol {name} not found (or not unique)"
+        return symbol.start, symbol.end
+
+    return [ws.evaluate(record, ctx, read, find_symbol) for record in records]
+
+
+def _shown(evaluations: list[Evaluation], relative: str) -> list[Any]:
+    return [
+        (e.record.id, e.decision.gate, e.decision.reason, render.draft_ranges(e, relative))
+        for e in evaluations
+    ]
+
+
+class DraftPlacing:
+    """Mixed into `StitchServer`: the placements of every open buffer's drafts."""
+
+    if TYPE_CHECKING:  # provided by StitchServer
+        ws: StitchWorkspace | None
+        docs: dict[str, OpenDocument]
+        points: dict[str, list[Any]]
+        generation: int
+        clock: Callable[[], datetime]
+
+        def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
+        def capability(self, path: str, default: Any = None) -> Any: ...
+        def publish(self, doc: OpenDocument) -> None: ...
+        def read_live(self, relative: str) -> str | None: ...
+        def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
+        async def parse_in_worker(self, doc: OpenDocument) -> None: ...
+        async def _refresh_lenses(self) -> None: ...
+
+    def _init_placing(self) -> None:
+        self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
+        self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
+        self._placing: dict[str, asyncio.Task[Any]] = {}  # uri -> its first placement
+        self.placement_generation = 0  # bumped when other files' texts may place drafts anew
+        self.drafts_version = 0  # counts draft changes that did not start a new generation
+
+    def _evaluator(self) -> Callable[[Any], Evaluation]:
+        assert self.ws is not None
+        ws, ctx = self.ws, self.ws.gate_context(self.clock(), ignore_quiet=True)
+        return lambda record: ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+
+    def _records(self, relative: str) -> list[Any]:
+        assert self.ws is not None
+        outcomes = self.ws.state.outcomes
+        return [r for r in self.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
+
+    def _placed_from(
+        self, relative: str, seq: int, evaluations: list[Evaluation], generation: int | None = None
+    ) -> Placed:
+        movable, fixed = [], []
+        for evaluation in evaluations:
+            span = render.draft_span(evaluation, relative)
+            (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
+        return Placed(
+            self.generation if generation is None else generation,
+            self.placement_generation,
+            Placements.of(seq, movable),
+            Placements.of(seq, fixed),
+        )
+
+    def placed(self, doc: OpenDocument) -> Placed | None:
+        """The drafts on an open buffer: placed in a worker thread once, then carried through
+        the edits since (core.placements), only drafts under an edit placed again; judged
+        again (not re-placed) when the policy or state changes. None while the first
+        placement runs (it is started here; `wait_placed` waits for it)."""
+        if self.ws is None or doc.relative is None:
+            return None
+        placed = self._placed.get(doc.uri)
+        since = None
+        if placed is not None and placed.placement == self.placement_generation:
+            since = doc.changes_after(placed.index.now)
+        if since is None or any(first < 0 for _, first, _, _ in since):
+            self._placed.pop(doc.uri, None)
+            self.place_in_background(doc)
+            return None
+        assert placed is not None
+        for _, first, old_last, new_last in since:
+            placed.index.edit((first, old_last, new_last))
+        if placed.generation != self.generation:
+            placed = self._redecided(placed)
+        if placed.index.unsettled > MAX_UNSETTLED or placed.stale_ids:
+            placed = self._rebased(doc, placed)
+        self._placed[doc.uri] = placed
+        keep = self._settling.get(doc.uri)
+        doc.forget_changes(placed.index.now if keep is None else min(keep, placed.index.now))
+        return placed
+
+    async def wait_placed(self, doc: OpenDocument) -> None:
+        """Until the buffer's drafts are placed (at once, unless the first placement runs)."""
+        while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
+            pending = self._placing.get(doc.uri)
+            if pending is None:
+                return  # nothing to place (no workspace yet, or a file outside it)
+            await asyncio.shield(pending)
+
+    def place_in_background(self, doc: OpenDocument) -> None:
+        if self.ws is None or doc.relative is None or doc.uri in self._placing:
+            return
+        self._placing[doc.uri] = self.spawn(self._place_all(doc, first=True))
+
+    async def _place_all(self, doc: OpenDocument, *, first: bool) -> None:
+        """Place every draft of `doc` in a worker thread, against a snapshot of the open
+        buffers; then carry the result through the edits made meanwhile and republish (the
+        first time always, later only when what shows changed)."""
+        try:
+            while self.ws is not None and doc.relative is not None:
+                ws, relative, seq = self.ws, doc.relative, doc.seq
+                versions = (self.generation, self.placement_generation, self.drafts_version)
+                texts = {d.relative: d.text for d in self.docs.values() if d.relative}
+                records = self._records(relative)
+                ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+                self._settling[doc.uri] = seq
+                try:
+                    evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
+                finally:
+                    self._settling.pop(doc.uri, None)
+                if self.docs.get(doc.uri) is not doc:
+                    return
+                since = doc.changes_after(seq)
+                if versions[1:] != (self.placement_generation, self.drafts_version) or (
+                    since is None or any(first < 0 for _, first, _, _ in since)
+                ):
+                    continue  # drafts changed or the text was replaced meanwhile: again
+                before = None if first else self.evaluations(doc)
+                fresh = self._placed_from(relative, seq, evaluations, versions[0])
+                for _, line, old_last, new_last in since:
+                    fresh.index.edit((line, old_last, new_last))
+                self._placed[doc.uri] = fresh
+                if before is None or _shown(before, relative) != _shown(
+                    self.evaluations(doc), relative
+                ):
+                    self.publish(doc)
+                    if first and self.capability("workspace.code_lens.refresh_support", False):
+                        self.spawn(self._refresh_lenses())
+                return
+        finally:
+            if first:
+                self._placing.pop(doc.uri, None)
+
+    def _redecided(self, placed: Placed) -> Placed:
+        """The same places judged again: the policy, read-only or the trust budget changed.
+        Drafts applied or rejected meanwhile drop out at the rebase that follows."""
+        assert self.ws is not None
+        ws = self.ws
+        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        placed.index.update_items(lambda e: ws.redecide(e, ctx))
+        placed.fixed.update_items(lambda e: ws.redecide(e, ctx))
+        outcomes = ws.state.outcomes
+        placed.stale_ids |= {
+            e.record.id for e in placed.index.items() if e.record.id in outcomes
+        } | {e.record.id for e in placed.fixed.items() if e.record.id in outcomes}
+        placed.generation, placed.ranked = self.generation, None
+        return placed
+
+    def _rebased(self, doc: OpenDocument, placed: Placed) -> Placed:
+        """Every draft where it is now: moved by arithmetic, or placed again if edited (or
+        if its file changed)."""
+        relative, index, renewed = doc.relative or "", placed.index, placed.stale_ids
+        evaluate = self._evaluator()
+        evaluations = [
+            evaluate(index.item(i).record)
+            if moved is None
+            else index.item(i).moved(relative, moved)
+            for i, moved in index.current()
+            if index.item(i).record.id not in renewed
+        ]
+        evaluations.extend(e for e in placed.fixed.items() if e.record.id not in renewed)
+        if renewed:  # drafts whose files changed: placed from their new records
+            evaluations.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
+        return self._placed_from(relative, index.now, evaluations)
+
+    def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
+        """Gate decisions for every draft on an open buffer, where each lies now (none while
+        the first placement runs: it publishes when done)."""
+        placed = self.placed(doc)
+        if placed is None:
+            return []
+        if placed.index.now != placed.index.version or placed.index.unsettled or placed.stale_ids:
+            placed = self._placed[doc.uri] = self._rebased(doc, placed)
+        if placed.ranked is None:
+            everything = [placed.index.item(i) for i in range(len(placed.index))]
+            placed.ranked = sorted(everything + placed.fixed.items(), key=render.rank)
+        return placed.ranked
+
+    def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
+        """Decisions for the drafts that can lie on lines [first, last] now: found by bisection
+        in the placed spans, moved through the edits since; drafts under an edit are placed
+        again. A request after a keystroke touches a handful of drafts, not a file's thousand."""
+        placed = self.placed(doc)
+        if placed is None:
+            return []  # a file outside the workspace has no drafts
+        relative, index = doc.relative or "", placed.index
+        first, last = first - 1, last + 1
+        meets, unknown = index.near(first, last)
+        found = [index.item(i).moved(relative, moved) for i, moved in meets]
+        if unknown:
+            evaluate = self._evaluator()
+            for i in unknown:
+                evaluation = evaluate(index.item(i).record)
+                span = render.draft_span(evaluation, relative)
+                index.placed(i, evaluation, span)
+                if span[0] <= last and span[1] >= first:
+                    found.append(evaluation)
+        found.extend(placed.fixed.item(i) for i, _ in placed.fixed.near(first, last)[0])
+        return sorted(found, key=render.rank)
+
+    async def settle(self, doc: OpenDocument) -> None:
+        """Once typing pauses: publish from the carried places at once, then place every
+        draft afresh in a worker thread (an edit elsewhere can make a draft's expected text
+        ambiguous, or bring it back) and publish again if anything changed."""
+        if self.docs.get(doc.uri) is not doc:
+            return
+        if self.points.get(doc.uri):
+            await self.parse_in_worker(doc)
+        self.publish(doc)
+        if doc.uri not in self._settling and doc.uri not in self._placing:
+            await self._place_all(doc, first=False)
