@@ -84,12 +84,12 @@ def check(index: Placements[int], model: Model, spans: dict[int, tuple[int, int]
                 assert i in unknown
             elif now[0] <= last and now[1] >= first:
                 assert i in dict(meets), f"item {i} at {now} missing from near({first}, {last})"
-    for k, moved in index.current():
+    for k, moved, span in index.current():
         i = index.item(k)
         now = model.span(i)
-        assert (moved is None) == (now is None)
+        assert (moved is None) == (now is None) == (span is None)
         if now is not None:
-            assert (spans[i][0] + moved, spans[i][1] + moved) == now
+            assert (spans[i][0] + moved, spans[i][1] + moved) == now == span
 
 
 @settings(max_examples=300, deadline=None)

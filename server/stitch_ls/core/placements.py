@@ -89,6 +89,11 @@ class Placements(Generic[T]):
     def items(self) -> list[T]:
         return list(self._items)
 
+    def entries(self) -> list[tuple[T, Span]]:
+        """Every item with its span as of `version`, in line order (the spans are current
+        when no edit came since)."""
+        return list(zip(self._items, self._spans, strict=True))
+
     def update_items(self, change: Callable[[T], T]) -> None:
         """Replace every item by `change(item)`, places unchanged."""
         self._items = [change(item) for item in self._items]
@@ -135,17 +140,20 @@ class Placements(Generic[T]):
         """How much a question costs beyond bisection: edits to map through, dirty items."""
         return max(len(self.changes), len(self._dirty))
 
-    def current(self) -> Iterator[tuple[int, int | None]]:
-        """Every item's index with the lines it moved by since it was placed (None: unknown)."""
+    def current(self) -> Iterator[tuple[int, int | None, Span | None]]:
+        """Every item's index, the lines it moved by since it was placed and the span it
+        covers now (None, None: unknown, it must be placed again)."""
         for i, span in enumerate(self._spans):
-            if i in self._dirty:
-                state = self._dirty[i]
-                moved = self._carried(i)
-                span = state[1] if state is not None else span
-            else:
-                yield i, self._moved(i)
+            if i not in self._dirty:
+                moved = self._moved(i)
+                yield i, moved, (span[0] + moved, span[1] + moved)
                 continue
-            yield i, None if moved is None else moved[0] - span[0]
+            state = self._dirty[i]
+            now = self._carried(i)
+            if state is None or now is None:
+                yield i, None, None
+            else:
+                yield i, now[0] - state[1][0], now
 
     def _moved(self, i: int) -> int:
         """Lines a clean item moved by since the base: the edits wholly above it."""

@@ -15,10 +15,6 @@ server = StitchServer()
 MAX_LENSES = 25
 
 
-def _first_line(evaluation: Any, doc: Any) -> int:
-    return render.draft_ranges(evaluation, doc.relative or "")[0][0][0]
-
-
 def _overlaps(
     a: tuple[tuple[int, int], tuple[int, int]], b: tuple[tuple[int, int], tuple[int, int]]
 ) -> bool:
@@ -175,7 +171,9 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
     cached = ls.lenses.get(doc.uri)
     if cached is not None and cached[0] == key:
         return cached[2]
-    lenses = _point_lenses(ls, doc, points) + _draft_lenses(doc, evaluations)
+    lenses = _point_lenses(ls, doc, points)
+    if evaluations:
+        lenses.extend(_draft_lenses(doc, ls.by_line(doc)))
     # the lists are kept with the lenses, so their ids cannot be reused while cached
     ls.lenses[doc.uri] = (key, (points, evaluations), lenses)
     return lenses
@@ -195,20 +193,20 @@ def _point_lenses(ls: StitchServer, doc: Any, points: list[Any]) -> list[types.C
     return lenses
 
 
-def _draft_lenses(doc: Any, evaluations: list[Any]) -> list[types.CodeLens]:
+def _draft_lenses(doc: Any, placed: list[tuple[int, Any]]) -> list[types.CodeLens]:
     """A lens per draft (per line when a line has more than three); when more than
     MAX_LENSES lines carry drafts, one lens per block of lines (each lens costs the editor
-    and the wire; a thousand of them help nobody)."""
+    and the wire; a thousand of them help nobody). `placed`: (first line, draft), in order."""
     by_line: dict[int, list[Any]] = {}
-    for evaluation in evaluations:
-        by_line.setdefault(_first_line(evaluation, doc), []).append(evaluation)
+    for line, evaluation in placed:
+        by_line.setdefault(line, []).append(evaluation)
     block = 1
     if len(by_line) > MAX_LENSES:
         block = -(-doc.line_count // MAX_LENSES)
-        blocks: dict[int, list[Any]] = {}
-        for line, group in by_line.items():
-            blocks.setdefault(line // block * block, []).extend(group)
-        by_line = {min(_first_line(e, doc) for e in group): group for group in blocks.values()}
+        blocks: dict[int, tuple[int, list[Any]]] = {}
+        for line, group in by_line.items():  # each block's lens on its first line with drafts
+            blocks.setdefault(line // block * block, (line, []))[1].extend(group)
+        by_line = dict(blocks.values())
     lenses = []
     for line, group in sorted(by_line.items()):
         at = types.Range(
@@ -229,6 +227,7 @@ def _draft_lenses(doc: Any, evaluations: list[Any]) -> list[types.CodeLens]:
                 )
             )
             continue
+        group.sort(key=render.rank)  # menu order, as in the code actions
         lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in group)
     return lenses
 

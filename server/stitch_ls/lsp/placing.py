@@ -104,9 +104,16 @@ class DraftPlacing:
         return [r for r in self.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
 
     def _placed_from(
-        self, relative: str, seq: int, evaluations: list[Evaluation], generation: int | None = None
+        self,
+        relative: str,
+        seq: int,
+        evaluations: list[Evaluation],
+        generation: int | None = None,
+        moved: list[tuple[Evaluation, tuple[int, int]]] | None = None,
     ) -> Placed:
-        movable, fixed = [], []
+        """A new placement at change number `seq`: `evaluations` are sorted by where they
+        show; `moved` are drafts already placed in this text, with the span they cover."""
+        movable, fixed = list(moved or ()), []
         for evaluation in evaluations:
             span = render.draft_span(evaluation, relative)
             (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
@@ -216,17 +223,19 @@ class DraftPlacing:
         if its file changed)."""
         relative, index, renewed = doc.relative or "", placed.index, placed.stale_ids
         evaluate = self._evaluator()
-        evaluations = [
-            evaluate(index.item(i).record)
-            if moved is None
-            else index.item(i).moved(relative, moved)
-            for i, moved in index.current()
-            if index.item(i).record.id not in renewed
-        ]
-        evaluations.extend(e for e in placed.fixed.items() if e.record.id not in renewed)
+        moved: list[tuple[Evaluation, tuple[int, int]]] = []
+        again: list[Evaluation] = [e for e in placed.fixed.items() if e.record.id not in renewed]
+        for i, lines, span in index.current():
+            item = index.item(i)
+            if item.record.id in renewed:
+                continue
+            if lines is None or span is None:
+                again.append(evaluate(item.record))
+            else:
+                moved.append((item.moved(relative, lines), span))
         if renewed:  # drafts whose files changed: placed from their new records
-            evaluations.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
-        return self._placed_from(relative, index.now, evaluations)
+            again.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
+        return self._placed_from(relative, index.now, again, moved=moved)
 
     def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
         """Gate decisions for every draft on an open buffer, where each lies now (none while
@@ -240,6 +249,14 @@ class DraftPlacing:
             everything = [placed.index.item(i) for i in range(len(placed.index))]
             placed.ranked = sorted(everything + placed.fixed.items(), key=render.rank)
         return placed.ranked
+
+    def by_line(self, doc: OpenDocument) -> list[tuple[int, Evaluation]]:
+        """Every draft on an open buffer with the first line it shows on now, in line order."""
+        if not self.evaluations(doc):  # brings the places up to date
+            return []
+        placed = self._placed[doc.uri]
+        pairs = placed.index.entries() + placed.fixed.entries()
+        return sorted(((span[0], e) for e, span in pairs), key=lambda pair: pair[0])
 
     def evaluations_near(self, doc: OpenDocument, first: int, last: int) -> list[Evaluation]:
         """Decisions for the drafts that can lie on lines [first, last] now: found by bisection
