@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import statistics
@@ -229,8 +230,56 @@ async def stitch_points(repo: Path) -> dict[str, float]:
     ):
         await asyncio.sleep(0.02)
     out["refresh after a ref moves (s)"] = time.perf_counter() - began
+    # an agent commits on one stream (the others keep their commits), making a new stitch
+    # point in the open file
+    await asyncio.sleep(1.0)
+    count = len(client.notifications.get("textDocument/publishDiagnostics", []))
+    began = time.perf_counter()
+    agent_commit(repo)
+    while (
+        time.perf_counter() - began < 15
+        and len(client.notifications.get("textDocument/publishDiagnostics", [])) == count
+    ):
+        await asyncio.sleep(0.02)
+    out["refresh after an agent commit (s)"] = time.perf_counter() - began
     await client.close()
     return out
+
+
+def agent_commit(repo: Path) -> None:
+    """A commit on the stream `s1` (not checked out: plumbing only) changing a hot function of
+    the big file that exactly one other stream changed: a new stitch point."""
+
+    def git(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+        return subprocess.run(
+            ["git", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            env={**os.environ, **(env or {})},
+        ).stdout
+
+    versions = {
+        name: git("show", f"{ref}:{BIG}").split("\n")
+        for name, ref in [("main", "main")] + [(f"s{i}", f"stream/bench/s{i}") for i in range(4)]
+    }
+    for k in range(12):
+        line = 2 + 4 * k + 1
+        touched = [n for n in ("s0", "s2", "s3") if versions[n][line] != versions["main"][line]]
+        if len(touched) == 1 and versions["s1"][line] == versions["main"][line]:
+            break
+    text = versions["s1"]
+    text[line] = text[line].split("  #")[0] + "  # s1 agent"
+    blob = git("hash-object", "-w", "--stdin", stdin="\n".join(text)).strip()
+    index = {"GIT_INDEX_FILE": str(repo / ".git" / "bench-index")}
+    git("read-tree", "stream/bench/s1", env=index)
+    git("update-index", "--cacheinfo", f"100644,{blob},{BIG}", env=index)
+    tree = git("write-tree", env=index).strip()
+    message = "agent change\n\nStitch-Source: doc docs/bench.md | generated\n"
+    commit = git("commit-tree", tree, "-p", "stream/bench/s1", stdin=message).strip()
+    git("update-ref", "refs/heads/stream/bench/s1", commit)
 
 
 async def code_actions_only(
@@ -260,8 +309,6 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import os
-
     return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 

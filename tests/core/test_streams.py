@@ -10,7 +10,7 @@ import pytest
 from gitrepos import STREAM_TEAM, commit_on, git, stream_repo
 from stitch_ls.core import streams as st
 from stitch_ls.core.config import load_team_config
-from stitch_ls.core.gitview import points_for, take_snapshot
+from stitch_ls.core.gitview import points_for, stream_changes, take_snapshot
 from stitch_ls.core.stitchpoints import (
     SignOffs,
     StreamChange,
@@ -21,6 +21,7 @@ from stitch_ls.core.stitchpoints import (
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 TEAM = load_team_config(STREAM_TEAM)
+SOURCE = "src/checkout.py"
 
 
 def test_pattern_and_discovery_with_a_worktree(tmp_path: Path):
@@ -209,3 +210,35 @@ def test_the_repositorys_config_cannot_make_our_git_calls_run_programs(tmp_path:
     )
     assert "unsigned stitch point" in check.stdout  # check diffed the working tree too
     assert not marker.exists()
+
+
+def test_a_new_snapshot_redoes_only_the_streams_that_moved(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    first = take_snapshot(root, TEAM)
+    assert first is not None
+    [a_change] = [c for c in stream_changes(root, first, SOURCE) if c.stream == "checkout/a"]
+    assert a_change.text is not None  # read once, on first use
+    commit_on(  # an agent commits on stream b only
+        root,
+        "stream/checkout/b",
+        "src/checkout.py",
+        "return cart.total() + 0",
+        "return cart.total() + 1",
+        "Pay one more\n\nStitch-Source: doc docs/pay.md | rule\nStitch-Confidence: 0.7",
+    )
+    again = take_snapshot(root, TEAM, first)
+    fresh = take_snapshot(root, TEAM)
+    assert again is not None and fresh is not None
+    # the same answer as a snapshot from scratch ...
+    assert sorted(d.id for d in again.drafts) == sorted(d.id for d in fresh.drafts)
+    assert again.conflicts == fresh.conflicts
+    for path, per_stream in fresh.changes.items():
+        assert {name: (c.new_ranges, c.base_ranges) for name, c in again.changes[path].items()} == {
+            name: (c.new_ranges, c.base_ranges) for name, c in per_stream.items()
+        }
+    # ... with stream a's work and its file text taken over, and b's redone
+    assert again.work["checkout/a"].files[SOURCE] is first.work["checkout/a"].files[SOURCE]
+    assert ("checkout/a", SOURCE) in again.loaded
+    assert ("checkout/b", SOURCE) not in again.loaded
+    assert any(d.stream == "checkout/b" for d in again.drafts)
+    assert not any(d.stream == "checkout/b" for d in first.drafts)

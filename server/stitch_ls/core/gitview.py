@@ -42,6 +42,19 @@ class Snapshot:
     base_texts: dict[str, str | None] = field(default_factory=dict)
     owners: list[tuple[str, list[str]]] = field(default_factory=list)
     loaded: set[tuple[str, str]] = field(default_factory=set)
+    # what each stream cost, kept for the next snapshot: a stream whose commits did not move
+    # is not diffed or read again (an agent's commit moves one stream, not all of them)
+    work: dict[str, StreamWork] = field(default_factory=dict)
+    merges: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # heads -> files
+
+
+@dataclass
+class StreamWork:
+    diff_key: tuple[str, str]  # (merge base, head)
+    files: dict[str, StreamChange]  # path -> its change, with its text once read
+    drafts_key: tuple[str, str]  # (head, the engineer's commit)
+    drafts: list[Draft]
+    problems: list[str]
 
 
 def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
@@ -84,8 +97,12 @@ def current_key(root: Path) -> tuple[tuple[str, str], ...] | None:
     return st.ref_key(repo) if repo is not None else None
 
 
-def take_snapshot(root: Path, team: TeamConfig) -> Snapshot | None:
-    """All the git work for the current commit ids; None when there is no usable repository."""
+def take_snapshot(
+    root: Path, team: TeamConfig, previous: Snapshot | None = None
+) -> Snapshot | None:
+    """All the git work for the current commit ids; None when there is no usable repository.
+    What `previous` found for streams (and pairs of streams) whose commits did not move is
+    reused, stream versions of files already read included."""
     repo = st.open_repo(root)
     if repo is None:
         return None
@@ -98,25 +115,54 @@ def take_snapshot(root: Path, team: TeamConfig) -> Snapshot | None:
     streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
     snap = Snapshot(streams.key, streams, engineer_base, problems=list(streams.problems))
     snap.owners = codeowners_rules(root)
+    before = previous.work if previous is not None else {}
     for stream in streams.streams:
+        work = _stream_work(repo, stream, streams.head_commit, before.get(stream.name))
+        snap.work[stream.name] = work
+        for path, change in work.files.items():
+            snap.changes.setdefault(path, {})[stream.name] = change
+            if change.text is not None:
+                snap.loaded.add((stream.name, path))
+        snap.drafts.extend(work.drafts)
+        snap.problems.extend(work.problems)
+    merges = previous.merges if previous is not None else {}
+    for a, b in itertools.combinations(streams.streams, 2):
+        key = (a.head, b.head)
+        files = merges[key] if key in merges else _conflicting_files(repo, a.head, b.head)
+        snap.merges[key] = files
+        for path in files:
+            snap.conflicts.setdefault(path, set()).add(frozenset((a.name, b.name)))
+    if previous is not None and previous.engineer_base == engineer_base:
+        snap.base_texts = dict(previous.base_texts)
+    return snap
+
+
+def _stream_work(
+    repo: Any, stream: st.Stream, engineer: str | None, before: StreamWork | None
+) -> StreamWork:
+    diff_key, drafts_key = (stream.merge_base, stream.head), (stream.head, engineer or "")
+    if before is not None and before.diff_key == diff_key:
+        files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
+    else:
         diff = repo.git.diff(
             "--no-color", "--no-ext-diff", "--no-textconv", "-U0", stream.merge_base, stream.head
         )
-        for path, file_diff in st._split_files(diff):
-            snap.changes.setdefault(path, {})[stream.name] = StreamChange(
+        files = {
+            path: StreamChange(
                 stream=stream.name,
                 text=None,  # read when a file is asked for: most never are
                 new_ranges=tuple(st._ranges_from_diff(file_diff)),
                 base_ranges=tuple(_old_ranges(file_diff)),
             )
-        if streams.head_commit:
-            drafts, problems = st.commit_drafts(repo, stream, streams.head_commit)
-            snap.drafts.extend(drafts)
-            snap.problems.extend(problems)
-    for a, b in itertools.combinations(streams.streams, 2):
-        for path in _conflicting_files(repo, a.head, b.head):
-            snap.conflicts.setdefault(path, set()).add(frozenset((a.name, b.name)))
-    return snap
+            for path, file_diff in st._split_files(diff)
+        }
+    if before is not None and before.drafts_key == drafts_key:
+        drafts, problems = before.drafts, before.problems
+    elif engineer:
+        drafts, problems = st.commit_drafts(repo, stream, engineer)
+    else:
+        drafts, problems = [], []
+    return StreamWork(diff_key, files, drafts_key, drafts, problems)
 
 
 def _old_ranges(file_diff: str) -> list[tuple[int, int]]:
@@ -164,6 +210,8 @@ def stream_changes(root: Path, snap: Snapshot, path: str) -> list[StreamChange]:
         for name in missing:
             text = st.file_at(repo, heads[name], path) if repo is not None else None
             per_stream[name] = replace(per_stream[name], text=text)
+            if name in snap.work:  # the next snapshot reuses it while the stream stays put
+                snap.work[name].files[path] = per_stream[name]
             snap.loaded.add((name, path))
     return list(per_stream.values())
 

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pydantic and the models load after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
-REFS_POLL = 0.25  # a few stat() calls: cheap enough to notice a new commit within ~1 s
+REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -404,7 +404,7 @@ class StitchServer(DraftPlacing, LanguageServer):
                 stale = self.snapshot is None or self.snapshot.key != key
                 if key is not None and (stale or self._snapshot_team is not ws.team):
                     team = ws.team
-                    snap = await self.bulk(take_snapshot, ws.root, team)
+                    snap = await self.bulk(take_snapshot, ws.root, team, self.snapshot)
                     self.snapshot, self._snapshot_team = snap, team
                     found = None
                     if snap is not None:
