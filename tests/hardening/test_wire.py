@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,6 +158,45 @@ def test_garbled_frames_and_wrong_types(server):
     )
     assert "error" in response
     healthy(server)
+
+
+def test_an_over_long_header_line_is_dropped_not_fatal(server):
+    # stdin is read by the event loop with a bounded line buffer: a 200 KB line of garbage
+    # without a newline, then one with, then a whole frame with an over-long header in front
+    server.send_bytes(b"X" * 200_000)
+    server.send_bytes(b"Y" * 100_000 + b"\r\n")
+    body = b'{"jsonrpc": "2.0", "id": "long", "method": "shutdown_probe"}'
+    server.send_bytes(b"Z" * 70_000 + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    healthy(server)
+
+
+def test_stdin_that_is_a_file_is_served_too(tmp_path: Path):
+    """Not a pipe (stdin redirected from a file): pygls' own reader takes over."""
+    root = make_workspace(tmp_path / "ws")
+    frames = b""
+    for message in (
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": root.as_uri(), "capabilities": {}},
+        },
+        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ):
+        data = json.dumps(message).encode()
+        frames += b"Content-Length: %d\r\n\r\n" % len(data) + data
+    (tmp_path / "in").write_bytes(frames)
+    with (tmp_path / "in").open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "stitch_ls", "serve"],
+            stdin=stdin,
+            capture_output=True,
+            cwd=root,
+            timeout=60,
+        )
+    assert b'"id": 1' in done.stdout and b'"stitch-ls"' in done.stdout
+    assert b'"id": 2' in done.stdout
 
 
 def test_a_second_initialize_is_refused_or_answered(server):
