@@ -392,14 +392,16 @@ class StitchServer(DraftPlacing, LanguageServer):
 
         assert self.ws is not None
         ws = self.ws
-        fingerprint = None
+        fingerprint, checked_team = None, None
         while True:
             try:
                 seen = refs_fingerprint(ws.root)
-                if seen == fingerprint and self._snapshot_team is ws.team:
+                if seen == fingerprint and checked_team is ws.team:
                     await asyncio.sleep(REFS_POLL)
                     continue
-                fingerprint = seen
+                # checked once per change, even when there is nothing to see (no commit yet):
+                # GitPython costs ~5 ms of the GIL per look
+                fingerprint, checked_team = seen, ws.team
                 key = await self.bulk(current_key, ws.root)
                 stale = self.snapshot is None or self.snapshot.key != key
                 if key is not None and (stale or self._snapshot_team is not ws.team):
