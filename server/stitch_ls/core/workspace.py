@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from stitch_ls.core import trust
-from stitch_ls.core.anchor import Plan, plan_draft
+from stitch_ls.core.anchor import Plan, PlannedEdit, plan_draft
 from stitch_ls.core.config import (
     ConfigProblem,
     EditorSettings,
@@ -55,13 +55,20 @@ class Evaluation:
         above them since it was placed; negative for lines removed)."""
         if not lines or self.plan is None:
             return self
-        edits = tuple(
-            replace(e, start=(e.start[0] + lines, e.start[1]), end=(e.end[0] + lines, e.end[1]))
+        edits = tuple(  # built directly: dataclasses.replace is 2x slower, and a rebase
+            PlannedEdit(  # moves a thousand of these
+                e.path,
+                e.kind,
+                (e.start[0] + lines, e.start[1]),
+                (e.end[0] + lines, e.end[1]),
+                e.text,
+                e.reanchored,
+            )
             if e.path == path
             else e
             for e in self.plan.edits
         )
-        return Evaluation(self.record, self.decision, replace(self.plan, edits=edits))
+        return Evaluation(self.record, self.decision, Plan(edits, self.plan.stale))
 
 
 @dataclass
