@@ -7,6 +7,7 @@ live text. Anything else makes the draft stale, so nothing the engineer typed is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class Plan:
 
 
 _RECENT: dict[int, LineIndex] = {}
+_RECENT_LOCK = threading.Lock()
 
 
 def line_index(text: str) -> LineIndex:
@@ -51,9 +53,10 @@ def line_index(text: str) -> LineIndex:
     if index is not None and index.text is text:
         return index
     index = LineIndex(text)
-    if len(_RECENT) >= 512:
-        _RECENT.pop(next(iter(_RECENT)))
-    _RECENT[id(text)] = index
+    with _RECENT_LOCK:  # worker threads place drafts too
+        if len(_RECENT) >= 512:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[id(text)] = index
     return index
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +69,7 @@ class StitchPoint:
 
 
 _PARSED: dict[tuple[str, int], SyntaxDoc] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def parsed(text: str, language: str) -> SyntaxDoc:
@@ -75,9 +77,12 @@ def parsed(text: str, language: str) -> SyntaxDoc:
     key = (language, hash(text))
     doc = _PARSED.get(key)
     if doc is None or doc.text != text:
-        if len(_PARSED) > 64:
-            _PARSED.pop(next(iter(_PARSED)))
-        doc = _PARSED[key] = SyntaxDoc(text, language)
+        doc = SyntaxDoc(text, language)
+        doc.symbols()  # built before it is shared: later lookups only read it
+        with _PARSED_LOCK:  # points are found in worker threads, sometimes two at once
+            if len(_PARSED) > 64:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = doc
     return doc
 
 
