@@ -142,6 +142,8 @@ class DraftIndex:
 
     def set_extra(self, records: list[DraftRecord]) -> ScanResult:
         """Drafts that come from elsewhere (agent commits): indexed beside the files."""
+        if not records and not self.extra:
+            return ScanResult()  # nothing before, nothing now: no reindex of every file
         old = {r.id for r in self.extra}
         new = {r.id for r in records}
         self.extra = records

@@ -61,6 +61,38 @@ def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> l
     return [ws.evaluate(record, ctx, read, find_symbol) for record in records]
 
 
+def placed_from(
+    relative: str,
+    seq: int,
+    evaluations: list[Evaluation],
+    generation: int,
+    placement: int,
+    moved: list[tuple[Evaluation, tuple[int, int]]] | None = None,
+) -> Placed:
+    """A placement at change number `seq`: `evaluations` are sorted by where they show;
+    `moved` are drafts already placed in this text, with the span they cover now."""
+    movable, fixed = list(moved or ()), []
+    for evaluation in evaluations:
+        span = render.draft_span(evaluation, relative)
+        (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
+    return Placed(generation, placement, Placements.of(seq, movable), Placements.of(seq, fixed))
+
+
+def place_snapshot(
+    ws: Any,
+    ctx: Any,
+    records: list[Any],
+    texts: dict[str, str],
+    relative: str,
+    seq: int,
+    generation: int,
+    placement: int,
+) -> Placed:
+    """`place_all`, then the placement built, all in the calling (worker) thread."""
+    evaluations = place_all(ws, ctx, records, texts)
+    return placed_from(relative, seq, evaluations, generation, placement)
+
+
 def _shown(evaluations: list[Evaluation], relative: str) -> list[Any]:
     return [
         (e.record.id, e.decision.gate, e.decision.reason, render.draft_ranges(e, relative))
@@ -108,20 +140,10 @@ class DraftPlacing:
         relative: str,
         seq: int,
         evaluations: list[Evaluation],
-        generation: int | None = None,
         moved: list[tuple[Evaluation, tuple[int, int]]] | None = None,
     ) -> Placed:
-        """A new placement at change number `seq`: `evaluations` are sorted by where they
-        show; `moved` are drafts already placed in this text, with the span they cover."""
-        movable, fixed = list(moved or ()), []
-        for evaluation in evaluations:
-            span = render.draft_span(evaluation, relative)
-            (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))
-        return Placed(
-            self.generation if generation is None else generation,
-            self.placement_generation,
-            Placements.of(seq, movable),
-            Placements.of(seq, fixed),
+        return placed_from(
+            relative, seq, evaluations, self.generation, self.placement_generation, moved
         )
 
     def placed(self, doc: OpenDocument) -> Placed | None:
@@ -135,7 +157,7 @@ class DraftPlacing:
         since = None
         if placed is not None and placed.placement == self.placement_generation:
             since = doc.changes_after(placed.index.now)
-        if since is None or any(first < 0 for _, first, _, _ in since):
+        if since is None or any(line < 0 for _, line, _, _ in since):
             self._placed.pop(doc.uri, None)
             self.place_in_background(doc)
             return None
@@ -177,18 +199,19 @@ class DraftPlacing:
                 ctx = ws.gate_context(self.clock(), ignore_quiet=True)
                 self._settling[doc.uri] = seq
                 try:
-                    evaluations = await asyncio.to_thread(place_all, ws, ctx, records, texts)
+                    fresh = await asyncio.to_thread(
+                        place_snapshot, ws, ctx, records, texts, relative, seq, *versions[:2]
+                    )
                 finally:
                     self._settling.pop(doc.uri, None)
                 if self.docs.get(doc.uri) is not doc:
                     return
                 since = doc.changes_after(seq)
                 if versions[1:] != (self.placement_generation, self.drafts_version) or (
-                    since is None or any(first < 0 for _, first, _, _ in since)
+                    since is None or any(line < 0 for _, line, _, _ in since)
                 ):
                     continue  # drafts changed or the text was replaced meanwhile: again
                 before = None if first else self.evaluations(doc)
-                fresh = self._placed_from(relative, seq, evaluations, versions[0])
                 for _, line, old_last, new_last in since:
                     fresh.index.edit((line, old_last, new_last))
                 self._placed[doc.uri] = fresh
@@ -235,7 +258,7 @@ class DraftPlacing:
                 moved.append((item.moved(relative, lines), span))
         if renewed:  # drafts whose files changed: placed from their new records
             again.extend(evaluate(r) for r in self._records(relative) if r.id in renewed)
-        return self._placed_from(relative, index.now, again, moved=moved)
+        return self._placed_from(relative, index.now, again, moved)
 
     def evaluations(self, doc: OpenDocument) -> list[Evaluation]:
         """Gate decisions for every draft on an open buffer, where each lies now (none while

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pydantic and the models load after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
+NOTHING: tuple[Any, ...] = ()  # one empty value, so "nothing shown" compares by identity
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
 
 
@@ -63,10 +64,39 @@ LATER_IMPORTS = (
 )
 
 
-def _import_core() -> dict[str, Any]:
+WARM_METHODS = (
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.TEXT_DOCUMENT_CODE_LENS,
+    types.TEXT_DOCUMENT_HOVER,
+    types.TEXT_DOCUMENT_DID_OPEN,
+    types.TEXT_DOCUMENT_DID_CHANGE,
+    types.TEXT_DOCUMENT_DID_CLOSE,
+    types.TEXT_DOCUMENT_DID_SAVE,
+    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+    types.WORKSPACE_EXECUTE_COMMAND,
+    types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+    types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+    types.WORKSPACE_CONFIGURATION,
+    types.WORKSPACE_APPLY_EDIT,
+    types.WORKSPACE_CODE_LENS_REFRESH,
+    types.WINDOW_LOG_MESSAGE,
+    types.WINDOW_SHOW_MESSAGE,
+    types.WINDOW_SHOW_MESSAGE_REQUEST,
+)
+WARM_TYPES = (types.CodeAction, types.Command, types.Hover, types.CodeLens, types.Diagnostic)
+
+
+def _import_core(converter: Any) -> dict[str, Any]:
     """Everything the event loop imports lazily, imported in a worker thread first: an
-    import on the loop would stall it (GitPython alone takes ~100 ms)."""
-    return {name: importlib.import_module(name) for name in LATER_IMPORTS}
+    import on the loop would stall it (GitPython alone takes ~100 ms). And cattrs writes the
+    (de)serializers of a message type on its first use, ~20 ms each: written here too, not
+    on the first code action, hover, lens or keystroke."""
+    modules = {name: importlib.import_module(name) for name in LATER_IMPORTS}
+    message_types = [t for m in WARM_METHODS for t in types.METHOD_TO_TYPES[m][:2] if t]
+    for cls in (*message_types, *WARM_TYPES):
+        converter.get_structure_hook(cls)
+        converter.get_unstructure_hook(cls)
+    return modules
 
 
 class StitchServer(DraftPlacing, LanguageServer):
@@ -174,7 +204,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         # holding the GIL: 50-100 ms stalls for the editor's requests. They are no garbage,
         # so the collector waits until the first count is done, then they are frozen.
         gc.disable()
-        modules = await asyncio.to_thread(_import_core)
+        modules = await asyncio.to_thread(_import_core, self.protocol._converter)
         module = modules["stitch_ls.core.workspace"]
         self.ws = ws = module.StitchWorkspace(self.root)
         self.spawn(self.watch_stitch_dir())
@@ -612,8 +642,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         on the team file its problems. Not sent again when nothing they show changed (a
         thousand drafts are ~25 ms to build and send)."""
         quiet = self.quiet_now()
-        evaluations = [] if quiet else self.evaluations(doc)
-        points = self.points.get(doc.uri, [])
+        evaluations = NOTHING if quiet else self.evaluations(doc) or NOTHING
+        points = self.points.get(doc.uri) or NOTHING
         is_config = self.ws is not None and doc.path == self.ws.paths.config
         shown = (doc.version, quiet, evaluations, points)
         last = self._shown.get(doc.uri)
