@@ -22,7 +22,7 @@ from stitch_ls.core.model import Draft
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DraftRecord:
     """One draft file: the draft, or why it is invalid (with what could still be read)."""
 
@@ -66,7 +66,7 @@ def describe_validation(exc: ValidationError) -> str:
     for error in exc.errors()[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "draft"
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
+        if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             message = "unknown field"
         parts.append(f"{where}: {message}")
     more = len(exc.errors()) - len(parts)
@@ -81,6 +81,10 @@ def load_draft_file(path: Path) -> DraftRecord:
         text = read_text_limited(path, MAX_DRAFT_BYTES)
     except (OSError, ValueError) as exc:
         return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
+    try:  # the usual case, parsed and validated in one pass, leaving no dicts behind
+        return DraftRecord(path, Draft.model_validate_json(text))
+    except ValidationError:
+        pass  # read again below, for a message that points at the line
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

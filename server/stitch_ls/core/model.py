@@ -8,7 +8,8 @@ limits are explicit, numbers must be finite, paths are checked.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -17,8 +18,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     model_validator,
 )
+from pydantic.dataclasses import dataclass
 
 from stitch_ls.core.paths import check_relative_path
 
@@ -36,14 +39,50 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Position(_Strict):
+# A draft and its parts are slotted pydantic dataclasses, not BaseModels: the same validation,
+# at ~1.3 KB a validated draft instead of ~4.7 KB (a BaseModel carries a __dict__ and a
+# fields-set per object). A workspace holds every draft in memory: 10,000 of them are ~34 MiB
+# less. `_Contract` gives them the BaseModel methods the rest of the code uses.
+_record = dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
+
+
+@cache
+def _adapter(cls: type) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+class _Contract:
+    __slots__ = ()
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        return _adapter(cls).validate_python(data)
+
+    @classmethod
+    def model_validate_json(cls, data: str | bytes) -> Self:
+        return _adapter(cls).validate_json(data)
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        return _adapter(cls).json_schema()
+
+    def model_dump(self, **options: Any) -> Any:
+        return _adapter(type(self)).dump_python(self, **options)
+
+    def model_dump_json(self, *, indent: int | None = None, **options: Any) -> str:
+        return _adapter(type(self)).dump_json(self, indent=indent, **options).decode()
+
+
+@_record
+class Position(_Contract):
     """0-based line and character; characters count Unicode code points."""
 
     line: Annotated[int, Field(ge=0, le=10_000_000)]
     character: Annotated[int, Field(ge=0, le=10_000_000)]
 
 
-class Range(_Strict):
+@_record
+class Range(_Contract):
     start: Position
     end: Position
 
@@ -54,7 +93,8 @@ class Range(_Strict):
         return self
 
 
-class Source(_Strict):
+@_record
+class Source(_Contract):
     """One fact the agent used: what kind, where it is, and why it deserves trust."""
 
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
@@ -64,7 +104,8 @@ class Source(_Strict):
     why: LongText
 
 
-class Evidence(_Strict):
+@_record
+class Evidence(_Contract):
     """A test run that backs the draft."""
 
     kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "test"
@@ -73,7 +114,8 @@ class Evidence(_Strict):
     run: Annotated[str, StringConstraints(max_length=400)] | None = None
 
 
-class Edit(_Strict):
+@_record
+class Edit(_Contract):
     """One change: a range with the text it expects, a symbol, a new file, or a deletion."""
 
     path: WorkspacePath
@@ -118,7 +160,8 @@ class Edit(_Strict):
         return "create" if self.create else "delete"
 
 
-class Draft(_Strict):
+@_record
+class Draft(_Contract):
     """A change an agent proposes; a human decides whether it makes the cut."""
 
     version: Literal[1] = 1
@@ -128,8 +171,8 @@ class Draft(_Strict):
     agent: ShortText
     created: AwareDatetime
     confidence: Confidence
-    sources: Annotated[list[Source], Field(max_length=100)] = []
-    evidence: Annotated[list[Evidence], Field(max_length=100)] = []
+    sources: Annotated[list[Source], Field(max_length=100)] = Field(default_factory=list)
+    evidence: Annotated[list[Evidence], Field(max_length=100)] = Field(default_factory=list)
     irreversible: bool = False
     edits: Annotated[list[Edit], Field(min_length=1, max_length=MAX_EDITS)]
 
