@@ -7,6 +7,7 @@ limits are explicit, numbers must be finite, paths are checked.
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal, Self
@@ -171,8 +172,8 @@ class Draft(_Contract):
     agent: ShortText
     created: AwareDatetime
     confidence: Confidence
-    sources: Annotated[list[Source], Field(max_length=100)] = Field(default_factory=list)
-    evidence: Annotated[list[Evidence], Field(max_length=100)] = Field(default_factory=list)
+    sources: Annotated[list[Source], Field(max_length=100)] = field(default_factory=list)
+    evidence: Annotated[list[Evidence], Field(max_length=100)] = field(default_factory=list)
     irreversible: bool = False
     edits: Annotated[list[Edit], Field(min_length=1, max_length=MAX_EDITS)]
 
