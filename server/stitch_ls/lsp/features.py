@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lsprotocol import types
@@ -9,7 +10,7 @@ from pygls.exceptions import JsonRpcInvalidRequest
 
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import new_document, uri_to_path
-from stitch_ls.lsp.server import StitchServer
+from stitch_ls.lsp.server import NOTHING, StitchServer
 
 server = StitchServer()
 MAX_LENSES = 25
@@ -165,8 +166,8 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
         return []
     await ls.wait_placed(doc)
     quiet = ls.quiet_now()
-    points = ls.points.get(doc.uri, [])
-    evaluations = [] if quiet else ls.evaluations(doc)  # at once when nothing changed
+    points = ls.points.get(doc.uri) or NOTHING
+    evaluations = NOTHING if quiet else ls.evaluations(doc) or NOTHING  # cached per placement
     key = (quiet, id(points), id(evaluations), doc.seq)
     cached = ls.lenses.get(doc.uri)
     if cached is not None and cached[0] == key:
@@ -179,7 +180,7 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
     return lenses
 
 
-def _point_lenses(ls: StitchServer, doc: Any, points: list[Any]) -> list[types.CodeLens]:
+def _point_lenses(ls: StitchServer, doc: Any, points: Sequence[Any]) -> list[types.CodeLens]:
     lenses = []
     for point in points:
         line = ls.point_range(doc, point)[0][0]
