@@ -2,8 +2,9 @@
 // End-to-end test of the packaged extension in real VS Code: code-server (VS Code 1.100.3)
 // driven by Debian's headless Chromium through playwright-core.
 //
-// It builds a sample workspace (git repo, src/checkout.py, .stitch/ with a team file and two
-// drafts: one actionable, one below the floor), installs the .vsix offline, starts
+// It takes a sample workspace from its caller (tests/vscode builds it with tests/workspaces.py:
+// a git repo, src/checkout.py, .stitch/ with a team file and two drafts, one actionable and
+// one below the floor), installs the .vsix offline, starts
 // code-server with `stitch.server.command` pointing at the Python server, and then, as a
 // person would: opens the file, waits for the status bar ("1 draft"), opens Quick Fix
 // (Ctrl+.) on line 13 and reads the rows (the annotated title is there, the below-floor draft
@@ -19,7 +20,8 @@
 // whole run.
 //
 // Environment:
-//   STITCH_PYTHON        python with stitch_ls installed (default /work/venv/bin/python)
+//   STITCH_E2E_WORKSPACE the sample workspace (required; tests/vscode makes it)
+//   STITCH_PYTHON        python with stitch_ls installed (default python3)
 //   STITCH_VSIX          the packaged extension (default ../dist/stitch.vsix)
 //   STITCH_E2E_ARTIFACTS screenshots and logs (default ./artifacts)
 //   STITCH_E2E_TIMEOUT   watchdog in seconds (default 180)
@@ -36,7 +38,8 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
-const PYTHON = env.STITCH_PYTHON || "/work/venv/bin/python";
+const PYTHON = env.STITCH_PYTHON || "python3";
+const WORKSPACE = env.STITCH_E2E_WORKSPACE;
 const VSIX = resolve(env.STITCH_VSIX || join(here, "..", "dist", "stitch.vsix"));
 const ARTIFACTS = resolve(env.STITCH_E2E_ARTIFACTS || join(here, "artifacts"));
 const WATCHDOG_S = Number(env.STITCH_E2E_TIMEOUT || 180);
@@ -45,59 +48,6 @@ const CODE_SERVER = join(here, "node_modules", "code-server", "out", "node", "en
 
 const READY_TITLE = "Apply draft: Round the total — 0.82 · 2 sources · checkout/a/claude-code";
 const LOW_TITLE_START = "Apply draft: Rewrite pay — 0.51";
-
-// The sample of tests/workspaces.py: CHECKOUT, TEAM and draft().
-const CHECKOUT = `"""Checkout."""
-
-
-class Cart:
-    def __init__(self):
-        self.items = []
-
-    def total(self):
-        return sum(self.items)
-
-
-def pay(cart):
-    return cart.total()
-`;
-
-const TEAM = `[agents]
-confidence_floor = 0.65
-irreversible_paths = ["migrations/**"]
-
-[trust]
-unsourced_per_hour = 3
-on_exhausted = "raise_floor"
-scrutiny_raise = 0.15
-`;
-
-function draft(id, overrides = {}) {
-  return {
-    version: 1,
-    id,
-    title: `Draft ${id}`,
-    stream: "checkout/a",
-    agent: "claude-code",
-    created: "2026-11-28T09:12:00Z",
-    confidence: 0.82,
-    sources: [
-      { kind: "doc", ref: "api/openapi.yaml", why: "contract of record" },
-      { kind: "test", ref: "tests/test_checkout.py", why: "passes in CI" },
-    ],
-    evidence: [{ kind: "test", ref: "tests/test_checkout.py::test_pay", status: "passed" }],
-    irreversible: false,
-    edits: [
-      {
-        path: "src/checkout.py",
-        range: { start: { line: 12, character: 4 }, end: { line: 12, character: 23 } },
-        expect: "return cart.total()",
-        text: "return round(cart.total(), 2)",
-      },
-    ],
-    ...overrides,
-  };
-}
 
 const result = { ok: false, steps: [], checks: {}, screenshots: [], artifacts: ARTIFACTS };
 const cleanups = [];
@@ -183,28 +133,6 @@ function findFiles(dir, match) {
     else if (match(entry.name)) out.push(full);
   }
   return out;
-}
-
-function git(cwd, ...args) {
-  execFileSync("git", args, { cwd, stdio: "ignore" });
-}
-
-function makeWorkspace(root) {
-  const ws = join(root, "ws");
-  mkdirSync(join(ws, "src"), { recursive: true });
-  mkdirSync(join(ws, ".stitch", "drafts"), { recursive: true });
-  writeFileSync(join(ws, "src", "checkout.py"), CHECKOUT);
-  writeFileSync(join(ws, ".stitch", "config.toml"), TEAM);
-  git(ws, "init", "-q", "-b", "main");
-  git(ws, "config", "user.email", "dev@example.com");
-  git(ws, "config", "user.name", "Dev");
-  git(ws, "add", "-A");
-  git(ws, "commit", "-q", "-m", "start");
-  const ready = draft("ready", { title: "Round the total" });
-  const low = draft("low", { title: "Rewrite pay", confidence: 0.51 });
-  writeFileSync(join(ws, ".stitch", "drafts", "ready.json"), JSON.stringify(ready, null, 2));
-  writeFileSync(join(ws, ".stitch", "drafts", "low.json"), JSON.stringify(low, null, 2));
-  return ws;
 }
 
 async function waitFor(what, fn, timeoutMs, intervalMs = 100) {
@@ -331,13 +259,16 @@ async function main() {
   if (!existsSync(VSIX)) throw new Error(`no extension package at ${VSIX}: run npm run package`);
   if (!existsSync(CODE_SERVER)) throw new Error(`code-server is not installed: run scripts/setup-e2e.sh`);
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium`);
+  if (!WORKSPACE || !existsSync(join(WORKSPACE, ".stitch"))) {
+    throw new Error("STITCH_E2E_WORKSPACE must name a sample workspace (tests/vscode makes one)");
+  }
   rmSync(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
 
   const root = mkdtempSync(join(tmpdir(), "stitch-e2e-"));
   if (!env.STITCH_E2E_KEEP) cleanups.push(() => rmSync(root, { recursive: true, force: true }));
   result.tmp = root;
-  const ws = makeWorkspace(root);
+  const ws = resolve(WORKSPACE);
   const userData = join(root, "user-data");
   const extensions = join(root, "extensions");
   const xdg = {

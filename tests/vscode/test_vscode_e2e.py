@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from workspaces import draft, make_workspace, write_draft
+
 CLIENT = Path(__file__).resolve().parents[2] / "client-vscode"
 VSIX = CLIENT / "dist" / "stitch.vsix"
 
@@ -92,8 +94,16 @@ def processes_using(folder: str) -> list[str]:
 
 
 @pytest.mark.timeout(900)
-def test_vscode_end_to_end(vscode_client: Path):
-    env = {**os.environ, "STITCH_PYTHON": sys.executable, "STITCH_E2E_TIMEOUT": "180"}
+def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
+    ws = make_workspace(tmp_path / "ws")
+    write_draft(ws, draft("ready", title="Round the total"))
+    write_draft(ws, draft("low", title="Rewrite pay", confidence=0.51))
+    env = {
+        **os.environ,
+        "STITCH_PYTHON": sys.executable,
+        "STITCH_E2E_TIMEOUT": "180",
+        "STITCH_E2E_WORKSPACE": str(ws),
+    }
     runner = subprocess.Popen(
         ["node", str(vscode_client / "e2e" / "run.mjs")],
         cwd=vscode_client / "e2e",
@@ -153,4 +163,5 @@ def test_vscode_end_to_end(vscode_client: Path):
     # code-server, the extension host, the Python server and Chromium are all gone.
     assert result.get("left_behind") is None
     assert processes_using(result["tmp"]) == []
+    assert processes_using(str(ws)) == []
     assert not Path(result["tmp"]).exists()
