@@ -482,34 +482,33 @@ class StitchServer(DraftPlacing, LanguageServer):
             data, snapshot = await asyncio.to_thread(job)
             doc.syntax.adopt(data, snapshot)
 
-    def schedule_publish(self, doc: OpenDocument, delay: float = 0.15) -> None:
-        """Republish a buffer's diagnostics once typing pauses, not on every keystroke."""
-        pending = self._publish_pending.pop(doc.uri, None)
+    def _after_pause(
+        self, timers: dict[str, asyncio.TimerHandle], doc: OpenDocument, delay: float, work: Any
+    ) -> None:
+        """Run `work(doc)` (a coroutine function) once `delay` passes without another call for
+        the same buffer: once typing pauses, not on every keystroke."""
+        pending = timers.pop(doc.uri, None)
         if pending is not None:
             pending.cancel()
 
         def run() -> None:
-            self._publish_pending.pop(doc.uri, None)
-            self.spawn(self.settle(doc))
+            timers.pop(doc.uri, None)
+            self.spawn(work(doc))
 
-        self._publish_pending[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
+        timers[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
+
+    def schedule_publish(self, doc: OpenDocument, delay: float = 0.15) -> None:
+        """Republish a buffer's diagnostics (and place its drafts afresh) once typing pauses."""
+        self._after_pause(self._publish_pending, doc, delay, self.settle)
 
     def schedule_points(self, doc: OpenDocument, delay: float = 0.3) -> None:
-        """Recompute a buffer's stitch points once typing pauses (never per keystroke)."""
-        pending = self._points_pending.pop(doc.uri, None)
-        if pending is not None:
-            pending.cancel()
+        """Recompute a buffer's stitch points once typing pauses."""
+        self._after_pause(self._points_pending, doc, delay, self._update_and_publish)
 
-        def run() -> None:
-            self._points_pending.pop(doc.uri, None)
-
-            async def update_and_publish() -> None:
-                await self.update_points(doc)
-                self.publish(doc)
-
-            self.spawn(update_and_publish())
-
-        self._points_pending[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
+    async def _update_and_publish(self, doc: OpenDocument) -> None:
+        await self.update_points(doc)
+        if self.docs.get(doc.uri) is doc:  # not closed meanwhile
+            self.publish(doc)
 
     def point_range(self, doc: OpenDocument, point: Any) -> tuple[tuple[int, int], tuple[int, int]]:
         symbol = doc.syntax.find_symbol(point.symbol) if point.base_lines is None else None
