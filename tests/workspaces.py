@@ -73,19 +73,24 @@ def draft(draft_id: str, **overrides: Any) -> dict[str, Any]:
         ],
         "irreversible": False,
         "edits": [
-            {
-                "path": "src/checkout.py",
-                "range": {
-                    "start": {"line": 12, "character": 4},
-                    "end": {"line": 12, "character": 23},
-                },
-                "expect": "return cart.total()",
-                "text": "return round(cart.total(), 2)",
-            }
+            range_edit(
+                "src/checkout.py", 12, 4, "return cart.total()", "return round(cart.total(), 2)"
+            )
         ],
     }
     body.update(overrides)
     return body
+
+
+def range_edit(path: str, line: int, character: int, expect: str, text: str) -> dict[str, Any]:
+    """A range edit replacing `expect`, which starts at (line, character) on one line."""
+    end = {"line": line, "character": character + len(expect)}
+    return {
+        "path": path,
+        "range": {"start": {"line": line, "character": character}, "end": end},
+        "expect": expect,
+        "text": text,
+    }
 
 
 def write_draft(root: Path, body: dict[str, Any], name: str | None = None) -> Path:
@@ -102,13 +107,6 @@ def non_ascii_workspace(root: Path) -> Path:
     make_workspace(root)
     (root / "src" / "wide.py").write_text(NON_ASCII)
     body = draft("wide", title="Use compute_total")
-    body["edits"] = [
-        {
-            "path": "src/wide.py",
-            "range": {"start": {"line": 0, "character": 14}, "end": {"line": 0, "character": 23}},
-            "expect": "compute()",
-            "text": "compute_total()",
-        }
-    ]
+    body["edits"] = [range_edit("src/wide.py", 0, 14, "compute()", "compute_total()")]
     write_draft(root, body)
     return root

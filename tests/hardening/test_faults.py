@@ -17,7 +17,7 @@ import pytest
 from editor_client import start, stop
 from stitch_ls.core.drafts import DraftIndex
 from stitch_ls.core.fsio import atomic_write
-from workspaces import draft, write_draft
+from workspaces import draft, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"
 
@@ -69,14 +69,7 @@ async def test_hostile_drafts_get_one_error_each_and_the_rest_keeps_working(
     (outside / "victim.py").write_text("print('untouched')\n")
     (workspace / "link").symlink_to(outside)
     through_link = draft("through-link")
-    through_link["edits"] = [
-        {
-            "path": "link/victim.py",
-            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}},
-            "expect": "print",
-            "text": "raise",
-        }
-    ]
+    through_link["edits"] = [range_edit("link/victim.py", 0, 0, "print", "raise")]
     write_draft(workspace, through_link)
     write_draft(workspace, draft("good"))
     expected = hostile_drafts(workspace, outside)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nvim_harness import run_nvim
-from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, write_draft
+from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"
 
@@ -17,12 +17,7 @@ def test_drafts_apply_and_user_commands(workspace: Path):
     write_draft(workspace, draft("ready"))
     write_draft(workspace, draft("low", confidence=0.51))
     second = draft("init-items", title="Typed items")
-    second["edits"][0] = {
-        "path": CHECKOUT,
-        "range": {"start": {"line": 5, "character": 8}, "end": {"line": 5, "character": 23}},
-        "expect": "self.items = []",
-        "text": "self.items: list[int] = []",
-    }
+    second["edits"][0] = range_edit(CHECKOUT, 5, 8, "self.items = []", "self.items: list[int] = []")
     write_draft(workspace, second)
     report = run_nvim(
         workspace,
