@@ -8,6 +8,7 @@ in live buffers and the CLI the files on disk.
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -115,7 +116,7 @@ class StitchWorkspace:
         self._schedule: QuietSchedule | None = None
         self._quiet_memo: tuple[Any, datetime, datetime, QuietState] | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
-        self._gate_memo: dict[str, tuple[Any, Gate]] = {}
+        self._gate_memo: dict[str, tuple[Any, ...]] = {}  # id -> (record, ctx, texts, gate)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -487,20 +488,26 @@ class StitchWorkspace:
         for record in self.pending_records():
             counts["pending"] += 1
             # a decision holds while the record, the context and the texts it reads are the
-            # same objects (disk texts are cached per mtime), so only what changed is redone
+            # same objects (disk texts are cached per mtime), so only what changed is redone;
+            # the memo keeps the objects themselves (an id could be reused by a new one)
             texts = []
             for path in record.draft.paths if record.draft is not None else ():
                 try:
-                    texts.append(id(read_once(path)))
+                    texts.append(read_once(path))
                 except ValueError:
-                    texts.append(-1)
-            key = (id(record), ctx, tuple(texts))
+                    texts.append(None)
             hit = memo.get(record.id)
-            if hit is not None and hit[0] == key:
-                gate = hit[1]
+            if (
+                hit is not None
+                and hit[0] is record
+                and hit[1] == ctx
+                and len(hit[2]) == len(texts)
+                and all(map(operator.is_, hit[2], texts))
+            ):
+                gate = hit[3]
             else:
                 gate = self.evaluate(record, ctx, read_once, find_symbol).decision.gate
-                memo[record.id] = (key, gate)
+                memo[record.id] = (record, ctx, texts, gate)
             name = names.get(gate)
             if name:
                 counts[name] += 1
