@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from editor_client import NEOVIM, VSCODE, start, stop
-from workspaces import draft, write_draft
+from workspaces import draft, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"
 
@@ -118,6 +118,36 @@ async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):
     )
     assert len(lenses) == 1 and lenses[0].range.start.line == 12
     assert lenses[0].command.title.startswith("6 agent drafts here (1 ready)")
+
+
+async def test_many_drafted_lines_get_one_lens_per_block_that_follows_typing(workspace: Path):
+    many = workspace / "src" / "many.py"
+    many.write_text("".join(f"value_{i} = {i}\n" for i in range(60)))
+    for i in range(0, 60, 2):  # 30 lines with a draft: more than 25, so blocks of lines
+        text = f"value_{i} = {i}"
+        body = draft(f"m{i}", edits=[range_edit("src/many.py", i, 0, text, text + " + 0")])
+        write_draft(workspace, body, name=f"m{i}.json")
+    client = await start(workspace, editor=VSCODE)
+    try:
+        uri = client.open(many)
+
+        async def lenses():
+            found = await client.text_document_code_lens_async(
+                types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            )
+            return [(lens.range.start.line, lens.command.title) for lens in found]
+
+        before = await lenses()
+        assert len(before) == 20  # 60 lines / 25 -> blocks of 3 lines, 20 of them
+        assert before[0] == (0, "2 agent drafts in lines 1-3 (2 ready) — list")
+        assert before[1] == (4, "1 agent draft in lines 4-6 (1 ready) — list")
+        assert sum(int(title.split()[0]) for _, title in before) == 30
+        client.edit(uri, (0, 0), (0, 0), "import os\n")  # every draft moves down a line
+        after = await lenses()
+        assert all(line % 2 == 1 for line, _ in after)  # on the drafts' new (odd) lines
+        assert sum(int(title.split()[0]) for _, title in after) == 30
+    finally:
+        await stop(client)
 
 
 async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(

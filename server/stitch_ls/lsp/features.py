@@ -221,7 +221,8 @@ def _draft_lenses(doc: Any, placed: list[tuple[int, Any]]) -> list[types.CodeLen
                 types.CodeLens(
                     range=at,
                     command=types.Command(
-                        title=f"{len(group)} agent drafts {where} ({ready} ready) — list",
+                        title=f"{len(group)} agent draft{'' if len(group) == 1 else 's'} "
+                        f"{where} ({ready} ready) — list",
                         command="stitch.listDrafts",
                         arguments=[{"path": doc.relative, "line": line}],
                     ),
