@@ -242,3 +242,14 @@ def test_a_new_snapshot_redoes_only_the_streams_that_moved(tmp_path: Path):
     assert ("checkout/b", SOURCE) not in again.loaded
     assert any(d.stream == "checkout/b" for d in again.drafts)
     assert not any(d.stream == "checkout/b" for d in first.drafts)
+
+
+def test_hunk_ranges_on_both_sides_of_a_diff():
+    diff = (
+        "@@ -3 +3 @@\n-a\n+b\n"  # line 3 changed
+        "@@ -10,0 +11,2 @@\n+x\n+y\n"  # two lines inserted after old line 10
+        "@@ -20,2 +21,0 @@\n-p\n-q\n"  # old lines 20-21 deleted after new line 21
+    )
+    new, old = st.hunk_ranges(diff)
+    assert new == [(2, 2), (10, 11), (20, 20)]
+    assert old == [(2, 2), (10, 10), (19, 20)]

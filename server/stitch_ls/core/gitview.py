@@ -147,15 +147,15 @@ def _stream_work(
         diff = repo.git.diff(
             "--no-color", "--no-ext-diff", "--no-textconv", "-U0", stream.merge_base, stream.head
         )
-        files = {
-            path: StreamChange(
+        files = {}
+        for path, file_diff in st._split_files(diff):
+            new_ranges, base_ranges = st.hunk_ranges(file_diff)
+            files[path] = StreamChange(
                 stream=stream.name,
                 text=None,  # read when a file is asked for: most never are
-                new_ranges=tuple(st._ranges_from_diff(file_diff)),
-                base_ranges=tuple(_old_ranges(file_diff)),
+                new_ranges=tuple(new_ranges),
+                base_ranges=tuple(base_ranges),
             )
-            for path, file_diff in st._split_files(diff)
-        }
     if before is not None and before.drafts_key == drafts_key:
         drafts, problems = before.drafts, before.problems
     elif engineer:
@@ -163,17 +163,6 @@ def _stream_work(
     else:
         drafts, problems = [], []
     return StreamWork(diff_key, files, drafts_key, drafts, problems)
-
-
-def _old_ranges(file_diff: str) -> list[tuple[int, int]]:
-    ranges = []
-    for line in file_diff.splitlines():
-        match = st.HUNK.match(line)
-        if match:
-            start, count = int(match.group(1)), int(match.group(2) or 1)
-            first = max(0, start - 1) if count else start
-            ranges.append((first, first + max(count, 1) - 1))
-    return ranges
 
 
 def _conflicting_files(repo: Any, a: str, b: str) -> list[str]:

@@ -148,27 +148,24 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     return result
 
 
-def changed_lines(repo: Any, old: str, new: str, path: str) -> list[tuple[int, int]]:
-    """0-based inclusive line ranges of `path` in `new` that differ from `old`
-    (a pure deletion marks the line where it happened)."""
-    diff = repo.git.diff(
-        "--no-color", "--no-ext-diff", "--no-textconv", "-U0", old, new, "--", path
-    )
-    return _ranges_from_diff(diff)
-
-
-def _ranges_from_diff(diff: str) -> list[tuple[int, int]]:
-    ranges = []
+def hunk_ranges(diff: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """0-based inclusive line ranges each hunk of a -U0 diff covers: (in the new version, in
+    the old one). A pure deletion marks the new line where it happened; a pure insertion the
+    old line it follows."""
+    new, old = [], []
     for line in diff.splitlines():
         match = HUNK.match(line)
         if not match:
             continue
-        start, count = int(match.group(3)), int(match.group(4) or 1)
-        if count == 0:
-            ranges.append((max(0, start - 1), max(0, start - 1)))
+        old_start, old_count = int(match.group(1)), int(match.group(2) or 1)
+        new_start, new_count = int(match.group(3)), int(match.group(4) or 1)
+        if new_count == 0:
+            new.append((max(0, new_start - 1), max(0, new_start - 1)))
         else:
-            ranges.append((start - 1, start + count - 2))
-    return ranges
+            new.append((new_start - 1, new_start + new_count - 2))
+        first = max(0, old_start - 1) if old_count else old_start
+        old.append((first, first + max(old_count, 1) - 1))
+    return new, old
 
 
 def diff_texts(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
