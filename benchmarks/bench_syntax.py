@@ -1,6 +1,6 @@
 """Timings for `stitch_ls.core.syntax` on a generated 10,000-line Python file.
 
-Prints numbers and asserts nothing. Run: /work/venv/bin/python benchmarks/bench_syntax.py
+Prints numbers and asserts nothing. Run: python benchmarks/bench_syntax.py
 
 "Typing" is one character per keystroke inside a method body, each followed by a re-parse
 and `symbols()`, as the server does. The first edit after a full parse is slower than the
