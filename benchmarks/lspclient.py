@@ -121,11 +121,19 @@ class Client:
         self.notify("initialized", {})
         return elapsed
 
-    def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+    def rss_mib(self, pid: int | None = None) -> float:
+        for line in Path(f"/proc/{pid or self.proc.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def children_rss_mib(self) -> float:
+        """The server's child processes (Stitch's indexer), added up."""
+        total = 0.0
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                total += self.rss_mib(int(pid))
+        return total
 
     async def close(self) -> None:
         try:

@@ -233,6 +233,68 @@ class DraftIndex:
         return list(self.by_id.values())
 
 
+class DraftView:
+    """The drafts of the files open in an editor: what the language server process keeps.
+
+    The indexer process holds the whole `DraftIndex`; the server asks it for the drafts of
+    the paths it shows (`replace`) and takes what changes since (`adopt`). Same read API
+    as `DraftIndex` (`by_id`, `by_path`, `invalid`, `records`)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, DraftRecord] = {}
+        self.by_path: dict[str, list[DraftRecord]] = {}
+        self.invalid: list[DraftRecord] = []
+
+    def watch(self, paths: frozenset[str], records: Iterable[DraftRecord]) -> None:
+        """The view now shows `paths`: drafts on none of them leave, `records` (the drafts of
+        the paths just added) come in."""
+        by_id = {i: r for i, r in self.by_id.items() if not paths.isdisjoint(record_paths(r))}
+        by_id.update((record.id, record) for record in records)
+        self.by_id = by_id
+        self._reindex()
+
+    def adopt(self, result: ScanResult, records: Iterable[DraftRecord]) -> None:
+        """Drafts that moved: `records` are the new versions of those still on a watched path;
+        any other id in `result` leaves the view (gone, or moved to a path not shown)."""
+        by_id = dict(self.by_id)
+        for draft_id in (*result.added, *result.changed, *result.removed):
+            by_id.pop(draft_id, None)
+        for record in records:
+            by_id[record.id] = record
+        self.by_id = by_id
+        self._reindex()
+
+    def keep(self, record: DraftRecord) -> None:
+        """One more draft, asked for by id (a command on a draft of a file not open)."""
+        self.by_id = {**self.by_id, record.id: record}
+        self._reindex()
+
+    def update(self, names: Iterable[str]) -> ScanResult:
+        """Files this process removed itself (an applied draft): out of the view at once;
+        the indexer hears of it from the watcher as well."""
+        names = set(names)
+        gone = [r.id for r in self.by_id.values() if r.origin == "file" and r.file.name in names]
+        if gone:
+            self.by_id = {i: r for i, r in self.by_id.items() if i not in gone}
+            self._reindex()
+        return ScanResult(removed=gone)
+
+    def _reindex(self) -> None:
+        by_path: dict[str, list[DraftRecord]] = {}
+        for record in sorted(self.by_id.values(), key=_file_order):
+            for path in record_paths(record):
+                by_path.setdefault(path, []).append(record)
+        self.by_path = by_path
+
+    def records(self) -> list[DraftRecord]:
+        return list(self.by_id.values())
+
+
+def _file_order(record: DraftRecord) -> tuple[bool, str]:
+    """The index's order: draft files by name, then agent commits' drafts."""
+    return record.origin != "file", record.file.name
+
+
 def _is_draft_name(name: str) -> bool:
     return name.endswith(".json") and not name.startswith(".")
 

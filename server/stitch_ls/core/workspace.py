@@ -24,7 +24,7 @@ from stitch_ls.core.config import (
     load_team_config,
     parse_editor_settings,
 )
-from stitch_ls.core.drafts import DraftIndex, DraftRecord, ScanResult
+from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.fsio import read_text_limited
 from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
@@ -102,7 +102,9 @@ class QuietArrivals:
 
 
 class StitchWorkspace:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, drafts: DraftView | None = None) -> None:
+        """`drafts`: a view the caller fills (the language server, whose indexer process
+        reads the drafts folder); by default the workspace reads the folder itself."""
         self.root = root
         self.paths = StitchPaths(root)
         self.team = TeamConfig()
@@ -110,7 +112,9 @@ class StitchWorkspace:
         self.editor = EditorSettings()
         self.editor_notes: list[str] = []
         self.policy: EffectivePolicy = effective_policy(self.team, self.editor)
-        self.drafts = DraftIndex(self.paths.drafts)
+        self.drafts: DraftIndex | DraftView = (
+            DraftIndex(self.paths.drafts) if drafts is None else drafts
+        )
         self.state: State = State()
         self.arrivals = QuietArrivals()
         self._schedule: QuietSchedule | None = None
@@ -156,11 +160,14 @@ class StitchWorkspace:
         return self.state
 
     def reload(self, changed: Iterable[Path] | None, now: datetime) -> Reloaded:
-        """Re-read what changed under `.stitch/` (None: everything)."""
+        """Re-read what changed under `.stitch/` (None: everything); the drafts folder only
+        when this workspace reads it (not with a `DraftView`)."""
+        reads_drafts = isinstance(self.drafts, DraftIndex)
         if changed is None:
             self.load_state()
             self.load_config()
-            return Reloaded(everything=True, drafts=self.scan_drafts(now))
+            scanned = self.scan_drafts(now) if reads_drafts else ScanResult()
+            return Reloaded(everything=True, drafts=scanned)
         changed = set(changed)
         out = Reloaded()
         if self.paths.config in changed:
@@ -170,9 +177,9 @@ class StitchWorkspace:
             before = self.state
             out.state = self.load_state() != before
         names = [p.name for p in changed if p.parent == self.paths.drafts]
-        if self.paths.drafts in changed:  # the folder itself: created, moved or removed
+        if reads_drafts and self.paths.drafts in changed:  # the folder itself: (re)made, gone
             out.drafts = self.scan_drafts(now)
-        elif names:
+        elif reads_drafts and names:
             out.drafts = self.drafts.update(names)
             self._count_arrivals(out.drafts, now)
         out.prompts = any(
@@ -183,16 +190,21 @@ class StitchWorkspace:
     def scan_drafts(self, now: datetime) -> ScanResult:
         """Rescan the drafts folder; new unsourced drafts are counted against the budget, and
         drafts that arrive during quiet hours are remembered for the summary."""
+        assert isinstance(self.drafts, DraftIndex), "a DraftView is filled by its owner"
         result = self.drafts.scan()
         self._count_arrivals(result, now)
         return result
+
+    def note_arrivals(self, result: ScanResult, now: datetime) -> None:
+        """Drafts that arrive during quiet hours, for the summary after."""
+        if result.added and self.quiet_state(now).on:
+            self.arrivals.drafts.update(result.added)
 
     def _count_arrivals(self, result: ScanResult, now: datetime) -> None:
         new_ids = [*result.added, *result.changed]
         if not new_ids:
             return
-        if self.quiet_state(now).on:
-            self.arrivals.drafts.update(result.added)
+        self.note_arrivals(result, now)
         unsourced = [
             i
             for i in new_ids
@@ -214,6 +226,7 @@ class StitchWorkspace:
 
     def set_git_drafts(self, drafts: list[Draft], now: datetime) -> ScanResult:
         """Agent commits' hunks, offered through the same gate as file drafts."""
+        assert isinstance(self.drafts, DraftIndex), "a DraftView is filled by its owner"
         records = [DraftRecord(self.root / ".git", draft, origin="git") for draft in drafts]
         result = self.drafts.set_extra(records)
         self._count_arrivals(result, now)
@@ -298,6 +311,38 @@ class StitchWorkspace:
             return Evaluation(record, decide(None, ctx, invalid=record.error), None)
         plan = plan_draft(record.draft, read, find_symbol)
         return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
+
+    def evaluate_all(
+        self, records: Iterable[DraftRecord], ctx: GateContext, texts: dict[str, str]
+    ) -> list[Evaluation]:
+        """Judge drafts against `texts` (open buffers, by relative path) or else the disk,
+        each text parsed at most once for symbol lookups. Safe in any thread or process: it
+        builds its own syntax trees."""
+        read, find_symbol = self.readers(texts)
+        return [self.evaluate(record, ctx, read, find_symbol) for record in records]
+
+    def readers(self, texts: dict[str, str]) -> tuple[ReadText, FindSymbol]:
+        """`read` and `find_symbol` over `texts`, then the disk; trees kept per text."""
+        from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+
+        trees: dict[int, SyntaxDoc] = {}
+
+        def read(path: str) -> str | None:
+            return texts[path] if path in texts else self.read_disk(path)
+
+        def find_symbol(path: str, text: str, name: str):
+            syntax = trees.get(id(text))
+            if syntax is None or syntax.text is not text:
+                language = language_for_path(path)
+                if language is None:
+                    return f"no grammar for {path}; symbol edits need one"
+                syntax = trees[id(text)] = SyntaxDoc(text, language)
+            symbol = syntax.find_symbol(name)
+            if symbol is None:
+                return f"symbol {name} not found (or not unique)"
+            return symbol.start, symbol.end
+
+        return read, find_symbol
 
     def redecide(self, evaluation: Evaluation, ctx: GateContext) -> Evaluation:
         """The same placement judged under another context (policy, state, trust budget)."""
@@ -411,7 +456,7 @@ class StitchWorkspace:
             return
         with contextlib.suppress(FileNotFoundError):
             record.file.unlink()
-        self.drafts.scan()
+        self.drafts.update([record.file.name])
 
     # -- switches ------------------------------------------------------------------------
 
@@ -461,10 +506,14 @@ class StitchWorkspace:
     # -- status --------------------------------------------------------------------------
 
     def draft_counts(
-        self, now: datetime, read: ReadText, find_symbol: FindSymbol
+        self,
+        now: datetime,
+        read: ReadText,
+        find_symbol: FindSymbol,
+        ctx: GateContext | None = None,
     ) -> dict[str, int]:
-        """Pending drafts by gate (quiet hours aside): the slow part of the status, so callers
-        cache it and may run it in a worker thread."""
+        """Pending drafts by gate (quiet hours aside; under `ctx` when given): the slow part
+        of the status, so callers cache it and may run it elsewhere."""
         counts = dict.fromkeys(
             ("pending", "actionable", "parked", "blocked", "stale", "invalid"), 0
         )
@@ -475,7 +524,8 @@ class StitchWorkspace:
             Gate.STALE: "stale",
             Gate.INVALID: "invalid",
         }
-        ctx = self.gate_context(now, ignore_quiet=True)
+        if ctx is None:
+            ctx = self.gate_context(now, ignore_quiet=True)
         memo = self._gate_memo
         seen: dict[str, str | None] = {}
 
@@ -554,6 +604,23 @@ class StitchWorkspace:
                 "notes": self.notes,
             },
         }
+
+
+def draft_summary(evaluation: Evaluation) -> dict[str, Any]:
+    """One line of a list of drafts (the `stitch.listDrafts` contract)."""
+    record, draft = evaluation.record, evaluation.record.draft
+    return {
+        "id": record.id,
+        "title": record.title,
+        "file": str(record.file),
+        "stream": draft.stream if draft else None,
+        "agent": draft.agent if draft else None,
+        "confidence": draft.confidence if draft else None,
+        "sources": len(draft.sources) if draft else 0,
+        "paths": draft.paths if draft else [],
+        "gate": evaluation.decision.gate.value,
+        "reason": evaluation.decision.reason,
+    }
 
 
 def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:

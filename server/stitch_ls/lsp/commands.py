@@ -14,7 +14,6 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from stitch_ls.core.anchor import Plan
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.gitinfo import user_email
 from stitch_ls.core.text import LineIndex, to_client_units
 from stitch_ls.lsp.features import server
 from stitch_ls.lsp.server import StitchServer
@@ -64,6 +63,7 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     draft_id = _text_arg(args, 0, "draft id")
     async with ls.apply_lock:
         await asyncio.to_thread(ws.load_state)
+        record = await ls.draft_record(draft_id or "")  # into the view if not on an open file
         now = ls.clock()
         try:
             draft, plan = ws.check_apply(draft_id, now, ls.read_live, ls.find_symbol)
@@ -76,9 +76,8 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         if not result.applied:
             reason = result.failure_reason or "the editor did not apply the edit"
             raise refused(f"not applied: {reason}")
-        entry = await asyncio.to_thread(
-            ws.record_applied, draft, plan, user_email(ws.root), ls.clock()
-        )
+        entry = await asyncio.to_thread(ws.record_applied, draft, plan, ls.user, ls.clock())
+        await ls.wrote(ws.paths.state, *_file_of(record))
     ls.refresh_editor()
     return {"applied": True, "draft": draft.id, "files": entry.files}
 
@@ -166,40 +165,32 @@ async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     reason = _text_arg(args, 1, "reason", required=False)
+    record = await ls.draft_record(draft_id or "")
     try:
-        await asyncio.to_thread(ws.reject, draft_id, reason, user_email(ws.root), ls.clock())
+        await asyncio.to_thread(ws.reject, draft_id, reason, ls.user, ls.clock())
     except Refused as exc:
         raise refused(str(exc)) from None
+    await ls.wrote(ws.paths.state, *_file_of(record))
     ls.refresh_editor()
     return {"rejected": True, "draft": draft_id, "reason": reason}
 
 
-def draft_summary(ls: StitchServer, record: Any, ctx: Any) -> dict[str, Any]:
-    assert ls.ws is not None
-    evaluation = ls.ws.evaluate(record, ctx, ls.read_live, ls.find_symbol)
-    draft = record.draft
-    return {
-        "id": record.id,
-        "title": record.title,
-        "file": str(record.file),
-        "stream": draft.stream if draft else None,
-        "agent": draft.agent if draft else None,
-        "confidence": draft.confidence if draft else None,
-        "sources": len(draft.sources) if draft else 0,
-        "paths": draft.paths if draft else [],
-        "gate": evaluation.decision.gate.value,
-        "reason": evaluation.decision.reason,
-    }
+def _file_of(record: Any) -> list[Any]:
+    """The draft file a command retired (agent commits' drafts have none)."""
+    return [record.file] if record is not None and record.origin == "file" else []
 
 
 @server.command("stitch.showDraft")
 async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
-    record = ws.drafts.by_id.get(draft_id or "")
+    record = await ls.draft_record(draft_id or "")
     if record is None:
         raise refused(f"no draft with id {draft_id!r}")
-    summary = draft_summary(ls, record, ws.gate_context(ls.clock(), ignore_quiet=True))
+    from stitch_ls.core.workspace import draft_summary
+
+    ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
+    summary = draft_summary(ws.evaluate(record, ctx, ls.read_live, ls.find_symbol))
     summary["draft"] = record.draft.model_dump(mode="json") if record.draft else None
     summary["error"] = record.error
     if ls.capability("window.show_document.support", False):
@@ -217,10 +208,11 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     where = _object_arg(args, "stitch.listDrafts")
     path = where.get("path")
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
-    records = ws.pending_records()
-    if isinstance(path, str):
-        records = [r for r in records if path in (r.draft.paths if r.draft else [])]
-    return [draft_summary(ls, record, ctx) for record in records]
+    texts = {d.relative: d.text for d in ls.docs.values() if d.relative}
+    found = await ls.ask("summaries", ctx, texts, path if isinstance(path, str) else None)
+    if found is None:
+        raise refused("the indexer could not list the drafts (see the log)")
+    return found
 
 
 @server.command("stitch.setReadOnly")
@@ -237,7 +229,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise JsonRpcInvalidParams(message='stitch.setReadOnly takes {"on": bool, "reason": str}')
     async with ls.apply_lock:
         try:
-            await asyncio.to_thread(ws.set_read_only, on, reason, user_email(ws.root), ls.clock())
+            await asyncio.to_thread(ws.set_read_only, on, reason, ls.user, ls.clock())
         except Refused as exc:
             raise refused(str(exc)) from None
     ls.refresh_editor()
@@ -284,7 +276,7 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise refused(f"no stitch point {point_id!r} in an open file")
     if point.signed:
         return {"signed": True, "stitch_id": point.id, "signer": point.signed_by}
-    signer = user_email(ws.root)
+    signer = ls.user
     try:
         entry = await asyncio.to_thread(
             record_signoff, ws.paths.signoffs, point, signer, ls.clock()

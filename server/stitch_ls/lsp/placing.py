@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.placements import Placements
-from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
@@ -36,29 +35,6 @@ class Placed:
     fixed: Placements[Evaluation]  # the rest, shown where the draft says (they never move)
     ranked: list[Evaluation] | None = None  # all of them, menu order (once rebased)
     stale_ids: set[str] = field(default_factory=set)  # drafts whose files changed since
-
-
-def place_all(ws: Any, ctx: Any, records: list[Any], texts: dict[str, str]) -> list[Evaluation]:
-    """Place drafts against a snapshot of the open buffers (safe in a worker thread: it
-    parses its own syntax trees and never touches the live documents)."""
-    trees: dict[int, SyntaxDoc] = {}
-
-    def read(path: str) -> str | None:
-        return texts[path] if path in texts else ws.read_disk(path)
-
-    def find_symbol(path: str, text: str, name: str):
-        syntax = trees.get(id(text))
-        if syntax is None or syntax.text is not text:
-            language = language_for_path(path)
-            if language is None:
-                return f"no grammar for {path}; symbol edits need one"
-            syntax = trees[id(text)] = SyntaxDoc(text, language)
-        symbol = syntax.find_symbol(name)
-        if symbol is None:
-            return f"symbol {name} not found (or not unique)"
-        return symbol.start, symbol.end
-
-    return [ws.evaluate(record, ctx, read, find_symbol) for record in records]
 
 
 def placed_from(
@@ -88,8 +64,9 @@ def place_snapshot(
     generation: int,
     placement: int,
 ) -> Placed:
-    """`place_all`, then the placement built, all in the calling (worker) thread."""
-    evaluations = place_all(ws, ctx, records, texts)
+    """Every draft judged and placed against a snapshot of the open buffers, then the
+    placement built, all in the calling (worker) thread."""
+    evaluations = ws.evaluate_all(records, ctx, texts)
     return placed_from(relative, seq, evaluations, generation, placement)
 
 
@@ -109,6 +86,7 @@ class DraftPlacing:
         points: dict[str, list[Any]]
         generation: int
         clock: Callable[[], datetime]
+        loaded: asyncio.Event
 
         def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
         def capability(self, path: str, default: Any = None) -> Any: ...
@@ -116,6 +94,7 @@ class DraftPlacing:
         def read_live(self, relative: str) -> str | None: ...
         def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
         async def parse_in_worker(self, doc: OpenDocument) -> None: ...
+        async def watch_open(self) -> None: ...
         async def _refresh_lenses(self) -> None: ...
 
     def _init_placing(self) -> None:
@@ -174,8 +153,12 @@ class DraftPlacing:
         return placed
 
     async def wait_placed(self, doc: OpenDocument) -> None:
-        """Until the buffer's drafts are placed (at once, unless the first placement runs)."""
+        """Until the buffer's drafts are placed (at once, unless the first placement runs).
+        While the workspace's first load runs, not at all: no draft is known yet, and the
+        placement publishes (and asks for fresh lenses) when it is done."""
         while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
+            if not self.loaded.is_set():
+                return
             pending = self._placing.get(doc.uri)
             if pending is None:
                 return  # nothing to place (no workspace yet, or a file outside it)
@@ -191,6 +174,8 @@ class DraftPlacing:
         buffers; then carry the result through the edits made meanwhile and republish (the
         first time always, later only when what shows changed)."""
         try:
+            await self.loaded.wait()  # the first load of the workspace
+            await self.watch_open()  # the indexer sends this file's drafts (once)
             while self.ws is not None and doc.relative is not None:
                 ws, relative, seq = self.ws, doc.relative, doc.seq
                 versions = (self.generation, self.placement_generation, self.drafts_version)

@@ -1,7 +1,8 @@
 """The Stitch language server: workspace state, timers and watchers around the core.
 
 Handlers live in `features.py` and `commands.py`; they stay thin and ask this class, which
-asks the core. Everything slow (disk scans, git) runs in worker threads; editor requests
+asks the core. What is big or slow (the whole draft index, counts, git) lives in the indexer
+process (`stitch_ls.indexer`); this process keeps the open files' drafts, and editor requests
 read caches.
 """
 
@@ -13,8 +14,8 @@ import importlib
 import logging
 import operator
 import os
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,22 +24,25 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from stitch_ls import __version__
-from stitch_ls.core.gitinfo import user_email
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.trust import minute_of
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
+from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
 from stitch_ls.lsp.placing import DraftPlacing
 from stitch_ls.lsp.protocol import StitchProtocol
 
 if TYPE_CHECKING:  # pydantic and the models load after the initialize result
     from stitch_ls.core.workspace import StitchWorkspace
+    from stitch_ls.indexer import DraftDelta, GitUpdate
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
 NOTHING: tuple[Any, ...] = ()  # one empty value, so "nothing shown" compares by identity
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
+RESTARTS = 3  # indexer restarts allowed within RESTART_WINDOW seconds
+RESTART_WINDOW = 300.0
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -53,14 +57,13 @@ def make_clock() -> Callable[[], datetime]:
 
 
 LATER_IMPORTS = (
+    "stitch_ls.core.drafts",
     "stitch_ls.core.workspace",
     "stitch_ls.core.config",
     "stitch_ls.core.gitview",
     "stitch_ls.core.stitchpoints",
     "stitch_ls.core.prompts",
-    "watchfiles",
-    "anyio",
-    "anyio._backends._asyncio",
+    "stitch_ls.indexer",
 )
 
 
@@ -99,6 +102,15 @@ def _import_core(converter: Any) -> dict[str, Any]:
     return modules
 
 
+def _trim_heap() -> None:
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class StitchServer(DraftPlacing, LanguageServer):
     def __init__(self) -> None:
         super().__init__("stitch-ls", __version__, protocol_cls=StitchProtocol)
@@ -121,7 +133,10 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._reload_paths: set[Path] = set()
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
-        self._bulk = ThreadPoolExecutor(1, thread_name_prefix="stitch-bulk")
+        self.indexer: IndexerClient | None = None
+        self._restarts: list[float] = []
+        self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
+        self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
         self._activity_minute: int | None = None
         self._activity_busy = False
         self.loaded = asyncio.Event()  # set once the first load of the workspace is done
@@ -130,8 +145,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
         self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
         self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
-        self.snapshot: Any = None  # gitview.Snapshot, recomputed in the background
-        self._snapshot_team: Any = None
+        self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
+        self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
@@ -151,10 +166,22 @@ class StitchServer(DraftPlacing, LanguageServer):
                 return default
         return node
 
-    async def bulk(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run heavy background work (scans, counts, git) in the one bulk worker thread: one
-        at a time, so they never crowd the event loop's thread off the CPU together."""
-        return await asyncio.get_running_loop().run_in_executor(self._bulk, fn, *args)
+    async def ask(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
+        """A call to the indexer process; None (and a log line) if it failed or is not
+        running, so a broken indexer leaves the rest of the server working."""
+        if self.indexer is None:
+            return None
+        try:
+            return await self.indexer.call(method, *args, then=then)
+        except IndexerError as exc:
+            self.show_log(f"indexer: {exc}")
+            return None
+
+    def shutdown(self) -> None:
+        """The process ends: the indexer too (it would also end when its stdin closes)."""
+        if self.indexer is not None:
+            self.indexer.close()
+        super().shutdown()
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run background work, keeping a reference so it is not garbage collected."""
@@ -199,18 +226,24 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     async def _start_workspace(self) -> None:
         assert self.root is not None
-        # Loading makes hundreds of thousands of long-lived objects (10,000 drafts and their
-        # first count). With the collector on, each full collection walks all of them while
-        # holding the GIL: 50-100 ms stalls for the editor's requests. They are no garbage,
-        # so the collector waits until the first count is done, then they are frozen.
+        # Start-up makes a few hundred thousand long-lived objects (the core's modules, the
+        # open files' drafts and their places). With the collector on, full collections walk
+        # all of them while holding the GIL: stalls for the editor's requests. They are no
+        # garbage, so the collector waits until the first count is in, then they are frozen.
         gc.disable()
-        modules = await asyncio.to_thread(_import_core, self.protocol._converter)
-        module = modules["stitch_ls.core.workspace"]
-        self.ws = ws = module.StitchWorkspace(self.root)
-        self.spawn(self.watch_stitch_dir())
-        await asyncio.sleep(0)
+        self.indexer = IndexerClient(self.root, self._indexer_stopped, self.stitch_dir_changed)
         try:
-            await self.bulk(self._load_all, self.clock())
+            self.indexer.start()  # it imports and reads while this process imports
+        except OSError as exc:
+            self.indexer = None
+            self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
+        modules = await asyncio.to_thread(_import_core, self.protocol._converter)
+        drafts = modules["stitch_ls.core.drafts"].DraftView()
+        self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, drafts)
+        for doc in self.docs.values():  # opened before the workspace was ready
+            doc.relative = relative_to(ws.root, doc.path)
+        try:
+            await self._load_all()
         finally:
             self.loaded.set()
         if self.init_settings is not None:
@@ -218,10 +251,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         await self.pull_settings()
         self.spawn(self.quiet_timer())
         self.spawn(self.watch_git())
-        self.spawn(asyncio.to_thread(user_email, ws.root))
         self._last_quiet = ws.quiet_state(self.clock()).on
-        for doc in self.docs.values():  # opened before the workspace was ready
-            doc.relative = relative_to(ws.root, doc.path)
         self.refresh_editor()
         self.spawn(self.show_prompts())
 
@@ -233,12 +263,91 @@ class StitchServer(DraftPlacing, LanguageServer):
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
+            self.spawn(asyncio.to_thread(_trim_heap))
 
-    def _load_all(self, now: datetime) -> None:
+    async def _load_all(self) -> None:
+        """State and policy read here; the drafts by the indexer, which then sends the
+        drafts of the open files."""
         assert self.ws is not None
-        self.ws.load_state()
-        self.ws.load_config()
-        self.ws.scan_drafts(now)
+        ws = self.ws
+        await asyncio.to_thread(ws.reload, None, self.clock())
+        ws.drafts.watch(frozenset(), ())  # type: ignore[union-attr]  # a new indexer: afresh
+        self._watched = None
+        await self.ask("load", self.clock(), then=self.adopt)
+        self.user = await self.ask("user") or self.user
+        await self.watch_open()
+
+    def adopt(self, delta: DraftDelta) -> None:
+        """The indexer's news about drafts, into the view (on the loop, in call order)."""
+        assert self.ws is not None
+        self.ws.drafts.adopt(delta.result, delta.records)  # type: ignore[union-attr]
+        if delta.invalid is not None:
+            self.ws.drafts.invalid = delta.invalid
+        self.ws.note_arrivals(delta.result, self.clock())
+
+    async def watch_open(self) -> None:
+        """Tell the indexer which files are open (when that changed): it answers the drafts
+        of the newly opened ones, and from then on sends theirs as they change."""
+        if self.ws is None:
+            return
+        paths = frozenset(d.relative for d in self.docs.values() if d.relative)
+        if paths == self._watched:
+            return
+        self._watched, view = paths, self.ws.drafts
+        records = await self.ask(
+            "watch",
+            paths,
+            then=lambda found: view.watch(paths, found),  # type: ignore[union-attr]
+        )
+        if records is None:
+            self._watched = None  # ask again next time
+
+    async def draft_record(self, draft_id: str) -> Any:
+        """A draft by id: from the open files' view, else from the indexer (and kept)."""
+        assert self.ws is not None
+        record = self.ws.drafts.by_id.get(draft_id)
+        if record is None:
+            record = await self.ask("record", draft_id)
+            if record is not None:
+                self.ws.drafts.keep(record)  # type: ignore[union-attr]
+        return record
+
+    async def wrote(self, *paths: Path) -> None:
+        """This process changed these files under `.stitch/` (an outcome, a switch): the
+        indexer reads them now, not when the watcher says so, so the next count is right."""
+        if self.ws is None:
+            return
+        delta = await self.ask("reload", set(paths), self.clock(), then=self.adopt)
+        if delta is not None:
+            self.drafts_changed({*delta.result.added, *delta.result.changed, *delta.result.removed})
+
+    def _indexer_stopped(self, code: int | None) -> None:
+        """The indexer process died: start another (a few times), reload, place again."""
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
+        if len(self._restarts) >= RESTARTS or self.root is None:
+            self.indexer = None
+            self.show_log(
+                f"the indexer process stopped (exit code {code}) {RESTARTS} times; drafts, "
+                "counts and streams are not updated until the server restarts",
+                types.MessageType.Error,
+            )
+            return
+        self._restarts.append(now)
+        self.show_log(f"the indexer process stopped (exit code {code}); starting it again")
+        assert self.indexer is not None
+        try:
+            self.indexer.start()
+        except OSError as exc:
+            self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
+            return
+        self.spawn(self._reindex())
+
+    async def _reindex(self) -> None:
+        await self._load_all()
+        self._git_seen = None  # the new indexer has no git snapshot yet
+        self.invalidate(places=True)
+        self.refresh_editor()
 
     async def pull_settings(self) -> None:
         """Ask the client for `stitch.*` (when it can answer)."""
@@ -338,13 +447,18 @@ class StitchServer(DraftPlacing, LanguageServer):
         if changed is not None and not all(ws.paths.dir in p.parents for p in changed):
             changed = None  # a path spelled another way (a symlink): read everything
         gate = ws.gate_context(now, ignore_quiet=True)
-        found = await self.bulk(ws.reload, changed, now)
-        self.drafts_changed({*found.drafts.added, *found.drafts.changed, *found.drafts.removed})
+        found = await asyncio.to_thread(ws.reload, changed, now)
+        delta = await self.ask("reload", changed, now, then=self.adopt)
+        drafts = delta.result if delta is not None else found.drafts
+        if delta is not None and delta.state_written:  # unsourced arrivals counted there
+            state = ws.state
+            found.state |= await asyncio.to_thread(ws.load_state) != state
+        self.drafts_changed({*drafts.added, *drafts.changed, *drafts.removed})
         if found.everything or found.config or found.state:
             self.refresh_editor()
         elif ws.gate_context(now, ignore_quiet=True) != gate:
             self.refresh_editor()  # the trust budget moved the floor
-        elif found.drafts.any:
+        elif drafts.any:
             self.republish()
         if (found.everything or found.config) and ws.config_problems:
             self.show_log(
@@ -354,27 +468,10 @@ class StitchServer(DraftPlacing, LanguageServer):
         if found.everything or found.prompts:
             self.spawn(self.show_prompts())
 
-    async def watch_stitch_dir(self) -> None:
-        """Watch `.stitch/` ourselves: Neovim on Linux offers no file watching, and the CLI
-        changes state.json behind the editor's back."""
-        from watchfiles import awatch
-
-        assert self.ws is not None
-        folder = self.ws.paths.dir
-        while True:
-            if not folder.is_dir():
-                await asyncio.sleep(1.0)
-                if folder.is_dir():
-                    await self.reload()
-                continue
-            try:
-                async for changes in awatch(folder, debounce=30, step=20, recursive=True):
-                    paths = {Path(p) for _, p in changes if not Path(p).name.startswith(".")}
-                    if paths:
-                        await self.reload(paths)
-            except (FileNotFoundError, RuntimeError, OSError) as exc:
-                log.info("watcher restarting: %s", exc)
-                await asyncio.sleep(0.5)
+    def stitch_dir_changed(self, paths: set[Path] | None) -> None:
+        """The indexer's watcher saw files change under `.stitch/` (None: read everything)."""
+        if self.ws is not None:
+            self.spawn(self.reload(paths))
 
     async def quiet_timer(self) -> None:
         """Wake at each quiet-hours transition and update the editor by itself."""
@@ -416,58 +513,46 @@ class StitchServer(DraftPlacing, LanguageServer):
     # -- streams and stitch points ---------------------------------------------------------
 
     async def watch_git(self) -> None:
-        """Poll the refs' commit ids; when they (or the team file) change, recompute the
-        snapshot in a thread. Editor requests only ever read the last snapshot."""
-        from stitch_ls.core.gitview import current_key, refs_fingerprint, take_snapshot
+        """Poll the refs' modification times; when they (or the team file) change, the
+        indexer takes a new snapshot. Editor requests only ever read the last one."""
+        from stitch_ls.core.gitview import refs_fingerprint
 
         assert self.ws is not None
         ws = self.ws
-        fingerprint, checked_team = None, None
         while True:
             try:
-                seen = refs_fingerprint(ws.root)
-                if seen == fingerprint and checked_team is ws.team:
-                    await asyncio.sleep(REFS_POLL)
-                    continue
-                # checked once per change, even when there is nothing to see (no commit yet):
-                # GitPython costs ~5 ms of the GIL per look
-                fingerprint, checked_team = seen, ws.team
-                key = await self.bulk(current_key, ws.root)
-                stale = self.snapshot is None or self.snapshot.key != key
-                if key is not None and (stale or self._snapshot_team is not ws.team):
-                    team = ws.team
-                    snap = await self.bulk(take_snapshot, ws.root, team, self.snapshot)
-                    self.snapshot, self._snapshot_team = snap, team
-                    found = None
-                    if snap is not None:
-                        found = await self.bulk(ws.set_git_drafts, snap.drafts, self.clock())
-                        for problem in snap.problems:
+                seen = (refs_fingerprint(ws.root), ws.team)
+                if seen != self._git_seen:
+                    self._git_seen = seen
+                    update = await self.ask("git", ws.team, self.clock(), then=self._adopt_git)
+                    if update is not None:
+                        for problem in update.problems:
                             self.show_log(problem)
-                    await self.update_all_points()
-                    # agent commits' drafts that came or went are placed; the rest stay
-                    moved = {*found.added, *found.removed} if found is not None else set()
-                    self.refresh_drafts(moved)
+                        await self.update_all_points()
+                        # agent commits' drafts that came or went are placed; the rest stay
+                        moved = update.delta.result
+                        self.refresh_drafts({*moved.added, *moved.removed})
             except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
                 log.warning("git view failed: %s", exc)
                 self.show_log(f"git: {exc}")
             await asyncio.sleep(REFS_POLL)
+
+    def _adopt_git(self, update: GitUpdate | None) -> None:
+        if update is not None:
+            self.streams = update.streams
+            self.adopt(update.delta)
 
     async def update_all_points(self) -> None:
         for doc in list(self.docs.values()):
             await self.update_points(doc)
 
     async def update_points(self, doc: OpenDocument) -> None:
-        if self.ws is None or self.snapshot is None or doc.relative is None:
+        if self.ws is None or self.streams is None or doc.relative is None:
             self.points.pop(doc.uri, None)
             return
-        from stitch_ls.core.gitview import points_for
-        from stitch_ls.core.stitchpoints import SignOffs
-
-        ws, snap, text = self.ws, self.snapshot, doc.text
-        signoffs = await asyncio.to_thread(SignOffs.read, ws.paths.signoffs)
-        points = await asyncio.to_thread(
-            points_for, ws.root, ws.team, snap, doc.relative, text, signoffs
-        )
+        points = await self.ask("points", doc.relative, doc.text)
+        if points is None:
+            return  # the indexer failed (logged): keep what was shown
         if self.docs.get(doc.uri) is doc:
             self.points[doc.uri] = points
             if points:  # their places are symbol lookups: have the tree ready off the loop
@@ -540,17 +625,13 @@ class StitchServer(DraftPlacing, LanguageServer):
         return None
 
     def streams_status(self) -> dict[str, Any]:
-        snap = self.snapshot
-        if snap is None or self.ws is None:
+        streams = self.streams
+        if streams is None or self.ws is None:
             return {"features": {}, "over_cap": {}, "cap": None}
         cap = self.ws.team.streams.max_per_feature
         return {
-            "features": {
-                f: [s.name for s in group] for f, group in snap.streams.by_feature().items()
-            },
-            "over_cap": {
-                f: [s.name for s in group] for f, group in snap.streams.over_cap(cap).items()
-            },
+            "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
+            "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
             "cap": cap,
         }
 
@@ -747,15 +828,13 @@ class StitchServer(DraftPlacing, LanguageServer):
         return status
 
     async def fresh_status(self) -> dict[str, Any]:
-        """The status with draft counts for the current generation, counted in a worker thread
+        """The status with draft counts for the current generation, counted by the indexer
         (against the files on disk) so thousands of drafts never stall an editor request."""
         assert self.ws is not None
-        ws, generation = self.ws, self.generation
+        ws, generation, now = self.ws, self.generation, self.clock()
         if self._counts is None or self._counts[0] != generation:
-            counts = await self.bulk(
-                ws.draft_counts, self.clock(), ws.read_disk, ws.find_symbol_on_disk
-            )
-            if self.generation == generation:
+            counts = await self.ask("counts", now, ws.gate_context(now, ignore_quiet=True))
+            if counts is not None and self.generation == generation:
                 self._counts = (generation, counts)
             return self.status(counts)
         return self.status()
@@ -824,7 +903,7 @@ class StitchServer(DraftPlacing, LanguageServer):
                         path,
                         ws.paths.lock,
                         result.title,
-                        user_email(ws.root),
+                        self.user,
                         self.clock(),
                     )
                 except (OSError, ValueError) as exc:

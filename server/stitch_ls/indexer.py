@@ -1,0 +1,236 @@
+"""The indexer process: what is big or slow about a workspace, kept off the editor's loop.
+
+The language server (`lsp/indexer_client.py`) starts `main()` in a child process with its own
+interpreter and calls it over the child's stdin and stdout: length-prefixed pickle frames, `(call id, method,
+args)` in and `(call id, ok, result or one-line error)` out, answered one at a time in order.
+
+The indexer holds the whole draft index (every draft file read and validated), counts drafts
+by gate, counts unsourced arrivals against the trust budget, and does all the git work
+(streams, agent commits' drafts, stitch points). The server keeps only the drafts of the files
+open in the editor (`DraftView`), sent here as they change. A process rather than a thread:
+its Python work never holds the server's GIL, so reading 10,000 drafts or diffing four streams
+leaves the editor's requests at their usual speed, and the server's memory holds what the
+editor shows, not the whole index (neither the drafts nor GitPython are loaded there).
+
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from stitch_ls.core.drafts import DraftRecord, ScanResult, record_paths
+from stitch_ls.core.gate import GateContext
+from stitch_ls.core.workspace import StitchWorkspace, draft_summary
+from stitch_ls.frames import EVENT, encode_frame, read_frame
+
+
+@dataclass
+class DraftDelta:
+    """What a load, reload or git update changed in the index."""
+
+    result: ScanResult = field(default_factory=ScanResult)
+    records: list[DraftRecord] = field(default_factory=list)  # moved drafts on watched paths
+    invalid: list[DraftRecord] | None = None  # the broken draft files, when they changed
+    state_written: bool = False  # unsourced arrivals were counted into state.json
+
+
+@dataclass
+class GitUpdate:
+    """A new git snapshot, as the server needs it (the rest stays here)."""
+
+    streams: Any  # streams.StreamSet, or None without a usable repository
+    problems: list[str]
+    delta: DraftDelta
+
+
+class Indexer:
+    """The indexer's calls, in-process (tests call it directly; `serve` runs it in the child)."""
+
+    METHODS = frozenset(
+        {"load", "reload", "watch", "record", "counts", "summaries", "git", "points", "user"}
+    )
+
+    def __init__(self, root: Path) -> None:
+        self.ws = StitchWorkspace(root)
+        self.watched: frozenset[str] = frozenset()
+        self.snapshot: Any = None  # gitview.Snapshot
+        self.team: Any = None  # the team config that snapshot was taken under
+        self._invalid_sent: list[DraftRecord] | None = None
+
+    # -- drafts --------------------------------------------------------------------------
+
+    def load(self, now: datetime) -> DraftDelta:
+        state = self.ws.load_state()
+        self.ws.load_config()
+        return self._delta(self.ws.scan_drafts(now), state)
+
+    def reload(self, changed: set[Path] | None, now: datetime) -> DraftDelta:
+        state = self.ws.state
+        return self._delta(self.ws.reload(changed, now).drafts, state)
+
+    def watch(self, paths: frozenset[str]) -> list[DraftRecord]:
+        """The paths the editor shows now; answers the drafts on those not shown before."""
+        added, self.watched = paths - self.watched, paths
+        by_path = self.ws.drafts.by_path
+        found = {r.id: r for path in sorted(added) for r in by_path.get(path, ())}
+        return list(found.values())
+
+    def record(self, draft_id: str) -> DraftRecord | None:
+        return self.ws.drafts.by_id.get(draft_id)
+
+    def _delta(self, result: ScanResult, state_before: Any) -> DraftDelta:
+        by_id, watched = self.ws.drafts.by_id, self.watched
+        records = [
+            record
+            for draft_id in (*result.added, *result.changed)
+            if (record := by_id.get(draft_id)) is not None
+            and not watched.isdisjoint(record_paths(record))
+        ]
+        invalid = self.ws.drafts.invalid  # a new list at every reindex: compared by value
+        sent = None if invalid == self._invalid_sent else invalid
+        self._invalid_sent = invalid
+        return DraftDelta(result, records, sent, self.ws.state is not state_before)
+
+    def counts(self, now: datetime, ctx: GateContext) -> dict[str, int]:
+        """Pending drafts by gate under the server's context, against the files on disk."""
+        read, find_symbol = self.ws.readers({})
+        return self.ws.draft_counts(now, read, find_symbol, ctx)
+
+    def summaries(
+        self, ctx: GateContext, texts: dict[str, str], path: str | None
+    ) -> list[dict[str, Any]]:
+        """Every pending draft (or those on `path`) judged against the open buffers' texts."""
+        records = self.ws.pending_records()
+        if path is not None:
+            records = [r for r in records if path in (r.draft.paths if r.draft else [])]
+        return [draft_summary(e) for e in self.ws.evaluate_all(records, ctx, texts)]
+
+    def user(self) -> str:
+        from stitch_ls.core.gitinfo import user_email
+
+        return user_email(self.ws.root)
+
+    # -- git -----------------------------------------------------------------------------
+
+    def git(self, team: Any, now: datetime) -> GitUpdate | None:
+        """A new snapshot when the commits (or the team file) moved since the last; None
+        when nothing moved or there is no repository to look at."""
+        from stitch_ls.core.gitview import current_key, take_snapshot
+
+        key = current_key(self.ws.root)
+        if key is None:
+            return None
+        if self.snapshot is not None and self.snapshot.key == key and self.team == team:
+            return None
+        snap = take_snapshot(self.ws.root, team, self.snapshot)
+        self.snapshot, self.team = snap, team
+        if snap is None:
+            return GitUpdate(None, [], DraftDelta())
+        state = self.ws.state
+        delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
+        return GitUpdate(snap.streams, list(snap.problems), delta)
+
+    def points(self, path: str, text: str | None) -> list[Any]:
+        """Stitch points in `path` with the engineer's live text as one more stream."""
+        from stitch_ls.core.gitview import points_for
+        from stitch_ls.core.stitchpoints import SignOffs
+
+        if self.snapshot is None:
+            return []
+        signoffs = SignOffs.read(self.ws.paths.signoffs)
+        return points_for(self.ws.root, self.team, self.snapshot, path, text, signoffs)
+
+
+IN_BACKGROUND = frozenset({"counts", "summaries"})  # long, and they change nothing
+
+
+class Outbox:
+    """Whole frames onto the pipe, from any thread."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream, self._lock = stream, threading.Lock()
+
+    def send(self, value: Any) -> None:
+        try:
+            frame = encode_frame(value)
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be sent says why
+            frame = encode_frame((value[0], False, f"cannot send the answer: {exc}"))
+        with self._lock:
+            self._stream.write(frame)
+            self._stream.flush()
+
+
+def answer(indexer: Indexer, call_id: int, method: str, args: tuple[Any, ...]) -> tuple:
+    try:
+        if method not in Indexer.METHODS:
+            raise ValueError(f"no indexer call {method!r}")
+        return (call_id, True, getattr(indexer, method)(*args))
+    except Exception as exc:  # noqa: BLE001 - one call fails, the indexer goes on
+        return (call_id, False, f"{type(exc).__name__}: {exc}")
+
+
+def serve(indexer: Indexer, incoming: IO[bytes], outbox: Outbox) -> None:
+    """Answer calls until the server closes the pipe: in order, except counts and lists,
+    which run one at a time in a thread (a new draft must not wait for a count of
+    10,000); they read the index and change nothing in it."""
+    background: queue.SimpleQueue[tuple[int, str, tuple[Any, ...]]] = queue.SimpleQueue()
+
+    def work() -> None:
+        while True:
+            outbox.send(answer(indexer, *background.get()))
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        try:
+            call_id, method, args = read_frame(incoming)
+        except EOFError:
+            return
+        if method in IN_BACKGROUND:
+            background.put((call_id, method, args))
+        else:
+            outbox.send(answer(indexer, call_id, method, args))
+
+
+def watch_folder(folder: Path, outbox: Outbox) -> None:
+    """Say which files under `.stitch/` changed (Neovim on Linux offers no file watching,
+    and the CLI changes state.json behind the editor's back)."""
+    from watchfiles import watch
+
+    while True:
+        if not folder.is_dir():
+            time.sleep(1.0)
+            if folder.is_dir():
+                outbox.send((EVENT, True, None))  # created: read everything
+            continue
+        try:
+            for changes in watch(folder, debounce=30, step=20, recursive=True):
+                paths = {Path(p) for _, p in changes if not Path(p).name.startswith(".")}
+                if paths:
+                    outbox.send((EVENT, True, paths))
+        except (FileNotFoundError, RuntimeError, OSError) as exc:
+            print(f"stitch indexer: watcher restarting: {exc}", file=sys.stderr)
+            time.sleep(0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: indexer WORKSPACE_ROOT", file=sys.stderr)
+        return 2
+    incoming, outgoing = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not land in the frames
+    if hasattr(os, "nice"):
+        os.nice(10)  # on a busy machine, the editor's process (and the editor) go first
+    indexer = Indexer(Path(args[0]))
+    outbox = Outbox(outgoing)
+    threading.Thread(target=watch_folder, args=(indexer.ws.paths.dir, outbox), daemon=True).start()
+    serve(indexer, incoming, outbox)
+    return 0

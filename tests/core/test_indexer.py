@@ -1,0 +1,112 @@
+"""The indexer's calls in-process, and the view the language server keeps of them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from stitch_ls.core.drafts import DraftView, ScanResult
+from stitch_ls.core.gate import GateContext, ReadOnly
+from stitch_ls.indexer import Indexer
+from workspaces import draft, make_workspace, range_edit, write_draft
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+CHECKOUT = "src/checkout.py"
+
+
+def other(draft_id: str) -> dict:
+    body = draft(draft_id)
+    body["edits"] = [range_edit("src/other.py", 0, 0, "x = 1", "x = 2")]
+    return body
+
+
+def loaded(tmp_path: Path) -> tuple[Indexer, Path]:
+    root = make_workspace(tmp_path / "ws")
+    (root / "src" / "other.py").write_text("x = 1\n")
+    write_draft(root, draft("a"))
+    write_draft(root, other("b"))
+    indexer = Indexer(root)
+    delta = indexer.load(T0)
+    assert sorted(delta.result.added) == ["a", "b"]
+    assert delta.records == []  # nothing is open yet: no draft is sent
+    return indexer, root
+
+
+def test_only_drafts_of_watched_paths_are_sent(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    assert [r.id for r in indexer.watch(frozenset({CHECKOUT}))] == ["a"]
+    assert indexer.watch(frozenset({CHECKOUT})) == []  # nothing newly watched
+
+    write_draft(root, draft("c", title="new"))
+    write_draft(root, other("d"))
+    folder = root / ".stitch" / "drafts"
+    delta = indexer.reload({folder / "c.json", folder / "d.json"}, T0)
+    assert sorted(delta.result.added) == ["c", "d"]
+    assert [r.id for r in delta.records] == ["c"]  # d is on a file no editor shows
+
+    (folder / "a.json").unlink()
+    delta = indexer.reload({folder / "a.json"}, T0)
+    assert delta.result.removed == ["a"] and delta.records == []
+
+
+def test_broken_files_are_sent_when_they_change_and_not_again(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    bad = root / ".stitch" / "drafts" / "bad.json"
+    bad.write_text("{not json")
+    delta = indexer.reload({bad}, T0)
+    assert [r.file.name for r in delta.invalid or []] == ["bad.json"]
+    write_draft(root, other("e"))
+    delta = indexer.reload({root / ".stitch" / "drafts" / "e.json"}, T0)
+    assert delta.invalid is None  # the same broken files as last sent
+
+
+def test_unsourced_arrivals_are_counted_and_said(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    path = write_draft(root, draft("u", sources=[]))
+    delta = indexer.reload({path}, T0)
+    assert delta.state_written
+    assert "u" in indexer.ws.state.unsourced_arrivals
+    path = write_draft(root, draft("s"))
+    assert not indexer.reload({path}, T0).state_written
+
+
+def test_counts_follow_the_context_they_are_given(tmp_path: Path):
+    indexer, _ = loaded(tmp_path)
+    open_ctx = GateContext(False, ReadOnly(False), 0.65, "team file", ())
+    counts = indexer.counts(T0, open_ctx)
+    assert counts["pending"] == 2 and counts["actionable"] == 2
+    read_only = GateContext(False, ReadOnly(True, "you", T0, "reviewing"), 0.65, "team", ())
+    assert indexer.counts(T0, read_only)["actionable"] == 0
+
+
+def test_summaries_read_the_open_buffers_not_the_disk(tmp_path: Path):
+    indexer, _ = loaded(tmp_path)
+    ctx = GateContext(False, ReadOnly(False), 0.65, "team file", ())
+    on_disk = {s["id"]: s["gate"] for s in indexer.summaries(ctx, {}, None)}
+    assert on_disk == {"a": "actionable", "b": "actionable"}
+    edited = {"src/other.py": "y = 1\n"}  # the buffer no longer holds what b expects
+    [b] = indexer.summaries(ctx, edited, "src/other.py")
+    assert b["id"] == "b" and b["gate"] == "stale"
+
+
+def test_view_keeps_what_is_shown_and_drops_what_moved(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    view = DraftView()
+    paths = frozenset({CHECKOUT})
+    view.watch(paths, indexer.watch(paths))
+    assert list(view.by_path) == [CHECKOUT] and list(view.by_id) == ["a"]
+
+    moved = draft("a")
+    moved["edits"] = [range_edit("src/other.py", 0, 0, "x = 1", "x = 3")]
+    path = write_draft(root, moved)
+    delta = indexer.reload({path}, T0)
+    view.adopt(delta.result, delta.records)
+    assert view.by_id == {} and view.by_path == {}  # a left the open file: out of the view
+
+    b = indexer.record("b")
+    assert b is not None
+    view.keep(b)  # asked for by id (a command on a draft whose file is not open)
+    assert view.by_path == {"src/other.py": [b]}
+    assert view.update(["b.json"]) == ScanResult(removed=["b"])
+    view.watch(frozenset(), [])
+    assert view.records() == []

@@ -1,0 +1,114 @@
+"""The indexer as a real child process: its pipe, its failures, its restarts, its end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from editor_client import start, stop
+from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
+from workspaces import draft, make_workspace, write_draft
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+CHECKOUT = "src/checkout.py"
+
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="finds the child process in /proc"
+)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead too
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+async def test_calls_are_answered_in_order_and_a_bad_call_fails_alone(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, draft("a"))
+    stops: list[int | None] = []
+    client = IndexerClient(root, stops.append)
+    client.start()
+    try:
+        seen: list[str] = []
+        load = client.call("load", T0, then=lambda d: seen.append("load"))
+        watch = client.call("watch", frozenset({CHECKOUT}), then=lambda r: seen.append("watch"))
+        bad = client.call("rm_rf", "/")
+        assert (await load).result.added == ["a"]
+        assert [r.id for r in await watch] == ["a"]
+        assert seen == ["load", "watch"]
+        with pytest.raises(IndexerError, match="no indexer call 'rm_rf'"):
+            await bad
+        with pytest.raises(IndexerError, match="TypeError"):
+            await client.call("record")  # a missing argument
+        assert (await client.call("record", "a")).id == "a"  # still answering
+    finally:
+        client.close()
+    assert stops == []  # closed on purpose: not reported as a stop
+
+
+async def test_a_killed_indexer_fails_its_calls_and_says_so(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws")
+    stopped = asyncio.Event()
+    codes: list[int | None] = []
+    client = IndexerClient(root, lambda code: (codes.append(code), stopped.set()))
+    client.start()
+    try:
+        await client.call("load", T0)
+        assert client.pid is not None
+        os.kill(client.pid, signal.SIGKILL)
+        await asyncio.wait_for(stopped.wait(), timeout=5)
+        assert codes == [-signal.SIGKILL] and not client.running
+        with pytest.raises(IndexerError, match="not running"):
+            client.call("record", "a")
+    finally:
+        client.close()
+
+
+@linux_only
+async def test_the_server_restarts_a_dead_indexer_and_ends_it_when_it_ends(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, draft("before"))
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
+        server = client._server.pid  # type: ignore[attr-defined]
+        [indexer] = children(server)
+        os.kill(indexer, signal.SIGKILL)
+        await client.wait_for(
+            lambda: any("starting it again" in m.message for m in client.log_messages),
+            timeout=5,
+        )
+        await client.wait_for(lambda: len(children(server)) == 1, timeout=5)
+        [indexer] = children(server)
+        write_draft(root, draft("after", title="Draft after"))  # read by the new indexer
+        await client.wait_for(
+            lambda: {d.code for d in client.diagnostics.get(uri, [])} == {"before", "after"},
+            timeout=5,
+        )
+    finally:
+        await stop(client)
+    deadline = time.monotonic() + 5
+    while alive(indexer) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not alive(indexer)
