@@ -103,6 +103,9 @@ def _import_core(converter: Any) -> dict[str, Any]:
 
 
 def _trim_heap() -> None:
+    """Hand the heap pages freed after start-up back to the OS (glibc keeps them: the
+    import-time garbage, the pickles of the first drafts, a placement's extra syntax trees);
+    ~1.5 MiB of RSS. Elsewhere than glibc, nothing."""
     import ctypes
 
     try:
