@@ -101,27 +101,11 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
 
 
 def _summaries(ws: Any) -> list[dict[str, Any]]:
+    from stitch_ls.core.workspace import draft_summary
+
     ws.scan_drafts(_now())
     ctx = ws.gate_context(_now(), ignore_quiet=True)
-    rows = []
-    for record in ws.pending_records():
-        evaluation = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk)
-        draft = record.draft
-        rows.append(
-            {
-                "id": record.id,
-                "title": record.title,
-                "stream": draft.stream if draft else None,
-                "agent": draft.agent if draft else None,
-                "confidence": draft.confidence if draft else None,
-                "sources": len(draft.sources) if draft else 0,
-                "paths": draft.paths if draft else [],
-                "gate": evaluation.decision.gate.value,
-                "reason": evaluation.decision.reason,
-                "file": str(record.file),
-            }
-        )
-    return rows
+    return [draft_summary(e) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
 
 
 def cmd_draft_list(args: argparse.Namespace) -> int:
