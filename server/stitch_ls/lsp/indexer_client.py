@@ -93,7 +93,10 @@ class IndexerClient:
                 proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        self._fail_pending("the indexer was stopped")
+        try:
+            self._fail_pending("the indexer was stopped")
+        except RuntimeError:
+            pass  # the event loop is already closed: nobody waits for them
 
     # -- threads -------------------------------------------------------------------------
 
