@@ -167,6 +167,19 @@ async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(
         await vscode.command("stitch.applyDraft", "ready")
 
 
+async def test_status_counts_an_applied_or_rejected_draft_at_once(vscode, workspace: Path):
+    """The indexer counts; the server tells it what it retired before the next count, not
+    when the file watcher gets round to it."""
+    vscode.open(workspace / CHECKOUT)
+    before = (await vscode.command("stitch.status"))["drafts"]
+    await vscode.command("stitch.applyDraft", "ready")
+    after = (await vscode.command("stitch.status"))["drafts"]
+    assert after["pending"] == before["pending"] - 1
+    assert after["actionable"] == before["actionable"] - 1
+    await vscode.command("stitch.rejectDraft", "low", "guesses")
+    assert (await vscode.command("stitch.status"))["drafts"]["pending"] == before["pending"] - 2
+
+
 async def test_applying_a_refused_draft_says_why_and_changes_nothing(vscode, workspace: Path):
     uri = vscode.open(workspace / CHECKOUT)
     before = vscode.text(uri)

@@ -132,6 +132,10 @@ class ScanResult:
     def any(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
+    @property
+    def ids(self) -> set[str]:
+        return {*self.added, *self.changed, *self.removed}
+
 
 class DraftIndex:
     """All draft files of one workspace, indexed by id and by the paths they touch."""
@@ -257,7 +261,7 @@ class DraftView:
         """Drafts that moved: `records` are the new versions of those still on a watched path;
         any other id in `result` leaves the view (gone, or moved to a path not shown)."""
         by_id = dict(self.by_id)
-        for draft_id in (*result.added, *result.changed, *result.removed):
+        for draft_id in result.ids:
             by_id.pop(draft_id, None)
         for record in records:
             by_id[record.id] = record

@@ -33,6 +33,7 @@ from stitch_ls.lsp.placing import DraftPlacing
 from stitch_ls.lsp.protocol import StitchProtocol
 
 if TYPE_CHECKING:  # pydantic and the models load after the initialize result
+    from stitch_ls.core.drafts import DraftView
     from stitch_ls.core.workspace import StitchWorkspace
     from stitch_ls.indexer import DraftDelta, GitUpdate
 
@@ -120,6 +121,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.clock = make_clock()
         self.root: Path | None = None
         self.ws: StitchWorkspace | None = None
+        self.view: DraftView | None = None  # the open files' drafts: ws.drafts, typed as such
         self.docs: dict[str, OpenDocument] = {}
         self.init_settings: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -241,8 +243,8 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.indexer = None
             self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
         modules = await asyncio.to_thread(_import_core, self.protocol._converter)
-        drafts = modules["stitch_ls.core.drafts"].DraftView()
-        self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, drafts)
+        self.view = modules["stitch_ls.core.drafts"].DraftView()
+        self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, self.view)
         for doc in self.docs.values():  # opened before the workspace was ready
             doc.relative = relative_to(ws.root, doc.path)
         try:
@@ -261,8 +263,8 @@ class StitchServer(DraftPlacing, LanguageServer):
     def _settle_memory(self) -> None:
         """Once the first load and count are in: the long-lived objects out of the
         collector's way for good (gc.freeze), then collection resumes for what comes after.
-        No collect first: it would stall the event loop for ~100 ms, and the little cyclic
-        garbage of start-up frozen with them is a one-off."""
+        No collect first: it would stall the event loop, and start-up leaves little cyclic
+        garbage (a collect here freed nothing measurable)."""
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
@@ -271,10 +273,9 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def _load_all(self) -> None:
         """State and policy read here; the drafts by the indexer, which then sends the
         drafts of the open files."""
-        assert self.ws is not None
-        ws = self.ws
-        await asyncio.to_thread(ws.reload, None, self.clock())
-        ws.drafts.watch(frozenset(), ())  # type: ignore[union-attr]  # a new indexer: afresh
+        assert self.ws is not None and self.view is not None
+        await asyncio.to_thread(self.ws.reload, None, self.clock())
+        self.view.watch(frozenset(), ())  # a new indexer: everything sent afresh
         self._watched = None
         await self.ask("load", self.clock(), then=self.adopt)
         self.user = await self.ask("user") or self.user
@@ -282,37 +283,34 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def adopt(self, delta: DraftDelta) -> None:
         """The indexer's news about drafts, into the view (on the loop, in call order)."""
-        assert self.ws is not None
-        self.ws.drafts.adopt(delta.result, delta.records)  # type: ignore[union-attr]
+        assert self.ws is not None and self.view is not None
+        self.view.adopt(delta.result, delta.records)
         if delta.invalid is not None:
-            self.ws.drafts.invalid = delta.invalid
+            self.view.invalid = delta.invalid
         self.ws.note_arrivals(delta.result, self.clock())
 
     async def watch_open(self) -> None:
         """Tell the indexer which files are open (when that changed): it answers the drafts
         of the newly opened ones, and from then on sends theirs as they change."""
-        if self.ws is None:
+        view = self.view
+        if view is None:
             return
         paths = frozenset(d.relative for d in self.docs.values() if d.relative)
         if paths == self._watched:
             return
-        self._watched, view = paths, self.ws.drafts
-        records = await self.ask(
-            "watch",
-            paths,
-            then=lambda found: view.watch(paths, found),  # type: ignore[union-attr]
-        )
+        self._watched = paths
+        records = await self.ask("watch", paths, then=lambda found: view.watch(paths, found))
         if records is None:
             self._watched = None  # ask again next time
 
     async def draft_record(self, draft_id: str) -> Any:
         """A draft by id: from the open files' view, else from the indexer (and kept)."""
-        assert self.ws is not None
-        record = self.ws.drafts.by_id.get(draft_id)
+        assert self.view is not None
+        record = self.view.by_id.get(draft_id)
         if record is None:
             record = await self.ask("record", draft_id)
             if record is not None:
-                self.ws.drafts.keep(record)  # type: ignore[union-attr]
+                self.view.keep(record)
         return record
 
     async def wrote(self, *paths: Path) -> None:
@@ -322,7 +320,7 @@ class StitchServer(DraftPlacing, LanguageServer):
             return
         delta = await self.ask("reload", set(paths), self.clock(), then=self.adopt)
         if delta is not None:
-            self.drafts_changed({*delta.result.added, *delta.result.changed, *delta.result.removed})
+            self.drafts_changed(delta.result.ids)
 
     def _indexer_stopped(self, code: int | None) -> None:
         """The indexer process died: start another (a few times), reload, place again."""
@@ -456,7 +454,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         if delta is not None and delta.state_written:  # unsourced arrivals counted there
             state = ws.state
             found.state |= await asyncio.to_thread(ws.load_state) != state
-        self.drafts_changed({*drafts.added, *drafts.changed, *drafts.removed})
+        self.drafts_changed(drafts.ids)
         if found.everything or found.config or found.state:
             self.refresh_editor()
         elif ws.gate_context(now, ignore_quiet=True) != gate:
