@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.model import SourceLogEntry
+from stitch_ls.core.model import Source, SourceLogEntry
 from stitch_ls.core.sourcelog import append_entry
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import draft, write_draft
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-SOURCE = {"kind": "doc", "ref": "d", "why": "w"}
+SOURCE = Source(kind="doc", ref="d", why="w")
 
 
 def seed(root: Path) -> None:

@@ -131,7 +131,7 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     record = ws.drafts.by_id.get(args.id)
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
-    data = record.draft.model_dump(mode="json") if record.draft else {"error": record.error}
+    data = record.draft.to_data() if record.draft else {"error": record.error}
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
@@ -260,7 +260,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             current = None
         if current is not None and current.answer is not None:
             _print(
-                current.model_dump(mode="json"),
+                current.to_data(),
                 args.json,
                 lambda d: d["answer"],
             )
@@ -279,7 +279,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         print(f"warning: {problem}", file=sys.stderr)
     fmt = "json" if args.json else args.format
     if fmt == "json":
-        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))
+        print(json.dumps([e.to_data() for e in entries], indent=2))
     elif fmt == "agent-trace":
         from stitch_ls import __version__
         from stitch_ls.core.agenttrace import to_trace
@@ -307,7 +307,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from stitch_ls.core.model import Draft, Prompt
 
     model = {"draft": Draft, "prompt": Prompt, "config": TeamConfig}[args.kind]
-    print(json.dumps(model.model_json_schema(), indent=2))
+    print(json.dumps(model.json_schema(), indent=2))
     return 0
 
 
@@ -324,9 +324,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     ]
     team = ws.team
     if args.base:
-        team = team.model_copy(
-            update={"streams": team.streams.model_copy(update={"base": args.base})}
-        )
+        team = team.replace(streams=team.streams.replace(base=args.base))
     snap = take_snapshot(ws.root, team)
     points: list[dict[str, Any]] = []
     if snap is None:

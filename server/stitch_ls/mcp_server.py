@@ -48,7 +48,7 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
                 "errors": [{"field": "draft", "message": f"not valid JSON: {exc}"}],
             }
     try:
-        model = Draft.model_validate(draft)
+        model = Draft.from_data(draft)
     except ValidationError as exc:
         return {
             "ok": False,
@@ -94,7 +94,7 @@ async def ask(
             options,
             agent,
             stream,
-            [Source.model_validate(s) for s in sources],
+            [Source.from_data(s) for s in sources],
             _now(),
         )
     except (ValueError, ValidationError) as exc:

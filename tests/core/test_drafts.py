@@ -143,7 +143,7 @@ def test_update_reads_only_the_named_files(tmp_path: Path):
 
 def test_range_edit_applies_where_expected():
     plan = plan_draft(
-        Draft.model_validate(draft("d")), reader({"src/checkout.py": CHECKOUT}), find_symbol
+        Draft.from_data(draft("d")), reader({"src/checkout.py": CHECKOUT}), find_symbol
     )
     assert plan.ok
     assert plan.edits[0].start == (12, 4) and not plan.edits[0].reanchored
@@ -152,7 +152,7 @@ def test_range_edit_applies_where_expected():
 def test_moved_text_is_reanchored_when_unique():
     moved = "# a new comment line\n" + CHECKOUT
     plan = plan_draft(
-        Draft.model_validate(draft("d")), reader({"src/checkout.py": moved}), find_symbol
+        Draft.from_data(draft("d")), reader({"src/checkout.py": moved}), find_symbol
     )
     assert plan.ok and plan.edits[0].reanchored
     assert plan.edits[0].start == (13, 4)
@@ -162,13 +162,13 @@ def test_ambiguous_or_missing_text_is_stale():
     twice = CHECKOUT + "\n\ndef again(cart):\n    return cart.total()\n"
     twice = "\n" + twice
     plan = plan_draft(
-        Draft.model_validate(draft("d")), reader({"src/checkout.py": twice}), find_symbol
+        Draft.from_data(draft("d")), reader({"src/checkout.py": twice}), find_symbol
     )
     assert plan.stale and "more than once" in plan.stale
     typed = CHECKOUT.replace("return cart.total()", "return cart.sum()")
     typed = "\n" + typed
     plan = plan_draft(
-        Draft.model_validate(draft("d")), reader({"src/checkout.py": typed}), find_symbol
+        Draft.from_data(draft("d")), reader({"src/checkout.py": typed}), find_symbol
     )
     assert plan.stale and "no longer there" in plan.stale
 
@@ -185,11 +185,11 @@ def test_symbol_edit_is_anchored_by_tree_sitter():
         ],
     )
     shifted = "import os\n\n" + CHECKOUT
-    plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": shifted}), find_symbol)
+    plan = plan_draft(Draft.from_data(body), reader({"src/checkout.py": shifted}), find_symbol)
     assert plan.ok
     assert plan.edits[0].start == (9, 4)
     body["edits"][0]["symbol"] = "Cart.missing"
-    plan = plan_draft(Draft.model_validate(body), reader({"src/checkout.py": shifted}), find_symbol)
+    plan = plan_draft(Draft.from_data(body), reader({"src/checkout.py": shifted}), find_symbol)
     assert "not found" in plan.stale
 
 
@@ -201,10 +201,10 @@ def test_create_and_delete_check_the_file():
             {"path": "old.py", "delete": True},
         ],
     )
-    plan = plan_draft(Draft.model_validate(body), reader({"old.py": "y"}), find_symbol)
+    plan = plan_draft(Draft.from_data(body), reader({"old.py": "y"}), find_symbol)
     assert plan.ok and [e.kind for e in plan.edits] == ["create", "delete"]
     plan = plan_draft(
-        Draft.model_validate(body), reader({"old.py": "y", "new.py": ""}), find_symbol
+        Draft.from_data(body), reader({"old.py": "y", "new.py": ""}), find_symbol
     )
     assert "already exists" in plan.stale
 
@@ -213,6 +213,6 @@ def test_overlapping_edits_are_stale():
     body = draft("d")
     body["edits"] = [body["edits"][0], body["edits"][0]]
     plan = plan_draft(
-        Draft.model_validate(body), reader({"src/checkout.py": CHECKOUT}), find_symbol
+        Draft.from_data(body), reader({"src/checkout.py": CHECKOUT}), find_symbol
     )
     assert "overlap" in plan.stale

@@ -14,7 +14,7 @@ OPEN = GateContext(quiet=False, read_only=ReadOnly(False), floor=0.65, floor_fro
 
 
 def make(**overrides) -> Draft:
-    return Draft.model_validate(draft("d", **overrides))
+    return Draft.from_data(draft("d", **overrides))
 
 
 def test_actionable_title_names_confidence_sources_and_stream():
@@ -81,12 +81,12 @@ def test_irreversible_paths_and_failing_evidence():
     ctx = GateContext(**{**OPEN.__dict__, "irreversible_paths": ("migrations/**",)})
     body = draft("d")
     body["edits"][0]["path"] = "migrations/0001_init.sql"
-    assert decide(Draft.model_validate(body), ctx).gate is Gate.ACTIONABLE
+    assert decide(Draft.from_data(body), ctx).gate is Gate.ACTIONABLE
     failing = {
         **body,
         "evidence": [{"ref": "t", "status": "passed"}, {"ref": "u", "status": "failed"}],
     }
-    assert decide(Draft.model_validate(failing), ctx).gate is Gate.BLOCKED
+    assert decide(Draft.from_data(failing), ctx).gate is Gate.BLOCKED
 
 
 def test_raised_floor_says_where_it_came_from():

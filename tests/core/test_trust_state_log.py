@@ -9,7 +9,7 @@ from pathlib import Path
 
 from stitch_ls.core import trust
 from stitch_ls.core.fsio import append_line, atomic_write
-from stitch_ls.core.model import SourceLogEntry
+from stitch_ls.core.model import Source, SourceLogEntry
 from stitch_ls.core.paths import StitchPaths, glob_match, resolve_inside
 from stitch_ls.core.render import escape_markdown, markdown_ref, safe_link
 from stitch_ls.core.sourcelog import append_entry, read_entries, render_markdown
@@ -92,7 +92,7 @@ def test_source_log_reads_back_and_skips_garbage(tmp_path: Path):
         stream="checkout/a",
         agent="bot",
         confidence=0.8,
-        sources=[{"kind": "doc", "ref": "[x](command:rm)", "why": "<b>trusted</b>"}],
+        sources=[Source(kind="doc", ref="[x](command:rm)", why="<b>trusted</b>")],
         evidence=[],
         accepted_by="dev@example.com",
         files=["src/a.py"],

@@ -90,8 +90,8 @@ def to_trace(
                 "stream": entry.stream,
                 "agent": entry.agent,
                 "confidence": entry.confidence,
-                "sources": [s.model_dump() for s in entry.sources],
-                "evidence": [e.model_dump(exclude_none=True) for e in entry.evidence],
+                "sources": [s.to_data() for s in entry.sources],
+                "evidence": [e.to_data(exclude_none=True) for e in entry.evidence],
                 "accepted_by": entry.accepted_by,
             }
         },

@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
-from pydantic.alias_generators import to_camel
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
 
 from stitch_ls.core.quiet import QuietWindow, parse_timezone
+from stitch_ls.core.records import Record, record, rule, validation_errors
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Fraction = Annotated[float, rule(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 
 def _check_timezone(name: str | None) -> str | None:
@@ -32,49 +23,55 @@ def _check_timezone(name: str | None) -> str | None:
     return name
 
 
-TimeZoneName = Annotated[str | None, AfterValidator(_check_timezone)]
+TimeZoneName = Annotated[str | None, rule(after=_check_timezone)]
 
 
-class _Team(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _placeholders(value: str) -> str:
+    if "{stream}" not in value:
+        raise ValueError("branch_pattern needs a {stream} placeholder")
+    return value
 
 
+class _Team(Record):
+    __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
+
+
+@record()
 class AgentsPolicy(_Team):
     confidence_floor: Fraction = 0.65
-    irreversible_paths: list[str] = []
+    irreversible_paths: list[str] = field(default_factory=list)
     read_only: bool = False
 
 
+@record()
 class TrustPolicy(_Team):
-    unsourced_per_hour: Annotated[int, Field(ge=0, le=10_000)] = 3
+    unsourced_per_hour: Annotated[int, rule(ge=0, le=10_000)] = 3
     on_exhausted: Literal["raise_floor", "read_only"] = "raise_floor"
     scrutiny_raise: Fraction = 0.15
 
 
+@record()
 class QuietHoursPolicy(_Team):
     timezone: TimeZoneName = None
     engineers_may_remove: bool = False
-    windows: list[QuietWindow] = []
+    windows: list[QuietWindow] = field(default_factory=list)
 
 
+@record()
 class StreamsPolicy(_Team):
     base: str = "main"
-    branch_pattern: str = "stream/{feature}/{stream}"
-    max_per_feature: Annotated[int, Field(ge=1, le=100)] = 2
-
-    @field_validator("branch_pattern")
-    @classmethod
-    def _placeholders(cls, value: str) -> str:
-        if "{stream}" not in value:
-            raise ValueError("branch_pattern needs a {stream} placeholder")
-        return value
+    branch_pattern: Annotated[str, rule(after=_placeholders)] = "stream/{feature}/{stream}"
+    max_per_feature: Annotated[int, rule(ge=1, le=100)] = 2
 
 
+@record()
 class FeaturePolicy(_Team):
     stitch_owner: str | None = None
-    paths: list[str] = []
+    paths: list[str] = field(default_factory=list)
 
 
+@record()
 class TeamConfig(_Team):
     """`.stitch/config.toml`, as DESIGN.md describes it."""
 
@@ -82,25 +79,36 @@ class TeamConfig(_Team):
     trust: TrustPolicy = TrustPolicy()
     quiet_hours: QuietHoursPolicy = QuietHoursPolicy()
     streams: StreamsPolicy = StreamsPolicy()
-    features: dict[str, FeaturePolicy] = {}
+    features: dict[str, FeaturePolicy] = field(default_factory=dict)
 
 
-class _Editor(BaseModel):
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
-    )
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
+class _Editor(Record):
+    __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {
+        "extra": "ignore",
+        "alias_generator": _camel,
+        "populate_by_name": True,
+    }
+
+
+@record()
 class EditorQuietHours(_Editor):
     timezone: TimeZoneName = None
-    windows: list[QuietWindow] = []
+    windows: list[QuietWindow] = field(default_factory=list)
     remove_team_windows: bool = False
 
 
+@record()
 class EditorTrust(_Editor):
-    unsourced_per_hour: Annotated[int, Field(ge=0)] | None = None
+    unsourced_per_hour: Annotated[int, rule(ge=0)] | None = None
 
 
+@record()
 class EditorSettings(_Editor):
     """`stitch.*` settings from the editor: they may tighten the team's policy, not loosen it."""
 
@@ -125,15 +133,15 @@ def load_team_config(text: str) -> TeamConfig | list[ConfigProblem]:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return [ConfigProblem(line, f"not valid TOML: {message}")]
     try:
-        return TeamConfig.model_validate(data)
-    except ValidationError as exc:
-        return [_problem(text, error) for error in exc.errors()]
+        return TeamConfig.from_data(data)
+    except ValueError as exc:
+        return [_problem(text, error) for error in validation_errors(exc)]
 
 
 def _problem(text: str, error: Any) -> ConfigProblem:
     loc = tuple(error["loc"])
     where = ".".join(str(part) for part in loc)
-    if error["type"] == "extra_forbidden":
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         message = f"unknown key `{where}`"
     else:
         message = f"`{where}`: {_plain(error)}"
@@ -222,7 +230,10 @@ def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     note) rather than trusted halfway."""
     data = settings_table(raw)
     try:
-        return EditorSettings.model_validate(data), []
-    except ValidationError as exc:
-        notes = [f"stitch.{'.'.join(str(p) for p in e['loc'])}: {_plain(e)}" for e in exc.errors()]
+        return EditorSettings.from_data(data), []
+    except ValueError as exc:
+        notes = [
+            f"stitch.{'.'.join(str(p) for p in e['loc'])}: {_plain(e)}"
+            for e in validation_errors(exc)
+        ]
         return EditorSettings(), notes

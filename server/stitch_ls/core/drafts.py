@@ -14,10 +14,9 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from pydantic import ValidationError
-
 from stitch_ls.core.fsio import atomic_write, read_text_limited
 from stitch_ls.core.model import Draft
+from stitch_ls.core.records import validation_errors
 
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
 
@@ -55,21 +54,22 @@ def parse_draft_text(text: str) -> Draft:
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
     try:
-        return Draft.model_validate(data)
-    except ValidationError as exc:
+        return Draft.from_data(data)
+    except ValueError as exc:
         raise ValueError(describe_validation(exc)) from None
 
 
-def describe_validation(exc: ValidationError) -> str:
+def describe_validation(exc: ValueError) -> str:
     """Pydantic errors as one line: `edits.0.path: path must not leave the workspace; ...`."""
+    errors = validation_errors(exc)
     parts = []
-    for error in exc.errors()[:5]:
+    for error in errors[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "draft"
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             message = "unknown field"
         parts.append(f"{where}: {message}")
-    more = len(exc.errors()) - len(parts)
+    more = len(errors) - len(parts)
     if more > 0:
         parts.append(f"and {more} more")
     return "; ".join(parts)
@@ -82,8 +82,8 @@ def load_draft_file(path: Path) -> DraftRecord:
     except (OSError, ValueError) as exc:
         return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
     try:  # the usual case, parsed and validated in one pass, leaving no dicts behind
-        return DraftRecord(path, Draft.model_validate_json(text))
-    except ValidationError:
+        return DraftRecord(path, Draft.from_json(text))
+    except ValueError:
         pass  # read again below, for a message that points at the line
     try:
         data = json.loads(text)
@@ -92,10 +92,11 @@ def load_draft_file(path: Path) -> DraftRecord:
             path, None, f"{path.name}: not valid JSON: {exc.msg}", error_line=exc.lineno - 1
         )
     try:
-        return DraftRecord(path, Draft.model_validate(data))
-    except ValidationError as exc:
+        return DraftRecord(path, Draft.from_data(data))
+    except ValueError as exc:
         raw = data if isinstance(data, dict) else {}
-        first = exc.errors()[0]["loc"] if exc.errors() else ()
+        errors = validation_errors(exc)
+        first = errors[0]["loc"] if errors else ()
         return DraftRecord(
             path,
             None,
@@ -318,5 +319,5 @@ def record_paths(record: DraftRecord) -> list[str]:
 def write_draft(folder: Path, draft: Draft) -> Path:
     """Write a validated draft as `<id>.json`, atomically."""
     target = folder / f"{draft.id}.json"
-    atomic_write(target, draft.model_dump_json(indent=2, exclude_none=True) + "\n")
+    atomic_write(target, draft.to_json(indent=2, exclude_none=True) + "\n")
     return target

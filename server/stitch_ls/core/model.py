@@ -1,7 +1,7 @@
 """The file formats of the public contract: drafts, prompts and source-log lines.
 
-One pydantic model per format; `stitch-ls schema` publishes them as JSON Schema so agents
-can validate before they write. Everything here is agent-written and therefore untrusted:
+One record per format (`records.py`: a dataclass pydantic validates); `stitch-ls schema`
+publishes them as JSON Schema so agents can validate before they write. Everything here is agent-written and therefore untrusted:
 limits are explicit, numbers must be finite, paths are checked.
 """
 
@@ -9,77 +9,37 @@ from __future__ import annotations
 
 from dataclasses import field
 from datetime import datetime
-from functools import cache
-from typing import Annotated, Any, Literal, Self
-
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    TypeAdapter,
-    model_validator,
-)
-from pydantic.dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
 
 from stitch_ls.core.paths import check_relative_path
+from stitch_ls.core.records import Aware, Record, record, rule
 
-DraftId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-WorkspacePath = Annotated[str, AfterValidator(check_relative_path)]
-Confidence = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+DraftId = Annotated[str, rule(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
+ShortText = Annotated[str, rule(min_length=1, max_length=200)]
+LongText = Annotated[str, rule(min_length=1, max_length=4000)]
+WorkspacePath = Annotated[str, rule(after=check_relative_path)]
+Confidence = Annotated[float, rule(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 MAX_EDITS = 1000
 MAX_EDIT_TEXT = 1_000_000
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Contract(Record):
+    """Agent-written: an unknown field is an error (a typo must not pass as a default)."""
 
-
-# A draft and its parts are slotted pydantic dataclasses, not BaseModels: the same validation,
-# at ~1.3 KB a validated draft instead of ~4.7 KB (a BaseModel carries a __dict__ and a
-# fields-set per object). A workspace holds every draft in memory: 10,000 of them are ~34 MiB
-# less. `_Contract` gives them the BaseModel methods the rest of the code uses.
-_record = dataclass(frozen=True, slots=True, kw_only=True, config=ConfigDict(extra="forbid"))
-
-
-@cache
-def _adapter(cls: type) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
-
-
-class _Contract:
     __slots__ = ()
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    @classmethod
-    def model_validate(cls, data: Any) -> Self:
-        return _adapter(cls).validate_python(data)
 
-    @classmethod
-    def model_validate_json(cls, data: str | bytes) -> Self:
-        return _adapter(cls).validate_json(data)
-
-    @classmethod
-    def model_json_schema(cls) -> dict[str, Any]:
-        return _adapter(cls).json_schema()
-
-    def model_dump(self, **options: Any) -> Any:
-        return _adapter(type(self)).dump_python(self, **options)
-
-    def model_dump_json(self, *, indent: int | None = None, **options: Any) -> str:
-        return _adapter(type(self)).dump_json(self, indent=indent, **options).decode()
+_record = record()
 
 
 @_record
 class Position(_Contract):
     """0-based line and character; characters count Unicode code points."""
 
-    line: Annotated[int, Field(ge=0, le=10_000_000)]
-    character: Annotated[int, Field(ge=0, le=10_000_000)]
+    line: Annotated[int, rule(ge=0, le=10_000_000)]
+    character: Annotated[int, rule(ge=0, le=10_000_000)]
 
 
 @_record
@@ -87,20 +47,23 @@ class Range(_Contract):
     start: Position
     end: Position
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Range:
+    def __post_init__(self) -> None:
         if (self.end.line, self.end.character) < (self.start.line, self.start.character):
             raise ValueError("range end comes before its start")
-        return self
 
 
 @_record
 class Source(_Contract):
     """One fact the agent used: what kind, where it is, and why it deserves trust."""
 
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
-        description="doc, url, api, dashboard, test, commit, ..."
-    )
+    kind: Annotated[
+        str,
+        rule(
+            min_length=1,
+            max_length=40,
+            description="doc, url, api, dashboard, test, commit, ...",
+        ),
+    ]
     ref: LongText
     why: LongText
 
@@ -109,10 +72,10 @@ class Source(_Contract):
 class Evidence(_Contract):
     """A test run that backs the draft."""
 
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "test"
+    kind: Annotated[str, rule(min_length=1, max_length=40)] = "test"
     ref: LongText
     status: Literal["passed", "failed", "error", "skipped", "pending"]
-    run: Annotated[str, StringConstraints(max_length=400)] | None = None
+    run: Annotated[str, rule(max_length=400)] | None = None
 
 
 @_record
@@ -121,14 +84,13 @@ class Edit(_Contract):
 
     path: WorkspacePath
     range: Range | None = None
-    expect: Annotated[str, StringConstraints(max_length=MAX_EDIT_TEXT)] | None = None
-    symbol: Annotated[str, StringConstraints(min_length=1, max_length=400)] | None = None
-    text: Annotated[str, StringConstraints(max_length=MAX_EDIT_TEXT)] | None = None
+    expect: Annotated[str, rule(max_length=MAX_EDIT_TEXT)] | None = None
+    symbol: Annotated[str, rule(min_length=1, max_length=400)] | None = None
+    text: Annotated[str, rule(max_length=MAX_EDIT_TEXT)] | None = None
     create: bool = False
     delete: bool = False
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> Edit:
+    def __post_init__(self) -> None:
         kinds = [
             name
             for name, present in (
@@ -150,7 +112,6 @@ class Edit(_Contract):
             raise ValueError("a delete edit takes no `text`")
         if kind == "create" and self.expect is not None:
             raise ValueError("a create edit takes no `expect`")
-        return self
 
     @property
     def kind(self) -> str:
@@ -170,37 +131,37 @@ class Draft(_Contract):
     title: ShortText
     stream: ShortText
     agent: ShortText
-    created: AwareDatetime
+    created: Aware
     confidence: Confidence
-    sources: Annotated[list[Source], Field(max_length=100)] = field(default_factory=list)
-    evidence: Annotated[list[Evidence], Field(max_length=100)] = field(default_factory=list)
+    sources: Annotated[list[Source], rule(max_length=100)] = field(default_factory=list)
+    evidence: Annotated[list[Evidence], rule(max_length=100)] = field(default_factory=list)
     irreversible: bool = False
-    edits: Annotated[list[Edit], Field(min_length=1, max_length=MAX_EDITS)]
+    edits: Annotated[list[Edit], rule(min_length=1, max_length=MAX_EDITS)]
 
     @property
     def paths(self) -> list[str]:
         return list(dict.fromkeys(edit.path for edit in self.edits))
 
 
-class Prompt(_Strict):
+@_record
+class Prompt(_Contract):
     """A question from an agent to the engineer; the server writes the answer back."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
     id: DraftId
     agent: ShortText
     stream: ShortText
     question: LongText
-    options: Annotated[list[ShortText], Field(min_length=1, max_length=10)]
-    sources: Annotated[list[Source], Field(max_length=100)] = []
-    created: AwareDatetime | None = None
+    options: Annotated[list[ShortText], rule(min_length=1, max_length=10)]
+    sources: Annotated[list[Source], rule(max_length=100)] = field(default_factory=list)
+    created: Aware | None = None
     answer: ShortText | None = None
     answered_by: ShortText | None = None
-    answered_at: AwareDatetime | None = None
+    answered_at: Aware | None = None
 
 
-class SourceLogEntry(_Strict):
+@_record
+class SourceLogEntry(_Contract):
     """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
 
     version: Literal[1] = 1
@@ -215,4 +176,4 @@ class SourceLogEntry(_Strict):
     accepted_by: str
     files: list[str]
     # 1-based inclusive line ranges each file has after the edit (absent for older entries)
-    ranges: dict[str, list[tuple[int, int]]] = {}
+    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)

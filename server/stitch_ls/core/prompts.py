@@ -7,8 +7,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from stitch_ls.core.drafts import describe_validation
 from stitch_ls.core.fsio import atomic_write, locked, read_text_limited
 from stitch_ls.core.model import Prompt, Source
@@ -20,10 +18,12 @@ def load_prompt(path: Path) -> Prompt:
     """One prompt file, or ValueError with a readable reason."""
     text = read_text_limited(path, MAX_PROMPT_BYTES)
     try:
-        return Prompt.model_validate(json.loads(text))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path.name}: not valid JSON: {exc.msg}") from None
-    except ValidationError as exc:
+    try:
+        return Prompt.from_data(data)
+    except ValueError as exc:
         raise ValueError(f"{path.name}: {describe_validation(exc)}") from None
 
 
@@ -52,7 +52,7 @@ def scan_prompts(folder: Path) -> tuple[list[tuple[Path, Prompt]], list[str]]:
 
 def write_prompt(folder: Path, prompt: Prompt) -> Path:
     target = folder / f"{prompt.id}.json"
-    atomic_write(target, prompt.model_dump_json(indent=2, exclude_none=True) + "\n")
+    atomic_write(target, prompt.to_json(indent=2, exclude_none=True) + "\n")
     return target
 
 
@@ -64,10 +64,8 @@ def answer_prompt(path: Path, lock: Path, answer: str, by: str, at: datetime) ->
             return prompt
         if answer not in prompt.options:
             raise ValueError(f"{answer!r} is not one of the options")
-        answered = prompt.model_copy(
-            update={"answer": answer, "answered_by": by, "answered_at": at}
-        )
-        atomic_write(path, answered.model_dump_json(indent=2, exclude_none=True) + "\n")
+        answered = prompt.replace(answer=answer, answered_by=by, answered_at=at)
+        atomic_write(path, answered.to_json(indent=2, exclude_none=True) + "\n")
         return answered
 
 
@@ -81,14 +79,16 @@ def new_prompt(
     created: datetime,
 ) -> Prompt:
     try:
-        return Prompt(
-            id=prompt_id,
-            question=question,
-            options=options,
-            agent=agent,
-            stream=stream,
-            sources=sources,
-            created=created,
+        return Prompt.from_data(
+            {
+                "id": prompt_id,
+                "question": question,
+                "options": options,
+                "agent": agent,
+                "stream": stream,
+                "sources": [source.to_data() for source in sources],
+                "created": created,
+            }
         )
-    except ValidationError as exc:
+    except ValueError as exc:
         raise ValueError(describe_validation(exc)) from None

@@ -35,10 +35,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from stitch_ls.core.records import Record, record
+from stitch_ls.core.records import rule as field_rule
 
 __all__ = [
     "DAY_NAMES",
@@ -86,7 +87,46 @@ def parse_timezone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from None
 
 
-class QuietWindow(BaseModel):
+def _normalise_days(value: object) -> object:
+    if isinstance(value, str):
+        raise ValueError("days must be a list of day names, e.g. ['mon', 'tue']")
+    if isinstance(value, list | tuple):
+        return tuple(d.strip().lower() if isinstance(d, str) else d for d in value)
+    return value
+
+
+def _check_days(value: tuple[DayName, ...]) -> tuple[DayName, ...]:
+    if not value:
+        raise ValueError("a window needs at least one day")
+    seen: set[str] = set()
+    for day in value:
+        if day in seen:
+            raise ValueError(f"{day!r} is listed more than once")
+        seen.add(day)
+    return tuple(sorted(value, key=DAY_NAMES.index))
+
+
+def _parse_hhmm(value: object) -> object:
+    # TOML's unquoted local time (09:30:00) already arrives as a time.
+    if isinstance(value, time):
+        if value.second or value.microsecond or value.tzinfo is not None:
+            raise ValueError(
+                f"{value.isoformat()!r} is not a whole minute; write it as 'HH:MM', e.g. '09:30'"
+            )
+        return value
+    if isinstance(value, str) and _HHMM.fullmatch(value):
+        return time(int(value[:2]), int(value[3:]))
+    raise ValueError(
+        f"{value!r} is not a time of day; write it as 'HH:MM' in 24-hour time, e.g. '09:30'"
+    )
+
+
+Days = Annotated[tuple[DayName, ...], field_rule(before=_normalise_days, after=_check_days)]
+Minute = Annotated[time, field_rule(before=_parse_hhmm)]
+
+
+@record()
+class QuietWindow(Record):
     """One weekly quiet window, in wall-clock time of a zone given alongside it.
 
     ``start``/``end`` are written ``"HH:MM"`` (24-hour).  ``end`` earlier than
@@ -94,55 +134,18 @@ class QuietWindow(BaseModel):
     ``days`` listed are the days the window *starts* on.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Read with `QuietWindow.from_data`, which parses those spellings; the constructor
+    # takes `time` values.
 
-    days: tuple[DayName, ...] = Field(default=DAY_NAMES)
-    start: time
-    end: time
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
-    @field_validator("days", mode="before")
-    @classmethod
-    def _normalise_days(cls, value: object) -> object:
-        if isinstance(value, str):
-            raise ValueError("days must be a list of day names, e.g. ['mon', 'tue']")
-        if isinstance(value, list | tuple):
-            return tuple(d.strip().lower() if isinstance(d, str) else d for d in value)
-        return value
+    days: Days = DAY_NAMES
+    start: Minute
+    end: Minute
 
-    @field_validator("days")
-    @classmethod
-    def _check_days(cls, value: tuple[DayName, ...]) -> tuple[DayName, ...]:
-        if not value:
-            raise ValueError("a window needs at least one day")
-        seen: set[str] = set()
-        for day in value:
-            if day in seen:
-                raise ValueError(f"{day!r} is listed more than once")
-            seen.add(day)
-        return tuple(sorted(value, key=DAY_NAMES.index))
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _parse_hhmm(cls, value: object) -> object:
-        # TOML's unquoted local time (09:30:00) already arrives as a time.
-        if isinstance(value, time):
-            if value.second or value.microsecond or value.tzinfo is not None:
-                raise ValueError(
-                    f"{value.isoformat()!r} is not a whole minute; "
-                    "write it as 'HH:MM', e.g. '09:30'"
-                )
-            return value
-        if isinstance(value, str) and _HHMM.fullmatch(value):
-            return time(int(value[:2]), int(value[3:]))
-        raise ValueError(
-            f"{value!r} is not a time of day; write it as 'HH:MM' in 24-hour time, e.g. '09:30'"
-        )
-
-    @model_validator(mode="after")
-    def _check_length(self) -> QuietWindow:
+    def __post_init__(self) -> None:
         if self.start == self.end:
             raise ValueError(f"a window needs a length: start and end are both {self.start:%H:%M}")
-        return self
 
     @property
     def crosses_midnight(self) -> bool:

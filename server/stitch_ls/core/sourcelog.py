@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from stitch_ls.core.fsio import append_line
 from stitch_ls.core.model import SourceLogEntry
 
 
 def append_entry(path: Path, entry: SourceLogEntry) -> None:
-    append_line(path, entry.model_dump_json())
+    append_line(path, entry.to_json())
 
 
 def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
@@ -30,8 +28,8 @@ def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
         if not line.strip():
             continue
         try:
-            entries.append(SourceLogEntry.model_validate(json.loads(line)))
-        except (ValueError, ValidationError):
+            entries.append(SourceLogEntry.from_data(json.loads(line)))
+        except ValueError:  # not JSON, or not an entry (a pydantic ValidationError)
             problems.append(f"source-log.jsonl line {number} is not a valid entry; skipped")
     return entries, problems
 

@@ -8,29 +8,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import field
 from datetime import UTC, datetime
-from typing import Literal
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from typing import Any, ClassVar, Literal
 
 from stitch_ls.core.fsio import atomic_write, locked
 from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.records import Aware, Record, record
 
 MAX_STATE_BYTES = 20 * 1024 * 1024
 
 
-class ReadOnlySwitch(BaseModel):
+@record(frozen=False)
+class ReadOnlySwitch(Record):
     on: bool = False
     by: str | None = None
-    since: AwareDatetime | None = None
+    since: Aware | None = None
     reason: str | None = None
 
 
-class Outcome(BaseModel):
+@record(frozen=False)
+class Outcome(Record):
     """What became of a draft: applied or rejected, by whom, when and why."""
 
     outcome: Literal["applied", "rejected"]
-    at: AwareDatetime
+    at: Aware
     by: str
     reason: str | None = None
     title: str = ""
@@ -40,15 +42,16 @@ class Outcome(BaseModel):
     sourced: bool = True
 
 
-class State(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+@record(frozen=False)
+class State(Record):
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
     version: Literal[1] = 1
-    read_only: ReadOnlySwitch = ReadOnlySwitch()
-    focus_until: AwareDatetime | None = None
-    outcomes: dict[str, Outcome] = {}
-    activity_minutes: list[int] = []
-    unsourced_arrivals: dict[str, AwareDatetime] = {}
+    read_only: ReadOnlySwitch = field(default_factory=ReadOnlySwitch)
+    focus_until: Aware | None = None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    activity_minutes: list[int] = field(default_factory=list)
+    unsourced_arrivals: dict[str, Aware] = field(default_factory=dict)
 
 
 def read_state(paths: StitchPaths) -> State:
@@ -62,8 +65,8 @@ def read_state(paths: StitchPaths) -> State:
     if len(raw) > MAX_STATE_BYTES:
         return _unreadable("state.json is too large")
     try:
-        return State.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
+        return State.from_data(json.loads(raw))
+    except ValueError as exc:  # not JSON, or not a state (a pydantic ValidationError)
         first = str(exc).splitlines()[0]
         return _unreadable(f"state.json is unreadable ({first}); fix or delete it")
 
@@ -79,5 +82,5 @@ def update_state(paths: StitchPaths, change: Callable[[State], None]) -> State:
     with locked(paths.lock):
         state = read_state(paths)
         change(state)
-        atomic_write(paths.state, state.model_dump_json(indent=1, exclude_none=True) + "\n")
+        atomic_write(paths.state, state.to_json(indent=1, exclude_none=True) + "\n")
         return state

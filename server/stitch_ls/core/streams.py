@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from stitch_ls.core.model import Draft
+from stitch_ls.core.records import validation_errors
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CONTEXT = 2
@@ -336,9 +335,9 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
                     ],
                 }
                 try:
-                    drafts.append(Draft.model_validate(body))
-                except ValidationError as exc:
-                    first = exc.errors()[0]
+                    drafts.append(Draft.from_data(body))
+                except ValueError as exc:
+                    first = validation_errors(exc)[0]
                     where = ".".join(str(p) for p in first["loc"])
                     problems.append(
                         f"commit {sha[:10]} on {stream.branch}: {where}: {first['msg']}"

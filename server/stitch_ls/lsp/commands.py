@@ -191,7 +191,7 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
     summary = draft_summary(ws.evaluate(record, ctx, ls.read_live, ls.find_symbol))
-    summary["draft"] = record.draft.model_dump(mode="json") if record.draft else None
+    summary["draft"] = record.draft.to_data() if record.draft else None
     summary["error"] = record.error
     if ls.capability("window.show_document.support", False):
         ls.spawn(
