@@ -6,11 +6,15 @@ args)` in and `(call id, ok, result or one-line error)` out, answered one at a t
 
 The indexer holds the whole draft index (every draft file read and validated), counts drafts
 by gate, counts unsourced arrivals against the trust budget, and does all the git work
-(streams, agent commits' drafts, stitch points). The server keeps only the drafts of the files
+(streams, agent commits' drafts, stitch points). It is also the one that reads and writes
+`.stitch/`'s other files (the team file, state.json, prompts, the source log) and checks the
+editor's settings: everything validated with pydantic happens here, and the server, which
+never imports pydantic, gets the records. The server keeps only the drafts of the files
 open in the editor (`DraftView`), sent here as they change. A process rather than a thread:
 its Python work never holds the server's GIL, so reading 10,000 drafts or diffing four streams
 leaves the editor's requests at their usual speed, and the server's memory holds what the
-editor shows, not the whole index (neither the drafts nor GitPython are loaded there).
+editor shows, not the whole index (neither the drafts, GitPython nor pydantic are loaded
+there).
 
 """
 
@@ -27,19 +31,27 @@ from pathlib import Path
 from typing import IO, Any
 
 from stitch_ls.core.drafts import DraftRecord, ScanResult, record_paths
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.gate import GateContext
-from stitch_ls.core.workspace import StitchWorkspace, draft_summary
+from stitch_ls.core.workspace import Reloaded, StitchWorkspace, draft_summary
 from stitch_ls.frames import EVENT, encode_frame, read_frame
 
 
 @dataclass
-class DraftDelta:
-    """What a load, reload or git update changed in the index."""
+class Delta:
+    """What a call changed: the drafts in the index, and the state and team file when they
+    were read or written."""
 
     result: ScanResult = field(default_factory=ScanResult)
     records: list[DraftRecord] = field(default_factory=list)  # moved drafts on watched paths
     invalid: list[DraftRecord] | None = None  # the broken draft files, when they changed
-    state_written: bool = False  # unsourced arrivals were counted into state.json
+    state: Any = None  # state.State, when it was read or written
+    team: Any = None  # (config.TeamConfig, its problems), when the team file was read
+    reloaded: Reloaded | None = None  # what a reload found changed
+
+
+# The workspace's changes the server asks for: they write state.json or the source log.
+CHANGES = frozenset({"record_applied", "reject", "set_read_only", "set_focus", "note_activity"})
 
 
 @dataclass
@@ -48,14 +60,17 @@ class GitUpdate:
 
     streams: Any  # streams.StreamSet, or None without a usable repository
     problems: list[str]
-    delta: DraftDelta
+    delta: Delta
 
 
 class Indexer:
     """The indexer's calls, in-process (tests call it directly; `serve` runs it in the child)."""
 
     METHODS = frozenset(
-        {"load", "reload", "watch", "record", "counts", "summaries", "git", "points", "user"}
+        {
+            *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
+            *("user", "state", "change", "settings", "prompts", "answer"),
+        }
     )
 
     def __init__(self, root: Path) -> None:
@@ -67,14 +82,50 @@ class Indexer:
 
     # -- drafts --------------------------------------------------------------------------
 
-    def load(self, now: datetime) -> DraftDelta:
-        state = self.ws.load_state()
-        self.ws.load_config()
-        return self._delta(self.ws.scan_drafts(now), state)
+    def load(self, now: datetime) -> Delta:
+        """Everything, read afresh (a new server, or a new indexer)."""
+        found = self.ws.reload(None, now)
+        return self._delta(found.drafts, None, None, None, reloaded=found)
 
-    def reload(self, changed: set[Path] | None, now: datetime) -> DraftDelta:
-        state = self.ws.state
-        return self._delta(self.ws.reload(changed, now).drafts, state)
+    def reload(self, changed: set[Path] | None, now: datetime) -> Delta:
+        before = self.ws.state, self.ws.team, self.ws.config_problems
+        found = self.ws.reload(changed, now)
+        return self._delta(found.drafts, *before, reloaded=found)
+
+    def state(self) -> Any:
+        """state.json as it is now on disk (before an apply: the CLI may have changed it)."""
+        return self.ws.load_state()
+
+    def change(self, name: str, *args: Any) -> tuple[Any, Delta]:
+        """One of the workspace's `CHANGES`, with what it changed (the state, and the draft
+        file an apply or reject retired)."""
+        if name not in CHANGES:
+            raise ValueError(f"no workspace change {name!r}")
+        ids, before = set(self.ws.drafts.by_id), self.ws.state
+        try:
+            value = getattr(self.ws, name)(*args)
+        except Refused as exc:  # an answer ("needs a reason"), not a failure
+            value = exc
+        retired = ScanResult(removed=sorted(ids - self.ws.drafts.by_id.keys()))
+        return value, self._delta(retired, before)
+
+    def settings(self, raw: Any) -> tuple[Any, list[str]]:
+        """The editor's `stitch.*` settings, validated: (EditorSettings, notes)."""
+        from stitch_ls.core.config import parse_editor_settings
+
+        return parse_editor_settings(raw)
+
+    def prompts(self) -> tuple[list[tuple[Path, Any]], list[str]]:
+        from stitch_ls.core.prompts import scan_prompts
+
+        return scan_prompts(self.ws.paths.prompts)
+
+    def answer(self, path: Path, answer: str, by: str, at: datetime) -> Any:
+        from stitch_ls.core.prompts import answer_prompt
+
+        if path.parent != self.ws.paths.prompts:
+            raise ValueError(f"{path} is not a prompt of this workspace")
+        return answer_prompt(path, self.ws.paths.lock, answer, by, at)
 
     def watch(self, paths: frozenset[str]) -> list[DraftRecord]:
         """The paths the editor shows now; answers the drafts on those not shown before."""
@@ -86,18 +137,33 @@ class Indexer:
     def record(self, draft_id: str) -> DraftRecord | None:
         return self.ws.drafts.by_id.get(draft_id)
 
-    def _delta(self, result: ScanResult, state_before: Any) -> DraftDelta:
-        by_id, watched = self.ws.drafts.by_id, self.watched
+    def _delta(
+        self,
+        result: ScanResult,
+        state_before: Any,
+        team_before: Any = None,
+        problems_before: Any = None,
+        reloaded: Reloaded | None = None,
+    ) -> Delta:
+        """The drafts that moved, and the state and team file if they are new objects."""
+        ws = self.ws
+        by_id, watched = ws.drafts.by_id, self.watched
         records = [
             record
             for draft_id in (*result.added, *result.changed)
             if (record := by_id.get(draft_id)) is not None
             and not watched.isdisjoint(record_paths(record))
         ]
-        invalid = self.ws.drafts.invalid  # a new list at every reindex: compared by value
+        invalid = ws.drafts.invalid  # a new list at every reindex: compared by value
         sent = None if invalid == self._invalid_sent else invalid
         self._invalid_sent = invalid
-        return DraftDelta(result, records, sent, self.ws.state is not state_before)
+        state = ws.state if ws.state is not state_before else None
+        team = None
+        if reloaded is not None and (
+            ws.team is not team_before or ws.config_problems is not problems_before
+        ):
+            team = (ws.team, ws.config_problems)
+        return Delta(result, records, sent, state, team, reloaded)
 
     def counts(self, now: datetime, ctx: GateContext) -> dict[str, int]:
         """Pending drafts by gate under the server's context, against the files on disk."""
@@ -133,7 +199,7 @@ class Indexer:
         snap = take_snapshot(self.ws.root, team, self.snapshot)
         self.snapshot, self.team = snap, team
         if snap is None:
-            return GitUpdate(None, [], DraftDelta())
+            return GitUpdate(None, [], Delta())
         state = self.ws.state
         delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
         return GitUpdate(snap.streams, list(snap.problems), delta)

@@ -151,9 +151,7 @@ def test_range_edit_applies_where_expected():
 
 def test_moved_text_is_reanchored_when_unique():
     moved = "# a new comment line\n" + CHECKOUT
-    plan = plan_draft(
-        Draft.from_data(draft("d")), reader({"src/checkout.py": moved}), find_symbol
-    )
+    plan = plan_draft(Draft.from_data(draft("d")), reader({"src/checkout.py": moved}), find_symbol)
     assert plan.ok and plan.edits[0].reanchored
     assert plan.edits[0].start == (13, 4)
 
@@ -161,15 +159,11 @@ def test_moved_text_is_reanchored_when_unique():
 def test_ambiguous_or_missing_text_is_stale():
     twice = CHECKOUT + "\n\ndef again(cart):\n    return cart.total()\n"
     twice = "\n" + twice
-    plan = plan_draft(
-        Draft.from_data(draft("d")), reader({"src/checkout.py": twice}), find_symbol
-    )
+    plan = plan_draft(Draft.from_data(draft("d")), reader({"src/checkout.py": twice}), find_symbol)
     assert plan.stale and "more than once" in plan.stale
     typed = CHECKOUT.replace("return cart.total()", "return cart.sum()")
     typed = "\n" + typed
-    plan = plan_draft(
-        Draft.from_data(draft("d")), reader({"src/checkout.py": typed}), find_symbol
-    )
+    plan = plan_draft(Draft.from_data(draft("d")), reader({"src/checkout.py": typed}), find_symbol)
     assert plan.stale and "no longer there" in plan.stale
 
 
@@ -203,16 +197,12 @@ def test_create_and_delete_check_the_file():
     )
     plan = plan_draft(Draft.from_data(body), reader({"old.py": "y"}), find_symbol)
     assert plan.ok and [e.kind for e in plan.edits] == ["create", "delete"]
-    plan = plan_draft(
-        Draft.from_data(body), reader({"old.py": "y", "new.py": ""}), find_symbol
-    )
+    plan = plan_draft(Draft.from_data(body), reader({"old.py": "y", "new.py": ""}), find_symbol)
     assert "already exists" in plan.stale
 
 
 def test_overlapping_edits_are_stale():
     body = draft("d")
     body["edits"] = [body["edits"][0], body["edits"][0]]
-    plan = plan_draft(
-        Draft.from_data(body), reader({"src/checkout.py": CHECKOUT}), find_symbol
-    )
+    plan = plan_draft(Draft.from_data(body), reader({"src/checkout.py": CHECKOUT}), find_symbol)
     assert "overlap" in plan.stale

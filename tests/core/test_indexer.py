@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from stitch_ls.core.drafts import DraftView, ScanResult
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.gate import GateContext, ReadOnly
 from stitch_ls.indexer import Indexer
 from workspaces import draft, make_workspace, range_edit, write_draft
@@ -64,10 +67,39 @@ def test_unsourced_arrivals_are_counted_and_said(tmp_path: Path):
     indexer, root = loaded(tmp_path)
     path = write_draft(root, draft("u", sources=[]))
     delta = indexer.reload({path}, T0)
-    assert delta.state_written
-    assert "u" in indexer.ws.state.unsourced_arrivals
+    assert delta.state is not None and "u" in delta.state.unsourced_arrivals
     path = write_draft(root, draft("s"))
-    assert not indexer.reload({path}, T0).state_written
+    assert indexer.reload({path}, T0).state is None  # nothing written: nothing sent
+
+
+def test_state_and_team_file_are_sent_when_read_or_written(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    fresh = Indexer(root).load(T0)
+    assert fresh.state is not None and fresh.team is not None  # a load sends everything
+    config = root / ".stitch" / "config.toml"
+    config.write_text("[agents]\nconfidence_floor = 0.9\n")
+    delta = indexer.reload({config}, T0)
+    assert delta.reloaded is not None and delta.reloaded.config and delta.state is None
+    team, problems = delta.team
+    assert team.agents.confidence_floor == 0.9 and problems == []
+    config.write_text("[agents]\nconfidence_floor = 2\n")
+    team, problems = indexer.reload({config}, T0).team
+    assert team.agents.confidence_floor == 0.9  # the last good policy, and why
+    assert "confidence_floor" in problems[0].message
+
+
+def test_changes_answer_refusals_and_send_what_they_changed(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    refusal, delta = indexer.change("set_read_only", True, "  ", "dev", T0)
+    assert isinstance(refusal, Refused) and "reason" in str(refusal)
+    assert delta.state is None
+    _, delta = indexer.change("set_read_only", True, "reviewing", "dev", T0)
+    assert delta.state is not None and delta.state.read_only.on
+    _, delta = indexer.change("reject", "a", "wrong", "dev", T0)
+    assert delta.result.removed == ["a"] and delta.state.outcomes["a"].outcome == "rejected"
+    assert not (root / ".stitch" / "drafts" / "a.json").exists()
+    with pytest.raises(ValueError, match="no workspace change"):
+        indexer.change("load_config")
 
 
 def test_counts_follow_the_context_they_are_given(tmp_path: Path):

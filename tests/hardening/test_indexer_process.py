@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -112,3 +113,40 @@ async def test_the_server_restarts_a_dead_indexer_and_ends_it_when_it_ends(tmp_p
     while alive(indexer) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not alive(indexer)
+
+
+@linux_only
+async def test_the_language_server_never_loads_pydantic(tmp_path: Path):
+    """Everything validated (team file, state, drafts, settings, prompts) is read by the
+    indexer; the server gets records and asks it to write. Its memory and its start-up
+    depend on that (docs/performance.md), so a stray import must fail here."""
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, draft("a"))
+    write_draft(root, draft("b", title="Draft b"))
+    (root / ".stitch" / "prompts").mkdir()
+    question = {
+        "version": 1,
+        "id": "q1",
+        "agent": "claude-code",
+        "stream": "checkout/a",
+        "question": "Round half-up?",
+        "options": ["yes", "no"],
+    }
+    client = await start(root, settings={"confidenceFloor": 0.7})
+    client.answers.append("yes")
+    (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(question))
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
+        assert (await client.command("stitch.applyDraft", "a"))["applied"]
+        assert (await client.command("stitch.rejectDraft", "b", "dup"))["rejected"]
+        status = await client.command("stitch.setReadOnly", {"on": True, "reason": "review"})
+        assert status["read_only"]["on"] is True
+        answered = root / ".stitch" / "prompts" / "q1.json"
+        await client.wait_for(lambda: '"answer": "yes"' in answered.read_text(), timeout=5)
+        server = client._server.pid  # type: ignore[attr-defined]
+        [indexer] = children(server)
+        assert "_pydantic_core" in Path(f"/proc/{indexer}/maps").read_text()  # it shows
+        assert "pydantic" not in Path(f"/proc/{server}/maps").read_text()
+    finally:
+        await stop(client)

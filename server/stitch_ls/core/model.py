@@ -8,11 +8,10 @@ limits are explicit, numbers must be finite, paths are checked.
 from __future__ import annotations
 
 from dataclasses import field
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from stitch_ls.core.paths import check_relative_path
-from stitch_ls.core.records import Aware, Record, record, rule
+from stitch_ls.core.records import Aware, Instant, Record, record, rule
 
 DraftId = Annotated[str, rule(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
 ShortText = Annotated[str, rule(min_length=1, max_length=200)]
@@ -165,7 +164,7 @@ class SourceLogEntry(_Contract):
     """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
 
     version: Literal[1] = 1
-    at: datetime
+    at: Instant
     draft: str
     title: str
     stream: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from typing import Annotated, Any, Self
 
@@ -65,8 +65,21 @@ def rule(
     return Rule(make)
 
 
-# A datetime with a time zone (pydantic.AwareDatetime).
-Aware = Annotated[datetime, Rule(lambda source: _pydantic().AwareDatetime)]
+def _stdlib_zone(value: datetime) -> datetime:
+    """pydantic gives a parsed offset its own tzinfo class (`pydantic_core.TzInfo`); a stdlib
+    one instead, so records pickle to the language server without pydantic in the way."""
+    if not type(value.tzinfo).__module__.startswith("pydantic"):
+        return value
+    offset = value.utcoffset()
+    return value.replace(tzinfo=UTC if not offset else timezone(offset))
+
+
+# A datetime; with a time zone (pydantic.AwareDatetime).
+Instant = Annotated[datetime, rule(after=_stdlib_zone)]
+Aware = Annotated[
+    datetime,
+    Rule(lambda source: Annotated[_pydantic().AwareDatetime, rule(after=_stdlib_zone)]),
+]
 
 
 def record(*, frozen: bool = True) -> Callable[[type], type]:

@@ -141,8 +141,17 @@ class StitchWorkspace:
         self._refresh_policy()
         return self.config_problems
 
+    def use_team(self, team: TeamConfig, problems: list[ConfigProblem]) -> None:
+        """A team file another process read (`load_config` there)."""
+        self.team, self.config_problems = team, problems
+        self._refresh_policy()
+
     def set_editor_settings(self, raw: Any) -> list[str]:
-        self.editor, self.editor_notes = parse_editor_settings(raw)
+        return self.use_editor_settings(*parse_editor_settings(raw))
+
+    def use_editor_settings(self, settings: EditorSettings, notes: list[str]) -> list[str]:
+        """Settings parsed already (by `parse_editor_settings`, maybe in another process)."""
+        self.editor, self.editor_notes = settings, notes
         self._refresh_policy()
         return self.notes
 
@@ -155,9 +164,13 @@ class StitchWorkspace:
         self._schedule = None
 
     def load_state(self) -> State:
-        self.state = read_state(self.paths)
+        return self.use_state(read_state(self.paths))
+
+    def use_state(self, state: State) -> State:
+        """A state read or written by another process (or by `load_state`)."""
+        self.state = state
         self._schedule = None
-        return self.state
+        return state
 
     def reload(self, changed: Iterable[Path] | None, now: datetime) -> Reloaded:
         """Re-read what changed under `.stitch/` (None: everything); the drafts folder only
@@ -500,8 +513,7 @@ class StitchWorkspace:
 
     def _write_state(self, change: Callable[[State], None]) -> None:
         self.paths.dir.mkdir(parents=True, exist_ok=True)
-        self.state = update_state(self.paths, change)
-        self._schedule = None
+        self.use_state(update_state(self.paths, change))
 
     # -- status --------------------------------------------------------------------------
 

@@ -62,8 +62,8 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     async with ls.apply_lock:
-        await asyncio.to_thread(ws.load_state)
-        record = await ls.draft_record(draft_id or "")  # into the view if not on an open file
+        await ls.ask("state", then=ws.use_state)  # the CLI may have turned agents read-only
+        await ls.draft_record(draft_id or "")  # into the view if not on an open file
         now = ls.clock()
         try:
             draft, plan = ws.check_apply(draft_id, now, ls.read_live, ls.find_symbol)
@@ -76,8 +76,11 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         if not result.applied:
             reason = result.failure_reason or "the editor did not apply the edit"
             raise refused(f"not applied: {reason}")
-        entry = await asyncio.to_thread(ws.record_applied, draft, plan, ls.user, ls.clock())
-        await ls.wrote(ws.paths.state, *_file_of(record))
+        try:
+            entry = await ls.change("record_applied", draft, plan, ls.user, ls.clock())
+        except Refused as exc:
+            raise refused(f"applied, but not recorded: {exc}") from None
+        ls.drafts_changed({draft.id})
     ls.refresh_editor()
     return {"applied": True, "draft": draft.id, "files": entry.files}
 
@@ -162,22 +165,16 @@ def _zero() -> types.Range:
 
 @server.command("stitch.rejectDraft")
 async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = await _ready(ls)
+    await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     reason = _text_arg(args, 1, "reason", required=False)
-    record = await ls.draft_record(draft_id or "")
     try:
-        await asyncio.to_thread(ws.reject, draft_id, reason, ls.user, ls.clock())
+        await ls.change("reject", draft_id, reason, ls.user, ls.clock())
     except Refused as exc:
         raise refused(str(exc)) from None
-    await ls.wrote(ws.paths.state, *_file_of(record))
+    ls.drafts_changed({draft_id})
     ls.refresh_editor()
     return {"rejected": True, "draft": draft_id, "reason": reason}
-
-
-def _file_of(record: Any) -> list[Any]:
-    """The draft file a command retired (agent commits' drafts have none)."""
-    return [record.file] if record is not None and record.origin == "file" else []
 
 
 @server.command("stitch.showDraft")
@@ -217,7 +214,7 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
 
 @server.command("stitch.setReadOnly")
 async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = await _ready(ls)
+    await _ready(ls)
     options = (
         {"on": args[0]}
         if args and isinstance(args[0], bool)
@@ -229,7 +226,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise JsonRpcInvalidParams(message='stitch.setReadOnly takes {"on": bool, "reason": str}')
     async with ls.apply_lock:
         try:
-            await asyncio.to_thread(ws.set_read_only, on, reason, ls.user, ls.clock())
+            await ls.change("set_read_only", on, reason, ls.user, ls.clock())
         except Refused as exc:
             raise refused(str(exc)) from None
     ls.refresh_editor()
@@ -238,14 +235,14 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
 @server.command("stitch.focus")
 async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = await _ready(ls)
+    await _ready(ls)
     options = _object_arg(args, "stitch.focus")
     minutes = options.get("minutes", 120)
     if not isinstance(minutes, int) or isinstance(minutes, bool):
         raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
     async with ls.apply_lock:  # an apply queued after this command sees the session
         try:
-            await asyncio.to_thread(ws.set_focus, minutes, ls.clock())
+            await ls.change("set_focus", minutes, ls.clock())
         except Refused as exc:
             raise refused(str(exc)) from None
     ls.wake_timer()

@@ -64,8 +64,7 @@ async def on_configuration(ls: StitchServer, params: types.DidChangeConfiguratio
     if ls.capability("workspace.configuration", False):
         await ls.pull_settings()
     elif params.settings is not None:
-        for note in ls.ws.set_editor_settings(params.settings):
-            ls.show_log(note)
+        await ls.use_settings(params.settings)
     ls.wake_timer()
     ls.refresh_editor()
 

@@ -19,7 +19,7 @@ from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
-if TYPE_CHECKING:  # pydantic and the models load after the initialize result
+if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.workspace import Evaluation, StitchWorkspace
 
 MAX_UNSETTLED = 64  # edits (or edited drafts) carried before every place is recomputed

@@ -24,18 +24,19 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from stitch_ls import __version__
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-from stitch_ls.core.trust import minute_of
+from stitch_ls.core.trust import minute_of, record_activity
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
 from stitch_ls.lsp.placing import DraftPlacing
 from stitch_ls.lsp.protocol import StitchProtocol
 
-if TYPE_CHECKING:  # pydantic and the models load after the initialize result
+if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.drafts import DraftView
     from stitch_ls.core.workspace import StitchWorkspace
-    from stitch_ls.indexer import DraftDelta, GitUpdate
+    from stitch_ls.indexer import Delta, GitUpdate
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,6 @@ LATER_IMPORTS = (
     "stitch_ls.core.config",
     "stitch_ls.core.gitview",
     "stitch_ls.core.stitchpoints",
-    "stitch_ls.core.prompts",
     "stitch_ls.indexer",
 )
 
@@ -182,6 +182,31 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.show_log(f"indexer: {exc}")
             return None
 
+    async def change(self, name: str, *args: Any) -> Any:
+        """A workspace change the indexer makes (`indexer.CHANGES`: it writes state.json or
+        the source log, which it reads and validates; this process never loads pydantic).
+        Raises Refused with the workspace's reason, or when the indexer cannot make it."""
+        if self.indexer is None:
+            raise Refused("the indexer process is not running; try again after a restart")
+        try:
+            value, _ = await self.indexer.call(
+                "change", name, *args, then=lambda answer: self.adopt(answer[1])
+            )
+        except IndexerError as exc:
+            raise Refused(f"could not {name.replace('_', ' ')}: {exc}") from None
+        if isinstance(value, Refused):
+            raise value
+        return value
+
+    async def use_settings(self, raw: Any) -> None:
+        """The editor's `stitch.*` settings, checked by the indexer; notes about what was
+        ignored go to the log."""
+        parsed = await self.ask("settings", raw)
+        if parsed is None or self.ws is None:
+            return
+        for note in self.ws.use_editor_settings(*parsed):
+            self.show_log(note)
+
     def shutdown(self) -> None:
         """The process ends: the indexer too (it would also end when its stdin closes)."""
         if self.indexer is not None:
@@ -220,8 +245,8 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def start_workspace(self) -> None:
         """After `initialized`: load everything off the event loop, then start the timers.
 
-        The core (pydantic and the models) is imported here, in a thread, so the initialize
-        result goes out as fast as the bare framework's."""
+        The core is imported here, in a thread, so the initialize result goes out as fast
+        as the bare framework's."""
         assert self.root is not None
         try:
             await self._start_workspace()
@@ -252,7 +277,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         finally:
             self.loaded.set()
         if self.init_settings is not None:
-            ws.set_editor_settings(self.init_settings)
+            await self.use_settings(self.init_settings)
         await self.pull_settings()
         self.spawn(self.quiet_timer())
         self.spawn(self.watch_git())
@@ -271,19 +296,23 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.spawn(asyncio.to_thread(_trim_heap))
 
     async def _load_all(self) -> None:
-        """State and policy read here; the drafts by the indexer, which then sends the
-        drafts of the open files."""
+        """Everything read by the indexer (the state, the team file, the drafts), which
+        then sends the drafts of the open files."""
         assert self.ws is not None and self.view is not None
-        await asyncio.to_thread(self.ws.reload, None, self.clock())
         self.view.watch(frozenset(), ())  # a new indexer: everything sent afresh
         self._watched = None
         await self.ask("load", self.clock(), then=self.adopt)
         self.user = await self.ask("user") or self.user
         await self.watch_open()
 
-    def adopt(self, delta: DraftDelta) -> None:
-        """The indexer's news about drafts, into the view (on the loop, in call order)."""
+    def adopt(self, delta: Delta) -> None:
+        """The indexer's news (drafts, state, team file) into the view and the workspace
+        (on the loop, in call order)."""
         assert self.ws is not None and self.view is not None
+        if delta.state is not None:
+            self.ws.use_state(delta.state)
+        if delta.team is not None:
+            self.ws.use_team(*delta.team)
         self.view.adopt(delta.result, delta.records)
         if delta.invalid is not None:
             self.view.invalid = delta.invalid
@@ -312,15 +341,6 @@ class StitchServer(DraftPlacing, LanguageServer):
             if record is not None:
                 self.view.keep(record)
         return record
-
-    async def wrote(self, *paths: Path) -> None:
-        """This process changed these files under `.stitch/` (an outcome, a switch): the
-        indexer reads them now, not when the watcher says so, so the next count is right."""
-        if self.ws is None:
-            return
-        delta = await self.ask("reload", set(paths), self.clock(), then=self.adopt)
-        if delta is not None:
-            self.drafts_changed(delta.result.ids)
 
     def _indexer_stopped(self, code: int | None) -> None:
         """The indexer process died: start another (a few times), reload, place again."""
@@ -368,10 +388,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         from stitch_ls.core.config import merge_settings, settings_table
 
         pulled = settings_table(result[0] if result else None)
-        settings = merge_settings(settings_table(self.init_settings), pulled)
-        notes = self.ws.set_editor_settings(settings)
-        for note in notes:
-            self.show_log(note)
+        await self.use_settings(merge_settings(settings_table(self.init_settings), pulled))
         self.invalidate()
 
     # -- change handling -----------------------------------------------------------------
@@ -447,15 +464,13 @@ class StitchServer(DraftPlacing, LanguageServer):
         ws, now = self.ws, self.clock()
         if changed is not None and not all(ws.paths.dir in p.parents for p in changed):
             changed = None  # a path spelled another way (a symlink): read everything
-        gate = ws.gate_context(now, ignore_quiet=True)
-        found = await asyncio.to_thread(ws.reload, changed, now)
+        gate, state = ws.gate_context(now, ignore_quiet=True), ws.state
         delta = await self.ask("reload", changed, now, then=self.adopt)
-        drafts = delta.result if delta is not None else found.drafts
-        if delta is not None and delta.state_written:  # unsourced arrivals counted there
-            state = ws.state
-            found.state |= await asyncio.to_thread(ws.load_state) != state
+        if delta is None or delta.reloaded is None:
+            return
+        found, drafts = delta.reloaded, delta.result
         self.drafts_changed(drafts.ids)
-        if found.everything or found.config or found.state:
+        if found.everything or found.config or ws.state != state:
             self.refresh_editor()
         elif ws.gate_context(now, ignore_quiet=True) != gate:
             self.refresh_editor()  # the trust budget moved the floor
@@ -685,7 +700,14 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def _note_activity(self, ws: StitchWorkspace, now: datetime) -> None:
         try:
             before = ws.gate_context(now, ignore_quiet=True)
-            if await asyncio.to_thread(ws.note_activity, now):
+            if record_activity(ws.state.activity_minutes, now) == ws.state.activity_minutes:
+                return  # this minute is counted already
+            try:
+                moved = await self.change("note_activity", now)
+            except Refused as exc:  # no indexer: the minute is counted when one runs again
+                log.debug("activity not recorded: %s", exc)
+                return
+            if moved:
                 if ws.gate_context(now, ignore_quiet=True) != before:
                     self.invalidate()
                 self.send_status()
@@ -866,15 +888,16 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     async def show_prompts(self) -> None:
         """Show unanswered prompts one at a time, never during quiet hours."""
-        from stitch_ls.core.prompts import answer_prompt, scan_prompts
-
         if self.ws is None or self._prompt_busy:
             return
         self._prompt_busy = True
         try:
             ws = self.ws
             while True:
-                found, errors = await asyncio.to_thread(scan_prompts, ws.paths.prompts)
+                scanned = await self.ask("prompts")
+                if scanned is None:
+                    return
+                found, errors = scanned
                 for error in errors:
                     self.show_log(f"prompt ignored: {error}")
                 pending = [
@@ -898,17 +921,8 @@ class StitchServer(DraftPlacing, LanguageServer):
                 )
                 if result is None:
                     continue
-                try:
-                    await asyncio.to_thread(
-                        answer_prompt,
-                        path,
-                        ws.paths.lock,
-                        result.title,
-                        self.user,
-                        self.clock(),
-                    )
-                except (OSError, ValueError) as exc:
-                    self.show_log(f"could not record the answer to {prompt.id}: {exc}")
+                # a failure is logged by `ask`; the prompt shows again next time
+                await self.ask("answer", path, result.title, self.user, self.clock())
         finally:
             self._prompt_busy = False
 
