@@ -97,6 +97,14 @@ def test_the_engineers_unsaved_text_is_one_more_stream(tmp_path: Path):
     )
     points = points_for(root, TEAM, snap, "src/checkout.py", live, SignOffs())
     assert ("pay", ("checkout/b", "you")) in [(p.symbol, p.streams) for p in points]
+    # each point says where its symbol starts in that text: the editor needs no parse
+    moved = "# one\n# two\n" + live
+    [pay] = [
+        p
+        for p in points_for(root, TEAM, snap, "src/checkout.py", moved, SignOffs())
+        if p.symbol == "pay"
+    ]
+    assert pay.start == (moved.split("\n").index("def pay(cart):"), 0)
 
 
 REPORT = "\n\ndef report(cart):\n    first = 1\n    second = 2\n    third = 3\n    return first + second + third\n"

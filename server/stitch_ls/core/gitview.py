@@ -25,7 +25,9 @@ from stitch_ls.core.stitchpoints import (
     codeowner_for,
     codeowners_rules,
     find_points,
+    parsed,
 )
+from stitch_ls.core.syntax import language_for_path
 
 ENGINEER = "you"
 
@@ -242,4 +244,10 @@ def points_for(
     for point in points:
         point.owner = owner_for(team, snap, path, point.streams)
     apply_signoffs(points, signoffs)
+    language = language_for_path(path)
+    if live_text is not None and language is not None and points:
+        live = parsed(live_text, language)  # the editor then needs no tree of its own
+        for point in points:
+            symbol = live.find_symbol(point.symbol)
+            point.start = symbol.start if symbol is not None else None
     return points

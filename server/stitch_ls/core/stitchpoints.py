@@ -42,6 +42,8 @@ class StitchPoint:
     owner: str | None = None
     signed_by: str | None = None
     base_lines: tuple[int, int] | None = None
+    # where its symbol starts (line, character) in the engineer's text it was found for
+    start: tuple[int, int] | None = None
 
     @property
     def signed(self) -> bool:

@@ -170,7 +170,9 @@ class SyntaxDoc:
         if language is not None and language not in _GRAMMARS:
             raise ValueError(f"unsupported language: {language!r}")
         self._language = language
-        self._parser: Parser | None = _new_parser(language) if language else None
+        # made on the first parse: opening a file loads no grammar (a grammar's first load,
+        # ~10-20 ms holding the GIL, happens in whichever thread parses first)
+        self._parser: Parser | None = None
         self._tree: Tree | None = None
         self._symbols: list[Symbol] | None = None
         self._by_name: dict[str, Symbol | None] | None = None
@@ -230,7 +232,7 @@ class SyntaxDoc:
         self._shift_bytes = 0
         # parsed on first use: opening a file or typing costs no parse (`_ensure_tree`)
         self._tree = None
-        self._unparsed = self._parser is not None
+        self._unparsed = self._language is not None
         self._reparse = False
         self._symbols = None
         self._by_name = None
@@ -341,7 +343,7 @@ class SyntaxDoc:
         so another thread can build them (a full parse of a 10,000-line module takes 40-80
         ms, its symbol table ~30 ms); None when they are current. Hand the result to
         `adopt`."""
-        if self._parser is None or self._language is None:
+        if self._language is None:
             return None
         if self._symbols is not None and not (self._unparsed or self._reparse):
             return None
@@ -371,8 +373,10 @@ class SyntaxDoc:
         """Parse now if the text changed since the tree was last needed: once after a burst of
         keystrokes, not per keystroke (an incremental parse of a long flat module can take
         ~10 ms). The edited old tree carries every `tree.edit` since, so one re-parse serves."""
-        if self._parser is None:
+        if self._language is None:
             return
+        if self._parser is None:
+            self._parser = _new_parser(self._language)
         if self._unparsed:
             self._tree = self._parser.parse(_chunks(self._bytes))
             self._unparsed = self._reparse = False

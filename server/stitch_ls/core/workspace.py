@@ -22,7 +22,6 @@ from stitch_ls.core.config import (
     EditorSettings,
     TeamConfig,
     load_team_config,
-    parse_editor_settings,
 )
 from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
 from stitch_ls.core.errors import Refused
@@ -146,11 +145,9 @@ class StitchWorkspace:
         self.team, self.config_problems = team, problems
         self._refresh_policy()
 
-    def set_editor_settings(self, raw: Any) -> list[str]:
-        return self.use_editor_settings(*parse_editor_settings(raw))
-
     def use_editor_settings(self, settings: EditorSettings, notes: list[str]) -> list[str]:
-        """Settings parsed already (by `parse_editor_settings`, maybe in another process)."""
+        """The editor's settings, as `config.parse_editor_settings` read them (the language
+        server has its indexer process read them)."""
         self.editor, self.editor_notes = settings, notes
         self._refresh_policy()
         return self.notes

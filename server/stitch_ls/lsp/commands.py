@@ -61,6 +61,8 @@ async def _ready(ls: StitchServer):
 async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
+    if ls.indexer is None or not ls.indexer.running:  # it records the apply: none, no apply
+        raise refused("the indexer process is not running; try again in a moment")
     async with ls.apply_lock:
         await ls.ask("state", then=ws.use_state)  # the CLI may have turned agents read-only
         await ls.draft_record(draft_id or "")  # into the view if not on an open file

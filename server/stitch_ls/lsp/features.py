@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
         raise JsonRpcInvalidRequest(message="the server is already initialised")
     ls.root = ls.root_from(params)
     ls.init_settings = params.initialization_options
+    asyncio.get_running_loop().call_soon(ls.warm_up)  # once the result is written
 
 
 @server.feature(types.INITIALIZED)

@@ -65,18 +65,19 @@ LATER_IMPORTS = (
     "stitch_ls.core.gitview",
     "stitch_ls.core.stitchpoints",
     "stitch_ls.indexer",
+    "tree_sitter",  # its binding; a grammar loads with the first parse, in a worker
 )
 
 
-WARM_METHODS = (
+WARM_METHODS = (  # in the order an editor's first messages come
+    types.TEXT_DOCUMENT_DID_OPEN,
+    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.TEXT_DOCUMENT_CODE_LENS,
     types.TEXT_DOCUMENT_HOVER,
-    types.TEXT_DOCUMENT_DID_OPEN,
     types.TEXT_DOCUMENT_DID_CHANGE,
     types.TEXT_DOCUMENT_DID_CLOSE,
     types.TEXT_DOCUMENT_DID_SAVE,
-    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
     types.WORKSPACE_EXECUTE_COMMAND,
     types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
     types.WORKSPACE_DID_CHANGE_CONFIGURATION,
@@ -95,12 +96,11 @@ def _import_core(converter: Any) -> dict[str, Any]:
     import on the loop would stall it (GitPython alone takes ~100 ms). And cattrs writes the
     (de)serializers of a message type on its first use, ~20 ms each: written here too, not
     on the first code action, hover, lens or keystroke."""
-    modules = {name: importlib.import_module(name) for name in LATER_IMPORTS}
     message_types = [t for m in WARM_METHODS for t in types.METHOD_TO_TYPES[m][:2] if t]
-    for cls in (*message_types, *WARM_TYPES):
+    for cls in (*message_types, *WARM_TYPES):  # first: the editor's first messages need them
         converter.get_structure_hook(cls)
         converter.get_unstructure_hook(cls)
-    return modules
+    return {name: importlib.import_module(name) for name in LATER_IMPORTS}
 
 
 def _trim_heap() -> None:
@@ -125,6 +125,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.docs: dict[str, OpenDocument] = {}
         self.init_settings: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
         self._init_placing()
         self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
@@ -153,6 +154,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
+        self._points_text: dict[str, str] = {}  # uri -> the text they were found for
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
 
@@ -242,11 +244,17 @@ class StitchServer(DraftPlacing, LanguageServer):
             return Path(params.root_path)
         return Path.cwd()
 
-    async def start_workspace(self) -> None:
-        """After `initialized`: load everything off the event loop, then start the timers.
+    def warm_up(self) -> None:
+        """Right after the initialize result is written: the core imported and cattrs'
+        (de)serializers of the usual messages written in a thread (`_import_core`), so the
+        editor's first messages find most of them ready. Not before the result, which goes
+        out as fast as the bare framework's (a thread started earlier slowed it ~10%)."""
+        if self._core is None:
+            loop = asyncio.get_running_loop()
+            self._core = loop.run_in_executor(None, _import_core, self.protocol._converter)
 
-        The core is imported here, in a thread, so the initialize result goes out as fast
-        as the bare framework's."""
+    async def start_workspace(self) -> None:
+        """After `initialized`: load everything off the event loop, then start the timers."""
         assert self.root is not None
         try:
             await self._start_workspace()
@@ -267,7 +275,9 @@ class StitchServer(DraftPlacing, LanguageServer):
         except OSError as exc:
             self.indexer = None
             self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
-        modules = await asyncio.to_thread(_import_core, self.protocol._converter)
+        self.warm_up()  # begun at `initialize`, unless a client skipped it
+        assert self._core is not None
+        modules = await self._core
         self.view = modules["stitch_ls.core.drafts"].DraftView()
         self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, self.view)
         for doc in self.docs.values():  # opened before the workspace was ready
@@ -402,7 +412,7 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def forget(self, uri: str) -> None:
         """A buffer closed: drop what was kept for it."""
-        for kept in (self._shown, self._placed, self.lenses):
+        for kept in (self._shown, self._placed, self.lenses, self._points_text):
             kept.pop(uri, None)
 
     def drafts_changed(self, ids: set[str]) -> None:
@@ -566,13 +576,20 @@ class StitchServer(DraftPlacing, LanguageServer):
         if self.ws is None or self.streams is None or doc.relative is None:
             self.points.pop(doc.uri, None)
             return
-        points = await self.ask("points", doc.relative, doc.text)
+        text = doc.text
+        points = await self.ask("points", doc.relative, text)
         if points is None:
             return  # the indexer failed (logged): keep what was shown
         if self.docs.get(doc.uri) is doc:
             self.points[doc.uri] = points
-            if points:  # their places are symbol lookups: have the tree ready off the loop
-                await self.parse_in_worker(doc)
+            self._points_text[doc.uri] = text
+            if points and not self.points_current(doc):
+                await self.parse_in_worker(doc)  # their places are symbol lookups now
+
+    def points_current(self, doc: OpenDocument) -> bool:
+        """Whether the buffer is still the text its stitch points were found for: their
+        places came with them (`StitchPoint.start`), no symbol lookup (and no tree) needed."""
+        return self._points_text.get(doc.uri) is doc.text
 
     async def parse_in_worker(self, doc: OpenDocument) -> None:
         """Bring a buffer's syntax tree and symbols up to date in a worker thread, so the
@@ -612,9 +629,12 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.publish(doc)
 
     def point_range(self, doc: OpenDocument, point: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-        symbol = doc.syntax.find_symbol(point.symbol) if point.base_lines is None else None
-        if symbol is not None:
-            return symbol.start, (symbol.start[0], len(doc.line(symbol.start[0])))
+        start = point.start if self.points_current(doc) else None
+        if start is None and point.base_lines is None:
+            symbol = doc.syntax.find_symbol(point.symbol)
+            start = symbol.start if symbol is not None else None
+        if start is not None:
+            return start, (start[0], len(doc.line(start[0])))
         line = point.base_lines[0] if point.base_lines else 0
         return (line, 0), (line, len(doc.line(line)))
 
