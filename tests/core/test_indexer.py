@@ -142,3 +142,12 @@ def test_view_keeps_what_is_shown_and_drops_what_moved(tmp_path: Path):
     assert view.update(["b.json"]) == ScanResult(removed=["b"])
     view.watch(frozenset(), [])
     assert view.records() == []
+
+
+def test_answers_go_only_to_this_workspaces_prompts(tmp_path: Path):
+    indexer, root = loaded(tmp_path)
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text("{}")
+    with pytest.raises(ValueError, match="not a prompt of this workspace"):
+        indexer.answer(outside, "yes", "dev", T0)
+    assert outside.read_text() == "{}"
