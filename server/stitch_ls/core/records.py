@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar, dataclass_transform
 
 
 def _pydantic() -> Any:
@@ -82,7 +82,11 @@ Aware = Annotated[
 ]
 
 
-def record(*, frozen: bool = True) -> Callable[[type], type]:
+_T = TypeVar("_T")
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+def record(*, frozen: bool = True) -> Callable[[type[_T]], type[_T]]:
     """The dataclass shape of every record: slotted (a validated draft is ~1.3 KB, a
     BaseModel's would be ~4.7 KB with its `__dict__` and fields-set) and keyword-only."""
     return dataclasses.dataclass(frozen=frozen, slots=True, kw_only=True)

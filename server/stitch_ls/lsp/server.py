@@ -92,10 +92,10 @@ WARM_TYPES = (types.CodeAction, types.Command, types.Hover, types.CodeLens, type
 
 
 def _import_core(converter: Any) -> dict[str, Any]:
-    """Everything the event loop imports lazily, imported in a worker thread first: an
-    import on the loop would stall it (GitPython alone takes ~100 ms). And cattrs writes the
-    (de)serializers of a message type on its first use, ~20 ms each: written here too, not
-    on the first code action, hover, lens or keystroke."""
+    """What the event loop would otherwise do on first use, done in a worker thread: cattrs
+    writes the (de)serializers of a message type on its first use (~2-10 ms each), and the
+    core's modules (~30 ms in all) are imported. Not on the first code action, hover, lens
+    or keystroke."""
     message_types = [t for m in WARM_METHODS for t in types.METHOD_TO_TYPES[m][:2] if t]
     for cls in (*message_types, *WARM_TYPES):  # first: the editor's first messages need them
         converter.get_structure_hook(cls)
@@ -941,8 +941,9 @@ class StitchServer(DraftPlacing, LanguageServer):
                 )
                 if result is None:
                     continue
-                # a failure is logged by `ask`; the prompt shows again next time
-                await self.ask("answer", path, result.title, self.user, self.clock())
+                answered = await self.ask("answer", path, result.title, self.user, self.clock())
+                if answered is None:  # `ask` logged the indexer's reason
+                    self.show_log(f"the answer to prompt {prompt.id} was not recorded")
         finally:
             self._prompt_busy = False
 
