@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
+from pytest_lsp import client_capabilities
 
-from editor_client import start, stop
+from editor_client import VSCODE, make_client, start, stop
 from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
 from workspaces import draft, make_workspace, write_draft
 
@@ -148,5 +150,32 @@ async def test_the_language_server_never_loads_pydantic(tmp_path: Path):
         [indexer] = children(server)
         assert "_pydantic_core" in Path(f"/proc/{indexer}/maps").read_text()  # it shows
         assert "pydantic" not in Path(f"/proc/{server}/maps").read_text()
+    finally:
+        await stop(client)
+
+
+async def test_code_actions_answer_at_once_while_the_first_load_runs(tmp_path: Path):
+    """A request made while the indexer still reads every draft is answered with what is
+    known (nothing yet), not held until the load is done; the drafts show after it."""
+    root = make_workspace(tmp_path / "ws")
+    for index in range(3000):  # ~0.5 s for the indexer to read
+        write_draft(root, draft(f"d{index}"))
+    client = make_client()
+    await client.start_io(sys.executable, "-m", "stitch_ls", "serve")
+    try:
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=client_capabilities(VSCODE),
+                root_uri=root.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            )
+        )
+        uri = client.open(root / CHECKOUT)
+        assert await client.actions(uri, 12, 8) == []
+        assert not client.statuses  # answered before the first load was done
+        await client.wait_for(lambda: bool(client.statuses), timeout=30)
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=10)
+        titles = [a.title for a in await client.actions(uri, 12, 8)]
+        assert any(title.startswith("Apply") for title in titles)
     finally:
         await stop(client)
