@@ -22,10 +22,27 @@ def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.C
 
 
 def test_schema_is_generated_from_the_models():
+    schemas = {}
     for kind, field in [("draft", "edits"), ("prompt", "options"), ("config", "agents")]:
         result = cli(None, "schema", kind)
         assert result.returncode == 0
-        assert field in json.loads(result.stdout)["properties"]
+        schemas[kind] = json.loads(result.stdout)
+        assert field in schemas[kind]["properties"]
+    # the records' rules reach the published schema: limits, patterns, empty defaults
+    draft_fields = schemas["draft"]["properties"]
+    assert draft_fields["confidence"]["maximum"] == 1.0
+    assert draft_fields["id"]["pattern"] == "^[A-Za-z0-9._-]{1,128}$"
+    assert draft_fields["sources"]["default"] == [] and draft_fields["sources"]["maxItems"] == 100
+    assert schemas["draft"]["additionalProperties"] is False
+    agents = schemas["config"]["$defs"]["AgentsPolicy"]["properties"]
+    assert agents["irreversible_paths"]["default"] == []
+    assert agents["confidence_floor"] == {
+        "default": 0.65,
+        "maximum": 1.0,
+        "minimum": 0.0,
+        "title": "Confidence Floor",
+        "type": "number",
+    }
 
 
 def test_draft_add_validates_and_writes_atomically(workspace: Path):

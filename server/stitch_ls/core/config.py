@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from stitch_ls.core.quiet import QuietWindow, parse_timezone
-from stitch_ls.core.records import Record, record, rule, validation_errors
+from stitch_ls.core.records import Record, empty, record, rule, validation_errors
 
 Fraction = Annotated[float, rule(ge=0.0, le=1.0, allow_inf_nan=False)]
 
@@ -40,7 +40,7 @@ class _Team(Record):
 @record()
 class AgentsPolicy(_Team):
     confidence_floor: Fraction = 0.65
-    irreversible_paths: list[str] = field(default_factory=list)
+    irreversible_paths: list[str] = empty(list)
     read_only: bool = False
 
 
@@ -55,7 +55,7 @@ class TrustPolicy(_Team):
 class QuietHoursPolicy(_Team):
     timezone: TimeZoneName = None
     engineers_may_remove: bool = False
-    windows: list[QuietWindow] = field(default_factory=list)
+    windows: list[QuietWindow] = empty(list)
 
 
 @record()
@@ -68,7 +68,7 @@ class StreamsPolicy(_Team):
 @record()
 class FeaturePolicy(_Team):
     stitch_owner: str | None = None
-    paths: list[str] = field(default_factory=list)
+    paths: list[str] = empty(list)
 
 
 @record()
@@ -79,7 +79,7 @@ class TeamConfig(_Team):
     trust: TrustPolicy = TrustPolicy()
     quiet_hours: QuietHoursPolicy = QuietHoursPolicy()
     streams: StreamsPolicy = StreamsPolicy()
-    features: dict[str, FeaturePolicy] = field(default_factory=dict)
+    features: dict[str, FeaturePolicy] = empty(dict)
 
 
 def _camel(name: str) -> str:
@@ -99,7 +99,7 @@ class _Editor(Record):
 @record()
 class EditorQuietHours(_Editor):
     timezone: TimeZoneName = None
-    windows: list[QuietWindow] = field(default_factory=list)
+    windows: list[QuietWindow] = empty(list)
     remove_team_windows: bool = False
 
 

@@ -7,11 +7,10 @@ limits are explicit, numbers must be finite, paths are checked.
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Annotated, Any, ClassVar, Literal
 
 from stitch_ls.core.paths import check_relative_path
-from stitch_ls.core.records import Aware, Instant, Record, record, rule
+from stitch_ls.core.records import Aware, Instant, Record, empty, record, rule
 
 DraftId = Annotated[str, rule(pattern=r"^[A-Za-z0-9._-]{1,128}$")]
 ShortText = Annotated[str, rule(min_length=1, max_length=200)]
@@ -132,8 +131,8 @@ class Draft(_Contract):
     agent: ShortText
     created: Aware
     confidence: Confidence
-    sources: Annotated[list[Source], rule(max_length=100)] = field(default_factory=list)
-    evidence: Annotated[list[Evidence], rule(max_length=100)] = field(default_factory=list)
+    sources: Annotated[list[Source], rule(max_length=100)] = empty(list)
+    evidence: Annotated[list[Evidence], rule(max_length=100)] = empty(list)
     irreversible: bool = False
     edits: Annotated[list[Edit], rule(min_length=1, max_length=MAX_EDITS)]
 
@@ -152,7 +151,7 @@ class Prompt(_Contract):
     stream: ShortText
     question: LongText
     options: Annotated[list[ShortText], rule(min_length=1, max_length=10)]
-    sources: Annotated[list[Source], rule(max_length=100)] = field(default_factory=list)
+    sources: Annotated[list[Source], rule(max_length=100)] = empty(list)
     created: Aware | None = None
     answer: ShortText | None = None
     answered_by: ShortText | None = None
@@ -175,4 +174,4 @@ class SourceLogEntry(_Contract):
     accepted_by: str
     files: list[str]
     # 1-based inclusive line ranges each file has after the edit (absent for older entries)
-    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    ranges: dict[str, list[tuple[int, int]]] = empty(dict)

@@ -82,6 +82,15 @@ Aware = Annotated[
 ]
 
 
+def empty(kind: Callable[[], Any]) -> Any:
+    """An empty list or dict as a field's default (`empty(list)`), a new one per record, and
+    still shown in the published JSON Schema (`"default": []`), which a default factory alone
+    would not be (pydantic reads `json_schema_extra` from the field's metadata)."""
+    return dataclasses.field(
+        default_factory=kind, metadata={"json_schema_extra": {"default": kind()}}
+    )
+
+
 _T = TypeVar("_T")
 
 
