@@ -179,3 +179,47 @@ async def test_code_actions_answer_at_once_while_the_first_load_runs(tmp_path: P
         assert any(title.startswith("Apply") for title in titles)
     finally:
         await stop(client)
+
+
+@linux_only
+async def test_after_three_restarts_the_server_says_so_and_refuses_what_needs_the_indexer(
+    tmp_path: Path,
+):
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, draft("a"))
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
+        server = client._server.pid  # type: ignore[attr-defined]
+
+        async def offered() -> bool:
+            return any(a.title.startswith("Apply") for a in await client.actions(uri, 12, 8))
+
+        for restart in range(3):
+            [indexer] = children(server)
+            os.kill(indexer, signal.SIGKILL)
+            await client.wait_for(
+                lambda n=restart: (
+                    sum("starting it again" in m.message for m in client.log_messages) > n
+                ),
+                timeout=5,
+            )
+            for _ in range(250):  # until the new indexer has sent the drafts again
+                if await offered():
+                    break
+                await asyncio.sleep(0.02)
+        [indexer] = children(server)
+        os.kill(indexer, signal.SIGKILL)  # a fourth time within five minutes: not again
+        await client.wait_for(
+            lambda: any("stopped (exit code -9) 3 times" in m.message for m in client.log_messages),
+            timeout=5,
+        )
+        assert children(server) == []
+        with pytest.raises(Exception, match="the indexer process is not running"):
+            await client.command("stitch.applyDraft", "a")
+        with pytest.raises(Exception, match="the indexer process is not running"):
+            await client.command("stitch.setReadOnly", {"on": True, "reason": "review"})
+        assert await offered()  # the rest keeps working with what it has
+    finally:
+        await stop(client)

@@ -142,6 +142,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.indexer: IndexerClient | None = None
         self._restarts: list[float] = []
         self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
+        self._afresh = False  # the next watch answer replaces the view (a new indexer)
         self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
         self._activity_minute: int | None = None
         self._activity_busy = False
@@ -309,21 +310,23 @@ class StitchServer(DraftPlacing, LanguageServer):
         """Everything read by the indexer (the state, the team file, the drafts), which
         then sends the drafts of the open files."""
         assert self.ws is not None and self.view is not None
-        self.view.watch(frozenset(), ())  # a new indexer: everything sent afresh
-        self._watched = None
-        await self.ask("load", self.clock(), then=self.adopt)
+        # A new indexer sends every open file's drafts afresh (`watch_open`); until then the
+        # view keeps what it shows, so an indexer that dies meanwhile leaves it as it was.
+        self._watched, self._afresh = None, True
+        await self.ask("load", self.clock(), then=lambda delta: self.adopt(delta, view=False))
         self.user = await self.ask("user") or self.user
         await self.watch_open()
 
-    def adopt(self, delta: Delta) -> None:
+    def adopt(self, delta: Delta, *, view: bool = True) -> None:
         """The indexer's news (drafts, state, team file) into the view and the workspace
-        (on the loop, in call order)."""
+        (on the loop, in call order); with `view=False` (a load) not into the view."""
         assert self.ws is not None and self.view is not None
         if delta.state is not None:
             self.ws.use_state(delta.state)
         if delta.team is not None:
             self.ws.use_team(*delta.team)
-        self.view.adopt(delta.result, delta.records)
+        if view:
+            self.view.adopt(delta.result, delta.records)
         if delta.invalid is not None:
             self.view.invalid = delta.invalid
         self.ws.note_arrivals(delta.result, self.clock())
@@ -337,10 +340,16 @@ class StitchServer(DraftPlacing, LanguageServer):
         paths = frozenset(d.relative for d in self.docs.values() if d.relative)
         if paths == self._watched:
             return
-        self._watched = paths
-        records = await self.ask("watch", paths, then=lambda found: view.watch(paths, found))
+        self._watched, afresh, self._afresh = paths, self._afresh, False
+
+        def take(found: list[Any]) -> None:
+            if afresh:  # a new indexer's answer replaces what the view held
+                view.watch(frozenset(), ())
+            view.watch(paths, found)
+
+        records = await self.ask("watch", paths, then=take)
         if records is None:
-            self._watched = None  # ask again next time
+            self._watched, self._afresh = None, afresh  # ask again next time
 
     async def draft_record(self, draft_id: str) -> Any:
         """A draft by id: from the open files' view, else from the indexer (and kept)."""
