@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -43,6 +44,13 @@ def children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(c) for c in (task / "children").read_text().split()]
     return found
+
+
+async def open_checkout(client: Any, root: Path) -> tuple[str, int]:
+    """Open the sample file and wait until its drafts show: its URI and the server's pid."""
+    uri = client.open(root / CHECKOUT)
+    await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
+    return uri, client._server.pid
 
 
 async def test_calls_are_answered_in_order_and_a_bad_call_fails_alone(tmp_path: Path):
@@ -93,9 +101,7 @@ async def test_the_server_restarts_a_dead_indexer_and_ends_it_when_it_ends(tmp_p
     write_draft(root, draft("before"))
     client = await start(root)
     try:
-        uri = client.open(root / CHECKOUT)
-        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
-        server = client._server.pid  # type: ignore[attr-defined]
+        uri, server = await open_checkout(client, root)
         [indexer] = children(server)
         os.kill(indexer, signal.SIGKILL)
         await client.wait_for(
@@ -138,15 +144,13 @@ async def test_the_language_server_never_loads_pydantic(tmp_path: Path):
     client.answers.append("yes")
     (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(question))
     try:
-        uri = client.open(root / CHECKOUT)
-        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
+        uri, server = await open_checkout(client, root)
         assert (await client.command("stitch.applyDraft", "a"))["applied"]
         assert (await client.command("stitch.rejectDraft", "b", "dup"))["rejected"]
         status = await client.command("stitch.setReadOnly", {"on": True, "reason": "review"})
         assert status["read_only"]["on"] is True
         answered = root / ".stitch" / "prompts" / "q1.json"
         await client.wait_for(lambda: '"answer": "yes"' in answered.read_text(), timeout=5)
-        server = client._server.pid  # type: ignore[attr-defined]
         [indexer] = children(server)
         assert "_pydantic_core" in Path(f"/proc/{indexer}/maps").read_text()  # it shows
         assert "pydantic" not in Path(f"/proc/{server}/maps").read_text()
@@ -189,9 +193,7 @@ async def test_after_three_restarts_the_server_says_so_and_refuses_what_needs_th
     write_draft(root, draft("a"))
     client = await start(root)
     try:
-        uri = client.open(root / CHECKOUT)
-        await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=5)
-        server = client._server.pid  # type: ignore[attr-defined]
+        uri, server = await open_checkout(client, root)
 
         async def offered() -> bool:
             return any(a.title.startswith("Apply") for a in await client.actions(uri, 12, 8))
