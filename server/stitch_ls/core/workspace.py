@@ -125,23 +125,21 @@ class StitchWorkspace:
 
     def load_config(self) -> list[ConfigProblem]:
         """Re-read the team file; on problems keep the last good policy."""
+        team = self.team
         try:
             text = read_text_limited(self.paths.config, 1024 * 1024)
         except FileNotFoundError:
-            self.team, self.config_problems = TeamConfig(), []
+            team, problems = TeamConfig(), []
         except (OSError, ValueError) as exc:
-            self.config_problems = [ConfigProblem(0, f"cannot read the team file: {exc}")]
+            problems = [ConfigProblem(0, f"cannot read the team file: {exc}")]
         else:
             loaded = load_team_config(text)
-            if isinstance(loaded, TeamConfig):
-                self.team, self.config_problems = loaded, []
-            else:
-                self.config_problems = loaded
-        self._refresh_policy()
-        return self.config_problems
+            team, problems = (loaded, []) if isinstance(loaded, TeamConfig) else (team, loaded)
+        self.use_team(team, problems)
+        return problems
 
     def use_team(self, team: TeamConfig, problems: list[ConfigProblem]) -> None:
-        """A team file another process read (`load_config` there)."""
+        """The team file as `load_config` read it (here, or in the indexer process)."""
         self.team, self.config_problems = team, problems
         self._refresh_policy()
 
