@@ -73,7 +73,7 @@ export async function discoverServer(probes: DiscoveryProbes): Promise<Discovery
       return {
         found: {
           command: python,
-          args: ["-m", "stitch_ls", "serve"],
+          args: ["-I", "-m", "stitch_ls", "serve"],
           source: "python",
           detail: `the Python extension's interpreter ${python}`,
         },

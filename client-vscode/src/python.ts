@@ -77,12 +77,13 @@ export async function onInterpreterChanged(listener: () => void): Promise<vscode
   }
 }
 
-/** Whether `python -c "import stitch_ls"` succeeds (within 20 s). */
+/** Whether `python -I -c "import stitch_ls"` succeeds (within 20 s): isolated (-I), so a
+ * `stitch_ls` folder in the workspace is never imported in its place. */
 export function canImportStitch(python: string, cwd?: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile(
       python,
-      ["-c", "import stitch_ls"],
+      ["-I", "-c", "import stitch_ls"],
       { cwd, timeout: 20_000, windowsHide: true },
       (error) => resolve(!error),
     );

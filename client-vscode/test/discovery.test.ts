@@ -72,7 +72,7 @@ describe("discoverServer", () => {
     );
     assert.equal(result.found?.source, "python");
     assert.equal(result.found?.command, "/venv/bin/python");
-    assert.deepEqual(result.found?.args, ["-m", "stitch_ls", "serve"]);
+    assert.deepEqual(result.found?.args, ["-I", "-m", "stitch_ls", "serve"]);
     assert.match(result.skipped[0], /\/gone\/python was not found/);
   });
 

@@ -67,16 +67,11 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def open_repo(root: Path) -> Any | None:
-    """The git repository at `root`, or None when there is none (or git is missing)."""
-    try:
-        import git
+    """The git repository at `root` with every configured program disabled (`gitrun`), or
+    None when there is none (or git is missing)."""
+    from stitch_ls.core.gitrun import open_repo as hardened
 
-        repo = git.Repo(root)
-    except Exception:  # noqa: BLE001 - not a repository, broken, or no git: no streams
-        return None
-    # the repository's own config must not make our read-only git calls run programs
-    repo.git.set_persistent_git_options(c=["core.fsmonitor=false", "diff.external="])
-    return repo
+    return hardened(root)
 
 
 def ref_key(repo: Any) -> tuple[tuple[str, str], ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import queue
 import subprocess
 import sys
@@ -57,11 +58,13 @@ class IndexerClient:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         proc = subprocess.Popen(
-            # imported, not run as __main__: what it pickles names stitch_ls.indexer
-            [sys.executable, "-c", LAUNCH, str(self.root)],
+            # imported, not run as __main__: what it pickles names stitch_ls.indexer;
+            # isolated (-I: no current folder, no PYTHON* variables, no user site) and started
+            # outside the workspace, so nothing in the repository is imported in its place
+            [sys.executable, "-I", "-c", LAUNCH, str(self.root)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=self.root,
+            cwd=os.path.abspath(os.sep),
         )
         self._proc, self.pid = proc, proc.pid
         self._calls = calls = queue.SimpleQueue()

@@ -1,0 +1,135 @@
+"""A hostile repository, opened for real: nothing it contains runs, in any Stitch process.
+
+Each planted program writes a marker file when it runs; every test drives the real thing
+(the CLI verbs, the language server and its indexer over stdio) and then checks, after a
+positive sign that the work which would have run the program was done, that no marker exists.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gitrepos import git, stream_repo
+from rawlsp import RawServer
+
+SHADOWED = ("queue", "token", "logging", "selectors", "tempfile", "json", "pickle", "typing")
+
+
+def plant_modules(root: Path, markers: Path) -> None:
+    """Modules named like the standard library's (and a `git/` package like GitPython) at the
+    repository's root: importing one leaves a marker."""
+    for name in SHADOWED:
+        (root / f"{name}.py").write_text(
+            f"open({str(markers / name)!r}, 'w').close()\nraise SystemExit('hostile {name}')\n"
+        )
+    (root / "git").mkdir()
+    (root / "git" / "__init__.py").write_text(
+        f"open({str(markers / 'git')!r}, 'w').close()\nraise SystemExit('hostile git')\n"
+    )
+
+
+def plant_git_programs(root: Path, markers: Path) -> None:
+    """Every program a repository's config and attributes can name, each leaving a marker."""
+    programs = {}
+    for name in ("driver", "clean", "smudge", "process", "textconv", "command", "external"):
+        script = markers.parent / f"{name}.sh"
+        script.write_text(f"#!/bin/sh\ntouch {markers / name}\ncat \"$1\" 2>/dev/null\nexit 1\n")
+        script.chmod(0o755)
+        programs[name] = str(script)
+    (root / ".gitattributes").write_text("* merge=evil filter=evil diff=evil\n")
+    settings = {
+        "merge.evil.driver": programs["driver"] + " %O %A %B",
+        "filter.evil.clean": programs["clean"],
+        "filter.evil.smudge": programs["smudge"],
+        "filter.evil.process": programs["process"],
+        "diff.evil.textconv": programs["textconv"],
+        "diff.evil.command": programs["command"],
+        "diff.external": programs["external"],
+        "core.fsmonitor": programs["external"],
+        "core.pager": programs["external"],
+        "core.hooksPath": str(markers.parent),
+    }
+    for key, value in settings.items():
+        git(root, "config", key, value)
+    # a dirty working-tree file: `git diff` would pass it through the clean filter
+    checkout = root / "src" / "checkout.py"
+    checkout.write_text(checkout.read_text() + "\n# local edit\n")
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> tuple[Path, Path]:
+    root = stream_repo(tmp_path / "ws")  # two streams that conflict in Cart.total
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    plant_modules(root, markers)
+    plant_git_programs(root, markers)
+    return root, markers
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m stitch_ls` from inside the repository, as an editor or a shell would."""
+    return subprocess.run(
+        [sys.executable, "-m", "stitch_ls", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_verbs_in_a_hostile_repository_run_nothing_it_contains(hostile):
+    root, markers = hostile
+    check = run(root, "check", "--json")
+    report = json.loads(check.stdout)
+    assert any(p["conflict"] for p in report["stitch_points"])  # merge-tree ran, and diff too
+    assert any("src/checkout.py" in f for f in report["failures"])
+    point = report["stitch_points"][0]["id"]
+    signed = run(root, "sign-off", point)
+    assert "only lead@example.com may sign off" in signed.stderr  # it found the point
+    for verb in (("report", "--json"), ("status",), ("draft", "list"), ("log",)):
+        done = run(root, *verb)
+        assert done.returncode == 0, (verb, done.stderr)
+    assert sorted(p.name for p in markers.iterdir()) == []
+
+
+def test_the_server_and_its_indexer_in_a_hostile_repository_run_nothing_it_contains(hostile):
+    root, markers = hostile
+    server = RawServer(root)  # started from inside the repository, as VS Code does
+    try:
+        server.initialize(root)
+        uri = (root / "src" / "checkout.py").as_uri()
+        server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": 1,
+                    "text": (root / "src" / "checkout.py").read_text(),
+                }
+            },
+        )
+        status = server.request("workspace/executeCommand", {"command": "stitch.status"})
+        assert status["result"]["read_only"]["on"] is False, status  # the indexer answered
+        deadline = time.monotonic() + 15
+        found = []
+        while not found and time.monotonic() < deadline:  # the snapshot (merge-tree) is done
+            found = [
+                d
+                for n in list(server.notifications)
+                if n["method"] == "textDocument/publishDiagnostics" and n["params"]["uri"] == uri
+                for d in n["params"]["diagnostics"]
+                if "will conflict" in d["message"]
+            ]
+            time.sleep(0.05)
+        assert found, "no stitch point was published: the git work did not run"
+        assert server.alive()
+    finally:
+        server.close()
+    assert sorted(p.name for p in markers.iterdir()) == []
