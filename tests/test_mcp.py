@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from workspaces import draft, git
 
 
 async def call(root: Path, steps) -> list[Any]:
-    params = StdioServerParameters(
-        command=sys.executable, args=["-m", "stitch_ls", "mcp", "--workspace", str(root)]
+    params = StdioServerParameters(  # the whole environment: the per-user state folder too
+        command=sys.executable,
+        args=["-m", "stitch_ls", "mcp", "--workspace", str(root)],
+        env=dict(os.environ),
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()

@@ -47,7 +47,7 @@ def _workspace(args: argparse.Namespace):
     for problem in problems:
         print(
             f"warning: {ws.paths.config}:{problem.line + 1}: {problem.message} "
-            "(using the last good or default policy)",
+            f"(in force: {ws.team_source.label})",
             file=sys.stderr,
         )
     return ws
@@ -200,6 +200,7 @@ def format_status(status: dict[str, Any]) -> str:
             if quiet["on"]
             else f"off (next {quiet['next_start'] or 'none'})"
         ),
+        f"policy: {status['policy']['label']}",
         f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
         f"trust budget: {budget['used']}/{budget['budget']} unsourced this hour"
         + (" — exhausted" if budget["exhausted"] else ""),
@@ -207,6 +208,8 @@ def format_status(status: dict[str, Any]) -> str:
     ]
     for problem in status["config"]["problems"]:
         lines.append(f"team file problem: {problem}")
+    for note in status["config"]["notes"]:
+        lines.append(f"note: {note}")
     return "\n".join(lines)
 
 

@@ -46,7 +46,7 @@ class Delta:
     records: list[DraftRecord] = field(default_factory=list)  # moved drafts on watched paths
     invalid: list[DraftRecord] | None = None  # the broken draft files, when they changed
     state: Any = None  # state.State, when it was read or written
-    team: Any = None  # (config.TeamConfig, its problems), when the team file was read
+    team: Any = None  # teamfile.TeamSource, when the team file was read
     reloaded: Reloaded | None = None  # what a reload found changed
 
 
@@ -85,10 +85,10 @@ class Indexer:
     def load(self, now: datetime) -> Delta:
         """Everything, read afresh (a new server, or a new indexer)."""
         found = self.ws.reload(None, now)
-        return self._delta(found.drafts, None, None, None, reloaded=found)
+        return self._delta(found.drafts, None, None, reloaded=found)
 
     def reload(self, changed: set[Path] | None, now: datetime) -> Delta:
-        before = self.ws.state, self.ws.team, self.ws.config_problems
+        before = self.ws.state, self.ws.team_source
         found = self.ws.reload(changed, now)
         return self._delta(found.drafts, *before, reloaded=found)
 
@@ -142,7 +142,6 @@ class Indexer:
         result: ScanResult,
         state_before: Any,
         team_before: Any = None,
-        problems_before: Any = None,
         reloaded: Reloaded | None = None,
     ) -> Delta:
         """The drafts that moved, and the state and team file if they are new objects."""
@@ -159,10 +158,8 @@ class Indexer:
         self._invalid_sent = invalid
         state = ws.state if ws.state is not state_before else None
         team = None
-        if reloaded is not None and (
-            ws.team is not team_before or ws.config_problems is not problems_before
-        ):
-            team = (ws.team, ws.config_problems)
+        if reloaded is not None and ws.team_source is not team_before:
+            team = ws.team_source
         return Delta(result, records, sent, state, team, reloaded)
 
     def counts(self, now: datetime, ctx: GateContext) -> dict[str, int]:
@@ -265,20 +262,23 @@ def serve(indexer: Indexer, incoming: IO[bytes], outbox: Outbox) -> None:
             outbox.send(answer(indexer, call_id, method, args))
 
 
-def watch_folder(folder: Path, outbox: Outbox) -> None:
-    """Say which files under `.stitch/` changed (Neovim on Linux offers no file watching,
-    and the CLI changes state.json behind the editor's back)."""
+def watch_folder(folder: Path, outbox: Outbox, only: Path | None = None) -> None:
+    """Say which files under `folder` changed (Neovim on Linux offers no file watching,
+    and the CLI changes the state behind the editor's back); with `only`, just that file
+    (the engineer's state, in a per-user folder shared by every workspace)."""
     from watchfiles import watch
 
     while True:
         if not folder.is_dir():
             time.sleep(1.0)
             if folder.is_dir():
-                outbox.send((EVENT, True, None))  # created: read everything
+                outbox.send((EVENT, True, None if only is None else {only}))
             continue
         try:
-            for changes in watch(folder, debounce=30, step=20, recursive=True):
+            for changes in watch(folder, debounce=30, step=20, recursive=only is None):
                 paths = {Path(p) for _, p in changes if not Path(p).name.startswith(".")}
+                if only is not None:
+                    paths &= {only}
                 if paths:
                     outbox.send((EVENT, True, paths))
         except (FileNotFoundError, RuntimeError, OSError) as exc:
@@ -297,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(10)  # on a busy machine, the editor's process (and the editor) go first
     indexer = Indexer(Path(args[0]))
     outbox = Outbox(outgoing)
-    threading.Thread(target=watch_folder, args=(indexer.ws.paths.dir, outbox), daemon=True).start()
+    paths = indexer.ws.paths
+    threading.Thread(target=watch_folder, args=(paths.dir, outbox), daemon=True).start()
+    paths.user_dir.mkdir(parents=True, exist_ok=True)
+    threading.Thread(
+        target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
+    ).start()
     serve(indexer, incoming, outbox)
     return 0

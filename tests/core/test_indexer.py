@@ -80,12 +80,12 @@ def test_state_and_team_file_are_sent_when_read_or_written(tmp_path: Path):
     config.write_text("[agents]\nconfidence_floor = 0.9\n")
     delta = indexer.reload({config}, T0)
     assert delta.reloaded is not None and delta.reloaded.config and delta.state is None
-    team, problems = delta.team
-    assert team.agents.confidence_floor == 0.9 and problems == []
+    source = delta.team
+    assert source.team.agents.confidence_floor == 0.9 and source.problems == ()
     config.write_text("[agents]\nconfidence_floor = 2\n")
-    team, problems = indexer.reload({config}, T0).team
-    assert team.agents.confidence_floor == 0.9  # the last good policy, and why
-    assert "confidence_floor" in problems[0].message
+    source = indexer.reload({config}, T0).team
+    assert source.origin == "HEAD" and source.team.agents.confidence_floor == 0.65  # committed
+    assert "confidence_floor" in source.problems[0].message
 
 
 def test_changes_answer_refusals_and_send_what_they_changed(tmp_path: Path):

@@ -10,6 +10,7 @@ import pytest
 from lsprotocol import types
 
 from editor_client import NEOVIM, VSCODE, start, stop
+from stitch_ls.core.paths import StitchPaths
 from workspaces import draft, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"
@@ -261,7 +262,7 @@ async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(vscode,
 async def test_reject_records_the_reason(vscode, workspace: Path):
     vscode.open(workspace / CHECKOUT)
     await vscode.command("stitch.rejectDraft", "low", "guesses the rounding rule")
-    state = json.loads((workspace / ".stitch" / "state.json").read_text())
+    state = json.loads(StitchPaths(workspace).state.read_text())
     assert state["outcomes"]["low"]["outcome"] == "rejected"
     assert state["outcomes"]["low"]["reason"] == "guesses the rounding rule"
     assert state["outcomes"]["low"]["by"] == "dev@example.com"

@@ -43,14 +43,34 @@ async def test_broken_team_file_shows_where_keeps_policy_and_clears_when_fixed(w
         await stop(client)
 
 
-async def test_first_load_of_a_broken_file_uses_strict_defaults(workspace: Path):
+async def test_first_load_of_a_broken_file_uses_the_committed_one(workspace: Path):
     (workspace / ".stitch" / "config.toml").write_text("[agents\nconfidence_floor = 0.1\n")
     write_draft(workspace, draft("mid", confidence=0.6))
     client = await start(workspace)
     try:
         uri = client.open(workspace / CHECKOUT)
-        assert await gate_of(client, uri, "mid") == "0.60 < floor 0.65"
+        assert await gate_of(client, uri, "mid") == "0.60 < floor 0.65 (from team file at HEAD)"
         assert client.diagnostics[(workspace / ".stitch" / "config.toml").as_uri()]
+        status = await client.command("stitch.status")
+        assert status["policy"]["from"] == "HEAD"
+        assert status["policy"]["problem"].startswith("line 1: not valid TOML")
+    finally:
+        await stop(client)
+
+
+async def test_a_broken_file_with_nothing_to_fall_back_on_locks_agents_down(tmp_path: Path):
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "checkout.py").write_text("x = 1\n")
+    (root / ".stitch" / "drafts").mkdir(parents=True)
+    (root / ".stitch" / "config.toml").write_text("[agents]\nconfidence_floor = 0.1\nread_olny = false\n")
+    client = await start(root)  # no git, no last good policy on this machine
+    try:
+        status = await client.command("stitch.status")
+        assert status["policy"]["from"] == "lock-down"
+        assert status["read_only"]["on"] is True
+        assert status["read_only"]["reason"].startswith("team file unreadable: line 3: unknown key")
+        assert status["floor"]["from"] == "lock-down"
     finally:
         await stop(client)
 

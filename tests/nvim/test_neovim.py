@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from nvim_harness import run_nvim
+from stitch_ls.core.paths import StitchPaths
 from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"
@@ -84,7 +85,7 @@ def test_drafts_apply_and_user_commands(workspace: Path):
     assert report["picked"][0].startswith(
         "Typed items  0.82 · 2 sources"
     ) or "Typed items" in json.dumps(report["picked"])
-    state = json.loads((workspace / ".stitch" / "state.json").read_text())
+    state = json.loads(StitchPaths(workspace).state.read_text())
     assert state["outcomes"]["init-items"]["reason"] == "not now"
     assert any("no stitch point here" in n for n in report["notes"])
 

@@ -132,10 +132,14 @@ def load_team_config(text: str) -> TeamConfig | list[ConfigProblem]:
         line = int(match.group(1)) - 1 if match else 0
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return [ConfigProblem(line, f"not valid TOML: {message}")]
+    except RecursionError:
+        return [ConfigProblem(0, "not valid TOML: nested too deeply")]
     try:
         return TeamConfig.from_data(data)
     except ValueError as exc:
         return [_problem(text, error) for error in validation_errors(exc)]
+    except RecursionError:
+        return [ConfigProblem(0, "the team file is nested too deeply")]
 
 
 def _problem(text: str, error: Any) -> ConfigProblem:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,12 +66,40 @@ def locked(lock_path: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def read_bytes_limited(path: Path, limit: int) -> bytes:
+    """A file's bytes, refusing anything but a regular file of at most `limit` bytes.
+
+    Opened without blocking (a FIFO in its place would otherwise hang the reader until a
+    writer came) and checked on the open descriptor (a device such as /dev/zero, a folder or
+    a socket is refused, whatever a symlink to it is called); the read itself stops at
+    `limit` + 1 bytes, so a file that grows meanwhile is still refused, never read whole.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"file is {info.st_size:,} bytes; the limit is {limit:,}")
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise ValueError(f"file is over the limit of {limit:,} bytes")
+    return data
+
+
 def read_text_limited(path: Path, limit: int) -> str:
-    """Read a UTF-8 file, refusing files over `limit` bytes (agents may write anything)."""
-    size = path.stat().st_size
-    if size > limit:
-        raise ValueError(f"file is {size:,} bytes; the limit is {limit:,}")
-    raw = path.read_bytes()
+    """Read a UTF-8 file, refusing files over `limit` bytes and non-regular files (agents
+    may write anything, and put anything where a file was)."""
+    raw = read_bytes_limited(path, limit)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 RESERVED_TOP = (".git", ".stitch")
+
+
+def user_state_dir() -> Path:
+    """Where the engineer's own switches live: the platform's per-user state directory
+    (`$XDG_STATE_HOME/stitch`, by default `~/.local/state/stitch`), outside every workspace,
+    so an agent confined to the repository cannot flip them."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is invalid, ignore it
+        base = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "stitch"
+
+
+@lru_cache(maxsize=64)
+def workspace_key(root: Path) -> str:
+    """One file name per workspace: its folder's name (for people) and a hash of its real
+    path (so two folders of the same name never share a state)."""
+    real = str(root.resolve())
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(real).name)[:40] or "root"
+    return f"{name}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -41,12 +63,32 @@ class StitchPaths:
         return self.dir / "signoffs.jsonl"
 
     @property
-    def state(self) -> Path:
+    def lock(self) -> Path:
+        return self.dir / ".lock"
+
+    @property
+    def legacy_state(self) -> Path:
+        """Where the switches lived before they moved out of the workspace (migrated once)."""
         return self.dir / "state.json"
 
     @property
-    def lock(self) -> Path:
-        return self.dir / ".lock"
+    def user_dir(self) -> Path:
+        return user_state_dir()
+
+    @property
+    def state(self) -> Path:
+        """The engineer's switches for this workspace: read-only, focus, budget, outcomes."""
+        return self.user_dir / f"{workspace_key(self.root)}.json"
+
+    @property
+    def state_lock(self) -> Path:
+        return self.user_dir / f"{workspace_key(self.root)}.lock"
+
+    @property
+    def last_good(self) -> Path:
+        """The last valid team file this machine saw in force here (the fallback after the
+        committed versions, before a lock-down)."""
+        return self.user_dir / f"{workspace_key(self.root)}.last-good.json"
 
 
 def check_relative_path(raw: str) -> str:

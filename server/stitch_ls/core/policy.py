@@ -45,13 +45,18 @@ def local_zone() -> ZoneInfo:
 
 
 def effective_policy(
-    team: TeamConfig, editor: EditorSettings, default_zone: ZoneInfo | None = None
+    team: TeamConfig,
+    editor: EditorSettings,
+    default_zone: ZoneInfo | None = None,
+    team_from: str = "team file",
 ) -> EffectivePolicy:
-    """Merge team and editor: floor = the higher, budget = the lower, windows = the union."""
+    """Merge team and editor: floor = the higher, budget = the lower, windows = the union.
+    `team_from` names where the team's values came from (never "team file" when they did
+    not: built-in defaults, a fallback, a lock-down)."""
     notes: list[str] = []
     zone = default_zone or local_zone()
 
-    floor, floor_from = team.agents.confidence_floor, "team file"
+    floor, floor_from = team.agents.confidence_floor, team_from
     if editor.confidence_floor is not None:
         if editor.confidence_floor > floor:
             floor, floor_from = editor.confidence_floor, "editor settings"
@@ -61,7 +66,7 @@ def effective_policy(
                 f"the team floor is {floor:g} and an editor may only raise it"
             )
 
-    budget, budget_from = team.trust.unsourced_per_hour, "team file"
+    budget, budget_from = team.trust.unsourced_per_hour, team_from
     wanted = editor.trust.unsourced_per_hour
     if wanted is not None:
         if wanted < budget:

@@ -1,7 +1,11 @@
-"""`.stitch/state.json`: the local switches and counters one workspace keeps between runs.
+"""The engineer's switches and counters for one workspace, kept between runs.
 
-Written only by `update_state`, under a lock and atomically, so the server and the CLI can
-both change it. An unreadable state file never loosens anything: it reads as read-only on.
+They live outside the workspace (`StitchPaths.state`, in the per-user state directory), so an
+agent that can write anywhere in the repository still cannot turn read-only off or reset the
+trust budget. Written only by `update_state`, under a lock and atomically, so the server and
+the CLI can both change it. An unreadable state file never loosens anything: it reads as
+read-only on. A `.stitch/state.json` from before the move is migrated once, the first time
+this user's state for the workspace is read; after that it is never read again.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from stitch_ls.core.fsio import atomic_write, locked
+from stitch_ls.core.fsio import atomic_write, locked, read_bytes_limited
 from stitch_ls.core.paths import StitchPaths
 from stitch_ls.core.records import Aware, Record, record
 
@@ -57,18 +61,30 @@ class State(Record):
 def read_state(paths: StitchPaths) -> State:
     """The current state; a missing file is a fresh state, a broken one is read-only on."""
     try:
-        raw = paths.state.read_bytes()
+        raw = read_bytes_limited(paths.state, MAX_STATE_BYTES)
     except FileNotFoundError:
-        return State()
-    except OSError as exc:
-        return _unreadable(f"cannot read state.json: {exc}")
-    if len(raw) > MAX_STATE_BYTES:
-        return _unreadable("state.json is too large")
+        return _migrated(paths)
+    except (OSError, ValueError) as exc:
+        return _unreadable(f"cannot read {paths.state}: {_why(exc)}")
     try:
         return State.from_data(json.loads(raw))
-    except ValueError as exc:  # not JSON, or not a state (a pydantic ValidationError)
-        first = str(exc).splitlines()[0]
-        return _unreadable(f"state.json is unreadable ({first}); fix or delete it")
+    except (ValueError, RecursionError) as exc:  # not JSON, or not a state
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return _unreadable(f"{paths.state} is unreadable ({first}); fix or delete it")
+
+
+def _why(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _migrated(paths: StitchPaths) -> State:
+    """No state of this user's yet: take over a valid `.stitch/state.json` from before the
+    move (once: the next write creates the user's file); otherwise a fresh state."""
+    try:
+        raw = read_bytes_limited(paths.legacy_state, MAX_STATE_BYTES)
+        return State.from_data(json.loads(raw))
+    except (OSError, ValueError, RecursionError):
+        return State()
 
 
 def _unreadable(reason: str) -> State:
@@ -79,7 +95,7 @@ def _unreadable(reason: str) -> State:
 
 def update_state(paths: StitchPaths, change: Callable[[State], None]) -> State:
     """Read, change and write the state under the workspace lock; returns the new state."""
-    with locked(paths.lock):
+    with locked(paths.state_lock):
         state = read_state(paths)
         change(state)
         atomic_write(paths.state, state.to_json(indent=1, exclude_none=True) + "\n")

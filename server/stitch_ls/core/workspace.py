@@ -17,12 +17,7 @@ from typing import Any
 
 from stitch_ls.core import trust
 from stitch_ls.core.anchor import Plan, PlannedEdit, plan_draft
-from stitch_ls.core.config import (
-    ConfigProblem,
-    EditorSettings,
-    TeamConfig,
-    load_team_config,
-)
+from stitch_ls.core.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.fsio import read_text_limited
@@ -33,6 +28,7 @@ from stitch_ls.core.policy import EffectivePolicy, effective_policy
 from stitch_ls.core.quiet import QuietSchedule, QuietState
 from stitch_ls.core.sourcelog import append_entry
 from stitch_ls.core.state import State, read_state, update_state
+from stitch_ls.core.teamfile import TeamSource
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
@@ -107,6 +103,7 @@ class StitchWorkspace:
         self.root = root
         self.paths = StitchPaths(root)
         self.team = TeamConfig()
+        self.team_source = TeamSource(self.team, "defaults")
         self.config_problems: list[ConfigProblem] = []
         self.editor = EditorSettings()
         self.editor_notes: list[str] = []
@@ -124,23 +121,23 @@ class StitchWorkspace:
     # -- loading -------------------------------------------------------------------------
 
     def load_config(self) -> list[ConfigProblem]:
-        """Re-read the team file; on problems keep the last good policy."""
-        team = self.team
-        try:
-            text = read_text_limited(self.paths.config, 1024 * 1024)
-        except FileNotFoundError:
-            team, problems = TeamConfig(), []
-        except (OSError, ValueError) as exc:
-            problems = [ConfigProblem(0, f"cannot read the team file: {exc}")]
-        else:
-            loaded = load_team_config(text)
-            team, problems = (loaded, []) if isinstance(loaded, TeamConfig) else (team, loaded)
-        self.use_team(team, problems)
-        return problems
+        """Work out the team file in force (`teamfile`: the base branch's is the authority,
+        a broken working copy falls back, never loosens) and remember it as the last good
+        one; answers the working copy's problems."""
+        from stitch_ls.core.teamfile import read_sources, remember, resolve
 
-    def use_team(self, team: TeamConfig, problems: list[ConfigProblem]) -> None:
-        """The team file as `load_config` read it (here, or in the indexer process)."""
-        self.team, self.config_problems = team, problems
+        sources = read_sources(self.root, self.paths.config, self.paths.last_good)
+        source = resolve(sources)
+        with contextlib.suppress(OSError):
+            remember(self.paths.last_good, source, sources.last_good)
+        self.use_team(source)
+        return list(source.problems)
+
+    def use_team(self, source: TeamSource) -> None:
+        """The team file in force, as `load_config` worked it out (here, or in the indexer
+        process)."""
+        self.team_source = source
+        self.team, self.config_problems = source.team, list(source.problems)
         self._refresh_policy()
 
     def use_editor_settings(self, settings: EditorSettings, notes: list[str]) -> list[str]:
@@ -152,10 +149,12 @@ class StitchWorkspace:
 
     @property
     def notes(self) -> list[str]:
-        return [*self.editor_notes, *self.policy.notes]
+        return [*self.team_source.notes, *self.editor_notes, *self.policy.notes]
 
     def _refresh_policy(self) -> None:
-        self.policy = effective_policy(self.team, self.editor)
+        self.policy = effective_policy(
+            self.team, self.editor, team_from=self.team_source.values_from
+        )
         self._schedule = None
 
     def load_state(self) -> State:
@@ -279,6 +278,9 @@ class StitchWorkspace:
         switch = self.state.read_only
         if switch.on:
             return ReadOnly(True, switch.by, switch.since, switch.reason)
+        source = self.team_source
+        if source.locked_down:
+            return ReadOnly(True, "stitch", None, source.problem or "team file unreadable")
         if self.team.agents.read_only:
             return ReadOnly(True, "team file", None, "agents.read_only = true in the team file")
         budget = self.budget()
@@ -507,7 +509,6 @@ class StitchWorkspace:
         return True
 
     def _write_state(self, change: Callable[[State], None]) -> None:
-        self.paths.dir.mkdir(parents=True, exist_ok=True)
         self.use_state(update_state(self.paths, change))
 
     # -- status --------------------------------------------------------------------------
@@ -609,6 +610,11 @@ class StitchWorkspace:
                 "ok": not self.config_problems,
                 "problems": [p.message for p in self.config_problems],
                 "notes": self.notes,
+            },
+            "policy": {
+                "from": self.team_source.origin,
+                "problem": self.team_source.problem,
+                "label": self.team_source.label,
             },
         }
 

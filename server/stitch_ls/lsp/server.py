@@ -324,7 +324,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         if delta.state is not None:
             self.ws.use_state(delta.state)
         if delta.team is not None:
-            self.ws.use_team(*delta.team)
+            self.ws.use_team(delta.team)
         if view:
             self.view.adopt(delta.result, delta.records)
         if delta.invalid is not None:

@@ -1,0 +1,97 @@
+"""Which team file is in force: the base branch's is the authority, a broken one fails closed."""
+
+from __future__ import annotations
+
+from stitch_ls.core.config import TeamConfig
+from stitch_ls.core.teamfile import Sources, resolve
+
+BASE = """\
+[agents]
+confidence_floor = 0.65
+irreversible_paths = ["migrations/**"]
+read_only = true
+
+[trust]
+unsourced_per_hour = 3
+
+[features.checkout]
+stitch_owner = "lead@example.com"
+paths = ["src/checkout/**"]
+"""
+
+
+def test_the_working_copy_may_tighten_the_base_but_not_loosen_it():
+    loose = BASE.replace("0.65", "0.1").replace("read_only = true", "read_only = false")
+    loose = loose.replace('"migrations/**"', '"docs/**"').replace("= 3", "= 50")
+    loose = loose.replace("lead@example.com", "agent@example.com")
+    source = resolve(Sources(working=loose, base=BASE, base_name="main"))
+    agents = source.team.agents
+    assert source.origin == "working copy" and source.problem is None
+    assert agents.confidence_floor == 0.65 and agents.read_only is True
+    assert agents.irreversible_paths == ["migrations/**", "docs/**"]  # added paths count at once
+    assert source.team.trust.unsourced_per_hour == 3
+    assert source.team.features["checkout"].stitch_owner == "lead@example.com"
+    notes = "\n".join(source.notes)
+    for looser in ("confidence_floor = 0.1", "read_only = false", "unsourced_per_hour = 50"):
+        assert looser in notes and "ignored until merged" in notes
+    assert "features.checkout" in notes and "merged into main" in notes
+
+    tight = BASE.replace("0.65", "0.8").replace("= 3", "= 1")
+    source = resolve(Sources(working=tight, base=BASE, base_name="main"))
+    assert source.team.agents.confidence_floor == 0.8  # tightening takes effect at once
+    assert source.team.trust.unsourced_per_hour == 1 and source.notes == ()
+
+
+def test_exactly_the_base_value_is_kept_without_a_note():
+    source = resolve(Sources(working=BASE, base=BASE, base_name="main"))
+    assert source.team.agents.confidence_floor == 0.65 and source.notes == ()
+
+
+def test_without_a_team_file_on_the_base_the_working_copy_is_the_authority():
+    loose = BASE.replace("0.65", "0.1")
+    source = resolve(Sources(working=loose, base=None))
+    assert source.origin == "working copy" and source.team.agents.confidence_floor == 0.1
+
+
+def test_a_broken_working_copy_falls_back_in_order():
+    typo = BASE.replace("read_only", "read_olny")
+    committed = BASE.replace("0.65", "0.7")
+    source = resolve(Sources(working=typo, head=committed, base=BASE, base_name="main"))
+    assert source.origin == "HEAD" and source.team.agents.confidence_floor == 0.7
+    assert source.team.agents.read_only is True  # HEAD may only tighten the base either
+    assert source.problem == "line 4: unknown key `agents.read_olny`"
+    assert source.label == (
+        "team file at HEAD (working copy: line 4: unknown key `agents.read_olny`)"
+    )
+    assert [p.line for p in source.problems] == [3]
+
+    source = resolve(Sources(working=typo, head=typo, base=BASE, base_name="main"))
+    assert source.origin == "base" and source.team.agents.irreversible_paths == ["migrations/**"]
+
+    good = TeamConfig().replace(agents=TeamConfig().agents.replace(confidence_floor=0.9))
+    source = resolve(Sources(working="[features.checkout\n", last_good=good))
+    assert source.origin == "last good" and source.team.agents.confidence_floor == 0.9
+
+    source = resolve(Sources(working="[features.checkout\n"))
+    assert source.origin == "lock-down" and source.locked_down
+    assert source.team.agents.read_only is True
+    assert source.problem is not None and source.problem.startswith("team file unreadable: line 1")
+
+
+def test_an_unreadable_or_deleted_working_copy_never_means_defaults():
+    source = resolve(Sources(working_error="team file is not a regular file"))
+    assert source.origin == "lock-down"
+    assert "not a regular file" in (source.problem or "")
+    source = resolve(Sources(working=None, head=BASE))  # deleted in the working copy
+    assert source.origin == "HEAD" and source.team.agents.read_only is True
+    assert "missing" in (source.problem or "")
+    assert resolve(Sources()).origin == "defaults"  # no team file anywhere, ever
+
+
+def test_a_lock_down_still_holds_the_bases_rules():
+    source = resolve(Sources(working="nonsense = [", head="also = [", base=BASE + "x = [\n"))
+    assert source.origin == "lock-down"  # the base is broken too: nothing valid to use
+    source = resolve(
+        Sources(working_error="too large", head="x = [", base=BASE, base_name="main")
+    )
+    assert source.origin == "base" and source.team.agents.confidence_floor == 0.65
