@@ -91,7 +91,5 @@ def test_an_unreadable_or_deleted_working_copy_never_means_defaults():
 def test_a_lock_down_still_holds_the_bases_rules():
     source = resolve(Sources(working="nonsense = [", head="also = [", base=BASE + "x = [\n"))
     assert source.origin == "lock-down"  # the base is broken too: nothing valid to use
-    source = resolve(
-        Sources(working_error="too large", head="x = [", base=BASE, base_name="main")
-    )
+    source = resolve(Sources(working_error="too large", head="x = [", base=BASE, base_name="main"))
     assert source.origin == "base" and source.team.agents.confidence_floor == 0.65

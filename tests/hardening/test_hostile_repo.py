@@ -39,7 +39,7 @@ def plant_git_programs(root: Path, markers: Path) -> None:
     programs = {}
     for name in ("driver", "clean", "smudge", "process", "textconv", "command", "external"):
         script = markers.parent / f"{name}.sh"
-        script.write_text(f"#!/bin/sh\ntouch {markers / name}\ncat \"$1\" 2>/dev/null\nexit 1\n")
+        script.write_text(f'#!/bin/sh\ntouch {markers / name}\ncat "$1" 2>/dev/null\nexit 1\n')
         script.chmod(0o755)
         programs[name] = str(script)
     (root / ".gitattributes").write_text("* merge=evil filter=evil diff=evil\n")

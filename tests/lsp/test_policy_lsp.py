@@ -63,7 +63,9 @@ async def test_a_broken_file_with_nothing_to_fall_back_on_locks_agents_down(tmp_
     (root / "src").mkdir(parents=True)
     (root / "src" / "checkout.py").write_text("x = 1\n")
     (root / ".stitch" / "drafts").mkdir(parents=True)
-    (root / ".stitch" / "config.toml").write_text("[agents]\nconfidence_floor = 0.1\nread_olny = false\n")
+    (root / ".stitch" / "config.toml").write_text(
+        "[agents]\nconfidence_floor = 0.1\nread_olny = false\n"
+    )
     client = await start(root)  # no git, no last good policy on this machine
     try:
         status = await client.command("stitch.status")

@@ -144,7 +144,9 @@ def _fallback(sources: Sources, authority: TeamConfig | None) -> tuple[TeamConfi
     return None, "lock-down"
 
 
-def tighten(authority: TeamConfig, wanted: TeamConfig, base_name: str) -> tuple[TeamConfig, list[str]]:
+def tighten(
+    authority: TeamConfig, wanted: TeamConfig, base_name: str
+) -> tuple[TeamConfig, list[str]]:
     """`wanted` where it is stricter than `authority`, the authority's value where it is
     looser (each such value named in a note): a floor only rises, budgets only fall,
     irreversible paths and quiet windows only grow, read-only only turns on. What is neither
@@ -154,7 +156,9 @@ def tighten(authority: TeamConfig, wanted: TeamConfig, base_name: str) -> tuple[
     later = f"takes effect when merged into {base_name}"
 
     def keep(name: str, theirs: Any, ours: Any) -> None:
-        notes.append(f"{name} = {_show(theirs)} is looser than {_show(ours)} on {base_name}: ignored until merged")
+        notes.append(
+            f"{name} = {_show(theirs)} is looser than {_show(ours)} on {base_name}: ignored until merged"
+        )
 
     a, w = authority.agents, wanted.agents
     floor = max(a.confidence_floor, w.confidence_floor)
@@ -164,7 +168,9 @@ def tighten(authority: TeamConfig, wanted: TeamConfig, base_name: str) -> tuple[
         keep("agents.read_only", False, True)
     dropped = [p for p in a.irreversible_paths if p not in w.irreversible_paths]
     if dropped:
-        notes.append(f"agents.irreversible_paths without {', '.join(dropped)}: ignored until merged")
+        notes.append(
+            f"agents.irreversible_paths without {', '.join(dropped)}: ignored until merged"
+        )
     agents = a.replace(
         confidence_floor=floor,
         read_only=a.read_only or w.read_only,
@@ -181,7 +187,9 @@ def tighten(authority: TeamConfig, wanted: TeamConfig, base_name: str) -> tuple[
     trust = at.replace(
         unsourced_per_hour=min(at.unsourced_per_hour, wt.unsourced_per_hour),
         scrutiny_raise=max(at.scrutiny_raise, wt.scrutiny_raise),
-        on_exhausted="read_only" if "read_only" in (at.on_exhausted, wt.on_exhausted) else "raise_floor",
+        on_exhausted="read_only"
+        if "read_only" in (at.on_exhausted, wt.on_exhausted)
+        else "raise_floor",
     )
 
     aq, wq = authority.quiet_hours, wanted.quiet_hours
