@@ -51,7 +51,8 @@ def test_draft_add_validates_and_writes_atomically(workspace: Path):
     assert result.returncode == 0, result.stderr
     written = workspace / ".stitch" / "drafts" / "from-stdin.json"
     assert json.loads(written.read_text())["id"] == "from-stdin"
-    assert cli(workspace, "draft", "add", "-", stdin=body).returncode == 2  # exists
+    again = cli(workspace, "draft", "add", "-", stdin=body)
+    assert again.returncode == 3 and "is pending" in again.stderr
     assert cli(workspace, "draft", "add", "--replace", "-", stdin=body).returncode == 0
     bad = json.dumps(draft("bad", confidence=3))
     result = cli(workspace, "draft", "add", "-", stdin=bad)

@@ -51,7 +51,7 @@ async def test_propose_validate_outcome_and_status(workspace: Path):
             ("get_draft_outcome", {"draft_id": "from-mcp"}),
         ],
     )
-    assert proposed == {"ok": True, "id": "from-mcp"}
+    assert proposed == {"ok": True, "id": "from-mcp", "state": "actionable"}
     assert (workspace / ".stitch" / "drafts" / "from-mcp.json").exists()
     fields = {e["field"] for e in rejected["errors"]}
     assert fields == {"confidence", "edits.0.path"} and rejected["ok"] is False

@@ -124,3 +124,26 @@ def test_a_team_file_that_is_not_a_file_fails_closed_promptly(tmp_path: Path, ki
     assert data["policy"]["from"] == "lock-down", data["policy"]
     assert data["read_only"]["on"] is True
     assert data["read_only"]["reason"].startswith("team file unreadable")
+
+
+def test_ids_are_forever_and_an_outcome_never_changes(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws", TEAM)
+    write_draft(root, draft("once"))
+    assert cli(root, "draft", "apply", "once").returncode == 0
+    body = json.dumps(draft("once"))
+    for replace in ((), ("--replace",)):
+        again = cli(root, "draft", "add", *replace, "-", stdin=body)
+        assert again.returncode == 3 and "was already applied" in again.stderr
+    assert not (root / ".stitch" / "drafts" / "once.json").exists()
+    write_draft(root, draft("once"))  # an agent writes the file itself: still refused
+    rejected = cli(root, "draft", "reject", "once", "--reason", "overwrite the outcome")
+    assert rejected.returncode != 0 and "was already applied" in rejected.stderr
+    reapplied = cli(root, "draft", "apply", "once")
+    assert reapplied.returncode == 3 and "was already applied" in reapplied.stderr
+    state = json.loads(StitchPaths(root).state.read_text())
+    assert state["outcomes"]["once"]["outcome"] == "applied"
+    # and through the MCP door, the same operation refuses it
+    from stitch_ls.mcp_server import propose
+
+    answer = propose(root, draft("once"))
+    assert answer["ok"] is False and "was already applied" in answer["errors"][0]["message"]

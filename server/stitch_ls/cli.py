@@ -73,7 +73,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_add(args: argparse.Namespace) -> int:
-    from stitch_ls.core.drafts import parse_draft_text, write_draft
+    from stitch_ls.core.drafts import parse_draft_text
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import add_draft
 
     ws = _workspace(args)
     try:
@@ -87,15 +89,17 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
         draft = parse_draft_text(text)
     except ValueError as exc:
         raise CliError(f"invalid draft: {exc}", EXIT_USAGE) from None
-    if draft.id in ws.drafts.by_id or (ws.paths.drafts / f"{draft.id}.json").exists():
-        ws.drafts.scan()
-        if draft.id in ws.drafts.by_id and not args.replace:
-            raise CliError(f"a draft with id {draft.id!r} exists (use --replace)", EXIT_USAGE)
-    target = write_draft(ws.paths.drafts, draft)
+    try:
+        added = add_draft(ws, draft, _now(), replace=args.replace)
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     _print(
-        {"id": draft.id, "file": str(target)},
+        {"id": added.id, "file": str(added.file), "gate": added.gate, "reason": added.reason},
         args.json,
-        lambda d: f"added draft {d['id']} ({d['file']})",
+        lambda d: (
+            f"added draft {d['id']} ({d['file']}): {d['gate']}"
+            + (f" — {d['reason']}" if d["reason"] else "")
+        ),
     )
     return 0
 

@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stitch_ls.core.drafts import write_draft
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.model import Draft, Source
+from stitch_ls.core.operations import add_draft
 from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -61,13 +62,13 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
             ],
         }
     ws = _workspace(root)
-    if model.id in ws.drafts.by_id or model.id in ws.state.outcomes:
-        return {
-            "ok": False,
-            "errors": [{"field": "id", "message": f"a draft with id {model.id!r} exists"}],
-        }
-    write_draft(ws.paths.drafts, model)
-    result: dict[str, Any] = {"ok": True, "id": model.id}
+    try:
+        added = add_draft(ws, model, _now())
+    except Refused as exc:
+        return {"ok": False, "errors": [{"field": "id", "message": str(exc)}]}
+    result: dict[str, Any] = {"ok": True, "id": model.id, "state": added.gate}
+    if added.reason:
+        result["state"] = f"{added.gate}: {added.reason}"
     read_only = ws.read_only()
     if read_only.on:
         result["note"] = (

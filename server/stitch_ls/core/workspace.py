@@ -430,6 +430,8 @@ class StitchWorkspace:
         return entry
 
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
+        if draft_id in self.state.outcomes:
+            raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
         record = self.drafts.by_id.get(draft_id)
         if record is None:
             raise Refused(f"no draft with id {draft_id!r}")
@@ -444,6 +446,8 @@ class StitchWorkspace:
         from stitch_ls.core.state import Outcome
 
         def change(state: State) -> None:
+            if draft.id in state.outcomes:  # an outcome, once recorded, never changes
+                raise Refused(f"draft {draft.id!r} was already {state.outcomes[draft.id].outcome}")
             state.outcomes[draft.id] = Outcome(
                 outcome=outcome,  # type: ignore[arg-type]
                 at=now,
