@@ -349,6 +349,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             live = _disk_text(ws, path)
             for point in _points(ws, team, snap, path, live, signoffs):
                 points.append(point.to_json())
+                for signer in point.forged_by:
+                    failures.append(
+                        f"sign-off of stitch point {point.id} by {signer} does not count: "
+                        f"the owner is {point.owner or 'none named'}"
+                    )
                 if not point.signed:
                     conflict = " (will conflict)" if point.conflict else ""
                     failures.append(

@@ -133,3 +133,26 @@ def test_the_server_and_its_indexer_in_a_hostile_repository_run_nothing_it_conta
     finally:
         server.close()
     assert sorted(p.name for p in markers.iterdir()) == []
+
+
+def test_a_forged_sign_off_committed_to_the_shared_log_does_not_count(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    first = json.loads(run(root, "check", "--json").stdout)
+    point = first["stitch_points"][0]
+    git(root, "config", "user.email", "lead@example.com")  # the owner signs, for real
+    assert run(root, "sign-off", point["id"]).returncode == 0
+    assert json.loads(run(root, "check", "--json").stdout)["stitch_points"][0]["signed"]
+    git(root, "config", "user.email", "mallory@example.com")
+    log = root / ".stitch" / "signoffs.jsonl"
+    log.write_text(log.read_text().replace("lead@example.com", "mallory@example.com"))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "sign off")
+    check = run(root, "check", "--json")
+    report = json.loads(check.stdout)
+    assert check.returncode == 1 and report["ok"] is False
+    [again] = [p for p in report["stitch_points"] if p["id"] == point["id"]]
+    assert again["signed_by"] is None and again["forged_by"] == ["mallory@example.com"]
+    assert (
+        f"sign-off of stitch point {point['id']} by mallory@example.com does not count: "
+        "the owner is lead@example.com"
+    ) in report["failures"]

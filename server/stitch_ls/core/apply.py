@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from stitch_ls.core.anchor import Plan
-from stitch_ls.core.fsio import atomic_write, read_text_limited
-from stitch_ls.core.paths import resolve_inside
+from stitch_ls.core.fsio import read_inside, unlink_inside, write_inside
+from stitch_ls.core.paths import check_relative_path
 from stitch_ls.core.text import LineIndex
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -29,18 +28,21 @@ def apply_text_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, in
 
 
 def apply_plan_to_disk(root: Path, plan: Plan) -> None:
-    """Write every file of the plan atomically (each file whole; the plan was checked)."""
+    """Write every file of the plan atomically (each file whole; the plan was checked),
+    through the path-safe opener: no symlink is followed on the way to any file, so a
+    folder swapped for a link while this runs cannot send a write outside the workspace."""
+    real_root = root.resolve()
     by_path: dict[str, list] = {}
     for edit in plan.edits:
+        check_relative_path(edit.path)  # the plan's paths were checked; refused here too
         by_path.setdefault(edit.path, []).append(edit)
     for path, edits in by_path.items():
-        target = resolve_inside(root, path)
         kind = edits[0].kind
         if kind == "delete":
-            with contextlib.suppress(FileNotFoundError):
-                target.unlink()
+            unlink_inside(real_root, path)
         elif kind == "create":
-            atomic_write(target, edits[0].text)
+            write_inside(real_root, path, edits[0].text)
         else:
-            text = read_text_limited(target, MAX_BYTES)
-            atomic_write(target, apply_text_edits(text, [(e.start, e.end, e.text) for e in edits]))
+            text = read_inside(real_root, path, MAX_BYTES)
+            new = apply_text_edits(text, [(e.start, e.end, e.text) for e in edits])
+            write_inside(real_root, path, new)

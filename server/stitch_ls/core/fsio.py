@@ -8,6 +8,7 @@ whole line under an exclusive `flock`, so two processes appending at once keep e
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import stat
@@ -104,3 +105,117 @@ def read_text_limited(path: Path, limit: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+
+
+# -- writes inside the workspace, walked by folder descriptor ---------------------------------
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_parent(root: Path, relative: str, *, create: bool) -> tuple[int, str]:
+    """A descriptor of the folder holding `relative` under `root`, and the file's name.
+
+    Walked one component at a time from `root` with O_NOFOLLOW: a symlink anywhere on the
+    way is refused, including one swapped in for a folder while the walk runs (each step
+    opens the name inside the folder already held, never a path from the top again).
+    """
+    *folders, name = relative.split("/")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in folders:
+            try:
+                child = _open_folder(fd, part, create)
+            except FileNotFoundError:
+                raise
+            except OSError as exc:  # ELOOP / ENOTDIR: a link or a file where a folder was
+                raise ValueError(f"{relative!r}: {part} is not a plain folder") from exc
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, name
+
+
+def _open_folder(parent: int, name: str, create: bool) -> int:
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o777, dir_fd=parent)
+    return os.open(name, _DIR_FLAGS, dir_fd=parent)
+
+
+def write_inside(root: Path, relative: str, data: str | bytes) -> None:
+    """Replace a workspace file atomically without following any symlink, keeping the
+    mode of the file it replaces (an executable stays executable)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    folder, name = _open_parent(root, relative, create=True)
+    tmp = f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        try:
+            info = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                raise ValueError(f"{relative!r} is not a regular file")
+            mode = stat.S_IMODE(info.st_mode)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fchmod(handle.fileno(), mode)
+                os.fsync(handle.fileno())
+            os.rename(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=folder)
+            raise
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def read_inside(root: Path, relative: str, limit: int) -> str:
+    """A workspace file's text, reached without following symlinks, bounded, regular only."""
+    folder, name = _open_parent(root, relative, create=False)
+    try:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ValueError(f"{relative!r} is a symlink") from None
+            raise
+    finally:
+        os.close(folder)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{relative!r} is not a regular file")
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"{relative!r} is over the limit of {limit:,} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
+
+
+def unlink_inside(root: Path, relative: str) -> None:
+    """Remove a workspace file (never a folder, never through a symlinked folder)."""
+    folder, name = _open_parent(root, relative, create=False)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=folder)
+    finally:
+        os.close(folder)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

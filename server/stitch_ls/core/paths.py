@@ -108,9 +108,17 @@ def check_relative_path(raw: str) -> str:
         raise ValueError("path names no file")
     if ".." in parts:
         raise ValueError(f"path must not leave the workspace: {raw!r}")
-    if parts[0] in RESERVED_TOP:
-        raise ValueError(f"drafts may not write into {parts[0]}/")
+    reserved = reserved_part(parts)
+    if reserved is not None:
+        raise ValueError(f"drafts may not write into {reserved}/")
     return "/".join(parts)
+
+
+def reserved_part(parts: tuple[str, ...] | list[str]) -> str | None:
+    """The first component that is a `.git` or `.stitch` folder, at any depth and in any case
+    (a nested repository's `.git/config` names programs git runs; on a case-insensitive file
+    system `.GIT` is `.git`)."""
+    return next((part for part in parts if part.casefold() in RESERVED_TOP), None)
 
 
 def resolve_inside(root: Path, relative: str) -> Path:
@@ -119,9 +127,9 @@ def resolve_inside(root: Path, relative: str) -> Path:
     target = (real_root / relative).resolve()
     if target != real_root and real_root not in target.parents:
         raise ValueError(f"{relative!r} leads outside the workspace")
-    inside = target.relative_to(real_root).parts
-    if inside and inside[0] in RESERVED_TOP:
-        raise ValueError(f"{relative!r} leads into {inside[0]}/")
+    reserved = reserved_part(target.relative_to(real_root).parts)
+    if reserved is not None:
+        raise ValueError(f"{relative!r} leads into {reserved}/")
     return target
 
 

@@ -44,6 +44,8 @@ class StitchPoint:
     base_lines: tuple[int, int] | None = None
     # where its symbol starts (line, character) in the engineer's text it was found for
     start: tuple[int, int] | None = None
+    # sign-offs of this point's versions by someone who is not its owner: they never count
+    forged_by: tuple[str, ...] = ()
 
     @property
     def signed(self) -> bool:
@@ -66,6 +68,7 @@ class StitchPoint:
             "owner": self.owner,
             "signed": self.signed,
             "signed_by": self.signed_by,
+            "forged_by": list(self.forged_by),
             "conflict": self.conflict,
         }
 
@@ -235,21 +238,32 @@ class SignOffs:
                 entries.append(entry)
         return cls(entries)
 
-    def signer_of(self, point: StitchPoint) -> str | None:
-        for entry in reversed(self.entries):
-            if entry.get("stitch_id") == point.id and entry.get("versions") == point.versions:
-                return str(entry.get("signer"))
-        return None
+    def signers_of(self, point: StitchPoint) -> list[str]:
+        """Who signed off this point's current versions, latest first."""
+        return [
+            str(entry.get("signer"))
+            for entry in reversed(self.entries)
+            if entry.get("stitch_id") == point.id and entry.get("versions") == point.versions
+        ]
+
+
+def owners_of(point: StitchPoint) -> set[str]:
+    return {o.strip() for o in (point.owner or "").split(",") if o.strip()}
 
 
 def apply_signoffs(points: list[StitchPoint], signoffs: SignOffs) -> None:
+    """A sign-off counts only if its signer is the point's owner as the team file names it
+    now: the log is shared through git, so anyone can commit a line to it."""
     for point in points:
-        point.signed_by = signoffs.signer_of(point)
+        owners = owners_of(point)
+        signers = signoffs.signers_of(point)
+        point.signed_by = next((s for s in signers if s in owners), None)
+        point.forged_by = tuple(dict.fromkeys(s for s in signers if s not in owners))
 
 
 def record_signoff(path: Path, point: StitchPoint, signer: str, at: datetime) -> dict[str, Any]:
     """Append a sign-off; only the point's owner may sign (checked by the caller's policy)."""
-    owners = {o.strip() for o in (point.owner or "").split(",") if o.strip()}
+    owners = owners_of(point)
     if not owners:
         raise PermissionError("no stitch owner is named for this code, so nobody can sign it off")
     if signer not in owners:
