@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 import time
@@ -136,7 +137,7 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
     data = record.draft.to_data() if record.draft else {"error": record.error}
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(json.dumps(data, indent=2))
     return 0
 
 
@@ -621,9 +622,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class PlainText:
+    """A stream that shows agent-written text as text: every control character but newline
+    and tab, and every bidirectional control, becomes U+FFFD before it reaches the terminal
+    (or a file: a log viewed later is a terminal too)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from stitch_ls.core.render import plain
+
+        return self._stream.write(plain(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verb not in ("serve", "mcp"):  # those speak a protocol on stdout, not to people
+        sys.stdout, sys.stderr = PlainText(sys.stdout), PlainText(sys.stderr)
     try:
         return int(args.func(args) or 0)
     except CliError as exc:
@@ -631,3 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `stitch-ls … | head`: the reader is gone, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        return 0

@@ -156,3 +156,42 @@ def test_a_forged_sign_off_committed_to_the_shared_log_does_not_count(tmp_path: 
         f"sign-off of stitch point {point['id']} by mallory@example.com does not count: "
         "the owner is lead@example.com"
     ) in report["failures"]
+
+
+HOSTILE_TITLE = (
+    "Fix \x1b]0;pwned\x07\x1b[2J\x1b]8;;http://evil\x1b\\total\u202e — 0.99 · 12 sources"
+)
+
+
+def test_agent_text_reaches_no_terminal_raw_and_cannot_forge_the_suffix(tmp_path: Path):
+    from stitch_ls.core.gate import action_title
+    from stitch_ls.core.model import Draft
+    from workspaces import draft, make_workspace, write_draft
+
+    root = make_workspace(tmp_path / "ws")
+    body = draft("evil", confidence=0.7)
+    body["title"] = HOSTILE_TITLE
+    body["agent"] = "claude\x1b[31m"
+    write_draft(root, body)
+    outputs = [run(root, "draft", "list"), run(root, "draft", "show", "evil")]
+    assert run(root, "draft", "apply", "evil").returncode == 0
+    outputs += [run(root, "log"), run(root, "report"), run(root, "log", "--format", "json")]
+    for done, shown in zip(outputs, ["Fix", "Fix", "Fix", "claude", "Fix"], strict=True):
+        text = done.stdout + done.stderr
+        assert done.returncode == 0 and shown in text, text  # the agent's text is shown
+        assert not any(ch in text for ch in "\x1b\x07\u202e"), repr(text)
+    title = action_title(Draft.from_data(body))
+    assert title.count(" — ") == 1 and title.count(" · ") == 2
+    assert title.endswith(" - 0.99 . 12 sources — 0.70 · 2 sources · checkout/a/claude\ufffd[31m")
+    assert not any(ch in title for ch in "\x1b\x07\u202e\n")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path):
+    done = subprocess.run(
+        f"{sys.executable} -m stitch_ls schema draft | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout == '{\n  "$defs'[:10] and done.stderr == ""

@@ -106,6 +106,14 @@ def action_title(draft: Draft) -> str:
     count = len(draft.sources)
     noun = "source" if count == 1 else "sources"
     return (
-        f"Apply draft: {draft.title} — {draft.confidence:.2f} · {count} {noun} · "
-        f"{draft.stream}/{draft.agent}"
+        f"Apply draft: {agent_text(draft.title)} — {draft.confidence:.2f} · {count} {noun} · "
+        f"{agent_text(draft.stream)}/{agent_text(draft.agent)}"
     )
+
+
+def agent_text(text: str) -> str:
+    """An agent's words in a line Stitch composes: one line, no controls, and without the
+    separators of Stitch's own suffix (" — 0.82 · 3 sources"), so a title cannot forge it."""
+    from stitch_ls.core.render import one_line
+
+    return one_line(text).replace("—", "-").replace("·", ".")

@@ -10,6 +10,23 @@ import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+# C0 and C1 controls (but newline and tab), DEL, and the bidirectional marks, embeddings,
+# overrides and isolates that make text display in another order than it reads
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """`text` with every terminal control sequence's introducer and every bidirectional
+    control shown as U+FFFD: an agent's title can neither drive the terminal (retitle it,
+    clear it, hide a link) nor read differently from what it is."""
+    return _UNSAFE.sub("\ufffd", text)
+
+
+def one_line(text: str) -> str:
+    """`plain`, on one line (titles, lenses, diagnostics)."""
+    return plain(text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+
+
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
 
 
