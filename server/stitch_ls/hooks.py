@@ -36,10 +36,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stitch_ls.core.guard import (
     ALLOW,
@@ -54,8 +53,7 @@ AGENTS = ("claude-code", "cursor", "vscode")
 MAX_EVENT_BYTES = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     stdout: str
     stderr: str
     code: int

@@ -26,14 +26,12 @@ import hashlib
 import json
 import os
 import re
-import shlex
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from stitch_ls.core.paths import glob_match
+from stitch_ls.core.globs import glob_match
 
 ToolKind = Literal["edit", "write", "shell", "mcp", "question", "notify", "read", "other"]
 EDITING: frozenset[str] = frozenset({"edit", "write"})
@@ -64,8 +62,7 @@ _SHELL_SYNTAX = re.compile(r"[;&|<>`$()\n\r{}*?\[\]~!#\\]")
 _WRITING_OPTIONS = ("--output", "-o", "--ext-diff", "--textconv", "--exec")
 
 
-@dataclass(frozen=True)
-class ToolEvent:
+class ToolEvent(NamedTuple):
     """One agent tool call, as the hook adapters normalise it.
 
     `paths`: every file the call would touch, as the agent gave them (absolute, or relative to
@@ -82,8 +79,7 @@ class ToolEvent:
     stitch_tool: bool = False
 
 
-@dataclass(frozen=True)
-class PolicyFacts:
+class PolicyFacts(NamedTuple):
     """What the guard needs to know of the policy, as plain values (see `core.guardcache`)."""
 
     root: str
@@ -101,13 +97,12 @@ class PolicyFacts:
     problems: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """`deny` with a reason (and a short key to count it by), or no decision (`deny` False)."""
 
     deny: bool
     reason: str = ""
-    key: str = ""
+    key: str = ""  # short, to count by
 
 
 ALLOW = Verdict(False)
@@ -223,6 +218,8 @@ def read_only_command(command: str) -> bool:
     """Whether `command` is on the read-only allow-list (no shell syntax, a listed prefix)."""
     if not command.strip() or _SHELL_SYNTAX.search(command):
         return False
+    import shlex
+
     try:
         argv = shlex.split(command)
     except ValueError:
@@ -280,31 +277,27 @@ def record_denial(root: Path | str, event: ToolEvent, verdict: Verdict, now: dat
     append_line(denials_file(root), denial_line(event, verdict, now))
 
 
-@dataclass
-class DenialCounts:
-    denied: int = 0
-    by_reason: Counter[str] = field(default_factory=Counter)
-    by_agent: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "denied": self.denied,
-            "by_reason": dict(sorted(self.by_reason.items())),
-            "by_agent": dict(sorted(self.by_agent.items())),
-        }
-
-
 def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, Any]:
     """The status object's `guard` entry: agent actions the guard denied, by reason and agent.
     Unreadable lines are skipped (a crash mid-append leaves at most a torn last line)."""
-    counts = DenialCounts()
+    by_reason: Counter[str] = Counter()
+    by_agent: Counter[str] = Counter()
+
+    def counted(**extra: str) -> dict[str, Any]:
+        return {
+            "denied": by_reason.total(),
+            "by_reason": dict(sorted(by_reason.items())),
+            "by_agent": dict(sorted(by_agent.items())),
+            **extra,
+        }
+
     try:
         with open(denials_file(root), encoding="utf-8", errors="replace") as handle:
             lines = handle.readlines()
     except FileNotFoundError:
-        return counts.as_dict()
+        return counted()
     except OSError as exc:
-        return {**counts.as_dict(), "problem": f"cannot read the guard's record: {exc}"}
+        return counted(problem=f"cannot read the guard's record: {exc}")
     for line in lines:
         try:
             entry = json.loads(line)
@@ -313,7 +306,6 @@ def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, 
             continue
         if not isinstance(entry, dict) or (at is not None and since is not None and at < since):
             continue
-        counts.denied += 1
-        counts.by_reason[str(entry.get("reason") or "unknown")] += 1
-        counts.by_agent[str(entry.get("agent") or "unknown")] += 1
-    return counts.as_dict()
+        by_reason[str(entry.get("reason") or "unknown")] += 1
+        by_agent[str(entry.get("agent") or "unknown")] += 1
+    return counted()

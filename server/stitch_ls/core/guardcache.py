@@ -167,7 +167,7 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
             "valid_until": valid_until.isoformat(),
             "inputs": after,
             "facts": {
-                **facts.__dict__,
+                **facts._asdict(),
                 "irreversible_paths": list(facts.irreversible_paths),
                 "problems": list(facts.problems),
             },

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from stitch_ls.core.globs import glob_match
+
 RESERVED_TOP = (".git", ".stitch")
+__all__ = ["RESERVED_TOP", "StitchPaths", "check_relative_path", "glob_match", "resolve_inside"]
 
 
 @dataclass(frozen=True)
@@ -81,31 +83,3 @@ def resolve_inside(root: Path, relative: str) -> Path:
     if inside and inside[0] in RESERVED_TOP:
         raise ValueError(f"{relative!r} leads into {inside[0]}/")
     return target
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """Gitignore-style glob on a workspace-relative posix path: `**` spans folders, `*` does not."""
-    return _glob_regex(pattern.lstrip("/")).match(path) is not None
