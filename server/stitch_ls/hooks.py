@@ -436,7 +436,7 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
 HOOK_MARK = "# stitch-ls guard"
 GIT_HOOKS = {
     "pre-commit": '"{python}" -m stitch_ls guard git-pre-commit --workspace "$(pwd)" || exit 1',
-    "commit-msg": '"{python}" -m stitch_ls guard git-pre-commit --workspace "$(pwd)" "$1" || exit 1',
+    "commit-msg": '"{python}" -m stitch_ls guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
 }
 
 

@@ -58,7 +58,7 @@ READ_ONLY_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("ls",),
     ("pwd",),
 )
-_SHELL_SYNTAX = re.compile(r"[;&|<>`$()\n\r{}*?\[\]~!#\\]")
+_SHELL_SYNTAX = re.compile(r"[;&|<>`$()\n\r{}*?\[\]!#\\]")
 _WRITING_OPTIONS = ("--output", "-o", "--ext-diff", "--textconv", "--exec")
 
 
