@@ -380,6 +380,10 @@ def test_denials_are_counted_in_the_status_object(tmp_path: Path, env: dict[str,
         "by_reason": {"irreversible_path": 3, "read_only": 1},
         "by_agent": {"claude-code": 2, "cursor": 1, "vscode": 1},
     }
+    report = json.loads(run(env, "report", "--json", "--workspace", str(root)).stdout)
+    assert report["guard"] == status["guard"]
+    markdown = run(env, "report", "--workspace", str(root)).stdout
+    assert "Agent actions the guard denied: 4 (irreversible_path 3, read_only 1;" in markdown
     assert not (root / ".stitch" / "source-log.jsonl").exists()
 
 

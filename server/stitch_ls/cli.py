@@ -453,6 +453,7 @@ def report_facts(ws: Any) -> list[Any]:
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core import report as rp
     from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.guard import denial_counts
     from stitch_ls.core.stitchpoints import SignOffs
 
     ws = _workspace(args)
@@ -481,6 +482,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         points,
         {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
     )
+    report.guard = denial_counts(ws.root, since)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         print(json.dumps(report.as_dict(), indent=2))
