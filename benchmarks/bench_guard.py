@@ -93,7 +93,6 @@ def main() -> None:
         edit = event(root, "Edit", {"file_path": str(root / "src/app.py"), "old_string": "1"})
         denied = event(root, "Write", {"file_path": str(root / "migrations/0003.sql")})
         shell = event(root, "Bash", {"command": "pytest -q"})
-        cache = next(iter([None]), None)
 
         def drop_cache() -> None:
             for file in (Path(tmp) / "state" / "stitch").glob("*-policy.json"):
@@ -115,7 +114,6 @@ def main() -> None:
             "compiling: Edit, policy loaded first",
             [timed(guard, edit, env, drop_cache) for _ in range(max(10, runs // 3))],
         )
-        del cache
 
 
 if __name__ == "__main__":
