@@ -466,6 +466,7 @@ def report_facts(ws: Any) -> list[Any]:
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core import report as rp
     from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.guard import denial_counts
     from stitch_ls.core.stitchpoints import SignOffs
 
     ws = _workspace(args)
@@ -494,6 +495,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         points,
         {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
     )
+    report.guard = denial_counts(ws.root, since)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         print(json.dumps(report.as_dict(), indent=2))
@@ -518,6 +520,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from stitch_ls.demo import run_demo
 
     return run_demo(keep=args.keep)
+
+
+def cmd_guard(args: argparse.Namespace) -> int:
+    """One decision for an agent's pre-tool hook, or for git's commit hooks. Nothing may
+    escape as a traceback: agents read most non-zero exits as "carry on"."""
+    agent = args.agent or ""
+    try:
+        from stitch_ls import hooks
+
+        workspace = Path(args.workspace).resolve() if args.workspace else None
+        if args.mode == "git-pre-commit":
+            return _guard_git(args, workspace)
+        if args.mode is not None or args.message_file is not None:
+            raise ValueError(
+                "usage: stitch-ls guard --agent AGENT | guard git-pre-commit [MSGFILE]"
+            )
+        if agent not in hooks.AGENTS:
+            raise ValueError(f"--agent must be one of {', '.join(hooks.AGENTS)}")
+        result = hooks.run_guard(agent, sys.stdin.read(), workspace, find_workspace, _now())
+    except BaseException as exc:  # noqa: BLE001 - deny, whatever happened
+        from stitch_ls.hooks import failure
+
+        result = failure(agent, f"{type(exc).__name__}: {exc}")
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.code
+
+
+def _guard_git(args: argparse.Namespace, workspace: Path | None) -> int:
+    from stitch_ls.hooks import git_commit_verdict
+
+    root = workspace or find_workspace(Path.cwd())
+    message = None
+    if args.message_file:
+        message = Path(args.message_file).read_text(encoding="utf-8", errors="replace")
+    verdict = git_commit_verdict(root, message, _now())
+    if verdict.deny:
+        print(f"stitch-ls: {verdict.reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
+    if not root.is_dir():
+        raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
+    if not args.agents and not args.git_hooks:
+        raise CliError("init: say what to set up (--agents LIST, --git-hooks)", EXIT_USAGE)
+    for line in init_guard_hooks(root, args.agents, args.git_hooks):
+        print(line)
+    return 0
+
+
+def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[str]:
+    """`init --agents` and `init --git-hooks`: the guard wired into agents' and git's hooks."""
+    from stitch_ls import hooks
+
+    said: list[str] = []
+    try:
+        if agents:
+            names = [a.strip() for a in agents.split(",") if a.strip()]
+            said += hooks.install_agent_hooks(root, names)
+        if git_hooks:
+            said += hooks.install_git_hooks(root, sys.executable)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"init: {exc}", EXIT_USAGE) from None
+    return said
 
 
 # -- parser ---------------------------------------------------------------------------------
@@ -615,6 +684,27 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="an MCP server on stdio for agents (propose drafts, ask, status)",
     ).set_defaults(func=cmd_mcp)
+
+    guard = verbs.add_parser(
+        "guard",
+        parents=[common],
+        help="decide one agent tool call (a pre-tool hook) or a commit (git hooks) by the policy",
+    )
+    guard.add_argument("--agent", choices=["claude-code", "cursor", "vscode"])
+    guard.add_argument("mode", nargs="?", choices=["git-pre-commit"])
+    guard.add_argument("message_file", nargs="?", help="commit-msg hook: the message file")
+    guard.set_defaults(func=cmd_guard)
+
+    init = verbs.add_parser("init", parents=[common], help="set Stitch up in a workspace")
+    init.add_argument(
+        "--agents",
+        metavar="LIST",
+        help="wire the guard into these agents' hooks: claude-code,cursor",
+    )
+    init.add_argument(
+        "--git-hooks", action="store_true", help="install pre-commit and commit-msg guard hooks"
+    )
+    init.set_defaults(func=cmd_init)
 
     demo = verbs.add_parser("demo", help="a sample workspace driven through a real LSP session")
     demo.add_argument("--keep", action="store_true", help="keep the sample workspace")

@@ -42,6 +42,7 @@ class AgentsPolicy(_Team):
     confidence_floor: Fraction = 0.65
     irreversible_paths: list[str] = empty(list)
     read_only: bool = False
+    direct_edits: Literal["any", "drafts-only"] = "any"
 
 
 @record()

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from stitch_ls.core.globs import glob_match
+from stitch_ls.core.userdir import user_state_dir, workspace_key
+
 RESERVED_TOP = (".git", ".stitch")
-
-
-def user_state_dir() -> Path:
-    """Where the engineer's own switches live: the platform's per-user state directory
-    (`$XDG_STATE_HOME/stitch`, by default `~/.local/state/stitch`), outside every workspace,
-    so an agent confined to the repository cannot flip them."""
-    base = os.environ.get("XDG_STATE_HOME", "")
-    if not os.path.isabs(base):  # the XDG spec: a relative value is invalid, ignore it
-        base = os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "stitch"
-
-
-@lru_cache(maxsize=64)
-def workspace_key(root: Path) -> str:
-    """One file name per workspace: its folder's name (for people) and a hash of its real
-    path (so two folders of the same name never share a state)."""
-    real = str(root.resolve())
-    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(real).name)[:40] or "root"
-    return f"{name}-{digest}"
+__all__ = ["RESERVED_TOP", "StitchPaths", "check_relative_path", "glob_match", "resolve_inside"]
 
 
 @dataclass(frozen=True)
@@ -131,31 +112,3 @@ def resolve_inside(root: Path, relative: str) -> Path:
     if reserved is not None:
         raise ValueError(f"{relative!r} leads into {reserved}/")
     return target
-
-
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def glob_match(path: str, pattern: str) -> bool:
-    """Gitignore-style glob on a workspace-relative posix path: `**` spans folders, `*` does not."""
-    return _glob_regex(pattern.lstrip("/")).match(path) is not None

@@ -53,6 +53,7 @@ class Report:
     calibration: list[dict[str, Any]] = field(default_factory=list)
     stitch_points: dict[str, int] = field(default_factory=dict)
     budget: dict[str, Any] = field(default_factory=dict)
+    guard: dict[str, Any] = field(default_factory=dict)  # `core.guard.denial_counts`
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class Report:
             "calibration": self.calibration,
             "stitch_points": self.stitch_points,
             "trust_budget": self.budget,
+            "guard": self.guard,
         }
 
 
@@ -148,8 +150,19 @@ def to_markdown(report: Report) -> str:
         f"Unsourced drafts this hour of development: {budget.get('used', 0)} of {budget.get('budget', 0)}"
         + (" (exhausted)" if budget.get("exhausted") else "")
         + ".",
+        "",
+        f"Agent actions the guard denied: {guard_summary(report.guard)}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def guard_summary(guard: dict[str, Any]) -> str:
+    """'3 (irreversible_path 2, read_only 1; claude-code 3)', or '0'."""
+    if not guard.get("denied"):
+        return "0"
+    reasons = ", ".join(f"{k} {v}" for k, v in guard.get("by_reason", {}).items())
+    agents = ", ".join(f"{k} {v}" for k, v in guard.get("by_agent", {}).items())
+    return f"{guard['denied']} ({reasons}; {agents})"
 
 
 def _svg_calibration(rows: list[dict[str, Any]]) -> str:
@@ -236,5 +249,6 @@ th:first-child, td:first-child {{ text-align: left; }}
 <h2>Stitch points and the trust budget</h2>
 <p>Stitch points: {points.get("signed", 0)} signed, {points.get("open", 0)} open.</p>
 <p>Unsourced drafts this hour of development: {budget.get("used", 0)} of {budget.get("budget", 0)}{" (exhausted)" if budget.get("exhausted") else ""}.</p>
+<p>Agent actions the guard denied: {html.escape(guard_summary(report.guard))}.</p>
 </body></html>
 """

@@ -22,6 +22,7 @@ from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.fsio import read_text_limited
 from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.guard import denial_counts
 from stitch_ls.core.model import Draft, SourceLogEntry
 from stitch_ls.core.paths import StitchPaths, resolve_inside
 from stitch_ls.core.policy import EffectivePolicy, effective_policy
@@ -620,6 +621,7 @@ class StitchWorkspace:
                 "problem": self.team_source.problem,
                 "label": self.team_source.label,
             },
+            "guard": denial_counts(self.root),
         }
 
 
