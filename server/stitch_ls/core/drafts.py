@@ -14,7 +14,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from stitch_ls.core.fsio import atomic_write, read_text_limited
+from stitch_ls.core.fsio import atomic_write, parse_json, read_text_limited
 from stitch_ls.core.model import Draft
 from stitch_ls.core.records import validation_errors
 
@@ -50,13 +50,17 @@ class DraftRecord:
 def parse_draft_text(text: str) -> Draft:
     """Validate a draft document; raises ValueError with one readable line on failure."""
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
     try:
         return Draft.from_data(data)
     except ValueError as exc:
         raise ValueError(describe_validation(exc)) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def describe_validation(exc: ValueError) -> str:
@@ -83,16 +87,20 @@ def load_draft_file(path: Path) -> DraftRecord:
         return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
     try:  # the usual case, parsed and validated in one pass, leaving no dicts behind
         return DraftRecord(path, Draft.from_json(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         pass  # read again below, for a message that points at the line
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         return DraftRecord(
             path, None, f"{path.name}: not valid JSON: {exc.msg}", error_line=exc.lineno - 1
         )
+    except ValueError as exc:
+        return DraftRecord(path, None, f"{path.name}: not valid JSON: {exc}")
     try:
         return DraftRecord(path, Draft.from_data(data))
+    except RecursionError:
+        return DraftRecord(path, None, f"{path.name}: nested too deeply")
     except ValueError as exc:
         raw = data if isinstance(data, dict) else {}
         errors = validation_errors(exc)

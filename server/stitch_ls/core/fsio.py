@@ -219,3 +219,14 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def parse_json(text: str | bytes) -> object:
+    """`json.loads`, with input nested too deeply for it as one ValueError (agents may write
+    `[[[[…` a thousand deep; Python's parser would raise RecursionError)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None

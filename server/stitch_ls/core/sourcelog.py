@@ -5,11 +5,12 @@ Append-only JSON lines (`merge=union` in git); `render_markdown` writes it for p
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from stitch_ls.core.fsio import append_line
+from stitch_ls.core.fsio import append_line, parse_json, read_bytes_limited
 from stitch_ls.core.model import SourceLogEntry
+
+MAX_LOG_BYTES = 256 * 1024 * 1024  # a team's log of years; read whole, so bounded
 
 
 def append_entry(path: Path, entry: SourceLogEntry) -> None:
@@ -21,15 +22,17 @@ def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
     entries: list[SourceLogEntry] = []
     problems: list[str] = []
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_bytes_limited(path, MAX_LOG_BYTES).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return entries, problems
+    except (OSError, ValueError) as exc:
+        return entries, [f"{path.name} cannot be read: {exc}"]
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            entries.append(SourceLogEntry.from_data(json.loads(line)))
-        except ValueError:  # not JSON, or not an entry (a pydantic ValidationError)
+            entries.append(SourceLogEntry.from_data(parse_json(line)))
+        except (ValueError, RecursionError):  # not JSON, or not an entry
             problems.append(f"source-log.jsonl line {number} is not a valid entry; skipped")
     return entries, problems
 

@@ -16,9 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.fsio import append_line
+from stitch_ls.core.fsio import append_line, parse_json, read_bytes_limited
 from stitch_ls.core.paths import glob_match
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+
+MAX_SIGNOFF_BYTES = 64 * 1024 * 1024  # shared files read whole: bounded
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,13 @@ CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")
 def codeowners_rules(root: Path) -> list[tuple[str, list[str]]]:
     for place in CODEOWNERS_PLACES:
         file = root / place
-        if file.is_file():
+        try:
+            text = read_bytes_limited(file, MAX_SIGNOFF_BYTES).decode("utf-8", "replace")
+        except (OSError, ValueError):
+            continue
+        else:
             rules = []
-            for raw in file.read_text(errors="replace").splitlines():
+            for raw in text.splitlines():
                 line = raw.split("#", 1)[0].strip()
                 if not line:
                     continue
@@ -226,12 +232,12 @@ class SignOffs:
     def read(cls, path: Path) -> SignOffs:
         entries = []
         try:
-            text = path.read_text(errors="replace")
-        except FileNotFoundError:
+            text = read_bytes_limited(path, MAX_SIGNOFF_BYTES).decode("utf-8", "replace")
+        except (OSError, ValueError):  # missing, or not a bounded regular file: none count
             return cls()
         for line in text.splitlines():
             try:
-                entry = json.loads(line)
+                entry = parse_json(line)
             except ValueError:
                 continue
             if isinstance(entry, dict) and isinstance(entry.get("versions"), dict):

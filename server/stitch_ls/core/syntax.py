@@ -76,6 +76,9 @@ _ERRORS = "surrogatepass"
 _CLEAN = sys.maxsize  # no change since the last symbols()
 
 
+MAX_NESTING = 48  # containers deep that symbols are looked for (real code stays far below)
+
+
 def language_for_path(path: str) -> str | None:
     """The grammar for a file name, by extension (case-insensitive); None if unsupported."""
     return _EXTENSIONS.get(os.path.splitext(path)[1].lower())
@@ -655,13 +658,14 @@ class _Extractor:
     is exactly the order `symbols()` promises, so nothing needs sorting.
     """
 
-    __slots__ = ("doc", "rules", "out", "_data")
+    __slots__ = ("doc", "rules", "out", "_data", "_depth")
 
     def __init__(self, doc: SyntaxDoc, rules: _Rules) -> None:
         self.doc = doc
         self.rules = rules
         self.out: list[Symbol] = []
         self._data = doc._bytes
+        self._depth = 0
 
     def groups(self, children: list[Node]) -> list[tuple[Node, Node]]:
         """(first node of the range, unit node) for each unit among sibling nodes."""
@@ -693,8 +697,17 @@ class _Extractor:
         return found
 
     def walk(self, container: Node, prefix: str, context: str) -> None:
-        for first, node in self.groups(container.named_children):
-            self.unit(node, first, prefix, context)
+        """Symbols inside `container`; below `MAX_NESTING` containers deep none are taken
+        (a file nested hundreds deep would exhaust the stack): an edit there belongs to
+        the deepest symbol above, or to its lines."""
+        if self._depth >= MAX_NESTING:
+            return
+        self._depth += 1
+        try:
+            for first, node in self.groups(container.named_children):
+                self.unit(node, first, prefix, context)
+        finally:
+            self._depth -= 1
 
     def unit(self, node: Node, first: Node, prefix: str, context: str) -> None:
         handler = self.rules.units.get(node.type)

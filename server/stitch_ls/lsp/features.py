@@ -15,6 +15,8 @@ from stitch_ls.lsp.server import NOTHING, StitchServer
 
 server = StitchServer()
 MAX_LENSES = 25
+MAX_ACTION_DRAFTS = 30  # drafts whose actions one code-action answer carries; then "… and N more"
+MAX_HOVER_DRAFTS = 10
 
 
 def _overlaps(
@@ -152,11 +154,28 @@ async def on_code_action(
     )
     disabled = bool(ls.capability("text_document.code_action.disabled_support", False))
     actions: list[types.CodeAction] = []
+    shown = more = 0
     for evaluation in ls.evaluations_near(doc, wanted[0][0], wanted[1][0]):
         if any(
             _overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")
         ):
-            actions.extend(render.code_actions(evaluation, disabled))
+            if shown < MAX_ACTION_DRAFTS:
+                actions.extend(render.code_actions(evaluation, disabled))
+                shown += 1
+            else:
+                more += 1
+    if more:  # fifty thousand drafts on one line must not become a 12 MB answer
+        actions.append(
+            types.CodeAction(
+                title=f"… and {more:,} more agent drafts here — list",
+                kind=types.CodeActionKind.QuickFix,
+                command=types.Command(
+                    title="List drafts",
+                    command="stitch.listDrafts",
+                    arguments=[{"path": doc.relative, "line": wanted[0][0]}],
+                ),
+            )
+        )
     return actions
 
 
@@ -242,16 +261,19 @@ async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover |
         return None
     await ls.wait_placed(doc)
     point = doc.to_points(params.position.line, params.position.character, ls.encoding)
-    parts = [
-        render.hover_markdown(evaluation, ls.ws.root)
+    here = [
+        evaluation
         for evaluation in ls.evaluations_near(doc, point[0], point[0])
         if any(
             _overlaps(span, (point, point))
             for span in render.draft_ranges(evaluation, doc.relative or "")
         )
     ]
-    if not parts:
+    if not here:
         return None
+    parts = [render.hover_markdown(e, ls.ws.root) for e in here[:MAX_HOVER_DRAFTS]]
+    if len(here) > MAX_HOVER_DRAFTS:
+        parts.append(f"… and {len(here) - MAX_HOVER_DRAFTS:,} more agent drafts here")
     return types.Hover(
         contents=types.MarkupContent(
             kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)
