@@ -137,7 +137,8 @@ def find_points(
 def _line_points(path: str, changes: list[StreamChange]) -> list[StitchPoint]:
     """Without a grammar: base line ranges that two or more streams overlap."""
     spans = sorted(
-        (first, last, change) for change in changes for first, last in change.base_ranges
+        ((first, last, change) for change in changes for first, last in change.base_ranges),
+        key=lambda span: (span[0], span[1], span[2].stream),  # changes themselves don't order
     )
     groups: list[tuple[int, int, list[StreamChange]]] = []
     for first, last, change in spans:
