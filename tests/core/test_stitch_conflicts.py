@@ -56,3 +56,109 @@ def test_two_streams_on_the_same_lines_of_a_file_without_grammar(tmp_path: Path)
     report = json.loads(result.stdout)
     assert [p["path"] for p in report["stitch_points"]] == ["CHANGES.md"]
     assert report["stitch_points"][0]["conflict"] is True
+
+
+MODULE = '''"""Money."""
+
+import os
+
+__version__ = "1.0"
+
+
+def total(items):
+    return sum(items)
+
+
+def pay(cart):
+    first = 1
+    second = 2
+    return cart
+
+
+def refund(cart):
+    return cart
+'''
+
+
+def summary(found: list) -> list[tuple[str, tuple[str, ...], bool]]:
+    return [(p.symbol, p.streams, p.conflict) for p in found]
+
+
+def test_only_the_points_holding_a_conflicting_hunk_are_flagged(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "return sum(items)", "return sum(items) or 0", "a total")
+    commit_on(root, A, "src/money.py", "first = 1", "first = 10", "a pay")
+    commit_on(root, B, "src/money.py", "return sum(items)", "return sum(items) + 0", "b total")
+    commit_on(root, B, "src/money.py", "return cart\n", "return cart  # same\n", "b pay")
+    assert summary(points(root, "src/money.py")) == [
+        ("total", ("checkout/a", "checkout/b"), True),
+        ("pay", ("checkout/a", "checkout/b"), False),  # both changed it, git merges it cleanly
+    ]
+
+
+def test_module_level_code_is_a_point_named_after_what_it_is(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "import os\n", "import os\nimport re\n", "a imports")
+    commit_on(root, A, "src/money.py", '"1.0"', '"1.1"', "a version")
+    commit_on(root, B, "src/money.py", "import os\n", "import os\nimport sys\n", "b imports")
+    commit_on(root, B, "src/money.py", '"1.0"', '"2.0"', "b version")
+    assert summary(points(root, "src/money.py")) == [
+        ("__version__", ("checkout/a", "checkout/b"), True),
+        ("imports", ("checkout/a", "checkout/b"), True),
+    ]
+
+
+def test_unnamed_module_code_is_a_line_range_point(tmp_path: Path):
+    text = MODULE + '\nif __name__ == "__main__":\n    pay(None)\n'
+    root = repo_with(tmp_path / "ws", {"src/money.py": text})
+    commit_on(root, A, "src/money.py", "pay(None)", "pay(1)", "a main")
+    commit_on(root, B, "src/money.py", "pay(None)", "pay(2)", "b main")
+    [point] = points(root, "src/money.py")
+    assert point.symbol == "module (lines 22-22)" and point.conflict
+
+
+def test_an_insertion_next_to_the_other_sides_edit_is_caught(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    # a renames pay; b inserts a new function right above it: git's merge conflicts there
+    commit_on(root, A, "src/money.py", "def pay(cart):", "def pay(cart, amount):", "a")
+    commit_on(
+        root,
+        B,
+        "src/money.py",
+        "def pay(cart):",
+        "def tax(items):\n    return 0\n\n\ndef pay(cart):",
+        "b",
+    )
+    assert summary(points(root, "src/money.py")) == [
+        ("pay", ("checkout/a", "checkout/b"), True),
+        ("tax", ("checkout/a", "checkout/b"), True),
+    ]
+
+
+def test_modify_delete_of_a_file_is_one_point(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "first = 1", "first = 10", "a pay")
+    git(root, "checkout", "-q", "-b", B, "main")
+    git(root, "rm", "-q", "src/money.py")
+    git(root, "commit", "-qm", "b drops money")
+    git(root, "checkout", "-q", "main")
+    [point] = points(root, "src/money.py")
+    assert (point.symbol, point.conflict) == ("whole file", True)
+    assert point.note == "deleted on checkout/b" and "deleted on checkout/b" in point.describe()
+
+
+def test_a_content_line_that_looks_like_a_file_header_stays_in_its_hunk(tmp_path: Path):
+    """Issue 15: a '+' line whose text starts with '++ ' is content, not a '+++' header."""
+    text = "def note():\n    return '''\n    x\n    '''\n"
+    root = repo_with(tmp_path / "ws", {"src/notes.py": text, "src/other.py": "y = 1\n"})
+    for branch, header in ((A, "++ /dev/null"), (B, "++ b/src/other.py")):
+        commit_on(root, branch, "src/notes.py", "    x\n", f"    x\n{header}\n", "header-like")
+    snap = take_snapshot(root, TEAM)
+    assert snap is not None
+    assert set(snap.changes) == {"src/notes.py"}
+    [point] = points_for(root, TEAM, snap, "src/notes.py", None, SignOffs())
+    assert (point.symbol, point.streams) == ("note", ("checkout/a", "checkout/b"))
+    diff = git(root, "diff", "-U0", "main", A)
+    [file_diff] = __import__("stitch_ls.core.streams", fromlist=["x"]).parse_diff(diff)
+    assert file_diff.path == "src/notes.py"
+    assert [h.lines for h in file_diff.hunks] == [("+++ /dev/null",)]

@@ -222,18 +222,16 @@ class _Found:
         for symbol in doc.symbols_touching(first, last):
             names[symbol.name] = _digest(_slice(change.text, symbol.start, symbol.end))
         loose = False
+        lines = change.text.split("\n")
         for run_first, run_last in _uncovered(doc, first, last):
-            covered = run_first
-            for label, start, end in doc.module_statements(run_first, run_last):
+            statements = doc.module_statements(run_first, run_last)
+            for label, start, end in statements:
                 if label is None:
                     loose = True
                 else:
                     names[label] = _digest(_slice(change.text, (start, 0), (end, 0)))
-                if start > covered:
-                    loose = True  # blank lines or comments between statements
-                covered = max(covered, end + 1)
-            if covered <= run_last:
-                loose = True
+            if not statements and any(line.strip() for line in lines[run_first : run_last + 1]):
+                loose = True  # comments, or code the grammar could not read
         for name, digest in names.items():
             self.touched.setdefault(name, {})[change.stream] = digest
             lo, hi = self.base_of.get(name, base_range)
