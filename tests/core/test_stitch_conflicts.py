@@ -162,3 +162,23 @@ def test_a_content_line_that_looks_like_a_file_header_stays_in_its_hunk(tmp_path
     [file_diff] = __import__("stitch_ls.core.streams", fromlist=["x"]).parse_diff(diff)
     assert file_diff.path == "src/notes.py"
     assert [h.lines for h in file_diff.hunks] == [("+++ /dev/null",)]
+
+
+def test_a_record_separator_in_file_content_does_not_break_reading_commits(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"data/sep.txt": "a\x1eb\n"})
+    commit_on(root, A, "data/sep.txt", "a\x1eb", "a\x1ec", "people's commit")
+    commit_on(
+        root,
+        A,
+        "src/checkout.py",
+        "return sum(self.items)",
+        "return sum(self.items) or 0",
+        "Agent work\n\nStitch-Source: doc docs/money.md | rule\nStitch-Confidence: 0.9",
+    )
+    commit_on(root, B, "data/sep.txt", "a\x1eb", "a\x1ed", "b changes it too")
+    snap = take_snapshot(root, TEAM)
+    assert snap is not None and not snap.problems
+    [draft] = snap.drafts
+    assert draft.edits[0].path == "src/checkout.py" and "or 0" in draft.edits[0].text
+    [point] = points(root, "data/sep.txt")
+    assert point.conflict

@@ -167,7 +167,10 @@ def _stream_work(
     if before is not None and before.drafts_key == drafts_key:
         drafts, problems = before.drafts, before.problems
     elif engineer:
-        drafts, problems = st.commit_drafts(repo, stream, engineer)
+        try:
+            drafts, problems = st.commit_drafts(repo, stream, engineer)
+        except Exception as exc:  # noqa: BLE001 - one stream's log must not stop the rest
+            drafts, problems = [], [f"could not read the commits of {stream.branch}: {exc}"]
     else:
         drafts, problems = [], []
     return StreamWork(diff_key, files, drafts_key, drafts, problems)

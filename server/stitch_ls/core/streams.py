@@ -20,6 +20,7 @@ from stitch_ls.core.records import validation_errors
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CONTEXT = 2
+COMMIT_MARK = "\x1eSTITCH-COMMIT "  # starts a commit's record in `git log -p`
 
 
 @dataclass(frozen=True)
@@ -430,11 +431,37 @@ def _split_hunk(hunk: Hunk) -> tuple[str, str]:
 def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Draft], list[str]]:
     """Drafts from the stream's agent commits not yet in the engineer's branch.
 
-    One `git log -p` per stream reads every commit's trailers and hunks (a subprocess per
-    commit would cost seconds on a long stream).
+    Two `git log`s per stream at most (a subprocess per commit would cost seconds on a long
+    stream): one, NUL-separated, for every commit's trailers; then, only if some commit has
+    Stitch trailers, one `-p` for the hunks, split at marker lines no diff line can start
+    with (diff lines start with a prefix), never at a character inside a file's content.
     """
     drafts: list[Draft] = []
     problems: list[str] = []
+    span = f"{engineer_ref}..{stream.head}"
+    listing = repo.git.log(
+        "-z",
+        "--reverse",
+        "--no-merges",
+        "--format=%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)",
+        span,
+        strip_newline_in_stdout=False,
+    )
+    agent_commits: list[tuple[str, str, str, str, list[tuple[str, str]]]] = []
+    for record in listing.split("\0"):
+        fields = record.strip("\n").split("\x1f", 4)
+        if len(fields) != 5:
+            continue
+        sha, author, stamp, summary, trailer_text = fields
+        pairs = []
+        for line in trailer_text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in TRAILER_KEYS:
+                pairs.append((key.strip(), value.strip()))
+        if pairs:
+            agent_commits.append((sha, author, stamp, summary, pairs))
+    if not agent_commits:
+        return drafts, problems
     log = repo.git.log(
         "--reverse",
         "--no-merges",
@@ -443,19 +470,19 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
         "--no-textconv",
         "-p",
         f"-U{CONTEXT}",
-        "--format=%x1e%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",
-        f"{engineer_ref}..{stream.head}",
+        f"--format={COMMIT_MARK}%H",
+        span,
         strip_newline_in_stdout=False,
     )
-    for record in log.split("\x1e")[1:]:
-        sha, author, stamp, summary, trailer_text, diff = record.split("\x1f", 5)
-        pairs = []
-        for line in trailer_text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in TRAILER_KEYS:
-                pairs.append((key.strip(), value.strip()))
-        if not pairs:
-            continue
+    diffs: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in log.split("\n"):
+        if line.startswith(COMMIT_MARK):
+            current = diffs.setdefault(line[len(COMMIT_MARK) :].strip(), [])
+        elif current is not None:
+            current.append(line)
+    for sha, author, stamp, summary, pairs in agent_commits:
+        diff = "\n".join(diffs.get(sha, []))
         meta = parse_trailers(pairs)
         for file_diff in parse_diff(diff):
             if file_diff.deleted:
