@@ -348,7 +348,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         signoffs = SignOffs.read(ws.paths.signoffs)
         for path in sorted(_check_paths(ws, snap)):
             live = _disk_text(ws, path)
-            for point in _points(ws, team, snap, path, live, signoffs):
+            try:
+                found = _points(ws, team, snap, path, live, signoffs)
+            except Exception as exc:  # noqa: BLE001 - one file's problem must not hide the rest
+                failures.append(f"{path}: could not be checked: {type(exc).__name__}: {exc}")
+                continue
+            for point in found:
                 points.append(point.to_json())
                 for signer in point.forged_by:
                     failures.append(

@@ -15,6 +15,7 @@ from typing import Any
 
 from stitch_ls.core import streams as st
 from stitch_ls.core.config import TeamConfig
+from stitch_ls.core.conflicts import Conflict, regions
 from stitch_ls.core.model import Draft
 from stitch_ls.core.paths import glob_match
 from stitch_ls.core.stitchpoints import (
@@ -38,7 +39,7 @@ class Snapshot:
     streams: st.StreamSet
     engineer_base: str | None  # merge-base of HEAD and the base branch
     changes: dict[str, dict[str, StreamChange]] = field(default_factory=dict)
-    conflicts: dict[str, set[frozenset[str]]] = field(default_factory=dict)
+    conflicts: dict[str, list[Conflict]] = field(default_factory=dict)
     drafts: list[Draft] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     base_texts: dict[str, str | None] = field(default_factory=dict)
@@ -47,7 +48,8 @@ class Snapshot:
     # what each stream cost, kept for the next snapshot: a stream whose commits did not move
     # is not diffed or read again (an agent's commit moves one stream, not all of them)
     work: dict[str, StreamWork] = field(default_factory=dict)
-    merges: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # heads -> files
+    # heads of two streams -> where their merge conflicts, per file
+    merges: dict[tuple[str, str], list[tuple[str, Conflict]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -130,10 +132,15 @@ def take_snapshot(
     merges = previous.merges if previous is not None else {}
     for a, b in itertools.combinations(streams.streams, 2):
         key = (a.head, b.head)
-        files = merges[key] if key in merges else _conflicting_files(repo, a.head, b.head)
-        snap.merges[key] = files
-        for path in files:
-            snap.conflicts.setdefault(path, set()).add(frozenset((a.name, b.name)))
+        if key not in merges:
+            try:
+                merges[key] = pair_conflicts(repo, a.name, a.head, b.name, b.head)
+            except Exception as exc:  # noqa: BLE001 - one pair's failure must not hide the rest
+                snap.problems.append(f"could not merge {a.branch} with {b.branch}: {exc}")
+                merges[key] = []
+        snap.merges[key] = merges[key]
+        for path, conflict in merges[key]:
+            snap.conflicts.setdefault(path, []).append(conflict)
     if previous is not None and previous.engineer_base == engineer_base:
         snap.base_texts = dict(previous.base_texts)
     return snap
@@ -146,39 +153,84 @@ def _stream_work(
     if before is not None and before.diff_key == diff_key:
         files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
     else:
-        diff = repo.git.diff(
-            "--no-color", "--no-ext-diff", "--no-textconv", "-U0", stream.merge_base, stream.head
-        )
+        diff = repo.git.diff(*DIFF_OPTIONS, stream.merge_base, stream.head)
         files = {}
-        for path, file_diff in st._split_files(diff):
-            new_ranges, base_ranges = st.hunk_ranges(file_diff)
-            files[path] = StreamChange(
+        for file_diff in st.parse_diff(diff):
+            marked = [hunk.marked() for hunk in file_diff.hunks]
+            files[file_diff.path] = StreamChange(
                 stream=stream.name,
                 text=None,  # read when a file is asked for: most never are
-                new_ranges=tuple(new_ranges),
-                base_ranges=tuple(base_ranges),
+                new_ranges=tuple(m[0] for m in marked),
+                base_ranges=tuple(m[1] for m in marked),
+                deleted=file_diff.deleted,
             )
     if before is not None and before.drafts_key == drafts_key:
         drafts, problems = before.drafts, before.problems
     elif engineer:
-        drafts, problems = st.commit_drafts(repo, stream, engineer)
+        try:
+            drafts, problems = st.commit_drafts(repo, stream, engineer)
+        except Exception as exc:  # noqa: BLE001 - one stream's log must not stop the rest
+            drafts, problems = [], [f"could not read the commits of {stream.branch}: {exc}"]
     else:
         drafts, problems = [], []
     return StreamWork(diff_key, files, drafts_key, drafts, problems)
 
 
-def _conflicting_files(repo: Any, a: str, b: str) -> list[str]:
-    """Files `git merge-tree --write-tree` reports as conflicting between two commits."""
-    import git
+# how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics)
+DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U0")
+MERGE_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--no-renames")
 
-    try:
-        repo.git.merge_tree("--write-tree", "--name-only", "--no-messages", a, b)
+
+def pair_conflicts(
+    repo: Any, a_name: str, a_head: str, b_name: str, b_head: str
+) -> list[tuple[str, Conflict]]:
+    """Where merging two commits conflicts, per file and hunk: `git merge-tree --write-tree`
+    says which files conflict, then both sides' hunks against their merge base say where."""
+    status, out, err = repo.git.merge_tree(
+        "--write-tree",
+        "-z",
+        "--name-only",
+        "--no-messages",
+        a_head,
+        b_head,
+        with_extended_output=True,
+        with_exceptions=False,
+        strip_newline_in_stdout=False,
+    )
+    if status == 0:
         return []
-    except git.GitCommandError as exc:
-        if exc.status != 1:
-            return []
-        lines = str(exc.stdout).strip().strip("'").splitlines()
-        return [line.strip() for line in lines[1:] if line.strip()]
+    if status != 1:
+        raise RuntimeError(err.strip() or f"git merge-tree exited {status}")
+    paths = sorted({p for p in out.split("\0")[1:] if p})
+    if not paths:
+        return []
+    bases = repo.merge_base(a_head, b_head)
+    if not bases:
+        return []
+    base = bases[0].hexsha
+    specs = [f":(literal){path}" for path in paths]
+    sides = {
+        name: {
+            f.path: f
+            for f in st.parse_diff(repo.git.diff(*MERGE_DIFF_OPTIONS, base, head, "--", *specs))
+        }
+        for name, head in ((a_name, a_head), (b_name, b_head))
+    }
+    pair = frozenset((a_name, b_name))
+    found: list[tuple[str, Conflict]] = []
+    for path in paths:
+        a, b = sides[a_name].get(path), sides[b_name].get(path)
+        if a is None or b is None or a.binary or b.binary or a.deleted or b.deleted:
+            gone = [n for n, f in ((a_name, a), (b_name, b)) if f is not None and f.deleted]
+            note = f"deleted on {', '.join(gone)}" if gone else ""
+            found.append((path, Conflict(pair, None, note=note)))
+            continue
+        places = regions(a.hunks, b.hunks)
+        if not places:  # git saw a conflict no hunk pair explains: keep the whole file
+            found.append((path, Conflict(pair, None)))
+        for base_lines, a_lines, b_lines in places:
+            found.append((path, Conflict(pair, base_lines, {a_name: a_lines, b_name: b_lines})))
+    return found
 
 
 def base_text(root: Path, snap: Snapshot, path: str) -> str | None:
@@ -199,8 +251,11 @@ def stream_changes(root: Path, snap: Snapshot, path: str) -> list[StreamChange]:
         repo = st.open_repo(root)
         heads = {s.name: s.head for s in snap.streams.streams}
         for name in missing:
-            text = st.file_at(repo, heads[name], path) if repo is not None else None
-            per_stream[name] = replace(per_stream[name], text=text)
+            change = per_stream[name]
+            text = None
+            if repo is not None and not change.deleted:
+                text = st.file_at(repo, heads[name], path)
+            per_stream[name] = replace(change, text=text)
             if name in snap.work:  # the next snapshot reuses it while the stream stays put
                 snap.work[name].files[path] = per_stream[name]
             snap.loaded.add((name, path))
@@ -240,7 +295,7 @@ def points_for(
             changes.append(StreamChange(ENGINEER, live_text, tuple(ranges), tuple(old)))
     if len(changes) < 2:
         return []
-    points = find_points(path, changes, frozenset(snap.conflicts.get(path, set())))
+    points = find_points(path, changes, snap.conflicts.get(path, []))
     for point in points:
         point.owner = owner_for(team, snap, path, point.streams)
     apply_signoffs(points, signoffs)

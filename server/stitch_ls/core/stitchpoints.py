@@ -14,11 +14,15 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stitch_ls.core.conflicts import Conflict
 from stitch_ls.core.fsio import append_line, parse_json, read_bytes_limited
 from stitch_ls.core.paths import glob_match
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MAX_SIGNOFF_BYTES = 64 * 1024 * 1024  # shared files read whole: bounded
 
@@ -31,6 +35,7 @@ class StreamChange:
     text: str | None  # the stream's version (None: deleted)
     new_ranges: tuple[tuple[int, int], ...]  # changed lines in `text`, 0-based inclusive
     base_ranges: tuple[tuple[int, int], ...]  # the same changes in base coordinates
+    deleted: bool = False  # the stream deleted the file
 
 
 @dataclass
@@ -46,6 +51,7 @@ class StitchPoint:
     base_lines: tuple[int, int] | None = None
     # where its symbol starts (line, character) in the engineer's text it was found for
     start: tuple[int, int] | None = None
+    note: str = ""  # what else to know: "deleted on checkout/a"
     # sign-offs of this point's versions by someone who is not its owner: they never count
     forged_by: tuple[str, ...] = ()
 
@@ -57,6 +63,8 @@ class StitchPoint:
         parts = [f"stitch point: streams {', '.join(self.streams)}"]
         parts.append(f"owner {self.owner or 'none named'}")
         parts.append(f"signed by {self.signed_by}" if self.signed_by else "not signed")
+        if self.note:
+            parts.append(self.note)
         if self.conflict:
             parts.append("will conflict")
         return " · ".join(parts)
@@ -72,6 +80,7 @@ class StitchPoint:
             "signed_by": self.signed_by,
             "forged_by": list(self.forged_by),
             "conflict": self.conflict,
+            "note": self.note,
         }
 
 
@@ -107,45 +116,192 @@ def _slice(text: str, start: tuple[int, int], end: tuple[int, int]) -> str:
     return "\n".join(chunk)
 
 
+WHOLE_FILE = "whole file"
+
+
 def find_points(
-    path: str,
-    changes: list[StreamChange],
-    conflicts: frozenset[frozenset[str]] = frozenset(),
+    path: str, changes: list[StreamChange], conflicts: Iterable[Conflict] = ()
 ) -> list[StitchPoint]:
-    """Stitch points in one file from each stream's changes (conflicts rank first)."""
+    """Stitch points in one file from each stream's changes (conflicts rank first).
+
+    A point is flagged "will conflict" only when it holds one of `conflicts` (the places where
+    two streams' changes overlap or touch, as git's merge sees them); every such place gets a
+    point, even when the two sides' own changes fall in different symbols.
+    """
+    conflicts = list(conflicts)
+    streams = sorted({change.stream for change in changes})
+    if len(streams) < 2:
+        return []
+    deleted = sorted(change.stream for change in changes if change.deleted)
+    if deleted:
+        return [_whole_file_point(path, changes, conflicts, f"deleted on {', '.join(deleted)}")]
     language = language_for_path(path)
-    touched: dict[str, dict[str, str]] = {}
-    if language is not None:
-        for change in changes:
-            if change.text is None:
+    found = _Found(path, language)
+    by_stream = {change.stream: change for change in changes}
+    for change in changes:
+        for new_range, base_range in zip(change.new_ranges, change.base_ranges, strict=False):
+            found.add(change, new_range, base_range)
+    whole = []
+    for conflict in conflicts:
+        if conflict.base is None:
+            whole.append(conflict)
+            continue
+        lo, hi = conflict.base
+        base_range = (lo, max(lo, hi - 1))
+        names: set[str] = set()
+        loose = False
+        for stream, (first, end) in sorted(conflict.sides.items()):
+            change = by_stream.get(stream)
+            if change is None:
                 continue
-            doc = parsed(change.text, language)
-            for first, last in change.new_ranges:
-                for symbol in doc.symbols_touching(first, last):
-                    version = _slice(change.text, symbol.start, symbol.end)
-                    touched.setdefault(symbol.name, {})[change.stream] = _digest(version)
-        points = [
-            StitchPoint(
-                stitch_id(path, name), path, name, tuple(sorted(v)), dict(sorted(v.items()))
-            )
-            for name, v in touched.items()
-            if len(v) >= 2
-        ]
-    else:
-        points = _line_points(path, changes)
-    for point in points:
-        point.conflict = any(pair <= set(point.streams) for pair in conflicts)
+            new_range = (first, end - 1) if end > first else (max(0, first - 1),) * 2
+            got, side_loose = found.add(change, new_range, base_range)
+            names.update(got)
+            loose = loose or side_loose
+        for name in names:  # both streams hold this place, whichever one's hunks reached it
+            for stream in conflict.streams:
+                if stream in by_stream and stream not in found.touched.get(name, {}):
+                    found.touched.setdefault(name, {})[stream] = found.version(
+                        by_stream[stream], name
+                    )
+            found.flagged.setdefault(name, set()).add(conflict.streams)
+        if loose or not names:
+            for stream in conflict.streams:
+                if stream in by_stream:
+                    found.spans.append((*base_range, by_stream[stream]))
+            found.flagged_spans.append((*base_range, conflict.streams))
+    points = found.points()
+    for conflict in whole:
+        holders = [p for p in points if conflict.streams <= set(p.streams)]
+        for point in holders:
+            point.conflict = True
+        if not holders:
+            involved = [c for c in changes if c.stream in conflict.streams]
+            points.append(_whole_file_point(path, involved, [conflict], conflict.note))
     points.sort(key=lambda p: (not p.conflict, p.path, p.symbol))
     return points
 
 
-def _line_points(path: str, changes: list[StreamChange]) -> list[StitchPoint]:
-    """Without a grammar: base line ranges that two or more streams overlap."""
-    spans = sorted(
-        (first, last, change) for change in changes for first, last in change.base_ranges
-    )
+def _whole_file_point(
+    path: str, changes: list[StreamChange], conflicts: list[Conflict], note: str
+) -> StitchPoint:
+    streams = tuple(sorted({change.stream for change in changes}))
+    versions = {
+        c.stream: "deleted" if c.deleted else _digest(c.text or "")
+        for c in sorted(changes, key=lambda c: c.stream)
+    }
+    point = StitchPoint(stitch_id(path, WHOLE_FILE), path, WHOLE_FILE, streams, versions, note=note)
+    point.conflict = any(c.streams <= set(streams) for c in conflicts)
+    return point
+
+
+class _Found:
+    """What each stream's changes touch in one file: symbols and module statements by name,
+    and line spans (in base lines) for code that has no name."""
+
+    def __init__(self, path: str, language: str | None) -> None:
+        self.path = path
+        self.language = language
+        self.touched: dict[str, dict[str, str]] = {}  # name -> stream -> version digest
+        self.base_of: dict[str, tuple[int, int]] = {}
+        self.spans: list[tuple[int, int, StreamChange]] = []
+        self.flagged: dict[str, set[frozenset[str]]] = {}
+        self.flagged_spans: list[tuple[int, int, frozenset[str]]] = []
+
+    def doc(self, change: StreamChange) -> SyntaxDoc | None:
+        if self.language is None or change.text is None:
+            return None
+        return parsed(change.text, self.language)
+
+    def add(
+        self, change: StreamChange, new_range: tuple[int, int], base_range: tuple[int, int]
+    ) -> tuple[set[str], bool]:
+        """Record what the changed lines touch; returns the names, and whether some of the
+        lines are unnamed code (then the base span is kept for line-range points)."""
+        doc = self.doc(change)
+        if doc is None or change.text is None:
+            self.spans.append((*base_range, change))
+            return set(), True
+        first, last = new_range
+        names: dict[str, str] = {}
+        for symbol in doc.symbols_touching(first, last):
+            names[symbol.name] = _digest(_slice(change.text, symbol.start, symbol.end))
+        loose = False
+        lines = change.text.split("\n")
+        for run_first, run_last in _uncovered(doc, first, last):
+            statements = doc.module_statements(run_first, run_last)
+            for label, start, end in statements:
+                if label is None:
+                    loose = True
+                else:
+                    names[label] = _digest(_slice(change.text, (start, 0), (end, 0)))
+            if not statements and any(line.strip() for line in lines[run_first : run_last + 1]):
+                loose = True  # comments, or code the grammar could not read
+        for name, digest in names.items():
+            self.touched.setdefault(name, {})[change.stream] = digest
+            lo, hi = self.base_of.get(name, base_range)
+            self.base_of[name] = (min(lo, base_range[0]), max(hi, base_range[1]))
+        if loose:
+            self.spans.append((*base_range, change))
+        return set(names), loose
+
+    def version(self, change: StreamChange, name: str) -> str:
+        doc = self.doc(change)
+        symbol = doc.find_symbol(name) if doc is not None else None
+        if symbol is None or change.text is None:
+            return _digest("")
+        return _digest(_slice(change.text, symbol.start, symbol.end))
+
+    def points(self) -> list[StitchPoint]:
+        points = []
+        for name, versions in self.touched.items():
+            if len(versions) < 2:
+                continue
+            point = StitchPoint(
+                stitch_id(self.path, name),
+                self.path,
+                name,
+                tuple(sorted(versions)),
+                dict(sorted(versions.items())),
+                base_lines=self.base_of.get(name),
+            )
+            point.conflict = any(pair <= set(point.streams) for pair in self.flagged.get(name, ()))
+            points.append(point)
+        label = "lines" if self.language is None else "module (lines"
+        for point in _line_points(self.path, self.spans, label):
+            first, last = point.base_lines or (0, 0)
+            point.conflict = any(
+                lo <= last and first <= hi and pair <= set(point.streams)
+                for lo, hi, pair in self.flagged_spans
+            )
+            points.append(point)
+        return points
+
+
+def _uncovered(doc: SyntaxDoc, first: int, last: int) -> list[tuple[int, int]]:
+    """Runs of lines in first..last that no symbol holds (module-level code)."""
+    runs = []
+    cursor = first
+    for symbol in doc.symbols():  # sorted by start, outer before inner
+        if symbol.start[0] > last:
+            break
+        if symbol.last_line < cursor:
+            continue
+        if symbol.start[0] > cursor:
+            runs.append((cursor, symbol.start[0] - 1))
+        cursor = max(cursor, symbol.last_line + 1)
+    if cursor <= last:
+        runs.append((cursor, last))
+    return runs
+
+
+def _line_points(
+    path: str, spans: list[tuple[int, int, StreamChange]], label: str = "lines"
+) -> list[StitchPoint]:
+    """Base line ranges that two or more streams overlap."""
+    ordered = sorted(spans, key=lambda span: (span[0], span[1], span[2].stream))
     groups: list[tuple[int, int, list[StreamChange]]] = []
-    for first, last, change in spans:
+    for first, last, change in ordered:
         if groups and first <= groups[-1][1]:
             start, end, members = groups[-1]
             groups[-1] = (start, max(end, last), [*members, change])
@@ -156,7 +312,7 @@ def _line_points(path: str, changes: list[StreamChange]) -> list[StitchPoint]:
         streams = sorted({m.stream for m in members})
         if len(streams) < 2:
             continue
-        name = f"lines {first + 1}-{last + 1}"
+        name = f"{label} {first + 1}-{last + 1}" + (")" if label.endswith("(lines") else "")
         versions = {
             m.stream: _digest(
                 "\n".join(_slice(m.text or "", (a, 0), (b, 0)) for a, b in m.new_ranges)

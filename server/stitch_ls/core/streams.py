@@ -20,6 +20,7 @@ from stitch_ls.core.records import validation_errors
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CONTEXT = 2
+COMMIT_MARK = "\x1eSTITCH-COMMIT "  # starts a commit's record in `git log -p`
 
 
 @dataclass(frozen=True)
@@ -142,24 +143,192 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     return result
 
 
+@dataclass(frozen=True)
+class Hunk:
+    """One hunk of a unified diff, as 0-based half-open line ranges in the old and new file
+    (an insertion has old_lo == old_hi: the old line it goes before), and its body lines."""
+
+    old_lo: int
+    old_hi: int
+    new_lo: int
+    new_hi: int
+    lines: tuple[str, ...] = ()
+
+    def marked(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Inclusive (new, old) line ranges to map to symbols: a pure deletion marks the new
+        line where it happened; a pure insertion the old line it follows."""
+        if self.new_hi == self.new_lo:
+            at = max(0, self.new_lo - 1)
+            new = (at, at)
+        else:
+            new = (self.new_lo, self.new_hi - 1)
+        old = (self.old_lo, self.old_lo + max(self.old_hi - self.old_lo, 1) - 1)
+        return new, old
+
+
+@dataclass
+class FileDiff:
+    """What one `diff --git` section changes: `path` is the new name (the old one for a
+    deleted file)."""
+
+    path: str
+    old_path: str | None
+    new_path: str | None
+    hunks: list[Hunk] = field(default_factory=list)
+    binary: bool = False
+
+    @property
+    def deleted(self) -> bool:
+        return self.new_path is None
+
+    @property
+    def added(self) -> bool:
+        return self.old_path is None
+
+
+def _unquote(name: str) -> str:
+    """A path as git prints it: C-quoted (with octal escapes for bytes) when unusual."""
+    if len(name) < 2 or not (name.startswith('"') and name.endswith('"')):
+        return name
+    raw = bytearray()
+    body, i = name[1:-1], 0
+    simple = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, '"': 34}
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in "01234567" and i + 3 < len(body) + 1:
+                raw.append(int(body[i + 1 : i + 4], 8) & 0xFF)
+                i += 4
+                continue
+            raw.append(simple.get(nxt, ord(nxt)))
+            i += 2
+            continue
+        raw.extend(char.encode())
+        i += 1
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _header_path(value: str, prefix: str) -> str | None:
+    """The file named by a `---`/`+++`/`rename` header value; None for /dev/null."""
+    if value.endswith("\t"):  # git adds a tab after a name holding a space
+        value = value[:-1]
+    if value == "/dev/null":
+        return None
+    name = _unquote(value)
+    return name[len(prefix) :] if prefix and name.startswith(prefix) else name
+
+
+def _git_line_names(rest: str) -> tuple[str, str] | None:
+    """Both names of `diff --git a/x b/x` when no other header gives them (mode-only or
+    binary changes): quoted names, or two equal halves."""
+    if rest.startswith('"'):
+        end = rest.find('" ', 1)
+        while end != -1 and rest[end - 1] == "\\":
+            end = rest.find('" ', end + 1)
+        if end == -1:
+            return None
+        return _header_path(rest[: end + 1], "a/") or "", _header_path(rest[end + 2 :], "b/") or ""
+    half = (len(rest) - 1) // 2
+    old, new = rest[:half], rest[half + 1 :]
+    if old.startswith("a/") and new.startswith("b/") and old[2:] == new[2:]:
+        return old[2:], new[2:]
+    return None
+
+
+def parse_hunks(lines: list[str], pos: int, out: list[Hunk]) -> int:
+    """Read hunks from `lines[pos]` on, each body exactly as long as its `@@` header says (a
+    body line is never taken for a header, whatever its text); returns where they end."""
+    while pos < len(lines):
+        match = HUNK.match(lines[pos])
+        if not match:
+            break
+        old_start, old_count = int(match.group(1)), int(match.group(2) or 1)
+        new_start, new_count = int(match.group(3)), int(match.group(4) or 1)
+        old_lo = old_start - 1 if old_count else old_start
+        new_lo = new_start - 1 if new_count else new_start
+        pos += 1
+        body: list[str] = []
+        old_left, new_left = old_count, new_count
+        while pos < len(lines) and (old_left > 0 or new_left > 0):
+            line = lines[pos]
+            kind = line[:1]
+            if kind == " " or (kind == "" and old_left > 0 and new_left > 0):
+                old_left, new_left = old_left - 1, new_left - 1
+            elif kind == "-":
+                old_left -= 1
+            elif kind == "+":
+                new_left -= 1
+            elif kind != "\\":
+                break  # a truncated hunk: stop rather than read the next header as a line
+            body.append(line)
+            pos += 1
+        while pos < len(lines) and lines[pos].startswith("\\"):
+            body.append(lines[pos])
+            pos += 1
+        out.append(Hunk(old_lo, old_lo + old_count, new_lo, new_lo + new_count, tuple(body)))
+    return pos
+
+
+def parse_diff(diff: str) -> list[FileDiff]:
+    """Files and hunks of `git diff` output, read by structure: names come from header lines
+    only, and hunk bodies are consumed by the counts in their `@@` headers."""
+    lines = diff.split("\n")
+    files: list[FileDiff] = []
+    pos = 0
+    while pos < len(lines):
+        line = lines[pos]
+        pos += 1
+        if not line.startswith("diff --git "):
+            continue
+        old: str | None = ""
+        new: str | None = ""
+        seen_old = seen_new = binary = False
+        while pos < len(lines) and not lines[pos].startswith(("diff --git ", "@@ ")):
+            header = lines[pos]
+            pos += 1
+            if header.startswith("--- "):
+                old, seen_old = _header_path(header[4:], "a/"), True
+            elif header.startswith("+++ "):
+                new, seen_new = _header_path(header[4:], "b/"), True
+            elif header.startswith(("rename from ", "copy from ")):
+                old, seen_old = _header_path(header.split(" ", 2)[2], ""), True
+            elif header.startswith(("rename to ", "copy to ")):
+                new, seen_new = _header_path(header.split(" ", 2)[2], ""), True
+            elif header.startswith("new file mode"):
+                old, seen_old = None, True
+            elif header.startswith("deleted file mode"):
+                new, seen_new = None, True
+            elif header.startswith("Binary files "):
+                binary = True
+        if not (seen_old and seen_new) or old == "" or new == "":
+            names = _git_line_names(line[len("diff --git ") :])
+            if names is not None:
+                old = names[0] if (not seen_old or old == "") else old
+                new = names[1] if (not seen_new or new == "") else new
+        path = new if new is not None else old
+        if not path:
+            continue
+        entry = FileDiff(path, old or None, new or None, binary=binary)
+        pos = parse_hunks(lines, pos, entry.hunks)
+        files.append(entry)
+    return files
+
+
 def hunk_ranges(diff: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """0-based inclusive line ranges each hunk of a -U0 diff covers: (in the new version, in
     the old one). A pure deletion marks the new line where it happened; a pure insertion the
     old line it follows."""
-    new, old = [], []
-    for line in diff.splitlines():
-        match = HUNK.match(line)
-        if not match:
-            continue
-        old_start, old_count = int(match.group(1)), int(match.group(2) or 1)
-        new_start, new_count = int(match.group(3)), int(match.group(4) or 1)
-        if new_count == 0:
-            new.append((max(0, new_start - 1), max(0, new_start - 1)))
+    hunks: list[Hunk] = []
+    lines = diff.split("\n")
+    pos = 0
+    while pos < len(lines):
+        if HUNK.match(lines[pos]):
+            pos = parse_hunks(lines, pos, hunks)
         else:
-            new.append((new_start - 1, new_start + new_count - 2))
-        first = max(0, old_start - 1) if old_count else old_start
-        old.append((first, first + max(old_count, 1) - 1))
-    return new, old
+            pos += 1
+    marked = [hunk.marked() for hunk in hunks]
+    return [m[0] for m in marked], [m[1] for m in marked]
 
 
 def diff_texts(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -241,47 +410,53 @@ def parse_trailers(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {"sources": sources, "evidence": evidence, **fields}
 
 
-def _hunks_with_context(diff: str) -> list[tuple[int, str, str]]:
-    """(0-based start line in the old file, old text, new text) per hunk of a `-U2` diff."""
-    hunks = []
-    current: list[str] | None = None
-    start = 0
-    for line in diff.splitlines():
-        match = HUNK.match(line)
-        if match:
-            if current is not None:
-                hunks.append((start, *_split_hunk(current)))
-            start = (
-                max(0, int(match.group(1)) - 1) if int(match.group(2) or 1) else int(match.group(1))
-            )
-            current = []
-        elif current is not None and line[:1] in (" ", "+", "-", "\\"):
-            current.append(line)
-    if current is not None:
-        hunks.append((start, *_split_hunk(current)))
-    return hunks
-
-
-def _split_hunk(lines: list[str]) -> tuple[str, str]:
+def _split_hunk(hunk: Hunk) -> tuple[str, str]:
     old, new = [], []
-    for line in lines:
+    for line in hunk.lines:
         if line.startswith("\\"):
             continue
-        if line[0] in (" ", "-"):
-            old.append(line[1:] + "\n")
-        if line[0] in (" ", "+"):
-            new.append(line[1:] + "\n")
+        kind, text = (line[:1] or " "), line[1:]
+        if kind in (" ", "-"):
+            old.append(text + "\n")
+        if kind in (" ", "+"):
+            new.append(text + "\n")
     return "".join(old), "".join(new)
 
 
 def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Draft], list[str]]:
     """Drafts from the stream's agent commits not yet in the engineer's branch.
 
-    One `git log -p` per stream reads every commit's trailers and hunks (a subprocess per
-    commit would cost seconds on a long stream).
+    Two `git log`s per stream at most (a subprocess per commit would cost seconds on a long
+    stream): one, NUL-separated, for every commit's trailers; then, only if some commit has
+    Stitch trailers, one `-p` for the hunks, split at marker lines no diff line can start
+    with (diff lines start with a prefix), never at a character inside a file's content.
     """
     drafts: list[Draft] = []
     problems: list[str] = []
+    span = f"{engineer_ref}..{stream.head}"
+    listing = repo.git.log(
+        "-z",
+        "--reverse",
+        "--no-merges",
+        "--format=%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)",
+        span,
+        strip_newline_in_stdout=False,
+    )
+    agent_commits: list[tuple[str, str, str, str, list[tuple[str, str]]]] = []
+    for record in listing.split("\0"):
+        fields = record.strip("\n").split("\x1f", 4)
+        if len(fields) != 5:
+            continue
+        sha, author, stamp, summary, trailer_text = fields
+        pairs = []
+        for line in trailer_text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in TRAILER_KEYS:
+                pairs.append((key.strip(), value.strip()))
+        if pairs:
+            agent_commits.append((sha, author, stamp, summary, pairs))
+    if not agent_commits:
+        return drafts, problems
     log = repo.git.log(
         "--reverse",
         "--no-merges",
@@ -290,22 +465,27 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
         "--no-textconv",
         "-p",
         f"-U{CONTEXT}",
-        "--format=%x1e%H%x1f%an%x1f%ct%x1f%s%x1f%(trailers:only,unfold)%x1f",
-        f"{engineer_ref}..{stream.head}",
+        f"--format={COMMIT_MARK}%H",
+        span,
         strip_newline_in_stdout=False,
     )
-    for record in log.split("\x1e")[1:]:
-        sha, author, stamp, summary, trailer_text, diff = record.split("\x1f", 5)
-        pairs = []
-        for line in trailer_text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in TRAILER_KEYS:
-                pairs.append((key.strip(), value.strip()))
-        if not pairs:
-            continue
+    diffs: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in log.split("\n"):
+        if line.startswith(COMMIT_MARK):
+            current = diffs.setdefault(line[len(COMMIT_MARK) :].strip(), [])
+        elif current is not None:
+            current.append(line)
+    for sha, author, stamp, summary, pairs in agent_commits:
+        diff = "\n".join(diffs.get(sha, []))
         meta = parse_trailers(pairs)
-        for path, file_diff in _split_files(diff):
-            for index, (start, old, new) in enumerate(_hunks_with_context(file_diff), start=1):
+        for file_diff in parse_diff(diff):
+            if file_diff.deleted:
+                continue
+            path = file_diff.path
+            for index, hunk in enumerate(file_diff.hunks, start=1):
+                start = hunk.old_lo
+                old, new = _split_hunk(hunk)
                 body = {
                     "version": 1,
                     "id": f"git-{sha[:10]}-{_slug(path)}-{index}",
@@ -338,25 +518,6 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
                         f"commit {sha[:10]} on {stream.branch}: {where}: {first['msg']}"
                     )
     return drafts, problems
-
-
-def _split_files(diff: str) -> list[tuple[str, str]]:
-    files: list[tuple[str, str]] = []
-    path: str | None = None
-    chunk: list[str] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            if path is not None:
-                files.append((path, "\n".join(chunk)))
-            path, chunk = None, []
-        elif line.startswith("+++ b/"):
-            path = line[6:]
-        elif line.startswith("+++ /dev/null"):
-            path = None
-        chunk.append(line)
-    if path is not None:
-        files.append((path, "\n".join(chunk)))
-    return files
 
 
 def _slug(path: str) -> str:

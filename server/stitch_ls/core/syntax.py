@@ -585,6 +585,66 @@ class SyntaxDoc:
                 result.append(symbol)
         return result
 
+    def module_statements(
+        self, first_line: int, last_line: int
+    ) -> list[tuple[str | None, int, int]]:
+        """Top-level statements overlapping the inclusive line range, each as (what it is,
+        first line, last line): "imports" for an import, the name(s) it assigns for a
+        module constant or variable (`__version__`, `__all__`), None for other code.
+        Comments are left out; ask for lines outside every symbol (a definition is one)."""
+        self._ensure_tree()
+        if self._tree is None or self._language is None:
+            return []
+        rules = _RULES[self._language]
+        children = self._tree.root_node.named_children
+        index = bisect_left(children, first_line, key=_last_row) if children else 0
+        found: list[tuple[str | None, int, int]] = []
+        for child in children[index:]:
+            first = child.start_point[0]
+            if first > last_line:
+                break
+            if "comment" in child.type or child.type in rules.prefix_types:
+                continue
+            found.append((self._statement_label(child), first, _last_row(child)))
+        return found
+
+    def _statement_label(self, node: Node) -> str | None:
+        kind = node.type
+        if kind in _IMPORT_TYPES:
+            return "imports"
+        names: list[str] = []
+        if kind in ("expression_statement", "export_statement") and node.named_child_count:
+            inner = node.child_by_field_name("declaration") or node.named_child(0)
+            return self._statement_label(inner) if inner is not None else None
+        if kind in ("assignment", "augmented_assignment"):
+            left = node.child_by_field_name("left")
+            if left is not None and left.type in ("identifier", "pattern_list", "tuple_pattern"):
+                names.append(" ".join(self._node_text(left).split()))
+        elif kind in ("lexical_declaration", "variable_declaration"):
+            for child in node.named_children:
+                if child.type == "variable_declarator":
+                    names.append(self._node_text(child.child_by_field_name("name")))
+        elif kind in ("const_declaration", "var_declaration"):
+            specs = list(node.named_children)
+            for spec in specs:
+                if spec.type.endswith("_spec_list"):
+                    specs.extend(spec.named_children)
+                elif spec.type in ("const_spec", "var_spec"):
+                    names.extend(
+                        self._node_text(c)
+                        for c in spec.children_by_field_name("name")
+                        if c.type == "identifier"
+                    )
+        elif kind in ("const_item", "static_item"):
+            names.append(self._node_text(node.child_by_field_name("name")))
+        names = [name for name in names if name]
+        return ", ".join(names) if names else None
+
+    def _node_text(self, node: Node | None) -> str:
+        if node is None:
+            return ""
+        return self._bytes[node.start_byte : node.end_byte].decode(_ENCODING, "replace")
+
     # -- positions for the extractor ---------------------------------------------------
 
     def _point(self, point: tuple[int, int]) -> tuple[int, int]:
@@ -598,6 +658,24 @@ class SyntaxDoc:
 
 def _start_line(symbol: Symbol) -> int:
     return symbol.start[0]
+
+
+def _last_row(node: Node) -> int:
+    """The last line a node occupies (an end at column 0 does not occupy its line)."""
+    row, column = node.end_point
+    return row - 1 if column == 0 and row > node.start_point[0] else row
+
+
+_IMPORT_TYPES = frozenset(
+    {
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+        "import_declaration",
+        "use_declaration",
+        "extern_crate_declaration",
+    }
+)
 
 
 # -- extraction ------------------------------------------------------------------------

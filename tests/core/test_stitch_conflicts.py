@@ -1,0 +1,184 @@
+"""Stitch points against what git's three-way merge sees, on small real repositories."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from gitrepos import STREAM_TEAM, commit_on, git
+from stitch_ls.core.config import load_team_config
+from stitch_ls.core.gitview import points_for, take_snapshot
+from stitch_ls.core.stitchpoints import SignOffs
+from workspaces import make_workspace
+
+TEAM = load_team_config(STREAM_TEAM)
+A, B = "stream/checkout/a", "stream/checkout/b"
+
+
+def check(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stitch_ls", "check", "--json", "--workspace", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def repo_with(root: Path, files: dict[str, str]) -> Path:
+    make_workspace(root, STREAM_TEAM)
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "files")
+    return root
+
+
+def points(root: Path, path: str) -> list:
+    snap = take_snapshot(root, TEAM)
+    assert snap is not None
+    return points_for(root, TEAM, snap, path, None, SignOffs())
+
+
+CHANGELOG = "# Changes\n\n## 1.1\n\n- one\n- two\n\n## 1.0\n\n- first\n"
+
+
+def test_two_streams_on_the_same_lines_of_a_file_without_grammar(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"CHANGES.md": CHANGELOG})
+    commit_on(root, A, "CHANGES.md", "- two\n", "- two\n- from a\n", "a: changelog")
+    commit_on(root, B, "CHANGES.md", "- two\n", "- two\n- from b\n", "b: changelog")
+    [point] = points(root, "CHANGES.md")
+    assert point.streams == ("checkout/a", "checkout/b") and point.conflict
+    result = check(root)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert [p["path"] for p in report["stitch_points"]] == ["CHANGES.md"]
+    assert report["stitch_points"][0]["conflict"] is True
+
+
+MODULE = '''"""Money."""
+
+import os
+
+__version__ = "1.0"
+
+
+def total(items):
+    return sum(items)
+
+
+def pay(cart):
+    first = 1
+    second = 2
+    return cart
+
+
+def refund(cart):
+    return cart
+'''
+
+
+def summary(found: list) -> list[tuple[str, tuple[str, ...], bool]]:
+    return [(p.symbol, p.streams, p.conflict) for p in found]
+
+
+def test_only_the_points_holding_a_conflicting_hunk_are_flagged(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "return sum(items)", "return sum(items) or 0", "a total")
+    commit_on(root, A, "src/money.py", "first = 1", "first = 10", "a pay")
+    commit_on(root, B, "src/money.py", "return sum(items)", "return sum(items) + 0", "b total")
+    commit_on(root, B, "src/money.py", "return cart\n", "return cart  # same\n", "b pay")
+    assert summary(points(root, "src/money.py")) == [
+        ("total", ("checkout/a", "checkout/b"), True),
+        ("pay", ("checkout/a", "checkout/b"), False),  # both changed it, git merges it cleanly
+    ]
+
+
+def test_module_level_code_is_a_point_named_after_what_it_is(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "import os\n", "import os\nimport re\n", "a imports")
+    commit_on(root, A, "src/money.py", '"1.0"', '"1.1"', "a version")
+    commit_on(root, B, "src/money.py", "import os\n", "import os\nimport sys\n", "b imports")
+    commit_on(root, B, "src/money.py", '"1.0"', '"2.0"', "b version")
+    assert summary(points(root, "src/money.py")) == [
+        ("__version__", ("checkout/a", "checkout/b"), True),
+        ("imports", ("checkout/a", "checkout/b"), True),
+    ]
+
+
+def test_unnamed_module_code_is_a_line_range_point(tmp_path: Path):
+    text = MODULE + '\nif __name__ == "__main__":\n    pay(None)\n'
+    root = repo_with(tmp_path / "ws", {"src/money.py": text})
+    commit_on(root, A, "src/money.py", "pay(None)", "pay(1)", "a main")
+    commit_on(root, B, "src/money.py", "pay(None)", "pay(2)", "b main")
+    [point] = points(root, "src/money.py")
+    assert point.symbol == "module (lines 22-22)" and point.conflict
+
+
+def test_an_insertion_next_to_the_other_sides_edit_is_caught(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    # a renames pay; b inserts a new function right above it: git's merge conflicts there
+    commit_on(root, A, "src/money.py", "def pay(cart):", "def pay(cart, amount):", "a")
+    commit_on(
+        root,
+        B,
+        "src/money.py",
+        "def pay(cart):",
+        "def tax(items):\n    return 0\n\n\ndef pay(cart):",
+        "b",
+    )
+    assert summary(points(root, "src/money.py")) == [
+        ("pay", ("checkout/a", "checkout/b"), True),
+        ("tax", ("checkout/a", "checkout/b"), True),
+    ]
+
+
+def test_modify_delete_of_a_file_is_one_point(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"src/money.py": MODULE})
+    commit_on(root, A, "src/money.py", "first = 1", "first = 10", "a pay")
+    git(root, "checkout", "-q", "-b", B, "main")
+    git(root, "rm", "-q", "src/money.py")
+    git(root, "commit", "-qm", "b drops money")
+    git(root, "checkout", "-q", "main")
+    [point] = points(root, "src/money.py")
+    assert (point.symbol, point.conflict) == ("whole file", True)
+    assert point.note == "deleted on checkout/b" and "deleted on checkout/b" in point.describe()
+
+
+def test_a_content_line_that_looks_like_a_file_header_stays_in_its_hunk(tmp_path: Path):
+    """Issue 15: a '+' line whose text starts with '++ ' is content, not a '+++' header."""
+    text = "def note():\n    return '''\n    x\n    '''\n"
+    root = repo_with(tmp_path / "ws", {"src/notes.py": text, "src/other.py": "y = 1\n"})
+    for branch, header in ((A, "++ /dev/null"), (B, "++ b/src/other.py")):
+        commit_on(root, branch, "src/notes.py", "    x\n", f"    x\n{header}\n", "header-like")
+    snap = take_snapshot(root, TEAM)
+    assert snap is not None
+    assert set(snap.changes) == {"src/notes.py"}
+    [point] = points_for(root, TEAM, snap, "src/notes.py", None, SignOffs())
+    assert (point.symbol, point.streams) == ("note", ("checkout/a", "checkout/b"))
+    diff = git(root, "diff", "-U0", "main", A)
+    [file_diff] = __import__("stitch_ls.core.streams", fromlist=["x"]).parse_diff(diff)
+    assert file_diff.path == "src/notes.py"
+    assert [h.lines for h in file_diff.hunks] == [("+++ /dev/null",)]
+
+
+def test_a_record_separator_in_file_content_does_not_break_reading_commits(tmp_path: Path):
+    root = repo_with(tmp_path / "ws", {"data/sep.txt": "a\x1eb\n"})
+    commit_on(root, A, "data/sep.txt", "a\x1eb", "a\x1ec", "people's commit")
+    commit_on(
+        root,
+        A,
+        "src/checkout.py",
+        "return sum(self.items)",
+        "return sum(self.items) or 0",
+        "Agent work\n\nStitch-Source: doc docs/money.md | rule\nStitch-Confidence: 0.9",
+    )
+    commit_on(root, B, "data/sep.txt", "a\x1eb", "a\x1ed", "b changes it too")
+    snap = take_snapshot(root, TEAM)
+    assert snap is not None and not snap.problems
+    [draft] = snap.drafts
+    assert draft.edits[0].path == "src/checkout.py" and "or 0" in draft.edits[0].text
+    [point] = points(root, "data/sep.txt")
+    assert point.conflict
