@@ -84,6 +84,16 @@ class IndexerClient:
         self._calls.put((call_id, method, args))
         return future
 
+    def kill(self) -> None:
+        """End a process that stopped answering (SIGSTOPped, stuck): its reader then sees
+        the pipe close, fails the pending calls and reports the stop (`on_stop`)."""
+        proc = self._proc
+        if proc is not None:
+            try:
+                proc.kill()  # SIGKILL ends a stopped process too
+            except OSError:
+                pass
+
     def close(self) -> None:
         """Ask the process to end (it exits when its stdin closes); kill it if it lingers."""
         self._closing = True

@@ -43,8 +43,17 @@ log = logging.getLogger(__name__)
 DEBOUNCE = 0.05
 NOTHING: tuple[Any, ...] = ()  # one empty value, so "nothing shown" compares by identity
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
-RESTARTS = 3  # indexer restarts allowed within RESTART_WINDOW seconds
-RESTART_WINDOW = 300.0
+RESTART_WINDOW = 300.0  # restarts within this many seconds count towards the back-off
+BACKOFF_MAX = 30.0  # seconds between restarts, at most, however often the indexer dies
+# seconds an indexer call may take before the indexer counts as stuck (STITCH_INDEXER_TIMEOUT)
+CALL_TIMEOUT = float(os.environ.get("STITCH_INDEXER_TIMEOUT") or 20.0)
+LONG_CALLS = {"load": 300.0, "counts": 300.0, "summaries": 300.0, "git": 300.0, "points": 120.0}
+
+
+def backoff(recent: int) -> float:
+    """Seconds before the next restart after `recent` restarts in the window: at once the
+    first time, then doubling (0.5, 1, 2, …) up to BACKOFF_MAX; never giving up."""
+    return 0.0 if recent == 0 else min(BACKOFF_MAX, 0.25 * 2**recent)
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -140,7 +149,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
         self.indexer: IndexerClient | None = None
-        self._restarts: list[float] = []
+        self._restarts: list[float] = []  # when each recent restart was (or is) due
+        self.indexer_down: str | None = None  # why the indexer is not running, while it is not
         self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
         self._afresh = False  # the next watch answer replaces the view (a new indexer)
         self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
@@ -177,23 +187,39 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def ask(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
         """A call to the indexer process; None (and a log line) if it failed or is not
         running, so a broken indexer leaves the rest of the server working."""
-        if self.indexer is None:
+        if self.indexer is None or not self.indexer.running:
             return None
         try:
-            return await self.indexer.call(method, *args, then=then)
+            return await self._timed(method, self.indexer.call(method, *args, then=then))
         except IndexerError as exc:
             self.show_log(f"indexer: {exc}")
             return None
+
+    async def _timed(self, method: str, call: asyncio.Future[Any]) -> Any:
+        """An indexer call's answer, or IndexerError when it takes too long: a stuck indexer
+        (stopped, looping) is killed, which restarts it, so no request waits forever."""
+        limit = LONG_CALLS.get(method, CALL_TIMEOUT)
+        try:
+            return await asyncio.wait_for(call, timeout=limit)
+        except TimeoutError:
+            self.show_log(
+                f"the indexer did not answer {method!r} within {limit:g} s; restarting it",
+                types.MessageType.Error,
+            )
+            if self.indexer is not None:
+                self.indexer.kill()
+            raise IndexerError(f"the indexer did not answer within {limit:g} s") from None
 
     async def change(self, name: str, *args: Any) -> Any:
         """A workspace change the indexer makes (`indexer.CHANGES`: it writes state.json or
         the source log, which it reads and validates; this process never loads pydantic).
         Raises Refused with the workspace's reason, or when the indexer cannot make it."""
-        if self.indexer is None:
-            raise Refused("the indexer process is not running; try again after a restart")
+        if self.indexer is None or not self.indexer.running:
+            raise Refused(f"the indexer process is not running; {self.indexer_note()}")
         try:
-            value, _ = await self.indexer.call(
-                "change", name, *args, then=lambda answer: self.adopt(answer[1])
+            value, _ = await self._timed(
+                "change",
+                self.indexer.call("change", name, *args, then=lambda answer: self.adopt(answer[1])),
             )
         except IndexerError as exc:
             raise Refused(f"could not {name.replace('_', ' ')}: {exc}") from None
@@ -362,29 +388,45 @@ class StitchServer(DraftPlacing, LanguageServer):
         return record
 
     def _indexer_stopped(self, code: int | None) -> None:
-        """The indexer process died: start another (a few times), reload, place again."""
+        """The indexer process died (or was killed for not answering): start another, at
+        once the first time and with a growing back-off after that, for as long as the
+        server runs; the status says it is down meanwhile."""
+        if self.root is None or self.indexer is None:
+            return
         now = time.monotonic()
         self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
-        if len(self._restarts) >= RESTARTS or self.root is None:
-            self.indexer = None
-            self.show_log(
-                f"the indexer process stopped (exit code {code}) {RESTARTS} times; drafts, "
-                "counts and streams are not updated until the server restarts",
-                types.MessageType.Error,
-            )
+        delay = backoff(len(self._restarts))
+        self._restarts.append(now + delay)
+        self.indexer_down = f"stopped (exit code {code})"
+        self.show_log(
+            f"the indexer process stopped (exit code {code}); starting it again"
+            + (f" in {delay:g} s" if delay else ""),
+            types.MessageType.Error if delay else types.MessageType.Warning,
+        )
+        self.send_status()
+        asyncio.get_running_loop().call_later(delay, self._restart_indexer)
+
+    def _restart_indexer(self) -> None:
+        if self.indexer is None or self.indexer.running:
             return
-        self._restarts.append(now)
-        self.show_log(f"the indexer process stopped (exit code {code}); starting it again")
-        assert self.indexer is not None
         try:
             self.indexer.start()
         except OSError as exc:
             self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
+            self._indexer_stopped(None)
             return
         self.spawn(self._reindex())
 
+    def indexer_note(self) -> str:
+        """What a refusal says while the indexer is down."""
+        if self._restarts and self._restarts[-1] > time.monotonic():
+            return f"it restarts in {self._restarts[-1] - time.monotonic():.0f} s; try again then"
+        return "it is restarting; try again in a moment"
+
     async def _reindex(self) -> None:
         await self._load_all()
+        if self.indexer is not None and self.indexer.running:
+            self.indexer_down = None
         self._git_seen = None  # the new indexer has no git snapshot yet
         self.invalidate(places=True)
         self.refresh_editor()
@@ -872,6 +914,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         status = self.ws.status(self.clock(), self.read_live, self.find_symbol, counts)
         points = [p for group in self.points.values() for p in group]
         status["streams"] = self.streams_status()
+        status["indexer"] = {"running": self.indexer_down is None, "problem": self.indexer_down}
         status["stitch_points"] = {
             "open": sum(1 for p in points if not p.signed),
             "signed": sum(1 for p in points if p.signed),
