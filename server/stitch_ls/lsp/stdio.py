@@ -10,6 +10,7 @@ Windows), pygls' reader is used as before.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import stat
@@ -27,23 +28,70 @@ SWITCH_INTERVAL = 0.0002
 
 
 class PipeReader:
-    """`readline`/`readexactly` over an asyncio stream; a header line longer than any real one
-    is dropped (as a line the framing ignores) instead of ending the session."""
+    """`readline`/`readexactly` over an asyncio stream, keeping the session in step when a
+    client's framing is wrong. A header line longer than any real one is dropped (as a line
+    the framing ignores) instead of ending the session. A `Content-Length` that is too large
+    runs into the next message: the body is cut where the next header starts and that header
+    is read again. One that is too small leaves the rest of the body before the next header:
+    those stray bytes are dropped from the header line. Either way one clear log line says
+    so, and the next message is read as it was sent."""
 
     def __init__(self, stream: asyncio.StreamReader) -> None:
         self._stream = stream
+        self._pending = b""  # bytes read ahead that belong to the next message
 
-    async def readline(self) -> bytes:
+    async def _line(self) -> bytes:
         try:
             return await self._stream.readline()
         except ValueError:  # over HEADER_LIMIT: garbage, not a header
             return b"X-Stitch-Dropped: over-long line\r\n"
 
+    async def readline(self) -> bytes:
+        if self._pending:
+            end = self._pending.find(b"\n")
+            if end >= 0:
+                line, self._pending = self._pending[: end + 1], self._pending[end + 1 :]
+            else:
+                line, self._pending = self._pending + await self._line(), b""
+        else:
+            line = await self._line()
+        start = line.find(HEADER)
+        if start > 0:
+            log.warning(
+                "framing error: %d stray bytes before a header (a Content-Length too small?); "
+                "resynchronised at the next message",
+                start,
+            )
+            line = line[start:]
+        return line
+
     async def readexactly(self, n: int) -> bytes:
-        try:
-            return await self._stream.readexactly(n)
-        except asyncio.IncompleteReadError as exc:  # the client went away mid-message
-            return exc.partial
+        body, self._pending = self._pending[:n], self._pending[n:]
+        if len(body) < n:
+            try:
+                body += await self._stream.readexactly(n - len(body))
+            except asyncio.IncompleteReadError as exc:  # the client went away mid-message
+                return body + exc.partial
+        start = body.find(HEADER)
+        if start >= 0 and not _is_json(body):
+            log.warning(
+                "framing error: Content-Length %d runs into the next message; "
+                "resynchronised at its header",
+                n,
+            )
+            self._pending, body = body[start:] + self._pending, body[:start]
+        return body
+
+
+HEADER = b"Content-Length:"
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_pipe(stream: BinaryIO) -> bool:
