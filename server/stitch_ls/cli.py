@@ -43,6 +43,14 @@ def _workspace(args: argparse.Namespace):
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
     ws = StitchWorkspace(root)
+    if ws.paths.apply_journal.exists():  # an apply a crash interrupted: finish or undo it
+        from stitch_ls.core.fsio import locked
+        from stitch_ls.core.operations import recover
+
+        with locked(ws.paths.apply_lock):
+            note = recover(ws)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
     ws.load_state()
     problems = ws.load_config()
     for problem in problems:
@@ -143,23 +151,17 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
 
 def cmd_draft_apply(args: argparse.Namespace) -> int:
     """Apply a draft to the files on disk (for people without an editor at hand)."""
-    from stitch_ls.core.apply import apply_plan_to_disk
-    from stitch_ls.core.fsio import locked
+    from stitch_ls.core.errors import Refused
     from stitch_ls.core.gitinfo import user_email
-    from stitch_ls.core.workspace import Refused
+    from stitch_ls.core.operations import apply_on_disk
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
-    with locked(ws.paths.dir / ".apply.lock"):
-        ws.load_state()
-        try:
-            draft, plan = ws.check_apply(args.id, _now(), ws.read_disk, ws.find_symbol_on_disk)
-            apply_plan_to_disk(ws.root, plan)
-        except Refused as exc:
-            raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-        entry = ws.record_applied(draft, plan, user_email(ws.root), _now())
+    try:
+        applied = apply_on_disk(ws, args.id, _now(), user_email(ws.root))
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     _print(
-        {"applied": True, "draft": draft.id, "files": entry.files},
+        {"applied": True, "draft": applied.draft, "files": applied.files},
         args.json,
         lambda d: f"applied {d['draft']}: " + ", ".join(d["files"]),
     )
@@ -225,7 +227,7 @@ def cmd_read_only(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     on = args.state == "on"
-    with locked(ws.paths.dir / ".apply.lock"):
+    with locked(ws.paths.apply_lock):  # never between an editor's check and commit
         try:
             ws.set_read_only(on, args.reason, user_email(ws.root), _now())
         except Refused as exc:

@@ -50,8 +50,11 @@ class Delta:
     reloaded: Reloaded | None = None  # what a reload found changed
 
 
-# The workspace's changes the server asks for: they write state.json or the source log.
-CHANGES = frozenset({"record_applied", "reject", "set_read_only", "set_focus", "note_activity"})
+# The workspace's changes the server asks for: they write the engineer's state.
+CHANGES = frozenset({"reject", "set_read_only", "set_focus", "note_activity"})
+# ... and those that wait for any apply in progress in another process (never between its
+# check and its commit: a switch-on is never followed by an apply checked before it)
+LOCKED_CHANGES = frozenset({"set_read_only", "set_focus"})
 
 
 @dataclass
@@ -70,11 +73,15 @@ class Indexer:
         {
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
+            *("begin_apply", "finish_apply"),
         }
     )
 
     def __init__(self, root: Path) -> None:
+        from stitch_ls.core.operations import EditorApply
+
         self.ws = StitchWorkspace(root)
+        self.applying = EditorApply(self.ws)
         self.watched: frozenset[str] = frozenset()
         self.snapshot: Any = None  # gitview.Snapshot
         self.team: Any = None  # the team config that snapshot was taken under
@@ -83,7 +90,17 @@ class Indexer:
     # -- drafts --------------------------------------------------------------------------
 
     def load(self, now: datetime) -> Delta:
-        """Everything, read afresh (a new server, or a new indexer)."""
+        """Everything, read afresh (a new server, or a new indexer), after finishing or
+        undoing an apply a crash interrupted."""
+        from stitch_ls.core.fsio import locked
+        from stitch_ls.core.operations import recover
+
+        self.applying.abandon()
+        if self.ws.paths.apply_journal.exists():
+            with locked(self.ws.paths.apply_lock):
+                note = recover(self.ws)
+            if note:
+                print(f"stitch indexer: {note}", file=sys.stderr)
         found = self.ws.reload(None, now)
         return self._delta(found.drafts, None, None, reloaded=found)
 
@@ -101,19 +118,43 @@ class Indexer:
         file an apply or reject retired)."""
         if name not in CHANGES:
             raise ValueError(f"no workspace change {name!r}")
+        from stitch_ls.core.fsio import locked
+
         ids, before = set(self.ws.drafts.by_id), self.ws.state
         try:
-            value = getattr(self.ws, name)(*args)
+            if name in LOCKED_CHANGES:  # not between another process's check and commit
+                with locked(self.ws.paths.apply_lock):
+                    value = getattr(self.ws, name)(*args)
+            else:
+                value = getattr(self.ws, name)(*args)
         except Refused as exc:  # an answer ("needs a reason"), not a failure
             value = exc
         retired = ScanResult(removed=sorted(ids - self.ws.drafts.by_id.keys()))
         return value, self._delta(retired, before)
 
     def settings(self, raw: Any) -> tuple[Any, list[str]]:
-        """The editor's `stitch.*` settings, validated: (EditorSettings, notes)."""
+        """The editor's `stitch.*` settings, validated: (EditorSettings, notes); kept here
+        too, since applies are checked here."""
         from stitch_ls.core.config import parse_editor_settings
 
-        return parse_editor_settings(raw)
+        parsed = parse_editor_settings(raw)
+        self.ws.use_editor_settings(*parsed)
+        return parsed
+
+    def begin_apply(self, draft_id: str, texts: dict[str, str], now: datetime, by: str) -> Any:
+        """Check an apply against the editor's texts, under the apply lock (held until
+        `finish_apply`): (draft, plan), or the refusal."""
+        try:
+            return self.applying.begin(draft_id, texts, now, by)
+        except Refused as exc:
+            return exc
+
+    def finish_apply(self, applied: bool, now: datetime) -> tuple[Any, Delta]:
+        """The editor applied the edit (or did not): commit it, release the lock."""
+        ids, before = set(self.ws.drafts.by_id), self.ws.state
+        entry = self.applying.finish(applied, now)
+        retired = ScanResult(removed=sorted(ids - self.ws.drafts.by_id.keys()))
+        return entry, self._delta(retired, before)
 
     def prompts(self) -> tuple[list[tuple[Path, Any]], list[str]]:
         from stitch_ls.core.prompts import scan_prompts

@@ -230,3 +230,19 @@ def parse_json(text: str | bytes) -> object:
         return json.loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def remove_temps_inside(root: Path, relative: str) -> None:
+    """Remove the temp files `write_inside` leaves beside `relative` when it is killed."""
+    try:
+        folder, name = _open_parent(root, relative, create=False)
+    except (OSError, ValueError):
+        return
+    try:
+        prefix = f".{name}."
+        for entry in os.listdir(folder):
+            if entry.startswith(prefix) and entry.endswith(".tmp"):
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    os.unlink(entry, dir_fd=folder)
+    finally:
+        os.close(folder)

@@ -7,10 +7,14 @@ Each takes a loaded `StitchWorkspace` and `now`, and returns a plain record or r
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from stitch_ls.core.anchor import Plan
 from stitch_ls.core.drafts import write_draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.model import Draft
@@ -54,3 +58,228 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     ctx = ws.gate_context(now, ignore_quiet=True)
     decision = ws.evaluate_all([record], ctx, {})[0].decision
     return Added(draft.id, target, decision.gate.value, decision.reason)
+
+
+# -- apply: checked and committed under one lock, crash-consistent ----------------------------
+#
+# Before any file changes, a journal (outside the workspace, beside the engineer's state)
+# records the draft, its log entry, and each file's text before and after. The files are
+# written, the entry logged, the outcome recorded, then the journal removed. A crash at any
+# point leaves the journal; whoever next holds the lock (`recover`) finishes the apply when any
+# file already changed, or drops the journal when none did: applied and logged, or nothing
+# applied and the draft pending, never applied-but-unlogged.
+
+
+@dataclass(frozen=True)
+class Applied:
+    draft: str
+    files: list[str]
+
+
+def _file_changes(ws: StitchWorkspace, plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
+    """path -> [text before, text after] (None: no file) for the plan, from `texts`."""
+    from stitch_ls.core.apply import apply_text_edits
+
+    by_path: dict[str, list[Any]] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    changes: dict[str, Any] = {}
+    for path, edits in by_path.items():
+        before = texts.get(path)
+        kind = edits[0].kind
+        if kind == "delete":
+            after = None
+        elif kind == "create":
+            after = edits[0].text
+        else:
+            if before is None:
+                raise Refused(f"{path} is not there to edit")
+            after = apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
+        changes[path] = [before, after]
+    return changes
+
+
+def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
+    from stitch_ls.core.fsio import read_inside
+
+    texts: dict[str, str | None] = {}
+    for path in dict.fromkeys(e.path for e in plan.edits):
+        try:
+            texts[path] = read_inside(ws.root.resolve(), path, MAX_APPLY_BYTES)
+        except FileNotFoundError:
+            texts[path] = None
+        except (OSError, ValueError) as exc:
+            raise Refused(f"{path}: {exc}") from None
+    return texts
+
+
+MAX_APPLY_BYTES = 20 * 1024 * 1024
+
+
+def _write_journal(
+    ws: StitchWorkspace, draft: Draft, entry: Any, by: str, files: dict[str, Any], door: str
+) -> None:
+    from stitch_ls.core.fsio import atomic_write
+
+    payload = {
+        "version": 1,
+        "door": door,
+        "by": by,
+        "draft": draft.to_data(),
+        "entry": entry.to_data(),
+        "files": files,
+    }
+    atomic_write(ws.paths.apply_journal, json.dumps(payload))
+
+
+def _drop_journal(ws: StitchWorkspace) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        ws.paths.apply_journal.unlink()
+
+
+def _set_file(root: Path, path: str, text: str | None) -> None:
+    from stitch_ls.core.fsio import unlink_inside, write_inside
+
+    if text is None:
+        unlink_inside(root, path)
+    else:
+        write_inside(root, path, text)
+
+
+def recover(ws: StitchWorkspace) -> str | None:
+    """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
+    which, or None when there was nothing to do."""
+    from stitch_ls.core.fsio import parse_json, read_bytes_limited
+    from stitch_ls.core.model import SourceLogEntry
+
+    try:
+        raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
+    except FileNotFoundError:
+        return None
+    try:
+        data: Any = parse_json(raw)
+        draft = Draft.from_data(data["draft"])
+        entry = SourceLogEntry.from_data(data["entry"])
+        files: dict[str, list[str | None]] = data["files"]
+        by = str(data["by"])
+    except (ValueError, KeyError, TypeError) as exc:  # not ours, or torn: it changed nothing
+        _drop_journal(ws)
+        return f"an unreadable apply journal was dropped ({exc})"
+    from stitch_ls.core.fsio import remove_temps_inside
+
+    root = ws.root.resolve()
+    for path in files:
+        remove_temps_inside(root, path)
+    now_texts = _disk_texts_of(root, list(files))
+    landed = [p for p, (before, after) in files.items() if now_texts[p] == after != before]
+    if not landed:  # none of its changes reached the disk (or a human changed them since)
+        _drop_journal(ws)
+        return f"draft {draft.id}: an interrupted apply changed nothing; it stays pending"
+    if data.get("door") == "disk":  # ours to finish: the files not yet written
+        for path, (before, after) in files.items():
+            if now_texts[path] == before:
+                _set_file(root, path, after)
+    ws.load_state()
+    if draft.id not in ws.state.outcomes:
+        from stitch_ls.core.sourcelog import read_entries
+
+        entries, _ = read_entries(ws.paths.source_log)
+        logged = any(e.draft == draft.id and e.at == entry.at for e in entries)
+        ws.commit_applied(draft, entry, by, entry.at, logged=logged)
+    ws.retire(draft.id)  # its file, if the crash came before it was removed
+    _drop_journal(ws)
+    return f"draft {draft.id}: an interrupted apply was finished and logged"
+
+
+def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
+    from stitch_ls.core.fsio import read_inside
+
+    found: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            found[path] = read_inside(root, path, MAX_APPLY_BYTES)
+        except (OSError, ValueError):
+            found[path] = None
+    return found
+
+
+def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) -> Applied:
+    """Apply a draft to the files on disk: checked again and committed under the apply
+    lock, through the journal (the CLI's door; the editor's is `begin_apply`)."""
+    from stitch_ls.core.fsio import locked
+
+    with locked(ws.paths.apply_lock):
+        recover(ws)
+        ws.load_state()
+        ws.scan_drafts(now)
+        draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
+        files = _file_changes(ws, plan, _disk_texts(ws, plan))
+        entry = ws.log_entry(draft, plan, by, now)
+        _write_journal(ws, draft, entry, by, files, "disk")
+        root = ws.root.resolve()
+        for path, (_before, after) in files.items():
+            _set_file(root, path, after)
+        ws.commit_applied(draft, entry, by, now)
+        _drop_journal(ws)
+    return Applied(draft.id, entry.files)
+
+
+class EditorApply:
+    """An apply the editor performs (`workspace/applyEdit`) between a check and a commit
+    made here, in the process that owns `.stitch/`, with the apply lock held throughout."""
+
+    def __init__(self, ws: StitchWorkspace) -> None:
+        self.ws = ws
+        self._held: Any = None  # the lock's context while an apply is in flight
+        self._inflight: tuple[Draft, Any, str] | None = None
+
+    def begin(
+        self, draft_id: str, texts: dict[str, str], now: datetime, by: str
+    ) -> tuple[Draft, Plan]:
+        """Check `draft_id` against the editor's texts (open buffers; the disk for the
+        rest) under the lock, which stays held until `finish`; journal what it will do."""
+        from stitch_ls.core.fsio import locked
+
+        self.abandon()
+        held = locked(self.ws.paths.apply_lock)
+        held.__enter__()
+        try:
+            recover(self.ws)
+            self.ws.load_state()
+            read, find_symbol = self.ws.readers(texts)
+            draft, plan = self.ws.check_apply(draft_id, now, read, find_symbol)
+            before = {
+                p: (texts[p] if p in texts else read(p)) for p in {e.path for e in plan.edits}
+            }
+            files = _file_changes(self.ws, plan, before)
+            entry = self.ws.log_entry(draft, plan, by, now)
+            _write_journal(self.ws, draft, entry, by, files, "editor")
+        except BaseException:
+            held.__exit__(None, None, None)
+            raise
+        self._held, self._inflight = held, (draft, entry, by)
+        return draft, plan
+
+    def finish(self, applied: bool, now: datetime) -> Any:
+        """The editor's answer: applied → logged and recorded; not → nothing happened."""
+        if self._inflight is None:
+            raise Refused("no apply is in progress")
+        draft, entry, by = self._inflight
+        try:
+            if applied:
+                self.ws.commit_applied(draft, entry, by, now)
+            _drop_journal(self.ws)
+            return entry if applied else None
+        finally:
+            self._release()
+
+    def abandon(self) -> None:
+        """An apply whose answer never came: leave the journal for `recover` (it decides by
+        what the files hold) and release the lock."""
+        if self._inflight is not None:
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held, self._inflight = self._held, None, None
+        if held is not None:
+            held.__exit__(None, None, None)

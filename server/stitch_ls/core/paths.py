@@ -66,6 +66,18 @@ class StitchPaths:
         return self.user_dir / f"{workspace_key(self.root)}.lock"
 
     @property
+    def apply_lock(self) -> Path:
+        """Held while an apply is checked and committed, and while read-only is switched:
+        by the CLI and the indexer alike, so no apply commits after a switch-on."""
+        return self.user_dir / f"{workspace_key(self.root)}.apply.lock"
+
+    @property
+    def apply_journal(self) -> Path:
+        """An apply in progress: what each file held before and will hold after, and the
+        log entry; a crash leaves it, and the next reader finishes or undoes the apply."""
+        return self.user_dir / f"{workspace_key(self.root)}.apply-journal.json"
+
+    @property
     def last_good(self) -> Path:
         """The last valid team file this machine saw in force here (the fallback after the
         committed versions, before a lock-down)."""

@@ -413,7 +413,13 @@ class StitchWorkspace:
 
     def record_applied(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
         """After the editor applied the edit: log the provenance, then retire the draft."""
-        entry = SourceLogEntry(
+        entry = self.log_entry(draft, plan, by, now)
+        self.commit_applied(draft, entry, by, now)
+        return entry
+
+    def log_entry(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
+        """The source-log entry an apply of `plan` will write."""
+        return SourceLogEntry(
             at=now,
             draft=draft.id,
             title=draft.title,
@@ -426,9 +432,15 @@ class StitchWorkspace:
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
             ranges=written_ranges(plan),
         )
-        append_entry(self.paths.source_log, entry)
+
+    def commit_applied(
+        self, draft: Draft, entry: SourceLogEntry, by: str, now: datetime, *, logged: bool = False
+    ) -> None:
+        """The applied draft's entry in the source log (unless `logged` already), its outcome,
+        and its file retired."""
+        if not logged:
+            append_entry(self.paths.source_log, entry)
         self._record_outcome(draft, "applied", by, now, None)
-        return entry
 
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
         if draft_id in self.state.outcomes:
@@ -463,6 +475,14 @@ class StitchWorkspace:
 
         self._write_state(change)
         record = self.drafts.by_id.get(draft.id)
+        if record is not None:
+            self._retire_file(record)
+
+    def retire(self, draft_id: str) -> None:
+        """Remove a decided draft's file (if it is still there)."""
+        if isinstance(self.drafts, DraftIndex):
+            self.drafts.update([f"{draft_id}.json"])
+        record = self.drafts.by_id.get(draft_id)
         if record is not None:
             self._retire_file(record)
 

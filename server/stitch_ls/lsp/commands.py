@@ -59,37 +59,54 @@ async def _ready(ls: StitchServer):
 
 @server.command("stitch.applyDraft")
 async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    ws = await _ready(ls)
-    draft_id = _text_arg(args, 0, "draft id")
+    """Checked and committed by the indexer (the process that owns `.stitch/`) under the
+    apply lock, which it holds while the editor applies the edit in between."""
+    await _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id") or ""
     if ls.indexer is None or not ls.indexer.running:  # it records the apply: none, no apply
-        raise refused("the indexer process is not running; try again in a moment")
+        raise refused(f"the indexer process is not running; {ls.indexer_note()}")
     async with ls.apply_lock:
-        await ls.ask("state", then=ws.use_state)  # the CLI may have turned agents read-only
-        await ls.draft_record(draft_id or "")  # into the view if not on an open file
-        now = ls.clock()
+        record = await ls.draft_record(draft_id)
+        paths = record.draft.paths if record is not None and record.draft is not None else []
+        buffers = {d.relative: d for d in ls.docs.values() if d.relative in paths}
+        texts = {path: doc.text for path, doc in buffers.items()}
+        versions = {path: doc.version for path, doc in buffers.items()}  # of those texts
+        begun = await ls.ask("begin_apply", draft_id, texts, ls.clock(), ls.user)
+        if begun is None:
+            raise refused("the indexer could not check the apply; try again in a moment")
+        if isinstance(begun, Refused):
+            raise refused(str(begun))
+        draft, plan = begun
+        applied = False
         try:
-            draft, plan = ws.check_apply(draft_id, now, ls.read_live, ls.find_symbol)
-            edit = workspace_edit(ls, plan)
+            edit = workspace_edit(ls, plan, versions)
+            result = await ls.workspace_apply_edit_async(
+                types.ApplyWorkspaceEditParams(edit=edit, label=f"Apply draft: {draft.title}")
+            )
+            applied = bool(result.applied)
+            if not applied:
+                reason = result.failure_reason or "the editor did not apply the edit"
+                raise refused(f"not applied: {reason}")
         except Refused as exc:
             raise refused(str(exc)) from None
-        result = await ls.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=edit, label=f"Apply draft: {draft.title}")
-        )
-        if not result.applied:
-            reason = result.failure_reason or "the editor did not apply the edit"
-            raise refused(f"not applied: {reason}")
-        try:
-            entry = await ls.change("record_applied", draft, plan, ls.user, ls.clock())
-        except Refused as exc:
-            raise refused(f"applied, but not recorded: {exc}") from None
+        finally:
+            finished = await ls.ask(
+                "finish_apply", applied, ls.clock(), then=lambda answer: ls.adopt(answer[1])
+            )
+        if finished is None or finished[0] is None:
+            raise refused("applied, but not recorded: the indexer did not answer")
+        entry = finished[0]
         ls.drafts_changed({draft.id})
     ls.refresh_editor()
     return {"applied": True, "draft": draft.id, "files": entry.files}
 
 
-def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
-    """A versioned workspace edit: open files carry their version, so an editor that has
-    moved on rejects it rather than overwrite what was typed."""
+def workspace_edit(
+    ls: StitchServer, plan: Plan, versions: dict[str, int] | None = None
+) -> types.WorkspaceEdit:
+    """A versioned workspace edit: open files carry the version of the text the plan was
+    checked against (`versions`), so an editor that has moved on rejects it rather than
+    overwrite what was typed."""
     assert ls.ws is not None
     enc = ls.encoding
     open_docs = {d.relative: d for d in ls.docs.values() if d.relative}
@@ -143,6 +160,8 @@ def workspace_edit(ls: StitchServer, plan: Plan) -> types.WorkspaceEdit:
                 for e in edits
             ]
             version = doc.version if doc else None
+            if doc is not None and versions is not None and path in versions:
+                version = versions[path]  # the text the plan was checked against
         if document_changes:
             changes.append(
                 types.TextDocumentEdit(
