@@ -73,7 +73,7 @@ class Indexer:
         {
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
-            *("begin_apply", "finish_apply"),
+            *("begin_apply", "finish_apply", "check_team", "sign_off"),
         }
     )
 
@@ -140,6 +140,23 @@ class Indexer:
         parsed = parse_editor_settings(raw)
         self.ws.use_editor_settings(*parsed)
         return parsed
+
+    def sign_off(self, point: Any, signer: str, at: datetime) -> Any:
+        """Append a sign-off (the owner only): the entry, or the refusal."""
+        from stitch_ls.core.stitchpoints import record_signoff
+
+        try:
+            return record_signoff(self.ws.paths.signoffs, point, signer, at)
+        except PermissionError as exc:
+            return exc
+
+    def check_team(self, text: str) -> list[Any]:
+        """Problems of a team file as the editor's buffer holds it (validated here: the
+        language server never loads pydantic)."""
+        from stitch_ls.core.config import load_team_config
+
+        loaded = load_team_config(text)
+        return loaded if isinstance(loaded, list) else []
 
     def begin_apply(self, draft_id: str, texts: dict[str, str], now: datetime, by: str) -> Any:
         """Check an apply against the editor's texts, under the apply lock (held until

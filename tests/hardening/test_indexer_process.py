@@ -151,6 +151,12 @@ async def test_the_language_server_never_loads_pydantic(tmp_path: Path):
         assert status["read_only"]["on"] is True
         answered = root / ".stitch" / "prompts" / "q1.json"
         await client.wait_for(lambda: '"answer": "yes"' in answered.read_text(), timeout=5)
+        config = client.open(root / ".stitch" / "config.toml")  # validated as typed
+        client.edit(config, (1, 0), (1, 0), "confidence_flor = 0.9\n")
+        await client.wait_for(
+            lambda: any("unknown key" in d.message for d in client.diagnostics.get(config, [])),
+            timeout=5,
+        )
         [indexer] = children(server)
         assert "_pydantic_core" in Path(f"/proc/{indexer}/maps").read_text()  # it shows
         assert "pydantic" not in Path(f"/proc/{server}/maps").read_text()

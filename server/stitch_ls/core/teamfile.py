@@ -51,6 +51,7 @@ class TeamSource:
     problems: tuple[ConfigProblem, ...] = ()  # the working copy's, at their lines
     notes: tuple[str, ...] = field(default=())  # loosening edits set aside until merged
     locked_down: bool = False
+    text: str | None = None  # the working copy as read (where problems and features are)
 
     @property
     def label(self) -> str:
@@ -124,13 +125,15 @@ def resolve(sources: Sources) -> TeamSource:
             locked = TeamConfig().replace(agents=TeamConfig().agents.replace(read_only=True))
             if authority is not None:
                 locked, _ = tighten(authority, locked, base_name)
-            return TeamSource(locked, "lock-down", why, problems, (), locked_down=True)
+            return TeamSource(
+                locked, "lock-down", why, problems, (), locked_down=True, text=sources.working
+            )
 
     notes: tuple[str, ...] = ()
     if authority is not None and origin != "base":
         merged, set_aside = tighten(authority, candidate, base_name)
         candidate, notes = merged, tuple(set_aside)
-    return TeamSource(candidate, origin, problem, problems, notes)  # type: ignore[arg-type]
+    return TeamSource(candidate, origin, problem, problems, notes, text=sources.working)  # type: ignore[arg-type]
 
 
 def _fallback(sources: Sources, authority: TeamConfig | None) -> tuple[TeamConfig | None, str]:

@@ -285,22 +285,18 @@ async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
 
 @server.command("stitch.signOff")
 async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
-    from stitch_ls.core.stitchpoints import record_signoff
-
-    ws = await _ready(ls)
+    await _ready(ls)
     point_id = _text_arg(args, 0, "stitch point id")
     point = ls.find_point(point_id or "")
     if point is None:
         raise refused(f"no stitch point {point_id!r} in an open file")
     if point.signed:
         return {"signed": True, "stitch_id": point.id, "signer": point.signed_by}
-    signer = ls.user
-    try:
-        entry = await asyncio.to_thread(
-            record_signoff, ws.paths.signoffs, point, signer, ls.clock()
-        )
-    except PermissionError as exc:
-        raise refused(str(exc)) from None
+    entry = await ls.ask("sign_off", point, ls.user, ls.clock())  # written by the indexer
+    if entry is None:
+        raise refused("the indexer could not record the sign-off; try again in a moment")
+    if isinstance(entry, PermissionError):
+        raise refused(str(entry))
     await ls.update_all_points()
     ls.refresh_editor()
     return {"signed": True, "stitch_id": point.id, "signer": entry["signer"]}

@@ -160,6 +160,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._prompts_shown: set[str] = set()
         self._prompt_busy = False
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
+        self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
         self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
         self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
         self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
@@ -730,10 +731,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         over = self.streams_status()["over_cap"]
         if not over:
             return []
-        try:
-            text = self.ws.paths.config.read_text()
-        except OSError:
-            text = ""
+        text = self.ws.team_source.text or ""  # as the indexer read it
         cap = self.ws.team.streams.max_per_feature
         out = []
         for feature, names in sorted(over.items()):
@@ -848,14 +846,16 @@ class StitchServer(DraftPlacing, LanguageServer):
         )
 
     def config_diagnostics(self, text: str | None = None) -> list[types.Diagnostic]:
-        from stitch_ls.core.config import load_team_config
-
+        """The team file's problems: the file in force's (`text` None), or an open buffer's
+        as typed, checked by the indexer (this process never loads pydantic): until its
+        answer for this text is in, the last answer shows, and the answer republishes."""
         assert self.ws is not None
         if text is None:
             problems = self.ws.config_problems
         else:
-            loaded = load_team_config(text)
-            problems = loaded if isinstance(loaded, list) else []
+            checked, problems = self._typed_team
+            if checked != text:
+                self.spawn(self._check_typed_team(text))
         return [
             types.Diagnostic(
                 range=types.Range(
@@ -868,6 +868,15 @@ class StitchServer(DraftPlacing, LanguageServer):
             )
             for p in problems
         ]
+
+    async def _check_typed_team(self, text: str) -> None:
+        problems = await self.ask("check_team", text)
+        if problems is None or self.ws is None:
+            return
+        self._typed_team = (text, problems)
+        for doc in list(self.docs.values()):
+            if doc.path == self.ws.paths.config and doc.text == text:
+                self.publish(doc)
 
     def publish_config_problems(self) -> None:
         """Diagnostics on the team file and on broken draft files, even when they are closed;
