@@ -123,7 +123,11 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
         for row in rows:
             conf = f"{row['confidence']:.2f}" if row["confidence"] is not None else "  - "
             state = row["gate"] + (f": {row['reason']}" if row["reason"] else "")
-            out.append(f"{row['id']:<32} {conf}  {row['sources']} src  {state}\n    {row['title']}")
+            missing = f" ({row['sources_missing']} missing)" if row["sources_missing"] else ""
+            out.append(
+                f"{row['id']:<32} {conf}  {row['sources']} src{missing}  {state}\n"
+                f"    {row['title']}"
+            )
         return "\n".join(out)
 
     _print(rows, args.json, text)
@@ -137,7 +141,17 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
     data = record.draft.to_data() if record.draft else {"error": record.error}
-    print(json.dumps(data, indent=2))
+    if record.draft is not None:  # what checking the sources found, beside the agent's words
+        record = ws.rechecked(record)
+        checks = record.sources.checks if record.sources else ()
+        data["source_checks"] = [
+            {"ref": source.ref, "status": check.status, "detail": check.detail}
+            for source, check in zip(record.draft.sources, checks, strict=False)
+        ]
+        verification = ws.state.verifications.get(record.id)
+        if verification is not None:
+            data["verification"] = verification.to_data()
+    print(json.dumps(data, indent=2, default=str))
     return 0
 
 

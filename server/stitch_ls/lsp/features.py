@@ -243,7 +243,7 @@ async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover |
     await ls.wait_placed(doc)
     point = doc.to_points(params.position.line, params.position.character, ls.encoding)
     parts = [
-        render.hover_markdown(evaluation, ls.ws.root)
+        render.hover_markdown(evaluation, ls.ws.root, ls.ws.state.verifications)
         for evaluation in ls.evaluations_near(doc, point[0], point[0])
         if any(
             _overlaps(span, (point, point))
