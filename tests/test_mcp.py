@@ -139,7 +139,5 @@ async def test_propose_answers_the_gates_verdict_on_checked_sources(workspace: P
         ],
     )
     assert parked == {"ok": True, "id": "ghost", "state": "parked: all 2 sources missing"}
-    assert failed["state"] == (
-        "blocked: its own evidence failed: tests/test_checkout.py::test_pay"
-    )
+    assert failed["state"] == ("blocked: its own evidence failed: tests/test_checkout.py::test_pay")
     assert reused["ok"] is False and "pending" in reused["errors"][0]["message"]
