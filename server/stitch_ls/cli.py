@@ -194,6 +194,39 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the team's test command against a draft in a scratch worktree; exit 0 when it
+    passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
+    state (outside the workspace), where no agent can forge it."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.verify import CouldNotRun, verify
+
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    if args.id in ws.state.outcomes:
+        raise CliError(f"draft {args.id!r} was already {ws.state.outcomes[args.id].outcome}", 2)
+    try:
+        verdict = verify(ws, args.id, user_email(ws.root), _now())
+    except (CouldNotRun, Refused) as exc:
+        raise CliError(f"verify {args.id}: could not run: {exc}", EXIT_USAGE) from None
+    _print(
+        {
+            "draft": verdict.draft,
+            "outcome": verdict.outcome,
+            "command": verdict.command,
+            "exit_code": verdict.exit_code,
+            "duration_s": round(verdict.duration_s, 3),
+            "tail": verdict.tail,
+        },
+        args.json,
+        lambda _: verdict.line(),
+    )
+    if not verdict.passed and not args.json:
+        print(verdict.tail.rstrip()[-1500:], file=sys.stderr)
+    return 0 if verdict.passed else 1
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     ws.scan_drafts(_now())
@@ -659,6 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("state", choices=["on", "off"])
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
+
+    verify = verbs.add_parser(
+        "verify",
+        parents=[common],
+        help="run the team's [evidence] command on a draft in a scratch worktree",
+    )
+    verify.add_argument("id", help="the draft's id")
+    verify.set_defaults(func=cmd_verify)
 
     check = verbs.add_parser(
         "check",

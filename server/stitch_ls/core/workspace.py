@@ -444,10 +444,28 @@ class StitchWorkspace:
             accepted_by=by,
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
             ranges=written_ranges(plan),
+            verification=self._verified_run(draft),
         )
         append_entry(self.paths.source_log, entry)
         self._record_outcome(draft, "applied", by, now, None)
         return entry
+
+    def _verified_run(self, draft: Draft) -> Any:
+        """The engineer's verification of this very draft, for the source log (or None)."""
+        from stitch_ls.core.gate import draft_digest
+        from stitch_ls.core.model import VerifiedRun
+
+        run = self.state.verifications.get(draft.id)
+        if run is None or run.digest != draft_digest(draft):
+            return None
+        return VerifiedRun(
+            outcome=run.outcome,
+            at=run.at,
+            by=run.by,
+            command=list(run.command),
+            exit_code=run.exit_code,
+            duration_s=run.duration_s,
+        )
 
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
         if draft_id in self.state.outcomes:
