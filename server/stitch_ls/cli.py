@@ -382,6 +382,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         team = team.replace(streams=team.streams.replace(base=args.base))
     snap = take_snapshot(ws.root, team)
     points: list[dict[str, Any]] = []
+    notes: list[str] = []
     if snap is None:
         failures.append(f"{ws.root} is not a git repository")
     else:
@@ -402,20 +403,25 @@ def cmd_check(args: argparse.Namespace) -> int:
                         f"sign-off of stitch point {point.id} by {signer} does not count: "
                         f"the owner is {point.owner or 'none named'}"
                     )
+                for why in point.unverified:  # a failure while nothing valid signs it
+                    (notes if point.signed else failures).append(
+                        f"sign-off of stitch point {point.id} by {why}: it does not count "
+                        '(stitch_points.signing = "ssh")'
+                    )
                 if not point.signed:
                     conflict = " (will conflict)" if point.conflict else ""
                     failures.append(
                         f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
                         f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
                     )
-    report = {"ok": not failures, "failures": failures, "stitch_points": points}
+    report = {"ok": not failures, "failures": failures, "notes": notes, "stitch_points": points}
     _print(
         report,
         args.json,
         lambda r: (
-            "stitch check: ok"
-            if r["ok"]
-            else "stitch check failed:\n" + "\n".join(f"- {f}" for f in r["failures"])
+            ("stitch check: ok" if r["ok"] else "stitch check failed:")
+            + "".join(f"\n- {f}" for f in r["failures"])
+            + "".join(f"\n- note: {n}" for n in r["notes"])
         ),
     )
     return 0 if report["ok"] else 1
@@ -425,6 +431,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
     from stitch_ls.core.gitinfo import user_email
     from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.signing import SigningError
     from stitch_ls.core.stitchpoints import SignOffs, record_signoff
 
     ws = _workspace(args)
@@ -437,9 +444,13 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             if point.id != args.id:
                 continue
             try:
-                entry = record_signoff(ws.paths.signoffs, point, user_email(ws.root), _now())
+                entry = record_signoff(
+                    ws.paths.signoffs, point, user_email(ws.root), _now(), _signer(ws)
+                )
             except PermissionError as exc:
                 raise CliError(str(exc), EXIT_REFUSED) from None
+            except SigningError as exc:
+                raise CliError(f"cannot sign: {exc}", EXIT_REFUSED) from None
             _print(
                 entry,
                 args.json,
@@ -447,6 +458,15 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             )
             return 0
     raise CliError(f"no stitch point {args.id!r} (run `stitch-ls check` to list them)")
+
+
+def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
+    """How a sign-off is signed where the team signs them (`signing.sign`), else None."""
+    if ws.team.stitch_points.signing != "ssh":
+        return None
+    from stitch_ls.core.signing import sign
+
+    return lambda entry: sign(ws.root, entry)
 
 
 def _check_paths(ws: Any, snap: Any) -> set[str]:

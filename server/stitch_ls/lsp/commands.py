@@ -276,11 +276,20 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     if point.signed:
         return {"signed": True, "stitch_id": point.id, "signer": point.signed_by}
     signer = ls.user
+    sign = None
+    if ws.team.stitch_points.signing == "ssh":  # the team signs sign-offs: with git's SSH key
+        from stitch_ls.core.signing import sign as ssh_sign
+
+        def sign(entry: dict[str, Any]) -> str:
+            return ssh_sign(ws.root, entry)
+
     try:
         entry = await asyncio.to_thread(
-            record_signoff, ws.paths.signoffs, point, signer, ls.clock()
+            record_signoff, ws.paths.signoffs, point, signer, ls.clock(), sign
         )
-    except PermissionError as exc:
+    except Exception as exc:  # PermissionError, signing.SigningError: said, not raised
+        if not isinstance(exc, PermissionError) and type(exc).__name__ != "SigningError":
+            raise
         raise refused(str(exc)) from None
     await ls.update_all_points()
     ls.refresh_editor()
