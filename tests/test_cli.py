@@ -178,3 +178,38 @@ def test_log_as_agent_trace_records(workspace: Path):
     assert meta["confidence"] == 0.82 and meta["sources"][0]["why"] == "contract of record"
     assert meta["accepted_by"] == "dev@example.com" and meta["agent"] == "claude-code"
     assert set(record) <= {"version", "id", "timestamp", "vcs", "tool", "files", "metadata"}
+
+
+def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
+    """The field report's case: a DROP TABLE migration citing a doc that does not exist and a
+    test `test_nothing` marked passed was "ready to apply"; a draft listing its own test as
+    failed was "ready to apply"."""
+    ghost = [
+        {"kind": "doc", "ref": "docs/does-not-exist.md", "why": "migration plan"},
+        {"kind": "test", "ref": "tests/test_checkout.py::test_nothing", "why": "it passes"},
+    ]
+    drop = draft("drop", sources=ghost, irreversible=True, confidence=0.99)
+    drop["evidence"] = [{"ref": "tests/test_checkout.py::test_nothing", "status": "passed"}]
+    write_draft(workspace, drop)
+    write_draft(workspace, draft("ghost", sources=ghost))
+    red = [{"ref": "tests/test_x.py::test_y", "status": "failed"}]
+    write_draft(workspace, draft("red", evidence=red, confidence=1.0))
+    some = [*ghost, {"kind": "doc", "ref": "api/openapi.yaml", "why": "contract"}]
+    write_draft(workspace, draft("some", sources=some))
+
+    rows = {r["id"]: r for r in json.loads(cli(workspace, "draft", "list", "--json").stdout)}
+    assert rows["drop"]["gate"] == "blocked" and "needs sources" in rows["drop"]["reason"]
+    assert rows["ghost"]["gate"] == "parked"
+    assert rows["ghost"]["reason"] == "parked: all 2 sources missing"
+    assert rows["red"]["reason"] == "its own evidence failed: tests/test_x.py::test_y"
+    assert rows["some"]["gate"] == "actionable" and rows["some"]["sources_missing"] == 2
+    text = cli(workspace, "draft", "list").stdout
+    assert "3 src (2 missing)  actionable" in text
+    shown = json.loads(cli(workspace, "draft", "show", "ghost").stdout)
+    assert [c["status"] for c in shown["source_checks"]] == ["missing", "missing"]
+    assert "defines no test_nothing" in shown["source_checks"][1]["detail"]
+    status = json.loads(cli(workspace, "status", "--json").stdout)
+    assert status["drafts"]["parked"] == 1 and status["drafts"]["blocked"] == 2
+    assert status["trust"]["used"] == 2  # the unsourced: both cite only missing sources
+    refused = cli(workspace, "draft", "apply", "red")
+    assert refused.returncode == 3 and "its own evidence failed" in refused.stderr

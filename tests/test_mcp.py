@@ -34,8 +34,11 @@ async def call(root: Path, steps) -> list[Any]:
         results = []
         for name, arguments in steps:
             result = await session.call_tool(name, arguments)
-            assert not result.is_error, result
-            results.append(result.structured_content or json.loads(result.content[0].text))
+            answer = result.structured_content or json.loads(result.content[0].text)
+            # a refusal is an error the agent sees as one (isError), with the reasons
+            refused = name == "propose_draft" and answer.get("ok") is False
+            assert result.is_error is refused, result
+            results.append(answer)
         return results
 
 
@@ -119,3 +122,22 @@ async def test_list_stitch_points(tmp_path: Path):
     [point] = found["stitch_points"]
     assert point["symbol"] == "Cart.total" and point["streams"] == ["checkout/a", "checkout/b"]
     assert hostile["ok"] is False and "leave the workspace" in hostile["error"]
+
+
+async def test_propose_answers_the_gates_verdict_on_checked_sources(workspace: Path):
+    cites_nothing = [
+        {"kind": "doc", "ref": "docs/does-not-exist.md", "why": "the migration plan"},
+        {"kind": "test", "ref": "tests/test_checkout.py::test_nothing", "why": "it passes"},
+    ]
+    failing = [{"kind": "test", "ref": "tests/test_checkout.py::test_pay", "status": "failed"}]
+    (parked, failed, reused) = await call(
+        workspace,
+        [
+            ("propose_draft", {"draft": draft("ghost", sources=cites_nothing)}),
+            ("propose_draft", {"draft": draft("red", evidence=failing, confidence=1.0)}),
+            ("propose_draft", {"draft": draft("ghost", sources=cites_nothing)}),
+        ],
+    )
+    assert parked == {"ok": True, "id": "ghost", "state": "parked: all 2 sources missing"}
+    assert failed["state"] == ("blocked: its own evidence failed: tests/test_checkout.py::test_pay")
+    assert reused["ok"] is False and "pending" in reused["errors"][0]["message"]

@@ -35,6 +35,14 @@ scrutiny_raise = 0.15
 """
 
 
+CITED = {
+    "api/openapi.yaml": "openapi: 3.1.0\npaths: {}\n",
+    "tests/test_checkout.py": "def test_pay():\n    assert True\n",
+    "docs/money.md": "# Money\n\nEmpty carts total zero.\n",
+    "docs/typing.md": "# Typing\n",
+}
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=root, check=True, capture_output=True, text=True
@@ -44,6 +52,9 @@ def git(root: Path, *args: str) -> str:
 def make_workspace(root: Path, team: str = TEAM) -> Path:
     (root / "src").mkdir(parents=True, exist_ok=True)
     (root / "src" / "checkout.py").write_text(CHECKOUT)
+    for cited, text in CITED.items():  # the sources `draft()` cites exist: they are checked
+        (root / cited).parent.mkdir(parents=True, exist_ok=True)
+        (root / cited).write_text(text)
     (root / ".stitch" / "drafts").mkdir(parents=True, exist_ok=True)
     (root / ".stitch" / "config.toml").write_text(team)
     git(root, "init", "-q", "-b", "main")

@@ -131,7 +131,11 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
         for row in rows:
             conf = f"{row['confidence']:.2f}" if row["confidence"] is not None else "  - "
             state = row["gate"] + (f": {row['reason']}" if row["reason"] else "")
-            out.append(f"{row['id']:<32} {conf}  {row['sources']} src  {state}\n    {row['title']}")
+            missing = f" ({row['sources_missing']} missing)" if row["sources_missing"] else ""
+            out.append(
+                f"{row['id']:<32} {conf}  {row['sources']} src{missing}  {state}\n"
+                f"    {row['title']}"
+            )
         return "\n".join(out)
 
     _print(rows, args.json, text)
@@ -145,7 +149,17 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
     data = record.draft.to_data() if record.draft else {"error": record.error}
-    print(json.dumps(data, indent=2))
+    if record.draft is not None:  # what checking the sources found, beside the agent's words
+        record = ws.rechecked(record)
+        checks = record.sources.checks if record.sources else ()
+        data["source_checks"] = [
+            {"ref": source.ref, "status": check.status, "detail": check.detail}
+            for source, check in zip(record.draft.sources, checks, strict=False)
+        ]
+        verification = ws.state.verifications.get(record.id)
+        if verification is not None:
+            data["verification"] = verification.to_data()
+    print(json.dumps(data, indent=2, default=str))
     return 0
 
 
@@ -180,6 +194,39 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(f"rejected {args.id}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the team's test command against a draft in a scratch worktree; exit 0 when it
+    passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
+    state (outside the workspace), where no agent can forge it."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.verify import CouldNotRun, verify
+
+    ws = _workspace(args)
+    ws.scan_drafts(_now())
+    if args.id in ws.state.outcomes:
+        raise CliError(f"draft {args.id!r} was already {ws.state.outcomes[args.id].outcome}", 2)
+    try:
+        verdict = verify(ws, args.id, user_email(ws.root), _now())
+    except (CouldNotRun, Refused) as exc:
+        raise CliError(f"verify {args.id}: could not run: {exc}", EXIT_USAGE) from None
+    _print(
+        {
+            "draft": verdict.draft,
+            "outcome": verdict.outcome,
+            "command": verdict.command,
+            "exit_code": verdict.exit_code,
+            "duration_s": round(verdict.duration_s, 3),
+            "tail": verdict.tail,
+        },
+        args.json,
+        lambda _: verdict.line(),
+    )
+    if not verdict.passed and not args.json:
+        print(verdict.tail.rstrip()[-1500:], file=sys.stderr)
+    return 0 if verdict.passed else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -337,6 +384,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         team = team.replace(streams=team.streams.replace(base=args.base))
     snap = take_snapshot(ws.root, team)
     points: list[dict[str, Any]] = []
+    notes: list[str] = []
     if snap is None:
         failures.append(f"{ws.root} is not a git repository")
     else:
@@ -362,20 +410,25 @@ def cmd_check(args: argparse.Namespace) -> int:
                         f"sign-off of stitch point {point.id} by {signer} does not count: "
                         f"the owner is {point.owner or 'none named'}"
                     )
+                for why in point.unverified:  # a failure while nothing valid signs it
+                    (notes if point.signed else failures).append(
+                        f"sign-off of stitch point {point.id} by {why}: it does not count "
+                        '(stitch_points.signing = "ssh")'
+                    )
                 if not point.signed:
                     conflict = " (will conflict)" if point.conflict else ""
                     failures.append(
                         f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
                         f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
                     )
-    report = {"ok": not failures, "failures": failures, "stitch_points": points}
+    report = {"ok": not failures, "failures": failures, "notes": notes, "stitch_points": points}
     _print(
         report,
         args.json,
         lambda r: (
-            "stitch check: ok"
-            if r["ok"]
-            else "stitch check failed:\n" + "\n".join(f"- {f}" for f in r["failures"])
+            ("stitch check: ok" if r["ok"] else "stitch check failed:")
+            + "".join(f"\n- {f}" for f in r["failures"])
+            + "".join(f"\n- note: {n}" for n in r["notes"])
         ),
     )
     return 0 if report["ok"] else 1
@@ -385,6 +438,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
     from stitch_ls.core.gitinfo import user_email
     from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.signing import SigningError
     from stitch_ls.core.stitchpoints import SignOffs, record_signoff
 
     ws = _workspace(args)
@@ -397,9 +451,13 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             if point.id != args.id:
                 continue
             try:
-                entry = record_signoff(ws.paths.signoffs, point, user_email(ws.root), _now())
+                entry = record_signoff(
+                    ws.paths.signoffs, point, user_email(ws.root), _now(), _signer(ws)
+                )
             except PermissionError as exc:
                 raise CliError(str(exc), EXIT_REFUSED) from None
+            except SigningError as exc:
+                raise CliError(f"cannot sign: {exc}", EXIT_REFUSED) from None
             _print(
                 entry,
                 args.json,
@@ -407,6 +465,15 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             )
             return 0
     raise CliError(f"no stitch point {args.id!r} (run `stitch-ls check` to list them)")
+
+
+def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
+    """How a sign-off is signed where the team signs them (`signing.sign`), else None."""
+    if ws.team.stitch_points.signing != "ssh":
+        return None
+    from stitch_ls.core.signing import sign
+
+    return lambda entry: sign(ws.root, entry)
 
 
 def _check_paths(ws: Any, snap: Any) -> set[str]:
@@ -652,6 +719,14 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("state", choices=["on", "off"])
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
+
+    verify = verbs.add_parser(
+        "verify",
+        parents=[common],
+        help="run the team's [evidence] command on a draft in a scratch worktree",
+    )
+    verify.add_argument("id", help="the draft's id")
+    verify.set_defaults(func=cmd_verify)
 
     check = verbs.add_parser(
         "check",

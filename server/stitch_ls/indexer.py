@@ -145,10 +145,17 @@ class Indexer:
         """Append a sign-off (the owner only): the entry, or the refusal."""
         from stitch_ls.core.stitchpoints import record_signoff
 
+        sign = None
+        if self.ws.team.stitch_points.signing == "ssh":  # signed with git's SSH signing key
+            from stitch_ls.core.signing import sign as ssh_sign
+
+            def sign(entry: dict[str, Any]) -> str:
+                return ssh_sign(self.ws.root, entry)
+
         try:
-            return record_signoff(self.ws.paths.signoffs, point, signer, at)
-        except PermissionError as exc:
-            return exc
+            return record_signoff(self.ws.paths.signoffs, point, signer, at, sign)
+        except Exception as exc:  # noqa: BLE001 - not the owner, or signing failed: said
+            return PermissionError(str(exc))
 
     def check_team(self, text: str) -> list[Any]:
         """Problems of a team file as the editor's buffer holds it (validated here: the

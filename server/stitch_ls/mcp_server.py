@@ -67,8 +67,9 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
     except Refused as exc:
         return {"ok": False, "errors": [{"field": "id", "message": str(exc)}]}
     result: dict[str, Any] = {"ok": True, "id": model.id, "state": added.gate}
-    if added.reason:
-        result["state"] = f"{added.gate}: {added.reason}"
+    if added.reason:  # "parked: all 2 sources missing", "blocked: its own evidence failed: …"
+        reason = added.reason
+        result["state"] = reason if reason.startswith(added.gate) else f"{added.gate}: {reason}"
     read_only = ws.read_only()
     if read_only.on:
         result["note"] = (
@@ -192,9 +193,19 @@ def build_server(root: Path) -> Any:
 
     @server.tool()
     def propose_draft(draft: dict[str, Any]) -> dict[str, Any]:
-        """Propose a draft (the same schema as `stitch-ls schema draft`). Returns its id, or
-        field-level errors."""
-        return propose(root, draft)
+        """Propose a draft (the same schema as `stitch-ls schema draft`). Returns its id and
+        the state the gate gives it now (e.g. "parked: all 2 sources missing"), or
+        field-level errors with isError set."""
+        from mcp_types import CallToolResult, TextContent
+
+        answer = propose(root, draft)
+        if answer["ok"]:
+            return answer
+        return CallToolResult(  # type: ignore[return-value] - passed through as it is
+            content=[TextContent(type="text", text=json.dumps(answer))],
+            structured_content=answer,
+            is_error=True,
+        )
 
     @server.tool()
     async def ask_engineer(

@@ -95,3 +95,53 @@ def test_raised_floor_says_where_it_came_from():
         decide(make(), ctx).reason == "0.82 < floor 0.80 (from trust budget)"
         or decide(make(confidence=0.7), ctx).reason == "0.70 < floor 0.80 (from trust budget)"
     )
+
+
+@pytest.mark.parametrize("status", ["failed", "error"])
+def test_evidence_that_failed_blocks_whatever_the_confidence(status):
+    evidence = [
+        {"ref": "tests/test_x.py::test_ok", "status": "passed"},
+        {"ref": "tests/test_x.py::test_y", "status": status},
+    ]
+    decision = decide(make(confidence=1.0, evidence=evidence), OPEN)
+    assert decision.gate is Gate.BLOCKED
+    assert decision.reason == "its own evidence failed: tests/test_x.py::test_y"
+    # row 4 comes after read-only and before parked (no sources) and the floor
+    ro = GateContext(**{**OPEN.__dict__, "read_only": ReadOnly(True, reason="x")})
+    assert decide(make(evidence=evidence), ro).gate is Gate.READ_ONLY
+    unsourced = decide(make(evidence=evidence, sources=[], confidence=0.1), OPEN)
+    assert unsourced.reason.startswith("its own evidence failed")
+
+
+def test_every_source_missing_is_unsourced_and_the_title_says_how_many_are():
+    from stitch_ls.core.sources import SourceCheck, SourceReport
+
+    gone = SourceCheck("missing", "docs/x.md does not exist")
+    report = SourceReport((gone, gone))
+    decision = decide(make(), OPEN, sources=report)
+    assert decision.gate is Gate.PARKED and decision.reason == "parked: all 2 sources missing"
+    irreversible = decide(make(irreversible=True), OPEN, sources=report)
+    assert irreversible.gate is Gate.BLOCKED and "needs sources" in irreversible.reason
+    some = SourceReport((SourceCheck("checked", "a"), gone, SourceCheck("external")))
+    three = make(sources=[{"kind": "doc", "ref": f"r{i}", "why": "w"} for i in range(3)])
+    assert decide(three, OPEN, sources=some).actionable
+    assert "— 0.82 · 3 sources (1 missing) · checkout/a/claude-code" in action_title(three, some)
+
+
+def test_irreversible_requires_verified_evidence_when_the_team_asks():
+    from stitch_ls.core.gate import draft_digest
+
+    strict = GateContext(**{**OPEN.__dict__, "requires_verified": True})
+    migration = make(irreversible=True)
+    decision = decide(migration, strict)
+    assert decision.gate is Gate.BLOCKED and "verified passing test evidence" in decision.reason
+    passed = frozenset({("d", draft_digest(migration), "passed")})
+    assert decide(migration, GateContext(**{**strict.__dict__, "verified": passed})).actionable
+    # a verification of other content (the agent changed its draft since) does not count
+    changed = make(irreversible=True, confidence=0.9)
+    assert decide(changed, GateContext(**{**strict.__dict__, "verified": passed})).gate is (
+        Gate.BLOCKED
+    )
+    failed = frozenset({("d", draft_digest(migration), "failed")})
+    blocked = decide(migration, GateContext(**{**OPEN.__dict__, "verified": failed}))
+    assert blocked.reason.startswith("its own evidence failed: verification run")

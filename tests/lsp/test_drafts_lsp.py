@@ -74,7 +74,7 @@ async def test_a_client_without_disabled_support_gets_only_applicable_actions(wo
 
 
 async def test_hover_lists_sources_escaped(vscode, workspace: Path):
-    (workspace / "docs").mkdir()
+    (workspace / "docs").mkdir(exist_ok=True)
     (workspace / "docs" / "api.md").write_text("# api\n")
     write_draft(
         workspace,

@@ -43,6 +43,8 @@ class AgentsPolicy(_Team):
     irreversible_paths: list[str] = empty(list)
     read_only: bool = False
     direct_edits: Literal["any", "drafts-only"] = "any"
+    # "verified": an irreversible draft needs evidence the engineer's `stitch-ls verify` ran
+    irreversible_requires: Literal["claimed", "verified"] = "claimed"
 
 
 @record()
@@ -66,6 +68,31 @@ class StreamsPolicy(_Team):
     max_per_feature: Annotated[int, rule(ge=1, le=100)] = 2
 
 
+def _argv(value: list[str]) -> list[str]:
+    if value and not value[0].strip():
+        raise ValueError("the command's first item names the program to run")
+    return value
+
+
+@record()
+class EvidencePolicy(_Team):
+    """How `stitch-ls verify` runs a draft's tests: an argv list (no shell); `{refs}` stands
+    for the draft's test refs, one argument each."""
+
+    command: Annotated[
+        list[Annotated[str, rule(max_length=4000)]], rule(max_length=100, after=_argv)
+    ] = empty(list)
+    timeout_s: Annotated[float, rule(gt=0, le=24 * 3600, allow_inf_nan=False)] = 600.0
+
+
+@record()
+class StitchPointsPolicy(_Team):
+    """`signing = "ssh"`: a sign-off counts only when signed with the owner's SSH key, as
+    listed in the committed `.stitch/allowed_signers`."""
+
+    signing: Literal["none", "ssh"] = "none"
+
+
 @record()
 class FeaturePolicy(_Team):
     stitch_owner: str | None = None
@@ -81,6 +108,8 @@ class TeamConfig(_Team):
     quiet_hours: QuietHoursPolicy = QuietHoursPolicy()
     streams: StreamsPolicy = StreamsPolicy()
     features: dict[str, FeaturePolicy] = empty(dict)
+    evidence: EvidencePolicy = EvidencePolicy()
+    stitch_points: StitchPointsPolicy = StitchPointsPolicy()
 
 
 def _camel(name: str) -> str:

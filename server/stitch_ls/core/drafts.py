@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from stitch_ls.core.fsio import atomic_write, parse_json, read_text_limited
 from stitch_ls.core.model import Draft
 from stitch_ls.core.records import validation_errors
+from stitch_ls.core.sources import SourceReport
 
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
 
@@ -33,6 +34,14 @@ class DraftRecord:
     raw_title: str | None = None
     raw_edits: tuple[dict[str, Any], ...] = ()
     origin: str = "file"  # "file" (.stitch/drafts) or "git" (a hunk of an agent commit)
+    sources: SourceReport | None = None  # its sources as checked when it was read
+
+    @property
+    def unsourced(self) -> bool:
+        """No sources, or every one it cites missing: parked, and counted against the budget."""
+        from stitch_ls.core.sources import unsourced
+
+        return self.draft is not None and unsourced(self.draft, self.sources)
 
     @property
     def id(self) -> str:
@@ -149,8 +158,10 @@ class ScanResult:
 class DraftIndex:
     """All draft files of one workspace, indexed by id and by the paths they touch."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, check: Callable[[Draft], SourceReport] | None = None) -> None:
+        """`check`: how a draft's sources are checked as it is read (`sources.SourceChecker`)."""
         self.folder = folder
+        self.check = check
         self._files: dict[str, tuple[tuple[int, int, int], DraftRecord]] = {}
         self.by_id: dict[str, DraftRecord] = {}
         self.by_path: dict[str, list[DraftRecord]] = {}
@@ -163,7 +174,7 @@ class DraftIndex:
             return ScanResult()  # nothing before, nothing now: no reindex of every file
         old = {r.id for r in self.extra}
         new = {r.id for r in records}
-        self.extra = records
+        self.extra = [self._checked(r) for r in records]
         self._reindex()
         return ScanResult(added=sorted(new - old), removed=sorted(old - new))
 
@@ -211,11 +222,36 @@ class DraftIndex:
             old = self._files.get(name)
             if old is not None and old[0] == key:
                 continue
-            record = load_draft_file(self.folder / name)
+            record = self._checked(load_draft_file(self.folder / name))
             self._files[name] = (key, record)
             (result.changed if old else result.added).append(record.id)
         for name in gone:
             result.removed.append(self._files.pop(name)[1].id)
+        if result.any:
+            self._reindex()
+        return result
+
+    def _checked(self, record: DraftRecord) -> DraftRecord:
+        if self.check is None or record.draft is None:
+            return record
+        return replace(record, sources=self.check(record.draft))
+
+    def recheck(self) -> ScanResult:
+        """Check every draft's sources again (cited files come and go); the drafts whose
+        report changed come back as changed records."""
+        if self.check is None:
+            return ScanResult()
+        result = ScanResult()
+        for name, (key, record) in list(self._files.items()):
+            fresh = self._checked(record)
+            if fresh.sources != record.sources:
+                self._files[name] = (key, fresh)
+                result.changed.append(record.id)
+        extra = [self._checked(r) for r in self.extra]
+        for old, new in zip(self.extra, extra, strict=True):
+            if old.sources != new.sources:
+                result.changed.append(old.id)
+        self.extra = extra
         if result.any:
             self._reindex()
         return result

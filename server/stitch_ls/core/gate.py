@@ -11,6 +11,7 @@ from stitch_ls.core.paths import glob_match
 
 if TYPE_CHECKING:
     from stitch_ls.core.model import Draft
+    from stitch_ls.core.sources import SourceReport
 
 
 class Gate(StrEnum):
@@ -48,6 +49,18 @@ class GateContext:
     floor: float
     floor_from: str
     irreversible_paths: tuple[str, ...] = ()
+    # `[agents] irreversible_requires = "verified"`: claimed evidence is not enough there
+    requires_verified: bool = False
+    # the engineer's own verification runs: (draft id, draft digest, "passed" | "failed")
+    verified: frozenset[tuple[str, str, str]] = frozenset()
+
+    def verification(self, draft: Draft) -> str | None:
+        """ "passed" or "failed" when this very draft (same content) was verified here."""
+        if not self.verified:
+            return None
+        digest = draft_digest(draft)
+        found = [o for i, d, o in self.verified if i == draft.id and d == digest]
+        return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,29 @@ def has_passing_evidence(draft: Draft) -> bool:
     return "passed" in statuses and not statuses & {"failed", "error"}
 
 
+def failed_evidence(draft: Draft) -> str | None:
+    """The ref of the first evidence the draft itself says failed (or errored)."""
+    return next((e.ref for e in draft.evidence if e.status in ("failed", "error")), None)
+
+
+def draft_digest(draft: Draft) -> str:
+    """What a verification is bound to: the draft's whole content (an agent that changes its
+    draft after it was verified loses the verification)."""
+    import hashlib
+
+    return hashlib.sha256(draft.to_json().encode()).hexdigest()[:32]
+
+
 def decide(
-    draft: Draft | None, ctx: GateContext, *, stale: str | None = None, invalid: str | None = None
+    draft: Draft | None,
+    ctx: GateContext,
+    *,
+    stale: str | None = None,
+    invalid: str | None = None,
+    sources: SourceReport | None = None,
 ) -> Decision:
-    """Apply the rules in order; `stale`/`invalid` carry what anchoring or parsing found."""
+    """Apply the rules in order; `stale`/`invalid` carry what anchoring or parsing found,
+    `sources` what checking the draft's sources found (None: not checked)."""
     if ctx.quiet:
         return Decision(Gate.QUIET, "quiet hours: shown when they end")
     if draft is None or invalid:
@@ -83,11 +115,21 @@ def decide(
         return Decision(Gate.STALE, f"stale: {stale}")
     if ctx.read_only.on:
         return Decision(Gate.READ_ONLY, ctx.read_only.describe())
+    failed = failed_evidence(draft)
+    verification = ctx.verification(draft)
+    if failed is None and verification == "failed":
+        failed = "verification run (stitch-ls verify)"
+    if failed is not None:
+        return Decision(Gate.BLOCKED, f"its own evidence failed: {agent_text(failed)}")
+    all_missing = sources is not None and sources.all_missing
     if is_irreversible(draft, ctx.irreversible_paths):
         missing = []
-        if not draft.sources:
+        if not draft.sources or all_missing:
             missing.append("sources")
-        if not has_passing_evidence(draft):
+        if ctx.requires_verified:
+            if verification != "passed":
+                missing.append("verified passing test evidence (run stitch-ls verify)")
+        elif not has_passing_evidence(draft):
             missing.append("passing test evidence")
         if missing:
             return Decision(
@@ -95,18 +137,28 @@ def decide(
             )
     if not draft.sources:
         return Decision(Gate.PARKED, "parked for a human: the draft cites no sources")
+    if all_missing:
+        return Decision(
+            Gate.PARKED,
+            f"parked: all {len(draft.sources)} sources missing"
+            if len(draft.sources) != 1
+            else "parked: its only source is missing",
+        )
     if draft.confidence < ctx.floor:
         note = "" if ctx.floor_from == "team file" else f" (from {ctx.floor_from})"
         return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}")
     return Decision(Gate.ACTIONABLE)
 
 
-def action_title(draft: Draft) -> str:
-    """`Apply draft: <title> — 0.82 · 3 sources · <stream>/<agent>`."""
-    count = len(draft.sources)
-    noun = "source" if count == 1 else "sources"
+def action_title(draft: Draft, sources: SourceReport | None = None) -> str:
+    """`Apply draft: <title> — 0.82 · 3 sources (1 missing) · <stream>/<agent>`."""
+    if sources is not None:
+        counted = sources.summary()
+    else:
+        count = len(draft.sources)
+        counted = f"{count} {'source' if count == 1 else 'sources'}"
     return (
-        f"Apply draft: {agent_text(draft.title)} — {draft.confidence:.2f} · {count} {noun} · "
+        f"Apply draft: {agent_text(draft.title)} — {draft.confidence:.2f} · {counted} · "
         f"{agent_text(draft.stream)}/{agent_text(draft.agent)}"
     )
 

@@ -298,7 +298,12 @@ def points_for(
     points = find_points(path, changes, snap.conflicts.get(path, []))
     for point in points:
         point.owner = owner_for(team, snap, path, point.streams)
-    apply_signoffs(points, signoffs)
+    verifier = None
+    if team.stitch_points.signing == "ssh":
+        from stitch_ls.core.signing import Verifier
+
+        verifier = Verifier.for_workspace(root, team.streams.base)
+    apply_signoffs(points, signoffs, verifier)
     language = language_for_path(path)
     if live_text is not None and language is not None and points:
         live = parsed(live_text, language)  # the editor then needs no tree of its own

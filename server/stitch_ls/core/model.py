@@ -159,6 +159,19 @@ class Prompt(_Contract):
 
 
 @_record
+class VerifiedRun(_Contract):
+    """The engineer's own run of the team's test command on the draft (`stitch-ls verify`),
+    as opposed to the evidence the agent claimed."""
+
+    outcome: Literal["passed", "failed"]
+    at: Instant
+    by: str
+    command: list[str] = empty(list)
+    exit_code: int | None = None
+    duration_s: float = 0.0
+
+
+@_record
 class SourceLogEntry(_Contract):
     """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
 
@@ -175,3 +188,4 @@ class SourceLogEntry(_Contract):
     files: list[str]
     # 1-based inclusive line ranges each file has after the edit (absent for older entries)
     ranges: dict[str, list[tuple[int, int]]] = empty(dict)
+    verification: VerifiedRun | None = None  # absent: the evidence is only what was claimed

@@ -73,6 +73,16 @@ def render_markdown(entries: list[SourceLogEntry]) -> str:
             lines.append("Test evidence:")
             for item in entry.evidence:
                 run = f" (run {_plain(item.run)})" if item.run else ""
-                lines.append(f"- {_plain(item.ref)}: {item.status}{run}")
+                lines.append(f"- {_plain(item.ref)}: {item.status}{run} · claimed by the agent")
+        verified = entry.verification
+        if verified is not None:
+            lines.append("")
+            lines.append(
+                f"Evidence verified here: {verified.outcome} · exit {verified.exit_code} · "
+                f"{_plain(' '.join(verified.command))} · by {_plain(verified.by)}"
+            )
+        elif entry.evidence:
+            lines.append("")
+            lines.append("Evidence not verified here (claimed only).")
         lines.append("")
     return "\n".join(lines)

@@ -47,6 +47,22 @@ class Outcome(Record):
 
 
 @record(frozen=False)
+class Verification(Record):
+    """A verification run the engineer made (`stitch-ls verify`): kept here, outside the
+    workspace, so no agent can forge one. It holds for the draft's content it ran against."""
+
+    outcome: Literal["passed", "failed"]
+    at: Aware
+    by: str
+    digest: str  # gate.draft_digest of the draft verified
+    command: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    tail: str = ""
+    refs: list[str] = field(default_factory=list)
+
+
+@record(frozen=False)
 class State(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
@@ -56,6 +72,7 @@ class State(Record):
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     activity_minutes: list[int] = field(default_factory=list)
     unsourced_arrivals: dict[str, Aware] = field(default_factory=dict)
+    verifications: dict[str, Verification] = field(default_factory=dict)
 
 
 def read_state(paths: StitchPaths) -> State:

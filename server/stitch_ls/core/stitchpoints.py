@@ -54,6 +54,8 @@ class StitchPoint:
     note: str = ""  # what else to know: "deleted on checkout/a"
     # sign-offs of this point's versions by someone who is not its owner: they never count
     forged_by: tuple[str, ...] = ()
+    # the owner's sign-offs that do not count where the team signs them: "who: why not"
+    unverified: tuple[str, ...] = ()
 
     @property
     def signed(self) -> bool:
@@ -79,6 +81,7 @@ class StitchPoint:
             "signed": self.signed,
             "signed_by": self.signed_by,
             "forged_by": list(self.forged_by),
+            "unverified": list(self.unverified),
             "conflict": self.conflict,
             "note": self.note,
         }
@@ -400,6 +403,14 @@ class SignOffs:
                 entries.append(entry)
         return cls(entries)
 
+    def entries_of(self, point: StitchPoint) -> list[dict[str, Any]]:
+        """The sign-offs of this point's current versions, latest first."""
+        return [
+            entry
+            for entry in reversed(self.entries)
+            if entry.get("stitch_id") == point.id and entry.get("versions") == point.versions
+        ]
+
     def signers_of(self, point: StitchPoint) -> list[str]:
         """Who signed off this point's current versions, latest first."""
         return [
@@ -413,18 +424,28 @@ def owners_of(point: StitchPoint) -> set[str]:
     return {o.strip() for o in (point.owner or "").split(",") if o.strip()}
 
 
-def apply_signoffs(points: list[StitchPoint], signoffs: SignOffs) -> None:
+def apply_signoffs(points: list[StitchPoint], signoffs: SignOffs, verifier: Any = None) -> None:
     """A sign-off counts only if its signer is the point's owner as the team file names it
-    now: the log is shared through git, so anyone can commit a line to it."""
+    now: the log is shared through git, so anyone can commit a line to it. With a
+    `signing.Verifier` (the team signs sign-offs), it must also be signed by that owner."""
     for point in points:
         owners = owners_of(point)
         signers = signoffs.signers_of(point)
         point.signed_by = next((s for s in signers if s in owners), None)
         point.forged_by = tuple(dict.fromkeys(s for s in signers if s not in owners))
+        if verifier is not None:
+            from stitch_ls.core.signing import verified_signer
+
+            point.signed_by, point.unverified = verified_signer(
+                signoffs.entries_of(point), owners, verifier
+            )
 
 
-def record_signoff(path: Path, point: StitchPoint, signer: str, at: datetime) -> dict[str, Any]:
-    """Append a sign-off; only the point's owner may sign (checked by the caller's policy)."""
+def record_signoff(
+    path: Path, point: StitchPoint, signer: str, at: datetime, sign: Any = None
+) -> dict[str, Any]:
+    """Append a sign-off; only the point's owner may sign (checked by the caller's policy).
+    `sign(entry)` gives its signature where the team signs sign-offs (`signing.sign`)."""
     owners = owners_of(point)
     if not owners:
         raise PermissionError("no stitch owner is named for this code, so nobody can sign it off")
@@ -440,5 +461,7 @@ def record_signoff(path: Path, point: StitchPoint, signer: str, at: datetime) ->
         "at": at.isoformat().replace("+00:00", "Z"),
         "versions": point.versions,
     }
+    if sign is not None:
+        entry["signature"] = sign(entry)
     append_line(path, json.dumps(entry, sort_keys=True))
     return entry

@@ -133,6 +133,9 @@ def resolve(sources: Sources) -> TeamSource:
     if authority is not None and origin != "base":
         merged, set_aside = tighten(authority, candidate, base_name)
         candidate, notes = merged, tuple(set_aside)
+    elif authority is None and origin != "last good" and candidate.evidence.command:
+        candidate = candidate.replace(evidence=candidate.evidence.replace(command=[]))
+        notes = (f"evidence.command runs a program: it takes effect once on {base_name}",)
     return TeamSource(candidate, origin, problem, problems, notes, text=sources.working)  # type: ignore[arg-type]
 
 
@@ -174,9 +177,14 @@ def tighten(
         notes.append(
             f"agents.irreversible_paths without {', '.join(dropped)}: ignored until merged"
         )
+    if a.irreversible_requires == "verified" and w.irreversible_requires != "verified":
+        keep("agents.irreversible_requires", w.irreversible_requires, a.irreversible_requires)
     agents = a.replace(
         confidence_floor=floor,
         read_only=a.read_only or w.read_only,
+        irreversible_requires="verified"
+        if "verified" in (a.irreversible_requires, w.irreversible_requires)
+        else "claimed",
         irreversible_paths=list(dict.fromkeys([*a.irreversible_paths, *w.irreversible_paths])),
     )
 
@@ -225,8 +233,22 @@ def tighten(
             paths = list(dict.fromkeys([*mine.paths, *feature.paths]))
             features[name] = mine.replace(paths=paths)
 
+    # the verification command runs a program on this machine: only the base's ever runs
+    if wanted.evidence != authority.evidence:
+        notes.append(f"evidence.command and evidence.timeout_s {later} (they run a program)")
+    asp, wsp = authority.stitch_points, wanted.stitch_points
+    if asp.signing == "ssh" and wsp.signing != "ssh":
+        keep("stitch_points.signing", wsp.signing, asp.signing)
+    stitch_points = asp.replace(signing="ssh" if "ssh" in (asp.signing, wsp.signing) else "none")
+
     merged = authority.replace(
-        agents=agents, trust=trust, quiet_hours=quiet, streams=streams, features=features
+        agents=agents,
+        trust=trust,
+        quiet_hours=quiet,
+        streams=streams,
+        features=features,
+        evidence=authority.evidence,
+        stitch_points=stitch_points,
     )
     return merged, notes
 

@@ -8,6 +8,7 @@ in live buffers and the CLI the files on disk.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from stitch_ls.core.paths import StitchPaths, resolve_inside
 from stitch_ls.core.policy import EffectivePolicy, effective_policy
 from stitch_ls.core.quiet import QuietSchedule, QuietState
 from stitch_ls.core.sourcelog import append_entry
+from stitch_ls.core.sources import SourceChecker, unsourced
 from stitch_ls.core.state import State, read_state, update_state
 from stitch_ls.core.teamfile import TeamSource
 
@@ -109,8 +111,9 @@ class StitchWorkspace:
         self.editor = EditorSettings()
         self.editor_notes: list[str] = []
         self.policy: EffectivePolicy = effective_policy(self.team, self.editor)
+        self.source_checker = SourceChecker(root)
         self.drafts: DraftIndex | DraftView = (
-            DraftIndex(self.paths.drafts) if drafts is None else drafts
+            DraftIndex(self.paths.drafts, self.source_checker.report) if drafts is None else drafts
         )
         self.state: State = State()
         self.arrivals = QuietArrivals()
@@ -178,6 +181,8 @@ class StitchWorkspace:
             return Reloaded(everything=True, drafts=scanned)
         changed = set(changed)
         out = Reloaded()
+        if reads_drafts:  # a cited file may have come or gone with this change
+            out.drafts = self.drafts.recheck()
         if self.paths.config in changed:
             self.load_config()
             out.config = True
@@ -186,10 +191,11 @@ class StitchWorkspace:
             out.state = self.load_state() != before
         names = [p.name for p in changed if p.parent == self.paths.drafts]
         if reads_drafts and self.paths.drafts in changed:  # the folder itself: (re)made, gone
-            out.drafts = self.scan_drafts(now)
+            out.drafts = _merged(out.drafts, self.scan_drafts(now))
         elif reads_drafts and names:
-            out.drafts = self.drafts.update(names)
-            self._count_arrivals(out.drafts, now)
+            found = self.drafts.update(names)
+            self._count_arrivals(found, now)
+            out.drafts = _merged(out.drafts, found)
         out.prompts = any(
             p == self.paths.prompts or p.parent == self.paths.prompts for p in changed
         )
@@ -213,18 +219,18 @@ class StitchWorkspace:
         if not new_ids:
             return
         self.note_arrivals(result, now)
-        unsourced = [
+        arrivals = [
             i
             for i in new_ids
-            if (d := self.draft(i)) is not None
-            and not d.sources
+            if (r := self.drafts.by_id.get(i)) is not None
+            and r.unsourced
             and i not in self.state.unsourced_arrivals
             and i not in self.state.outcomes
         ]
-        if unsourced:
+        if arrivals:
 
             def count(state: State) -> None:
-                for draft_id in unsourced:
+                for draft_id in arrivals:
                     state.unsourced_arrivals.setdefault(draft_id, now)
                 state.unsourced_arrivals = trust.prune_arrivals(
                     state.unsourced_arrivals, state.activity_minutes
@@ -309,6 +315,10 @@ class StitchWorkspace:
             floor=floor,
             floor_from=floor_from,
             irreversible_paths=self.policy.irreversible_paths,
+            requires_verified=self.team.agents.irreversible_requires == "verified",
+            verified=frozenset(
+                (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
+            ),
         )
 
     # -- decisions -----------------------------------------------------------------------
@@ -321,7 +331,8 @@ class StitchWorkspace:
         if record.draft is None:
             return Evaluation(record, decide(None, ctx, invalid=record.error), None)
         plan = plan_draft(record.draft, read, find_symbol)
-        return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
+        decision = decide(record.draft, ctx, stale=plan.stale, sources=record.sources)
+        return Evaluation(record, decision, plan)
 
     def evaluate_all(
         self, records: Iterable[DraftRecord], ctx: GateContext, texts: dict[str, str]
@@ -361,8 +372,9 @@ class StitchWorkspace:
         if record.draft is None:
             return Evaluation(record, decide(None, ctx, invalid=record.error), None)
         if ctx.quiet or plan is None:
-            return Evaluation(record, decide(record.draft, ctx), plan)
-        return Evaluation(record, decide(record.draft, ctx, stale=plan.stale), plan)
+            return Evaluation(record, decide(record.draft, ctx, sources=record.sources), plan)
+        decision = decide(record.draft, ctx, stale=plan.stale, sources=record.sources)
+        return Evaluation(record, decision, plan)
 
     def find_symbol_on_disk(self, path: str, text: str, name: str):
         """A symbol's range in `text`, parsed afresh (safe in any thread)."""
@@ -406,10 +418,17 @@ class StitchWorkspace:
             raise Refused(f"no draft with id {draft_id!r}")
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        record = self.rechecked(record)
         evaluation = self.evaluate(record, self.gate_context(now), read, find_symbol)
         if not evaluation.decision.actionable or evaluation.plan is None or record.draft is None:
             raise Refused(evaluation.decision.reason or "the draft cannot be applied")
         return record.draft, evaluation.plan
+
+    def rechecked(self, record: DraftRecord) -> DraftRecord:
+        """The record with its sources checked now (at the moment of applying or verifying)."""
+        if record.draft is None:
+            return record
+        return dataclasses.replace(record, sources=self.source_checker.report(record.draft))
 
     def record_applied(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
         """After the editor applied the edit: log the provenance, then retire the draft."""
@@ -431,6 +450,7 @@ class StitchWorkspace:
             accepted_by=by,
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
             ranges=written_ranges(plan),
+            verification=self._verified_run(draft),
         )
 
     def commit_applied(
@@ -441,6 +461,23 @@ class StitchWorkspace:
         if not logged:
             append_entry(self.paths.source_log, entry)
         self._record_outcome(draft, "applied", by, now, None)
+
+    def _verified_run(self, draft: Draft) -> Any:
+        """The engineer's verification of this very draft, for the source log (or None)."""
+        from stitch_ls.core.gate import draft_digest
+        from stitch_ls.core.model import VerifiedRun
+
+        run = self.state.verifications.get(draft.id)
+        if run is None or run.digest != draft_digest(draft):
+            return None
+        return VerifiedRun(
+            outcome=run.outcome,
+            at=run.at,
+            by=run.by,
+            command=list(run.command),
+            exit_code=run.exit_code,
+            duration_s=run.duration_s,
+        )
 
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
         if draft_id in self.state.outcomes:
@@ -470,7 +507,7 @@ class StitchWorkspace:
                 stream=draft.stream,
                 agent=draft.agent,
                 confidence=draft.confidence,
-                sourced=bool(draft.sources),
+                sourced=not unsourced(draft, self.source_checker.report(draft)),
             )
 
         self._write_state(change)
@@ -656,10 +693,24 @@ def draft_summary(evaluation: Evaluation) -> dict[str, Any]:
         "agent": draft.agent if draft else None,
         "confidence": draft.confidence if draft else None,
         "sources": len(draft.sources) if draft else 0,
+        "sources_missing": record.sources.missing if record.sources else 0,
+        "source_checks": [
+            {"ref": s.ref, "status": c.status, "detail": c.detail}
+            for s, c in zip(draft.sources, record.sources.checks, strict=False)
+        ]
+        if draft and record.sources
+        else [],
         "paths": draft.paths if draft else [],
         "gate": evaluation.decision.gate.value,
         "reason": evaluation.decision.reason,
     }
+
+
+def _merged(first: ScanResult, second: ScanResult) -> ScanResult:
+    changed = [i for i in first.changed if i not in second.ids]
+    return ScanResult(
+        added=second.added, changed=[*changed, *second.changed], removed=second.removed
+    )
 
 
 def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:

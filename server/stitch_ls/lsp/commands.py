@@ -295,7 +295,7 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     entry = await ls.ask("sign_off", point, ls.user, ls.clock())  # written by the indexer
     if entry is None:
         raise refused("the indexer could not record the sign-off; try again in a moment")
-    if isinstance(entry, PermissionError):
+    if isinstance(entry, Exception):  # not the owner, or the signing key failed
         raise refused(str(entry))
     await ls.update_all_points()
     ls.refresh_editor()

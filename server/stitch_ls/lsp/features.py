@@ -271,7 +271,8 @@ async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover |
     ]
     if not here:
         return None
-    parts = [render.hover_markdown(e, ls.ws.root) for e in here[:MAX_HOVER_DRAFTS]]
+    verified = ls.ws.state.verifications
+    parts = [render.hover_markdown(e, ls.ws.root, verified) for e in here[:MAX_HOVER_DRAFTS]]
     if len(here) > MAX_HOVER_DRAFTS:
         parts.append(f"… and {len(here) - MAX_HOVER_DRAFTS:,} more agent drafts here")
     return types.Hover(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from stitch_ls.core.anchor import PlannedEdit
-from stitch_ls.core.gate import Gate, action_title
+from stitch_ls.core.gate import Gate, action_title, draft_digest
 from stitch_ls.core.render import escape_markdown, markdown_ref
 from stitch_ls.lsp.documents import OpenDocument
 
@@ -71,7 +71,7 @@ def _raw_range(evaluation: Evaluation, relative: str):
 def title_of(evaluation: Evaluation) -> str:
     draft = evaluation.record.draft
     if draft is not None:
-        return action_title(draft)
+        return action_title(draft, evaluation.record.sources)
     return f"Apply draft: {evaluation.record.title} — invalid"
 
 
@@ -162,17 +162,22 @@ def diagnostic_message(evaluation: Evaluation) -> str:
     return f"agent draft: {evaluation.record.title} ({state})"
 
 
-def hover_markdown(evaluation: Evaluation, root: Path) -> str:
-    """Sources as a list: what, where from, why trusted — all agent text escaped."""
+def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | None = None) -> str:
+    """Sources as a list: what, where from, why trusted, and what checking them found — all
+    agent text escaped. `verifications`: the engineer's own runs (state), by draft id."""
     record = evaluation.record
     draft = record.draft
     lines = [f"**Agent draft** · {escape_markdown(record.title)}", ""]
     if draft is None:
         lines.append(escape_markdown(evaluation.decision.reason or "invalid"))
         return "\n".join(lines)
-    count = len(draft.sources)
+    report = evaluation.record.sources
+    if report is not None:
+        counted = report.summary()
+    else:
+        counted = f"{len(draft.sources)} source{'s' if len(draft.sources) != 1 else ''}"
     lines.append(
-        f"confidence {draft.confidence:.2f} · {count} source{'s' if count != 1 else ''} · "
+        f"confidence {draft.confidence:.2f} · {counted} · "
         f"{escape_markdown(draft.stream)}/{escape_markdown(draft.agent)}"
     )
     lines.append("")
@@ -181,17 +186,30 @@ def hover_markdown(evaluation: Evaluation, root: Path) -> str:
     lines.append("")
     if draft.sources:
         lines.append("Sources:")
-        for source in draft.sources:
+        checks = report.checks if report is not None else ()
+        for index, source in enumerate(draft.sources):
+            mark = ""
+            if index < len(checks):
+                check = checks[index]
+                detail = f": {escape_markdown(check.detail)}" if check.status == "missing" else ""
+                mark = f" **[{check.status}{detail}]**"
             lines.append(
-                f"- {escape_markdown(source.kind)}: {markdown_ref(source.ref, root)} — "
+                f"- {escape_markdown(source.kind)}: {markdown_ref(source.ref, root)}{mark} — "
                 f"{escape_markdown(source.why)}"
             )
     else:
         lines.append("No sources cited.")
     if draft.evidence:
         lines.append("")
-        lines.append("Test evidence:")
+        lines.append("Test evidence (claimed by the agent):")
         for item in draft.evidence:
             run = f" · run {escape_markdown(item.run)}" if item.run else ""
-            lines.append(f"- {escape_markdown(item.ref)}: {item.status}{run}")
+            lines.append(f"- {escape_markdown(item.ref)}: {item.status} · claimed{run}")
+    run = (verifications or {}).get(draft.id)
+    if run is not None and run.digest == draft_digest(draft):
+        lines.append("")
+        lines.append(
+            f"Verified here: **{run.outcome}** · exit {run.exit_code} · "
+            f"{run.duration_s:.1f}s (stitch-ls verify, by {escape_markdown(run.by)})"
+        )
     return "\n".join(lines)
