@@ -74,10 +74,10 @@ def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from stitch_ls.lsp.features import server
+    from stitch_ls.lsp.app import create_server
     from stitch_ls.lsp.stdio import serve_stdio
 
-    serve_stdio(server)
+    serve_stdio(create_server())
     return 0
 
 

@@ -15,8 +15,21 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from stitch_ls.core.anchor import Plan
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.text import LineIndex, to_client_units
-from stitch_ls.lsp.features import server
 from stitch_ls.lsp.server import StitchServer
+
+# name -> handler of every `workspace/executeCommand` command below (`app.create_server`)
+COMMANDS: dict[str, Any] = {}
+
+
+def command(name: str) -> Any:
+    """Declare the handler of the command `name` for the server to come."""
+
+    def declare(handler: Any) -> Any:
+        COMMANDS[name] = handler
+        return handler
+
+    return declare
+
 
 REQUEST_FAILED = -32803
 
@@ -57,7 +70,7 @@ async def _ready(ls: StitchServer):
     return ls.ws
 
 
-@server.command("stitch.applyDraft")
+@command("stitch.applyDraft")
 async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     """Checked and committed by the indexer (the process that owns `.stitch/`) under the
     apply lock, which it holds while the editor applies the edit in between."""
@@ -184,7 +197,7 @@ def _zero() -> types.Range:
     )
 
 
-@server.command("stitch.rejectDraft")
+@command("stitch.rejectDraft")
 async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
@@ -198,7 +211,7 @@ async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return {"rejected": True, "draft": draft_id, "reason": reason}
 
 
-@server.command("stitch.showDraft")
+@command("stitch.showDraft")
 async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
@@ -220,7 +233,7 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return summary
 
 
-@server.command("stitch.listDrafts")
+@command("stitch.listDrafts")
 async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     ws = await _ready(ls)
     where = _object_arg(args, "stitch.listDrafts")
@@ -233,7 +246,7 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     return found
 
 
-@server.command("stitch.setReadOnly")
+@command("stitch.setReadOnly")
 async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     options = (
@@ -254,7 +267,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return await ls.fresh_status()
 
 
-@server.command("stitch.focus")
+@command("stitch.focus")
 async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     options = _object_arg(args, "stitch.focus")
@@ -272,18 +285,18 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return await ls.fresh_status()
 
 
-@server.command("stitch.endFocus")
+@command("stitch.endFocus")
 async def end_focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return await focus(ls, {"minutes": 0})
 
 
-@server.command("stitch.status")
+@command("stitch.status")
 async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     return await ls.fresh_status()
 
 
-@server.command("stitch.signOff")
+@command("stitch.signOff")
 async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     point_id = _text_arg(args, 0, "stitch point id")

@@ -13,7 +13,20 @@ from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import new_document, uri_to_path
 from stitch_ls.lsp.server import NOTHING, StitchServer
 
-server = StitchServer()
+# (method, options, handler) of every LSP feature below, registered by `app.create_server`
+FEATURES: list[tuple[str, Any, Any]] = []
+
+
+def feature(method: str, options: Any = None) -> Any:
+    """Declare a handler of `method` (with its options, next to it) for the server to come."""
+
+    def declare(handler: Any) -> Any:
+        FEATURES.append((method, options, handler))
+        return handler
+
+    return declare
+
+
 MAX_LENSES = 25
 MAX_ACTION_DRAFTS = 30  # drafts whose actions one code-action answer carries; then "… and N more"
 MAX_HOVER_DRAFTS = 10
@@ -25,7 +38,7 @@ def _overlaps(
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-@server.feature(types.INITIALIZE)
+@feature(types.INITIALIZE)
 def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
     if ls.root is not None:
         raise JsonRpcInvalidRequest(message="the server is already initialised")
@@ -34,7 +47,7 @@ def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
     asyncio.get_running_loop().call_soon(ls.warm_up)  # once the result is written
 
 
-@server.feature(types.INITIALIZED)
+@feature(types.INITIALIZED)
 async def on_initialized(ls: StitchServer, params: types.InitializedParams) -> None:
     if ls.capability("workspace.did_change_configuration.dynamic_registration", False):
         ls.spawn(_register(ls, types.WORKSPACE_DID_CHANGE_CONFIGURATION, None))
@@ -61,7 +74,7 @@ async def _register(ls: StitchServer, method: str, options: Any) -> None:
         ls.show_log(f"client refused registration of {method}: {exc}")
 
 
-@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+@feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
 async def on_configuration(ls: StitchServer, params: types.DidChangeConfigurationParams) -> None:
     if ls.ws is None:
         return
@@ -73,13 +86,13 @@ async def on_configuration(ls: StitchServer, params: types.DidChangeConfiguratio
     ls.refresh_editor()
 
 
-@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 async def on_watched_files(ls: StitchServer, params: types.DidChangeWatchedFilesParams) -> None:
     paths = {uri_to_path(change.uri) for change in params.changes}
     await ls.reload(None if None in paths else {p for p in paths if p is not None})
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+@feature(types.TEXT_DOCUMENT_DID_OPEN)
 def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
     if ls.root is None:
         return
@@ -90,7 +103,7 @@ def on_open(ls: StitchServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.schedule_points(doc, delay=0)
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+@feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> None:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
@@ -113,14 +126,14 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
     ls.schedule_points(doc)
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+@feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> None:
     doc = ls.docs.get(params.text_document.uri)
     if ls.ws is not None and doc is not None and doc.path == ls.ws.paths.config:
         await ls.reload()
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+@feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
     ls.points.pop(params.text_document.uri, None)
@@ -133,7 +146,7 @@ def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None
         ls.publish_config_problems()
 
 
-@server.feature(
+@feature(
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix], resolve_provider=False
@@ -179,7 +192,7 @@ async def on_code_action(
     return actions
 
 
-@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+@feature(types.TEXT_DOCUMENT_CODE_LENS)
 async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
@@ -254,7 +267,7 @@ def _draft_lenses(doc: Any, placed: list[tuple[int, Any]]) -> list[types.CodeLen
     return lenses
 
 
-@server.feature(types.TEXT_DOCUMENT_HOVER)
+@feature(types.TEXT_DOCUMENT_HOVER)
 async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover | None:
     doc = ls.docs.get(params.text_document.uri)
     if doc is None or ls.ws is None or ls.quiet_now():
@@ -280,6 +293,3 @@ async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover |
             kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)
         )
     )
-
-
-from stitch_ls.lsp import commands  # noqa: E402,F401  (registers the commands on `server`)
