@@ -10,6 +10,7 @@ changed, and answers "which drafts lie on these lines now" for code actions and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
+
+FIRST_LOAD_WAIT = 0.5  # seconds a request waits for the workspace's first load
 
 if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.workspace import Evaluation, StitchWorkspace
@@ -155,8 +158,12 @@ class DraftPlacing:
 
     async def wait_placed(self, doc: OpenDocument) -> None:
         """Until the buffer's drafts are placed (at once, unless the first placement runs).
-        While the workspace's first load runs, not at all: no draft is known yet, and the
-        placement publishes (and asks for fresh lenses) when it is done."""
+        While the workspace's first load runs, at most FIRST_LOAD_WAIT: a short load is
+        waited for (the answer then has the drafts); a long one is not (the answer has
+        what is known, and the placement publishes and asks for fresh lenses when done)."""
+        if not self.loaded.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.loaded.wait()), FIRST_LOAD_WAIT)
         while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
             if not self.loaded.is_set():
                 return
