@@ -1,0 +1,37 @@
+"""Symbols (functions, methods, classes, ...) of a live editor buffer, via tree-sitter.
+
+Drafts target symbols by qualified name ("Cart.total") and must be anchored on the buffer
+as it is *now*, and changed line ranges are mapped to the symbols that contain them. The
+editor sends an edit per keystroke, so a `SyntaxDoc` keeps its text, a line index and a
+tree, applies each edit to all three, and re-parses incrementally.
+
+Line model (the same as `stitch_ls.core.text`): lines are separated by "\\n" only. A "\\r"
+(alone or before "\\n") is an ordinary character of its line, and form feed, "\\x0b",
+"\\u2028" etc. are not line breaks either. Columns count Unicode code points. This is what
+tree-sitter counts rows by, so tree rows and our lines always agree.
+
+What counts as a symbol: named definitions reachable through statements, never through
+expressions (a function passed as a callback is not one), so the walk stays cheap.
+- Python: classes; functions ("method" directly in a class body, also under `if`/`try`);
+  `type X = ...` aliases.
+- JS/TS: function and class declarations, methods, class fields and `const`/`let`/`var`
+  holding a function or class; TS interfaces, type aliases, enums, namespaces/modules.
+  Bodiless signatures (overloads, `abstract`, `declare`) are not separate symbols.
+- Go: functions, methods ("Cart.Total" whatever the receiver's pointer or type
+  parameters), and each type spec (struct, interface, otherwise "type").
+- Rust: fn, struct (and union), enum, trait (its provided methods), type alias, mod, and
+  impl blocks, named by their header ("impl Display for Cart") so they never clash with
+  the type; fns inside an impl are "Cart.fmt".
+
+tree-sitter and the grammar packages are imported lazily (server start-up time matters).
+
+The package, by concern: `grammars` (which grammar a path has; languages and parsers),
+`buffer` (the line index and how text reaches tree-sitter), `symbols` (what a symbol is and
+each grammar's rules for finding one), `document` (`SyntaxDoc`, the live buffer's tree).
+"""
+
+from stitch_ls.core.syntax.document import SyntaxDoc, parse_symbols
+from stitch_ls.core.syntax.grammars import LANGUAGES, language_for_path
+from stitch_ls.core.syntax.symbols import MAX_NESTING, Symbol
+
+__all__ = ["LANGUAGES", "MAX_NESTING", "Symbol", "SyntaxDoc", "language_for_path", "parse_symbols"]
