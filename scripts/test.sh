@@ -22,4 +22,5 @@ if [ -f client-vscode/scripts/setup-e2e.sh ]; then
 fi
 
 .venv/bin/ruff check .
+.venv/bin/mypy  # the core, the LSP layer, the CLI and the MCP server: zero errors
 .venv/bin/pytest "$@"

@@ -363,7 +363,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from stitch_ls.core.config import TeamConfig
     from stitch_ls.core.model import Draft, Prompt
 
-    model = {"draft": Draft, "prompt": Prompt, "config": TeamConfig}[args.kind]
+    model: Any = {"draft": Draft, "prompt": Prompt, "config": TeamConfig}[args.kind]
     print(json.dumps(model.json_schema(), indent=2))
     return 0
 
@@ -825,5 +825,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `stitch-ls … | head`: the reader is gone, nothing to say
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
+        os.dup2(devnull, 1)  # what is still buffered goes nowhere, quietly, at exit
         return 0

@@ -228,7 +228,7 @@ async def _session(root: Path) -> None:
         code_action_hook,
     )
     uri = (root / "src" / "checkout.py").as_uri()
-    doc = {"version": 1, "text": CHECKOUT}
+    doc: dict[str, Any] = {"version": 1, "text": CHECKOUT}
     statuses: list[dict[str, Any]] = []
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
@@ -360,7 +360,12 @@ async def _session(root: Path) -> None:
             position=types.Position(line=12, character=10),
         )
     )
-    first = hover.contents.value.split("\n\n---\n\n")[0] if hover else "(none)"
+    contents = hover.contents if hover else None
+    first = (
+        contents.value.split("\n\n---\n\n")[0]
+        if isinstance(contents, types.MarkupContent)
+        else "(none)"
+    )
     _say("Hover over the draft's range (first draft, Markdown)", first)
     for _ in range(250):
         if any(str(d.code or "").startswith("stitch-point:") for d in diagnostics.get(uri, [])):

@@ -159,7 +159,7 @@ def classify(agent: str, tool: str, tool_input: Any, cwd: str | None) -> ToolEve
             r"__|:|_", tool.removeprefix("mcp__").removeprefix("MCP:").removeprefix("mcp_")
         )[0]
         kind = "notify" if "notif" in tool.lower() else "mcp"
-        return ToolEvent(agent, kind, tool, cwd=cwd, stitch_tool="stitch" in server.lower())
+        return ToolEvent(agent, kind, tool, cwd=cwd, stitch_tool="stitch" in server.lower())  # type: ignore[arg-type]
     squashed = _squash(tool)
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
     if squashed in _SHELL_TOOLS:
@@ -270,7 +270,7 @@ def answer(agent: str, event_name: str, verdict: Verdict) -> Answer:
     if agent == "cursor":
         if not verdict.deny:
             return Answer("{}\n", "", 0)
-        body = {
+        body: dict[str, Any] = {
             "permission": "deny",
             "userMessage": verdict.reason,
             "agentMessage": verdict.reason,
@@ -411,6 +411,7 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
     from stitch_ls.core.fsio import atomic_write
 
     said = []
+    merge: Callable[..., Any]
     for agent in agents:
         if agent == "claude-code":
             file, merge = root / ".claude" / "settings.json", merge_claude_settings

@@ -201,7 +201,7 @@ def build_server(root: Path) -> Any:
         answer = propose(root, draft)
         if answer["ok"]:
             return answer
-        return CallToolResult(  # type: ignore[return-value] - passed through as it is
+        return CallToolResult(  # type: ignore[return-value]
             content=[TextContent(type="text", text=json.dumps(answer))],
             structured_content=answer,
             is_error=True,

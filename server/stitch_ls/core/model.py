@@ -29,10 +29,7 @@ class _Contract(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid"}
 
 
-_record = record()
-
-
-@_record
+@record()
 class Position(_Contract):
     """0-based line and character; characters count Unicode code points."""
 
@@ -40,7 +37,7 @@ class Position(_Contract):
     character: Annotated[int, rule(ge=0, le=10_000_000)]
 
 
-@_record
+@record()
 class Range(_Contract):
     start: Position
     end: Position
@@ -50,7 +47,7 @@ class Range(_Contract):
             raise ValueError("range end comes before its start")
 
 
-@_record
+@record()
 class Source(_Contract):
     """One fact the agent used: what kind, where it is, and why it deserves trust."""
 
@@ -66,7 +63,7 @@ class Source(_Contract):
     why: LongText
 
 
-@_record
+@record()
 class Evidence(_Contract):
     """A test run that backs the draft."""
 
@@ -76,7 +73,7 @@ class Evidence(_Contract):
     run: Annotated[str, rule(max_length=400)] | None = None
 
 
-@_record
+@record()
 class Edit(_Contract):
     """One change: a range with the text it expects, a symbol, a new file, or a deletion."""
 
@@ -120,7 +117,7 @@ class Edit(_Contract):
         return "create" if self.create else "delete"
 
 
-@_record
+@record()
 class Draft(_Contract):
     """A change an agent proposes; a human decides whether it makes the cut."""
 
@@ -141,7 +138,7 @@ class Draft(_Contract):
         return list(dict.fromkeys(edit.path for edit in self.edits))
 
 
-@_record
+@record()
 class Prompt(_Contract):
     """A question from an agent to the engineer; the server writes the answer back."""
 
@@ -158,7 +155,7 @@ class Prompt(_Contract):
     answered_at: Aware | None = None
 
 
-@_record
+@record()
 class VerifiedRun(_Contract):
     """The engineer's own run of the team's test command on the draft (`stitch-ls verify`),
     as opposed to the evidence the agent claimed."""
@@ -171,7 +168,7 @@ class VerifiedRun(_Contract):
     duration_s: float = 0.0
 
 
-@_record
+@record()
 class SourceLogEntry(_Contract):
     """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
 

@@ -173,11 +173,12 @@ class Placements(Generic[T]):
         return moved
 
     def _forward(self, span: Span, since: int) -> Span | None:
-        moved: Span | None = span
+        moved: Span = span
         for change in self.changes[since:]:
-            moved = map_forward(moved, change)
-            if moved is None:
+            forward = map_forward(moved, change)
+            if forward is None:
                 return None
+            moved = forward
         return moved
 
     def _overlapping(self, first: int, last: int) -> list[int]:

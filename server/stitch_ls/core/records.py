@@ -115,20 +115,20 @@ class Record:
     @classmethod
     def from_data(cls, data: Any) -> Self:
         """Validate parsed JSON or TOML; raises ValueError (a pydantic ValidationError)."""
-        return _adapter(cls).validate_python(data)  # type: ignore[no-any-return]
+        return _adapter(cls).validate_python(data)  # type: ignore[arg-type]
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:
         """Parse and validate JSON in one pass; raises ValueError (a ValidationError)."""
-        return _adapter(cls).validate_json(text)  # type: ignore[no-any-return]
+        return _adapter(cls).validate_json(text)  # type: ignore[arg-type]
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        return _adapter(cls).json_schema()  # type: ignore[no-any-return]
+        return _adapter(cls).json_schema()  # type: ignore[arg-type]
 
     def to_data(self, *, exclude_none: bool = False) -> dict[str, Any]:
         """JSON-ready data: dicts, lists, strings (ISO 8601 for times), numbers."""
-        return _plain(self, exclude_none)  # type: ignore[no-any-return]
+        return _plain(self, exclude_none)
 
     def to_json(self, *, indent: int | None = None, exclude_none: bool = False) -> str:
         compact = (",", ":") if indent is None else None

@@ -154,11 +154,11 @@ def find_points(
         names: set[str] = set()
         loose = False
         for stream, (first, end) in sorted(conflict.sides.items()):
-            change = by_stream.get(stream)
-            if change is None:
+            side = by_stream.get(stream)
+            if side is None:
                 continue
             new_range = (first, end - 1) if end > first else (max(0, first - 1),) * 2
-            got, side_loose = found.add(change, new_range, base_range)
+            got, side_loose = found.add(side, new_range, base_range)
             names.update(got)
             loose = loose or side_loose
         for name in names:  # both streams hold this place, whichever one's hunks reached it

@@ -388,7 +388,9 @@ def parse_trailers(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     Stitch-Agent: <name>
     Stitch-Irreversible: true
     """
-    sources, evidence, fields = [], [], {}
+    sources: list[dict[str, str]] = []
+    evidence: list[dict[str, str]] = []
+    fields: dict[str, Any] = {}
     for key, value in pairs:
         value = value.strip()
         if key == "Stitch-Source":

@@ -114,6 +114,7 @@ def resolve(sources: Sources) -> TeamSource:
     elif working is None and (sources.head is not None or sources.base is not None):
         problem = "the team file is missing (deleted in the working copy)"
 
+    candidate: TeamConfig | None
     if isinstance(working, TeamConfig):
         candidate, origin = working, "working copy"
     else:

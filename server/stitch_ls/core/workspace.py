@@ -181,7 +181,7 @@ class StitchWorkspace:
             return Reloaded(everything=True, drafts=scanned)
         changed = set(changed)
         out = Reloaded()
-        if reads_drafts:  # a cited file may have come or gone with this change
+        if isinstance(self.drafts, DraftIndex):  # a cited file may have come or gone
             out.drafts = self.drafts.recheck()
         if self.paths.config in changed:
             self.load_config()

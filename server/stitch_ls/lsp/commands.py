@@ -81,7 +81,7 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     async with ls.apply_lock:
         record = await ls.draft_record(draft_id)
         paths = record.draft.paths if record is not None and record.draft is not None else []
-        buffers = {d.relative: d for d in ls.docs.values() if d.relative in paths}
+        buffers = {d.relative: d for d in ls.docs.values() if d.relative and d.relative in paths}
         texts = {path: doc.text for path, doc in buffers.items()}
         versions = {path: doc.version for path, doc in buffers.items()}  # of those texts
         begun = await ls.ask("begin_apply", draft_id, texts, ls.clock(), ls.user)
@@ -206,7 +206,7 @@ async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         await ls.change("reject", draft_id, reason, ls.user, ls.clock())
     except Refused as exc:
         raise refused(str(exc)) from None
-    ls.drafts_changed({draft_id})
+    ls.drafts_changed({draft_id or ""})
     ls.refresh_editor()
     return {"rejected": True, "draft": draft_id, "reason": reason}
 

@@ -67,7 +67,7 @@ class IndexerClient:
             cwd=os.path.abspath(os.sep),
         )
         self._proc, self.pid = proc, proc.pid
-        self._calls = calls = queue.SimpleQueue()
+        self._calls = calls = queue.SimpleQueue[tuple[int, str, tuple[Any, ...]] | None]()
         threading.Thread(target=self._write, args=(proc, calls), daemon=True).start()
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
 

@@ -50,7 +50,7 @@ def placed_from(
 ) -> Placed:
     """A placement at change number `seq`: `evaluations` are sorted by where they show;
     `moved` are drafts already placed in this text, with the span they cover now."""
-    movable, fixed = list(moved or ()), []
+    movable, fixed = list(moved or ()), list[Any]()
     for evaluation in evaluations:
         span = render.draft_span(evaluation, relative)
         (movable if evaluation.placed_in(relative) else fixed).append((evaluation, span))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -57,7 +57,7 @@ def _raw_range(evaluation: Evaluation, relative: str):
     for edit in evaluation.record.raw_edits:
         if edit.get("path") != relative:
             continue
-        rng = edit.get("range")
+        rng: Any = edit.get("range")
         try:
             start = (int(rng["start"]["line"]), int(rng["start"]["character"]))
             end = (int(rng["end"]["line"]), int(rng["end"]["character"]))
@@ -205,11 +205,11 @@ def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | Non
         for item in draft.evidence:
             run = f" · run {escape_markdown(item.run)}" if item.run else ""
             lines.append(f"- {escape_markdown(item.ref)}: {item.status} · claimed{run}")
-    run = (verifications or {}).get(draft.id)
-    if run is not None and run.digest == draft_digest(draft):
+    verified = (verifications or {}).get(draft.id)
+    if verified is not None and verified.digest == draft_digest(draft):
         lines.append("")
         lines.append(
-            f"Verified here: **{run.outcome}** · exit {run.exit_code} · "
-            f"{run.duration_s:.1f}s (stitch-ls verify, by {escape_markdown(run.by)})"
+            f"Verified here: **{verified.outcome}** · exit {verified.exit_code} · "
+            f"{verified.duration_s:.1f}s (stitch-ls verify, by {escape_markdown(verified.by)})"
         )
     return "\n".join(lines)
