@@ -114,9 +114,11 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
 
 
 def _summaries(ws: Any) -> list[dict[str, Any]]:
+    from stitch_ls.core.operations import look_at_git
     from stitch_ls.core.workspace import draft_summary
 
     ws.scan_drafts(_now())
+    look_at_git(ws, _now())  # agent commits' drafts too, as the editor lists them
     ctx = ws.gate_context(_now(), ignore_quiet=True)
     return [draft_summary(e) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
 
@@ -230,10 +232,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """The editor's status object: policy, switches, drafts (agent commits' included),
+    streams and stitch points."""
+    from stitch_ls.core.operations import look_at_git, status
+
     ws = _workspace(args)
-    ws.scan_drafts(_now())
-    status = ws.status(_now(), ws.read_disk, ws.find_symbol_on_disk)
-    _print(status, args.json, format_status)
+    now = _now()
+    ws.scan_drafts(now)
+    git = look_at_git(ws, now)
+    _print(status(ws, now, git), args.json, format_status)
     return 0
 
 
@@ -260,6 +267,20 @@ def format_status(status: dict[str, Any]) -> str:
         + (" — exhausted" if budget["exhausted"] else ""),
         "drafts: " + ", ".join(f"{v} {k}" for k, v in drafts.items()),
     ]
+    streams = status.get("streams") or {}
+    if streams.get("features"):
+        lines.append(
+            f"streams (cap {streams['cap']} per feature): "
+            + "; ".join(f"{f}: {', '.join(n)}" for f, n in sorted(streams["features"].items()))
+        )
+        for feature, names in sorted(streams["over_cap"].items()):
+            lines.append(f"over the cap: feature {feature} has {len(names)} streams")
+    points = status.get("stitch_points")
+    if points is not None:
+        lines.append(
+            f"stitch points: {points['open']} open, {points['signed']} signed, "
+            f"{points['conflicts']} will conflict"
+        )
     for problem in status["config"]["problems"]:
         lines.append(f"team file problem: {problem}")
     for note in status["config"]["notes"]:
@@ -371,8 +392,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """For CI and pre-push hooks: fail on an invalid team file, features over the stream cap,
     or unsigned stitch points (with a readable list)."""
-    from stitch_ls.core.gitview import take_snapshot
-    from stitch_ls.core.stitchpoints import SignOffs
+    from stitch_ls.core.operations import look_at_git
 
     ws = _workspace(args)
     failures = [
@@ -382,7 +402,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     team = ws.team
     if args.base:
         team = team.replace(streams=team.streams.replace(base=args.base))
-    snap = take_snapshot(ws.root, team)
+    git = look_at_git(ws, _now(), team)
+    snap = git.snapshot
     points: list[dict[str, Any]] = []
     notes: list[str] = []
     if snap is None:
@@ -395,32 +416,26 @@ def cmd_check(args: argparse.Namespace) -> int:
             failures.append(
                 f"feature {feature} has {len(streams)} active streams (cap {cap}): {names}"
             )
-        signoffs = SignOffs.read(ws.paths.signoffs)
-        for path in sorted(_check_paths(ws, snap)):
-            live = _disk_text(ws, path)
-            try:
-                found = _points(ws, team, snap, path, live, signoffs)
-            except Exception as exc:  # noqa: BLE001 - one file's problem must not hide the rest
-                failures.append(f"{path}: could not be checked: {type(exc).__name__}: {exc}")
-                continue
-            for point in found:
-                points.append(point.to_json())
-                for signer in point.forged_by:
-                    failures.append(
-                        f"sign-off of stitch point {point.id} by {signer} does not count: "
-                        f"the owner is {point.owner or 'none named'}"
-                    )
-                for why in point.unverified:  # a failure while nothing valid signs it
-                    (notes if point.signed else failures).append(
-                        f"sign-off of stitch point {point.id} by {why}: it does not count "
-                        '(stitch_points.signing = "ssh")'
-                    )
-                if not point.signed:
-                    conflict = " (will conflict)" if point.conflict else ""
-                    failures.append(
-                        f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
-                        f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
-                    )
+        failures.extend(git.problems)
+        for point in git.points:
+            path = point.path
+            points.append(point.to_json())
+            for signer in point.forged_by:
+                failures.append(
+                    f"sign-off of stitch point {point.id} by {signer} does not count: "
+                    f"the owner is {point.owner or 'none named'}"
+                )
+            for why in point.unverified:  # a failure while nothing valid signs it
+                (notes if point.signed else failures).append(
+                    f"sign-off of stitch point {point.id} by {why}: it does not count "
+                    '(stitch_points.signing = "ssh")'
+                )
+            if not point.signed:
+                conflict = " (will conflict)" if point.conflict else ""
+                failures.append(
+                    f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
+                    f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
+                )
     report = {"ok": not failures, "failures": failures, "notes": notes, "stitch_points": points}
     _print(
         report,
@@ -437,19 +452,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
     from stitch_ls.core.gitinfo import user_email
-    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.operations import look_at_git
     from stitch_ls.core.signing import SigningError
-    from stitch_ls.core.stitchpoints import SignOffs, record_signoff
+    from stitch_ls.core.stitchpoints import record_signoff
 
     ws = _workspace(args)
-    snap = take_snapshot(ws.root, ws.team)
-    if snap is None:
+    git = look_at_git(ws, _now())
+    if git.snapshot is None:
         raise CliError(f"{ws.root} is not a git repository")
-    signoffs = SignOffs.read(ws.paths.signoffs)
-    for path in sorted(_check_paths(ws, snap)):
-        for point in _points(ws, ws.team, snap, path, _disk_text(ws, path), signoffs):
-            if point.id != args.id:
-                continue
+    for point in git.points:
+        if point.id == args.id:
             try:
                 entry = record_signoff(
                     ws.paths.signoffs, point, user_email(ws.root), _now(), _signer(ws)
@@ -474,31 +486,6 @@ def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
     from stitch_ls.core.signing import sign
 
     return lambda entry: sign(ws.root, entry)
-
-
-def _check_paths(ws: Any, snap: Any) -> set[str]:
-    """Files changed by a stream, or by the checked-out branch against the base."""
-    from stitch_ls.core import streams as st
-
-    paths = set(snap.changes)
-    repo = st.open_repo(ws.root)
-    if repo is not None and snap.engineer_base and snap.streams.head_commit:
-        paths.update(st.files_changed(repo, snap.engineer_base, snap.streams.head_commit))
-        paths.update(line for line in repo.git.diff("--name-only").splitlines() if line)
-    return paths
-
-
-def _disk_text(ws: Any, path: str) -> str | None:
-    try:
-        return ws.read_disk(path)
-    except ValueError:
-        return None
-
-
-def _points(ws: Any, team: Any, snap: Any, path: str, live: str | None, signoffs: Any) -> list[Any]:
-    from stitch_ls.core.gitview import points_for
-
-    return points_for(ws.root, team, snap, path, live, signoffs)
 
 
 def report_facts(ws: Any) -> list[Any]:
@@ -539,9 +526,8 @@ def report_facts(ws: Any) -> list[Any]:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core import report as rp
-    from stitch_ls.core.gitview import take_snapshot
     from stitch_ls.core.guard import denial_counts
-    from stitch_ls.core.stitchpoints import SignOffs
+    from stitch_ls.core.operations import look_at_git
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
@@ -556,12 +542,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
     points = {"signed": 0, "open": 0}
-    snap = take_snapshot(ws.root, ws.team)
-    if snap is not None:
-        signoffs = SignOffs.read(ws.paths.signoffs)
-        for path in _check_paths(ws, snap):
-            for point in _points(ws, ws.team, snap, path, _disk_text(ws, path), signoffs):
-                points["signed" if point.signed else "open"] += 1
+    for point in look_at_git(ws, _now()).points:
+        points["signed" if point.signed else "open"] += 1
     budget = ws.budget()
     report = rp.build(
         report_facts(ws),

@@ -64,6 +64,7 @@ class GitUpdate:
     streams: Any  # streams.StreamSet, or None without a usable repository
     problems: list[str]
     delta: Delta
+    point_counts: dict[str, int] | None = None  # the workspace's stitch points, on disk
 
 
 class Indexer:
@@ -73,7 +74,7 @@ class Indexer:
         {
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
-            *("begin_apply", "finish_apply", "check_team", "sign_off"),
+            *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
         }
     )
 
@@ -156,6 +157,14 @@ class Indexer:
             return record_signoff(self.ws.paths.signoffs, point, signer, at, sign)
         except Exception as exc:  # noqa: BLE001 - not the owner, or signing failed: said
             return PermissionError(str(exc))
+
+    def recount_points(self) -> dict[str, int] | None:
+        """The workspace's stitch points counted again (after a sign-off)."""
+        from stitch_ls.core.operations import point_counts, points_of
+
+        if self.snapshot is None:
+            return None
+        return point_counts(points_of(self.ws, self.snapshot, self.team)[0])
 
     def check_team(self, text: str) -> list[Any]:
         """Problems of a team file as the editor's buffer holds it (validated here: the
@@ -262,9 +271,12 @@ class Indexer:
         self.snapshot, self.team = snap, team
         if snap is None:
             return GitUpdate(None, [], Delta())
+        from stitch_ls.core.operations import point_counts, points_of
+
         state = self.ws.state
         delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
-        return GitUpdate(snap.streams, list(snap.problems), delta)
+        points, problems = points_of(self.ws, snap, team)
+        return GitUpdate(snap.streams, [*snap.problems, *problems], delta, point_counts(points))
 
     def points(self, path: str, text: str | None) -> list[Any]:
         """Stitch points in `path` with the engineer's live text as one more stream."""

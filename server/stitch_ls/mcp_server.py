@@ -127,8 +127,12 @@ async def ask(
 
 
 def status(root: Path) -> dict[str, Any]:
+    """The status object every door answers (`operations.status`)."""
+    from stitch_ls.core import operations
+
     ws = _workspace(root)
-    return ws.status(_now(), ws.read_disk, ws.find_symbol_on_disk)
+    now = _now()
+    return operations.status(ws, now, operations.look_at_git(ws, now))
 
 
 def stitch_points(root: Path, path: str) -> dict[str, Any]:

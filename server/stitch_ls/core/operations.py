@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stitch_ls.core.anchor import Plan
-from stitch_ls.core.drafts import write_draft
+from stitch_ls.core.drafts import DraftIndex, write_draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.model import Draft
 from stitch_ls.core.workspace import StitchWorkspace
@@ -283,3 +283,97 @@ class EditorApply:
         held, self._held, self._inflight = self._held, None, None
         if held is not None:
             held.__exit__(None, None, None)
+
+
+# -- git: agent-commit drafts, streams and stitch points, as every door sees them -------------
+
+
+@dataclass
+class GitView:
+    """One look at git for a workspace: the snapshot (None without a usable repository),
+    every stitch point of the files streams or the engineer changed, and the files that
+    could not be checked (each said, the rest still checked)."""
+
+    snapshot: Any
+    points: list[Any]
+    problems: list[str]
+
+
+def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView:
+    """Take the snapshot, offer its agent-commit drafts through the same gate as file
+    drafts, and find the stitch points, as the editor's indexer does."""
+    from stitch_ls.core.gitview import take_snapshot
+
+    team = team if team is not None else ws.team
+    snap = take_snapshot(ws.root, team)
+    if snap is None:
+        return GitView(None, [], [])
+    if isinstance(ws.drafts, DraftIndex):
+        ws.set_git_drafts(snap.drafts, now)
+    ws.streams = snap.streams
+    points, problems = points_of(ws, snap, team)
+    return GitView(snap, points, problems)
+
+
+def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], list[str]]:
+    """Every stitch point of the files streams or the engineer changed (the files as on
+    disk), and the files that could not be checked."""
+    from stitch_ls.core.gitview import points_for
+    from stitch_ls.core.stitchpoints import SignOffs
+
+    signoffs = SignOffs.read(ws.paths.signoffs)
+    points: list[Any] = []
+    problems: list[str] = []
+    for path in sorted(changed_paths(ws, snap)):
+        try:
+            live = ws.read_disk(path)
+        except ValueError:
+            live = None
+        try:
+            points.extend(points_for(ws.root, team, snap, path, live, signoffs))
+        except Exception as exc:  # noqa: BLE001 - one file's problem must not hide the rest
+            problems.append(f"{path}: could not be checked: {type(exc).__name__}: {exc}")
+    return points, problems
+
+
+def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
+    """Files changed by a stream, or by the checked-out branch against the base (committed
+    or in the working tree)."""
+    from stitch_ls.core import streams as st
+
+    paths = set(snap.changes)
+    repo = st.open_repo(ws.root)
+    if repo is not None and snap.engineer_base and snap.streams.head_commit:
+        paths.update(st.files_changed(repo, snap.engineer_base, snap.streams.head_commit))
+        names = repo.git.diff("--no-ext-diff", "--name-only", "-z", strip_newline_in_stdout=False)
+        paths.update(name for name in names.split("\x00") if name)
+    return paths
+
+
+def status(ws: StitchWorkspace, now: datetime, git: GitView | None) -> dict[str, Any]:
+    """The status object of the public contract, as the editor sends it: the workspace's,
+    with streams (the cap and who is over it) and stitch points."""
+    out = ws.status(now, ws.read_disk, ws.find_symbol_on_disk)
+    streams = git.snapshot.streams if git is not None and git.snapshot is not None else None
+    out["streams"] = streams_summary(streams, ws.team.streams.max_per_feature)
+    out["stitch_points"] = point_counts(git.points if git is not None else [])
+    return out
+
+
+def point_counts(points: list[Any]) -> dict[str, int]:
+    return {
+        "open": sum(1 for p in points if not p.signed),
+        "signed": sum(1 for p in points if p.signed),
+        "conflicts": sum(1 for p in points if p.conflict),
+    }
+
+
+def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
+    """Streams by feature, and the features over the cap (the editor's and the CLI's)."""
+    if streams is None:
+        return {"features": {}, "over_cap": {}, "cap": None}
+    return {
+        "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
+        "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
+        "cap": cap,
+    }

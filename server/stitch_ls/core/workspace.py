@@ -117,6 +117,7 @@ class StitchWorkspace:
         )
         self.state: State = State()
         self.arrivals = QuietArrivals()
+        self.streams: Any = None  # streams.StreamSet of the last look at git, if any
         self._schedule: QuietSchedule | None = None
         self._quiet_memo: tuple[Any, datetime, datetime, QuietState] | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}

@@ -166,6 +166,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
+        self.point_counts: dict[str, int] | None = None  # the workspace's (GitUpdate)
         self._points_text: dict[str, str] = {}  # uri -> the text they were found for
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
@@ -618,7 +619,9 @@ class StitchServer(DraftPlacing, LanguageServer):
     def _adopt_git(self, update: GitUpdate | None) -> None:
         if update is not None:
             self.streams = update.streams
+            self.point_counts = update.point_counts
             self.adopt(update.delta)
+            self.send_status()
 
     async def update_all_points(self) -> None:
         for doc in list(self.docs.values()):
@@ -713,15 +716,11 @@ class StitchServer(DraftPlacing, LanguageServer):
         return None
 
     def streams_status(self) -> dict[str, Any]:
-        streams = self.streams
-        if streams is None or self.ws is None:
-            return {"features": {}, "over_cap": {}, "cap": None}
-        cap = self.ws.team.streams.max_per_feature
-        return {
-            "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
-            "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
-            "cap": cap,
-        }
+        from stitch_ls.core.operations import streams_summary
+
+        if self.ws is None:
+            return streams_summary(None, 0)
+        return streams_summary(self.streams, self.ws.team.streams.max_per_feature)
 
     def cap_diagnostics(self) -> list[types.Diagnostic]:
         """A warning on the team file's feature entry for each feature over the stream cap."""
@@ -921,14 +920,11 @@ class StitchServer(DraftPlacing, LanguageServer):
         if counts is None and self._counts is not None:
             counts = self._counts[1]
         status = self.ws.status(self.clock(), self.read_live, self.find_symbol, counts)
-        points = [p for group in self.points.values() for p in group]
         status["streams"] = self.streams_status()
         status["indexer"] = {"running": self.indexer_down is None, "problem": self.indexer_down}
-        status["stitch_points"] = {
-            "open": sum(1 for p in points if not p.signed),
-            "signed": sum(1 for p in points if p.signed),
-            "conflicts": sum(1 for p in points if p.conflict),
-        }
+        # the workspace's, as the indexer found them on disk at the last git snapshot (the
+        # same count the CLI and MCP give); the open buffers' live points are diagnostics
+        status["stitch_points"] = self.point_counts or {"open": 0, "signed": 0, "conflicts": 0}
         return status
 
     async def fresh_status(self) -> dict[str, Any]:
