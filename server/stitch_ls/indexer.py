@@ -274,6 +274,7 @@ class Indexer:
         from stitch_ls.core.operations import point_counts, points_of
 
         state = self.ws.state
+        self.ws.streams = snap.streams
         delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
         points, problems = points_of(self.ws, snap, team)
         return GitUpdate(snap.streams, [*snap.problems, *problems], delta, point_counts(points))

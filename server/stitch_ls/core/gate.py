@@ -53,6 +53,8 @@ class GateContext:
     requires_verified: bool = False
     # the engineer's own verification runs: (draft id, draft digest, "passed" | "failed")
     verified: frozenset[tuple[str, str, str]] = frozenset()
+    # streams past their feature's cap: (stream name, why), from `StreamSet.beyond_cap`
+    beyond_cap: frozenset[tuple[str, str]] = frozenset()
 
     def verification(self, draft: Draft) -> str | None:
         """ "passed" or "failed" when this very draft (same content) was verified here."""
@@ -121,6 +123,9 @@ def decide(
         failed = "verification run (stitch-ls verify)"
     if failed is not None:
         return Decision(Gate.BLOCKED, f"its own evidence failed: {agent_text(failed)}")
+    over = next((why for name, why in ctx.beyond_cap if name == draft.stream), None)
+    if over is not None:
+        return Decision(Gate.BLOCKED, agent_text(over))
     all_missing = sources is not None and sources.all_missing
     if is_irreversible(draft, ctx.irreversible_paths):
         missing = []

@@ -212,6 +212,8 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
         recover(ws)
         ws.load_state()
         ws.scan_drafts(now)
+        if ws.streams is None:
+            load_streams(ws)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
         files = _file_changes(ws, plan, _disk_texts(ws, plan))
         entry = ws.log_entry(draft, plan, by, now)
@@ -336,6 +338,18 @@ def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], lis
     return points, problems
 
 
+def load_streams(ws: StitchWorkspace) -> None:
+    """The workspace's streams (no diffs: only which exist and when each started)."""
+    from stitch_ls.core.streams import discover, open_repo
+
+    repo = open_repo(ws.root)
+    if repo is not None:
+        streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern)
+        # as in a snapshot: the engineer's own branch is the working tree, not a stream
+        streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
+        ws.streams = streams
+
+
 def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
     """Files changed by a stream, or by the checked-out branch against the base (committed
     or in the working tree)."""
@@ -371,9 +385,10 @@ def point_counts(points: list[Any]) -> dict[str, int]:
 def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
     """Streams by feature, and the features over the cap (the editor's and the CLI's)."""
     if streams is None:
-        return {"features": {}, "over_cap": {}, "cap": None}
+        return {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": []}
     return {
         "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
         "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
         "cap": cap,
+        "beyond_cap": sorted(streams.beyond_cap(cap)),  # their drafts are disabled
     }

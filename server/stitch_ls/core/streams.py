@@ -32,6 +32,7 @@ class Stream:
     merge_base: str
     ahead: int
     worktree: str | None = None
+    started: int = 0  # committer time of its oldest commit not in the base (who holds the cap)
 
 
 @dataclass
@@ -54,6 +55,19 @@ class StreamSet:
 
     def over_cap(self, cap: int) -> dict[str, list[Stream]]:
         return {f: s for f, s in self.by_feature().items() if len(s) > cap}
+
+    def beyond_cap(self, cap: int) -> dict[str, str]:
+        """Stream name -> why its drafts are disabled, for each stream past its feature's
+        cap. The streams that hold the cap are those that started first: the oldest commit
+        not in the base, by committer time (ties by branch name)."""
+        out: dict[str, str] = {}
+        for feature, group in self.over_cap(cap).items():
+            ordered = sorted(group, key=lambda s: (s.started, s.branch))
+            for stream in ordered[cap:]:
+                out[stream.name] = (
+                    f"stream {stream.name} is over the cap of {cap} for feature {feature}"
+                )
+        return out
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -124,7 +138,8 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
         merge_bases = repo.merge_base(base_commit, head.commit)
         if not merge_bases:
             continue
-        ahead = int(repo.git.rev_list("--count", f"{base}..{name}"))
+        stamps = repo.git.log("--format=%ct", f"{base}..{name}").split()
+        ahead = len(stamps)
         if ahead == 0:
             continue
         groups = match.groupdict()
@@ -138,6 +153,7 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
                 merge_base=merge_bases[0].hexsha,
                 ahead=ahead,
                 worktree=worktrees.get(name),
+                started=int(stamps[-1]),
             )
         )
     return result

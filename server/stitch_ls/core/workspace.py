@@ -320,6 +320,11 @@ class StitchWorkspace:
             verified=frozenset(
                 (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
             ),
+            beyond_cap=frozenset(
+                self.streams.beyond_cap(self.team.streams.max_per_feature).items()
+                if self.streams is not None
+                else ()
+            ),
         )
 
     # -- decisions -----------------------------------------------------------------------

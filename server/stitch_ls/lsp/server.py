@@ -618,9 +618,14 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def _adopt_git(self, update: GitUpdate | None) -> None:
         if update is not None:
+            beyond = self.ws.gate_context(self.clock()).beyond_cap if self.ws else None
             self.streams = update.streams
+            if self.ws is not None:
+                self.ws.streams = update.streams
             self.point_counts = update.point_counts
             self.adopt(update.delta)
+            if self.ws is not None and self.ws.gate_context(self.clock()).beyond_cap != beyond:
+                self.refresh_editor()  # a stream came over (or back under) its cap
             self.send_status()
 
     async def update_all_points(self) -> None:
