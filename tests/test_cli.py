@@ -213,3 +213,67 @@ def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
     assert status["trust"]["used"] == 2  # the unsourced: both cite only missing sources
     refused = cli(workspace, "draft", "apply", "red")
     assert refused.returncode == 3 and "its own evidence failed" in refused.stderr
+
+
+def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Path):
+    from stitch_ls.core.config import TeamConfig, load_team_config
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git_init = subprocess.run(["git", "init", "-q", "-b", "main", str(root)], capture_output=True)
+    assert git_init.returncode == 0
+    (root / ".gitattributes").write_text("*.png binary")  # theirs, no final newline
+    first = cli(root, "init")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        ".stitch/config.toml: created (a starter team file)",
+        ".stitch/.gitignore: created (local files)",
+        ".gitattributes: added .stitch/source-log.jsonl merge=union",
+    ]
+    starter = (root / ".stitch" / "config.toml").read_text()
+    assert isinstance(load_team_config(starter), TeamConfig)
+    assert starter.count("#") > 10  # commented
+    assert (root / ".gitattributes").read_text() == (
+        "*.png binary\n.stitch/source-log.jsonl merge=union\n"
+    )
+    attr = subprocess.run(
+        ["git", "check-attr", "merge", ".stitch/source-log.jsonl"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert attr.stdout.strip().endswith("merge: union")
+    # everything local stays out of `git add -A`, the shared files go in
+    stitch = root / ".stitch"
+    for local in ("drafts/d.json", "prompts/p.json", "state.json", ".lock", ".apply.lock"):
+        (stitch / local).parent.mkdir(parents=True, exist_ok=True)
+        (stitch / local).write_text("{}")
+    for shared in ("source-log.jsonl", "signoffs.jsonl"):
+        (stitch / shared).write_text("")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=root, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(staged) == [
+        ".gitattributes",
+        ".stitch/.gitignore",
+        ".stitch/config.toml",
+        ".stitch/signoffs.jsonl",
+        ".stitch/source-log.jsonl",
+    ]
+    (stitch / "config.toml").write_text("[agents]\nconfidence_floor = 0.9\n")
+    again = cli(root, "init")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        ".stitch/config.toml: kept as it is",
+        ".stitch/.gitignore: already set up",
+        ".gitattributes: already set up",
+    ]
+    assert (stitch / "config.toml").read_text() == "[agents]\nconfidence_floor = 0.9\n"
+
+
+def test_version():
+    from stitch_ls import __version__
+
+    result = cli(None, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"stitch-ls {__version__}"

@@ -640,9 +640,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    if not args.agents and not args.git_hooks:
-        raise CliError("init: say what to set up (--agents LIST, --git-hooks)", EXIT_USAGE)
-    for line in init_guard_hooks(root, args.agents, args.git_hooks):
+    from stitch_ls.starter import init_workspace
+
+    try:
+        said = init_workspace(root)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"init: {exc}", EXIT_USAGE) from None
+    said += init_guard_hooks(root, args.agents, args.git_hooks)
+    for line in said:
         print(line)
     return 0
 
@@ -667,9 +672,12 @@ def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[st
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from stitch_ls import __version__
+
     parser = argparse.ArgumentParser(
         prog="stitch-ls", description="Stitch: agent drafts, quiet hours and stitch points."
     )
+    parser.add_argument("--version", action="version", version=f"stitch-ls {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", help="default: the enclosing git work tree")
     common.add_argument("--json", action="store_true", help="print data as JSON")
@@ -777,7 +785,11 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("message_file", nargs="?", help="commit-msg hook: the message file")
     guard.set_defaults(func=cmd_guard)
 
-    init = verbs.add_parser("init", parents=[common], help="set Stitch up in a workspace")
+    init = verbs.add_parser(
+        "init",
+        parents=[common],
+        help="set Stitch up: starter team file, .stitch/.gitignore, union merge of the source log",
+    )
     init.add_argument(
         "--agents",
         metavar="LIST",
