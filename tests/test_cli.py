@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workspaces import draft, write_draft
+from workspaces import draft, range_edit, write_draft
 
 
 def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -69,12 +69,79 @@ def test_draft_add_validates_and_writes_atomically(workspace: Path):
 def test_draft_list_and_show(workspace: Path):
     write_draft(workspace, draft("ready"))
     write_draft(workspace, draft("parked", sources=[]))
+    write_draft(
+        workspace,
+        draft(
+            "gone",
+            edits=[range_edit("src/checkout.py", 12, 4, "return cart.sum()", "return 0")],
+        ),
+    )
+    (workspace / "src" / "twice.py").write_text("x = 1\n\nx = 1\n")
+    write_draft(
+        workspace, draft("moved", edits=[range_edit("src/twice.py", 1, 0, "x = 1", "x = 2")])
+    )
+    write_draft(
+        workspace,
+        draft(
+            "migration",
+            evidence=[],
+            edits=[{"path": "migrations/0002.sql", "create": True, "text": "DROP TABLE t;\n"}],
+        ),
+    )
     rows = json.loads(cli(workspace, "draft", "list", "--json").stdout)
-    assert {r["id"]: r["gate"] for r in rows} == {"ready": "actionable", "parked": "parked"}
-    text = cli(workspace, "draft", "list").stdout
-    assert "ready" in text and "parked for a human" in text
-    shown = json.loads(cli(workspace, "draft", "show", "ready").stdout)
-    assert shown["title"] == "Draft ready"
+    assert {r["id"]: r["gate"] for r in rows} == {
+        "ready": "actionable",
+        "parked": "parked",
+        "gone": "stale",
+        "moved": "stale",
+        "migration": "blocked",
+    }
+    assert {r["id"] for r in rows if r["irreversible"]} == {"migration"}
+    lines = {
+        line.split()[0]: line
+        for line in cli(workspace, "draft", "list").stdout.splitlines()
+        if not line.startswith(" ")
+    }
+    # one state word, one reason: never "stale: stale: …" or "blocked: blocked: …"
+    assert lines["ready"].endswith("2 src  actionable")
+    assert lines["parked"].endswith("parked — the draft cites no sources")
+    assert lines["gone"].endswith(
+        "stale — src/checkout.py: the expected text is not in the file"
+    )
+    assert lines["moved"].endswith(
+        "stale — src/twice.py: the expected text moved and could not be re-anchored: "
+        "it occurs 2 times"
+    )
+    assert lines["migration"].endswith(
+        "blocked IRREVERSIBLE — an irreversible change needs passing test evidence"
+    )
+    for draft_id, line in lines.items():
+        for word in ("stale", "blocked", "parked"):
+            assert line.removeprefix(draft_id).count(word) <= 1, line
+
+    shown = cli(workspace, "draft", "show", "ready")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert "state: actionable\n" in text
+    assert "  [checked] doc: api/openapi.yaml — contract of record" in text
+    assert "  [passed] test: tests/test_checkout.py::test_pay" in text
+    assert (
+        "--- a/src/checkout.py\n+++ b/src/checkout.py\n@@ -10,4 +10,4 @@\n"
+        " \n \n def pay(cart):\n-    return cart.total()\n+    return round(cart.total(), 2)\n"
+    ) in text
+    assert "created 2026-11-28 09:12 UTC" in text  # no zone in the team file, TZ=UTC here
+    as_json = json.loads(cli(workspace, "draft", "show", "ready", "--json").stdout)
+    assert as_json["title"] == "Draft ready" and as_json["gate"] == "actionable"
+    assert as_json["preview"].startswith("--- a/src/checkout.py")
+    assert as_json["created"] == "2026-11-28T09:12:00Z"
+    stale = cli(workspace, "draft", "show", "gone").stdout
+    assert "state: stale — src/checkout.py: the expected text is not in the file" in stale
+    assert "preview: none" in stale
+    created = cli(workspace, "draft", "show", "migration").stdout
+    assert "+++ b/migrations/0002.sql\n@@ -0,0 +1 @@\n+DROP TABLE t;" in created
+    (workspace / "api" / "openapi.yaml").unlink()
+    missing_source = cli(workspace, "draft", "show", "ready").stdout
+    assert "  [missing] doc: api/openapi.yaml" in missing_source
     missing = cli(workspace, "draft", "show", "nope")
     assert missing.returncode == 1 and "no draft with id 'nope'" in missing.stderr
 
@@ -205,7 +272,7 @@ def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
     assert rows["some"]["gate"] == "actionable" and rows["some"]["sources_missing"] == 2
     text = cli(workspace, "draft", "list").stdout
     assert "3 src (2 missing)  actionable" in text
-    shown = json.loads(cli(workspace, "draft", "show", "ghost").stdout)
+    shown = json.loads(cli(workspace, "draft", "show", "ghost", "--json").stdout)
     assert [c["status"] for c in shown["source_checks"]] == ["missing", "missing"]
     assert "defines no test_nothing" in shown["source_checks"][1]["detail"]
     status = json.loads(cli(workspace, "status", "--json").stdout)

@@ -38,6 +38,15 @@ def _workspace(root: Path) -> StitchWorkspace:
     return ws
 
 
+def _workspace_with_commits(root: Path) -> StitchWorkspace:
+    """The workspace with agent commits' drafts too, for counts that match the editor's."""
+    from stitch_ls.core.operations import scan_all
+
+    ws = _workspace(root)
+    scan_all(ws, _now())
+    return ws
+
+
 def propose(root: Path, draft: Any) -> dict[str, Any]:
     """Validate and write a draft; field-level errors instead of an exception."""
     if isinstance(draft, str):
@@ -122,13 +131,23 @@ async def ask(
     quiet = ws.quiet_state(_now())
     result: dict[str, Any] = {"ok": True, "id": prompt.id, "status": "pending"}
     if quiet.on:
-        result["note"] = f"the engineer is in quiet hours until {quiet.until}; the question waits"
+        from stitch_ls.core.timefmt import human_time
+
+        until = human_time(quiet.until, ws.display_zone()) or "further notice"
+        result["note"] = f"the engineer is in quiet hours until {until}; the question waits"
     return result
 
 
 def status(root: Path) -> dict[str, Any]:
-    ws = _workspace(root)
-    return ws.status(_now(), ws.read_disk, ws.find_symbol_on_disk)
+    from stitch_ls.core.prompts import pending_prompts
+
+    ws = _workspace_with_commits(root)
+    return ws.status(
+        _now(),
+        ws.read_disk,
+        ws.find_symbol_on_disk,
+        prompts_pending=len(pending_prompts(ws.paths.prompts)),
+    )
 
 
 def stitch_points(root: Path, path: str) -> dict[str, Any]:

@@ -72,7 +72,10 @@ def init_workspace(root: Path) -> list[str]:
         _write_once(root / ".stitch" / "config.toml", STARTER_CONFIG, "a starter team file"),
         _lines_present(root / ".stitch" / ".gitignore", GITIGNORE, GITIGNORE_LINES, "local files"),
         _lines_present(
-            root / ".gitattributes", UNION_LINE + "\n", (UNION_LINE,), "union merge of the source log"
+            root / ".gitattributes",
+            UNION_LINE + "\n",
+            (UNION_LINE,),
+            "union merge of the source log",
         ),
     ]
     return said

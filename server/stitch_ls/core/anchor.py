@@ -123,12 +123,15 @@ def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
         return PlannedEdit(edit.path, "replace", start, end, edit.text or "")
     expect = edit.expect
     if not expect:
-        return "the range is no longer where the draft expects it"
+        return "the range is not where the draft expects it"
     first = text.find(expect)
-    if first == -1:
-        return "the text it expects is no longer there"
+    if first == -1:  # gone, or never there: which one, no text can tell
+        return "the expected text is not in the file"
     if text.find(expect, first + 1) != -1:
-        return "the text it expects moved and now occurs more than once"
+        times = text.count(expect)
+        return (
+            f"the expected text moved and could not be re-anchored: it occurs {times} times"
+        )
     return PlannedEdit(
         edit.path,
         "replace",

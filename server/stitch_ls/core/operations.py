@@ -283,3 +283,14 @@ class EditorApply:
         held, self._held, self._inflight = self._held, None, None
         if held is not None:
             held.__exit__(None, None, None)
+
+
+def scan_all(ws: StitchWorkspace, now: datetime) -> None:
+    """Every pending draft as the editor's indexer knows it: the draft files and the drafts
+    agents' commits carry (so the CLI and MCP count what the editor counts)."""
+    from stitch_ls.core.gitview import take_snapshot
+
+    ws.scan_drafts(now)
+    snap = take_snapshot(ws.root, ws.team)
+    if snap is not None:
+        ws.set_git_drafts(snap.drafts, now)
