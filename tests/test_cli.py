@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workspaces import draft, range_edit, write_draft
+from workspaces import draft, git, range_edit, write_draft
 
 
 def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -344,3 +344,78 @@ def test_version():
 
     result = cli(None, "--version")
     assert result.returncode == 0 and result.stdout.strip() == f"stitch-ls {__version__}"
+
+
+def test_status_counts_add_up_with_agent_commits_and_prompts(tmp_path: Path):
+    from gitrepos import STREAM_TEAM, commit_on
+    from workspaces import make_workspace
+
+    root = make_workspace(tmp_path / "ws", STREAM_TEAM)
+    commit_on(  # an agent's commit: one more draft, below the floor (no confidence)
+        root,
+        "stream/checkout/b",
+        "src/checkout.py",
+        "return cart.total()",
+        "return cart.total() + 1",
+        "Pay one more\n\nStitch-Source: doc docs/money.md | rule\nStitch-Agent: codex",
+    )
+    (root / ".stitch" / "drafts").mkdir(exist_ok=True)
+    write_draft(root, draft("ready"))
+    write_draft(root, draft("low", confidence=0.3))  # below the floor: counted too
+    write_draft(root, draft("parked", sources=[]))
+    write_draft(root, draft("stale", edits=[range_edit("src/checkout.py", 12, 4, "nope", "x")]))
+    (root / ".stitch" / "drafts" / "broken.json").write_text("{")
+    asked = cli(root, "ask", "Which currency?", "--option", "EUR", "--option", "USD", "--id", "q1")
+    assert asked.returncode == 0, asked.stderr
+    status = json.loads(cli(root, "status", "--json").stdout)
+    drafts = status["drafts"]
+    assert drafts["pending"] == 6
+    assert drafts["pending"] == sum(v for k, v in drafts.items() if k != "pending")
+    assert drafts["below_floor"] == 2 and drafts["actionable"] == 1
+    assert status["prompts"] == {"pending": 1}
+    text = cli(root, "status").stdout
+    assert (
+        "drafts: 6 pending = 1 actionable + 1 parked + 1 stale + 1 invalid + 2 below-floor\n"
+        in text
+    )
+    assert "prompts: 1 pending" in text
+
+    listed = cli(root, "prompts")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("q1: cli (local) asks, ")
+    assert "Which currency?\n    options: 1) EUR, 2) USD" in listed.stdout
+    assert json.loads(cli(root, "prompts", "--json").stdout)[0]["options"] == ["EUR", "USD"]
+    wrong = cli(root, "answer", "q1", "GBP")
+    assert wrong.returncode == 2 and "'GBP' is not one of the options (EUR, USD)" in wrong.stderr
+    answered = cli(root, "answer", "q1", "2")
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stdout.strip() == "answered q1: USD"
+    prompt = json.loads((root / ".stitch" / "prompts" / "q1.json").read_text())
+    assert prompt["answer"] == "USD" and prompt["answered_by"] == "dev@example.com"
+    assert cli(root, "prompts").stdout.strip() == "no pending prompts"
+    assert json.loads(cli(root, "status", "--json").stdout)["prompts"] == {"pending": 0}
+    again = cli(root, "answer", "q1", "EUR")
+    assert again.returncode == 3 and "already answered: USD" in again.stderr
+
+
+def test_times_read_in_the_team_zone_to_the_minute_json_keeps_utc(workspace: Path):
+    import re
+
+    (workspace / ".stitch" / "config.toml").write_text(
+        '[quiet_hours]\ntimezone = "Asia/Tokyo"\n[[quiet_hours.windows]]\n'
+        'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        'start = "03:00"\nend = "03:01"\n'
+    )
+    git(workspace, "commit", "-qam", "the team's zone")  # the base branch's team file rules
+    assert cli(workspace, "read-only", "on", "--reason", "incident").returncode == 0
+    text = cli(workspace, "status").stdout
+    since = re.search(r"since (\S+ \S+ \S+)\)", text)
+    assert since and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d JST", since.group(1)), text
+    assert re.search(r"quiet: (off \(next \d{4}-\d\d-\d\d 03:00 JST\)|on until .* 03:01 JST)", text)
+    status = json.loads(cli(workspace, "status", "--json").stdout)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", status["read_only"]["since"])
+    assert status["zone"] == "Asia/Tokyo"
+    # the same instant reads the same in every door: the gate's reason (LSP, list) too
+    write_draft(workspace, draft("held"))
+    row = json.loads(cli(workspace, "draft", "list", "--json").stdout)[0]
+    assert f"since {since.group(1)}, by dev@example.com" in row["reason"]
