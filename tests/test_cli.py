@@ -105,9 +105,7 @@ def test_draft_list_and_show(workspace: Path):
     # one state word, one reason: never "stale: stale: …" or "blocked: blocked: …"
     assert lines["ready"].endswith("2 src  actionable")
     assert lines["parked"].endswith("parked — the draft cites no sources")
-    assert lines["gone"].endswith(
-        "stale — src/checkout.py: the expected text is not in the file"
-    )
+    assert lines["gone"].endswith("stale — src/checkout.py: the expected text is not in the file")
     assert lines["moved"].endswith(
         "stale — src/twice.py: the expected text moved and could not be re-anchored: "
         "it occurs 2 times"
@@ -419,3 +417,18 @@ def test_times_read_in_the_team_zone_to_the_minute_json_keeps_utc(workspace: Pat
     write_draft(workspace, draft("held"))
     row = json.loads(cli(workspace, "draft", "list", "--json").stdout)[0]
     assert f"since {since.group(1)}, by dev@example.com" in row["reason"]
+
+
+def test_created_defaults_to_the_moment_the_draft_is_added(workspace: Path):
+    from datetime import UTC, datetime, timedelta
+
+    body = draft("undated")
+    del body["created"]
+    before = datetime.now(UTC)
+    added = cli(workspace, "draft", "add", "-", stdin=json.dumps(body))
+    assert added.returncode == 0, added.stderr
+    written = json.loads((workspace / ".stitch" / "drafts" / "undated.json").read_text())
+    created = datetime.fromisoformat(written["created"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
+    schema = json.loads(cli(None, "schema", "draft").stdout)
+    assert "created" not in schema["required"]

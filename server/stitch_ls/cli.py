@@ -84,7 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_draft_add(args: argparse.Namespace) -> int:
     from stitch_ls.core.drafts import parse_draft_text
     from stitch_ls.core.errors import Refused
-    from stitch_ls.core.operations import add_draft
+    from stitch_ls.core.operations import add_draft, stamped
 
     ws = _workspace(args)
     try:
@@ -99,7 +99,8 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"invalid draft: {exc}", EXIT_USAGE) from None
     try:
-        added = add_draft(ws, draft, _now(), replace=args.replace)
+        now = _now()
+        added = add_draft(ws, stamped(draft, now), now, replace=args.replace)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     _print(
@@ -218,7 +219,7 @@ def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None
         return "\n".join(lines)
     lines.append(
         f"by {draft.agent} on {draft.stream}, confidence {draft.confidence:.2f}, "
-        f"created {_when(ws, draft.created)}"
+        f"created {_when(ws, draft.created) or 'not stated'}"
     )
     lines.append("sources:" if draft.sources else "sources: none cited")
     for source, check in zip(draft.sources, summary["source_checks"], strict=False):

@@ -153,7 +153,7 @@ def build_workspace(root: Path) -> None:
                 {
                     "path": "src/checkout.py",
                     "symbol": "Cart.total",
-                    "text": "def total(self):\n        return sum(self.items) or 0",
+                    "text": "def total(self):\n    return sum(self.items) or 0",
                 },
                 {
                     "path": "tests/test_contract.py",

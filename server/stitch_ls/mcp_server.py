@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.model import Draft, Source
-from stitch_ls.core.operations import add_draft
+from stitch_ls.core.operations import add_draft, stamped
 from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -72,7 +72,8 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
         }
     ws = _workspace(root)
     try:
-        added = add_draft(ws, model, _now())
+        now = _now()
+        added = add_draft(ws, stamped(model, now), now)
     except Refused as exc:
         return {"ok": False, "errors": [{"field": "id", "message": str(exc)}]}
     result: dict[str, Any] = {"ok": True, "id": model.id, "state": added.gate}

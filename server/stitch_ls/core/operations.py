@@ -294,3 +294,9 @@ def scan_all(ws: StitchWorkspace, now: datetime) -> None:
     snap = take_snapshot(ws.root, ws.team)
     if snap is not None:
         ws.set_git_drafts(snap.drafts, now)
+
+
+def stamped(draft: Draft, now: datetime) -> Draft:
+    """The draft with `created` set to `now` when the agent left it out (the moment it is
+    added is when it was made, as far as anyone here can tell)."""
+    return draft if draft.created is not None else draft.replace(created=now)
