@@ -117,8 +117,18 @@ async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):
     lenses = await vscode.text_document_code_lens_async(
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    assert len(lenses) == 1 and lenses[0].range.start.line == 12
-    assert lenses[0].command.title.startswith("6 agent drafts here (1 ready)")
+    # ready (and below-floor) drafts get their own lenses; stale, parked, blocked and invalid
+    # ones share one lens for the file, and stay in the diagnostics
+    titles = [(lens.range.start.line, lens.command.title) for lens in lenses]
+    assert [line for line, _ in titles] == [12, 12, 12], titles
+    assert titles[0][1].startswith("Apply draft: Draft ready")
+    assert titles[1][1].startswith("Draft: Draft low — 0.51 < floor")
+    assert titles[2][1] == (
+        "4 agent drafts not ready (1 stale, 1 parked, 1 blocked, 1 invalid) — list"
+    )
+    assert lenses[2].command.command == "stitch.listDrafts"
+    for held in ("Draft unsourced", "Draft risky", "Draft stale"):
+        assert any(held in d.message for d in hints), held
 
 
 async def test_many_drafted_lines_get_one_lens_per_block_that_follows_typing(workspace: Path):
