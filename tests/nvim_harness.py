@@ -86,6 +86,10 @@ end })
 """
 
 
+SETUP = r"""S.setup({ cmd = %(cmd)s, settings = vim.json.decode(%(settings)s), detached = false,
+  init_options = vim.json.decode(%(init_options)s), cmd_env = vim.json.decode(%(env)s) })"""
+
+
 def lua_string(value: str) -> str:
     return json.dumps(value)
 
@@ -119,13 +123,7 @@ def run_nvim(
         "env": lua_string(json.dumps(env or {"STITCH_NVIM_TEST": "1"})),
         "steps": steps,
     }
-    values["setup"] = (
-        "vim.lsp.enable('stitch')"
-        if enable_only
-        else "S.setup({ cmd = %(cmd)s, settings = vim.json.decode(%(settings)s), detached = false,\n"
-        "  init_options = vim.json.decode(%(init_options)s), cmd_env = vim.json.decode(%(env)s) })"
-        % values
-    )
+    values["setup"] = "vim.lsp.enable('stitch')" if enable_only else SETUP % values
     init.write_text(PRELUDE % values)
     process_env = {
         **os.environ,
