@@ -432,3 +432,23 @@ def test_created_defaults_to_the_moment_the_draft_is_added(workspace: Path):
     assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
     schema = json.loads(cli(None, "schema", "draft").stdout)
     assert "created" not in schema["required"]
+
+
+def test_the_starter_team_file_is_the_readmes_example():
+    import re
+    import tomllib
+
+    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.starter import STARTER_CONFIG
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"## Team policy.*?```toml\n(.*?)```", readme, re.S).group(1)
+    assert isinstance(load_team_config(example), TeamConfig)
+    uncommented = "\n".join(
+        line.lstrip("# ") if re.match(r"#\s*(\[|\w+ = )", line) else line
+        for line in STARTER_CONFIG.splitlines()
+    )
+    assert isinstance(load_team_config(uncommented), TeamConfig)
+    assert set(tomllib.loads(example)) == set(tomllib.loads(uncommented))
+    for section, values in tomllib.loads(example).items():
+        assert set(values) <= set(tomllib.loads(uncommented)[section]) | {"checkout"}, section
