@@ -40,8 +40,7 @@ local function finish(code)
 end
 vim.defer_fn(function() report.error = 'watchdog fired'; finish(3) end, %(watchdog)d)
 S = require('stitch')
-S.setup({ cmd = %(cmd)s, settings = vim.json.decode(%(settings)s), detached = false,
-          init_options = vim.json.decode(%(init_options)s), cmd_env = vim.json.decode(%(env)s) })
+%(setup)s
 vim.notify = function(msg, level) table.insert(report.notes, msg) end
 
 function wait(cond, ms, what)
@@ -87,6 +86,10 @@ end })
 """
 
 
+SETUP = r"""S.setup({ cmd = %(cmd)s, settings = vim.json.decode(%(settings)s), detached = false,
+  init_options = vim.json.decode(%(init_options)s), cmd_env = vim.json.decode(%(env)s) })"""
+
+
 def lua_string(value: str) -> str:
     return json.dumps(value)
 
@@ -100,31 +103,34 @@ def run_nvim(
     init_options: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 40.0,
+    enable_only: bool = False,
 ) -> dict[str, Any]:
-    """Run one scenario; returns the report (raises with the report on failure)."""
+    """Run one scenario; returns the report (raises with the report on failure).
+    `enable_only`: configure nothing, only `vim.lsp.enable('stitch')` (the shipped
+    `lsp/stitch.lua` must do the rest, `stitch-ls` found on PATH)."""
     work = root.parent / "nvim-run"
     work.mkdir(exist_ok=True)
     report = work / "report.json"
     init = work / "init.lua"
     cmd = [sys.executable, "-m", "stitch_ls", "serve"]
-    init.write_text(
-        PRELUDE
-        % {
-            "client": lua_string(str(REPO / "client-nvim")),
-            "report": lua_string(str(report)),
-            "watchdog": int((timeout - 5) * 1000),
-            "cmd": "{" + ", ".join(lua_string(c) for c in cmd) + "}",
-            "settings": lua_string(json.dumps(settings or {})),
-            "init_options": lua_string(json.dumps(init_options) if init_options else "null"),
-            "env": lua_string(json.dumps(env or {"STITCH_NVIM_TEST": "1"})),
-            "steps": steps,
-        }
-    )
+    values = {
+        "client": lua_string(str(REPO / "client-nvim")),
+        "report": lua_string(str(report)),
+        "watchdog": int((timeout - 5) * 1000),
+        "cmd": "{" + ", ".join(lua_string(c) for c in cmd) + "}",
+        "settings": lua_string(json.dumps(settings or {})),
+        "init_options": lua_string(json.dumps(init_options) if init_options else "null"),
+        "env": lua_string(json.dumps(env or {"STITCH_NVIM_TEST": "1"})),
+        "steps": steps,
+    }
+    values["setup"] = "vim.lsp.enable('stitch')" if enable_only else SETUP % values
+    init.write_text(PRELUDE % values)
     process_env = {
         **os.environ,
+        # `stitch-ls` as an engineer has it: on PATH, from the environment running the tests
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "XDG_CONFIG_HOME": str(work / "config"),
         "XDG_DATA_HOME": str(work / "data"),
-        "XDG_STATE_HOME": str(work / "state"),
         "XDG_CACHE_HOME": str(work / "cache"),
     }
     proc = subprocess.Popen(

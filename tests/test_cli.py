@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workspaces import draft, write_draft
+from workspaces import draft, git, range_edit, write_draft
 
 
 def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -69,12 +69,77 @@ def test_draft_add_validates_and_writes_atomically(workspace: Path):
 def test_draft_list_and_show(workspace: Path):
     write_draft(workspace, draft("ready"))
     write_draft(workspace, draft("parked", sources=[]))
+    write_draft(
+        workspace,
+        draft(
+            "gone",
+            edits=[range_edit("src/checkout.py", 12, 4, "return cart.sum()", "return 0")],
+        ),
+    )
+    (workspace / "src" / "twice.py").write_text("x = 1\n\nx = 1\n")
+    write_draft(
+        workspace, draft("moved", edits=[range_edit("src/twice.py", 1, 0, "x = 1", "x = 2")])
+    )
+    write_draft(
+        workspace,
+        draft(
+            "migration",
+            evidence=[],
+            edits=[{"path": "migrations/0002.sql", "create": True, "text": "DROP TABLE t;\n"}],
+        ),
+    )
     rows = json.loads(cli(workspace, "draft", "list", "--json").stdout)
-    assert {r["id"]: r["gate"] for r in rows} == {"ready": "actionable", "parked": "parked"}
-    text = cli(workspace, "draft", "list").stdout
-    assert "ready" in text and "parked for a human" in text
-    shown = json.loads(cli(workspace, "draft", "show", "ready").stdout)
-    assert shown["title"] == "Draft ready"
+    assert {r["id"]: r["gate"] for r in rows} == {
+        "ready": "actionable",
+        "parked": "parked",
+        "gone": "stale",
+        "moved": "stale",
+        "migration": "blocked",
+    }
+    assert {r["id"] for r in rows if r["irreversible"]} == {"migration"}
+    lines = {
+        line.split()[0]: line
+        for line in cli(workspace, "draft", "list").stdout.splitlines()
+        if not line.startswith(" ")
+    }
+    # one state word, one reason: never "stale: stale: …" or "blocked: blocked: …"
+    assert lines["ready"].endswith("2 src  actionable")
+    assert lines["parked"].endswith("parked — the draft cites no sources")
+    assert lines["gone"].endswith("stale — src/checkout.py: the expected text is not in the file")
+    assert lines["moved"].endswith(
+        "stale — src/twice.py: the expected text moved and could not be re-anchored: "
+        "it occurs 2 times"
+    )
+    assert lines["migration"].endswith(
+        "blocked IRREVERSIBLE — an irreversible change needs passing test evidence"
+    )
+    for draft_id, line in lines.items():
+        for word in ("stale", "blocked", "parked"):
+            assert line.removeprefix(draft_id).count(word) <= 1, line
+
+    shown = cli(workspace, "draft", "show", "ready")
+    assert shown.returncode == 0, shown.stderr
+    text = shown.stdout
+    assert "state: actionable\n" in text
+    assert "  [checked] doc: api/openapi.yaml — contract of record" in text
+    assert "  [passed] test: tests/test_checkout.py::test_pay" in text
+    assert (
+        "--- a/src/checkout.py\n+++ b/src/checkout.py\n@@ -10,4 +10,4 @@\n"
+        " \n \n def pay(cart):\n-    return cart.total()\n+    return round(cart.total(), 2)\n"
+    ) in text
+    assert "created 2026-11-28 09:12 UTC" in text  # no zone in the team file, TZ=UTC here
+    as_json = json.loads(cli(workspace, "draft", "show", "ready", "--json").stdout)
+    assert as_json["title"] == "Draft ready" and as_json["gate"] == "actionable"
+    assert as_json["preview"].startswith("--- a/src/checkout.py")
+    assert as_json["created"] == "2026-11-28T09:12:00Z"
+    stale = cli(workspace, "draft", "show", "gone").stdout
+    assert "state: stale — src/checkout.py: the expected text is not in the file" in stale
+    assert "preview: none" in stale
+    created = cli(workspace, "draft", "show", "migration").stdout
+    assert "+++ b/migrations/0002.sql\n@@ -0,0 +1 @@\n+DROP TABLE t;" in created
+    (workspace / "api" / "openapi.yaml").unlink()
+    missing_source = cli(workspace, "draft", "show", "ready").stdout
+    assert "  [missing] doc: api/openapi.yaml" in missing_source
     missing = cli(workspace, "draft", "show", "nope")
     assert missing.returncode == 1 and "no draft with id 'nope'" in missing.stderr
 
@@ -205,7 +270,7 @@ def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
     assert rows["some"]["gate"] == "actionable" and rows["some"]["sources_missing"] == 2
     text = cli(workspace, "draft", "list").stdout
     assert "3 src (2 missing)  actionable" in text
-    shown = json.loads(cli(workspace, "draft", "show", "ghost").stdout)
+    shown = json.loads(cli(workspace, "draft", "show", "ghost", "--json").stdout)
     assert [c["status"] for c in shown["source_checks"]] == ["missing", "missing"]
     assert "defines no test_nothing" in shown["source_checks"][1]["detail"]
     status = json.loads(cli(workspace, "status", "--json").stdout)
@@ -213,3 +278,177 @@ def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
     assert status["trust"]["used"] == 2  # the unsourced: both cite only missing sources
     refused = cli(workspace, "draft", "apply", "red")
     assert refused.returncode == 3 and "its own evidence failed" in refused.stderr
+
+
+def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Path):
+    from stitch_ls.core.config import TeamConfig, load_team_config
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git_init = subprocess.run(["git", "init", "-q", "-b", "main", str(root)], capture_output=True)
+    assert git_init.returncode == 0
+    (root / ".gitattributes").write_text("*.png binary")  # theirs, no final newline
+    first = cli(root, "init")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        ".stitch/config.toml: created (a starter team file)",
+        ".stitch/.gitignore: created (local files)",
+        ".gitattributes: added .stitch/source-log.jsonl merge=union",
+    ]
+    starter = (root / ".stitch" / "config.toml").read_text()
+    assert isinstance(load_team_config(starter), TeamConfig)
+    assert starter.count("#") > 10  # commented
+    assert (root / ".gitattributes").read_text() == (
+        "*.png binary\n.stitch/source-log.jsonl merge=union\n"
+    )
+    attr = subprocess.run(
+        ["git", "check-attr", "merge", ".stitch/source-log.jsonl"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert attr.stdout.strip().endswith("merge: union")
+    # everything local stays out of `git add -A`, the shared files go in
+    stitch = root / ".stitch"
+    for local in ("drafts/d.json", "prompts/p.json", "state.json", ".lock", ".apply.lock"):
+        (stitch / local).parent.mkdir(parents=True, exist_ok=True)
+        (stitch / local).write_text("{}")
+    for shared in ("source-log.jsonl", "signoffs.jsonl"):
+        (stitch / shared).write_text("")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=root, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(staged) == [
+        ".gitattributes",
+        ".stitch/.gitignore",
+        ".stitch/config.toml",
+        ".stitch/signoffs.jsonl",
+        ".stitch/source-log.jsonl",
+    ]
+    (stitch / "config.toml").write_text("[agents]\nconfidence_floor = 0.9\n")
+    again = cli(root, "init")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        ".stitch/config.toml: kept as it is",
+        ".stitch/.gitignore: already set up",
+        ".gitattributes: already set up",
+    ]
+    assert (stitch / "config.toml").read_text() == "[agents]\nconfidence_floor = 0.9\n"
+
+
+def test_version():
+    from stitch_ls import __version__
+
+    result = cli(None, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"stitch-ls {__version__}"
+
+
+def test_status_counts_add_up_with_agent_commits_and_prompts(tmp_path: Path):
+    from gitrepos import STREAM_TEAM, commit_on
+    from workspaces import make_workspace
+
+    root = make_workspace(tmp_path / "ws", STREAM_TEAM)
+    commit_on(  # an agent's commit: one more draft, below the floor (no confidence)
+        root,
+        "stream/checkout/b",
+        "src/checkout.py",
+        "return cart.total()",
+        "return cart.total() + 1",
+        "Pay one more\n\nStitch-Source: doc docs/money.md | rule\nStitch-Agent: codex",
+    )
+    (root / ".stitch" / "drafts").mkdir(exist_ok=True)
+    write_draft(root, draft("ready"))
+    write_draft(root, draft("low", confidence=0.3))  # below the floor: counted too
+    write_draft(root, draft("parked", sources=[]))
+    write_draft(root, draft("stale", edits=[range_edit("src/checkout.py", 12, 4, "nope", "x")]))
+    (root / ".stitch" / "drafts" / "broken.json").write_text("{")
+    asked = cli(root, "ask", "Which currency?", "--option", "EUR", "--option", "USD", "--id", "q1")
+    assert asked.returncode == 0, asked.stderr
+    status = json.loads(cli(root, "status", "--json").stdout)
+    drafts = status["drafts"]
+    assert drafts["pending"] == 6
+    assert drafts["pending"] == sum(v for k, v in drafts.items() if k != "pending")
+    assert drafts["below_floor"] == 2 and drafts["actionable"] == 1
+    assert status["prompts"] == {"pending": 1}
+    text = cli(root, "status").stdout
+    assert (
+        "drafts: 6 pending = 1 actionable + 1 parked + 1 stale + 1 invalid + 2 below-floor\n"
+        in text
+    )
+    assert "prompts: 1 pending" in text
+
+    listed = cli(root, "prompts")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("q1: cli (local) asks, ")
+    assert "Which currency?\n    options: 1) EUR, 2) USD" in listed.stdout
+    assert json.loads(cli(root, "prompts", "--json").stdout)[0]["options"] == ["EUR", "USD"]
+    wrong = cli(root, "answer", "q1", "GBP")
+    assert wrong.returncode == 2 and "'GBP' is not one of the options (EUR, USD)" in wrong.stderr
+    answered = cli(root, "answer", "q1", "2")
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stdout.strip() == "answered q1: USD"
+    prompt = json.loads((root / ".stitch" / "prompts" / "q1.json").read_text())
+    assert prompt["answer"] == "USD" and prompt["answered_by"] == "dev@example.com"
+    assert cli(root, "prompts").stdout.strip() == "no pending prompts"
+    assert json.loads(cli(root, "status", "--json").stdout)["prompts"] == {"pending": 0}
+    again = cli(root, "answer", "q1", "EUR")
+    assert again.returncode == 3 and "already answered: USD" in again.stderr
+
+
+def test_times_read_in_the_team_zone_to_the_minute_json_keeps_utc(workspace: Path):
+    import re
+
+    (workspace / ".stitch" / "config.toml").write_text(
+        '[quiet_hours]\ntimezone = "Asia/Tokyo"\n[[quiet_hours.windows]]\n'
+        'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        'start = "03:00"\nend = "03:01"\n'
+    )
+    git(workspace, "commit", "-qam", "the team's zone")  # the base branch's team file rules
+    assert cli(workspace, "read-only", "on", "--reason", "incident").returncode == 0
+    text = cli(workspace, "status").stdout
+    since = re.search(r"since (\S+ \S+ \S+)\)", text)
+    assert since and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d JST", since.group(1)), text
+    assert re.search(r"quiet: (off \(next \d{4}-\d\d-\d\d 03:00 JST\)|on until .* 03:01 JST)", text)
+    status = json.loads(cli(workspace, "status", "--json").stdout)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", status["read_only"]["since"])
+    assert status["zone"] == "Asia/Tokyo"
+    # the same instant reads the same in every door: the gate's reason (LSP, list) too
+    write_draft(workspace, draft("held"))
+    row = json.loads(cli(workspace, "draft", "list", "--json").stdout)[0]
+    assert f"since {since.group(1)}, by dev@example.com" in row["reason"]
+
+
+def test_created_defaults_to_the_moment_the_draft_is_added(workspace: Path):
+    from datetime import UTC, datetime, timedelta
+
+    body = draft("undated")
+    del body["created"]
+    before = datetime.now(UTC)
+    added = cli(workspace, "draft", "add", "-", stdin=json.dumps(body))
+    assert added.returncode == 0, added.stderr
+    written = json.loads((workspace / ".stitch" / "drafts" / "undated.json").read_text())
+    created = datetime.fromisoformat(written["created"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
+    schema = json.loads(cli(None, "schema", "draft").stdout)
+    assert "created" not in schema["required"]
+
+
+def test_the_starter_team_file_is_the_readmes_example():
+    import re
+    import tomllib
+
+    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.starter import STARTER_CONFIG
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"## Team policy.*?```toml\n(.*?)```", readme, re.S).group(1)
+    assert isinstance(load_team_config(example), TeamConfig)
+    uncommented = "\n".join(
+        line.lstrip("# ") if re.match(r"#\s*(\[|\w+ = )", line) else line
+        for line in STARTER_CONFIG.splitlines()
+    )
+    assert isinstance(load_team_config(uncommented), TeamConfig)
+    assert set(tomllib.loads(example)) == set(tomllib.loads(uncommented))
+    for section, values in tomllib.loads(example).items():
+        assert set(values) <= set(tomllib.loads(uncommented)[section]) | {"checkout"}, section

@@ -69,7 +69,7 @@ def test_a_passing_run_is_recorded_outside_the_workspace_and_unblocks(tmp_path: 
 
     rows = {r["id"]: r for r in json.loads(cli(root, "draft", "list", "--json").stdout)}
     assert rows["round"]["gate"] == "actionable"
-    shown = json.loads(cli(root, "draft", "show", "round").stdout)
+    shown = json.loads(cli(root, "draft", "show", "round", "--json").stdout)
     assert shown["verification"]["outcome"] == "passed"
     assert (
         shown["verification"]["command"][-2:] == refs

@@ -84,7 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_draft_add(args: argparse.Namespace) -> int:
     from stitch_ls.core.drafts import parse_draft_text
     from stitch_ls.core.errors import Refused
-    from stitch_ls.core.operations import add_draft
+    from stitch_ls.core.operations import add_draft, stamped
 
     ws = _workspace(args)
     try:
@@ -99,7 +99,8 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"invalid draft: {exc}", EXIT_USAGE) from None
     try:
-        added = add_draft(ws, draft, _now(), replace=args.replace)
+        now = _now()
+        added = add_draft(ws, stamped(draft, now), now, replace=args.replace)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     _print(
@@ -114,13 +115,40 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
 
 
 def _summaries(ws: Any) -> list[dict[str, Any]]:
-    from stitch_ls.core.operations import look_at_git
     from stitch_ls.core.workspace import draft_summary
 
-    ws.scan_drafts(_now())
-    look_at_git(ws, _now())  # agent commits' drafts too, as the editor lists them
+    _scan_all(ws)
     ctx = ws.gate_context(_now(), ignore_quiet=True)
     return [draft_summary(e) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
+
+
+def _scan_all(ws: Any) -> None:
+    from stitch_ls.core.operations import scan_all
+
+    scan_all(ws, _now())
+
+
+def _zone(ws: Any) -> Any:
+    return ws.display_zone()
+
+
+def _when(ws: Any, value: Any) -> str | None:
+    from stitch_ls.core.timefmt import human_time
+
+    return human_time(value, _zone(ws))
+
+
+def state_line(row: dict[str, Any]) -> str:
+    """`parked — the draft cites no sources`: one state word, then one reason."""
+    from stitch_ls.core.gate import bare_reason
+
+    word = row["gate"].replace("_", "-")
+    reason = bare_reason(row["gate"], row["reason"])
+    return (
+        word
+        + (" IRREVERSIBLE" if row.get("irreversible") else "")
+        + (f" — {reason}" if reason else "")
+    )
 
 
 def cmd_draft_list(args: argparse.Namespace) -> int:
@@ -132,10 +160,9 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
         out = []
         for row in rows:
             conf = f"{row['confidence']:.2f}" if row["confidence"] is not None else "  - "
-            state = row["gate"] + (f": {row['reason']}" if row["reason"] else "")
             missing = f" ({row['sources_missing']} missing)" if row["sources_missing"] else ""
             out.append(
-                f"{row['id']:<32} {conf}  {row['sources']} src{missing}  {state}\n"
+                f"{row['id']:<32} {conf}  {row['sources']} src{missing}  {state_line(row)}\n"
                 f"    {row['title']}"
             )
         return "\n".join(out)
@@ -145,24 +172,74 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_show(args: argparse.Namespace) -> int:
+    from stitch_ls.core.apply import preview_diff
+    from stitch_ls.core.workspace import draft_summary
+
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    _scan_all(ws)
     record = ws.drafts.by_id.get(args.id)
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
     data = record.draft.to_data() if record.draft else {"error": record.error}
-    if record.draft is not None:  # what checking the sources found, beside the agent's words
-        record = ws.rechecked(record)
-        checks = record.sources.checks if record.sources else ()
-        data["source_checks"] = [
-            {"ref": source.ref, "status": check.status, "detail": check.detail}
-            for source, check in zip(record.draft.sources, checks, strict=False)
-        ]
-        verification = ws.state.verifications.get(record.id)
-        if verification is not None:
-            data["verification"] = verification.to_data()
-    print(json.dumps(data, indent=2, default=str))
+    if args.id in ws.state.outcomes:
+        outcome = ws.state.outcomes[args.id]
+        data["outcome"] = outcome.outcome
+    record = ws.rechecked(record)
+    evaluation = ws.evaluate(
+        record, ws.gate_context(_now(), ignore_quiet=True), ws.read_disk, ws.find_symbol_on_disk
+    )
+    summary = draft_summary(evaluation)
+    data["gate"], data["reason"] = summary["gate"], summary["reason"]
+    data["irreversible"] = summary["irreversible"]
+    data["source_checks"] = summary["source_checks"]
+    verification = ws.state.verifications.get(record.id)
+    if verification is not None:
+        data["verification"] = verification.to_data()
+    plan = evaluation.plan
+    diff = None
+    if plan is not None and plan.ok:
+        try:
+            diff = preview_diff(plan, ws.read_disk)
+        except ValueError as exc:
+            diff = None
+            data["preview_problem"] = str(exc)
+    data["preview"] = diff
+    if args.json:
+        print(json.dumps(data, indent=2, default=str))
+        return 0
+    print(format_draft(ws, record, summary, diff, verification))
     return 0
+
+
+def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None, run: Any) -> str:
+    """A draft for people: state and reason, sources as checked, evidence, the change."""
+    draft = record.draft
+    lines = [f"{summary['id']}: {summary['title']}", f"state: {state_line(summary)}"]
+    if draft is None:
+        return "\n".join(lines)
+    lines.append(
+        f"by {draft.agent} on {draft.stream}, confidence {draft.confidence:.2f}, "
+        f"created {_when(ws, draft.created) or 'not stated'}"
+    )
+    lines.append("sources:" if draft.sources else "sources: none cited")
+    for source, check in zip(draft.sources, summary["source_checks"], strict=False):
+        shown = check.get("detail")
+        detail = f" ({shown})" if shown and shown != source.ref else ""
+        lines.append(f"  [{check['status']}] {source.kind}: {source.ref}{detail} — {source.why}")
+    lines.append("evidence:" if draft.evidence else "evidence: none")
+    for item in draft.evidence:
+        run_note = f" ({item.run})" if getattr(item, "run", None) else ""
+        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}")
+    if run is not None:
+        lines.append(f"  [verified {run.outcome}] stitch-ls verify, {_when(ws, run.at)}")
+    if diff is None:
+        lines.append("preview: none (the draft cannot be placed on the files as they are)")
+    elif diff:
+        lines.append("preview (what applying would change):")
+        lines.append(diff.rstrip("\n"))
+    else:
+        lines.append("preview: no change")
+    return "\n".join(lines)
 
 
 def cmd_draft_apply(args: argparse.Namespace) -> int:
@@ -245,6 +322,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def format_status(status: dict[str, Any]) -> str:
+    """The status object for people: times in its `zone`, counts that add up."""
+    from stitch_ls.core.timefmt import human_iso, workspace_zone
+
+    zone = workspace_zone(status.get("zone"))
+
+    def when(value: str | None) -> str | None:
+        return human_iso(value, zone)
+
     ro, quiet, floor, budget, drafts = (
         status["read_only"],
         status["quiet"],
@@ -254,18 +339,31 @@ def format_status(status: dict[str, Any]) -> str:
     )
     lines = [
         "read-only: "
-        + (f"ON — {ro['reason']} (by {ro['by']}, since {ro['since']})" if ro["on"] else "off"),
+        + (
+            f"ON — {ro['reason']} (by {ro['by']}, since {when(ro['since']) or 'unknown time'})"
+            if ro["on"]
+            else "off"
+        ),
         "quiet: "
         + (
-            f"on until {quiet['until']}"
+            f"on until {when(quiet['until']) or 'further notice'}"
             if quiet["on"]
-            else f"off (next {quiet['next_start'] or 'none'})"
+            else f"off (next {when(quiet['next_start']) or 'none'})"
         ),
         f"policy: {status['policy']['label']}",
         f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
         f"trust budget: {budget['used']}/{budget['budget']} unsourced this hour"
         + (" — exhausted" if budget["exhausted"] else ""),
-        "drafts: " + ", ".join(f"{v} {k}" for k, v in drafts.items()),
+        f"drafts: {drafts['pending']} pending"
+        + (
+            " = "
+            + " + ".join(
+                f"{v} {k.replace('_', '-')}" for k, v in drafts.items() if k != "pending" and v
+            )
+            if drafts["pending"]
+            else ""
+        ),
+        f"prompts: {status.get('prompts', {}).get('pending', 0)} pending",
     ]
     streams = status.get("streams") or {}
     if streams.get("features"):
@@ -346,6 +444,82 @@ def cmd_ask(args: argparse.Namespace) -> int:
         time.sleep(0.1)
     print(f"no answer within {args.wait:g}s; prompt {prompt.id} stays pending", file=sys.stderr)
     return 4
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    """The agents' questions still waiting for an answer, oldest first."""
+    from stitch_ls.core.prompts import pending_prompts, scan_prompts
+
+    ws = _workspace(args)
+    _, errors = scan_prompts(ws.paths.prompts)
+    for error in errors:
+        print(f"warning: prompt ignored: {error}", file=sys.stderr)
+    pending = [prompt for _, prompt in pending_prompts(ws.paths.prompts)]
+    rows = [
+        {
+            "id": p.id,
+            "agent": p.agent,
+            "stream": p.stream,
+            "question": p.question,
+            "options": list(p.options),
+            "sources": [s.to_data() for s in p.sources],
+            "created": p.created,
+        }
+        for p in pending
+    ]
+
+    def text(rows: list[dict[str, Any]]) -> str:
+        if not rows:
+            return "no pending prompts"
+        out = []
+        for row in rows:
+            asked = _when(ws, row["created"])
+            out.append(
+                f"{row['id']}: {row['agent']} ({row['stream']}) asks"
+                + (f", {asked}" if asked else "")
+                + f": {row['question']}\n"
+                + "    options: "
+                + ", ".join(f"{n}) {o}" for n, o in enumerate(row["options"], 1))
+            )
+        return "\n".join(out) + "\nanswer with: stitch-ls answer ID OPTION"
+
+    _print(rows, args.json, text)
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    """Answer a pending prompt with one of its options (its text, or its number)."""
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.prompts import answer_prompt, scan_prompts
+
+    ws = _workspace(args)
+    found, _ = scan_prompts(ws.paths.prompts)
+    match = [(path, p) for path, p in found if p.id == args.id]
+    if not match:
+        raise CliError(f"no prompt with id {args.id!r} (run `stitch-ls prompts` to list them)")
+    path, prompt = match[0]
+    if prompt.answer is not None:
+        raise CliError(f"prompt {args.id!r} was already answered: {prompt.answer}", EXIT_REFUSED)
+    option = args.option
+    if (
+        option not in prompt.options
+        and option.isdigit()
+        and 1 <= int(option) <= len(prompt.options)
+    ):
+        option = prompt.options[int(option) - 1]
+    try:
+        answered = answer_prompt(path, ws.paths.lock, option, user_email(ws.root), _now())
+    except ValueError as exc:
+        choices = ", ".join(prompt.options)
+        raise CliError(f"answer {args.id}: {exc} ({choices})", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"answer {args.id}: {exc}") from None
+    _print(
+        {"id": answered.id, "answer": answered.answer, "answered_by": answered.answered_by},
+        args.json,
+        lambda d: f"answered {d['id']}: {d['answer']}",
+    )
+    return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
@@ -622,9 +796,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    if not args.agents and not args.git_hooks:
-        raise CliError("init: say what to set up (--agents LIST, --git-hooks)", EXIT_USAGE)
-    for line in init_guard_hooks(root, args.agents, args.git_hooks):
+    from stitch_ls.starter import init_workspace
+
+    try:
+        said = init_workspace(root)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"init: {exc}", EXIT_USAGE) from None
+    said += init_guard_hooks(root, args.agents, args.git_hooks)
+    for line in said:
         print(line)
     return 0
 
@@ -649,9 +828,12 @@ def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[st
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from stitch_ls import __version__
+
     parser = argparse.ArgumentParser(
         prog="stitch-ls", description="Stitch: agent drafts, quiet hours and stitch points."
     )
+    parser.add_argument("--version", action="version", version=f"stitch-ls {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--workspace", metavar="DIR", help="default: the enclosing git work tree")
     common.add_argument("--json", action="store_true", help="print data as JSON")
@@ -694,7 +876,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(func=cmd_ask)
 
     verbs.add_parser(
-        "status", parents=[common], help="read-only, quiet hours, floor, budget"
+        "prompts", parents=[common], help="agents' questions waiting for an answer"
+    ).set_defaults(func=cmd_prompts)
+    answer = verbs.add_parser("answer", parents=[common], help="answer a pending prompt")
+    answer.add_argument("id", help="the prompt's id, as `prompts` lists it")
+    answer.add_argument("option", help="one of its options (its text or its number)")
+    answer.set_defaults(func=cmd_answer)
+
+    verbs.add_parser(
+        "status", parents=[common], help="read-only, quiet hours, floor, budget, drafts, prompts"
     ).set_defaults(func=cmd_status)
 
     ro = verbs.add_parser("read-only", parents=[common], help="turn agents read-only on or off")
@@ -759,7 +949,11 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("message_file", nargs="?", help="commit-msg hook: the message file")
     guard.set_defaults(func=cmd_guard)
 
-    init = verbs.add_parser("init", parents=[common], help="set Stitch up in a workspace")
+    init = verbs.add_parser(
+        "init",
+        parents=[common],
+        help="set Stitch up: starter team file, .stitch/.gitignore, union merge of the source log",
+    )
     init.add_argument(
         "--agents",
         metavar="LIST",

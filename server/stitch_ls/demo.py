@@ -153,7 +153,7 @@ def build_workspace(root: Path) -> None:
                 {
                     "path": "src/checkout.py",
                     "symbol": "Cart.total",
-                    "text": "def total(self):\n        return sum(self.items) or 0",
+                    "text": "def total(self):\n    return sum(self.items) or 0",
                 },
                 {
                     "path": "tests/test_contract.py",
@@ -443,8 +443,12 @@ def run_demo(keep: bool = False) -> int:
         )
         print("Driving the real server (stitch-ls serve) over stdio, as an editor would.")
         asyncio.run(asyncio.wait_for(_session(root), timeout=60))
-        print("\nDone. `stitch-ls log --workspace DIR` prints the source log for people;")
-        print("`stitch-ls draft list --workspace DIR` shows what is still pending.")
+        print("\nDone.")
+        if keep:  # the commands below name a folder that is still there
+            print(f"`stitch-ls log --workspace {root}` prints the source log for people;")
+            print(f"`stitch-ls draft list --workspace {root}` shows what is still pending.")
+        else:
+            print("The sample workspace is removed; `stitch-ls demo --keep` keeps it to explore.")
         return 0
     finally:
         if keep:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.model import Draft, Source
-from stitch_ls.core.operations import add_draft
+from stitch_ls.core.operations import add_draft, stamped
 from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -63,7 +63,8 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
         }
     ws = _workspace(root)
     try:
-        added = add_draft(ws, model, _now())
+        now = _now()
+        added = add_draft(ws, stamped(model, now), now)
     except Refused as exc:
         return {"ok": False, "errors": [{"field": "id", "message": str(exc)}]}
     result: dict[str, Any] = {"ok": True, "id": model.id, "state": added.gate}
@@ -122,7 +123,10 @@ async def ask(
     quiet = ws.quiet_state(_now())
     result: dict[str, Any] = {"ok": True, "id": prompt.id, "status": "pending"}
     if quiet.on:
-        result["note"] = f"the engineer is in quiet hours until {quiet.until}; the question waits"
+        from stitch_ls.core.timefmt import human_time
+
+        until = human_time(quiet.until, ws.display_zone()) or "further notice"
+        result["note"] = f"the engineer is in quiet hours until {until}; the question waits"
     return result
 
 

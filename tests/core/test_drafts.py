@@ -160,11 +160,13 @@ def test_ambiguous_or_missing_text_is_stale():
     twice = CHECKOUT + "\n\ndef again(cart):\n    return cart.total()\n"
     twice = "\n" + twice
     plan = plan_draft(Draft.from_data(draft("d")), reader({"src/checkout.py": twice}), find_symbol)
-    assert plan.stale and "more than once" in plan.stale
+    assert plan.stale == (
+        "src/checkout.py: the expected text moved and could not be re-anchored: it occurs 2 times"
+    )
     typed = CHECKOUT.replace("return cart.total()", "return cart.sum()")
     typed = "\n" + typed
     plan = plan_draft(Draft.from_data(draft("d")), reader({"src/checkout.py": typed}), find_symbol)
-    assert plan.stale and "no longer there" in plan.stale
+    assert plan.stale == "src/checkout.py: the expected text is not in the file"
 
 
 def test_symbol_edit_is_anchored_by_tree_sitter():
@@ -206,3 +208,23 @@ def test_overlapping_edits_are_stale():
     body["edits"] = [body["edits"][0], body["edits"][0]]
     plan = plan_draft(Draft.from_data(body), reader({"src/checkout.py": CHECKOUT}), find_symbol)
     assert "overlap" in plan.stale
+
+
+def test_symbol_edit_text_is_relative_to_the_symbol_and_its_trailing_newline_normalised():
+    from stitch_ls.core.apply import apply_text_edits
+
+    expected = CHECKOUT.replace("return sum(self.items)", "return 0")
+
+    def applied(text: str) -> str:
+        body = draft("d", edits=[{"path": "src/checkout.py", "symbol": "Cart.total", "text": text}])
+        plan = plan_draft(Draft.from_data(body), reader({"src/checkout.py": CHECKOUT}), find_symbol)
+        assert plan.ok, plan.stale
+        return apply_text_edits(CHECKOUT, [(e.start, e.end, e.text) for e in plan.edits])
+
+    # as the README documents: written at column 0, indented to the symbol's place
+    assert applied("def total(self):\n    return 0") == expected
+    # a trailing newline leaves no blank line behind
+    assert applied("def total(self):\n    return 0\n") == expected
+    assert applied("def total(self):\n    return 0\n\n") == expected
+    # copied as it stands in the file: taken as written
+    assert applied("    def total(self):\n        return 0\n") == expected

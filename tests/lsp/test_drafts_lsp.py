@@ -117,8 +117,18 @@ async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):
     lenses = await vscode.text_document_code_lens_async(
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    assert len(lenses) == 1 and lenses[0].range.start.line == 12
-    assert lenses[0].command.title.startswith("6 agent drafts here (1 ready)")
+    # ready (and below-floor) drafts get their own lenses; stale, parked, blocked and invalid
+    # ones share one lens for the file, and stay in the diagnostics
+    titles = [(lens.range.start.line, lens.command.title) for lens in lenses]
+    assert [line for line, _ in titles] == [12, 12, 12], titles
+    assert titles[0][1].startswith("Apply draft: Draft ready")
+    assert titles[1][1].startswith("Draft: Draft low — 0.51 < floor")
+    assert titles[2][1] == (
+        "4 agent drafts not ready (1 stale, 1 parked, 1 blocked, 1 invalid) — list"
+    )
+    assert lenses[2].command.command == "stitch.listDrafts"
+    for held in ("Draft unsourced", "Draft risky", "Draft stale"):
+        assert any(held in d.message for d in hints), held
 
 
 async def test_many_drafted_lines_get_one_lens_per_block_that_follows_typing(workspace: Path):
@@ -253,10 +263,14 @@ async def test_drafts_follow_typing_and_are_placed_afresh_when_it_pauses(vscode,
     def ready_message() -> str:
         return next((d.message for d in vscode.diagnostics.get(uri, []) if d.code == "ready"), "")
 
-    await vscode.wait_for(lambda: "more than once" in ready_message(), timeout=5)
+    await vscode.wait_for(lambda: "could not be re-anchored" in ready_message(), timeout=5)
     # a stale draft shows where the draft says it goes
     ready = [a for a in await vscode.actions(uri, 12, 8) if a.data["draft"] == "ready"]
-    assert ready and ready[0].disabled is not None and "more than once" in ready[0].disabled.reason
+    assert (
+        ready
+        and ready[0].disabled is not None
+        and "could not be re-anchored" in ready[0].disabled.reason
+    )
 
 
 async def test_reject_records_the_reason(vscode, workspace: Path):

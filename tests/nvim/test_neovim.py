@@ -188,3 +188,30 @@ def test_a_stitch_point_shows_in_vim_diagnostic_get(tmp_path: Path):
     )
     assert report["lnum"] == 7 and report["severity"] == 3  # vim.diagnostic.severity.INFO
     assert any("only lead@example.com may sign off" in n for n in report["notes"])
+
+
+def test_vim_lsp_enable_alone_finds_the_shipped_server_config(workspace: Path):
+    """Neovim 0.11+'s convention: `lsp/stitch.lua` on the runtime path, so `enable` is all an
+    engineer writes (no `vim.lsp.config`, no `setup`), and the user commands come with it."""
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    R.name = client().name
+    R.root = client().config.root_dir
+    R.cmd = client().config.cmd
+    R.actions = vim.tbl_map(function(a) return a.title end, actions(13, 8))
+    wait(function() return vim.fn.exists(':StitchPrompts') == 2 end, 5000, 'user commands')
+    R.commands = vim.fn.exists(':StitchDrafts') == 2 and vim.fn.exists(':StitchStatus') == 2
+    R.prompts_pending = S.status.prompts.pending
+    """,
+        enable_only=True,
+    )
+    assert report["name"] == "stitch"
+    assert report["root"] == str(workspace)
+    assert report["cmd"] == ["stitch-ls", "serve"]
+    assert any(title.startswith("Apply draft: Draft ready") for title in report["actions"])
+    assert report["commands"] is True
+    assert report["prompts_pending"] == 0

@@ -31,6 +31,10 @@ function M.config(opts)
     handlers = { ['stitch/status'] = on_status },
     detached = opts.detached,
     cmd_env = opts.cmd_env,
+    -- lsp/stitch.lua (vim.lsp.enable without setup): the user commands come with the server
+    on_attach = opts.commands and function()
+      M.create_commands()
+    end or nil,
   }
 end
 
@@ -180,8 +184,18 @@ local function show_status()
       ('floor: %.2f (%s)'):format(s.floor.value, s.floor['from']),
       ('trust budget: %d/%d%s'):format(s.trust.used, s.trust.budget, s.trust.exhausted and ' (exhausted)' or ''),
       ('drafts: %d pending, %d ready'):format(s.drafts.pending, s.drafts.actionable),
+      ('prompts: %d pending'):format(s.prompts and s.prompts.pending or 0),
     }
     vim.notify('Stitch\n' .. table.concat(lines, '\n'))
+  end)
+end
+
+--- The agents' questions still waiting; the server shows them again (dismissed ones too).
+function M.pending_prompts()
+  M.exec('stitch.pendingPrompts', {}, function(err, rows)
+    if not err and type(rows) == 'table' then
+      vim.notify(('Stitch: %d pending prompt%s'):format(#rows, #rows == 1 and '' or 's'))
+    end
   end)
 end
 
@@ -205,6 +219,7 @@ function M.create_commands()
   cmd('StitchDrafts', M.list_drafts, { desc = 'Stitch: list pending drafts' })
   cmd('StitchSignOff', M.sign_off, { desc = 'Stitch: sign off the stitch point under the cursor' })
   cmd('StitchStatus', show_status, { desc = 'Stitch: show the status' })
+  cmd('StitchPrompts', M.pending_prompts, { desc = 'Stitch: show pending prompts again' })
   cmd('StitchLog', function()
     local client = client_for(0)
     local root = client and client.config.root_dir or vim.fn.getcwd()

@@ -104,13 +104,33 @@ def _place(edit: Edit, text: str | None, find_symbol: FindSymbol) -> PlannedEdit
         if isinstance(found, str):
             return found
         start, end = found
+        index = line_index(text)
         if edit.expect is not None:
-            index = line_index(text)
             a, b = index.offset(*start), index.offset(*end)
             if a is None or b is None or text[a:b] != edit.expect:
                 return f"symbol {edit.symbol} changed since the draft was made"
-        return PlannedEdit(edit.path, "replace", start, end, edit.text or "")
+        line_start = index.offset(start[0], 0)
+        before = text[line_start : line_start + start[1]] if line_start is not None else ""
+        indent = before if before.strip() == "" else ""
+        return PlannedEdit(edit.path, "replace", start, end, symbol_text(edit.text or "", indent))
     return _place_range(edit, text)
+
+
+def symbol_text(text: str, indent: str) -> str:
+    """A symbol edit's text as it goes in at the symbol's place (README: "Symbol edits").
+
+    The text is the symbol as it reads at column 0: its first line replaces the symbol from
+    the symbol's first character, and every later non-blank line gets the symbol's
+    indentation. Text copied as it stands in the file (its first line already carries that
+    indentation) goes in as written. The symbol's range ends before its last newline, so
+    trailing newlines are dropped (the file's own newline stays)."""
+    text = text.rstrip("\r\n")
+    if not indent:
+        return text
+    if text.startswith(indent):
+        return text[len(indent) :]
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(indent + line if line.strip() else line for line in rest)])
 
 
 def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
@@ -123,12 +143,13 @@ def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
         return PlannedEdit(edit.path, "replace", start, end, edit.text or "")
     expect = edit.expect
     if not expect:
-        return "the range is no longer where the draft expects it"
+        return "the range is not where the draft expects it"
     first = text.find(expect)
-    if first == -1:
-        return "the text it expects is no longer there"
+    if first == -1:  # gone, or never there: which one, no text can tell
+        return "the expected text is not in the file"
     if text.find(expect, first + 1) != -1:
-        return "the text it expects moved and now occurs more than once"
+        times = text.count(expect)
+        return f"the expected text moved and could not be re-anchored: it occurs {times} times"
     return PlannedEdit(
         edit.path,
         "replace",

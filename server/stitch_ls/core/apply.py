@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from stitch_ls.core.anchor import Plan
@@ -46,3 +47,34 @@ def apply_plan_to_disk(root: Path, plan: Plan) -> None:
             text = read_inside(real_root, path, MAX_BYTES)
             new = apply_text_edits(text, [(e.start, e.end, e.text) for e in edits])
             write_inside(real_root, path, new)
+
+
+def preview_diff(plan: Plan, read: Callable[[str], str | None]) -> str:
+    """A unified diff of what applying `plan` would change, file by file (`read` gives the
+    text each edit was placed on)."""
+    import difflib
+
+    by_path: dict[str, list] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    out: list[str] = []
+    for path, edits in by_path.items():
+        kind = edits[0].kind
+        before = "" if kind == "create" else (read(path) or "")
+        if kind == "delete":
+            after = ""
+        elif kind == "create":
+            after = edits[0].text
+        else:
+            after = apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
+        out.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                "/dev/null" if kind == "create" else f"a/{path}",
+                "/dev/null" if kind == "delete" else f"b/{path}",
+            )
+        )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
+    )

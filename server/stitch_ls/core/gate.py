@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -31,9 +31,12 @@ class ReadOnly:
     by: str | None = None
     since: datetime | None = None
     reason: str | None = None
+    zone: tzinfo | None = None  # the workspace's, for `since` as people read it
 
     def describe(self) -> str:
-        since = self.since.strftime("%Y-%m-%d %H:%M UTC") if self.since else "unknown time"
+        from stitch_ls.core.timefmt import human_time
+
+        since = human_time(self.since, self.zone) or "unknown time"
         return (
             f"agents are read-only: {self.reason or 'no reason given'}, "
             f"since {since}, by {self.by or 'unknown'}"
@@ -69,6 +72,7 @@ class GateContext:
 class Decision:
     gate: Gate
     reason: str | None = None
+    irreversible: bool = False  # whatever the gate: people want to know before they look
 
     @property
     def actionable(self) -> bool:
@@ -113,6 +117,15 @@ def decide(
         return Decision(Gate.QUIET, "quiet hours: shown when they end")
     if draft is None or invalid:
         return Decision(Gate.INVALID, f"invalid draft: {invalid or 'unreadable'}")
+    decision = _decide_valid(draft, ctx, stale, sources)
+    if is_irreversible(draft, ctx.irreversible_paths):
+        return Decision(decision.gate, decision.reason, irreversible=True)
+    return decision
+
+
+def _decide_valid(
+    draft: Draft, ctx: GateContext, stale: str | None, sources: SourceReport | None
+) -> Decision:
     if stale:
         return Decision(Gate.STALE, f"stale: {stale}")
     if ctx.read_only.on:
@@ -153,6 +166,17 @@ def decide(
         note = "" if ctx.floor_from == "team file" else f" (from {ctx.floor_from})"
         return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}")
     return Decision(Gate.ACTIONABLE)
+
+
+def bare_reason(gate: str, reason: str | None) -> str | None:
+    """The reason without the state word it starts with ("stale: …", "parked for a human: …"),
+    for a line that shows the state word beside it."""
+    import re
+
+    if not reason:
+        return reason
+    words = re.escape(gate.replace("_", " ")) + "|" + re.escape(gate)
+    return re.sub(rf"^(?:{words})(?: for a human)?:\s*", "", reason, flags=re.IGNORECASE)
 
 
 def action_title(draft: Draft, sources: SourceReport | None = None) -> str:

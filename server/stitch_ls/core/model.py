@@ -126,7 +126,7 @@ class Draft(_Contract):
     title: ShortText
     stream: ShortText
     agent: ShortText
-    created: Aware
+    created: Aware | None = None  # `draft add` and MCP fill in the moment they add it
     confidence: Confidence
     sources: Annotated[list[Source], rule(max_length=100)] = empty(list)
     evidence: Annotated[list[Evidence], rule(max_length=100)] = empty(list)

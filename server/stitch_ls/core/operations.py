@@ -367,7 +367,14 @@ def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
 def status(ws: StitchWorkspace, now: datetime, git: GitView | None) -> dict[str, Any]:
     """The status object of the public contract, as the editor sends it: the workspace's,
     with streams (the cap and who is over it) and stitch points."""
-    out = ws.status(now, ws.read_disk, ws.find_symbol_on_disk)
+    from stitch_ls.core.prompts import pending_prompts
+
+    out = ws.status(
+        now,
+        ws.read_disk,
+        ws.find_symbol_on_disk,
+        prompts_pending=len(pending_prompts(ws.paths.prompts)),
+    )
     streams = git.snapshot.streams if git is not None and git.snapshot is not None else None
     out["streams"] = streams_summary(streams, ws.team.streams.max_per_feature)
     out["stitch_points"] = point_counts(git.points if git is not None else [])
@@ -392,3 +399,21 @@ def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
         "cap": cap,
         "beyond_cap": sorted(streams.beyond_cap(cap)),  # their drafts are disabled
     }
+
+
+def scan_all(ws: StitchWorkspace, now: datetime) -> None:
+    """Every pending draft as the editor's indexer knows it: the draft files and the drafts
+    agents' commits carry (so the CLI and MCP count what the editor counts)."""
+    from stitch_ls.core.gitview import take_snapshot
+
+    ws.scan_drafts(now)
+    snap = take_snapshot(ws.root, ws.team)
+    if snap is not None:
+        ws.set_git_drafts(snap.drafts, now)
+        ws.streams = snap.streams
+
+
+def stamped(draft: Draft, now: datetime) -> Draft:
+    """The draft with `created` set to `now` when the agent left it out (the moment it is
+    added is when it was made, as far as anyone here can tell)."""
+    return draft if draft.created is not None else draft.replace(created=now)

@@ -92,3 +92,9 @@ def new_prompt(
         )
     except ValueError as exc:
         raise ValueError(describe_validation(exc)) from None
+
+
+def pending_prompts(folder: Path) -> list[tuple[Path, Prompt]]:
+    """The unanswered prompts, oldest first (broken files are left to `scan_prompts`)."""
+    found, _ = scan_prompts(folder)
+    return [(path, prompt) for path, prompt in found if prompt.answer is None]

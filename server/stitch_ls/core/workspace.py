@@ -285,7 +285,7 @@ class StitchWorkspace:
         """Effective switch: a human's, the team file's, or the exhausted budget's."""
         switch = self.state.read_only
         if switch.on:
-            return ReadOnly(True, switch.by, switch.since, switch.reason)
+            return ReadOnly(True, switch.by, switch.since, switch.reason, self.display_zone())
         source = self.team_source
         if source.locked_down:
             return ReadOnly(True, "stitch", None, source.problem or "team file unreadable")
@@ -300,6 +300,12 @@ class StitchWorkspace:
                 f"{budget.used} unsourced drafts this hour of development (budget {budget.budget})",
             )
         return ReadOnly(False)
+
+    def display_zone(self) -> Any:
+        """The zone people read times in here (`timefmt.workspace_zone`)."""
+        from stitch_ls.core.timefmt import workspace_zone
+
+        return workspace_zone(self.team.quiet_hours.timezone)
 
     def floor(self) -> tuple[float, str]:
         budget = self.budget()
@@ -590,16 +596,8 @@ class StitchWorkspace:
     ) -> dict[str, int]:
         """Pending drafts by gate (quiet hours aside; under `ctx` when given): the slow part
         of the status, so callers cache it and may run it elsewhere."""
-        counts = dict.fromkeys(
-            ("pending", "actionable", "parked", "blocked", "stale", "invalid"), 0
-        )
-        names = {
-            Gate.ACTIONABLE: "actionable",
-            Gate.PARKED: "parked",
-            Gate.BLOCKED: "blocked",
-            Gate.STALE: "stale",
-            Gate.INVALID: "invalid",
-        }
+        # every state the gate can answer has its key, so `pending` is their sum
+        counts = dict.fromkeys(("pending", *(gate.value for gate in COUNTED_GATES)), 0)
         if ctx is None:
             ctx = self.gate_context(now, ignore_quiet=True)
         memo = self._gate_memo
@@ -634,9 +632,7 @@ class StitchWorkspace:
             else:
                 gate = self.evaluate(record, ctx, read_once, find_symbol).decision.gate
                 memo[record.id] = (record, ctx, texts, gate)
-            name = names.get(gate)
-            if name:
-                counts[name] += 1
+            counts[gate.value] += 1
         return counts
 
     def status(
@@ -645,8 +641,10 @@ class StitchWorkspace:
         read: ReadText,
         find_symbol: FindSymbol,
         counts: dict[str, int] | None = None,
+        prompts_pending: int = 0,
     ) -> dict[str, Any]:
-        """The status object of the public contract."""
+        """The status object of the public contract (`prompts_pending`: the unanswered
+        prompts, counted by whoever reads `.stitch/prompts/`)."""
         quiet = self.quiet_state(now)
         read_only = self.read_only()
         floor, floor_from = self.floor()
@@ -674,6 +672,7 @@ class StitchWorkspace:
                 "on_exhausted": self.policy.on_exhausted,
             },
             "drafts": counts,
+            "prompts": {"pending": prompts_pending},
             "config": {
                 "ok": not self.config_problems,
                 "problems": [p.message for p in self.config_problems],
@@ -685,7 +684,22 @@ class StitchWorkspace:
                 "label": self.team_source.label,
             },
             "guard": denial_counts(self.root),
+            "zone": str(self.display_zone()),
         }
+
+
+# the order the counts are listed in: what a person can act on first
+COUNTED_GATES = (
+    Gate.ACTIONABLE,
+    Gate.PARKED,
+    Gate.BLOCKED,
+    Gate.STALE,
+    Gate.INVALID,
+    Gate.BELOW_FLOOR,
+    Gate.READ_ONLY,
+    Gate.QUIET,
+)
+assert set(COUNTED_GATES) == set(Gate), "a new gate needs its count"
 
 
 def draft_summary(evaluation: Evaluation) -> dict[str, Any]:
@@ -709,6 +723,7 @@ def draft_summary(evaluation: Evaluation) -> dict[str, Any]:
         "paths": draft.paths if draft else [],
         "gate": evaluation.decision.gate.value,
         "reason": evaluation.decision.reason,
+        "irreversible": evaluation.decision.irreversible,
     }
 
 

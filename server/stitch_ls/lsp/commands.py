@@ -233,6 +233,30 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return summary
 
 
+@command("stitch.pendingPrompts")
+async def pending_prompts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
+    """`stitch.pendingPrompts`: the prompts still waiting for an answer, oldest first; the
+    ones the engineer dismissed are shown again (a dismissed prompt is not an answered one)."""
+    await _ready(ls)
+    scanned = await ls.ask("prompts")
+    if scanned is None:
+        raise refused("the indexer could not read the prompts (see the log)")
+    found, _ = scanned
+    pending = [prompt for _, prompt in found if prompt.answer is None]
+    ls._prompts_shown.difference_update(p.id for p in pending)
+    ls.spawn(ls.show_prompts())
+    return [
+        {
+            "id": p.id,
+            "agent": p.agent,
+            "stream": p.stream,
+            "question": p.question,
+            "options": list(p.options),
+        }
+        for p in pending
+    ]
+
+
 @command("stitch.listDrafts")
 async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     ws = await _ready(ls)

@@ -230,10 +230,15 @@ def _point_lenses(ls: StitchServer, doc: Any, points: Sequence[Any]) -> list[typ
 def _draft_lenses(doc: Any, placed: list[tuple[int, Any]]) -> list[types.CodeLens]:
     """A lens per draft (per line when a line has more than three); when more than
     MAX_LENSES lines carry drafts, one lens per block of lines (each lens costs the editor
-    and the wire; a thousand of them help nobody). `placed`: (first line, draft), in order."""
+    and the wire; a thousand of them help nobody). Stale, parked and blocked drafts share one
+    lens per file, as do invalid ones (all stay in the list and the diagnostics). `placed`: (first line, draft),
+    in order."""
+    held_back = ("stale", "parked", "blocked", "invalid")
+    held = [(line, e) for line, e in placed if e.decision.gate.value in held_back]
     by_line: dict[int, list[Any]] = {}
     for line, evaluation in placed:
-        by_line.setdefault(line, []).append(evaluation)
+        if evaluation.decision.gate.value not in held_back:
+            by_line.setdefault(line, []).append(evaluation)
     block = 1
     if len(by_line) > MAX_LENSES:
         block = -(-doc.line_count // MAX_LENSES)
@@ -264,6 +269,19 @@ def _draft_lenses(doc: Any, placed: list[tuple[int, Any]]) -> list[types.CodeLen
             continue
         group.sort(key=render.rank)  # menu order, as in the code actions
         lenses.extend(types.CodeLens(range=at, command=render.lens_for(e)) for e in group)
+    if held:
+        line = min(line for line, _ in held)
+        counts = {g: sum(1 for _, e in held if e.decision.gate.value == g) for g in held_back}
+        said = ", ".join(f"{n} {g}" for g, n in counts.items() if n)
+        at = types.Range(
+            start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+        )
+        title = f"{len(held)} agent draft{'' if len(held) == 1 else 's'} not ready ({said}) — list"
+        command = types.Command(
+            title=title, command="stitch.listDrafts", arguments=[{"path": doc.relative}]
+        )
+        lenses.append(types.CodeLens(range=at, command=command))
+        lenses.sort(key=lambda lens: lens.range.start.line)
     return lenses
 
 

@@ -158,6 +158,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._activity_busy = False
         self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self._prompts_shown: set[str] = set()
+        self._prompts_pending = 0  # unanswered prompts, as the last scan found them
         self._prompt_busy = False
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
         self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
@@ -924,7 +925,9 @@ class StitchServer(DraftPlacing, LanguageServer):
         assert self.ws is not None
         if counts is None and self._counts is not None:
             counts = self._counts[1]
-        status = self.ws.status(self.clock(), self.read_live, self.find_symbol, counts)
+        status = self.ws.status(
+            self.clock(), self.read_live, self.find_symbol, counts, self._prompts_pending
+        )
         status["streams"] = self.streams_status()
         status["indexer"] = {"running": self.indexer_down is None, "problem": self.indexer_down}
         # the workspace's, as the indexer found them on disk at the last git snapshot (the
@@ -982,6 +985,10 @@ class StitchServer(DraftPlacing, LanguageServer):
                 found, errors = scanned
                 for error in errors:
                     self.show_log(f"prompt ignored: {error}")
+                unanswered = sum(1 for _, p in found if p.answer is None)
+                if unanswered != self._prompts_pending:
+                    self._prompts_pending = unanswered
+                    self.send_status()
                 pending = [
                     (path, p)
                     for path, p in found
