@@ -195,3 +195,42 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path):
         timeout=60,
     )
     assert done.stdout == '{\n  "$defs'[:10] and done.stderr == ""
+
+
+def test_a_stitch_folder_that_is_a_symlink_sends_no_write_anywhere(tmp_path: Path):
+    from workspaces import draft, make_workspace, write_draft
+
+    root = make_workspace(tmp_path / "ws")
+    elsewhere = tmp_path / "elsewhere"
+    (root / ".stitch").rename(elsewhere)
+    (root / ".stitch").symlink_to(elsewhere)  # as a repository could commit it
+    write_draft(root, draft("ready"))
+    before = sorted(p.name for p in elsewhere.rglob("*"))
+    body = json.dumps(draft("another"))
+    added = subprocess.run(
+        [sys.executable, "-m", "stitch_ls", "draft", "add", "-"],
+        cwd=root,
+        input=body,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    applied = run(root, "draft", "apply", "ready")
+    assert applied.returncode == 3 and "is a symlink" in applied.stderr, applied.stderr
+    assert added.returncode == 3 and "is a symlink" in added.stderr, added.stderr
+    assert sorted(p.name for p in elsewhere.rglob("*")) == before
+    assert "round(" not in (root / "src" / "checkout.py").read_text()  # nothing applied
+
+
+def test_a_source_log_that_is_a_symlink_is_never_appended_through(tmp_path: Path):
+    from workspaces import draft, make_workspace, write_draft
+
+    root = make_workspace(tmp_path / "ws")
+    target = tmp_path / "victim.txt"
+    target.write_text("precious\n")
+    (root / ".stitch" / "source-log.jsonl").symlink_to(target)
+    write_draft(root, draft("ready"))
+    applied = run(root, "draft", "apply", "ready")
+    assert applied.returncode == 3 and "not a regular file" in applied.stderr
+    assert target.read_text() == "precious\n"
+    assert "round(" not in (root / "src" / "checkout.py").read_text()  # nothing applied

@@ -17,9 +17,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def check_stitch_folders(path: Path) -> None:
+    """Refuse a path inside `.stitch` unless `.stitch` and every folder under it on the way
+    are real folders: a repository can commit `.stitch` (or `.stitch/drafts`) as a symlink,
+    which would send Stitch's writes (and removals) wherever it points."""
+    parts = path.parts
+    if ".stitch" not in parts[:-1]:
+        return
+    top = len(parts) - 1 - parts[:-1][::-1].index(".stitch") - 1
+    folder = Path(*parts[: top + 1])
+    for name in parts[top + 1 : -1]:
+        _real_folder(folder)
+        folder = folder / name
+    _real_folder(folder)
+
+
+def _real_folder(folder: Path) -> None:
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return  # made below, as a real folder
+    if not stat.S_ISDIR(info.st_mode):
+        kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a folder"
+        raise OSError(f"{folder} is {kind}: Stitch writes nothing through it")
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` so readers see the old file or the new one, never half."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    check_stitch_folders(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -38,9 +64,10 @@ def append_line(path: Path, line: str) -> None:
     """Append one line (a newline is added) as a single locked write."""
     if "\n" in line:
         raise ValueError("a log line must not contain a newline")
+    check_stitch_folders(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = (line + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:

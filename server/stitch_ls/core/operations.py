@@ -44,6 +44,12 @@ def decided(ws: StitchWorkspace, draft_id: str) -> str | None:
 def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool = False) -> Added:
     """Write a validated draft for a human. Ids are forever: one that was applied or
     rejected is refused, whoever asks; a pending one is replaced only when asked to."""
+    from stitch_ls.core.fsio import check_stitch_folders
+
+    try:
+        check_stitch_folders(ws.paths.drafts / f"{draft.id}.json")
+    except OSError as exc:
+        raise Refused(str(exc)) from None
     outcome = decided(ws, draft.id)
     if outcome is not None:
         raise Refused(f"draft id {draft.id!r} was already {outcome}; ids are never reused")
@@ -203,6 +209,26 @@ def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
     return found
 
 
+def _can_record(ws: StitchWorkspace) -> None:
+    """Before anything is applied: the source log and the drafts folder can be written as
+    they are (no symlinked `.stitch`, folder or log), or nothing is applied at all."""
+    import os
+    import stat
+
+    from stitch_ls.core.fsio import check_stitch_folders
+
+    try:
+        check_stitch_folders(ws.paths.source_log)
+        check_stitch_folders(ws.paths.drafts / "x")
+        info = os.lstat(ws.paths.source_log)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise Refused(str(exc)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise Refused(f"{ws.paths.source_log} is not a regular file (a symlink?): nothing applied")
+
+
 def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) -> Applied:
     """Apply a draft to the files on disk: checked again and committed under the apply
     lock, through the journal (the CLI's door; the editor's is `begin_apply`)."""
@@ -215,6 +241,7 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
         if ws.streams is None:
             load_streams(ws)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
+        _can_record(ws)
         files = _file_changes(ws, plan, _disk_texts(ws, plan))
         entry = ws.log_entry(draft, plan, by, now)
         _write_journal(ws, draft, entry, by, files, "disk")
@@ -250,6 +277,7 @@ class EditorApply:
             self.ws.load_state()
             read, find_symbol = self.ws.readers(texts)
             draft, plan = self.ws.check_apply(draft_id, now, read, find_symbol)
+            _can_record(self.ws)
             before = {
                 p: (texts[p] if p in texts else read(p)) for p in {e.path for e in plan.edits}
             }
