@@ -64,7 +64,6 @@ class GitUpdate:
     streams: Any  # streams.StreamSet, or None without a usable repository
     problems: list[str]
     delta: Delta
-    point_counts: dict[str, int] | None = None  # the workspace's stitch points, on disk
 
 
 class Indexer:
@@ -159,7 +158,9 @@ class Indexer:
             return PermissionError(str(exc))
 
     def recount_points(self) -> dict[str, int] | None:
-        """The workspace's stitch points counted again (after a sign-off)."""
+        """The workspace's stitch points (every file streams or the engineer changed, as on
+        disk), for the status: counted in the background after each snapshot and sign-off,
+        so the open files' points never wait for them."""
         from stitch_ls.core.operations import point_counts, points_of
 
         if self.snapshot is None:
@@ -271,13 +272,10 @@ class Indexer:
         self.snapshot, self.team = snap, team
         if snap is None:
             return GitUpdate(None, [], Delta())
-        from stitch_ls.core.operations import point_counts, points_of
-
         state = self.ws.state
         self.ws.streams = snap.streams
         delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
-        points, problems = points_of(self.ws, snap, team)
-        return GitUpdate(snap.streams, [*snap.problems, *problems], delta, point_counts(points))
+        return GitUpdate(snap.streams, list(snap.problems), delta)
 
     def points(self, path: str, text: str | None) -> list[Any]:
         """Stitch points in `path` with the engineer's live text as one more stream."""
@@ -290,7 +288,7 @@ class Indexer:
         return points_for(self.ws.root, self.team, self.snapshot, path, text, signoffs)
 
 
-IN_BACKGROUND = frozenset({"counts", "summaries"})  # long, and they change nothing
+IN_BACKGROUND = frozenset({"counts", "summaries", "recount_points"})  # long; change nothing
 
 
 class Outbox:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -152,13 +153,32 @@ def _apply(repo: Any, env: dict[str, str]) -> None:
     repo.git.update_environment(**env)
 
 
+_local = threading.local()
+
+
 def open_repo(root: Path) -> Any | None:
     """The git repository at `root`, hardened; None when there is none (or git is missing
-    or broken)."""
+    or broken). One per thread and root is kept while its configuration stays the same, so
+    its long-lived `cat-file` processes serve every blob read (a process per file read
+    cost seconds on a large snapshot)."""
+    kept: dict[str, tuple[Any, Any]] = _local.__dict__.setdefault("repos", {})
+    key = str(root)
     try:
         import git
 
-        repo = git.Repo(root)
-        return harden(repo)
+        found = kept.get(key)
+        if found is not None:
+            repo, state = found
+            if _config_files(repo) == state:
+                return repo
+            repo.close()
+        repo = harden(git.Repo(root))
     except Exception:  # noqa: BLE001 - not a repository, broken, or no git: no streams
+        kept.pop(key, None)
         return None
+    if len(kept) > 8:
+        for old, _ in kept.values():
+            old.close()
+        kept.clear()
+    kept[key] = (repo, _config_files(repo))
+    return repo

@@ -131,6 +131,14 @@ def slugify(title: str) -> str:
     return title.replace(" ", "-")
 
 
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
 class SourceChecker:
     """Checks one workspace's sources; cited files are kept by stat, found commits for good.
     Safe to share between threads."""
@@ -140,6 +148,13 @@ class SourceChecker:
         self._files: dict[str, tuple[tuple[int, int, int], str | None]] = {}
         self._commits: set[str] = set()
         self._lock = threading.Lock()
+        self._cited: dict[str, tuple[int, int, int] | None] = {}  # path -> stat when checked
+
+    def cited_files_moved(self) -> bool:
+        """Whether any file a check looked at came, went or changed since it was checked: a
+        few hundred `stat`s, so a recheck of every draft runs only when it can matter."""
+        cited = list(self._cited.items())
+        return any(_stat_key(self.root / path) != key for path, key in cited)
 
     def report(self, draft: Draft) -> SourceReport:
         return SourceReport(tuple(self.check(source) for source in draft.sources))
@@ -189,6 +204,7 @@ class SourceChecker:
         from stitch_ls.core.fsio import read_inside
         from stitch_ls.core.paths import resolve_inside
 
+        self._cited[path] = _stat_key(self.root / path)
         try:
             target = resolve_inside(self.root, path)
             info = target.stat()

@@ -373,10 +373,18 @@ def diff_texts(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[in
 
 
 def file_at(repo: Any, commit: str, path: str) -> str | None:
-    try:
-        return repo.git.show(f"{commit}:{path}", strip_newline_in_stdout=False)
-    except Exception:  # noqa: BLE001 - the file does not exist at that commit
+    """A file's text at a commit, read from git's object store through the repository's
+    long-lived `cat-file --batch` (no process per file; no filter or textconv runs), or
+    None when there is no such file."""
+    if "\n" in path or "\n" in commit:  # one request per line on cat-file's stdin
         return None
+    try:
+        _sha, kind, _size, data = repo.git.get_object_data(f"{commit}:{path}")
+    except Exception:  # noqa: BLE001 - the file (or the commit) does not exist
+        return None
+    if kind != b"blob" and kind != "blob":
+        return None
+    return data.decode("utf-8", "surrogateescape")
 
 
 def files_changed(repo: Any, old: str, new: str) -> list[str]:

@@ -182,8 +182,8 @@ class StitchWorkspace:
             return Reloaded(everything=True, drafts=scanned)
         changed = set(changed)
         out = Reloaded()
-        if isinstance(self.drafts, DraftIndex):  # a cited file may have come or gone
-            out.drafts = self.drafts.recheck()
+        if isinstance(self.drafts, DraftIndex) and self.source_checker.cited_files_moved():
+            out.drafts = self.drafts.recheck()  # a cited file came, went or changed
         if self.paths.config in changed:
             self.load_config()
             out.config = True

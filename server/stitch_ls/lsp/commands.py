@@ -335,6 +335,6 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     if isinstance(entry, Exception):  # not the owner, or the signing key failed
         raise refused(str(entry))
     await ls.update_all_points()
-    ls.point_counts = await ls.ask("recount_points") or ls.point_counts
+    ls.spawn(ls.recount_points())
     ls.refresh_editor()
     return {"signed": True, "stitch_id": point.id, "signer": entry["signer"]}

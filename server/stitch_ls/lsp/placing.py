@@ -20,7 +20,12 @@ from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
-FIRST_LOAD_WAIT = 0.5  # seconds a request waits for the workspace's first load
+FIRST_LOAD_WAIT = 0.5  # seconds from its start a request waits for the first load
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
 
 if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.workspace import Evaluation, StitchWorkspace
@@ -102,6 +107,7 @@ class DraftPlacing:
         async def _refresh_lenses(self) -> None: ...
 
     def _init_placing(self) -> None:
+        self.load_started: float | None = None  # loop time the first load began
         self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
         self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
         self._placing: dict[str, asyncio.Task[Any]] = {}  # uri -> its first placement
@@ -161,9 +167,12 @@ class DraftPlacing:
         While the workspace's first load runs, at most FIRST_LOAD_WAIT: a short load is
         waited for (the answer then has the drafts); a long one is not (the answer has
         what is known, and the placement publishes and asks for fresh lenses when done)."""
-        if not self.loaded.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.loaded.wait()), FIRST_LOAD_WAIT)
+        if not self.loaded.is_set():  # within FIRST_LOAD_WAIT of the load's start, wait
+            started = self.load_started
+            left = FIRST_LOAD_WAIT if started is None else started + FIRST_LOAD_WAIT - _now()
+            if left > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self.loaded.wait()), left)
         while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
             if not self.loaded.is_set():
                 return

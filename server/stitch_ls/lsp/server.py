@@ -167,7 +167,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
-        self.point_counts: dict[str, int] | None = None  # the workspace's (GitUpdate)
+        self.point_counts: dict[str, int] | None = None  # the workspace's (recount_points)
         self._points_text: dict[str, str] = {}  # uri -> the text they were found for
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
@@ -294,6 +294,7 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     async def _start_workspace(self) -> None:
         assert self.root is not None
+        self.load_started = asyncio.get_running_loop().time()
         # Start-up makes a few hundred thousand long-lived objects (the core's modules, the
         # open files' drafts and their places). With the collector on, full collections walk
         # all of them while holding the GIL: stalls for the editor's requests. They are no
@@ -609,6 +610,7 @@ class StitchServer(DraftPlacing, LanguageServer):
                         for problem in update.problems:
                             self.show_log(problem)
                         await self.update_all_points()
+                        self.spawn(self.recount_points())  # the status's, after the buffers'
                         # agent commits' drafts that came or went are placed; the rest stay
                         moved = update.delta.result
                         self.refresh_drafts({*moved.added, *moved.removed})
@@ -623,10 +625,15 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.streams = update.streams
             if self.ws is not None:
                 self.ws.streams = update.streams
-            self.point_counts = update.point_counts
             self.adopt(update.delta)
             if self.ws is not None and self.ws.gate_context(self.clock()).beyond_cap != beyond:
                 self.refresh_editor()  # a stream came over (or back under) its cap
+            self.send_status()
+
+    async def recount_points(self) -> None:
+        counts = await self.ask("recount_points")
+        if counts is not None:
+            self.point_counts = counts
             self.send_status()
 
     async def update_all_points(self) -> None:
