@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,46 @@ def test_an_apply_keeps_the_files_mode_and_leaves_no_temp_files(tmp_path: Path):
     assert cli(root, "draft", "apply", "ready").returncode == 0
     assert "round(" in script.read_text() and script.stat().st_mode & 0o777 == 0o755
     assert not [p for p in (root / "src").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stitch_writes_go_through_the_path_safe_opener_during_a_swap(tmp_path: Path):
+    from stitch_ls.core.fsio import append_line, atomic_write
+
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    drafts = root / ".stitch" / "drafts"
+    drafts.mkdir(parents=True)
+    outside.mkdir()
+    stop = threading.Event()
+
+    def swap() -> None:
+        real = root / ".stitch" / "real"
+        while not stop.is_set():
+            try:
+                os.rename(drafts, real)
+                try:
+                    drafts.symlink_to(outside)
+                except FileExistsError:
+                    pass
+                else:
+                    time.sleep(0.001)  # long enough for a write to look through it
+                    os.unlink(drafts)
+                os.rename(real, drafts)
+            except OSError:
+                continue
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for n in range(300):
+            for write in (
+                lambda: atomic_write(drafts / f"d{n}.json", "{}"),
+                lambda: append_line(drafts / "log.jsonl", "{}"),
+            ):
+                try:
+                    write()
+                except OSError:
+                    pass
+    finally:
+        stop.set()
+        swapper.join()
+    assert list(outside.iterdir()) == []

@@ -42,10 +42,25 @@ def _real_folder(folder: Path) -> None:
         raise OSError(f"{folder} is {kind}: Stitch writes nothing through it")
 
 
+def _in_stitch(path: Path) -> tuple[Path, str] | None:
+    """(the workspace root, the path under it) for a path inside a `.stitch` folder."""
+    parts = path.parts
+    if ".stitch" not in parts[:-1]:
+        return None
+    top = len(parts) - 2 - parts[:-1][::-1].index(".stitch")
+    return Path(*parts[:top]), "/".join(parts[top:])
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Replace `path` with `data` so readers see the old file or the new one, never half."""
+    """Replace `path` with `data` so readers see the old file or the new one, never half.
+    Under `.stitch`, through the path-safe opener (`write_inside`): a folder swapped for a
+    symlink meanwhile cannot send the write elsewhere."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     check_stitch_folders(path)
+    inside = _in_stitch(path)
+    if inside is not None:
+        write_inside(*inside, payload)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -65,9 +80,18 @@ def append_line(path: Path, line: str) -> None:
     if "\n" in line:
         raise ValueError("a log line must not contain a newline")
     check_stitch_folders(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = (line + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    inside = _in_stitch(path)
+    if inside is not None:  # the path-safe opener: no symlinked folder on the way
+        folder, name = _open_parent(*inside, create=True)
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=folder)
+        finally:
+            os.close(folder)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -257,6 +281,16 @@ def parse_json(text: str | bytes) -> object:
         return json.loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+
+
+def unlink_path(path: Path) -> None:
+    """Remove a file; under `.stitch`, reached through the path-safe opener."""
+    inside = _in_stitch(path)
+    with contextlib.suppress(FileNotFoundError):
+        if inside is not None:
+            unlink_inside(*inside)
+        else:
+            path.unlink()
 
 
 def remove_temps_inside(root: Path, relative: str) -> None:

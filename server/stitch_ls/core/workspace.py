@@ -21,7 +21,7 @@ from stitch_ls.core.anchor import Plan, PlannedEdit, plan_draft
 from stitch_ls.core.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.fsio import check_stitch_folders, read_text_limited
+from stitch_ls.core.fsio import check_stitch_folders, read_text_limited, unlink_path
 from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
 from stitch_ls.core.guard import denial_counts
 from stitch_ls.core.model import Draft, SourceLogEntry
@@ -539,8 +539,7 @@ class StitchWorkspace:
         if record.origin != "file":
             return
         check_stitch_folders(record.file)
-        with contextlib.suppress(FileNotFoundError):
-            record.file.unlink()
+        unlink_path(record.file)
         self.drafts.update([record.file.name])
 
     # -- switches ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from stitch_ls.core.anchor import PlannedEdit
-from stitch_ls.core.gate import Gate, action_title, draft_digest
+from stitch_ls.core.gate import Gate, action_title, agent_text, draft_digest
 from stitch_ls.core.render import escape_markdown, markdown_ref
 from stitch_ls.lsp.documents import OpenDocument
 
@@ -72,7 +72,7 @@ def title_of(evaluation: Evaluation) -> str:
     draft = evaluation.record.draft
     if draft is not None:
         return action_title(draft, evaluation.record.sources)
-    return f"Apply draft: {evaluation.record.title} — invalid"
+    return f"Apply draft: {agent_text(evaluation.record.title)} — invalid"
 
 
 GATE_ORDER = {
@@ -114,7 +114,7 @@ def code_actions(evaluation: Evaluation, disabled_support: bool) -> list[types.C
         actions.append(apply)
         actions.append(
             types.CodeAction(
-                title=f"Reject draft: {evaluation.record.title}",
+                title=f"Reject draft: {agent_text(evaluation.record.title)}",
                 kind=types.CodeActionKind.QuickFix,
                 command=types.Command(
                     title="Reject draft", command="stitch.rejectDraft", arguments=[draft_id]
@@ -130,7 +130,7 @@ def code_actions(evaluation: Evaluation, disabled_support: bool) -> list[types.C
     ):
         actions.append(
             types.CodeAction(
-                title=f"Show draft: {evaluation.record.title}",
+                title=f"Show draft: {agent_text(evaluation.record.title)}",
                 kind=types.CodeActionKind.QuickFix,
                 command=types.Command(
                     title="Show draft", command="stitch.showDraft", arguments=[draft_id]
@@ -150,7 +150,7 @@ def lens_for(evaluation: Evaluation) -> types.Command:
             arguments=[evaluation.record.id],
         )
     return types.Command(
-        title=f"Draft: {evaluation.record.title} — {decision.reason}",
+        title=f"Draft: {agent_text(evaluation.record.title)} — {decision.reason}",
         command="stitch.showDraft",
         arguments=[evaluation.record.id],
     )
@@ -159,7 +159,7 @@ def lens_for(evaluation: Evaluation) -> types.Command:
 def diagnostic_message(evaluation: Evaluation) -> str:
     decision = evaluation.decision
     state = "ready to apply" if decision.actionable else decision.reason
-    return f"agent draft: {evaluation.record.title} ({state})"
+    return f"agent draft: {agent_text(evaluation.record.title)} ({state})"
 
 
 def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | None = None) -> str:

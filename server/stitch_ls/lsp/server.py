@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 
 from stitch_ls import __version__
 from stitch_ls.core.errors import Refused
+from stitch_ls.core.render import plain
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.trust import minute_of, record_activity
 from stitch_ls.lsp import render
@@ -259,7 +260,10 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.show_log(f"internal error in a background task: {task.exception()!r}")
 
     def show_log(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        self.window_log_message(types.LogMessageParams(type=kind, message=f"stitch: {message}"))
+        text = plain(
+            f"stitch: {message}"
+        )  # messages quote agent text: no controls reach the editor
+        self.window_log_message(types.LogMessageParams(type=kind, message=text))
 
     def root_from(self, params: types.InitializeParams) -> Path:
         if params.workspace_folders:
@@ -909,7 +913,7 @@ class StitchServer(DraftPlacing, LanguageServer):
                             start=types.Position(line=record.error_line, character=0),
                             end=types.Position(line=record.error_line + 1, character=0),
                         ),
-                        message=record.error or "invalid draft",
+                        message=plain(record.error or "invalid draft"),
                         severity=types.DiagnosticSeverity.Error,
                         source=render.SOURCE,
                     )
@@ -1033,4 +1037,4 @@ def prompt_message(prompt: Any) -> str:
         )
     else:
         lines.append("Sources: none cited.")
-    return "\n".join(lines)
+    return plain("\n".join(lines))  # the agent's words: no control or bidi character shown
