@@ -140,7 +140,7 @@ def test_stitch_writes_go_through_the_path_safe_opener_during_a_swap(tmp_path: P
     try:
         for n in range(300):
             for write in (
-                lambda: atomic_write(drafts / f"d{n}.json", "{}"),
+                lambda n=n: atomic_write(drafts / f"d{n}.json", "{}"),
                 lambda: append_line(drafts / "log.jsonl", "{}"),
             ):
                 try:
