@@ -275,6 +275,39 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_draft_vouch(args: argparse.Namespace) -> int:
+    """A human vouches for a draft parked without sources (never offered to agents: not in
+    MCP); the draft then meets the rest of the gate."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.operations import scan_all, vouch
+
+    ws = _workspace(args)
+    scan_all(ws, _now())
+    try:
+        done = vouch(ws, args.id, args.note, user_email(ws.root), _now())
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+    from stitch_ls.core.gate import bare_reason
+
+    reason = bare_reason(done.gate, done.reason)
+    _print(
+        {
+            "vouched": True,
+            "draft": done.id,
+            "by": done.by,
+            "gate": done.gate,
+            "reason": done.reason,
+        },
+        args.json,
+        lambda d: (
+            f"vouched for {d['draft']} as {d['by']}; now {d['gate'].replace('_', ' ')}"
+            + (f": {reason}" if reason else "")
+        ),
+    )
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Run the team's test command against a draft in a scratch worktree; exit 0 when it
     passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
@@ -843,7 +876,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", parents=[common], help="run the language server on stdio"
     ).set_defaults(func=cmd_serve)
 
-    draft = verbs.add_parser("draft", help="add, list, show, apply or reject drafts")
+    draft = verbs.add_parser("draft", help="add, list, show, apply, reject or vouch for drafts")
     drafts = draft.add_subparsers(dest="draft_verb", required=True)
     add = drafts.add_parser("add", parents=[common], help="validate and add a draft (FILE or -)")
     add.add_argument("file")
@@ -862,6 +895,12 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("id")
     reject.add_argument("--reason", required=True)
     reject.set_defaults(func=cmd_draft_reject)
+    vouch = drafts.add_parser(
+        "vouch", parents=[common], help="vouch for a draft parked without sources"
+    )
+    vouch.add_argument("id")
+    vouch.add_argument("--note", required=True, help="why you trust it: recorded as its source")
+    vouch.set_defaults(func=cmd_draft_vouch)
 
     ask = verbs.add_parser("ask", parents=[common], help="ask the engineer a question")
     ask.add_argument("question")

@@ -75,6 +75,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
+            "vouch",
         }
     )
 
@@ -132,6 +133,18 @@ class Indexer:
             value = exc
         retired = ScanResult(removed=sorted(ids - self.ws.drafts.by_id.keys()))
         return value, self._delta(retired, before)
+
+    def vouch(self, draft_id: str, note: str, by: str, now: datetime) -> tuple[Any, Delta]:
+        """A human's vouch for a parked draft (`operations.vouch`): (the vouch or the
+        refusal, with the state it wrote)."""
+        from stitch_ls.core.operations import vouch
+
+        before = self.ws.state
+        try:
+            value: Any = vouch(self.ws, draft_id, note, by, now)
+        except Refused as exc:
+            value = exc
+        return value, self._delta(ScanResult(), before)
 
     def settings(self, raw: Any) -> tuple[Any, list[str]]:
         """The editor's `stitch.*` settings, validated: (EditorSettings, notes); kept here

@@ -326,6 +326,7 @@ class StitchWorkspace:
             verified=frozenset(
                 (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
             ),
+            vouched=frozenset((i, v.digest) for i, v in self.state.vouches.items()),
             beyond_cap=frozenset(
                 self.streams.beyond_cap(self.team.streams.max_per_feature).items()
                 if self.streams is not None
@@ -457,13 +458,36 @@ class StitchWorkspace:
             stream=draft.stream,
             agent=draft.agent,
             confidence=draft.confidence,
-            sources=draft.sources,
+            sources=self._logged_sources(draft),
             evidence=draft.evidence,
             accepted_by=by,
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
             ranges=written_ranges(plan),
             verification=self._verified_run(draft),
+            vouched=self._vouched(draft),
         )
+
+    def _logged_sources(self, draft: Draft) -> list[Any]:
+        """The draft's sources for the log: an agent's own `human` sources left out (the gate
+        ignored them), the engineer's vouch added as the `human` source it is."""
+        from stitch_ls.core.model import Source
+        from stitch_ls.core.sources import HUMAN
+
+        sources = [s for s in draft.sources if s.kind != HUMAN]
+        vouch = self._vouched(draft)
+        if vouch is not None:
+            sources.append(Source(kind=HUMAN, ref=f"{vouch.by}, {_iso(vouch.at)}", why=vouch.note))
+        return sources
+
+    def _vouched(self, draft: Draft) -> Any:
+        """The engineer's vouch for this very draft, for the source log (or None)."""
+        from stitch_ls.core.gate import draft_digest
+        from stitch_ls.core.model import Vouched
+
+        vouch = self.state.vouches.get(draft.id)
+        if vouch is None or vouch.digest != draft_digest(draft):
+            return None
+        return Vouched(by=vouch.by, at=vouch.at, note=vouch.note)
 
     def commit_applied(
         self, draft: Draft, entry: SourceLogEntry, by: str, now: datetime, *, logged: bool = False
