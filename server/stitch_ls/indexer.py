@@ -65,6 +65,7 @@ class GitUpdate:
     problems: list[str]
     delta: Delta
     point_counts: dict[str, int] | None = None  # the workspace's stitch points, on disk
+    point_ids: list[str] = field(default_factory=list)  # the same points, for arrivals
 
 
 class Indexer:
@@ -290,7 +291,13 @@ class Indexer:
         self.ws.streams = snap.streams
         delta = self._delta(self.ws.set_git_drafts(snap.drafts, now), state)
         points, problems = points_of(self.ws, snap, team)
-        return GitUpdate(snap.streams, [*snap.problems, *problems], delta, point_counts(points))
+        return GitUpdate(
+            snap.streams,
+            [*snap.problems, *problems],
+            delta,
+            point_counts(points),
+            sorted({p.id for p in points}),
+        )
 
     def points(self, path: str, text: str | None) -> list[Any]:
         """Stitch points in `path` with the engineer's live text as one more stream."""

@@ -83,20 +83,42 @@ class Reloaded:
 
 @dataclass
 class QuietArrivals:
+    """What arrived during one quiet period (drafts, prompts, stitch points), for the one
+    summary when it ends. Everything already known when it was first seen outside counting
+    (the first load, the first look at git, the first prompts scan) is not an arrival."""
+
     drafts: set[str] = field(default_factory=set)
     prompts: set[str] = field(default_factory=set)
+    points: set[str] = field(default_factory=set)
+    window: str | None = None  # "during quiet hours 09:30–11:30", "during your focus session"
+    known: dict[str, set[str]] = field(
+        default_factory=lambda: {"drafts": set(), "prompts": set(), "points": set()}
+    )
+
+    def note(self, kind: str, ids: Iterable[str], counting: bool) -> None:
+        """`ids` of `kind` seen now; the new ones are arrivals when `counting` (quiet, and
+        past the first look)."""
+        known = self.known[kind]
+        new = set(ids) - known
+        known |= new
+        if counting:
+            getattr(self, kind).update(new)
 
     def summary(self) -> str | None:
-        if not self.drafts and not self.prompts:
+        counted = [
+            (len(self.drafts), "draft"),
+            (len(self.prompts), "prompt"),
+            (len(self.points), "stitch point"),
+        ]
+        parts = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counted if n]
+        if not parts:
             return None
-        parts = []
-        if self.drafts:
-            n = len(self.drafts)
-            parts.append(f"{n} draft{'s' if n != 1 else ''}")
-        if self.prompts:
-            n = len(self.prompts)
-            parts.append(f"{n} prompt{'s' if n != 1 else ''}")
-        return "while you were focused: " + ", ".join(parts)
+        return f"{self.window or 'during quiet hours'}: {', '.join(parts)} arrived"
+
+    def next_window(self, window: str | None) -> None:
+        """A new quiet period: nothing has arrived in it yet."""
+        self.drafts, self.prompts, self.points = set(), set(), set()
+        self.window = window
 
 
 class StitchWorkspace:
@@ -210,10 +232,27 @@ class StitchWorkspace:
         self._count_arrivals(result, now)
         return result
 
-    def note_arrivals(self, result: ScanResult, now: datetime) -> None:
-        """Drafts that arrive during quiet hours, for the summary after."""
-        if result.added and self.quiet_state(now).on:
-            self.arrivals.drafts.update(result.added)
+    def note_arrivals(self, result: ScanResult, now: datetime, *, first: bool = False) -> None:
+        """Drafts that arrive during quiet hours, for the summary after (`first`: a first
+        look, whose drafts were there before)."""
+        if result.added:
+            counting = not first and self.quiet_state(now).on
+            self.arrivals.note("drafts", result.added, counting)
+
+    def quiet_window_name(self, now: datetime) -> str | None:
+        """The quiet period `now` is in, as the summary names it: "during your focus
+        session", or "during quiet hours 09:30–11:30" (in the workspace's zone)."""
+        state = self.quiet_state(now)
+        if not state.on:
+            return None
+        if state.reason == "focus":
+            return "during your focus session"
+        periods = self.schedule().intervals(now - timedelta(days=2), now + timedelta(seconds=1))
+        start = next((a for a, b in reversed(periods) if a <= now < b), None)
+        if start is None or state.until is None:
+            return "during quiet hours"
+        zone = self.display_zone()
+        return f"during quiet hours {start.astimezone(zone):%H:%M}–{state.until.astimezone(zone):%H:%M}"
 
     def _count_arrivals(self, result: ScanResult, now: datetime) -> None:
         new_ids = [*result.added, *result.changed]
