@@ -158,3 +158,59 @@ async def test_editor_vouch_command(workspace: Path):
         assert line["vouched"]["note"] == "checked with the PM"
     finally:
         await stop(client)
+
+
+def test_the_log_tells_the_whole_story_readably(workspace: Path):
+    import datetime as dt
+
+    hostile = draft("evil", title="<script>alert(1)</script> fix", stream="pay/b", sources=[])
+    write_draft(workspace, hostile)
+    write_draft(workspace, draft("nope"))
+    assert (
+        cli(workspace, "draft", "vouch", "evil", "--note", "read it <b>twice</b>").returncode == 0
+    )
+    assert cli(workspace, "draft", "apply", "evil").returncode == 0
+    assert cli(workspace, "draft", "reject", "nope", "--reason", "wrong rounding").returncode == 0
+    asked = cli(
+        workspace,
+        "ask",
+        "--agent",
+        "claude-code",
+        "--stream",
+        "checkout/a",
+        "--option",
+        "yes",
+        "--option",
+        "no",
+        "Keep the legacy total?",
+    )
+    assert asked.returncode == 0, asked.stderr
+    prompt_id = json.loads(cli(workspace, "prompts", "--json").stdout)[0]["id"]
+    assert cli(workspace, "answer", prompt_id, "yes").returncode == 0
+    text = cli(workspace, "log").stdout
+    assert "\\" not in text and "claude-code" in text
+    assert "vouched for by dev@example.com" in text and "read it <b>twice</b>" in text
+    assert "REJECTED: Draft nope" in text and "why: wrong rounding" in text
+    assert "Keep the legacy total?" in text and "answered by dev@example.com" in text
+    page = cli(workspace, "log", "--format", "html").stdout
+    assert page.startswith("<!doctype html>") and "<script>alert" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; fix" in page
+    assert 'data-stream="pay/b"' in page and '<option value="pay/b">' in page
+    assert "src=" not in page and "href=" not in page  # self-contained
+    only_pay = cli(workspace, "log", "--stream", "pay/b").stdout
+    assert "fix" in only_pay and "Draft nope" not in only_pay
+    later = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    assert "nothing has been" in cli(workspace, "log", "--since", later).stdout
+
+
+async def test_editor_source_log_is_the_readable_form(workspace: Path):
+    write_draft(workspace, draft("parked", sources=[]))
+    client = await start(workspace, editor=VSCODE)
+    try:
+        await client.command("stitch.vouchDraft", "parked", "ok \\ by me")
+        await client.command("stitch.applyDraft", "parked")
+        shown = await client.command("stitch.sourceLog")
+        assert shown["text"].startswith("Source log")
+        assert "ACCEPTED: Draft parked" in shown["text"] and "ok \\ by me" in shown["text"]
+    finally:
+        await stop(client)

@@ -156,16 +156,13 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
         void vscode.window.showInformationMessage("Stitch: open a folder first.");
         return;
       }
-      const log = vscode.Uri.joinPath(folder.uri, ".stitch", "source-log.jsonl");
-      try {
-        await vscode.workspace.fs.stat(log);
-      } catch {
-        void vscode.window.showInformationMessage(
-          `Stitch: no source log yet in ${folder.name} (.stitch/source-log.jsonl is written when a draft is applied).`,
-        );
-        return;
-      }
-      await vscode.window.showTextDocument(log, { preview: false });
+      // the readable form, from the server (which reads .stitch/ through its indexer)
+      const result = (await run("stitch.sourceLog", [])) as { text?: string } | null;
+      const doc = await vscode.workspace.openTextDocument({
+        content: result?.text ?? "Source log: the server sent nothing.",
+        language: "plaintext",
+      });
+      await vscode.window.showTextDocument(doc, { preview: false });
     },
 
     "stitch.ui.showStatus": async () => {

@@ -556,25 +556,57 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from stitch_ls.core.sourcelog import read_entries, render_markdown
+    """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
+    of the log as written, or Agent Trace records."""
+    from stitch_ls.core import logbook
+    from stitch_ls.core.sourcelog import read_entries
 
     ws = _workspace(args)
-    entries, problems = read_entries(ws.paths.source_log)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    since = _since(args.since)
     fmt = "json" if args.json else args.format
-    if fmt == "json":
-        print(json.dumps([e.to_data() for e in entries], indent=2))
-    elif fmt == "agent-trace":
+    if fmt in ("json", "agent-trace"):
+        entries, problems = read_entries(ws.paths.source_log)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        entries = [
+            e
+            for e in entries
+            if (args.stream is None or e.stream == args.stream)
+            and (since is None or e.at >= since)
+        ]
+        if fmt == "json":
+            print(json.dumps([e.to_data() for e in entries], indent=2))
+            return 0
         from stitch_ls import __version__
         from stitch_ls.core.agenttrace import to_trace
 
         revision = _head_revision(ws.root)
         for entry in entries:
             print(json.dumps(to_trace(entry, __version__, revision), sort_keys=True))
+        return 0
+    ws.load_state()
+    ws.scan_drafts(_now())
+    book = logbook.gather(ws).filtered(args.stream, since)
+    for problem in book.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if fmt == "md":
+        print(logbook.to_markdown(book), end="")
+    elif fmt == "html":
+        print(logbook.to_html(book, ws.root.name, _now()), end="")
     else:
-        print(render_markdown(entries), end="")
+        print(logbook.to_text(book), end="")
     return 0
+
+
+def _since(value: str | None) -> datetime | None:
+    """`--since 2026-11-01` (or a full ISO time) as an aware instant (UTC when no zone)."""
+    if not value:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--since takes a date like 2026-11-01, not {value!r}", EXIT_USAGE) from None
+    return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
 
 
 def _head_revision(root: Path) -> str | None:
@@ -954,10 +986,13 @@ def build_parser() -> argparse.ArgumentParser:
     log = verbs.add_parser("log", parents=[common], help="the source log, for people")
     log.add_argument(
         "--format",
-        choices=["md", "json", "agent-trace"],
-        default="md",
-        help="agent-trace: Agent Trace v0.1 records, one per line",
+        choices=["text", "md", "html", "json", "agent-trace"],
+        default="text",
+        help="text (default), md, html (one self-contained page), json (the log's lines), "
+        "agent-trace (Agent Trace v0.1 records, one per line)",
     )
+    log.add_argument("--stream", help="only this stream")
+    log.add_argument("--since", help="only from this date on (2026-11-01)")
     log.set_defaults(func=cmd_log)
     schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
     schema.add_argument("kind", choices=["draft", "prompt", "config"])

@@ -76,7 +76,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
-            "vouch",
+            *("vouch", "source_log"),
         }
     )
 
@@ -146,6 +146,12 @@ class Indexer:
         except Refused as exc:
             value = exc
         return value, self._delta(ScanResult(), before)
+
+    def source_log(self) -> str:
+        """The source log as readable text (`logbook`): read here, where `.stitch/` is read."""
+        from stitch_ls.core import logbook
+
+        return logbook.to_text(logbook.gather(self.ws))
 
     def settings(self, raw: Any) -> tuple[Any, list[str]]:
         """The editor's `stitch.*` settings, validated: (EditorSettings, notes); kept here

@@ -176,6 +176,25 @@ function M.list_drafts()
   end)
 end
 
+--- The source log as readable text in a scratch buffer (the server reads it).
+function M.source_log()
+  M.exec('stitch.sourceLog', {}, function(err, result)
+    if err or type(result) ~= 'table' or type(result.text) ~= 'string' then
+      return
+    end
+    vim.schedule(function()
+      vim.cmd('new')
+      local buf = vim.api.nvim_get_current_buf()
+      vim.bo[buf].buftype = 'nofile'
+      vim.bo[buf].bufhidden = 'wipe'
+      vim.bo[buf].swapfile = false
+      vim.api.nvim_buf_set_name(buf, 'stitch://source-log')
+      vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.text, '\n', { plain = true }))
+      vim.bo[buf].modifiable = false
+    end)
+  end)
+end
+
 --- Sign off the stitch point under the cursor (a diagnostic whose code is "stitch-point:<id>").
 function M.sign_off()
   local line = vim.api.nvim_win_get_cursor(0)[1] - 1
@@ -241,11 +260,7 @@ function M.create_commands()
   cmd('StitchSignOff', M.sign_off, { desc = 'Stitch: sign off the stitch point under the cursor' })
   cmd('StitchStatus', show_status, { desc = 'Stitch: show the status' })
   cmd('StitchPrompts', M.pending_prompts, { desc = 'Stitch: show pending prompts again' })
-  cmd('StitchLog', function()
-    local client = client_for(0)
-    local root = client and client.config.root_dir or vim.fn.getcwd()
-    vim.cmd.edit(vim.fn.fnameescape(root .. '/.stitch/source-log.jsonl'))
-  end, { desc = 'Stitch: open the source log' })
+  cmd('StitchLog', M.source_log, { desc = 'Stitch: open the source log, readable' })
 end
 
 --- Neovim 0.11+: vim.lsp.config + vim.lsp.enable. On 0.10 falls back to vim.lsp.start.

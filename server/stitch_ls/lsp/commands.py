@@ -238,6 +238,17 @@ async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     }
 
 
+@command("stitch.sourceLog")
+async def source_log(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.sourceLog []`: the source log as readable text (accepted drafts, vouches,
+    rejections, questions and answers, sign-offs), for the editors to show."""
+    await _ready(ls)
+    text = await ls.ask("source_log")
+    if text is None:
+        raise refused("the indexer could not read the source log (see the log)")
+    return {"text": text}
+
+
 @command("stitch.showDraft")
 async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)
