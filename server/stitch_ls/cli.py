@@ -571,8 +571,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         entries = [
             e
             for e in entries
-            if (args.stream is None or e.stream == args.stream)
-            and (since is None or e.at >= since)
+            if (args.stream is None or e.stream == args.stream) and (since is None or e.at >= since)
         ]
         if fmt == "json":
             print(json.dumps([e.to_data() for e in entries], indent=2))

@@ -60,8 +60,7 @@ def _when(value: datetime, zone: tzinfo) -> str:
 def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
     lines = [
         f"accepted by {entry.accepted_by} on {_when(_aware(entry.at), zone)}",
-        f"draft {entry.draft} from {entry.stream}/{entry.agent}, "
-        f"confidence {entry.confidence:.2f}",
+        f"draft {entry.draft} from {entry.stream}/{entry.agent}, confidence {entry.confidence:.2f}",
         "files: " + (", ".join(entry.files) or "none"),
     ]
     if entry.vouched is not None:
