@@ -348,6 +348,11 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._watched, self._afresh = None, True
         await self.ask("load", self.clock(), then=lambda delta: self.adopt(delta, view=False))
         self.user = await self.ask("user") or self.user
+        scanned = await self.ask("prompts")  # the prompts already there: not arrivals
+        if scanned is not None:
+            pending = (p.id for _, p in scanned[0] if p.answer is None)
+            self.ws.arrivals.note("prompts", pending, False)
+            self._prompts_looked = True
         await self.watch_open()
 
     def adopt(self, delta: Delta, *, view: bool = True, first: bool = False) -> None:
