@@ -149,10 +149,12 @@ def test_draft_apply_on_disk_logs_and_log_prints_it(workspace: Path):
     result = cli(workspace, "draft", "apply", "ready")
     assert result.returncode == 0, result.stderr
     assert "return round(cart.total(), 2)" in (workspace / "src" / "checkout.py").read_text()
-    log = cli(workspace, "log").stdout
-    assert log.startswith("# Source log")
-    assert "## Draft ready" in log and "Accepted by dev@example\\.com" in log
-    assert "trusted because contract of record" in log
+    log = cli(workspace, "log").stdout  # plain text, piped as on a terminal: no escapes
+    assert log.startswith("Source log")
+    assert "ACCEPTED: Draft ready" in log and "accepted by dev@example.com" in log
+    assert "trusted because contract of record" in log and "\\" not in log
+    md = cli(workspace, "log", "--format", "md").stdout
+    assert md.startswith("# Source log") and "dev@example\\.com" in md
     entries = json.loads(cli(workspace, "log", "--json").stdout)
     assert entries[0]["draft"] == "ready" and entries[0]["files"] == ["src/checkout.py"]
     again = cli(workspace, "draft", "apply", "ready")

@@ -80,7 +80,7 @@ def test_a_passing_run_is_recorded_outside_the_workspace_and_unblocks(tmp_path: 
     assert applied.returncode == 0, applied.stderr
     entry = json.loads(cli(root, "log", "--format", "json").stdout)[0]
     assert entry["verification"]["outcome"] == "passed"
-    assert "Evidence verified here: passed" in cli(root, "log").stdout
+    assert "evidence verified here: passed" in cli(root, "log").stdout
 
 
 def test_a_failing_run_fails_blocks_and_a_changed_draft_loses_its_verification(tmp_path: Path):

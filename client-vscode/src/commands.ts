@@ -4,7 +4,7 @@
  * needed (a reason, minutes, which draft) and then call them.
  */
 import * as vscode from "vscode";
-import { asDraftList, describeDraft, draftPickItem, sortDrafts, type DraftDetail } from "./drafts";
+import { asDraftList, describeDraft, draftChoices, draftPickItem, sortDrafts, type DraftDetail } from "./drafts";
 import { CommandError, showCommandError, type ServerManager } from "./server";
 import { asStatus, describeStatus, localTime, menuItems, type StitchStatus } from "./status";
 import { stitchPointsAt } from "./stitchPoints";
@@ -95,18 +95,30 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       if (!picked) return;
       const detail = (await run("stitch.showDraft", [picked.id])) as DraftDetail;
       const lines = describeDraft(detail ?? { id: picked.id });
-      const actionable = (detail?.gate ?? (picked.actionable ? "actionable" : "")) === "actionable";
-      const apply = "Apply";
-      const reject = "Reject";
+      const gate = detail?.gate ?? (picked.actionable ? "actionable" : "");
       const choice = await vscode.window.showInformationMessage(
         lines[0],
         { modal: true, detail: lines.slice(1).join("\n") },
-        ...(actionable ? [apply, reject] : [reject]),
+        ...draftChoices(gate),
       );
-      if (choice === apply) {
+      const reject = "Reject";
+      if (choice === "Apply") {
         const result = (await run("stitch.applyDraft", [picked.id])) as { files?: string[] } | null;
         const files = result?.files?.length ? `: ${result.files.join(", ")}` : "";
         void vscode.window.showInformationMessage(`Stitch: applied draft ${picked.id}${files}.`);
+      } else if (choice === "Vouch…") {
+        const note = await vscode.window.showInputBox({
+          title: `Vouch for draft ${picked.id}`,
+          prompt: "Why do you trust it without sources? Your note becomes its source, with your name.",
+          ignoreFocusOut: true,
+          validateInput: (value) => (value.trim() ? undefined : "A vouch needs a note."),
+        });
+        if (note === undefined || !note.trim()) return;
+        const result = (await run("stitch.vouchDraft", [picked.id, note.trim()])) as
+          | { gate?: string; reason?: string | null }
+          | null;
+        const now = result?.gate === "actionable" ? "ready to apply" : `still ${result?.reason ?? result?.gate ?? "not ready"}`;
+        void vscode.window.showInformationMessage(`Stitch: vouched for draft ${picked.id}; ${now}.`);
       } else if (choice === reject) {
         const reason = await vscode.window.showInputBox({
           title: `Reject draft ${picked.id}`,
@@ -144,16 +156,13 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
         void vscode.window.showInformationMessage("Stitch: open a folder first.");
         return;
       }
-      const log = vscode.Uri.joinPath(folder.uri, ".stitch", "source-log.jsonl");
-      try {
-        await vscode.workspace.fs.stat(log);
-      } catch {
-        void vscode.window.showInformationMessage(
-          `Stitch: no source log yet in ${folder.name} (.stitch/source-log.jsonl is written when a draft is applied).`,
-        );
-        return;
-      }
-      await vscode.window.showTextDocument(log, { preview: false });
+      // the readable form, from the server (which reads .stitch/ through its indexer)
+      const result = (await run("stitch.sourceLog", [])) as { text?: string } | null;
+      const doc = await vscode.workspace.openTextDocument({
+        content: result?.text ?? "Source log: the server sent nothing.",
+        language: "plaintext",
+      });
+      await vscode.window.showTextDocument(doc, { preview: false });
     },
 
     "stitch.ui.showStatus": async () => {

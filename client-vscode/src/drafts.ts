@@ -147,3 +147,13 @@ export function describeDraft(d: DraftDetail): string[] {
   }
   return lines;
 }
+
+export const PARKED = "parked";
+
+/** What the Apply / Reject dialog offers for a draft in this gate: a parked draft (no
+ * sources) can be vouched for by the engineer, with a note that becomes its human source. */
+export function draftChoices(gate: string | null | undefined): ("Apply" | "Vouch…" | "Reject")[] {
+  if (gate === ACTIONABLE) return ["Apply", "Reject"];
+  if (gate === PARKED) return ["Vouch…", "Reject"];
+  return ["Reject"];
+}

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   asDraftList,
   describeDraft,
+  draftChoices,
   draftPickItem,
   gateText,
   oneLine,
@@ -92,5 +93,14 @@ describe("draft pickers", () => {
     const parked = describeDraft({ ...low, gate: "parked", reason: "no sources", draft: { sources: [] } });
     assert.ok(parked.includes("Cannot be applied now — parked: no sources"));
     assert.ok(parked.includes("Sources: none (parked for a human)"));
+  });
+});
+
+describe("draft dialog choices", () => {
+  it("offers a vouch only for a parked draft", () => {
+    assert.deepEqual(draftChoices("actionable"), ["Apply", "Reject"]);
+    assert.deepEqual(draftChoices("parked"), ["Vouch…", "Reject"]);
+    assert.deepEqual(draftChoices("below_floor"), ["Reject"]);
+    assert.deepEqual(draftChoices(undefined), ["Reject"]);
   });
 });

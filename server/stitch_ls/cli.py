@@ -275,6 +275,39 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_draft_vouch(args: argparse.Namespace) -> int:
+    """A human vouches for a draft parked without sources (never offered to agents: not in
+    MCP); the draft then meets the rest of the gate."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.operations import scan_all, vouch
+
+    ws = _workspace(args)
+    scan_all(ws, _now())
+    try:
+        done = vouch(ws, args.id, args.note, user_email(ws.root), _now())
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+    from stitch_ls.core.gate import bare_reason
+
+    reason = bare_reason(done.gate, done.reason)
+    _print(
+        {
+            "vouched": True,
+            "draft": done.id,
+            "by": done.by,
+            "gate": done.gate,
+            "reason": done.reason,
+        },
+        args.json,
+        lambda d: (
+            f"vouched for {d['draft']} as {d['by']}; now {d['gate'].replace('_', ' ')}"
+            + (f": {reason}" if reason else "")
+        ),
+    )
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Run the team's test command against a draft in a scratch worktree; exit 0 when it
     passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
@@ -523,25 +556,56 @@ def cmd_answer(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from stitch_ls.core.sourcelog import read_entries, render_markdown
+    """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
+    of the log as written, or Agent Trace records."""
+    from stitch_ls.core import logbook
+    from stitch_ls.core.sourcelog import read_entries
 
     ws = _workspace(args)
-    entries, problems = read_entries(ws.paths.source_log)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    since = _since(args.since)
     fmt = "json" if args.json else args.format
-    if fmt == "json":
-        print(json.dumps([e.to_data() for e in entries], indent=2))
-    elif fmt == "agent-trace":
+    if fmt in ("json", "agent-trace"):
+        entries, problems = read_entries(ws.paths.source_log)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        entries = [
+            e
+            for e in entries
+            if (args.stream is None or e.stream == args.stream) and (since is None or e.at >= since)
+        ]
+        if fmt == "json":
+            print(json.dumps([e.to_data() for e in entries], indent=2))
+            return 0
         from stitch_ls import __version__
         from stitch_ls.core.agenttrace import to_trace
 
         revision = _head_revision(ws.root)
         for entry in entries:
             print(json.dumps(to_trace(entry, __version__, revision), sort_keys=True))
+        return 0
+    ws.load_state()
+    ws.scan_drafts(_now())
+    book = logbook.gather(ws).filtered(args.stream, since)
+    for problem in book.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if fmt == "md":
+        print(logbook.to_markdown(book), end="")
+    elif fmt == "html":
+        print(logbook.to_html(book, ws.root.name, _now()), end="")
     else:
-        print(render_markdown(entries), end="")
+        print(logbook.to_text(book), end="")
     return 0
+
+
+def _since(value: str | None) -> datetime | None:
+    """`--since 2026-11-01` (or a full ISO time) as an aware instant (UTC when no zone)."""
+    if not value:
+        return None
+    try:
+        since = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--since takes a date like 2026-11-01, not {value!r}", EXIT_USAGE) from None
+    return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
 
 
 def _head_revision(root: Path) -> str | None:
@@ -843,7 +907,7 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", parents=[common], help="run the language server on stdio"
     ).set_defaults(func=cmd_serve)
 
-    draft = verbs.add_parser("draft", help="add, list, show, apply or reject drafts")
+    draft = verbs.add_parser("draft", help="add, list, show, apply, reject or vouch for drafts")
     drafts = draft.add_subparsers(dest="draft_verb", required=True)
     add = drafts.add_parser("add", parents=[common], help="validate and add a draft (FILE or -)")
     add.add_argument("file")
@@ -862,6 +926,12 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("id")
     reject.add_argument("--reason", required=True)
     reject.set_defaults(func=cmd_draft_reject)
+    vouch = drafts.add_parser(
+        "vouch", parents=[common], help="vouch for a draft parked without sources"
+    )
+    vouch.add_argument("id")
+    vouch.add_argument("--note", required=True, help="why you trust it: recorded as its source")
+    vouch.set_defaults(func=cmd_draft_vouch)
 
     ask = verbs.add_parser("ask", parents=[common], help="ask the engineer a question")
     ask.add_argument("question")
@@ -915,10 +985,13 @@ def build_parser() -> argparse.ArgumentParser:
     log = verbs.add_parser("log", parents=[common], help="the source log, for people")
     log.add_argument(
         "--format",
-        choices=["md", "json", "agent-trace"],
-        default="md",
-        help="agent-trace: Agent Trace v0.1 records, one per line",
+        choices=["text", "md", "html", "json", "agent-trace"],
+        default="text",
+        help="text (default), md, html (one self-contained page), json (the log's lines), "
+        "agent-trace (Agent Trace v0.1 records, one per line)",
     )
+    log.add_argument("--stream", help="only this stream")
+    log.add_argument("--since", help="only from this date on (2026-11-01)")
     log.set_defaults(func=cmd_log)
     schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
     schema.add_argument("kind", choices=["draft", "prompt", "config"])

@@ -74,6 +74,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
+            *("vouch", "source_log"),
         }
     )
 
@@ -132,6 +133,24 @@ class Indexer:
         retired = ScanResult(removed=sorted(ids - self.ws.drafts.by_id.keys()))
         return value, self._delta(retired, before)
 
+    def vouch(self, draft_id: str, note: str, by: str, now: datetime) -> tuple[Any, Delta]:
+        """A human's vouch for a parked draft (`operations.vouch`): (the vouch or the
+        refusal, with the state it wrote)."""
+        from stitch_ls.core.operations import vouch
+
+        before = self.ws.state
+        try:
+            value: Any = vouch(self.ws, draft_id, note, by, now)
+        except Refused as exc:
+            value = exc
+        return value, self._delta(ScanResult(), before)
+
+    def source_log(self) -> str:
+        """The source log as readable text (`logbook`): read here, where `.stitch/` is read."""
+        from stitch_ls.core import logbook
+
+        return logbook.to_text(logbook.gather(self.ws))
+
     def settings(self, raw: Any) -> tuple[Any, list[str]]:
         """The editor's `stitch.*` settings, validated: (EditorSettings, notes); kept here
         too, since applies are checked here."""
@@ -157,7 +176,7 @@ class Indexer:
         except Exception as exc:  # noqa: BLE001 - not the owner, or signing failed: said
             return PermissionError(str(exc))
 
-    def recount_points(self) -> dict[str, int] | None:
+    def recount_points(self) -> tuple[dict[str, int], list[str]] | None:
         """The workspace's stitch points (every file streams or the engineer changed, as on
         disk), for the status: counted in the background after each snapshot and sign-off,
         so the open files' points never wait for them."""
@@ -165,7 +184,8 @@ class Indexer:
 
         if self.snapshot is None:
             return None
-        return point_counts(points_of(self.ws, self.snapshot, self.team)[0])
+        points = points_of(self.ws, self.snapshot, self.team)[0]
+        return point_counts(points), sorted({p.id for p in points})
 
     def check_team(self, text: str) -> list[Any]:
         """Problems of a team file as the editor's buffer holds it (validated here: the

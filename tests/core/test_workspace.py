@@ -96,3 +96,40 @@ def test_reload_reads_only_what_changed_and_ignores_its_own_writes(tmp_path: Pat
     assert found.drafts.added == ["fresh"] and not found.state and not found.config
     found = ws.reload({ws.paths.config, ws.paths.prompts / "q.json"}, T0)
     assert found.config and found.prompts and not found.drafts.any
+
+
+QUIET = (
+    TEAM
+    + """
+[quiet_hours]
+timezone = "Europe/Kyiv"
+[[quiet_hours.windows]]
+days = ["mon"]
+start = "09:30"
+end = "11:30"
+"""
+)
+
+
+def test_the_quiet_summary_counts_arrivals_and_names_the_window(tmp_path: Path):
+    from stitch_ls.core.drafts import ScanResult
+
+    ws = ws_with(tmp_path / "ws", QUIET)
+    inside = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv, a Monday
+    assert ws.quiet_window_name(inside) == "during quiet hours 09:30–11:30"
+    assert ws.quiet_window_name(inside + timedelta(hours=3)) is None
+    ws.arrivals.next_window(ws.quiet_window_name(inside))
+    # what a first look finds was there before the window: not an arrival
+    ws.note_arrivals(ScanResult(added=[f"old-{n}" for n in range(15)]), inside, first=True)
+    ws.arrivals.note("prompts", ["q-old"], False)
+    ws.arrivals.note("points", ["p-old"], False)
+    ws.note_arrivals(ScanResult(added=["new", "old-3"]), inside)
+    ws.arrivals.note("prompts", ["q-old", "q-new"], True)
+    ws.arrivals.note("points", ["p-old", "p1", "p2"], True)
+    assert ws.arrivals.summary() == (
+        "during quiet hours 09:30–11:30: 1 draft, 1 prompt, 2 stitch points arrived"
+    )
+    ws.arrivals.next_window(None)
+    assert ws.arrivals.summary() is None
+    ws.set_focus(30, inside + timedelta(hours=3))
+    assert ws.quiet_window_name(inside + timedelta(hours=3)) == "during your focus session"

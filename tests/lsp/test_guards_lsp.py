@@ -88,20 +88,25 @@ async def test_quiet_hours_suppress_everything_agent_originated(tmp_path: Path):
 
 async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: Path):
     root = make_workspace(tmp_path / "ws", QUIET_TEAM)
+    # there before the server looked: pending, but they did not arrive during the window
+    for n in range(3):
+        write_draft(root, draft(f"earlier-{n}"))
+    (root / ".stitch" / "prompts").mkdir()
+    (root / ".stitch" / "prompts" / "q0.json").write_text(json.dumps(prompt("q0")))
     client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:57.500Z"})
     try:
         uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(client.statuses), timeout=5)
         write_draft(root, draft("arrived"))
-        (root / ".stitch" / "prompts").mkdir()
         (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(prompt("q1")))
         await asyncio.sleep(0.5)
         assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
         await client.wait_for(
-            lambda: any("while you were focused" in m.message for m in client.messages), timeout=6
+            lambda: any("during quiet hours" in m.message for m in client.messages), timeout=6
         )
-        [summary] = [m.message for m in client.messages if "focused" in m.message]
-        assert summary == "Stitch: while you were focused: 1 draft, 1 prompt"
+        [summary] = [m.message for m in client.messages if "during quiet" in m.message]
+        assert summary == "Stitch: during quiet hours 09:30–11:30: 1 draft, 1 prompt arrived"
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=2)
         # the refresh is a request sent from a task, after the diagnostics notification
         await client.wait_for(lambda: client.lens_refreshes > refreshes, timeout=2)

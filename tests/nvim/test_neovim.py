@@ -215,3 +215,29 @@ def test_vim_lsp_enable_alone_finds_the_shipped_server_config(workspace: Path):
     assert any(title.startswith("Apply draft: Draft ready") for title in report["actions"])
     assert report["commands"] is True
     assert report["prompts_pending"] == 0
+
+
+def test_stitch_drafts_offers_a_vouch_and_stitch_log_reads_plainly(workspace: Path):
+    write_draft(workspace, draft("parked", sources=[]))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    R.choices = S.draft_choices('parked')
+    vim.ui.select = function(items, opts, on_choice)
+      if opts.format_item then return on_choice(items[1]) end
+      on_choice('Vouch')
+    end
+    vim.ui.input = function(opts, on_confirm) on_confirm('checked it with the PM') end
+    vim.cmd('StitchDrafts')
+    wait(function() return S.status and S.status.drafts.actionable == 1 end, 5000, 'vouched')
+    run('stitch.applyDraft', { 'parked' })
+    vim.cmd('StitchLog')
+    wait(function() return vim.api.nvim_buf_get_name(0):find('stitch://source%-log') ~= nil end, 5000, 'log buffer')
+    R.log = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+""",
+    )
+    assert report["choices"] == ["Vouch", "Reject", "Show"]
+    assert report["log"][0] == "Source log"
+    assert any("checked it with the PM" in line for line in report["log"])

@@ -119,7 +119,16 @@ local function describe(row)
   return ('%s  %s · %d sources · %s'):format(row.title, conf, row.sources or 0, state)
 end
 
---- Pick a pending draft with vim.ui.select, then apply, reject or show it.
+--- What the draft menu offers for a draft in `gate`: a parked draft (no sources) can be
+--- vouched for, with a note that becomes its human source.
+function M.draft_choices(gate)
+  if gate == 'parked' then
+    return { 'Vouch', 'Reject', 'Show' }
+  end
+  return { 'Apply', 'Reject', 'Show' }
+end
+
+--- Pick a pending draft with vim.ui.select, then apply, vouch for, reject or show it.
 function M.list_drafts()
   M.exec('stitch.listDrafts', {}, function(err, rows)
     if err or type(rows) ~= 'table' or #rows == 0 then
@@ -133,9 +142,21 @@ function M.list_drafts()
         if not row then
           return
         end
-        vim.ui.select({ 'Apply', 'Reject', 'Show' }, { prompt = row.title }, function(choice)
+        vim.ui.select(M.draft_choices(row.gate), { prompt = row.title }, function(choice)
           if choice == 'Apply' then
             M.exec('stitch.applyDraft', { row.id })
+          elseif choice == 'Vouch' then
+            vim.ui.input({ prompt = 'Why do you trust it without sources? ' }, function(note)
+              if not note or vim.trim(note) == '' then
+                vim.notify('Stitch: a vouch needs a note', vim.log.levels.WARN)
+                return
+              end
+              M.exec('stitch.vouchDraft', { row.id, vim.trim(note) }, function(err, result)
+                if not err and result then
+                  vim.notify(('Stitch: vouched for %s; now %s'):format(row.id, result.gate))
+                end
+              end)
+            end)
           elseif choice == 'Reject' then
             vim.ui.input({ prompt = 'Why reject? ' }, function(reason)
               M.exec('stitch.rejectDraft', { row.id, reason ~= '' and reason or nil })
@@ -151,6 +172,25 @@ function M.list_drafts()
           end
         end)
       end)
+    end)
+  end)
+end
+
+--- The source log as readable text in a scratch buffer (the server reads it).
+function M.source_log()
+  M.exec('stitch.sourceLog', {}, function(err, result)
+    if err or type(result) ~= 'table' or type(result.text) ~= 'string' then
+      return
+    end
+    vim.schedule(function()
+      vim.cmd('new')
+      local buf = vim.api.nvim_get_current_buf()
+      vim.bo[buf].buftype = 'nofile'
+      vim.bo[buf].bufhidden = 'wipe'
+      vim.bo[buf].swapfile = false
+      vim.api.nvim_buf_set_name(buf, 'stitch://source-log')
+      vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(result.text, '\n', { plain = true }))
+      vim.bo[buf].modifiable = false
     end)
   end)
 end
@@ -220,11 +260,7 @@ function M.create_commands()
   cmd('StitchSignOff', M.sign_off, { desc = 'Stitch: sign off the stitch point under the cursor' })
   cmd('StitchStatus', show_status, { desc = 'Stitch: show the status' })
   cmd('StitchPrompts', M.pending_prompts, { desc = 'Stitch: show pending prompts again' })
-  cmd('StitchLog', function()
-    local client = client_for(0)
-    local root = client and client.config.root_dir or vim.fn.getcwd()
-    vim.cmd.edit(vim.fn.fnameescape(root .. '/.stitch/source-log.jsonl'))
-  end, { desc = 'Stitch: open the source log' })
+  cmd('StitchLog', M.source_log, { desc = 'Stitch: open the source log, readable' })
 end
 
 --- Neovim 0.11+: vim.lsp.config + vim.lsp.enable. On 0.10 falls back to vim.lsp.start.

@@ -58,6 +58,12 @@ class GateContext:
     verified: frozenset[tuple[str, str, str]] = frozenset()
     # streams past their feature's cap: (stream name, why), from `StreamSet.beyond_cap`
     beyond_cap: frozenset[tuple[str, str]] = frozenset()
+    # the engineer's vouches for parked drafts: (draft id, draft digest), from `State.vouches`
+    vouched: frozenset[tuple[str, str]] = frozenset()
+
+    def vouched_for(self, draft: Draft) -> bool:
+        """Whether the engineer vouched for this very draft (same content)."""
+        return bool(self.vouched) and (draft.id, draft_digest(draft)) in self.vouched
 
     def verification(self, draft: Draft) -> str | None:
         """ "passed" or "failed" when this very draft (same content) was verified here."""
@@ -139,10 +145,16 @@ def _decide_valid(
     over = next((why for name, why in ctx.beyond_cap if name == draft.stream), None)
     if over is not None:
         return Decision(Gate.BLOCKED, agent_text(over))
-    all_missing = sources is not None and sources.all_missing
+    from stitch_ls.core.sources import agent_sources
+
+    # a `human` source in the draft itself is an agent's claim: only a vouch counts
+    cited = agent_sources(draft, sources)
+    missing_count = sum(1 for _, c in cited if c is not None and c.status == "missing")
+    all_missing = bool(cited) and missing_count == len(cited)
+    vouched = (not cited or all_missing) and ctx.vouched_for(draft)
     if is_irreversible(draft, ctx.irreversible_paths):
         missing = []
-        if not draft.sources or all_missing:
+        if (not cited or all_missing) and not vouched:
             missing.append("sources")
         if ctx.requires_verified:
             if verification != "passed":
@@ -153,13 +165,14 @@ def _decide_valid(
             return Decision(
                 Gate.BLOCKED, f"blocked: an irreversible change needs {' and '.join(missing)}"
             )
-    if not draft.sources:
+    # vouched for: on to the floor like any other
+    if not vouched and not cited:
         return Decision(Gate.PARKED, "parked for a human: the draft cites no sources")
-    if all_missing:
+    if not vouched and all_missing:
         return Decision(
             Gate.PARKED,
-            f"parked: all {len(draft.sources)} sources missing"
-            if len(draft.sources) != 1
+            f"parked: all {len(cited)} sources missing"
+            if len(cited) != 1
             else "parked: its only source is missing",
         )
     if draft.confidence < ctx.floor:

@@ -169,6 +169,15 @@ class VerifiedRun(_Contract):
 
 
 @record()
+class Vouched(_Contract):
+    """A human vouched for a draft parked without sources: who, when and why."""
+
+    by: str
+    at: Instant
+    note: str
+
+
+@record()
 class SourceLogEntry(_Contract):
     """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
 
@@ -186,3 +195,4 @@ class SourceLogEntry(_Contract):
     # 1-based inclusive line ranges each file has after the edit (absent for older entries)
     ranges: dict[str, list[tuple[int, int]]] = empty(dict)
     verification: VerifiedRun | None = None  # absent: the evidence is only what was claimed
+    vouched: Vouched | None = None  # a human's word for a draft that cited no sources

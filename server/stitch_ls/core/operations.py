@@ -66,6 +66,51 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     return Added(draft.id, target, decision.gate.value, decision.reason)
 
 
+@dataclass(frozen=True)
+class Vouched:
+    id: str
+    by: str
+    at: datetime
+    note: str
+    gate: str  # what the gate says of it now (quiet hours aside): actionable, below_floor, ...
+    reason: str | None
+
+
+def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: datetime) -> Vouched:
+    """A human's word for a draft parked for want of sources (human-only: the CLI and the
+    editor offer it, MCP does not). Recorded in the engineer's own state, bound to the draft's
+    content, never in the agent's file; the draft then meets the rest of the gate."""
+    from stitch_ls.core.gate import draft_digest
+    from stitch_ls.core.sources import unsourced
+    from stitch_ls.core.state import State, Vouch, update_state
+
+    note = (note or "").strip()
+    if not note:
+        raise Refused("vouching needs a note: why you trust it without sources")
+    if len(note) > 4000:
+        raise Refused("a vouch note is at most 4000 characters")
+    record = ws.drafts.by_id.get(draft_id)
+    outcome = decided(ws, draft_id)
+    if outcome is not None:
+        raise Refused(f"draft {draft_id!r} was already {outcome}")
+    if record is None:
+        raise Refused(f"no draft with id {draft_id!r}")
+    if record.draft is None:
+        raise Refused(f"draft {draft_id!r} is invalid: {record.error}")
+    draft = record.draft
+    if not unsourced(draft, ws.source_checker.report(draft)):
+        raise Refused(f"draft {draft_id!r} is not parked for want of sources; nothing to vouch for")
+    vouch_ = Vouch(note=note, at=now, by=by, digest=draft_digest(draft))
+
+    def change(state: State) -> None:
+        state.vouches[draft_id] = vouch_
+
+    ws.use_state(update_state(ws.paths, change))
+    ctx = ws.gate_context(now, ignore_quiet=True)
+    decision = ws.evaluate_all([ws.rechecked(record)], ctx, {})[0].decision
+    return Vouched(draft_id, by, now, note, decision.gate.value, decision.reason)
+
+
 # -- apply: checked and committed under one lock, crash-consistent ----------------------------
 #
 # Before any file changes, a journal (outside the workspace, beside the engineer's state)

@@ -68,9 +68,25 @@ class SourceReport:
         return f"{text} ({self.missing} missing)" if self.missing else text
 
 
+HUMAN = "human"
+
+
+def agent_sources(
+    draft: Draft, report: SourceReport | None
+) -> list[tuple[Source, SourceCheck | None]]:
+    """The draft's sources with their checks, without any of kind `human`: a human's word
+    counts only from the engineer's own record (`State.vouches`), never from a draft file an
+    agent wrote."""
+    checks: list[SourceCheck | None] = list(report.checks) if report is not None else []
+    checks += [None] * (len(draft.sources) - len(checks))
+    return [(s, c) for s, c in zip(draft.sources, checks, strict=False) if s.kind != HUMAN]
+
+
 def unsourced(draft: Draft, report: SourceReport | None) -> bool:
-    """No sources, or every cited source missing (DESIGN.md, gate row 7)."""
-    return not draft.sources or (report is not None and report.all_missing)
+    """No sources, or every cited source missing (DESIGN.md, gate row 7); a `human` source
+    in the draft itself is not a source."""
+    cited = agent_sources(draft, report)
+    return not cited or all(c is not None and c.status == "missing" for _, c in cited)
 
 
 def split_ref(ref: str) -> tuple[str, str | None, tuple[int, int] | None, str | None]:

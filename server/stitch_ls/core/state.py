@@ -63,6 +63,18 @@ class Verification(Record):
 
 
 @record(frozen=False)
+class Vouch(Record):
+    """A human's word for a draft parked without sources (`stitch-ls draft vouch`): kept here,
+    outside the workspace, because a `human` source an agent writes into its own draft is a
+    forgery the gate ignores. It holds for the draft's content it was given for."""
+
+    note: str
+    at: Aware
+    by: str
+    digest: str  # gate.draft_digest of the draft vouched for
+
+
+@record(frozen=False)
 class State(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
@@ -73,6 +85,7 @@ class State(Record):
     activity_minutes: list[int] = field(default_factory=list)
     unsourced_arrivals: dict[str, Aware] = field(default_factory=dict)
     verifications: dict[str, Verification] = field(default_factory=dict)
+    vouches: dict[str, Vouch] = field(default_factory=dict)
 
 
 def read_state(paths: StitchPaths) -> State:

@@ -83,20 +83,42 @@ class Reloaded:
 
 @dataclass
 class QuietArrivals:
+    """What arrived during one quiet period (drafts, prompts, stitch points), for the one
+    summary when it ends. Everything already known when it was first seen outside counting
+    (the first load, the first look at git, the first prompts scan) is not an arrival."""
+
     drafts: set[str] = field(default_factory=set)
     prompts: set[str] = field(default_factory=set)
+    points: set[str] = field(default_factory=set)
+    window: str | None = None  # "during quiet hours 09:30–11:30", "during your focus session"
+    known: dict[str, set[str]] = field(
+        default_factory=lambda: {"drafts": set(), "prompts": set(), "points": set()}
+    )
+
+    def note(self, kind: str, ids: Iterable[str], counting: bool) -> None:
+        """`ids` of `kind` seen now; the new ones are arrivals when `counting` (quiet, and
+        past the first look)."""
+        known = self.known[kind]
+        new = set(ids) - known
+        known |= new
+        if counting:
+            getattr(self, kind).update(new)
 
     def summary(self) -> str | None:
-        if not self.drafts and not self.prompts:
+        counted = [
+            (len(self.drafts), "draft"),
+            (len(self.prompts), "prompt"),
+            (len(self.points), "stitch point"),
+        ]
+        parts = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counted if n]
+        if not parts:
             return None
-        parts = []
-        if self.drafts:
-            n = len(self.drafts)
-            parts.append(f"{n} draft{'s' if n != 1 else ''}")
-        if self.prompts:
-            n = len(self.prompts)
-            parts.append(f"{n} prompt{'s' if n != 1 else ''}")
-        return "while you were focused: " + ", ".join(parts)
+        return f"{self.window or 'during quiet hours'}: {', '.join(parts)} arrived"
+
+    def next_window(self, window: str | None) -> None:
+        """A new quiet period: nothing has arrived in it yet."""
+        self.drafts, self.prompts, self.points = set(), set(), set()
+        self.window = window
 
 
 class StitchWorkspace:
@@ -210,10 +232,27 @@ class StitchWorkspace:
         self._count_arrivals(result, now)
         return result
 
-    def note_arrivals(self, result: ScanResult, now: datetime) -> None:
-        """Drafts that arrive during quiet hours, for the summary after."""
-        if result.added and self.quiet_state(now).on:
-            self.arrivals.drafts.update(result.added)
+    def note_arrivals(self, result: ScanResult, now: datetime, *, first: bool = False) -> None:
+        """Drafts that arrive during quiet hours, for the summary after (`first`: a first
+        look, whose drafts were there before)."""
+        if result.added:
+            counting = not first and self.quiet_state(now).on
+            self.arrivals.note("drafts", result.added, counting)
+
+    def quiet_window_name(self, now: datetime) -> str | None:
+        """The quiet period `now` is in, as the summary names it: "during your focus
+        session", or "during quiet hours 09:30–11:30" (in the workspace's zone)."""
+        state = self.quiet_state(now)
+        if not state.on:
+            return None
+        if state.reason == "focus":
+            return "during your focus session"
+        periods = self.schedule().intervals(now - timedelta(days=2), now + timedelta(seconds=1))
+        start = next((a for a, b in reversed(periods) if a <= now < b), None)
+        if start is None or state.until is None:
+            return "during quiet hours"
+        zone = self.display_zone()
+        return f"during quiet hours {start.astimezone(zone):%H:%M}–{state.until.astimezone(zone):%H:%M}"
 
     def _count_arrivals(self, result: ScanResult, now: datetime) -> None:
         new_ids = [*result.added, *result.changed]
@@ -326,6 +365,7 @@ class StitchWorkspace:
             verified=frozenset(
                 (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
             ),
+            vouched=frozenset((i, v.digest) for i, v in self.state.vouches.items()),
             beyond_cap=frozenset(
                 self.streams.beyond_cap(self.team.streams.max_per_feature).items()
                 if self.streams is not None
@@ -457,13 +497,36 @@ class StitchWorkspace:
             stream=draft.stream,
             agent=draft.agent,
             confidence=draft.confidence,
-            sources=draft.sources,
+            sources=self._logged_sources(draft),
             evidence=draft.evidence,
             accepted_by=by,
             files=list(dict.fromkeys(edit.path for edit in plan.edits)),
             ranges=written_ranges(plan),
             verification=self._verified_run(draft),
+            vouched=self._vouched(draft),
         )
+
+    def _logged_sources(self, draft: Draft) -> list[Any]:
+        """The draft's sources for the log: an agent's own `human` sources left out (the gate
+        ignored them), the engineer's vouch added as the `human` source it is."""
+        from stitch_ls.core.model import Source
+        from stitch_ls.core.sources import HUMAN
+
+        sources = [s for s in draft.sources if s.kind != HUMAN]
+        vouch = self._vouched(draft)
+        if vouch is not None:
+            sources.append(Source(kind=HUMAN, ref=f"{vouch.by}, {_iso(vouch.at)}", why=vouch.note))
+        return sources
+
+    def _vouched(self, draft: Draft) -> Any:
+        """The engineer's vouch for this very draft, for the source log (or None)."""
+        from stitch_ls.core.gate import draft_digest
+        from stitch_ls.core.model import Vouched
+
+        vouch = self.state.vouches.get(draft.id)
+        if vouch is None or vouch.digest != draft_digest(draft):
+            return None
+        return Vouched(by=vouch.by, at=vouch.at, note=vouch.note)
 
     def commit_applied(
         self, draft: Draft, entry: SourceLogEntry, by: str, now: datetime, *, logged: bool = False

@@ -211,6 +211,44 @@ async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     return {"rejected": True, "draft": draft_id, "reason": reason}
 
 
+@command("stitch.vouchDraft")
+async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.vouchDraft [id, note]`: the engineer vouches for a draft parked without
+    sources; recorded by the indexer in the engineer's own state, then the draft meets the
+    rest of the gate (read-only, floor, irreversible) like any other."""
+    await _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id") or ""
+    note = _text_arg(args, 1, "note") or ""
+    answer = await ls.ask(
+        "vouch", draft_id, note, ls.user, ls.clock(), then=lambda a: ls.adopt(a[1])
+    )
+    if answer is None:
+        raise refused("the indexer could not record the vouch; try again in a moment")
+    vouched = answer[0]
+    if isinstance(vouched, Refused):
+        raise refused(str(vouched))
+    ls.drafts_changed({draft_id})
+    ls.refresh_editor()
+    return {
+        "vouched": True,
+        "draft": draft_id,
+        "by": vouched.by,
+        "gate": vouched.gate,
+        "reason": vouched.reason,
+    }
+
+
+@command("stitch.sourceLog")
+async def source_log(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.sourceLog []`: the source log as readable text (accepted drafts, vouches,
+    rejections, questions and answers, sign-offs), for the editors to show."""
+    await _ready(ls)
+    text = await ls.ask("source_log")
+    if text is None:
+        raise refused("the indexer could not read the source log (see the log)")
+    return {"text": text}
+
+
 @command("stitch.showDraft")
 async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ws = await _ready(ls)

@@ -144,6 +144,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._status_again = False
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
+        self._git_looked = False  # a first look at git finds what was there: no arrivals
+        self._prompts_looked = False  # so does a first look at the prompts
         self._reload_pending = False
         self._reload_all = False
         self._reload_paths: set[Path] = set()
@@ -169,6 +171,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
         self.point_counts: dict[str, int] | None = None  # the workspace's (recount_points)
+        self._points_counted = False  # the first count's points were there before
         self._points_text: dict[str, str] = {}  # uri -> the text they were found for
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
@@ -327,6 +330,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.spawn(self.quiet_timer())
         self.spawn(self.watch_git())
         self._last_quiet = ws.quiet_state(self.clock()).on
+        if self._last_quiet:
+            ws.arrivals.next_window(ws.quiet_window_name(self.clock()))
         self.refresh_editor()
         self.spawn(self.show_prompts())
 
@@ -349,9 +354,14 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._watched, self._afresh = None, True
         await self.ask("load", self.clock(), then=lambda delta: self.adopt(delta, view=False))
         self.user = await self.ask("user") or self.user
+        scanned = await self.ask("prompts")  # the prompts already there: not arrivals
+        if scanned is not None:
+            pending = (p.id for _, p in scanned[0] if p.answer is None)
+            self.ws.arrivals.note("prompts", pending, False)
+            self._prompts_looked = True
         await self.watch_open()
 
-    def adopt(self, delta: Delta, *, view: bool = True) -> None:
+    def adopt(self, delta: Delta, *, view: bool = True, first: bool = False) -> None:
         """The indexer's news (drafts, state, team file) into the view and the workspace
         (on the loop, in call order); with `view=False` (a load) not into the view."""
         assert self.ws is not None and self.view is not None
@@ -363,7 +373,8 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.view.adopt(delta.result, delta.records)
         if delta.invalid is not None:
             self.view.invalid = delta.invalid
-        self.ws.note_arrivals(delta.result, self.clock())
+        # a load's drafts (and a first look at git's) were there before: not arrivals
+        self.ws.note_arrivals(delta.result, self.clock(), first=first or not view)
 
     async def watch_open(self) -> None:
         """Tell the indexer which files are open (when that changed): it answers the drafts
@@ -581,9 +592,11 @@ class StitchServer(DraftPlacing, LanguageServer):
             return
         self._last_quiet = quiet
         self.refresh_editor()
-        if not quiet:
+        if quiet:
+            self.ws.arrivals.next_window(self.ws.quiet_window_name(self.clock()))
+        else:
             summary = self.ws.arrivals.summary()
-            self.ws.arrivals = type(self.ws.arrivals)()
+            self.ws.arrivals.next_window(None)
             if summary:
                 self.window_show_message(
                     types.ShowMessageParams(
@@ -629,16 +642,23 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.streams = update.streams
             if self.ws is not None:
                 self.ws.streams = update.streams
-            self.adopt(update.delta)
+            first, self._git_looked = not self._git_looked, True
+            self.adopt(update.delta, first=first)
             if self.ws is not None and self.ws.gate_context(self.clock()).beyond_cap != beyond:
                 self.refresh_editor()  # a stream came over (or back under) its cap
             self.send_status()
 
     async def recount_points(self) -> None:
-        counts = await self.ask("recount_points")
-        if counts is not None:
-            self.point_counts = counts
-            self.send_status()
+        """The workspace's stitch points counted again (the status's); those first seen
+        during quiet hours go into the summary after them (not those of the first count)."""
+        found = await self.ask("recount_points")
+        if found is None or self.ws is None:
+            return
+        self.point_counts, ids = found
+        first, self._points_counted = not self._points_counted, True
+        quiet = self.ws.quiet_state(self.clock()).on
+        self.ws.arrivals.note("points", ids, quiet and not first)
+        self.send_status()
 
     async def update_all_points(self) -> None:
         for doc in list(self.docs.values()):
@@ -1005,10 +1025,10 @@ class StitchServer(DraftPlacing, LanguageServer):
                     for path, p in found
                     if p.answer is None and p.id not in self._prompts_shown
                 ]
-                if not pending:
-                    return
-                if self.quiet_now():
-                    ws.arrivals.prompts.update(p.id for _, p in pending)
+                first, self._prompts_looked = not self._prompts_looked, True
+                quiet = self.quiet_now()
+                ws.arrivals.note("prompts", (p.id for _, p in pending), quiet and not first)
+                if not pending or quiet:
                     return
                 path, prompt = pending[0]
                 self._prompts_shown.add(prompt.id)
