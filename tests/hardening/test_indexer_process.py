@@ -207,11 +207,11 @@ async def test_the_indexer_is_restarted_for_as_long_as_the_server_runs(tmp_path:
                 lambda n=restart: (
                     sum("starting it again" in m.message for m in client.log_messages) > n
                 ),
-                timeout=5,
+                timeout=15,
             )
             assert any(s["indexer"]["running"] is False for s in client.statuses)
-            await client.wait_for(lambda: len(children(server)) == 1, timeout=10)
-            await client.wait_for(lambda: client.statuses[-1]["indexer"]["running"], timeout=10)
+            await client.wait_for(lambda: len(children(server)) == 1, timeout=15)
+            await client.wait_for(lambda: client.statuses[-1]["indexer"]["running"], timeout=15)
         assert any(" in 0.5 s" in m.message for m in client.log_messages)  # backing off
         result = await client.command("stitch.applyDraft", "a")
         assert result["applied"] is True  # the fifth indexer records it

@@ -14,7 +14,6 @@ import importlib
 import logging
 import operator
 import os
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.trust import minute_of, record_activity
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
-from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
+from stitch_ls.lsp.indexer_link import IndexerLink
 from stitch_ls.lsp.placing import DraftPlacing
 from stitch_ls.lsp.protocol import StitchProtocol
 
@@ -44,17 +43,6 @@ log = logging.getLogger(__name__)
 DEBOUNCE = 0.05
 NOTHING: tuple[Any, ...] = ()  # one empty value, so "nothing shown" compares by identity
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
-RESTART_WINDOW = 300.0  # restarts within this many seconds count towards the back-off
-BACKOFF_MAX = 30.0  # seconds between restarts, at most, however often the indexer dies
-# seconds an indexer call may take before the indexer counts as stuck (STITCH_INDEXER_TIMEOUT)
-CALL_TIMEOUT = float(os.environ.get("STITCH_INDEXER_TIMEOUT") or 20.0)
-LONG_CALLS = {"load": 300.0, "counts": 300.0, "summaries": 300.0, "git": 300.0, "points": 120.0}
-
-
-def backoff(recent: int) -> float:
-    """Seconds before the next restart after `recent` restarts in the window: at once the
-    first time, then doubling (0.5, 1, 2, …) up to BACKOFF_MAX; never giving up."""
-    return 0.0 if recent == 0 else min(BACKOFF_MAX, 0.25 * 2**recent)
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -151,9 +139,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._reload_paths: set[Path] = set()
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
-        self.indexer: IndexerClient | None = None
-        self._restarts: list[float] = []  # when each recent restart was (or is) due
-        self.indexer_down: str | None = None  # why the indexer is not running, while it is not
+        self.link: IndexerLink | None = None  # the indexer process (lsp/indexer_link.py)
         self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
         self._afresh = False  # the next watch answer replaces the view (a new indexer)
         self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
@@ -194,45 +180,29 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def ask(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
         """A call to the indexer process; None (and a log line) if it failed or is not
         running, so a broken indexer leaves the rest of the server working."""
-        if self.indexer is None or not self.indexer.running:
+        if self.link is None:
             return None
-        try:
-            return await self._timed(method, self.indexer.call(method, *args, then=then))
-        except IndexerError as exc:
-            self.show_log(f"indexer: {exc}")
-            return None
-
-    async def _timed(self, method: str, call: asyncio.Future[Any]) -> Any:
-        """An indexer call's answer, or IndexerError when it takes too long: a stuck indexer
-        (stopped, looping) is killed, which restarts it, so no request waits forever."""
-        limit = LONG_CALLS.get(method, CALL_TIMEOUT)
-        try:
-            return await asyncio.wait_for(call, timeout=limit)
-        except TimeoutError:
-            self.show_log(
-                f"the indexer did not answer {method!r} within {limit:g} s; restarting it",
-                types.MessageType.Error,
-            )
-            if self.indexer is not None:
-                self.indexer.kill()
-            raise IndexerError(f"the indexer did not answer within {limit:g} s") from None
+        return await self.link.ask(method, *args, then=then)
 
     async def change(self, name: str, *args: Any) -> Any:
-        """A workspace change the indexer makes (`indexer.CHANGES`: it writes state.json or
-        the source log, which it reads and validates; this process never loads pydantic).
-        Raises Refused with the workspace's reason, or when the indexer cannot make it."""
-        if self.indexer is None or not self.indexer.running:
-            raise Refused(f"the indexer process is not running; {self.indexer_note()}")
-        try:
-            value, _ = await self._timed(
-                "change",
-                self.indexer.call("change", name, *args, then=lambda answer: self.adopt(answer[1])),
-            )
-        except IndexerError as exc:
-            raise Refused(f"could not {name.replace('_', ' ')}: {exc}") from None
-        if isinstance(value, Refused):
-            raise value
-        return value
+        """A workspace change the indexer makes (`indexer.CHANGES`; this process never
+        loads pydantic). Raises Refused with the workspace's reason, or when the indexer
+        cannot make it."""
+        if self.link is None:
+            raise Refused("the indexer process is not running")
+        return await self.link.change(name, *args, then=lambda answer: self.adopt(answer[1]))
+
+    @property
+    def indexer(self) -> Any:
+        """The indexer process's client (None before the workspace starts)."""
+        return self.link.client if self.link is not None else None
+
+    @property
+    def indexer_down(self) -> str | None:
+        return self.link.down if self.link is not None else None
+
+    def indexer_note(self) -> str:
+        return self.link.note() if self.link is not None else "it is not started yet"
 
     async def use_settings(self, raw: Any) -> None:
         """The editor's `stitch.*` settings, checked by the indexer; notes about what was
@@ -245,8 +215,8 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def shutdown(self) -> None:
         """The process ends: the indexer too (it would also end when its stdin closes)."""
-        if self.indexer is not None:
-            self.indexer.close()
+        if self.link is not None:
+            self.link.close()
         super().shutdown()
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -307,12 +277,17 @@ class StitchServer(DraftPlacing, LanguageServer):
         # all of them while holding the GIL: stalls for the editor's requests. They are no
         # garbage, so the collector waits until the first count is in, then they are frozen.
         gc.disable()
-        self.indexer = IndexerClient(self.root, self._indexer_stopped, self.stitch_dir_changed)
-        try:
-            self.indexer.start()  # it imports and reads while this process imports
-        except OSError as exc:
-            self.indexer = None
-            self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
+        self.link = IndexerLink(
+            self.root,
+            on_change=self.stitch_dir_changed,
+            on_restarted=lambda: self.spawn(self._reindex()),
+            on_down=self.status_now,
+            log=lambda message, error: self.show_log(
+                message, types.MessageType.Error if error else types.MessageType.Warning
+            ),
+        )
+        if not self.link.start():  # it imports and reads while this process imports
+            self.link = None
         self.warm_up()  # begun at `initialize`, unless a client skipped it
         assert self._core is not None
         modules = await self._core
@@ -406,46 +381,10 @@ class StitchServer(DraftPlacing, LanguageServer):
                 self.view.keep(record)
         return record
 
-    def _indexer_stopped(self, code: int | None) -> None:
-        """The indexer process died (or was killed for not answering): start another, at
-        once the first time and with a growing back-off after that, for as long as the
-        server runs; the status says it is down meanwhile."""
-        if self.root is None or self.indexer is None:
-            return
-        now = time.monotonic()
-        self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW]
-        delay = backoff(len(self._restarts))
-        self._restarts.append(now + delay)
-        self.indexer_down = f"stopped (exit code {code})"
-        self.show_log(
-            f"the indexer process stopped (exit code {code}); starting it again"
-            + (f" in {delay:g} s" if delay else ""),
-            types.MessageType.Error if delay else types.MessageType.Warning,
-        )
-        self.send_status()
-        asyncio.get_running_loop().call_later(delay, self._restart_indexer)
-
-    def _restart_indexer(self) -> None:
-        if self.indexer is None or self.indexer.running:
-            return
-        try:
-            self.indexer.start()
-        except OSError as exc:
-            self.show_log(f"cannot start the indexer process: {exc}", types.MessageType.Error)
-            self._indexer_stopped(None)
-            return
-        self.spawn(self._reindex())
-
-    def indexer_note(self) -> str:
-        """What a refusal says while the indexer is down."""
-        if self._restarts and self._restarts[-1] > time.monotonic():
-            return f"it restarts in {self._restarts[-1] - time.monotonic():.0f} s; try again then"
-        return "it is restarting; try again in a moment"
-
     async def _reindex(self) -> None:
         await self._load_all()
-        if self.indexer is not None and self.indexer.running:
-            self.indexer_down = None
+        if self.link is not None:
+            self.link.up()
         self._git_seen = None  # the new indexer has no git snapshot yet
         self.invalidate(places=True)
         self.refresh_editor()
@@ -977,6 +916,16 @@ class StitchServer(DraftPlacing, LanguageServer):
                 self._counts = (generation, counts)
             return self.status(counts)
         return self.status()
+
+    def status_now(self) -> None:
+        """Notify the status at once with the counts at hand (the indexer going down or
+        coming back must show even while counting waits for it)."""
+        if self.ws is None:
+            return
+        status = self.status()
+        if status != self._last_status:
+            self._last_status = status
+            self.protocol.notify("stitch/status", status)
 
     def send_status(self) -> None:
         """Notify `stitch/status` if it changed (coalescing bursts of changes)."""
