@@ -388,8 +388,12 @@ def file_at(repo: Any, commit: str, path: str) -> str | None:
 
 
 def files_changed(repo: Any, old: str, new: str) -> list[str]:
-    out = repo.git.diff("--no-color", "--name-only", old, new)
-    return [line for line in out.splitlines() if line]
+    """Paths changed between two commits, NUL-separated (a name with a newline or quotes
+    stays one unquoted name)."""
+    out = repo.git.diff(
+        "--no-color", "--no-ext-diff", "--name-only", "-z", old, new, strip_newline_in_stdout=False
+    )
+    return [name for name in out.split("\x00") if name]
 
 
 # -- agent commits as drafts ------------------------------------------------------------------
