@@ -281,7 +281,7 @@ async def pending_prompts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
         raise refused("the indexer could not read the prompts (see the log)")
     found, _ = scanned
     pending = [prompt for _, prompt in found if prompt.answer is None]
-    ls._prompts_shown.difference_update(p.id for p in pending)
+    ls.prompts.show_again([p.id for p in pending])
     ls.spawn(ls.show_prompts())
     return [
         {

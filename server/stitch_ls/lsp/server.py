@@ -31,6 +31,7 @@ from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.indexer_link import IndexerLink
 from stitch_ls.lsp.placing import DraftPlacing
+from stitch_ls.lsp.prompts import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
 
 if TYPE_CHECKING:  # the core loads after the initialize result
@@ -133,7 +134,6 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._last_status: dict[str, Any] | None = None
         self._last_quiet: bool | None = None
         self._git_looked = False  # a first look at git finds what was there: no arrivals
-        self._prompts_looked = False  # so does a first look at the prompts
         self._reload_pending = False
         self._reload_all = False
         self._reload_paths: set[Path] = set()
@@ -146,9 +146,16 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._activity_minute: int | None = None
         self._activity_busy = False
         self.loaded = asyncio.Event()  # set once the first load of the workspace is done
-        self._prompts_shown: set[str] = set()
-        self._prompts_pending = 0  # unanswered prompts, as the last scan found them
-        self._prompt_busy = False
+        self.prompts = PromptDesk(  # agents' questions: shown, answered, counted
+            self.ask,
+            self._show_prompt,
+            quiet=self.quiet_now,
+            arrived=self._prompts_arrived,
+            user=lambda: self.user,
+            clock=lambda: self.clock(),
+            log=self.show_log,
+            pending_changed=self.send_status,
+        )
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
         self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
         self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
@@ -333,7 +340,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         if scanned is not None:
             pending = (p.id for _, p in scanned[0] if p.answer is None)
             self.ws.arrivals.note("prompts", pending, False)
-            self._prompts_looked = True
+            self.prompts.seen_at_start()
         await self.watch_open()
 
     def adopt(self, delta: Delta, *, view: bool = True, first: bool = False) -> None:
@@ -896,7 +903,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         if counts is None and self._counts is not None:
             counts = self._counts[1]
         status = self.ws.status(
-            self.clock(), self.read_live, self.find_symbol, counts, self._prompts_pending
+            self.clock(), self.read_live, self.find_symbol, counts, self.prompts.pending
         )
         status["streams"] = self.streams_status()
         status["indexer"] = {"running": self.indexer_down is None, "problem": self.indexer_down}
@@ -952,58 +959,20 @@ class StitchServer(DraftPlacing, LanguageServer):
     # -- prompts -------------------------------------------------------------------------
 
     async def show_prompts(self) -> None:
-        """Show unanswered prompts one at a time, never during quiet hours."""
-        if self.ws is None or self._prompt_busy:
-            return
-        self._prompt_busy = True
-        try:
-            ws = self.ws
-            while True:
-                scanned = await self.ask("prompts")
-                if scanned is None:
-                    return
-                found, errors = scanned
-                for error in errors:
-                    self.show_log(f"prompt ignored: {error}")
-                unanswered = sum(1 for _, p in found if p.answer is None)
-                if unanswered != self._prompts_pending:
-                    self._prompts_pending = unanswered
-                    self.send_status()
-                pending = [
-                    (path, p)
-                    for path, p in found
-                    if p.answer is None and p.id not in self._prompts_shown
-                ]
-                first, self._prompts_looked = not self._prompts_looked, True
-                quiet = self.quiet_now()
-                ws.arrivals.note("prompts", (p.id for _, p in pending), quiet and not first)
-                if not pending or quiet:
-                    return
-                path, prompt = pending[0]
-                self._prompts_shown.add(prompt.id)
-                result = await self.window_show_message_request_async(
-                    types.ShowMessageRequestParams(
-                        type=types.MessageType.Info,
-                        message=prompt_message(prompt),
-                        actions=[types.MessageActionItem(title=o) for o in prompt.options],
-                    )
-                )
-                if result is None:
-                    continue
-                answered = await self.ask("answer", path, result.title, self.user, self.clock())
-                if answered is None:  # `ask` logged the indexer's reason
-                    self.show_log(f"the answer to prompt {prompt.id} was not recorded")
-        finally:
-            self._prompt_busy = False
+        """Show unanswered prompts one at a time, never during quiet hours (`PromptDesk`)."""
+        if self.ws is not None:
+            await self.prompts.run()
 
-
-def prompt_message(prompt: Any) -> str:
-    """A prompt as plain text (showMessage renders no markup): question, who asks, sources."""
-    lines = [f"{prompt.agent} ({prompt.stream}) asks: {prompt.question}"]
-    if prompt.sources:
-        lines.append(
-            "Sources: " + "; ".join(f"{s.kind}: {s.ref} ({s.why})" for s in prompt.sources)
+    async def _show_prompt(self, message: str, options: list[str]) -> str | None:
+        result = await self.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=message,
+                actions=[types.MessageActionItem(title=o) for o in options],
+            )
         )
-    else:
-        lines.append("Sources: none cited.")
-    return plain("\n".join(lines))  # the agent's words: no control or bidi character shown
+        return result.title if result is not None else None
+
+    def _prompts_arrived(self, ids: list[str], during_quiet: bool) -> None:
+        if self.ws is not None:
+            self.ws.arrivals.note("prompts", ids, during_quiet)
