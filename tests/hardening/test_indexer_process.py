@@ -168,7 +168,7 @@ async def test_code_actions_answer_at_once_while_the_first_load_runs(tmp_path: P
     """A request made while the indexer still reads every draft is answered with what is
     known (nothing yet), not held until the load is done; the drafts show after it."""
     root = make_workspace(tmp_path / "ws")
-    for index in range(3000):  # ~0.5 s for the indexer to read
+    for index in range(8000):  # well over a second for the indexer to read
         write_draft(root, draft(f"d{index}"))
     client = make_client()
     await client.start_io(sys.executable, "-m", "stitch_ls", "serve")

@@ -20,7 +20,8 @@ from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
-FIRST_LOAD_WAIT = 0.5  # seconds from its start a request waits for the first load
+FIRST_LOAD_WAIT = 1.0  # seconds from its start a request waits for the first load (one that
+# ends within it is waited for: start-up alone, the indexer importing, can take half of it)
 
 
 def _now() -> float:
