@@ -145,7 +145,7 @@ def test_stitch_writes_go_through_the_path_safe_opener_during_a_swap(tmp_path: P
             ):
                 try:
                     write()
-                except OSError:
+                except (OSError, ValueError):  # refused while the folder is a link
                     pass
     finally:
         stop.set()
