@@ -762,6 +762,17 @@ def report_facts(ws: Any) -> list[Any]:
     return list(facts.values())
 
 
+def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
+    """Whether the applied drafts' lines still stand, were rewritten or reverted (git)."""
+    from stitch_ls.core import durability
+    from stitch_ls.core.gitrun import open_repo
+    from stitch_ls.core.sourcelog import read_entries
+
+    entries, _ = read_entries(ws.paths.source_log)
+    entries = [e for e in entries if since is None or e.at >= since]
+    return durability.as_dict(durability.assess(open_repo(ws.root), entries, now))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core import report as rp
     from stitch_ls.core.guard import denial_counts
@@ -783,11 +794,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     for point in look_at_git(ws, _now()).points:
         points["signed" if point.signed else "open"] += 1
     budget = ws.budget()
+    now = _now()
     report = rp.build(
         report_facts(ws),
         since,
         points,
         {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
+        durability=_durability(ws, since, now),
+        workspace=ws.root.name,
+        generated=now,
     )
     report.guard = denial_counts(ws.root, since)
     fmt = "json" if args.json else args.format
