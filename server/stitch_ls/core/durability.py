@@ -19,6 +19,7 @@ A draft not committed yet (or committed after the horizon) has no verdict for th
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,7 +85,14 @@ def _blamed(repo: Any, commit: str, path: str) -> list[tuple[str, int]] | None:
 
 
 def _stamp(moment: datetime) -> str:
-    return str(int(moment.timestamp()))
+    """Whole seconds (git's resolution), rounded down: `--min-age` takes commits at or before."""
+    return str(math.floor(moment.timestamp()))
+
+
+def _after(moment: datetime) -> str:
+    """`--max-age` for commits after `moment`: a commit in the same second as an apply with a
+    fraction (the one the workspace started from, say) came before it."""
+    return str(math.ceil(moment.timestamp()))
 
 
 def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, list[int]]] | None:
@@ -94,7 +102,7 @@ def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, li
     if not wanted:
         return None
     listed = _git(
-        repo, "rev-list", "--reverse", f"--max-age={_stamp(entry.at)}", "HEAD", "--", *wanted
+        repo, "rev-list", "--reverse", f"--max-age={_after(entry.at)}", "HEAD", "--", *wanted
     )
     for commit in (listed or "").split():
         applied: dict[str, list[int]] = {}
@@ -102,17 +110,39 @@ def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, li
             blamed = _blamed(repo, commit, path)
             if not blamed:
                 continue
-            numbers = [
-                number
-                for first, last in ranges
-                for number in range(first, last + 1)
-                if number <= len(blamed) and blamed[number - 1][0] == commit
-            ]
+            numbers = _locate(blamed, commit, ranges)
             if numbers:
                 applied[path] = numbers
         if applied:
             return commit, applied
     return None
+
+
+def _locate(blamed: list[tuple[str, int]], commit: str, ranges: list[tuple[int, int]]) -> list[int]:
+    """The applied lines in `commit`'s version: per logged range, the lines inside it that git
+    blames to `commit`; when none are (other edits committed with it moved them), the run of
+    lines blamed to `commit` of the range's length nearest to it."""
+    runs: list[tuple[int, int]] = []  # maximal runs of lines from `commit`
+    for number, (origin, _) in enumerate(blamed, start=1):
+        if origin != commit:
+            continue
+        if runs and runs[-1][1] == number - 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    found: set[int] = set()
+    for first, last in ranges:
+        inside = [
+            n for n in range(first, last + 1) if n <= len(blamed) and blamed[n - 1][0] == commit
+        ]
+        if inside:
+            found.update(inside)
+            continue
+        same = [run for run in runs if run[1] - run[0] == last - first]
+        if same:
+            start, end = min(same, key=lambda run: abs(run[0] - first))
+            found.update(range(start, end + 1))
+    return sorted(found)
 
 
 def _before_text(repo: Any, commit: str, path: str, numbers: list[int]) -> list[str] | None:
@@ -231,7 +261,21 @@ def revision_ranges(
 ) -> tuple[str, dict[str, list[tuple[int, int]]]] | None:
     """The commit that first contains `entry`'s change and, per file, the applied lines'
     ranges in that commit's version; None while the change is not committed."""
-    found = applying_commit(repo, entry) if repo is not None else None
+    if repo is None:
+        return None
+    if not any(entry.ranges.values()):  # an older entry without ranges: the first commit after
+        listed = _git(  # the apply touching its files, with no lines to attribute
+            repo,
+            "rev-list",
+            "--reverse",
+            f"--max-age={_after(entry.at)}",
+            "HEAD",
+            "--",
+            *entry.files,
+        )
+        first = (listed or "").split()
+        return (first[0], {}) if first else None
+    found = applying_commit(repo, entry)
     if found is None:
         return None
     commit, applied = found
