@@ -213,6 +213,8 @@ def assess(repo: Any, entries: Iterable[SourceLogEntry], now: datetime) -> list[
     """Durability of every applied draft in `entries` (the last entry wins for a draft)."""
     out: list[DraftDurability] = []
     for entry in {e.draft: e for e in entries}.values():
+        if not any(entry.ranges.values()):
+            continue  # an older entry, or one that only deleted: no lines to follow
         found = applying_commit(repo, entry) if repo is not None else None
         result = DraftDurability(
             entry.draft, entry.stream, entry.agent, entry.at, found[0] if found else None

@@ -304,7 +304,7 @@ def _svg_calibration(rows: list[dict[str, Any]]) -> str:
 def _svg_weekly(title: str, weeks: list[str], series: list[tuple[str, str, list[int]]]) -> str:
     """A small bar chart, one bar per week; several series stack (name, colour, values)."""
     width, height, pad = 520, 160, 26
-    slot = (width - 2 * pad) / max(1, len(weeks))
+    slot = min(48.0, (width - 2 * pad) / max(1, len(weeks)))  # a lone week: a bar, not a wall
     top = max([sum(v[i] for _, _, v in series) for i in range(len(weeks))] + [1])
     scale = (height - 2 * pad) / top
     parts = [
