@@ -146,3 +146,22 @@ def test_a_git_revert_counts_as_reverted(tmp_path: Path):
     [result] = durability.assess(open_repo(root), [entry("s", "a.py")], T0 + timedelta(days=40))
     assert result.commit == applied
     assert result.horizons == {1: "stands", 7: "reverted", 30: "reverted"}
+
+
+def test_a_branch_merged_later_counts_from_the_merge(tmp_path: Path):
+    """The state at a horizon is HEAD's first-parent line then: an apply committed on a branch
+    on day 0 but merged on day 10 was not there at 1 or 7 days."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "Dev")
+    commit(root, T0 - timedelta(days=1), {"a.py": BASE}, "start")
+    git(root, "checkout", "-q", "-b", "stream")
+    applied = commit(root, T0 + timedelta(hours=1), {"a.py": APPLIED}, "apply on the branch")
+    git(root, "checkout", "-q", "main")
+    commit(root, T0 + timedelta(days=5), {"b.txt": "x\n"}, "mainline work")
+    git(root, "merge", "-q", "--no-ff", "-m", "merge", "stream", when=T0 + timedelta(days=10))
+    [result] = durability.assess(open_repo(root), [entry("s", "a.py")], T0 + timedelta(days=40))
+    assert result.commit == applied
+    assert result.horizons == {30: "stands"}

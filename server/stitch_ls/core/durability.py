@@ -7,7 +7,7 @@ records out. For each applied draft:
 - the commit that first contains the change: the first commit on HEAD's history after `at`
   that touches the file and whose version of the file has, inside the logged ranges, lines
   that git blames to that commit (those lines, S, are "the applied lines");
-- for each horizon already reached, the state at that moment: the last commit on HEAD's
+- for each horizon already reached, the state at that moment: the last commit on HEAD's first-parent
   history at or before `at + N days`; there `git blame` tells which lines of S still come
   from the applying commit. All of them: stands. Otherwise the file's lines where S stood are
   compared: deleted, the file gone, or back to the text before the apply: reverted; anything
@@ -201,7 +201,7 @@ def _combine(verdicts: list[str]) -> str:
 
 
 def _horizon_commit(repo: Any, moment: datetime) -> str | None:
-    out = _git(repo, "rev-list", "-1", f"--min-age={_stamp(moment)}", "HEAD")
+    out = _git(repo, "rev-list", "-1", "--first-parent", f"--min-age={_stamp(moment)}", "HEAD")
     return out.strip() or None if out else None
 
 
