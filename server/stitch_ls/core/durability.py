@@ -6,7 +6,9 @@ records out. For each applied draft:
 
 - the commit that first contains the change: the first commit on HEAD's history after `at`
   that touches the file and whose version of the file has, inside the logged ranges, lines
-  that git blames to that commit (those lines, S, are "the applied lines");
+  that git blames to that commit (those lines, S, are "the applied lines"; when other edits
+  committed with the apply moved them, the run of that commit's lines of the same length
+  nearest to the logged range);
 - for each horizon already reached, the state at that moment: the last commit on HEAD's first-parent
   history at or before `at + N days`; there `git blame` tells which lines of S still come
   from the applying commit. All of them: stands. Otherwise the file's lines where S stood are
