@@ -209,6 +209,91 @@ def test_check_fails_on_unsigned_points_and_over_cap_then_passes_once_signed(tmp
     assert over.returncode == 1 and "feature checkout has 3 active streams (cap 2)" in over.stdout
 
 
+# Agent Trace v0.1's trace record, as its published JSON Schema states it
+# (https://agent-trace.dev/schemas/v1/trace-record.json, in github.com/cursor/agent-trace at
+# schemas/trace-record.json): the required fields, their types, enums, bounds and the closed
+# objects, written out here (draft 2020-12) so the test runs offline.
+def _closed(properties: dict, required: list[str]) -> dict:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+_CONTRIBUTOR = _closed(
+    {
+        "type": {"enum": ["human", "ai", "mixed", "unknown"]},
+        "model_id": {"type": "string", "maxLength": 250},
+    },
+    ["type"],
+)
+_LINE = {"type": "integer", "minimum": 1, "maximum": 9007199254740991}
+AGENT_TRACE_SCHEMA = _closed(
+    {
+        "version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
+        "id": {
+            "type": "string",
+            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
+            "-[0-9a-fA-F]{12}$",
+        },
+        "timestamp": {
+            "type": "string",
+            "pattern": "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?Z$",
+        },
+        "vcs": _closed(
+            {"type": {"enum": ["git", "jj", "hg", "svn"]}, "revision": {"type": "string"}},
+            ["type", "revision"],
+        ),
+        "tool": _closed(
+            {"name": {"type": "string"}, "version": {"type": "string"}}, ["name", "version"]
+        ),
+        "files": {
+            "type": "array",
+            "items": _closed(
+                {
+                    "path": {"type": "string"},
+                    "conversations": {
+                        "type": "array",
+                        "items": _closed(
+                            {
+                                "url": {"type": "string"},
+                                "contributor": _CONTRIBUTOR,
+                                "ranges": {
+                                    "type": "array",
+                                    "items": _closed(
+                                        {
+                                            "start_line": _LINE,
+                                            "end_line": _LINE,
+                                            "content_hash": {"type": "string"},
+                                            "contributor": _CONTRIBUTOR,
+                                        },
+                                        ["start_line", "end_line"],
+                                    ),
+                                },
+                                "related": {"type": "array"},
+                            },
+                            ["ranges"],
+                        ),
+                    },
+                },
+                ["path", "conversations"],
+            ),
+        },
+        "metadata": {"type": "object"},
+    },
+    ["version", "id", "timestamp", "files"],
+)
+
+
+def validate_agent_trace(record: dict) -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(AGENT_TRACE_SCHEMA)
+    jsonschema.Draft202012Validator(AGENT_TRACE_SCHEMA).validate(record)
+
+
 def test_log_as_agent_trace_records(workspace: Path):
     import uuid
 
@@ -218,20 +303,33 @@ def test_log_as_agent_trace_records(workspace: Path):
     )
     write_draft(workspace, body)
     assert cli(workspace, "draft", "apply", "ready").returncode == 0
+    waiting = cli(workspace, "log", "--format", "agent-trace")
+    assert waiting.returncode == 0 and waiting.stdout == ""  # no commit holds the lines yet
+    assert "1 applied drafts not yet committed: exported once they are" in waiting.stderr
+    # a person adds two lines above the applied one before committing: in that commit the
+    # applied line (13 when applied) is line 15, and the record says so
+    checkout = workspace / "src" / "checkout.py"
+    checkout.write_text("# header\n# more\n" + checkout.read_text())
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-q", "-m", "the applied draft")
+    revision = git(workspace, "rev-parse", "HEAD").strip()
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "later")
     result = cli(workspace, "log", "--format", "agent-trace")
     assert result.returncode == 0, result.stderr
+    assert "not yet committed" not in result.stderr
     [line] = result.stdout.splitlines()
     record = json.loads(line)
+    validate_agent_trace(record)
     assert record["version"] == "0.1"
     assert uuid.UUID(record["id"]).version == 5
     assert record["timestamp"].endswith("Z") and "T" in record["timestamp"]
-    assert record["vcs"]["type"] == "git" and len(record["vcs"]["revision"]) == 40
+    assert record["vcs"] == {"type": "git", "revision": revision}  # not HEAD: the first commit
     assert record["tool"]["name"] == "stitch"
     assert record["files"] == [
         {
             "path": "src/checkout.py",
             "conversations": [
-                {"contributor": {"type": "ai"}, "ranges": [{"start_line": 13, "end_line": 13}]}
+                {"contributor": {"type": "ai"}, "ranges": [{"start_line": 15, "end_line": 15}]}
             ],
         },
         {

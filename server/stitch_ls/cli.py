@@ -578,10 +578,23 @@ def cmd_log(args: argparse.Namespace) -> int:
             return 0
         from stitch_ls import __version__
         from stitch_ls.core.agenttrace import to_trace
+        from stitch_ls.core.durability import revision_ranges
+        from stitch_ls.core.gitrun import open_repo
 
-        revision = _head_revision(ws.root)
+        repo = open_repo(ws.root)
+        waiting = 0
         for entry in entries:
-            print(json.dumps(to_trace(entry, __version__, revision), sort_keys=True))
+            found = revision_ranges(repo, entry)
+            if found is None:  # a record names the commit holding the lines: none yet
+                waiting += 1
+                continue
+            revision, ranges = found
+            print(json.dumps(to_trace(entry, __version__, revision, ranges), sort_keys=True))
+        if waiting:
+            print(
+                f"{waiting} applied drafts not yet committed: exported once they are",
+                file=sys.stderr,
+            )
         return 0
     ws.load_state()
     ws.scan_drafts(_now())
@@ -606,16 +619,6 @@ def _since(value: str | None) -> datetime | None:
     except ValueError:
         raise CliError(f"--since takes a date like 2026-11-01, not {value!r}", EXIT_USAGE) from None
     return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
-
-
-def _head_revision(root: Path) -> str | None:
-    from stitch_ls.core.streams import open_repo
-
-    repo = open_repo(root)
-    try:
-        return repo.head.commit.hexsha if repo is not None else None
-    except ValueError:
-        return None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -762,6 +765,17 @@ def report_facts(ws: Any) -> list[Any]:
     return list(facts.values())
 
 
+def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
+    """Whether the applied drafts' lines still stand, were rewritten or reverted (git)."""
+    from stitch_ls.core import durability
+    from stitch_ls.core.gitrun import open_repo
+    from stitch_ls.core.sourcelog import read_entries
+
+    entries, _ = read_entries(ws.paths.source_log)
+    entries = [e for e in entries if since is None or e.at >= since]
+    return durability.as_dict(durability.assess(open_repo(ws.root), entries, now))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core import report as rp
     from stitch_ls.core.guard import denial_counts
@@ -783,11 +797,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     for point in look_at_git(ws, _now()).points:
         points["signed" if point.signed else "open"] += 1
     budget = ws.budget()
+    now = _now()
     report = rp.build(
         report_facts(ws),
         since,
         points,
         {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
+        durability=_durability(ws, since, now),
+        workspace=ws.root.name,
+        generated=now,
     )
     report.guard = denial_counts(ws.root, since)
     fmt = "json" if args.json else args.format

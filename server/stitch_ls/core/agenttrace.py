@@ -64,16 +64,26 @@ class TraceRecord(_Closed):
 
 
 def to_trace(
-    entry: SourceLogEntry, tool_version: str, revision: str | None = None
+    entry: SourceLogEntry,
+    tool_version: str,
+    revision: str | None = None,
+    ranges_at_revision: dict[str, list[tuple[int, int]]] | None = None,
 ) -> dict[str, Any]:
     """One applied draft as one record: every file it touched, attributed to an AI contributor
-    (the agent; Stitch does not know the model), with the lines it wrote where known."""
+    (the agent; Stitch does not know the model), with the lines it wrote where known.
+
+    `revision` is the commit that first contains the change and `ranges_at_revision` the
+    applied lines in that commit's version of each file (`durability.revision_ranges`); without
+    them the ranges are the ones logged at apply time."""
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
     files = []
     for path in entry.files:
-        ranges = [
-            {"start_line": first, "end_line": last} for first, last in entry.ranges.get(path, [])
-        ]
+        logged = (
+            ranges_at_revision.get(path, [])
+            if ranges_at_revision is not None
+            else entry.ranges.get(path, [])
+        )
+        ranges = [{"start_line": first, "end_line": last} for first, last in logged]
         files.append(
             {"path": path, "conversations": [{"contributor": {"type": "ai"}, "ranges": ranges}]}
         )
