@@ -92,9 +92,10 @@ def _stamp(moment: datetime) -> str:
 
 
 def _after(moment: datetime) -> str:
-    """`--max-age` for commits after `moment`: a commit in the same second as an apply with a
-    fraction (the one the workspace started from, say) came before it."""
-    return str(math.ceil(moment.timestamp()))
+    """`--max-age` for commits from `moment` on: git counts whole seconds, so a commit made in
+    the same second as the apply is a candidate too (one made before the apply in that second
+    holds none of its lines, and the blame check below passes it over)."""
+    return str(math.floor(moment.timestamp()))
 
 
 def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, list[int]]] | None:
