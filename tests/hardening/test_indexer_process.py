@@ -207,10 +207,8 @@ async def test_after_three_restarts_the_server_says_so_and_refuses_what_needs_th
                 ),
                 timeout=5,
             )
-            for _ in range(250):  # until the new indexer has sent the drafts again
-                if await offered():
-                    break
-                await asyncio.sleep(0.02)
+            # until the new indexer has sent the drafts again; never giving up silently
+            await client.until(offered, timeout=10)
         [indexer] = children(server)
         os.kill(indexer, signal.SIGKILL)  # a fourth time within five minutes: not again
         await client.wait_for(
