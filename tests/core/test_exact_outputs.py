@@ -49,6 +49,7 @@ def test_web_links_are_kept_only_when_plain(root: Path):
     long_ok = "https://example.com/" + "a" * (2000 - len("https://example.com/"))
     assert safe_link(long_ok, root) == long_ok
     assert safe_link("HTTPS://example.com", root) == "HTTPS://example.com"  # still https
+    assert safe_link("https://example.com/X", root) == "https://example.com/X"
     for ref in [
         long_ok + "a",  # over 2000 characters
         "https://example.com/a b",
@@ -75,6 +76,17 @@ def test_workspace_links_point_at_the_real_file(root: Path):
     assert safe_link("docs/a(b).md", root).endswith("/docs/a%28b%29.md")
     for ref in ["docs/missing.md", "docs/../../outside.md", "#only-a-fragment", "."]:
         assert safe_link(ref, root) is None, ref
+    # refused for their form even where such a file exists: a way back up, an absolute
+    # path (into the workspace itself), a backslash start, a colon
+    (root / "\\odd.md").write_text("x")
+    (root / "docs" / "a:b.md").write_text("x")
+    for ref in ["docs/../docs/api.md", str(root / "docs" / "api.md"), "\\odd.md", "docs/a:b.md"]:
+        assert safe_link(ref, root) is None, ref
+    plain_root = root.parent / "plain"  # no space in it: the absolute path is refused as such
+    (plain_root / "docs").mkdir(parents=True)
+    (plain_root / "docs" / "api.md").write_text("x")
+    assert safe_link("docs/api.md", plain_root) is not None
+    assert safe_link(str(plain_root / "docs" / "api.md"), plain_root) is None
     assert safe_link("docs", root) == (root / "docs").resolve().as_uri()  # a folder exists
 
 
