@@ -3,8 +3,9 @@
 # Not part of the regular test run: it takes a while. Usage: scripts/mutation.sh [module ...]
 # (module names as in core/, e.g. `quiet trust`; default: every module in [tool.mutmut]).
 #
-# mutmut 3 only looks for code under ./, src/ or source/, so it runs in a staging copy
-# (.mutation/, kept between runs so unchanged mutants are not run again) where
+# mutmut 3 only looks for code under ./, src/ or source/, so it runs in a fresh staging copy
+# (.mutation/; mutmut's cache keeps a survivor's verdict after new tests were added, so
+# nothing is kept between runs) where
 # server/stitch_ls is src/stitch_ls. Only in-process tests are selected (tests/core): a test
 # that starts a subprocess (the CLI, the servers) runs the unmutated package.
 set -euo pipefail
@@ -17,8 +18,8 @@ if ! .venv/bin/python -c 'import mutmut' 2>/dev/null; then
     | { grep -v "^WARNING: Location '" || true; }
 fi
 
+rm -rf "$STAGE"
 mkdir -p "$STAGE/src"
-rm -rf "$STAGE/src/stitch_ls" "$STAGE/tests"
 cp -a server/stitch_ls "$STAGE/src/stitch_ls"
 cp -a tests "$STAGE/tests"
 cp pyproject.toml "$STAGE/pyproject.toml"
