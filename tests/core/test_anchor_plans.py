@@ -166,3 +166,24 @@ def test_the_line_index_is_shared_per_text_and_the_cache_is_bounded(monkeypatch)
     assert id(texts[-1]) in anchor._RECENT and id(texts[0]) not in anchor._RECENT
     equal_but_other = "".join(["a\n", "b\n"])
     assert line_index(equal_but_other) is not first
+
+
+def test_the_same_file_created_twice_is_a_conflict():
+    edits = [
+        {"path": "a.py", "create": True, "text": "x"},
+        {"path": "a.py", "create": True, "text": "y"},
+    ]
+    assert plan(edits, {}).stale == "a.py: a file is created or deleted and also edited"
+
+
+def test_an_edit_to_empty_text_deletes_the_range():
+    [moved] = plan([range_edit("a.py", 0, 0, "zz", "")], {"a.py": "\nzz\n"}).edits
+    assert moved == PlannedEdit("a.py", "replace", (1, 0), (1, 2), "", reanchored=True)
+    [kept] = plan([range_edit("a.py", 0, 0, "zz", "")], {"a.py": "zz\n"}).edits
+    assert kept == PlannedEdit("a.py", "replace", (0, 0), (0, 2), "")
+
+
+def test_overlapping_copies_of_the_expected_text_are_ambiguous():
+    # "aa" moved into "aaa": it occurs at 1 and at 2, overlapping
+    result = plan([range_edit("a.py", 0, 0, "aa", "b")], {"a.py": "xaaa\n"})
+    assert result.stale == "a.py: the text it expects moved and now occurs more than once"
