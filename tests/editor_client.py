@@ -302,6 +302,8 @@ async def start(
 
 async def stop(client: EditorClient) -> None:
     try:
-        await asyncio.wait_for(client.shutdown_session(), timeout=5)
+        # a bound, not a pause: with both CPUs busy the server and its indexer take longer
+        # than 5 s to shut down (seen in teardown under load)
+        await asyncio.wait_for(client.shutdown_session(), timeout=20)
     finally:
         await client.stop()
