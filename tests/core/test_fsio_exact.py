@@ -108,6 +108,13 @@ def test_write_inside_creates_folders_keeps_modes_and_refuses_non_files(tmp_path
     finally:
         os.umask(old)
     created = root / "new" / "deeper" / "a.py"
+    old = os.umask(0)
+    try:
+        write_inside(root, "open.py", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((root / "open.py").stat().st_mode) == 0o666
+    (root / "open.py").unlink()
     assert created.read_text() == "é"
     assert stat.S_IMODE(created.stat().st_mode) == 0o640
     assert stat.S_IMODE((root / "new").stat().st_mode) == 0o750
