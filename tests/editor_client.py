@@ -119,6 +119,32 @@ class EditorClient(LanguageClient):
                 raise AssertionError("condition not met in time")
             await asyncio.sleep(0.02)
 
+    async def until(self, check, timeout: float = 5.0) -> None:
+        """Ask the server again (an awaitable `check`) until it says yes; fail otherwise."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await check():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the server never said so")
+            await asyncio.sleep(0.05)
+
+    async def until_listed(
+        self, draft_id: str, where=lambda row: True, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The server's row for `draft_id` once it has read the draft (a round trip); with
+        `where`, once its row says so (a rewritten draft is read again)."""
+
+        async def listed() -> bool:
+            rows = await self.command("stitch.listDrafts")
+            return any(row["id"] == draft_id and where(row) for row in rows)
+
+        await self.until(listed, timeout)
+        rows = await self.command("stitch.listDrafts")
+        return next(row for row in rows if row["id"] == draft_id)
+
+    def pending(self) -> int | None:
+        """Pending drafts in the latest status notification (None before the first)."""
+        return self.statuses[-1]["drafts"]["pending"] if self.statuses else None
+
 
 def _fixed_code_action_hook(converter):
     def hook(obj: Any, _: type) -> Any:
@@ -276,6 +302,8 @@ async def start(
 
 async def stop(client: EditorClient) -> None:
     try:
-        await asyncio.wait_for(client.shutdown_session(), timeout=5)
+        # a bound, not a pause: with both CPUs busy the server and its indexer take longer
+        # than 5 s to shut down (seen in teardown under load)
+        await asyncio.wait_for(client.shutdown_session(), timeout=20)
     finally:
         await client.stop()

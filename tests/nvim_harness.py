@@ -120,7 +120,16 @@ def run_nvim(
         "cmd": "{" + ", ".join(lua_string(c) for c in cmd) + "}",
         "settings": lua_string(json.dumps(settings or {})),
         "init_options": lua_string(json.dumps(init_options) if init_options else "null"),
-        "env": lua_string(json.dumps(env or {"STITCH_NVIM_TEST": "1"})),
+        # Neovim keeps its own XDG folders; the server shares the test run's state folder,
+        # so a test reads the switches the server wrote where StitchPaths looks for them
+        "env": lua_string(
+            json.dumps(
+                {
+                    **(env or {"STITCH_NVIM_TEST": "1"}),
+                    "XDG_STATE_HOME": os.environ["XDG_STATE_HOME"],
+                }
+            )
+        ),
         "steps": steps,
     }
     values["setup"] = "vim.lsp.enable('stitch')" if enable_only else SETUP % values

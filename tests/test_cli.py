@@ -296,11 +296,11 @@ def validate_agent_trace(record: dict) -> None:
 
 def test_log_as_agent_trace_records(workspace: Path):
     import os
-    import uuid
 
     # the workspace's commit an hour before the apply (git counts whole seconds: one made in
     # the apply's own second would be a candidate for the commit that holds its lines)
     import time
+    import uuid
 
     earlier = f"@{int(time.time()) - 3600} +0000"
     hour_ago = {"GIT_COMMITTER_DATE": earlier, "GIT_AUTHOR_DATE": earlier}

@@ -152,14 +152,22 @@ def test_html_is_self_contained_and_renders_in_a_headless_browser(workspace: Pat
         text=True,
         timeout=60,
     )
-    assert (
-        "Stitch outcomes" in dom.stdout and "claude" in dom.stdout and "share applied" in dom.stdout
-    )
-    shot = Path(__file__).resolve().parent.parent / "test-artifacts" / "report.png"
-    shot.parent.mkdir(exist_ok=True)
-    subprocess.run(
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "Stitch outcomes" in dom.stdout
+    assert "claude" in dom.stdout and "share applied" in dom.stdout
+    # a fresh folder: a screenshot left by an earlier run cannot pass for this one
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    shot = shots / "report.png"
+    taken = subprocess.run(
         ["chromium", *flags, f"--screenshot={shot}", "--window-size=900,1200", page.as_uri()],
         capture_output=True,
+        text=True,
         timeout=60,
     )
-    assert shot.exists() and shot.stat().st_size > 10_000
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    # kept for a person to look at (CI uploads test-artifacts/)
+    artifacts = Path(__file__).resolve().parent.parent / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shutil.copyfile(shot, artifacts / "report.png")

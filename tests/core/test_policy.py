@@ -106,7 +106,10 @@ def test_engineer_windows_add_and_cannot_remove_team_windows_unless_allowed():
     )
     policy = effective_policy(team, mine, UTC)
     assert len(policy.windows) == 3
-    assert any("removeTeamWindows" in note for note in policy.notes)
+    assert policy.notes == (
+        "stitch.quietHours.removeTeamWindows is ignored: the team file does not allow it",
+    )
+    assert policy.team_read_only is False
     allowing = load_team_config(
         GOOD.replace("[quiet_hours]\n", "[quiet_hours]\nengineers_may_remove = true\n")
     )
@@ -124,3 +127,68 @@ def test_invalid_settings_are_ignored_with_a_note():
     settings, notes = parse_editor_settings({"confidenceFloor": "high"})
     assert settings == EditorSettings()
     assert notes and "confidenceFloor" in notes[0]
+
+
+def test_an_editor_value_equal_to_the_team_s_changes_nothing_and_says_nothing():
+    team = load_team_config(GOOD)
+    same, _ = parse_editor_settings({"confidenceFloor": 0.65, "trust": {"unsourcedPerHour": 3}})
+    policy = effective_policy(team, same, UTC, team_from="team file (HEAD)")
+    assert (policy.floor, policy.floor_from) == (0.65, "team file (HEAD)")
+    assert (policy.unsourced_per_hour, policy.budget_from) == (3, "team file (HEAD)")
+    assert policy.notes == ()
+
+
+def test_ignored_editor_values_are_named_exactly():
+    team = load_team_config(GOOD)
+    looser, _ = parse_editor_settings({"confidenceFloor": 0.3, "trust": {"unsourcedPerHour": 9}})
+    assert effective_policy(team, looser, UTC).notes == (
+        "stitch.confidenceFloor 0.3 is ignored: the team floor is 0.65 and an editor may only raise it",
+        "stitch.trust.unsourcedPerHour 9 is ignored: the team budget is 3 and an editor may only lower it",
+    )
+
+
+def test_windows_carry_their_own_zone_and_fall_back_to_the_default():
+    team = load_team_config(GOOD)
+    mine, _ = parse_editor_settings(
+        {"quietHours": {"windows": [{"days": ["sat"], "start": "08:00", "end": "09:00"}]}}
+    )
+    berlin = ZoneInfo("Europe/Berlin")
+    policy = effective_policy(team, mine, berlin)
+    assert [str(zone) for _, zone in policy.windows] == ["Europe/Kyiv"] * 2 + ["Europe/Berlin"]
+    zoned, _ = parse_editor_settings(
+        {
+            "quietHours": {
+                "timezone": "Asia/Tokyo",
+                "windows": [{"days": ["sat"], "start": "08:00", "end": "09:00"}],
+            }
+        }
+    )
+    no_zone = load_team_config(GOOD.replace('timezone = "Europe/Kyiv"\n', ""))
+    policy = effective_policy(no_zone, zoned, berlin)
+    assert [str(zone) for _, zone in policy.windows] == ["Europe/Berlin"] * 2 + ["Asia/Tokyo"]
+
+
+def test_local_zone_reads_tz_then_the_localtime_link_then_falls_back_to_utc(monkeypatch):
+    import os
+
+    from stitch_ls.core.policy import local_zone
+
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert str(local_zone()) == "Europe/Berlin"
+    monkeypatch.setenv("TZ", "Mars/Olympus")
+    assert str(local_zone()) == "UTC"
+    monkeypatch.setenv("TZ", "")
+    links = {"/etc/localtime": "/usr/share/zoneinfo/America/New_York"}
+    monkeypatch.setattr(os, "readlink", lambda path: links[path])
+    assert str(local_zone()) == "America/New_York"
+    links["/etc/localtime"] = "/etc/some-file"
+    assert str(local_zone()) == "UTC"
+
+    def missing(path):
+        raise OSError("no link")
+
+    monkeypatch.delenv("TZ")
+    links["/etc/localtime"] = "/usr/share/zoneinfo/Asia/Tokyo"
+    assert str(local_zone()) == "Asia/Tokyo"  # TZ unset: the link is read
+    monkeypatch.setattr(os, "readlink", missing)
+    assert str(local_zone()) == "UTC"

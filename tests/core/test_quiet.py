@@ -561,3 +561,49 @@ def test_single_window_occurrence_is_close_to_its_wall_length(
         if len(w.days) == 1 or wall < timedelta(hours=22):
             # a DST change moves an occurrence by at most an hour either way
             assert wall - HOUR <= end - start <= wall + HOUR
+
+
+def test_naive_times_are_refused_naming_the_argument():
+    naive = datetime(2026, 11, 30, 9, 0)
+    sched = schedule((window("09:00", "10:00"), KYIV))
+    for call, name in [
+        (lambda: QuietSchedule([], focus_until=naive), "focus_until"),
+        (lambda: sched.state(naive), "now"),
+        (lambda: sched.intervals(naive, utc(2026, 12, 1)), "start"),
+        (lambda: sched.intervals(utc(2026, 11, 1), naive), "end"),
+    ]:
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == f"{name} must be timezone-aware, got naive 2026-11-30T09:00:00"
+
+
+def test_day_lists_are_checked_with_exact_messages():
+    with pytest.raises(
+        ValidationError,
+        match=r"Value error, days must be a list of day names, e\.g\. \['mon', 'tue'\] \[",
+    ):
+        parsed(days="mon", start="09:00", end="10:00")
+    with pytest.raises(ValidationError, match=r"Value error, a window needs at least one day \["):
+        parsed(days=[], start="09:00", end="10:00")
+    assert parsed(days=[" MON "], start="09:00", end="10:00").days == ("mon",)
+    with pytest.raises(ValidationError):
+        parsed(days=[1], start="09:00", end="10:00")
+
+
+def test_a_time_with_a_zone_is_not_a_wall_time():
+    with pytest.raises(ValidationError, match="is not a whole minute"):
+        parsed(days=["mon"], start=time(9, 0, tzinfo=UTC), end="10:00")
+
+
+def test_an_empty_range_has_no_intervals_and_a_focus_ending_now_is_over():
+    sched = schedule((window("00:00", "23:59"), KYIV), focus_until=utc(2026, 11, 30, 12))
+    assert sched.intervals(utc(2026, 11, 30, 10), utc(2026, 11, 30, 10)) == []
+    assert sched.state(utc(2026, 11, 30, 11)).reason == "focus"
+    assert sched.state(utc(2026, 11, 30, 12)).reason == "window"  # on through the window
+    assert not schedule(focus_until=utc(2026, 11, 30, 12)).state(utc(2026, 11, 30, 12)).on
+
+
+def test_parse_timezone_refuses_what_is_not_a_string():
+    for bad in (None, 5, "../etc/passwd", "/etc/localtime", ""):
+        with pytest.raises(ValueError, match="unknown time zone"):
+            parse_timezone(bad)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import random
+import select
 import shutil
 import signal
 import threading
@@ -94,9 +95,84 @@ async def test_hostile_drafts_get_one_error_each_and_the_rest_keeps_working(
         await stop(client)
 
 
-def _writer(path: str, seed: int) -> None:
-    contents = ["A" * 200_000 + "\n", "B" * 300_000 + "\n"]
-    index = seed
+OLD = "A" * 200_000 + "\n"
+NEW = "B" * 300_000 + "\n"
+
+
+def _writer(path: str, complete: int, ready_fd: int) -> None:
+    """Write OLD/NEW alternately; `complete` writes go through, then the next one stops
+    half-way through its bytes, tells the parent on `ready_fd`, and waits to be killed.
+
+    Every way a file's bytes can be written from Python is wrapped (a file object's `write`
+    from `open`/`os.fdopen`/`Path.write_*`, and `os.write`), so the signal comes from inside
+    the write whichever way `atomic_write` does it.
+    """
+    import builtins
+    import io
+
+    written = {"count": 0}
+
+    def pause_half_way(write_half, write_rest, size: int) -> None:
+        written["count"] += 1
+        if written["count"] <= complete:
+            write_rest(0)
+            return
+        write_half()
+        os.write(ready_fd, b"w")
+        time.sleep(60)  # the parent kills us here
+        write_rest(size // 2)
+
+    class Slow:
+        def __init__(self, handle) -> None:
+            self._handle = handle
+
+        def write(self, data):
+            size = len(data)
+
+            def half() -> None:
+                self._handle.write(data[: size // 2])
+                self._handle.flush()
+
+            pause_half_way(half, lambda done: self._handle.write(data[done:]), size)
+            return size
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self._handle.__exit__(*exc)
+
+        def __getattr__(self, name):
+            return getattr(self._handle, name)
+
+    def wrap(opener):
+        def opened(*args, **kwargs):
+            handle = opener(*args, **kwargs)
+            mode = kwargs.get("mode", args[1] if len(args) > 1 else "r")
+            writing = any(c in str(mode) for c in "wax+")
+            # os.fdopen opens through io.open: wrap a handle once
+            return Slow(handle) if writing and not isinstance(handle, Slow) else handle
+
+        return opened
+
+    real_write = os.write
+
+    def slow_os_write(fd: int, data) -> int:
+        if fd == ready_fd:
+            return real_write(fd, data)
+        size = len(data)
+        pause_half_way(
+            lambda: real_write(fd, data[: size // 2]),
+            lambda done: real_write(fd, data[done:]),
+            size,
+        )
+        return size
+
+    builtins.open = io.open = wrap(io.open)
+    os.fdopen = wrap(os.fdopen)
+    os.write = slow_os_write
+    contents = [OLD, NEW]
+    index = 0
     while True:
         atomic_write(Path(path), contents[index % 2])
         index += 1
@@ -104,19 +180,35 @@ def _writer(path: str, seed: int) -> None:
 
 def test_a_writer_killed_mid_write_leaves_old_or_new(tmp_path: Path):
     target = tmp_path / "state.json"
-    atomic_write(target, "A" * 200_000 + "\n")
-    ctx = multiprocessing.get_context("spawn")
-    for round_ in range(15):
-        proc = ctx.Process(target=_writer, args=(str(target), round_))
+    atomic_write(target, OLD)
+    ctx = multiprocessing.get_context("fork")
+    for round_ in range(6):
+        complete = round_ % 3  # the kill lands in the first, second or third write
+        read_end, write_end = os.pipe()
+        proc = ctx.Process(target=_writer, args=(str(target), complete, write_end))
         proc.start()
-        time.sleep(random.uniform(0.05, 0.25))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.join()
+        os.close(write_end)
+        try:
+            ready, _, _ = select.select([read_end], [], [], 30)
+            assert ready, "the writer never reached the middle of a write"
+            assert os.read(read_end, 1) == b"w"
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join()
+        finally:
+            os.close(read_end)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        assert proc.exitcode == -signal.SIGKILL
+        last_complete = [OLD, NEW][(complete - 1) % 2] if complete else target.read_text()
         text = target.read_text()
-        assert text in ("A" * 200_000 + "\n", "B" * 300_000 + "\n")
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "state.json"]
-    # a killed writer may leave its temp file; never a torn target
-    assert all(name.startswith(".state.json.") for name in leftovers)
+        assert text in (OLD, NEW)
+        assert text == last_complete
+        # the killed write's bytes are in its temp file, half of them: it was mid-write
+        leftovers = [p for p in tmp_path.iterdir() if p.name != "state.json"]
+        assert [p.name.startswith(".state.json.") for p in leftovers] == [True]
+        assert leftovers[0].stat().st_size in (len(OLD) // 2, len(NEW) // 2)
+        leftovers[0].unlink()
 
 
 def test_scanning_a_churning_folder_of_thousands(tmp_path: Path):
@@ -156,8 +248,12 @@ async def test_deleted_workspace_folder_degrades_without_crashing(workspace: Pat
     client = await start(workspace)
     try:
         uri = client.open(workspace / CHECKOUT)
+        await client.wait_for(
+            lambda: bool(client.statuses) and client.statuses[-1]["drafts"]["pending"] == 1
+        )
         shutil.rmtree(workspace)
-        await __import__("asyncio").sleep(1.5)
+        # the server says it saw the folder go before the absence of drafts means anything
+        await client.wait_for(lambda: client.statuses[-1]["drafts"]["pending"] == 0, timeout=10)
         status = await client.command("stitch.status")
         assert status["drafts"]["pending"] == 0
         assert await client.actions(uri, 12, 8) == []

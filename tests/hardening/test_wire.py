@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lsprotocol import types
+from pygls.protocol import default_converter
 
 from rawlsp import RawServer
 from workspaces import draft, make_workspace, write_draft
@@ -52,7 +54,7 @@ def server(tmp_path_factory):
         "textDocument/hover",
         {"textDocument": {"uri": "file:///x"}, "position": {"line": 0, "character": 0}},
     )
-    assert "error" in early or "result" in early
+    assert early.get("result") is None and "error" not in early, early
     raw.initialize(root)
     uri = (root / "src" / "checkout.py").as_uri()
     raw.notify(
@@ -80,16 +82,88 @@ def healthy(server: RawServer) -> None:
     assert server.alive()
 
 
+INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32600, -32601, -32602
+CONVERTER = default_converter()
+KNOWN_COMMANDS = {
+    "stitch.applyDraft",
+    "stitch.endFocus",
+    "stitch.focus",
+    "stitch.listDrafts",
+    "stitch.rejectDraft",
+    "stitch.setReadOnly",
+    "stitch.showDraft",
+    "stitch.signOff",
+    "stitch.status",
+}
+
+
+def well_formed(method: str, params: object) -> bool:
+    """Whether lsprotocol reads `params` as the method's params (what pygls checks first)."""
+    params_type = types.METHOD_TO_TYPES[method][2]
+    try:
+        CONVERTER.structure(params, params_type)
+    except Exception:
+        return False
+    return True
+
+
+def expected_answer(method: str, params: object) -> str | int | None:
+    """What a request must get back: "result", an error code, or None (no answer: a
+    notification's method with good params is handled as that notification)."""
+    if method not in types.METHOD_TO_TYPES:
+        return METHOD_NOT_FOUND
+    if not well_formed(method, params):
+        return INVALID_PARAMS
+    if types.METHOD_TO_TYPES[method][1] is None:
+        return None
+    if method == "workspace/executeCommand":
+        assert isinstance(params, dict)
+        if params["command"] not in KNOWN_COMMANDS:
+            return INVALID_PARAMS
+        return "any"  # a real command with arbitrary arguments: its own answer or refusal
+    if method == "initialize":
+        return INVALID_REQUEST  # well-formed, but the server is initialised already
+    return "result"
+
+
+def check_answer(response: dict, expected: str | int) -> None:
+    if expected == "result":
+        assert "result" in response and "error" not in response, response
+    elif expected == "any":
+        assert ("result" in response) != ("error" in response), response
+    else:
+        assert response.get("error", {}).get("code") == expected, response
+
+
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(method=st.sampled_from(METHODS), params=json_values, as_request=st.booleans())
 def test_random_params_never_take_the_server_down(server, method, params, as_request):
-    if as_request:
-        response = server.request(method, params)
-        assert "result" in response or "error" in response
+    expected = expected_answer(method, params)
+    if as_request and expected is not None:
+        check_answer(server.request(method, params), expected)
     else:
         server.notify(method, params)
+    healthy(server)
+
+
+def test_the_fuzz_oracle_tells_good_params_from_bad(server):
+    """The answers above are checked per input: pin the oracle on inputs of each kind."""
+    uri = server.uri
+    good_lens = {"textDocument": {"uri": uri}}
+    assert expected_answer("textDocument/codeLens", good_lens) == "result"
+    check_answer(server.request("textDocument/codeLens", good_lens), "result")
+    for bad in (None, 5, [], {}, {"textDocument": 7}):
+        assert expected_answer("textDocument/codeLens", bad) == INVALID_PARAMS
+        check_answer(server.request("textDocument/codeLens", bad), INVALID_PARAMS)
+    check_answer(server.request("stitch/unknown", {}), METHOD_NOT_FOUND)
+    status = {"command": "stitch.status", "arguments": []}
+    check_answer(server.request("workspace/executeCommand", status), "any")
+    assert "result" in server.request("workspace/executeCommand", status)
+    assert expected_answer("workspace/executeCommand", {"command": "nope"}) == INVALID_PARAMS
+    check_answer(server.request("workspace/executeCommand", {"command": "nope"}), INVALID_PARAMS)
+    assert expected_answer("textDocument/didClose", {"textDocument": {"uri": uri}}) is None
     healthy(server)
 
 
@@ -131,7 +205,8 @@ def test_edits_past_the_end_and_unopened_documents(server, line, char, text, end
                 "context": {"diagnostics": []},
             },
         )
-        assert "result" in response or "error" in response
+        # well-formed: an answer (a list, or null for a document never opened), never an error
+        assert "result" in response and "error" not in response, response
     healthy(server)
 
 
@@ -152,11 +227,11 @@ def test_garbled_frames_and_wrong_types(server):
     response = server.request(
         "workspace/executeCommand", {"command": "stitch.nope", "arguments": []}
     )
-    assert "error" in response
+    assert response["error"]["code"] == INVALID_PARAMS, response
     response = server.request(
         "workspace/executeCommand", {"command": "stitch.setReadOnly", "arguments": ["yes"]}
     )
-    assert "error" in response
+    assert "error" in response and "result" not in response, response
     healthy(server)
 
 
@@ -199,9 +274,9 @@ def test_stdin_that_is_a_file_is_served_too(tmp_path: Path):
     assert b'"id": 2' in done.stdout
 
 
-def test_a_second_initialize_is_refused_or_answered(server):
+def test_a_second_initialize_is_refused(server):
     response = server.request(
         "initialize", {"processId": None, "rootUri": Path("/").as_uri(), "capabilities": {}}
     )
-    assert "result" in response or "error" in response
+    assert response["error"] == {"code": -32600, "message": "the server is already initialised"}
     healthy(server)

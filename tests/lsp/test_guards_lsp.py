@@ -71,7 +71,10 @@ async def test_quiet_hours_suppress_everything_agent_originated(tmp_path: Path):
             )
         )
         assert hover is None
-        await asyncio.sleep(0.3)
+        # the draft is counted (the server has read it) and a round trip after that: had
+        # quiet hours let it through, its diagnostics would have come by now
+        await client.wait_for(lambda: client.pending() == 1)
+        assert (await client.command("stitch.status"))["drafts"]["pending"] == 1
         assert not client.diagnostics.get(uri)
         assert client.prompts == [] and client.messages == []
         with pytest.raises(Exception, match="quiet hours"):
@@ -99,7 +102,9 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         await client.wait_for(lambda: bool(client.statuses), timeout=5)
         write_draft(root, draft("arrived"))
         (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(prompt("q1")))
-        await asyncio.sleep(0.5)
+        await client.wait_for(lambda: client.pending() == 1, timeout=2)
+        status = await client.command("stitch.status")
+        assert status["quiet"]["on"] is True and status["drafts"]["pending"] == 1
         assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
         await client.wait_for(
@@ -126,7 +131,8 @@ async def test_focus_session_starts_and_ends_by_command(workspace: Path):
         assert status["quiet"]["on"] is True and status["quiet"]["reason"] == "focus"
         assert await client.actions(uri, 12, 8) == []
         write_draft(workspace, draft("during"))
-        await asyncio.sleep(0.4)
+        await client.wait_for(lambda: client.pending() == 2)
+        assert await client.actions(uri, 12, 8) == []
         status = await client.command("stitch.endFocus")
         assert status["quiet"]["on"] is False
         assert await client.actions(uri, 12, 8)
@@ -299,12 +305,13 @@ async def test_trust_budget_past_its_limit(tmp_path: Path, mode: str):
 async def test_start_of_quiet_hours_hides_drafts_by_itself(tmp_path: Path):
     root = make_workspace(tmp_path / "ws", QUIET_TEAM)
     write_draft(root, draft("ready"))
-    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T09:29:58.500Z"})
+    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T09:29:56Z"})
     try:
         uri = client.open(root / CHECKOUT)
+        # the clock starts 4 s before quiet hours: time enough to show the draft on a busy machine
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=3)
         refreshes = client.lens_refreshes
-        await client.wait_for(lambda: not client.diagnostics.get(uri), timeout=6)
+        await client.wait_for(lambda: not client.diagnostics.get(uri), timeout=8)
         # the refresh is a request sent from a task, after the diagnostics notification
         await client.wait_for(lambda: client.lens_refreshes > refreshes, timeout=2)
         await client.wait_for(lambda: client.statuses[-1]["quiet"]["on"] is True, timeout=3)

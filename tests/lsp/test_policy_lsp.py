@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from lsprotocol import types
@@ -89,6 +88,10 @@ async def test_open_team_file_is_validated_as_you_type(workspace: Path):
         await stop(client)
 
 
+async def _gate_is(client, uri: str, draft_id: str, expected: str) -> bool:
+    return await gate_of(client, uri, draft_id) == expected
+
+
 async def test_editor_settings_tighten_only_and_are_re_pulled(workspace: Path):
     write_draft(workspace, draft("ready"))
     client = await start(workspace, settings={"confidenceFloor": 0.9})
@@ -97,8 +100,8 @@ async def test_editor_settings_tighten_only_and_are_re_pulled(workspace: Path):
         assert await gate_of(client, uri, "ready") == "0.82 < floor 0.90 (from editor settings)"
         client.set_configuration({"confidenceFloor": 0.3}, section="stitch")
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-        await asyncio.sleep(0.3)
-        assert await gate_of(client, uri, "ready") == "actionable"
+        # re-pulled when the server gets round to it: ask until it answers with the new gate
+        await client.until(lambda: _gate_is(client, uri, "ready", "actionable"))
         status = await client.command("stitch.status")
         assert status["floor"] == {"value": 0.65, "from": "team file"}
         assert any("may only raise" in note for note in status["config"]["notes"])

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from stitch_ls.core.paths import reserved_part
+
 # C0 and C1 controls (but newline and tab), DEL, and the bidirectional marks, embeddings,
 # overrides and isolates that make text display in another order than it reads
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -37,7 +39,8 @@ def escape_markdown(text: str) -> str:
 
 
 def safe_link(ref: str, root: Path) -> str | None:
-    """A link target for `ref` when it is plain http(s) or a file inside the workspace."""
+    """A link target for `ref` when it is plain http(s) or a file inside the workspace,
+    never one in (or reached through a symlink into) `.git/` or `.stitch/`."""
     ref = ref.strip()
     if any(ch.isspace() or ord(ch) < 32 for ch in ref) or len(ref) > 2000:
         return None
@@ -55,8 +58,8 @@ def safe_link(ref: str, root: Path) -> str | None:
     target = (real_root / relative).resolve()
     if real_root not in target.parents or not target.exists():
         return None
-    if target.relative_to(real_root).parts[0] in (".git",):
-        return None
+    if reserved_part(target.relative_to(real_root).parts) is not None:
+        return None  # .git/ or .stitch/ at any depth, in any case, however it was reached
     return target.as_uri().replace("(", quote("(")).replace(")", quote(")"))
 
 
