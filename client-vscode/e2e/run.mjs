@@ -630,12 +630,13 @@ async function main() {
   await page.keyboard.press("Escape");
   await dialog.waitFor({ state: "hidden", timeout: 10_000 });
   await paletteCommand(page, "Stitch: Open Source Log");
+  // the readable form the server sends (stitch.sourceLog), opened as a text document
   result.checks.source_log_tab = await waitFor(
     "the source log in the editor",
     () =>
       page.evaluate(() => {
-        const label = document.querySelector(".tabs-container .tab.active")?.getAttribute("aria-label") ?? "";
-        return label.includes("source-log.jsonl") ? label : false;
+        const text = document.querySelector(".editor-instance .view-lines")?.textContent ?? "";
+        return text.includes("Source log") && text.includes("ACCEPTED") ? text.slice(0, 200) : false;
       }),
     10_000,
   );
