@@ -635,8 +635,12 @@ async function main() {
     "the source log in the editor",
     () =>
       page.evaluate(() => {
-        const text = document.querySelector(".editor-instance .view-lines")?.textContent ?? "";
-        return text.includes("Source log") && text.includes("ACCEPTED") ? text.slice(0, 200) : false;
+        // editors render spaces as U+00A0; several editors may be in the page
+        const texts = [...document.querySelectorAll(".view-lines")].map((e) =>
+          (e.textContent ?? "").replace(/\u00a0/g, " "),
+        );
+        const text = texts.find((t) => t.startsWith("Source log") && t.includes("ACCEPTED:"));
+        return text ? text.slice(0, 200) : false;
       }),
     10_000,
   );

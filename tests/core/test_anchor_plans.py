@@ -79,7 +79,7 @@ def test_a_range_edit_with_empty_expect_applies_only_where_it_says():
     )
     edit["range"] = {"start": {"line": 99, "character": 0}, "end": {"line": 99, "character": 0}}
     assert plan([edit], {PATH: CHECKOUT}).stale == (
-        f"{PATH}: the range is no longer where the draft expects it"
+        f"{PATH}: the range is not where the draft expects it"
     )
 
 
@@ -101,7 +101,7 @@ def test_reanchored_edits_say_so_and_keep_their_length():
         (
             [range_edit(PATH, 12, 4, "return cart.total()", "x")],
             {PATH: "\n" + CHECKOUT + "\nreturn cart.total()\n"},
-            f"{PATH}: the text it expects moved and now occurs more than once",
+            f"{PATH}: the expected text moved and could not be re-anchored: it occurs 2 times",
         ),
         (
             [
@@ -186,4 +186,6 @@ def test_an_edit_to_empty_text_deletes_the_range():
 def test_overlapping_copies_of_the_expected_text_are_ambiguous():
     # "aa" moved into "aaa": it occurs at 1 and at 2, overlapping
     result = plan([range_edit("a.py", 0, 0, "aa", "b")], {"a.py": "xaaa\n"})
-    assert result.stale == "a.py: the text it expects moved and now occurs more than once"
+    assert result.stale == (
+        "a.py: the expected text moved and could not be re-anchored: it occurs 2 times"
+    )

@@ -44,7 +44,7 @@ def test_a_valid_range_holding_different_text_is_stale():
     typed = CHECKOUT.replace("return cart.total()", "return cart.items()")
     assert typed.splitlines()[12][4:23] == "return cart.items()"
     plan = plan_draft(Draft.from_data(draft("d")), lambda path: typed, find_symbol)
-    assert plan.stale == "src/checkout.py: the text it expects is no longer there"
+    assert plan.stale == "src/checkout.py: the expected text is not in the file"
     assert plan.edits == ()
 
 

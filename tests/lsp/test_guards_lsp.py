@@ -96,15 +96,16 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         write_draft(root, draft(f"earlier-{n}"))
     (root / ".stitch" / "prompts").mkdir()
     (root / ".stitch" / "prompts" / "q0.json").write_text(json.dumps(prompt("q0")))
-    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:57.500Z"})
+    # 4 s before the window ends: time to see the arrivals counted while it is still on
+    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:56.000Z"})
     try:
         uri = client.open(root / CHECKOUT)
         await client.wait_for(lambda: bool(client.statuses), timeout=5)
         write_draft(root, draft("arrived"))
         (root / ".stitch" / "prompts" / "q1.json").write_text(json.dumps(prompt("q1")))
-        await client.wait_for(lambda: client.pending() == 1, timeout=2)
+        await client.wait_for(lambda: client.pending() == 4, timeout=3)  # 3 earlier + 1
         status = await client.command("stitch.status")
-        assert status["quiet"]["on"] is True and status["drafts"]["pending"] == 1
+        assert status["quiet"]["on"] is True and status["drafts"]["pending"] == 4
         assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
         await client.wait_for(

@@ -148,7 +148,10 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     assert checks["draft_dialog_buttons"] == ["Cancel", "Reject"]  # stale: no Apply
     assert "contract of record" in checks["draft_dialog"]
     assert "Confidence floor: 0.65 (team file)" in checks["status_dialog"]
-    assert "Source log" in checks["source_log_tab"] and "ACCEPTED" in checks["source_log_tab"]
+    assert (
+        checks["source_log_tab"].startswith("Source log")
+        and "ACCEPTED:" in checks["source_log_tab"]
+    )
     assert checks["status_read_only"] == "Stitch: read-only"
     assert checks["state_read_only"]["on"] is True
     assert checks["state_read_only"]["reason"] == "e2e: checking the switch"

@@ -133,6 +133,15 @@ def symbol_text(text: str, indent: str) -> str:
     return "\n".join([first, *(indent + line if line.strip() else line for line in rest)])
 
 
+def _occurrences(text: str, expect: str, first: int) -> int:
+    """How many times `expect` occurs in `text`, overlapping copies each counted."""
+    count, at = 0, first
+    while at != -1:
+        count += 1
+        at = text.find(expect, at + 1)
+    return count
+
+
 def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
     assert edit.range is not None and edit.expect is not None
     index = line_index(text)
@@ -148,7 +157,7 @@ def _place_range(edit: Edit, text: str) -> PlannedEdit | str:
     if first == -1:  # gone, or never there: which one, no text can tell
         return "the expected text is not in the file"
     if text.find(expect, first + 1) != -1:
-        times = text.count(expect)
+        times = _occurrences(text, expect, first)
         return f"the expected text moved and could not be re-anchored: it occurs {times} times"
     return PlannedEdit(
         edit.path,
