@@ -29,12 +29,25 @@
 //   CHROMIUM             browser binary (default /usr/bin/chromium)
 
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+
+/** Where the server keeps the engineer's switches for `ws` (stitch_ls/core/userdir.py):
+ * $XDG_STATE_HOME/stitch/<folder name>-<first 16 hex of sha256(real path)>.json. */
+function userStateFile(ws) {
+  const real = realpathSync(ws);
+  const base = process.env.XDG_STATE_HOME?.startsWith("/")
+    ? process.env.XDG_STATE_HOME
+    : join(homedir(), ".local", "state");
+  const digest = createHash("sha256").update(real).digest("hex").slice(0, 16);
+  const name = real.split("/").pop().replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 40) || "root";
+  return join(base, "stitch", `${name}-${digest}.json`);
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -662,7 +675,7 @@ async function main() {
     15_000,
     250,
   );
-  const state = JSON.parse(readFileSync(join(ws, ".stitch", "state.json"), "utf8"));
+  const state = JSON.parse(readFileSync(userStateFile(ws), "utf8"));
   result.checks.state_read_only = state.read_only ?? state.readOnly ?? null;
   step("read-only on", { text: result.checks.status_read_only });
   await shot(page, "read-only");

@@ -31,6 +31,19 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
     return server.run(command, args);
   };
 
+  // The source log as the server reads it, shown read-only (a virtual document: never
+  // "unsaved", nothing to save on close); refreshed each time it is opened.
+  const logScheme = "stitch-log";
+  const logChanged = new vscode.EventEmitter<vscode.Uri>();
+  let logText = "";
+  context.subscriptions.push(
+    logChanged,
+    vscode.workspace.registerTextDocumentContentProvider(logScheme, {
+      onDidChange: logChanged.event,
+      provideTextDocumentContent: () => logText,
+    }),
+  );
+
   const currentStatus = async (): Promise<StitchStatus> => {
     await ready();
     return server.status ?? asStatus(await server.run("stitch.status", [])) ?? {};
@@ -158,10 +171,10 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       }
       // the readable form, from the server (which reads .stitch/ through its indexer)
       const result = (await run("stitch.sourceLog", [])) as { text?: string } | null;
-      const doc = await vscode.workspace.openTextDocument({
-        content: result?.text ?? "Source log: the server sent nothing.",
-        language: "plaintext",
-      });
+      logText = result?.text ?? "Source log: the server sent nothing.";
+      const uri = vscode.Uri.from({ scheme: logScheme, path: "Source log" });
+      logChanged.fire(uri);
+      const doc = await vscode.workspace.openTextDocument(uri);
       await vscode.window.showTextDocument(doc, { preview: false });
     },
 
