@@ -783,16 +783,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            raise CliError(
-                f"--since takes a date like 2026-11-01, not {args.since!r}", EXIT_USAGE
-            ) from None
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
+    since = _since(args.since)
     points = {"signed": 0, "open": 0}
     for point in look_at_git(ws, _now()).points:
         points["signed" if point.signed else "open"] += 1
