@@ -312,7 +312,7 @@ def _committed(root: Path) -> tuple[str | None, str | None, str | None]:
     if repo is None:
         return None, None, None
     head = _blob(repo, "HEAD")
-    heads = {h.name for h in repo.heads} if _safe(lambda: repo.heads) else set()
+    heads = _branch_names(repo)
     base_name = next((name for name in BASE_CANDIDATES if name in heads), None)
     if base_name is None:
         return head, None, None
@@ -333,9 +333,8 @@ def _blob(repo: Any, rev: str) -> str | None:
     return raw if len(raw) <= MAX_TEAM_BYTES else None
 
 
-def _safe(fn: Any) -> bool:
+def _branch_names(repo: Any) -> set[str]:
     try:
-        fn()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+        return {head.name for head in repo.heads}
+    except Exception:  # noqa: BLE001 - a broken ref store: no base branch to trust
+        return set()

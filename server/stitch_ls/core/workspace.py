@@ -482,12 +482,6 @@ class StitchWorkspace:
             return record
         return dataclasses.replace(record, sources=self.source_checker.report(record.draft))
 
-    def record_applied(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
-        """After the editor applied the edit: log the provenance, then retire the draft."""
-        entry = self.log_entry(draft, plan, by, now)
-        self.commit_applied(draft, entry, by, now)
-        return entry
-
     def log_entry(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
         """The source-log entry an apply of `plan` will write."""
         return SourceLogEntry(
