@@ -124,6 +124,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.docs: dict[str, OpenDocument] = {}
         self.init_settings: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._reporting = False  # see report_server_error
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
         self._init_placing()
@@ -219,6 +220,18 @@ class StitchServer(DraftPlacing, LanguageServer):
             return
         for note in self.ws.use_editor_settings(*parsed):
             self.show_log(note)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows an out-of-band error as a message; when sending is what failed, that
+        message fails too and pygls reports it again, without end. Report once."""
+        if self._reporting:
+            log.error("while reporting a server error: %s", error)
+            return
+        self._reporting = True
+        try:
+            super().report_server_error(error, source)
+        finally:
+            self._reporting = False
 
     def shutdown(self) -> None:
         """The process ends: the indexer too (it would also end when its stdin closes)."""

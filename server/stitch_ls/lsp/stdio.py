@@ -27,6 +27,28 @@ HEADER_LIMIT = 64 * 1024
 SWITCH_INTERVAL = 0.0002
 
 
+class ClosingWriter(StdoutWriter):
+    """stdout that, once `exit` has closed it, drops what background work still sends.
+
+    pygls reports a failed write by sending a message, which fails the same way: without
+    this, a diagnostic published just after `exit` recursed, logging a traceback per level
+    to stderr until a client that does not drain stderr blocked the process at exit."""
+
+    def __init__(self, stdout: BinaryIO) -> None:
+        super().__init__(stdout)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            log.debug("dropped a message sent after the session ended (%d bytes)", len(data))
+            return
+        super().write(data)
+
+
 class PipeReader:
     """`readline`/`readexactly` over an asyncio stream, keeping the session in step when a
     client's framing is wrong. A header line longer than any real one is dropped (as a line
@@ -113,7 +135,7 @@ def serve_stdio(server: JsonRPCServer) -> None:
     # snapshot ~16 ms -> ~5 ms at 1 ms; during start-up ~1.8 ms -> ~0.9 ms at 0.2 ms).
     sys.setswitchinterval(SWITCH_INTERVAL)
     server._stop_event = stop = Event()
-    server.protocol.set_writer(StdoutWriter(stdout))
+    server.protocol.set_writer(ClosingWriter(stdout))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
