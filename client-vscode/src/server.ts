@@ -227,6 +227,9 @@ export class ServerManager implements vscode.Disposable {
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       synchronize: { configurationSection: "stitch" },
+      // "Verify draft" runs the team's test command: never where VS Code does not trust the
+      // folder (granting trust restarts the server, which then learns it)
+      initializationOptions: { workspaceTrusted: vscode.workspace.isTrusted },
       initializationFailedHandler: (error) => {
         this.log(`initialize failed: ${String(error)}`);
         return false;

@@ -318,8 +318,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
-    if args.id in ws.state.outcomes:
-        raise CliError(f"draft {args.id!r} was already {ws.state.outcomes[args.id].outcome}", 2)
     try:
         verdict = verify(ws, args.id, user_email(ws.root), _now())
     except (CouldNotRun, Refused) as exc:

@@ -74,7 +74,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
-            *("vouch", "source_log"),
+            *("vouch", "source_log", "verify", "cancel_verify"),
         }
     )
 
@@ -87,6 +87,7 @@ class Indexer:
         self.snapshot: Any = None  # gitview.Snapshot
         self.team: Any = None  # the team config that snapshot was taken under
         self._invalid_sent: list[DraftRecord] | None = None
+        self.verifying: dict[str, threading.Event] = {}  # draft id -> its run's cancel switch
 
     # -- drafts --------------------------------------------------------------------------
 
@@ -144,6 +145,28 @@ class Indexer:
         except Refused as exc:
             value = exc
         return value, self._delta(ScanResult(), before)
+
+    def verify(self, draft_id: str, by: str, now: datetime) -> Any:
+        """Run the team's test command against a draft (`core.verify`), in a thread of its
+        own (minutes long): the verdict, or why it could not run. `cancel_verify` stops it."""
+        from stitch_ls.core.verify import CouldNotRun, verify
+
+        if draft_id in self.verifying:
+            return Refused(f"draft {draft_id!r} is being verified already")
+        self.verifying[draft_id] = cancel = threading.Event()
+        try:
+            return verify(self.ws, draft_id, by, now, cancel=cancel)
+        except (CouldNotRun, Refused) as exc:
+            return exc
+        finally:
+            del self.verifying[draft_id]
+
+    def cancel_verify(self, draft_id: str | None = None) -> bool:
+        """Stop the verification of `draft_id` (every one: None); whether one was running."""
+        runs = [e for i, e in self.verifying.items() if draft_id is None or i == draft_id]
+        for cancel in runs:
+            cancel.set()
+        return bool(runs)
 
     def source_log(self) -> str:
         """The source log as readable text (`logbook`): read here, where `.stitch/` is read."""
@@ -309,6 +332,7 @@ class Indexer:
 
 
 IN_BACKGROUND = frozenset({"counts", "summaries", "recount_points"})  # long; change nothing
+ALONE = frozenset({"verify"})  # minutes long: each in a thread of its own
 
 
 class Outbox:
@@ -354,6 +378,12 @@ def serve(indexer: Indexer, incoming: IO[bytes], outbox: Outbox) -> None:
             return
         if method in IN_BACKGROUND:
             background.put((call_id, method, args))
+        elif method in ALONE:
+            threading.Thread(
+                target=lambda *call: outbox.send(answer(indexer, *call)),
+                args=(call_id, method, args),
+                daemon=True,
+            ).start()
         else:
             outbox.send(answer(indexer, call_id, method, args))
 
@@ -400,4 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
     ).start()
     serve(indexer, incoming, outbox)
+    if indexer.cancel_verify():  # the server is gone: stop its test runs, remove their trees
+        deadline = time.monotonic() + 10
+        while indexer.verifying and time.monotonic() < deadline:
+            time.sleep(0.05)
     return 0

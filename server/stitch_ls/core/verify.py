@@ -92,8 +92,11 @@ def verify(
 ) -> Verdict:
     """Verify one pending draft and record the outcome; raises CouldNotRun or Refused."""
     from stitch_ls.core.gate import draft_digest
+    from stitch_ls.core.operations import decided
     from stitch_ls.core.state import State, Verification
 
+    if (outcome := decided(ws, draft_id)) is not None:
+        raise Refused(f"draft {draft_id!r} was already {outcome}")
     record = ws.drafts.by_id.get(draft_id)
     if record is None:
         raise Refused(f"no draft with id {draft_id!r}")

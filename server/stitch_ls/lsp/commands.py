@@ -7,6 +7,7 @@ instead of a converter traceback. Applying re-checks everything at the moment it
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from lsprotocol import types
@@ -236,6 +237,79 @@ async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         "gate": vouched.gate,
         "reason": vouched.reason,
     }
+
+
+@command("stitch.verifyDraft")
+async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.verifyDraft [id]`: run the team's test command against the draft in a scratch
+    worktree (`core.verify`, in a thread of the indexer: never on this loop), shown as
+    `$/progress` the engineer can cancel (as can `$/cancelRequest`). The tests are code, so
+    only the engineer starts it, and never in a workspace the editor does not trust."""
+    ws = await _ready(ls)
+    draft_id = _text_arg(args, 0, "draft id") or ""
+    if not ls.trusted:
+        raise refused(
+            "this workspace is not trusted: Stitch runs no test command in it (trust the"
+            " workspace in the editor first)"
+        )
+    if ls.indexer is None or not ls.indexer.running:
+        raise refused(f"the indexer process is not running; {ls.indexer_note()}")
+
+    def cancel() -> None:
+        ls.spawn(ls.ask("cancel_verify", draft_id))
+
+    token = await _begin_progress(
+        ls, f"Verify draft {draft_id}", " ".join(ws.team.evidence.command), cancel
+    )
+    verdict: Any = None
+    try:
+        verdict = await ls.ask("verify", draft_id, ls.user, ls.clock())
+    except asyncio.CancelledError:  # the client cancelled the request
+        cancel()
+        raise
+    finally:
+        if token is not None:
+            line = verdict.line() if hasattr(verdict, "line") else "not verified"
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))
+    if verdict is None:
+        raise refused("the indexer could not run the verification (see the log)")
+    if isinstance(verdict, Exception):
+        raise refused(f"verify {draft_id}: could not run: {verdict}")
+    await ls.reload({ws.paths.state})  # the outcome, kept in the engineer's state
+    ls.drafts_changed({draft_id})
+    ls.refresh_editor()
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Info if verdict.passed else types.MessageType.Warning,
+            message=verdict.line(),
+        )
+    )
+    return {
+        "draft": verdict.draft,
+        "outcome": verdict.outcome,
+        "command": verdict.command,
+        "exit_code": verdict.exit_code,
+        "duration_s": round(verdict.duration_s, 3),
+        "tail": verdict.tail,
+    }
+
+
+async def _begin_progress(ls: StitchServer, title: str, message: str, on_cancel: Any) -> str | None:
+    """A cancellable `$/progress` the server starts (None when the client has none)."""
+    if not ls.capability("window.work_done_progress", False):
+        return None
+    token = f"stitch-{uuid.uuid4()}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception:  # noqa: BLE001 - no progress shown; the work goes on
+        return None
+    ls.work_done_progress.tokens[token].add_done_callback(
+        lambda future: on_cancel() if future.cancelled() else None
+    )
+    ls.work_done_progress.begin(
+        token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=True)
+    )
+    return token
 
 
 @command("stitch.sourceLog")

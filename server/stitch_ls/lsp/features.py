@@ -43,7 +43,11 @@ def on_initialize(ls: StitchServer, params: types.InitializeParams) -> None:
     if ls.root is not None:
         raise JsonRpcInvalidRequest(message="the server is already initialised")
     ls.root = ls.root_from(params)
-    ls.init_settings = params.initialization_options
+    options = params.initialization_options
+    if isinstance(options, dict) and "workspaceTrusted" in options:  # VS Code's Workspace Trust
+        options = dict(options)
+        ls.trusted = options.pop("workspaceTrusted") is not False
+    ls.init_settings = options
     asyncio.get_running_loop().call_soon(ls.warm_up)  # once the result is written
 
 
@@ -174,6 +178,8 @@ async def on_code_action(
         ):
             if shown < MAX_ACTION_DRAFTS:
                 actions.extend(render.code_actions(evaluation, disabled))
+                if ls.can_verify(evaluation.record):
+                    actions.append(render.verify_action(evaluation))
                 shown += 1
             else:
                 more += 1

@@ -141,6 +141,19 @@ def code_actions(evaluation: Evaluation, disabled_support: bool) -> list[types.C
     return actions
 
 
+def verify_action(evaluation: Evaluation) -> types.CodeAction:
+    """Run the team's test command against the draft (`stitch.verifyDraft`)."""
+    draft_id = evaluation.record.id
+    return types.CodeAction(
+        title=f"Verify draft: {agent_text(evaluation.record.title)}",
+        kind=types.CodeActionKind.QuickFix,
+        command=types.Command(
+            title="Verify draft", command="stitch.verifyDraft", arguments=[draft_id]
+        ),
+        data={"draft": draft_id, "gate": "verify"},
+    )
+
+
 def lens_for(evaluation: Evaluation) -> types.Command:
     decision = evaluation.decision
     if decision.actionable:
@@ -210,6 +223,6 @@ def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | Non
         lines.append("")
         lines.append(
             f"Verified here: **{verified.outcome}** · exit {verified.exit_code} · "
-            f"{verified.duration_s:.1f}s (stitch-ls verify, by {escape_markdown(verified.by)})"
+            f"{verified.duration_s:.1f}s (verified by {escape_markdown(verified.by)})"
         )
     return "\n".join(lines)

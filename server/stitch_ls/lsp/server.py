@@ -125,6 +125,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.init_settings: Any = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self._reporting = False  # see report_server_error
+        self.trusted = True  # False when the editor says it does not trust the workspace
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
         self._init_placing()
@@ -800,6 +801,18 @@ class StitchServer(DraftPlacing, LanguageServer):
         if symbol is None:
             return f"symbol {name} not found (or not unique)"
         return symbol.start, symbol.end
+
+    def can_verify(self, record: Any) -> bool:
+        """Whether to offer "Verify draft": a pending draft with test evidence, a command in
+        the team file to run, and a workspace the editor trusts."""
+        draft = record.draft
+        return (
+            self.trusted
+            and draft is not None
+            and self.ws is not None
+            and bool(self.ws.team.evidence.command)
+            and any(e.kind == "test" for e in draft.evidence)
+        )
 
     def quiet_now(self) -> bool:
         return self.ws is not None and self.ws.quiet_state(self.clock()).on
