@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -438,42 +437,27 @@ def cmd_read_only(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from stitch_ls.core.model import Source
-    from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
+    from stitch_ls.core import operations
+    from stitch_ls.core.errors import Refused
 
     ws = _workspace(args)
+    sources = [{"kind": k, "ref": r, "why": w} for k, r, w in args.source or []]
     try:
-        sources = [Source(kind=k, ref=r, why=w) for k, r, w in args.source or []]
-        prompt = new_prompt(
-            args.id or f"ask-{int(time.time())}-{secrets.token_hex(3)}",
-            args.question,
-            args.option,
-            args.agent,
-            args.stream,
-            sources,
-            _now(),
+        asked = operations.ask(
+            ws, args.question, args.option, args.agent, args.stream, sources, _now(), args.id
         )
-    except ValueError as exc:
-        raise CliError(f"invalid prompt: {exc}", EXIT_USAGE) from None
-    path = write_prompt(ws.paths.prompts, prompt)
+    except Refused as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if args.wait is None:
-        _print({"id": prompt.id, "file": str(path)}, args.json, lambda d: f"asked {d['id']}")
+        _print({"id": asked.id, "file": str(asked.file)}, args.json, lambda d: f"asked {d['id']}")
         return 0
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
-        try:
-            current = load_prompt(path)
-        except (OSError, ValueError):
-            current = None
-        if current is not None and current.answer is not None:
-            _print(
-                current.to_data(),
-                args.json,
-                lambda d: d["answer"],
-            )
+        if (answered := operations.answer_of(asked)) is not None:
+            _print(answered.to_data(), args.json, lambda d: d["answer"])
             return 0
         time.sleep(0.1)
-    print(f"no answer within {args.wait:g}s; prompt {prompt.id} stays pending", file=sys.stderr)
+    print(f"no answer within {args.wait:g}s; prompt {asked.id} stays pending", file=sys.stderr)
     return 4
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft, Source
+from stitch_ls.core.model import Draft
 from stitch_ls.core.operations import add_draft, stamped
-from stitch_ls.core.prompts import load_prompt, new_prompt, write_prompt
 from stitch_ls.core.workspace import StitchWorkspace
 
 MAX_WAIT = 120.0
@@ -89,39 +87,28 @@ async def ask(
     sources: list[dict[str, str]],
     wait_seconds: float,
 ) -> dict[str, Any]:
+    from stitch_ls.core import operations
+
     ws = _workspace(root)
     try:
-        prompt = new_prompt(
-            f"ask-{int(time.time())}-{secrets.token_hex(3)}",
-            question,
-            options,
-            agent,
-            stream,
-            [Source.from_data(s) for s in sources],
-            _now(),
-        )
-    except (ValueError, ValidationError) as exc:
+        asked = operations.ask(ws, question, options, agent, stream, sources, _now())
+    except Refused as exc:
         return {"ok": False, "error": str(exc)}
-    path = write_prompt(ws.paths.prompts, prompt)
     deadline = time.monotonic() + max(0.0, min(wait_seconds, MAX_WAIT))
     while True:
-        try:
-            current = load_prompt(path)
-        except (OSError, ValueError):
-            current = None
-        if current is not None and current.answer is not None:
+        if (answered := operations.answer_of(asked)) is not None:
             return {
                 "ok": True,
-                "id": prompt.id,
+                "id": asked.id,
                 "status": "answered",
-                "answer": current.answer,
-                "answered_by": current.answered_by,
+                "answer": answered.answer,
+                "answered_by": answered.answered_by,
             }
         if time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.1)
     quiet = ws.quiet_state(_now())
-    result: dict[str, Any] = {"ok": True, "id": prompt.id, "status": "pending"}
+    result: dict[str, Any] = {"ok": True, "id": asked.id, "status": "pending"}
     if quiet.on:
         from stitch_ls.core.timefmt import human_time
 

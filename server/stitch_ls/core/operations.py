@@ -67,6 +67,55 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
 
 
 @dataclass(frozen=True)
+class Asked:
+    id: str
+    file: Path
+
+
+def ask(
+    ws: StitchWorkspace,
+    question: str,
+    options: list[str],
+    agent: str,
+    stream: str,
+    sources: list[dict[str, Any]],
+    now: datetime,
+    prompt_id: str | None = None,
+) -> Asked:
+    """An agent's question for the engineer, with fixed options (the editor shows it, after
+    quiet hours if it arrives during them); `answer_of` reads the answer. Refused: a broken
+    question, or a prompt folder that is not a plain folder of the workspace."""
+    import secrets
+
+    from stitch_ls.core.fsio import check_stitch_folders
+    from stitch_ls.core.model import Source
+    from stitch_ls.core.prompts import new_prompt, write_prompt
+
+    prompt_id = prompt_id or f"ask-{int(now.timestamp())}-{secrets.token_hex(3)}"
+    try:
+        check_stitch_folders(ws.paths.prompts / f"{prompt_id}.json")
+    except OSError as exc:
+        raise Refused(str(exc)) from None
+    try:
+        found = [Source.from_data(source) for source in sources]
+        prompt = new_prompt(prompt_id, question, options, agent, stream, found, now)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise Refused(f"invalid prompt: {exc}") from None
+    return Asked(prompt.id, write_prompt(ws.paths.prompts, prompt))
+
+
+def answer_of(asked: Asked) -> Any:
+    """The prompt once the engineer answered it (`model.Prompt`), else None."""
+    from stitch_ls.core.prompts import load_prompt
+
+    try:
+        current = load_prompt(asked.file)
+    except (OSError, ValueError):
+        return None
+    return current if current.answer is not None else None
+
+
+@dataclass(frozen=True)
 class Vouched:
     id: str
     by: str
