@@ -54,6 +54,9 @@ class EditorClient(LanguageClient):
         self.registrations: list[str] = []
         self.encoding = "utf-16"
         self.status_event = asyncio.Event()
+        # called with "before" and "after" around each `workspace/applyEdit` (crash tests);
+        # False from "before": the editor does not apply the edit
+        self.on_apply: Any = None
 
     def open(self, path: Path, text: str | None = None, language: str = "python") -> str:
         uri = path.as_uri()
@@ -180,6 +183,14 @@ def make_client() -> EditorClient:
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        if client.on_apply is not None and client.on_apply("before") is False:
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="crashed")
+        result = _apply(params)
+        if client.on_apply is not None:
+            client.on_apply("after")
+        return result
+
+    def _apply(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         edit = params.edit
         changes = list(edit.document_changes or [])
         for uri, edits in (edit.changes or {}).items():
