@@ -436,7 +436,7 @@ async def status(ls: StitchServer, *args: Any) -> dict[str, Any]:
 async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     point_id = _text_arg(args, 0, "stitch point id")
-    point = ls.find_point(point_id or "")
+    point = ls.points.find(point_id or "")
     if point is None:
         raise refused(f"no stitch point {point_id!r} in an open file")
     if point.signed:

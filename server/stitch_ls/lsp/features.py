@@ -140,7 +140,6 @@ async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> 
 @feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
-    ls.points.pop(params.text_document.uri, None)
     ls.forget(params.text_document.uri)
     if doc is not None:
         ls.text_document_publish_diagnostics(
@@ -205,7 +204,7 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
         return []
     await ls.wait_placed(doc)
     quiet = ls.quiet_now()
-    points = ls.points.get(doc.uri) or NOTHING
+    points = ls.points.of(doc.uri)
     evaluations = NOTHING if quiet else ls.evaluations(doc) or NOTHING  # cached per placement
     key = (quiet, id(points), id(evaluations), doc.seq)
     cached = ls.lenses.get(doc.uri)
@@ -222,7 +221,7 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
 def _point_lenses(ls: StitchServer, doc: Any, points: Sequence[Any]) -> list[types.CodeLens]:
     lenses = []
     for point in points:
-        line = ls.point_range(doc, point)[0][0]
+        line = ls.points.span(doc, point)[0][0]
         at = types.Range(
             start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
         )

@@ -30,6 +30,7 @@ def _now() -> float:
 
 if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.workspace import Evaluation, StitchWorkspace
+    from stitch_ls.lsp.points import PointTracker
 
 MAX_UNSETTLED = 64  # edits (or edited drafts) carried before every place is recomputed
 
@@ -92,7 +93,7 @@ class DraftPlacing:
     if TYPE_CHECKING:  # provided by StitchServer
         ws: StitchWorkspace | None
         docs: dict[str, OpenDocument]
-        points: dict[str, list[Any]]
+        points: PointTracker
         generation: int
         clock: Callable[[], datetime]
         loaded: asyncio.Event
@@ -103,7 +104,6 @@ class DraftPlacing:
         def read_live(self, relative: str) -> str | None: ...
         def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
         async def parse_in_worker(self, doc: OpenDocument) -> None: ...
-        def points_current(self, doc: OpenDocument) -> bool: ...
         async def watch_open(self) -> None: ...
         async def _refresh_lenses(self) -> None: ...
 
@@ -312,7 +312,7 @@ class DraftPlacing:
         ambiguous, or bring it back) and publish again if anything changed."""
         if self.docs.get(doc.uri) is not doc:
             return
-        if self.points.get(doc.uri) and not self.points_current(doc):
+        if self.points.needs_symbols(doc):
             await self.parse_in_worker(doc)
         self.publish(doc)
         if doc.uri not in self._settling and doc.uri not in self._placing:

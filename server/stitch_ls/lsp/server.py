@@ -31,6 +31,7 @@ from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.indexer_link import IndexerLink
 from stitch_ls.lsp.placing import DraftPlacing
+from stitch_ls.lsp.points import NOTHING, PointTracker
 from stitch_ls.lsp.prompts import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:  # the core loads after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
-NOTHING: tuple[Any, ...] = ()  # one empty value, so "nothing shown" compares by identity
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
 
 
@@ -162,12 +162,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
         self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
         self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
-        self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
-        self.points: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
-        self.point_counts: dict[str, int] | None = None  # the workspace's (recount_points)
-        self._points_counted = False  # the first count's points were there before
-        self._points_text: dict[str, str] = {}  # uri -> the text they were found for
+        self.points = PointTracker(self.ask, self.parse_in_worker)  # stitch points shown
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
 
@@ -442,8 +438,9 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def forget(self, uri: str) -> None:
         """A buffer closed: drop what was kept for it."""
-        for kept in (self._shown, self._placed, self.lenses, self._points_text):
+        for kept in (self._shown, self._placed, self.lenses):
             kept.pop(uri, None)
+        self.points.forget(uri)
 
     def drafts_changed(self, ids: set[str]) -> None:
         """These drafts came, went or changed: the open buffers place just them again (the
@@ -599,7 +596,7 @@ class StitchServer(DraftPlacing, LanguageServer):
     def _adopt_git(self, update: GitUpdate | None) -> None:
         if update is not None:
             beyond = self.ws.gate_context(self.clock()).beyond_cap if self.ws else None
-            self.streams = update.streams
+            self.points.streams = update.streams
             if self.ws is not None:
                 self.ws.streams = update.streams
             first, self._git_looked = not self._git_looked, True
@@ -611,11 +608,10 @@ class StitchServer(DraftPlacing, LanguageServer):
     async def recount_points(self) -> None:
         """The workspace's stitch points counted again (the status's); those first seen
         during quiet hours go into the summary after them (not those of the first count)."""
-        found = await self.ask("recount_points")
+        found = await self.points.recount()
         if found is None or self.ws is None:
             return
-        self.point_counts, ids = found
-        first, self._points_counted = not self._points_counted, True
+        ids, first = found
         quiet = self.ws.quiet_state(self.clock()).on
         self.ws.arrivals.note("points", ids, quiet and not first)
         self.send_status()
@@ -625,23 +621,8 @@ class StitchServer(DraftPlacing, LanguageServer):
             await self.update_points(doc)
 
     async def update_points(self, doc: OpenDocument) -> None:
-        if self.ws is None or self.streams is None or doc.relative is None:
-            self.points.pop(doc.uri, None)
-            return
-        text = doc.text
-        points = await self.ask("points", doc.relative, text)
-        if points is None:
-            return  # the indexer failed (logged): keep what was shown
-        if self.docs.get(doc.uri) is doc:
-            self.points[doc.uri] = points
-            self._points_text[doc.uri] = text
-            if points and not self.points_current(doc):
-                await self.parse_in_worker(doc)  # their places are symbol lookups now
-
-    def points_current(self, doc: OpenDocument) -> bool:
-        """Whether the buffer is still the text its stitch points were found for: their
-        places came with them (`StitchPoint.start`), no symbol lookup (and no tree) needed."""
-        return self._points_text.get(doc.uri) is doc.text
+        if self.ws is not None:
+            await self.points.update(doc, lambda: self.docs.get(doc.uri) is doc)
 
     async def parse_in_worker(self, doc: OpenDocument) -> None:
         """Bring a buffer's syntax tree and symbols up to date in a worker thread, so the
@@ -680,20 +661,10 @@ class StitchServer(DraftPlacing, LanguageServer):
         if self.docs.get(doc.uri) is doc:  # not closed meanwhile
             self.publish(doc)
 
-    def point_range(self, doc: OpenDocument, point: Any) -> tuple[tuple[int, int], tuple[int, int]]:
-        start = point.start if self.points_current(doc) else None
-        if start is None and point.base_lines is None:
-            symbol = doc.syntax.find_symbol(point.symbol)
-            start = symbol.start if symbol is not None else None
-        if start is not None:
-            return start, (start[0], len(doc.line(start[0])))
-        line = point.base_lines[0] if point.base_lines else 0
-        return (line, 0), (line, len(doc.line(line)))
-
     def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
         diagnostics = []
-        for point in self.points.get(doc.uri, []):
-            start, end = self.point_range(doc, point)
+        for point in self.points.of(doc.uri):
+            start, end = self.points.span(doc, point)
             diagnostics.append(
                 types.Diagnostic(
                     range=render.lsp_range(doc, start, end, self.encoding),
@@ -705,19 +676,12 @@ class StitchServer(DraftPlacing, LanguageServer):
             )
         return diagnostics
 
-    def find_point(self, point_id: str) -> Any:
-        for points in self.points.values():
-            for point in points:
-                if point.id == point_id:
-                    return point
-        return None
-
     def streams_status(self) -> dict[str, Any]:
         from stitch_ls.core.operations import streams_summary
 
         if self.ws is None:
             return streams_summary(None, 0)
-        return streams_summary(self.streams, self.ws.team.streams.max_per_feature)
+        return streams_summary(self.points.streams, self.ws.team.streams.max_per_feature)
 
     def cap_diagnostics(self) -> list[types.Diagnostic]:
         """A warning on the team file's feature entry for each feature over the stream cap."""
@@ -823,7 +787,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         thousand drafts are ~25 ms to build and send)."""
         quiet = self.quiet_now()
         evaluations = NOTHING if quiet else self.evaluations(doc) or NOTHING
-        points = self.points.get(doc.uri) or NOTHING
+        points = self.points.of(doc.uri)
         is_config = self.ws is not None and doc.path == self.ws.paths.config
         shown = (doc.version, quiet, evaluations, points)
         last = self._shown.get(doc.uri)
@@ -935,7 +899,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         status["indexer"] = {"running": self.indexer_down is None, "problem": self.indexer_down}
         # the workspace's, as the indexer found them on disk at the last git snapshot (the
         # same count the CLI and MCP give); the open buffers' live points are diagnostics
-        status["stitch_points"] = self.point_counts or {"open": 0, "signed": 0, "conflicts": 0}
+        status["stitch_points"] = self.points.count_or_none()
         return status
 
     async def fresh_status(self) -> dict[str, Any]:
