@@ -34,6 +34,7 @@ from stitch_ls.lsp.placing import DraftPlacing
 from stitch_ls.lsp.points import NOTHING, PointTracker
 from stitch_ls.lsp.prompts import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
+from stitch_ls.lsp.status import StatusBoard
 
 if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.drafts import DraftView
@@ -130,10 +131,14 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.generation = 0
         self._init_placing()
         self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
-        self._counts: tuple[int, dict[str, int]] | None = None
-        self._status_task: asyncio.Task[Any] | None = None
-        self._status_again = False
-        self._last_status: dict[str, Any] | None = None
+        self.board = StatusBoard(  # the `stitch/status` notification
+            build=self.status,
+            count=self._count_drafts,
+            generation=lambda: self.generation,
+            notify=lambda status: self.protocol.notify("stitch/status", status),
+            spawn=self.spawn,
+            after_count=self._settle_memory,
+        )
         self._last_quiet: bool | None = None
         self._git_looked = False  # a first look at git finds what was there: no arrivals
         self._reload_pending = False
@@ -448,7 +453,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         if ids:
             for placed in self._placed.values():
                 placed.stale_ids |= ids
-            self._counts = None
+            self.board.recount()
             self.drafts_version += 1
 
     def refresh_drafts(self, ids: set[str]) -> None:
@@ -889,9 +894,9 @@ class StitchServer(DraftPlacing, LanguageServer):
     # -- status --------------------------------------------------------------------------
 
     def status(self, counts: dict[str, int] | None = None) -> dict[str, Any]:
+        """The status object (`operations.status`'s shape) with these draft counts, the
+        live buffers' read of the switches, and this process's streams, points and indexer."""
         assert self.ws is not None
-        if counts is None and self._counts is not None:
-            counts = self._counts[1]
         status = self.ws.status(
             self.clock(), self.read_live, self.find_symbol, counts, self.prompts.pending
         )
@@ -902,49 +907,22 @@ class StitchServer(DraftPlacing, LanguageServer):
         status["stitch_points"] = self.points.count_or_none()
         return status
 
-    async def fresh_status(self) -> dict[str, Any]:
-        """The status with draft counts for the current generation, counted by the indexer
-        (against the files on disk) so thousands of drafts never stall an editor request."""
+    async def _count_drafts(self) -> dict[str, int] | None:
+        """Pending drafts by gate, counted by the indexer against the files on disk."""
         assert self.ws is not None
-        ws, generation, now = self.ws, self.generation, self.clock()
-        if self._counts is None or self._counts[0] != generation:
-            counts = await self.ask("counts", now, ws.gate_context(now, ignore_quiet=True))
-            if counts is not None and self.generation == generation:
-                self._counts = (generation, counts)
-            return self.status(counts)
-        return self.status()
+        now = self.clock()
+        return await self.ask("counts", now, self.ws.gate_context(now, ignore_quiet=True))
+
+    async def fresh_status(self) -> dict[str, Any]:
+        return await self.board.fresh()
 
     def status_now(self) -> None:
-        """Notify the status at once with the counts at hand (the indexer going down or
-        coming back must show even while counting waits for it)."""
-        if self.ws is None:
-            return
-        status = self.status()
-        if status != self._last_status:
-            self._last_status = status
-            self.protocol.notify("stitch/status", status)
+        if self.ws is not None:
+            self.board.send_now()
 
     def send_status(self) -> None:
-        """Notify `stitch/status` if it changed (coalescing bursts of changes)."""
-        if self.ws is None:
-            return
-        if self._status_task is not None and not self._status_task.done():
-            self._status_again = True
-            return
-        self._status_task = self.spawn(self._send_status())
-
-    async def _send_status(self) -> None:
-        while True:
-            self._status_again = False
-            try:
-                status = await self.fresh_status()
-            finally:
-                self._settle_memory()
-            if status != self._last_status:
-                self._last_status = status
-                self.protocol.notify("stitch/status", status)
-            if not self._status_again:
-                return
+        if self.ws is not None:
+            self.board.send()
 
     # -- prompts -------------------------------------------------------------------------
 
