@@ -11,7 +11,8 @@ from pygls.exceptions import JsonRpcInvalidRequest
 
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import new_document, uri_to_path
-from stitch_ls.lsp.server import NOTHING, StitchServer
+from stitch_ls.lsp.points import NOTHING
+from stitch_ls.lsp.server import StitchServer
 
 # (method, options, handler) of every LSP feature below, registered by `app.create_server`
 FEATURES: list[tuple[str, Any, Any]] = []

@@ -12,7 +12,6 @@ import asyncio
 import gc
 import importlib
 import logging
-import operator
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,11 +26,11 @@ from stitch_ls.core.errors import Refused
 from stitch_ls.core.render import plain
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
 from stitch_ls.core.trust import minute_of, record_activity
-from stitch_ls.lsp import render
+from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.indexer_link import IndexerLink
 from stitch_ls.lsp.placing import DraftPlacing
-from stitch_ls.lsp.points import NOTHING, PointTracker
+from stitch_ls.lsp.points import PointTracker
 from stitch_ls.lsp.prompts import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
 from stitch_ls.lsp.status import StatusBoard
@@ -163,10 +162,7 @@ class StitchServer(DraftPlacing, LanguageServer):
             log=self.show_log,
             pending_changed=self.send_status,
         )
-        self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
-        self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
-        self._shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
-        self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
+        self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points = PointTracker(self.ask, self.parse_in_worker)  # stitch points shown
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
@@ -443,9 +439,10 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def forget(self, uri: str) -> None:
         """A buffer closed: drop what was kept for it."""
-        for kept in (self._shown, self._placed, self.lenses):
+        for kept in (self._placed, self.lenses):
             kept.pop(uri, None)
         self.points.forget(uri)
+        self.diagnostics.forget(uri)
 
     def drafts_changed(self, ids: set[str]) -> None:
         """These drafts came, went or changed: the open buffers place just them again (the
@@ -666,58 +663,12 @@ class StitchServer(DraftPlacing, LanguageServer):
         if self.docs.get(doc.uri) is doc:  # not closed meanwhile
             self.publish(doc)
 
-    def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
-        diagnostics = []
-        for point in self.points.of(doc.uri):
-            start, end = self.points.span(doc, point)
-            diagnostics.append(
-                types.Diagnostic(
-                    range=render.lsp_range(doc, start, end, self.encoding),
-                    message=point.describe(),
-                    severity=types.DiagnosticSeverity.Information,
-                    source=render.SOURCE,
-                    code=f"stitch-point:{point.id}",
-                )
-            )
-        return diagnostics
-
     def streams_status(self) -> dict[str, Any]:
         from stitch_ls.core.operations import streams_summary
 
         if self.ws is None:
             return streams_summary(None, 0)
         return streams_summary(self.points.streams, self.ws.team.streams.max_per_feature)
-
-    def cap_diagnostics(self) -> list[types.Diagnostic]:
-        """A warning on the team file's feature entry for each feature over the stream cap."""
-        from stitch_ls.core.config import locate_key
-
-        assert self.ws is not None
-        over = self.streams_status()["over_cap"]
-        if not over:
-            return []
-        text = self.ws.team_source.text or ""  # as the indexer read it
-        cap = self.ws.team.streams.max_per_feature
-        out = []
-        for feature, names in sorted(over.items()):
-            loc = (
-                ("features", feature)
-                if feature in self.ws.team.features
-                else ("streams", "max_per_feature")
-            )
-            line = locate_key(text, loc)
-            out.append(
-                types.Diagnostic(
-                    range=types.Range(
-                        start=types.Position(line=line, character=0),
-                        end=types.Position(line=line + 1, character=0),
-                    ),
-                    message=f"feature {feature} has {len(names)} active streams (cap {cap}): {', '.join(names)}",
-                    severity=types.DiagnosticSeverity.Warning,
-                    source=render.SOURCE,
-                )
-            )
-        return out
 
     def note_activity(self) -> None:
         """An edit in the workspace: once a minute, record it for the trust budget's rolling
@@ -787,109 +738,10 @@ class StitchServer(DraftPlacing, LanguageServer):
         return self.ws is not None and self.ws.quiet_state(self.clock()).on
 
     def publish(self, doc: OpenDocument) -> None:
-        """Diagnostics for a buffer: its drafts (not in quiet hours), its stitch points, and
-        on the team file its problems. Not sent again when nothing they show changed (a
-        thousand drafts are ~25 ms to build and send)."""
-        quiet = self.quiet_now()
-        evaluations = NOTHING if quiet else self.evaluations(doc) or NOTHING
-        points = self.points.of(doc.uri)
-        is_config = self.ws is not None and doc.path == self.ws.paths.config
-        shown = (doc.version, quiet, evaluations, points)
-        last = self._shown.get(doc.uri)
-        if not is_config and last is not None and all(map(operator.is_, last, shown)):
-            return
-        self._shown[doc.uri] = shown
-        diagnostics: list[types.Diagnostic] = []
-        if not quiet:
-            for evaluation in evaluations:
-                for start, end in render.draft_ranges(evaluation, doc.relative or ""):
-                    diagnostics.append(
-                        types.Diagnostic(
-                            range=render.lsp_range(doc, start, end, self.encoding),
-                            message=render.diagnostic_message(evaluation),
-                            severity=types.DiagnosticSeverity.Hint,
-                            source=render.SOURCE,
-                            code=evaluation.record.id,
-                        )
-                    )
-        diagnostics.extend(self.point_diagnostics(doc))
-        if is_config:
-            diagnostics.extend(self.config_diagnostics(doc.text))
-            diagnostics.extend(self.cap_diagnostics())
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=doc.uri, diagnostics=diagnostics, version=doc.version
-            )
-        )
-
-    def config_diagnostics(self, text: str | None = None) -> list[types.Diagnostic]:
-        """The team file's problems: the file in force's (`text` None), or an open buffer's
-        as typed, checked by the indexer (this process never loads pydantic): until its
-        answer for this text is in, the last answer shows, and the answer republishes."""
-        assert self.ws is not None
-        if text is None:
-            problems = self.ws.config_problems
-        else:
-            checked, problems = self._typed_team
-            if checked != text:
-                self.spawn(self._check_typed_team(text))
-        return [
-            types.Diagnostic(
-                range=types.Range(
-                    start=types.Position(line=p.line, character=0),
-                    end=types.Position(line=p.line + 1, character=0),
-                ),
-                message=p.message,
-                severity=types.DiagnosticSeverity.Error,
-                source=render.SOURCE,
-            )
-            for p in problems
-        ]
-
-    async def _check_typed_team(self, text: str) -> None:
-        problems = await self.ask("check_team", text)
-        if problems is None or self.ws is None:
-            return
-        self._typed_team = (text, problems)
-        for doc in list(self.docs.values()):
-            if doc.path == self.ws.paths.config and doc.text == text:
-                self.publish(doc)
+        self.diagnostics.publish(doc)
 
     def publish_config_problems(self) -> None:
-        """Diagnostics on the team file and on broken draft files, even when they are closed;
-        sent only for files whose diagnostics changed."""
-        if self.ws is None:
-            return
-        ws = self.ws
-        wanted: dict[str, list[types.Diagnostic]] = {}
-        config_uri = ws.paths.config.as_uri()
-        if not any(d.path == ws.paths.config for d in self.docs.values()):
-            wanted[config_uri] = self.config_diagnostics() + self.cap_diagnostics()
-        if self._broken is None or self._broken[0] is not ws.drafts.invalid:
-            broken: dict[str, list[types.Diagnostic]] = {}
-            for record in ws.drafts.invalid:
-                broken.setdefault(record.file.as_uri(), []).append(
-                    types.Diagnostic(
-                        range=types.Range(
-                            start=types.Position(line=record.error_line, character=0),
-                            end=types.Position(line=record.error_line + 1, character=0),
-                        ),
-                        message=plain(record.error or "invalid draft"),
-                        severity=types.DiagnosticSeverity.Error,
-                        source=render.SOURCE,
-                    )
-                )
-            self._broken = (ws.drafts.invalid, broken)
-        for uri, diagnostics in self._broken[1].items():
-            wanted.setdefault(uri, []).extend(diagnostics)
-        wanted = {uri: d for uri, d in wanted.items() if d}
-        for uri in set(self._published) | set(wanted):
-            diagnostics = wanted.get(uri, [])
-            if self._published.get(uri, []) != diagnostics:
-                self.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
-                )
-        self._published = wanted
+        self.diagnostics.publish_config_problems()
 
     # -- status --------------------------------------------------------------------------
 

@@ -1,0 +1,201 @@
+"""The diagnostics the editor shows, as one part: a buffer's drafts (never in quiet hours) and
+stitch points, the team file's problems and stream caps (checked by the indexer as typed:
+this process never loads pydantic), and broken draft files even when closed. Each is sent
+only when what it shows changed (a thousand drafts are ~25 ms to build and send).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lsprotocol import types
+
+from stitch_ls.core.render import plain
+from stitch_ls.lsp import render
+from stitch_ls.lsp.documents import OpenDocument
+from stitch_ls.lsp.points import NOTHING, PointTracker
+
+if TYPE_CHECKING:
+    from stitch_ls.core.workspace import StitchWorkspace
+
+
+class Host(Protocol):
+    """What diagnostics read from the server, and how they are sent."""
+
+    ws: StitchWorkspace | None
+    docs: dict[str, OpenDocument]
+    points: PointTracker
+
+    @property
+    def encoding(self) -> str: ...
+    def quiet_now(self) -> bool: ...
+    def evaluations(self, doc: OpenDocument) -> Any: ...
+    def streams_status(self) -> dict[str, Any]: ...
+    def spawn(self, coro: Any) -> Any: ...
+    def ask(self, method: str, *args: Any) -> Awaitable[Any]: ...
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
+
+
+class Diagnostics:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
+        self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
+        self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
+        self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
+
+    def forget(self, uri: str) -> None:
+        self.shown.pop(uri, None)
+
+    def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
+        diagnostics = []
+        for point in self.host.points.of(doc.uri):
+            start, end = self.host.points.span(doc, point)
+            diagnostics.append(
+                types.Diagnostic(
+                    range=render.lsp_range(doc, start, end, self.host.encoding),
+                    message=point.describe(),
+                    severity=types.DiagnosticSeverity.Information,
+                    source=render.SOURCE,
+                    code=f"stitch-point:{point.id}",
+                )
+            )
+        return diagnostics
+
+    def cap_diagnostics(self) -> list[types.Diagnostic]:
+        """A warning on the team file's feature entry for each feature over the stream cap."""
+        from stitch_ls.core.config import locate_key
+
+        assert self.host.ws is not None
+        over = self.host.streams_status()["over_cap"]
+        if not over:
+            return []
+        text = self.host.ws.team_source.text or ""  # as the indexer read it
+        cap = self.host.ws.team.streams.max_per_feature
+        out = []
+        for feature, names in sorted(over.items()):
+            loc = (
+                ("features", feature)
+                if feature in self.host.ws.team.features
+                else ("streams", "max_per_feature")
+            )
+            line = locate_key(text, loc)
+            out.append(
+                types.Diagnostic(
+                    range=types.Range(
+                        start=types.Position(line=line, character=0),
+                        end=types.Position(line=line + 1, character=0),
+                    ),
+                    message=f"feature {feature} has {len(names)} active streams (cap {cap}): {', '.join(names)}",
+                    severity=types.DiagnosticSeverity.Warning,
+                    source=render.SOURCE,
+                )
+            )
+        return out
+
+    def publish(self, doc: OpenDocument) -> None:
+        """Diagnostics for a buffer: its drafts (not in quiet hours), its stitch points, and
+        on the team file its problems. Not sent again when nothing they show changed (a
+        thousand drafts are ~25 ms to build and send)."""
+        quiet = self.host.quiet_now()
+        evaluations = NOTHING if quiet else self.host.evaluations(doc) or NOTHING
+        points = self.host.points.of(doc.uri)
+        is_config = self.host.ws is not None and doc.path == self.host.ws.paths.config
+        shown = (doc.version, quiet, evaluations, points)
+        last = self.shown.get(doc.uri)
+        if not is_config and last is not None and all(map(operator.is_, last, shown)):
+            return
+        self.shown[doc.uri] = shown
+        diagnostics: list[types.Diagnostic] = []
+        if not quiet:
+            for evaluation in evaluations:
+                for start, end in render.draft_ranges(evaluation, doc.relative or ""):
+                    diagnostics.append(
+                        types.Diagnostic(
+                            range=render.lsp_range(doc, start, end, self.host.encoding),
+                            message=render.diagnostic_message(evaluation),
+                            severity=types.DiagnosticSeverity.Hint,
+                            source=render.SOURCE,
+                            code=evaluation.record.id,
+                        )
+                    )
+        diagnostics.extend(self.point_diagnostics(doc))
+        if is_config:
+            diagnostics.extend(self.config_diagnostics(doc.text))
+            diagnostics.extend(self.cap_diagnostics())
+        self.host.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=doc.uri, diagnostics=diagnostics, version=doc.version
+            )
+        )
+
+    def config_diagnostics(self, text: str | None = None) -> list[types.Diagnostic]:
+        """The team file's problems: the file in force's (`text` None), or an open buffer's
+        as typed, checked by the indexer (this process never loads pydantic): until its
+        answer for this text is in, the last answer shows, and the answer republishes."""
+        assert self.host.ws is not None
+        if text is None:
+            problems = self.host.ws.config_problems
+        else:
+            checked, problems = self._typed_team
+            if checked != text:
+                self.host.spawn(self._check_typed_team(text))
+        return [
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=p.line, character=0),
+                    end=types.Position(line=p.line + 1, character=0),
+                ),
+                message=p.message,
+                severity=types.DiagnosticSeverity.Error,
+                source=render.SOURCE,
+            )
+            for p in problems
+        ]
+
+    async def _check_typed_team(self, text: str) -> None:
+        problems = await self.host.ask("check_team", text)
+        if problems is None or self.host.ws is None:
+            return
+        self._typed_team = (text, problems)
+        for doc in list(self.host.docs.values()):
+            if doc.path == self.host.ws.paths.config and doc.text == text:
+                self.publish(doc)
+
+    def publish_config_problems(self) -> None:
+        """Diagnostics on the team file and on broken draft files, even when they are closed;
+        sent only for files whose diagnostics changed."""
+        if self.host.ws is None:
+            return
+        ws = self.host.ws
+        wanted: dict[str, list[types.Diagnostic]] = {}
+        config_uri = ws.paths.config.as_uri()
+        if not any(d.path == ws.paths.config for d in self.host.docs.values()):
+            wanted[config_uri] = self.config_diagnostics() + self.cap_diagnostics()
+        if self._broken is None or self._broken[0] is not ws.drafts.invalid:
+            broken: dict[str, list[types.Diagnostic]] = {}
+            for record in ws.drafts.invalid:
+                broken.setdefault(record.file.as_uri(), []).append(
+                    types.Diagnostic(
+                        range=types.Range(
+                            start=types.Position(line=record.error_line, character=0),
+                            end=types.Position(line=record.error_line + 1, character=0),
+                        ),
+                        message=plain(record.error or "invalid draft"),
+                        severity=types.DiagnosticSeverity.Error,
+                        source=render.SOURCE,
+                    )
+                )
+            self._broken = (ws.drafts.invalid, broken)
+        for uri, diagnostics in self._broken[1].items():
+            wanted.setdefault(uri, []).extend(diagnostics)
+        wanted = {uri: d for uri, d in wanted.items() if d}
+        for uri in set(self._published) | set(wanted):
+            diagnostics = wanted.get(uri, [])
+            if self._published.get(uri, []) != diagnostics:
+                self.host.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+                )
+        self._published = wanted
