@@ -102,7 +102,7 @@ async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restar
                 "git-" in d.message or "Empty carts" in d.message
                 for d in client.diagnostics.get(uri, [])
             ),
-            timeout=5,
+            timeout=15,
         )
         [action] = await stream_actions()
         assert (
@@ -118,14 +118,14 @@ async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restar
             "self.items: list = []",
             "Annotate items\n\nStitch-Confidence: 0.4\nStitch-Source: doc docs/typing.md | style guide",
         )
-        await client.wait_for(lambda: client.statuses[-1]["streams"]["over_cap"] != {}, timeout=6)
+        await client.wait_for(lambda: client.statuses[-1]["streams"]["over_cap"] != {}, timeout=15)
         assert client.statuses[-1]["streams"]["over_cap"] == {
             "checkout": ["checkout/a", "checkout/b", "checkout/c"]
         }
         config = (root / ".stitch" / "config.toml").as_uri()
         await client.wait_for(
             lambda: any("active streams" in d.message for d in client.diagnostics.get(config, [])),
-            timeout=5,
+            timeout=15,
         )
         found = await client.actions(uri, 5, 10)
         [low] = [

@@ -162,7 +162,7 @@ async def on_code_action(
     doc = ls.docs.get(params.text_document.uri)
     if doc is None or ls.quiet_now():
         return []
-    await ls.wait_placed(doc)
+    await ls.placer.wait_placed(doc)
     enc = ls.encoding
     r = params.range
     wanted = (
@@ -172,7 +172,7 @@ async def on_code_action(
     disabled = bool(ls.capability("text_document.code_action.disabled_support", False))
     actions: list[types.CodeAction] = []
     shown = more = 0
-    for evaluation in ls.evaluations_near(doc, wanted[0][0], wanted[1][0]):
+    for evaluation in ls.placer.evaluations_near(doc, wanted[0][0], wanted[1][0]):
         if any(
             _overlaps(span, wanted) for span in render.draft_ranges(evaluation, doc.relative or "")
         ):
@@ -203,7 +203,7 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
     doc = ls.docs.get(params.text_document.uri)
     if doc is None:
         return []
-    await ls.wait_placed(doc)
+    await ls.placer.wait_placed(doc)
     quiet = ls.quiet_now()
     points = ls.points.of(doc.uri)
     evaluations = NOTHING if quiet else ls.evaluations(doc) or NOTHING  # cached per placement
@@ -213,7 +213,7 @@ async def on_code_lens(ls: StitchServer, params: types.CodeLensParams) -> list[t
         return cached[2]
     lenses = _point_lenses(ls, doc, points)
     if evaluations:
-        lenses.extend(_draft_lenses(doc, ls.by_line(doc)))
+        lenses.extend(_draft_lenses(doc, ls.placer.by_line(doc)))
     # the lists are kept with the lenses, so their ids cannot be reused while cached
     ls.lenses[doc.uri] = (key, (points, evaluations), lenses)
     return lenses
@@ -296,11 +296,11 @@ async def on_hover(ls: StitchServer, params: types.HoverParams) -> types.Hover |
     doc = ls.docs.get(params.text_document.uri)
     if doc is None or ls.ws is None or ls.quiet_now():
         return None
-    await ls.wait_placed(doc)
+    await ls.placer.wait_placed(doc)
     point = doc.to_points(params.position.line, params.position.character, ls.encoding)
     here = [
         evaluation
-        for evaluation in ls.evaluations_near(doc, point[0], point[0])
+        for evaluation in ls.placer.evaluations_near(doc, point[0], point[0])
         if any(
             _overlaps(span, (point, point))
             for span in render.draft_ranges(evaluation, doc.relative or "")

@@ -4,7 +4,7 @@
 (in a worker thread: first when a buffer opens, again once typing pauses), re-judges the same
 places when the policy or state changes, places again only drafts under an edit or whose file
 changed, and answers "which drafts lie on these lines now" for code actions and hovers.
-`StitchServer` mixes it in; it uses the server's workspace, documents and publishing.
+A part of `StitchServer`: it reads the server's workspace, documents and publishing (`Host`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
@@ -87,27 +87,31 @@ def _shown(evaluations: list[Evaluation], relative: str) -> list[Any]:
     ]
 
 
-class DraftPlacing:
-    """Mixed into `StitchServer`: the placements of every open buffer's drafts."""
+class Host(Protocol):
+    """What placing reads from the server, and what it asks of it."""
 
-    if TYPE_CHECKING:  # provided by StitchServer
-        ws: StitchWorkspace | None
-        docs: dict[str, OpenDocument]
-        points: PointTracker
-        generation: int
-        clock: Callable[[], datetime]
-        loaded: asyncio.Event
+    ws: StitchWorkspace | None
+    docs: dict[str, OpenDocument]
+    points: PointTracker
+    generation: int  # bumped when decisions may have changed (policy, state)
+    clock: Callable[[], datetime]
+    loaded: asyncio.Event  # set once the workspace's first load is done
 
-        def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
-        def capability(self, path: str, default: Any = None) -> Any: ...
-        def publish(self, doc: OpenDocument) -> None: ...
-        def read_live(self, relative: str) -> str | None: ...
-        def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
-        async def parse_in_worker(self, doc: OpenDocument) -> None: ...
-        async def watch_open(self) -> None: ...
-        async def _refresh_lenses(self) -> None: ...
+    def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
+    def capability(self, path: str, default: Any = None) -> Any: ...
+    def publish(self, doc: OpenDocument) -> None: ...
+    def read_live(self, relative: str) -> str | None: ...
+    def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
+    async def parse_in_worker(self, doc: OpenDocument) -> None: ...
+    async def watch_open(self) -> None: ...
+    async def refresh_lenses(self) -> None: ...
 
-    def _init_placing(self) -> None:
+
+class DraftPlacer:
+    """The placements of every open buffer's drafts (a part of `StitchServer`)."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
         self.load_started: float | None = None  # loop time the first load began
         self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
         self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
@@ -115,15 +119,24 @@ class DraftPlacing:
         self.placement_generation = 0  # bumped when other files' texts may place drafts anew
         self.drafts_version = 0  # counts draft changes that did not start a new generation
 
+    def forget(self, uri: str) -> None:
+        self._placed.pop(uri, None)
+
+    def drafts_changed(self, ids: set[str]) -> None:
+        """These drafts came, went or changed: placed again (the rest keep their places)."""
+        for placed in self._placed.values():
+            placed.stale_ids |= ids
+        self.drafts_version += 1
+
     def _evaluator(self) -> Callable[[Any], Evaluation]:
-        assert self.ws is not None
-        ws, ctx = self.ws, self.ws.gate_context(self.clock(), ignore_quiet=True)
-        return lambda record: ws.evaluate(record, ctx, self.read_live, self.find_symbol)
+        assert self.host.ws is not None
+        ws, ctx = self.host.ws, self.host.ws.gate_context(self.host.clock(), ignore_quiet=True)
+        return lambda record: ws.evaluate(record, ctx, self.host.read_live, self.host.find_symbol)
 
     def _records(self, relative: str) -> list[Any]:
-        assert self.ws is not None
-        outcomes = self.ws.state.outcomes
-        return [r for r in self.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
+        assert self.host.ws is not None
+        outcomes = self.host.ws.state.outcomes
+        return [r for r in self.host.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
 
     def _placed_from(
         self,
@@ -133,7 +146,7 @@ class DraftPlacing:
         moved: list[tuple[Evaluation, tuple[int, int]]] | None = None,
     ) -> Placed:
         return placed_from(
-            relative, seq, evaluations, self.generation, self.placement_generation, moved
+            relative, seq, evaluations, self.host.generation, self.placement_generation, moved
         )
 
     def placed(self, doc: OpenDocument) -> Placed | None:
@@ -141,7 +154,7 @@ class DraftPlacing:
         the edits since (core.placements), only drafts under an edit placed again; judged
         again (not re-placed) when the policy or state changes. None while the first
         placement runs (it is started here; `wait_placed` waits for it)."""
-        if self.ws is None or doc.relative is None:
+        if self.host.ws is None or doc.relative is None:
             return None
         placed = self._placed.get(doc.uri)
         since = None
@@ -154,7 +167,7 @@ class DraftPlacing:
         assert placed is not None
         for _, first, old_last, new_last in since:
             placed.index.edit((first, old_last, new_last))
-        if placed.generation != self.generation:
+        if placed.generation != self.host.generation:
             placed = self._redecided(placed)
         if placed.index.unsettled > MAX_UNSETTLED or placed.stale_ids:
             placed = self._rebased(doc, placed)
@@ -168,14 +181,14 @@ class DraftPlacing:
         While the workspace's first load runs, at most FIRST_LOAD_WAIT: a short load is
         waited for (the answer then has the drafts); a long one is not (the answer has
         what is known, and the placement publishes and asks for fresh lenses when done)."""
-        if not self.loaded.is_set():  # within FIRST_LOAD_WAIT of the load's start, wait
+        if not self.host.loaded.is_set():  # within FIRST_LOAD_WAIT of the load's start, wait
             started = self.load_started
             left = FIRST_LOAD_WAIT if started is None else started + FIRST_LOAD_WAIT - _now()
             if left > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(self.loaded.wait()), left)
-        while self.placed(doc) is None and self.docs.get(doc.uri) is doc:
-            if not self.loaded.is_set():
+                    await asyncio.wait_for(asyncio.shield(self.host.loaded.wait()), left)
+        while self.placed(doc) is None and self.host.docs.get(doc.uri) is doc:
+            if not self.host.loaded.is_set():
                 return
             pending = self._placing.get(doc.uri)
             if pending is None:
@@ -183,23 +196,23 @@ class DraftPlacing:
             await asyncio.shield(pending)
 
     def place_in_background(self, doc: OpenDocument) -> None:
-        if self.ws is None or doc.relative is None or doc.uri in self._placing:
+        if self.host.ws is None or doc.relative is None or doc.uri in self._placing:
             return
-        self._placing[doc.uri] = self.spawn(self._place_all(doc, first=True))
+        self._placing[doc.uri] = self.host.spawn(self._place_all(doc, first=True))
 
     async def _place_all(self, doc: OpenDocument, *, first: bool) -> None:
         """Place every draft of `doc` in a worker thread, against a snapshot of the open
         buffers; then carry the result through the edits made meanwhile and republish (the
         first time always, later only when what shows changed)."""
         try:
-            await self.loaded.wait()  # the first load of the workspace
-            await self.watch_open()  # the indexer sends this file's drafts (once)
-            while self.ws is not None and doc.relative is not None:
-                ws, relative, seq = self.ws, doc.relative, doc.seq
-                versions = (self.generation, self.placement_generation, self.drafts_version)
-                texts = {d.relative: d.text for d in self.docs.values() if d.relative}
+            await self.host.loaded.wait()  # the first load of the workspace
+            await self.host.watch_open()  # the indexer sends this file's drafts (once)
+            while self.host.ws is not None and doc.relative is not None:
+                ws, relative, seq = self.host.ws, doc.relative, doc.seq
+                versions = (self.host.generation, self.placement_generation, self.drafts_version)
+                texts = {d.relative: d.text for d in self.host.docs.values() if d.relative}
                 records = self._records(relative)
-                ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+                ctx = ws.gate_context(self.host.clock(), ignore_quiet=True)
                 self._settling[doc.uri] = seq
                 try:
                     fresh = await asyncio.to_thread(
@@ -207,7 +220,7 @@ class DraftPlacing:
                     )
                 finally:
                     self._settling.pop(doc.uri, None)
-                if self.docs.get(doc.uri) is not doc:
+                if self.host.docs.get(doc.uri) is not doc:
                     return
                 since = doc.changes_after(seq)
                 if versions[1:] != (self.placement_generation, self.drafts_version) or (
@@ -221,9 +234,9 @@ class DraftPlacing:
                 if before is None or _shown(before, relative) != _shown(
                     self.evaluations(doc), relative
                 ):
-                    self.publish(doc)
-                    if first and self.capability("workspace.code_lens.refresh_support", False):
-                        self.spawn(self._refresh_lenses())
+                    self.host.publish(doc)
+                    if first and self.host.capability("workspace.code_lens.refresh_support", False):
+                        self.host.spawn(self.host.refresh_lenses())
                 return
         finally:
             if first:
@@ -232,16 +245,16 @@ class DraftPlacing:
     def _redecided(self, placed: Placed) -> Placed:
         """The same places judged again: the policy, read-only or the trust budget changed.
         Drafts applied or rejected meanwhile drop out at the rebase that follows."""
-        assert self.ws is not None
-        ws = self.ws
-        ctx = ws.gate_context(self.clock(), ignore_quiet=True)
+        assert self.host.ws is not None
+        ws = self.host.ws
+        ctx = ws.gate_context(self.host.clock(), ignore_quiet=True)
         placed.index.update_items(lambda e: ws.redecide(e, ctx))
         placed.fixed.update_items(lambda e: ws.redecide(e, ctx))
         outcomes = ws.state.outcomes
         placed.stale_ids |= {
             e.record.id for e in placed.index.items() if e.record.id in outcomes
         } | {e.record.id for e in placed.fixed.items() if e.record.id in outcomes}
-        placed.generation, placed.ranked = self.generation, None
+        placed.generation, placed.ranked = self.host.generation, None
         return placed
 
     def _rebased(self, doc: OpenDocument, placed: Placed) -> Placed:
@@ -310,10 +323,10 @@ class DraftPlacing:
         """Once typing pauses: publish from the carried places at once, then place every
         draft afresh in a worker thread (an edit elsewhere can make a draft's expected text
         ambiguous, or bring it back) and publish again if anything changed."""
-        if self.docs.get(doc.uri) is not doc:
+        if self.host.docs.get(doc.uri) is not doc:
             return
-        if self.points.needs_symbols(doc):
-            await self.parse_in_worker(doc)
-        self.publish(doc)
+        if self.host.points.needs_symbols(doc):
+            await self.host.parse_in_worker(doc)
+        self.host.publish(doc)
         if doc.uri not in self._settling and doc.uri not in self._placing:
             await self._place_all(doc, first=False)

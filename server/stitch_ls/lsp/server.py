@@ -29,7 +29,7 @@ from stitch_ls.core.trust import minute_of, record_activity
 from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.indexer_link import IndexerLink
-from stitch_ls.lsp.placing import DraftPlacing
+from stitch_ls.lsp.placing import DraftPlacer
 from stitch_ls.lsp.points import PointTracker
 from stitch_ls.lsp.prompts import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
@@ -114,7 +114,7 @@ def _trim_heap() -> None:
         pass
 
 
-class StitchServer(DraftPlacing, LanguageServer):
+class StitchServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("stitch-ls", __version__, protocol_cls=StitchProtocol)
         self.clock = make_clock()
@@ -128,7 +128,7 @@ class StitchServer(DraftPlacing, LanguageServer):
         self.trusted = True  # False when the editor says it does not trust the workspace
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
-        self._init_placing()
+        self.placer = DraftPlacer(self)  # the open buffers' drafts, placed and judged
         self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
         self.board = StatusBoard(  # the `stitch/status` notification
             build=self.status,
@@ -289,7 +289,7 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     async def _start_workspace(self) -> None:
         assert self.root is not None
-        self.load_started = asyncio.get_running_loop().time()
+        self.placer.load_started = asyncio.get_running_loop().time()
         # Start-up makes a few hundred thousand long-lived objects (the core's modules, the
         # open files' drafts and their places). With the collector on, full collections walk
         # all of them while holding the GIL: stalls for the editor's requests. They are no
@@ -435,12 +435,12 @@ class StitchServer(DraftPlacing, LanguageServer):
         have changed too (a buffer other drafts read was closed)."""
         self.generation += 1
         if places:
-            self.placement_generation += 1
+            self.placer.placement_generation += 1
 
     def forget(self, uri: str) -> None:
         """A buffer closed: drop what was kept for it."""
-        for kept in (self._placed, self.lenses):
-            kept.pop(uri, None)
+        self.lenses.pop(uri, None)
+        self.placer.forget(uri)
         self.points.forget(uri)
         self.diagnostics.forget(uri)
 
@@ -448,10 +448,8 @@ class StitchServer(DraftPlacing, LanguageServer):
         """These drafts came, went or changed: the open buffers place just them again (the
         rest keep their places) and the status counts again."""
         if ids:
-            for placed in self._placed.values():
-                placed.stale_ids |= ids
+            self.placer.drafts_changed(ids)
             self.board.recount()
-            self.drafts_version += 1
 
     def refresh_drafts(self, ids: set[str]) -> None:
         self.drafts_changed(ids)
@@ -468,10 +466,10 @@ class StitchServer(DraftPlacing, LanguageServer):
             self.publish(doc)
         self.publish_config_problems()
         if self.capability("workspace.code_lens.refresh_support", False):
-            self.spawn(self._refresh_lenses())
+            self.spawn(self.refresh_lenses())
         self.send_status()
 
-    async def _refresh_lenses(self) -> None:
+    async def refresh_lenses(self) -> None:
         try:
             await self.workspace_code_lens_refresh_async(None)
         except Exception as exc:  # noqa: BLE001
@@ -652,7 +650,7 @@ class StitchServer(DraftPlacing, LanguageServer):
 
     def schedule_publish(self, doc: OpenDocument, delay: float = 0.15) -> None:
         """Republish a buffer's diagnostics (and place its drafts afresh) once typing pauses."""
-        self._after_pause(self._publish_pending, doc, delay, self.settle)
+        self._after_pause(self._publish_pending, doc, delay, self.placer.settle)
 
     def schedule_points(self, doc: OpenDocument, delay: float = 0.3) -> None:
         """Recompute a buffer's stitch points once typing pauses."""
@@ -733,6 +731,10 @@ class StitchServer(DraftPlacing, LanguageServer):
             and bool(self.ws.team.evidence.command)
             and any(e.kind == "test" for e in draft.evidence)
         )
+
+    def evaluations(self, doc: OpenDocument) -> list[Any]:
+        """Gate decisions for every draft on an open buffer (`DraftPlacer.evaluations`)."""
+        return self.placer.evaluations(doc)
 
     def quiet_now(self) -> bool:
         return self.ws is not None and self.ws.quiet_state(self.clock()).on
