@@ -47,5 +47,5 @@ export function promptsTitle(count: number): string {
   return `Stitch: ${count} pending ${count === 1 ? "prompt" : "prompts"}`;
 }
 
-export const PROMPTS_PLACEHOLDER =
-  "Each is shown again as a notification with its options, oldest first: answer it there. Pick one to open the notifications.";
+/** Short enough to fit the picker's input box. */
+export const PROMPTS_PLACEHOLDER = "Shown again as notifications with their options: answer there. Pick one to open them.";
