@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -191,6 +192,8 @@ def test_read_only_stops_edits_shell_and_foreign_mcp_tools_until_a_human_turns_i
     assert reason is not None
     assert "agents are read-only (the Stitch read-only switch, set by dev@example.com" in reason
     assert "incident 42" in reason and "stitch-ls read-only off" in reason
+    # since when, as every door writes a time (core.timefmt): to the minute, the zone named
+    assert re.search(r"dev@example\.com since \d{4}-\d\d-\d\d \d\d:\d\d \S+: incident", reason)
     denied = [
         claude(root, "Write", {"file_path": str(tmp_path / "outside.txt")}),
         claude(root, "Bash", {"command": "pytest -q"}),
@@ -268,7 +271,8 @@ def test_quiet_hours_deny_questions_and_notifications_but_not_work(
     )
     question = claude(root, "AskUserQuestion", {"questions": [{"question": "Which DB?"}]})
     reason = claude_denial(guard(env, "claude-code", question))
-    assert reason == f"quiet hours until {end:%H:%M}: ask later or write a prompt file"
+    # the time as every door writes it (core.timefmt): to the minute, the zone named
+    assert reason == f"quiet hours until {end:%Y-%m-%d %H:%M} UTC: ask later or write a prompt file"
     notify = claude(root, "mcp__slack__send_notification", {"text": "done"})
     assert (claude_denial(guard(env, "claude-code", notify)) or "").startswith("quiet hours until")
     assert (

@@ -3,12 +3,14 @@
 // driven by Debian's headless Chromium through playwright-core.
 //
 // It takes a sample workspace from its caller (tests/vscode builds it with tests/workspaces.py:
-// a git repo, src/checkout.py, .stitch/ with a team file and two drafts, one actionable and
-// one below the floor), installs the .vsix offline, starts
+// a git repo, src/checkout.py, .stitch/ with a team file, two drafts, one actionable and
+// one below the floor, and an agent's prompt), installs the .vsix offline, starts
 // code-server with `stitch.server.command` pointing at the Python server, and then, as a
-// person would: opens the file, waits for the status bar ("1 draft"), opens Quick Fix
+// person would: opens the file, waits for the status bar ("1 draft · 1 prompt"); dismisses
+// the agent's prompt, brings it back with "Pending Prompts" and answers it; opens Quick Fix
 // (Ctrl+.) on line 13 and reads the rows (the annotated title is there, the below-floor draft
 // is not), shows the disabled one through the quick-fix code action menu's "Show Disabled",
+// reads the hover (why the held draft is held),
 // applies the draft with Enter and waits for the edit and the source log; starts and ends a
 // focus session, rejects the remaining draft from "List Drafts", reads "Show Status", opens
 // the source log, turns read-only on with a reason; sets a server command that does not
@@ -472,6 +474,54 @@ async function main() {
   step("status bar", { text: status });
   await shot(page, "status-bar");
 
+  // The agent's prompt, shown at start as a notification with its options; dismissed, then
+  // brought back by "Stitch: Pending Prompts" (the server's stitch.pendingPrompts) and answered.
+  const question = "Which database for the ledger?";
+  const promptItems = () =>
+    page
+      .locator(".notification-toast .notification-list-item, .notifications-list-container .notification-list-item")
+      .filter({ hasText: question });
+  await waitFor("the prompt's notification", async () => (await promptItems().count()) > 0, 20_000);
+  result.checks.prompt_shown = (await toasts(page)).some((t) => t.includes(question));
+  await paletteCommand(page, "Notifications: Clear All Notifications");
+  await waitFor("the prompt dismissed", async () => (await promptItems().count()) === 0, 10_000);
+  await paletteCommand(page, "Stitch: Pending Prompts");
+  result.checks.prompts_pick = await waitFor(
+    "the pending prompts quick pick",
+    () =>
+      page.evaluate(
+        (q) =>
+          [...document.querySelectorAll(".quick-input-list .monaco-list-row")]
+            .map((r) => r.getAttribute("aria-label") ?? "")
+            .find((label) => label.includes(q)),
+        question,
+      ),
+    10_000,
+  );
+  result.checks.prompts_pick_title = await page.evaluate(
+    () => (document.querySelector(".quick-input-widget .quick-input-title")?.textContent ?? "").trim(),
+  );
+  await shot(page, "pending-prompts");
+  await page.keyboard.press("Enter"); // opens the notifications, where the prompt waits again
+  const answer = promptItems().first().locator(".monaco-button", { hasText: "Postgres" });
+  await answer.waitFor({ state: "visible", timeout: 15_000 });
+  await shot(page, "prompt-again");
+  await answer.click();
+  const promptFile = join(ws, ".stitch", "prompts", "db-choice.json");
+  await waitFor("the answer written back", () => JSON.parse(readFileSync(promptFile, "utf8")).answer, 10_000);
+  result.checks.prompt_answer = JSON.parse(readFileSync(promptFile, "utf8")).answer;
+  await page.keyboard.press("Escape");
+  result.checks.status_after_answer = await waitFor(
+    "the status bar to drop the prompt",
+    async () => {
+      const text = await stitchStatus(page);
+      return text && !text.includes("prompt") ? text : false;
+    },
+    15_000,
+    250,
+  );
+  step("prompt dismissed, shown again and answered", { answer: result.checks.prompt_answer });
+
   // Cursor on line 13 (1-based), inside the draft's range, then Quick Fix.
   await page.keyboard.press("Control+G");
   await quickOpen.waitFor({ state: "visible", timeout: 10_000 });
@@ -549,6 +599,25 @@ async function main() {
   await page.keyboard.press("Escape");
   step("disabled quick fix shown on request");
 
+  // The hover (Ctrl+K Ctrl+I) on the same line says why the below-floor draft is held.
+  await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+  await page.keyboard.press("Control+K");
+  await page.keyboard.press("Control+I");
+  result.checks.hover = await waitFor(
+    "the hover with the drafts",
+    () =>
+      page.evaluate(() => {
+        const hover = [...document.querySelectorAll(".monaco-hover")].find((el) =>
+          (el.textContent ?? "").includes("Rewrite pay"),
+        );
+        return hover ? (hover.textContent ?? "").replace(/\u00a0/g, " ") : false;
+      }),
+    10_000,
+  );
+  await shot(page, "hover");
+  await page.keyboard.press("Escape");
+  step("hover says why");
+
   // Back to Ctrl+.: focus the ready draft's row and apply it with Enter.
   await page.keyboard.press("Control+.");
   await page.locator(".action-widget .monaco-list-row").first().waitFor({ state: "visible", timeout: 10_000 });
@@ -589,7 +658,7 @@ async function main() {
     "the status bar to say quiet until",
     async () => {
       const text = await stitchStatus(page);
-      return text && /quiet until (\w{3} )?\d\d:\d\d/.test(text) ? text : false;
+      return text && /quiet until \d{4}-\d\d-\d\d \d\d:\d\d/.test(text) ? text : false;
     },
     15_000,
     250,
@@ -653,7 +722,7 @@ async function main() {
           (e.textContent ?? "").replace(/\u00a0/g, " "),
         );
         const text = texts.find((t) => t.startsWith("Source log") && t.includes("ACCEPTED:"));
-        return text ? text.slice(0, 200) : false;
+        return text ? text.slice(0, 1000) : false;
       }),
     10_000,
   );

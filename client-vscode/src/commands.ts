@@ -6,7 +6,8 @@
 import * as vscode from "vscode";
 import { asDraftList, describeDraft, draftChoices, draftPickItem, sortDrafts, type DraftDetail } from "./drafts";
 import { CommandError, showCommandError, type ServerManager } from "./server";
-import { asStatus, describeStatus, localTime, menuItems, type StitchStatus } from "./status";
+import { asPromptList, promptPickItem, promptsTitle, PROMPTS_PLACEHOLDER } from "./prompts";
+import { asStatus, describeStatus, menuItems, shownTime, type StitchStatus } from "./status";
 import { stitchPointsAt } from "./stitchPoints";
 
 type Handler = () => Promise<unknown>;
@@ -82,7 +83,7 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       if (answer === undefined) return;
       const status = asStatus(await run("stitch.focus", [{ minutes: Number(answer.trim()) }]));
       if (status) server.setStatus(status);
-      const until = localTime(status?.quiet?.until, { now: new Date() });
+      const until = shownTime(status?.quiet?.until_text, status?.quiet?.until);
       void vscode.window.showInformationMessage(
         until ? `Stitch: quiet until ${until}.` : "Stitch: focus session started.",
       );
@@ -144,6 +145,24 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       }
     },
 
+    "stitch.ui.pendingPrompts": async () => {
+      // The server's own command: it lists the unanswered prompts and shows each again as a
+      // message with its options (vscode-languageclient makes that a notification), even
+      // those dismissed before; the answer goes back through that message.
+      const prompts = asPromptList(await run("stitch.pendingPrompts", []));
+      if (prompts.length === 0) {
+        void vscode.window.showInformationMessage("Stitch: no pending prompts.");
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(prompts.map(promptPickItem), {
+        title: promptsTitle(prompts.length),
+        placeHolder: PROMPTS_PLACEHOLDER,
+        matchOnDescription: true,
+        matchOnDetail: true,
+      });
+      if (picked) await vscode.commands.executeCommand("notifications.showList");
+    },
+
     "stitch.ui.signOffHere": async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {
@@ -182,7 +201,7 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       const status = asStatus(await run("stitch.status", []));
       if (!status) throw new CommandError("Stitch: the server sent no status.", false);
       server.setStatus(status);
-      const lines = describeStatus(status, { now: new Date() });
+      const lines = describeStatus(status);
       server.output.appendLine(`Stitch status at ${new Date().toLocaleString()}:`);
       for (const line of lines) server.output.appendLine(`  ${line}`);
       const choice = await vscode.window.showInformationMessage(

@@ -1,20 +1,24 @@
 /**
  * The server's status object (`stitch/status` notifications, `stitch.status` result) and how
  * the editor shows it: the status bar text, its tooltip, the readable report, and the menu
- * behind a click. Pure: no 'vscode' import, time and zone are arguments, so it is unit-tested.
+ * behind a click. Pure: no 'vscode' import, so it is unit-tested. Times are shown as the
+ * server formatted them (`*_text`); nothing here formats a time.
  */
 
 export interface ReadOnlyStatus {
   on: boolean;
   by?: string | null;
   since?: string | null;
+  since_text?: string | null;
   reason?: string | null;
 }
 
 export interface QuietStatus {
   on: boolean;
   until?: string | null;
+  until_text?: string | null;
   next_start?: string | null;
+  next_start_text?: string | null;
   reason?: string | null;
 }
 
@@ -57,23 +61,20 @@ export interface StreamsStatus {
   cap?: number | null;
 }
 
+export interface PromptCounts {
+  pending?: number;
+}
+
 export interface StitchStatus {
   read_only?: ReadOnlyStatus;
   quiet?: QuietStatus;
   floor?: FloorStatus;
   trust?: TrustStatus;
   drafts?: DraftCounts;
+  prompts?: PromptCounts;
   config?: ConfigStatus;
   streams?: StreamsStatus;
   stitch_points?: StitchPointCounts;
-}
-
-/** Where "now" is and how to write times: injected so tests are deterministic. */
-export interface Clock {
-  now: Date;
-  /** IANA zone for local times; undefined: the machine's. */
-  timeZone?: string;
-  locale?: string;
 }
 
 export type Severity = "normal" | "warning" | "error";
@@ -93,42 +94,17 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function parts(date: Date, clock: Clock): Record<string, string> {
-  const format = new Intl.DateTimeFormat(clock.locale ?? "en-GB", {
-    timeZone: clock.timeZone,
-    weekday: "short",
-    day: "numeric",
-    month: "short",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  const out: Record<string, string> = {};
-  for (const part of format.formatToParts(date)) out[part.type] = part.value;
-  return out;
-}
-
 /**
- * An ISO UTC instant in local time, as short as is unambiguous from `clock.now`:
- * "11:30" today, "Mon 09:30" within the week, "2 Dec 2026 09:30" beyond.
+ * An instant as the server wrote it for people (`*_text`: `core/timefmt.py`, in the
+ * workspace's zone, zone named), so it reads the same here as in the CLI, Neovim and the
+ * server's messages. A server too old to send it: its ISO form, as it came.
  */
-export function localTime(iso: string | null | undefined, clock: Clock): string | undefined {
-  if (!iso) return undefined;
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  const at = parts(date, clock);
-  const now = parts(clock.now, clock);
-  const hhmm = `${at.hour}:${at.minute}`;
-  const sameDay = at.day === now.day && at.month === now.month && at.year === now.year;
-  if (sameDay) return hhmm;
-  const days = Math.abs(date.getTime() - clock.now.getTime()) / 86_400_000;
-  if (days < 6) return `${at.weekday} ${hhmm}`;
-  return `${at.day} ${at.month} ${at.year} ${hhmm}`;
+export function shownTime(text: string | null | undefined, iso: string | null | undefined): string | undefined {
+  return text || iso || undefined;
 }
 
 /** The status bar item: one mode (read-only, quiet, or drafts) then what needs attention. */
-export function statusBarView(status: StitchStatus, clock: Clock): StatusBarView {
+export function statusBarView(status: StitchStatus): StatusBarView {
   const drafts = status.drafts ?? {};
   const trust = status.trust ?? {};
   let severity: Severity = "normal";
@@ -137,7 +113,7 @@ export function statusBarView(status: StitchStatus, clock: Clock): StatusBarView
     text = "$(circle-slash) Stitch: read-only";
     severity = "warning";
   } else if (status.quiet?.on) {
-    const until = localTime(status.quiet.until, clock);
+    const until = shownTime(status.quiet.until_text, status.quiet.until);
     text = until ? `$(bell-slash) Stitch: quiet until ${until}` : "$(bell-slash) Stitch: quiet";
     const queued = drafts.pending ?? 0;
     if (queued > 0) text += ` · ${queued} queued`;
@@ -152,21 +128,23 @@ export function statusBarView(status: StitchStatus, clock: Clock): StatusBarView
     text += ` · $(shield) budget ${trust.used ?? 0}/${trust.budget}`;
     if (trust.exhausted) severity = "warning";
   }
+  const prompts = status.prompts?.pending ?? 0;
+  if (prompts > 0 && !status.quiet?.on) text += ` · $(comment-discussion) ${plural(prompts, "prompt")}`;
   const open = status.stitch_points?.open ?? 0;
   if (open > 0) text += ` · $(git-merge) ${plural(open, "stitch point")}`;
   if (status.config && status.config.ok === false) {
     text += " · $(warning) team file";
     severity = "error";
   }
-  return { text, tooltip: describeStatus(status, clock).join("\n"), severity };
+  return { text, tooltip: describeStatus(status).join("\n"), severity };
 }
 
 /** The whole status in plain lines, for the tooltip and "Stitch: Show Status". */
-export function describeStatus(status: StitchStatus, clock: Clock): string[] {
+export function describeStatus(status: StitchStatus): string[] {
   const lines: string[] = [];
   const ro = status.read_only;
   if (ro?.on) {
-    const since = localTime(ro.since, clock);
+    const since = shownTime(ro.since_text, ro.since);
     const who = [ro.by ? `by ${ro.by}` : "", since ? `since ${since}` : ""].filter(Boolean);
     lines.push(
       `Agents are read-only${ro.reason ? `: ${ro.reason}` : ""}${who.length ? ` (${who.join(", ")})` : ""}`,
@@ -176,11 +154,11 @@ export function describeStatus(status: StitchStatus, clock: Clock): string[] {
   }
   const quiet = status.quiet;
   if (quiet?.on) {
-    const until = localTime(quiet.until, clock);
+    const until = shownTime(quiet.until_text, quiet.until);
     const why = quiet.reason === "focus" ? " (focus session)" : "";
     lines.push(`Quiet hours${why}${until ? ` until ${until}` : ""}: agent drafts and prompts wait`);
   } else {
-    const next = localTime(quiet?.next_start, clock);
+    const next = shownTime(quiet?.next_start_text, quiet?.next_start);
     lines.push(next ? `Quiet hours: next from ${next}` : "Quiet hours: none scheduled");
   }
   const floor = status.floor;
@@ -203,6 +181,8 @@ export function describeStatus(status: StitchStatus, clock: Clock): string[] {
       .map((k) => `${drafts[k]} ${k}`);
     lines.push(`Drafts: ${drafts.pending ?? 0} pending${kinds.length ? ` (${kinds.join(", ")})` : ""}`);
   }
+  const prompts = status.prompts?.pending ?? 0;
+  if (prompts > 0) lines.push(`Prompts: ${prompts} waiting for your answer ("Stitch: Pending Prompts")`);
   const points = status.stitch_points;
   if (points && ((points.open ?? 0) > 0 || (points.signed ?? 0) > 0)) {
     lines.push(
@@ -241,6 +221,14 @@ export function menuItems(status: StitchStatus | undefined): MenuItem[] {
       label: "$(git-pull-request) List drafts",
       description: `${drafts.actionable ?? 0} ready, ${drafts.pending ?? 0} pending`,
       command: "stitch.ui.listDrafts",
+    });
+  }
+  const prompts = status?.prompts?.pending ?? 0;
+  if (prompts > 0) {
+    items.push({
+      label: "$(comment-discussion) Pending prompts",
+      description: `${prompts} waiting for your answer`,
+      command: "stitch.ui.pendingPrompts",
     });
   }
   if (status?.read_only?.on) {

@@ -12,14 +12,11 @@ export type ServerState =
 export class StatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private state: ServerState = { kind: "idle" };
-  private readonly timer: NodeJS.Timeout;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem("stitch.status", vscode.StatusBarAlignment.Left, 50);
     this.item.name = "Stitch";
     this.item.command = "stitch.ui.menu";
-    // "quiet until 11:30" turns into "Mon 11:30" when the day changes: redraw now and then.
-    this.timer = setInterval(() => this.render(), 60_000);
   }
 
   show(state: ServerState): void {
@@ -55,7 +52,7 @@ export class StatusBar implements vscode.Disposable {
           item.tooltip = "Stitch: running";
           break;
         }
-        const view = statusBarView(state.status, { now: new Date() });
+        const view = statusBarView(state.status);
         item.text = view.text;
         item.tooltip = `Stitch\n\n${view.tooltip}`;
         if (view.severity !== "normal") {
@@ -68,7 +65,6 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearInterval(this.timer);
     this.item.dispose();
   }
 }

@@ -45,6 +45,7 @@ const SERVER_COMMANDS = [
   "stitch.endFocus",
   "stitch.status",
   "stitch.signOff",
+  "stitch.pendingPrompts",
 ];
 
 describe("package.json settings", () => {
@@ -93,6 +94,7 @@ describe("package.json commands", () => {
       "stitch.ui.signOffHere",
       "stitch.ui.openSourceLog",
       "stitch.ui.showStatus",
+      "stitch.ui.pendingPrompts",
     ]) {
       assert.ok(ids.includes(id), id);
     }

@@ -3,19 +3,23 @@ import { describe, it } from "node:test";
 import {
   asStatus,
   describeStatus,
-  localTime,
   menuItems,
+  shownTime,
   statusBarView,
   type StitchStatus,
 } from "../src/status";
 
-// 10:00 in Kyiv (UTC+2 in winter), a Saturday.
-const clock = { now: new Date("2026-11-28T08:00:00Z"), timeZone: "Europe/Kyiv", locale: "en-GB" };
-
 function status(overrides: Partial<StitchStatus> = {}): StitchStatus {
   return {
     read_only: { on: false, by: null, since: null, reason: null },
-    quiet: { on: false, until: null, next_start: "2026-11-30T07:30:00Z", reason: null },
+    quiet: {
+      on: false,
+      until: null,
+      until_text: null,
+      next_start: "2026-11-30T07:30:00Z",
+      next_start_text: "2026-11-30 09:30 EET",
+      reason: null,
+    },
     floor: { value: 0.65, from: "team file" },
     trust: { used: 0, budget: 3, exhausted: false, on_exhausted: "raise_floor" },
     drafts: { pending: 2, actionable: 1, parked: 0, blocked: 0, stale: 0, invalid: 0 },
@@ -24,57 +28,64 @@ function status(overrides: Partial<StitchStatus> = {}): StitchStatus {
   };
 }
 
-describe("localTime", () => {
-  it("shows today's times as HH:MM in the given zone", () => {
-    assert.equal(localTime("2026-11-28T09:30:00Z", clock), "11:30");
+describe("shownTime", () => {
+  it("shows the server's own words for an instant, never formatting one itself", () => {
+    assert.equal(shownTime("2026-11-28 11:30 EET", "2026-11-28T09:30:00Z"), "2026-11-28 11:30 EET");
   });
-  it("adds the weekday within the week and the date beyond", () => {
-    assert.equal(localTime("2026-11-30T07:30:00Z", clock), "Mon 09:30");
-    assert.equal(localTime("2026-12-24T07:30:00Z", clock), "24 Dec 2026 09:30");
-  });
-  it("passes null through and leaves garbage readable", () => {
-    assert.equal(localTime(null, clock), undefined);
-    assert.equal(localTime("soon", clock), "soon");
+  it("falls back to the ISO form from an older server, and passes null through", () => {
+    assert.equal(shownTime(undefined, "2026-11-28T09:30:00Z"), "2026-11-28T09:30:00Z");
+    assert.equal(shownTime(null, null), undefined);
   });
 });
 
 describe("statusBarView", () => {
   it("counts ready drafts", () => {
-    const view = statusBarView(status(), clock);
+    const view = statusBarView(status());
     assert.equal(view.text, "$(git-pull-request) Stitch: 1 draft");
     assert.equal(view.severity, "normal");
-    const four = statusBarView(status({ drafts: { pending: 4, actionable: 4 } }), clock);
+    const four = statusBarView(status({ drafts: { pending: 4, actionable: 4 } }));
     assert.equal(four.text, "$(git-pull-request) Stitch: 4 drafts");
   });
 
   it("shows a plain check when nothing is ready", () => {
-    assert.equal(statusBarView(status({ drafts: { pending: 0, actionable: 0 } }), clock).text, "$(check) Stitch");
+    assert.equal(statusBarView(status({ drafts: { pending: 0, actionable: 0 } })).text, "$(check) Stitch");
   });
 
   it("puts read-only first, with a warning background", () => {
     const view = statusBarView(
-      status({ read_only: { on: true, by: "lead@example.com", since: "2026-11-28T07:15:00Z", reason: "incident" } }),
-      clock,
+      status({
+        read_only: {
+          on: true,
+          by: "lead@example.com",
+          since: "2026-11-28T07:15:00Z",
+          since_text: "2026-11-28 09:15 EET",
+          reason: "incident",
+        },
+      }),
     );
     assert.equal(view.text, "$(circle-slash) Stitch: read-only");
     assert.equal(view.severity, "warning");
-    assert.match(view.tooltip, /Agents are read-only: incident \(by lead@example.com, since 09:15\)/);
+    assert.match(view.tooltip, /Agents are read-only: incident \(by lead@example.com, since 2026-11-28 09:15 EET\)/);
   });
 
-  it("shows quiet hours until a local time, with what is queued", () => {
-    const view = statusBarView(
-      status({ quiet: { on: true, until: "2026-11-28T09:30:00Z", next_start: null, reason: "window" } }),
-      clock,
-    );
-    assert.equal(view.text, "$(bell-slash) Stitch: quiet until 11:30 · 2 queued");
-    assert.match(view.tooltip, /Quiet hours until 11:30/);
+  it("shows quiet hours until the server's time, with what is queued", () => {
+    const quiet = { on: true, until: "2026-11-28T09:30:00Z", until_text: "2026-11-28 11:30 EET", reason: "window" };
+    const view = statusBarView(status({ quiet, prompts: { pending: 1 } }));
+    assert.equal(view.text, "$(bell-slash) Stitch: quiet until 2026-11-28 11:30 EET · 2 queued");
+    assert.match(view.tooltip, /Quiet hours until 2026-11-28 11:30 EET/);
+  });
+
+  it("counts prompts waiting for an answer", () => {
+    const view = statusBarView(status({ prompts: { pending: 2 } }));
+    assert.equal(view.text, "$(git-pull-request) Stitch: 1 draft · $(comment-discussion) 2 prompts");
+    assert.match(view.tooltip, /Prompts: 2 waiting for your answer/);
   });
 
   it("adds the budget once it is used, and warns when it is exhausted", () => {
-    const used = statusBarView(status({ trust: { used: 2, budget: 3, exhausted: false } }), clock);
+    const used = statusBarView(status({ trust: { used: 2, budget: 3, exhausted: false } }));
     assert.equal(used.text, "$(git-pull-request) Stitch: 1 draft · $(shield) budget 2/3");
     assert.equal(used.severity, "normal");
-    const out = statusBarView(status({ trust: { used: 4, budget: 3, exhausted: true, on_exhausted: "raise_floor" } }), clock);
+    const out = statusBarView(status({ trust: { used: 4, budget: 3, exhausted: true, on_exhausted: "raise_floor" } }));
     assert.equal(out.severity, "warning");
     assert.match(out.tooltip, /4 of 3 unsourced per hour used \(exhausted\); past it: raise floor/);
   });
@@ -85,7 +96,6 @@ describe("statusBarView", () => {
         config: { ok: false, problems: ["line 3: confidence_floor must be <= 1"], notes: [] },
         stitch_points: { open: 1, signed: 0, conflicts: 1 },
       }),
-      clock,
     );
     assert.equal(view.text, "$(git-pull-request) Stitch: 1 draft · $(git-merge) 1 stitch point · $(warning) team file");
     assert.equal(view.severity, "error");
@@ -93,7 +103,7 @@ describe("statusBarView", () => {
   });
 
   it("copes with a minimal status object", () => {
-    assert.equal(statusBarView({}, clock).text, "$(check) Stitch");
+    assert.equal(statusBarView({}).text, "$(check) Stitch");
   });
 });
 
@@ -101,11 +111,10 @@ describe("describeStatus", () => {
   it("says everything in plain lines", () => {
     const lines = describeStatus(
       status({ drafts: { pending: 3, actionable: 1, parked: 1, blocked: 0, stale: 1, invalid: 0 } }),
-      clock,
     );
     assert.deepEqual(lines, [
       "Agents may hand in drafts (read-only is off)",
-      "Quiet hours: next from Mon 09:30",
+      "Quiet hours: next from 2026-11-30 09:30 EET",
       "Confidence floor: 0.65 (team file)",
       "Trust budget: 0 of 3 unsourced per hour used; past it: raise floor",
       "Drafts: 3 pending (1 actionable, 1 parked, 1 stale)",
@@ -115,13 +124,12 @@ describe("describeStatus", () => {
   it("names a focus session and lists notes and streams over the cap", () => {
     const lines = describeStatus(
       status({
-        quiet: { on: true, until: "2026-11-28T10:00:00Z", reason: "focus" },
+        quiet: { on: true, until: "2026-11-28T10:00:00Z", until_text: "2026-11-28 12:00 EET", reason: "focus" },
         config: { ok: true, problems: [], notes: ["stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"] },
         streams: { over_cap: { checkout: ["checkout/a", "checkout/b", "checkout/c"] }, cap: 2 },
       }),
-      clock,
     );
-    assert.ok(lines.includes("Quiet hours (focus session) until 12:00: agent drafts and prompts wait"));
+    assert.ok(lines.includes("Quiet hours (focus session) until 2026-11-28 12:00 EET: agent drafts and prompts wait"));
     assert.ok(lines.includes("Feature checkout has 3 streams (cap 2): checkout/a, checkout/b, checkout/c"));
     assert.ok(lines.includes("Note: stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"));
   });
@@ -146,6 +154,13 @@ describe("menuItems", () => {
     assert.ok(items.some((i) => i.label === "$(unlock) Turn read-only off" && i.description === "incident"));
     assert.ok(commands(s).includes("stitch.ui.endFocus"));
     assert.ok(!commands(s).includes("stitch.ui.startFocus"));
+  });
+
+  it("offers pending prompts when agents wait for an answer", () => {
+    const items = menuItems(status({ prompts: { pending: 1 } }));
+    const prompts = items.find((i) => i.command === "stitch.ui.pendingPrompts");
+    assert.equal(prompts?.description, "1 waiting for your answer");
+    assert.ok(!commands(status()).includes("stitch.ui.pendingPrompts"));
   });
 
   it("cannot end a team quiet window, only a focus session", () => {

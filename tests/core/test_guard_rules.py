@@ -45,11 +45,11 @@ def edit(*paths: str, tool: str = "Edit", cwd: str | None = None) -> ToolEvent:
 RO = {
     "read_only": True,
     "read_only_by": "lead@example.com",
-    "read_only_since": "09:00",
+    "read_only_since": "2026-11-30 09:00 EET",
     "read_only_reason": "incident",
 }
 RO_TEXT = (
-    "agents are read-only (the Stitch read-only switch, set by lead@example.com since 09:00: "
+    "agents are read-only (the Stitch read-only switch, set by lead@example.com since 2026-11-30 09:00 EET: "
     "incident); a human turns it off with `stitch-ls read-only off`"
 )
 
@@ -94,10 +94,12 @@ def test_read_only_denies_edits_shell_foreign_mcp_and_unknown_tools(root: str):
 
 
 def test_quiet_hours_deny_only_interruptions(root: str):
-    facts = PolicyFacts(root, quiet=True, quiet_until="11:30")
+    facts = PolicyFacts(root, quiet=True, quiet_until="2026-11-30 11:30 EET")
     question = ToolEvent("claude", "question", "AskUser")
     assert decide(question, facts) == Verdict(
-        True, "quiet hours until 11:30: ask later or write a prompt file", "quiet_hours"
+        True,
+        "quiet hours until 2026-11-30 11:30 EET: ask later or write a prompt file",
+        "quiet_hours",
     )
     assert decide(question._replace(kind="notify"), facts).key == "quiet_hours"
     assert decide(question, facts._replace(quiet_until=None)).reason == (

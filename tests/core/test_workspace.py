@@ -81,6 +81,23 @@ def test_status_object_has_the_contract_fields(tmp_path: Path):
     assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1
 
 
+def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path):
+    """The editors show `*_text` as it is: the one format of `core.timefmt`, in the team's zone."""
+    team = TEAM + '\n[quiet_hours]\ntimezone = "Europe/Kyiv"\n'
+    ws = ws_with(tmp_path / "ws", team)
+    ws.set_read_only(True, "incident", "lead@example.com", T0)
+    ws.set_focus(90, T0)
+    status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
+    assert status["zone"] == "Europe/Kyiv"
+    assert status["read_only"]["since"] == "2026-11-30T09:00:00Z"
+    assert status["read_only"]["since_text"] == "2026-11-30 11:00 EET"
+    assert status["quiet"]["until"] == "2026-11-30T10:30:00Z"
+    assert status["quiet"]["until_text"] == "2026-11-30 12:30 EET"
+    assert status["quiet"]["next_start"] is None and status["quiet"]["next_start_text"] is None
+    ws.set_read_only(False, None, "lead@example.com", T0)
+    assert ws.status(T0, ws.read_disk, lambda *a: "")["read_only"]["since_text"] is None
+
+
 def test_reload_reads_only_what_changed_and_ignores_its_own_writes(tmp_path: Path):
     ws = ws_with(tmp_path / "ws", TEAM)
     assert ws.reload(None, T0).everything

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,35 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
     assert "](https://example.com/spec)" in text
     assert "](command:" not in text and "](javascript:" not in text
     assert "\\*\\*trust me\\*\\* \\<script\\>" in text
+
+
+async def test_hover_says_why_a_draft_cannot_be_applied(vscode, workspace: Path):
+    """For clients that never show a disabled action (VS Code's Ctrl+. leaves them out), the
+    hover is where the engineer reads the reason: each draft's state and reason, said once."""
+    await vscode.until_listed("broken")
+    uri = vscode.open(workspace / CHECKOUT)
+    hover = await vscode.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=12, character=10),
+        )
+    )
+    parts = [part.strip().splitlines() for part in hover.contents.value.split("\n---\n")]
+    states = {
+        lines[0].split(" · ", 1)[1]: re.sub(  # as rendered: agent text is escaped
+            r"\\(.)", r"\1", next(line for line in lines if "appl" in line)
+        )
+        for lines in parts
+    }
+    assert states["Draft ready"] == "*ready to apply*"
+    cannot = "**Cannot be applied now** — "
+    assert states["Draft low"] == cannot + "below the floor: 0.51 < floor 0.65"
+    assert states["Draft unsourced"] == cannot + "parked for a human: the draft cites no sources"
+    assert states["Draft risky"] == (
+        cannot + "blocked: an irreversible change needs passing test evidence"
+    )
+    assert states["Draft stale"].startswith(cannot + "stale: ")
+    assert states["Draft broken"].startswith(cannot + "invalid draft: ")
 
 
 async def test_lenses_and_hint_diagnostics(vscode, workspace: Path):

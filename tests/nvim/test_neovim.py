@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,9 @@ def test_drafts_apply_and_user_commands(workspace: Path):
     assert report["statusline_ro"].startswith("stitch: read-only")
     [ro] = [a for a in report["ro_actions"] if a["title"].startswith("Apply")]
     assert ro["disabled"].startswith("agents are read-only: testing the switch")
-    assert report["statusline_quiet"].startswith("stitch: quiet until ")
+    assert re.match(
+        r"stitch: quiet until \d{4}-\d\d-\d\d \d\d:\d\d \S+", report["statusline_quiet"]
+    )
     assert report["focus_actions"] == []
     assert report["picked"][0].startswith("Typed items  0.82 · 2 sources")
     state = json.loads(StitchPaths(workspace).state.read_text())
@@ -107,12 +110,16 @@ def test_quiet_hours_hide_drafts_in_neovim(tmp_path: Path):
     R.pending = run('stitch.status', {}).drafts.pending
     R.diagnostics = #vim.diagnostic.get(0)
     R.statusline = S.statusline()
+    vim.cmd('StitchStatus')
+    wait(function() return #R.notes > 0 end, 5000, 'the status')
 """,
         env={"STITCH_TEST_CLOCK_START": "2026-11-30T10:00:00Z"},
     )
     assert report["quiet"] is True and report["pending"] == 1
     assert report["actions"] == [] and report["diagnostics"] == 0
-    assert "quiet until" in report["statusline"]
+    # the time as the server wrote it (core.timefmt, the team's zone), the same in every door
+    assert report["statusline"] == "stitch: quiet until 2026-11-30 11:30 UTC · 1 draft"
+    assert "quiet: on until 2026-11-30 11:30 UTC" in report["notes"][-1]
 
 
 def test_non_ascii_before_the_range_lands_right_in_neovim(tmp_path: Path):

@@ -98,6 +98,17 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     ws = make_workspace(tmp_path / "ws")
     write_draft(ws, draft("ready", title="Round the total"))
     write_draft(ws, draft("low", title="Rewrite pay", confidence=0.51))
+    prompt = {
+        "version": 1,
+        "id": "db-choice",
+        "agent": "claude-code",
+        "stream": "checkout/a",
+        "question": "Which database for the ledger?",
+        "options": ["Postgres", "SQLite"],
+        "sources": [],
+    }
+    (ws / ".stitch" / "prompts").mkdir(exist_ok=True)
+    (ws / ".stitch" / "prompts" / "db-choice.json").write_text(json.dumps(prompt))
     env = {
         **os.environ,
         "STITCH_PYTHON": sys.executable,
@@ -131,26 +142,45 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     assert runner.returncode == 0, report
 
     checks = result["checks"]
-    assert checks["status_bar"] == "Stitch: 1 draft"
+    assert " ".join(checks["status_bar"].split()) == "Stitch: 1 draft · 1 prompt"  # an icon's gap
+    # the prompt: shown at start, dismissed, listed and shown again by "Pending Prompts"
+    # (the server's stitch.pendingPrompts), answered with its button
+    assert checks["prompt_shown"] is True
+    assert "Which database for the ledger?" in checks["prompts_pick"]
+    assert "claude-code (checkout/a) asks" in checks["prompts_pick"]
+    assert "Options: Postgres / SQLite" in checks["prompts_pick"]
+    assert checks["prompts_pick_title"] == "Stitch: 1 pending prompt"
+    assert checks["prompt_answer"] == "Postgres"
+    assert checks["status_after_answer"] == "Stitch: 1 draft"
     assert READY in checks["quick_fix_focus_order"]
     # VS Code 1.100's Ctrl+. menu leaves disabled actions out; the kind-filtered menu shows
     # the below-floor draft greyed out after "Show Disabled".
     assert checks["below_floor"] in ("absent", "disabled")
     assert checks["below_floor_with_show_disabled"] == "disabled"
+    # where the engineer looks without "Show Disabled": the hover says why it is held
+    assert "Cannot be applied now — below the floor: 0.51 < floor 0.65" in checks["hover"]
     assert checks["applied_line"] == "return round(cart.total(), 2)"
     assert checks["source_log"] == "ready"
     assert checks["status_after_apply"] == "Stitch"
+    # the time as the server formats it (core.timefmt), as in the CLI and Neovim
     assert re.fullmatch(
-        r"Stitch: quiet until (\w{3} )?\d\d:\d\d( · \d+ queued)?", checks["status_focus"]
+        r"Stitch: quiet until \d{4}-\d\d-\d\d \d\d:\d\d \S+( · \d+ queued)?",
+        checks["status_focus"],
     )
     assert checks["status_focus_ended"] == "Stitch"
     assert "Rewrite pay" in checks["draft_pick"]
+    assert "stale: " in checks["draft_pick"]  # the list says why it cannot be applied
+    assert "Cannot be applied now — stale: " in checks["draft_dialog"]
     assert checks["draft_dialog_buttons"] == ["Cancel", "Reject"]  # stale: no Apply
     assert "contract of record" in checks["draft_dialog"]
     assert "Confidence floor: 0.65 (team file)" in checks["status_dialog"]
     assert (
         checks["source_log_tab"].startswith("Source log")
         and "ACCEPTED:" in checks["source_log_tab"]
+    )
+    assert "ASKED: Which database for the ledger?" in checks["source_log_tab"]
+    assert re.search(
+        r"answered by \S+ on \d{4}-\d\d-\d\d \d\d:\d\d \S+: Postgres", checks["source_log_tab"]
     )
     assert checks["status_read_only"] == "Stitch: read-only"
     assert checks["state_read_only"]["on"] is True

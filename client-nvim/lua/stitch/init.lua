@@ -73,7 +73,21 @@ function M.exec(command, arguments, done)
     end, bufnr)
 end
 
---- A short state for the statusline: "quiet until 11:30", "read-only", "budget 2/3", "3 drafts".
+--- An instant as the server wrote it for people (`*_text`, the one format of every door:
+--- "2026-11-30 11:30 EET"); from a server too old to send it, its ISO form as it came.
+local function shown_time(text, iso)
+  if type(text) == 'string' and text ~= '' then
+    return text
+  end
+  if type(iso) == 'string' and iso ~= '' then
+    return iso
+  end
+  return nil
+end
+M.shown_time = shown_time
+
+--- A short state for the statusline: "quiet until 2026-11-30 11:30 EET", "read-only",
+--- "budget 2/3", "3 drafts". Times are the server's; nothing here formats one.
 function M.statusline()
   local s = M.status
   if type(s) ~= 'table' then
@@ -84,16 +98,8 @@ function M.statusline()
     table.insert(parts, 'read-only')
   end
   if s.quiet and s.quiet.on then
-    local until_text = ''
-    if type(s.quiet['until']) == 'string' then
-      local y, mo, d, h, mi = s.quiet['until']:match('^(%d+)-(%d+)-(%d+)T(%d+):(%d+)')
-      if y then
-        local utc = os.time({ year = y, month = mo, day = d, hour = h, min = mi, isdst = false })
-        local offset = os.difftime(os.time(), os.time(os.date('!*t')))
-        until_text = ' until ' .. os.date('%H:%M', utc + offset)
-      end
-    end
-    table.insert(parts, 'quiet' .. until_text)
+    local until_text = shown_time(s.quiet.until_text, s.quiet['until'])
+    table.insert(parts, 'quiet' .. (until_text and (' until ' .. until_text) or ''))
   end
   if s.trust and s.trust.budget then
     local used = s.trust.used or 0
@@ -102,7 +108,10 @@ function M.statusline()
     end
   end
   if s.drafts and (s.drafts.pending or 0) > 0 then
-    table.insert(parts, ('%d drafts'):format(s.drafts.pending))
+    table.insert(parts, ('%d draft%s'):format(s.drafts.pending, s.drafts.pending == 1 and '' or 's'))
+  end
+  if s.prompts and (s.prompts.pending or 0) > 0 then
+    table.insert(parts, ('%d prompt%s'):format(s.prompts.pending, s.prompts.pending == 1 and '' or 's'))
   end
   if #parts == 0 then
     return 'stitch'
@@ -218,9 +227,13 @@ local function show_status()
       return
     end
     M.status = s
+    local ro, quiet = s.read_only, s.quiet
+    local since = shown_time(ro.since_text, ro.since) or 'unknown time'
+    local next_start = shown_time(quiet.next_start_text, quiet.next_start)
     local lines = {
-      'read-only: ' .. (s.read_only.on and ((s.read_only.reason or '') .. ' (by ' .. tostring(s.read_only.by) .. ')') or 'off'),
-      'quiet: ' .. (s.quiet.on and ('on until ' .. tostring(s.quiet['until'])) or 'off'),
+      'read-only: ' .. (ro.on and ((ro.reason or '') .. ' (by ' .. tostring(ro.by) .. ', since ' .. since .. ')') or 'off'),
+      'quiet: ' .. (quiet.on and ('on until ' .. (shown_time(quiet.until_text, quiet['until']) or 'further notice'))
+        or ('off' .. (next_start and (' (next ' .. next_start .. ')') or ''))),
       ('floor: %.2f (%s)'):format(s.floor.value, s.floor['from']),
       ('trust budget: %d/%d%s'):format(s.trust.used, s.trust.budget, s.trust.exhausted and ' (exhausted)' or ''),
       ('drafts: %d pending, %d ready'):format(s.drafts.pending, s.drafts.actionable),

@@ -85,10 +85,10 @@ class PolicyFacts(NamedTuple):
     root: str
     read_only: bool = False
     read_only_by: str | None = None
-    read_only_since: str | None = None
+    read_only_since: str | None = None  # as people read it (core.timefmt)
     read_only_reason: str | None = None
     quiet: bool = False
-    quiet_until: str | None = None  # "11:30", the engineer's local time
+    quiet_until: str | None = None  # "2026-11-30 11:30 EET" (core.timefmt)
     irreversible_paths: tuple[str, ...] = ()
     direct_edits: str = "any"
     branch: str | None = None

@@ -25,7 +25,7 @@ from typing import Any
 from stitch_ls.core.guard import PolicyFacts
 from stitch_ls.core.userdir import user_state_dir, workspace_key
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: times written by core.timefmt
 MAX_AGE = timedelta(minutes=10)  # a bound on trusting a cache whose inputs all look the same
 MAX_CACHE_BYTES = 1024 * 1024
 
@@ -188,23 +188,23 @@ def state_files(ws: Any) -> list[Path]:
 
 def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]:
     """The guard's facts from a loaded workspace, and until when they hold (time-wise)."""
-    from stitch_ls.core.policy import local_zone
+    from stitch_ls.core.timefmt import human_time
 
+    zone = ws.display_zone()
     read_only = ws.read_only()
     quiet = ws.quiet_state(now)
     change = quiet.until if quiet.on else quiet.next_start
     valid_until = min(now + MAX_AGE, change) if change is not None else now + MAX_AGE
-    quiet_until = quiet.until.astimezone(local_zone()).strftime("%H:%M") if quiet.until else None
     gitdir, _common = git_dirs(root)
     branch = head_branch(gitdir)
     facts = PolicyFacts(
         root=str(root),
         read_only=read_only.on,
         read_only_by=read_only.by,
-        read_only_since=read_only.since.isoformat(timespec="minutes") if read_only.since else None,
+        read_only_since=human_time(read_only.since, zone),
         read_only_reason=read_only.reason,
         quiet=quiet.on,
-        quiet_until=quiet_until,
+        quiet_until=human_time(quiet.until, zone),
         irreversible_paths=tuple(ws.policy.irreversible_paths),
         direct_edits=getattr(ws.team.agents, "direct_edits", "any"),
         branch=branch,

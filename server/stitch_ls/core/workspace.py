@@ -32,6 +32,7 @@ from stitch_ls.core.sourcelog import append_entry
 from stitch_ls.core.sources import SourceChecker, unsourced
 from stitch_ls.core.state import State, read_state, update_state
 from stitch_ls.core.teamfile import TeamSource
+from stitch_ls.core.timefmt import human_time
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
@@ -701,7 +702,10 @@ class StitchWorkspace:
         prompts_pending: int = 0,
     ) -> dict[str, Any]:
         """The status object of the public contract (`prompts_pending`: the unanswered
-        prompts, counted by whoever reads `.stitch/prompts/`)."""
+        prompts, counted by whoever reads `.stitch/prompts/`). Each instant comes twice: ISO
+        8601 in UTC for programs, and `*_text` as people read it (`core.timefmt`), which the
+        editors show as it is, so a time reads the same in every door."""
+        zone = self.display_zone()
         quiet = self.quiet_state(now)
         read_only = self.read_only()
         floor, floor_from = self.floor()
@@ -713,12 +717,15 @@ class StitchWorkspace:
                 "on": read_only.on,
                 "by": read_only.by,
                 "since": _iso(read_only.since),
+                "since_text": human_time(read_only.since, zone),
                 "reason": read_only.reason,
             },
             "quiet": {
                 "on": quiet.on,
                 "until": _iso(quiet.until),
+                "until_text": human_time(quiet.until, zone),
                 "next_start": _iso(quiet.next_start),
+                "next_start_text": human_time(quiet.next_start, zone),
                 "reason": quiet.reason,
             },
             "floor": {"value": floor, "from": floor_from},
@@ -741,7 +748,7 @@ class StitchWorkspace:
                 "label": self.team_source.label,
             },
             "guard": denial_counts(self.root),
-            "zone": str(self.display_zone()),
+            "zone": str(zone),
         }
 
 

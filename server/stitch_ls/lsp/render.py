@@ -175,6 +175,33 @@ def diagnostic_message(evaluation: Evaluation) -> str:
     return f"agent draft: {agent_text(evaluation.record.title)} ({state})"
 
 
+# the gate's state in words, as the editors' draft lists say it
+STATE_WORDS = {
+    "below_floor": "below the floor",
+    "read_only": "read-only",
+    "quiet": "quiet hours",
+}
+
+
+def why_not_ready(gate: str, reason: str | None) -> str:
+    """`below the floor: 0.51 < floor 0.65`: the state, then its reason, said once (most
+    reasons already start with their state: "stale: …", "parked for a human: …")."""
+    word = STATE_WORDS.get(gate, gate.replace("_", " "))
+    if not reason:
+        return word
+    named = reason.lower().startswith(word.split(" ")[0]) or word in reason.lower()
+    return reason if named else f"{word}: {reason}"
+
+
+def hover_state(evaluation: Evaluation) -> str:
+    """The hover's line on whether the draft can be applied, and if not, why."""
+    decision = evaluation.decision
+    if decision.actionable:
+        return "*ready to apply*"
+    why = why_not_ready(str(decision.gate), decision.reason)
+    return f"**Cannot be applied now** — {escape_markdown(why)}"
+
+
 def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | None = None) -> str:
     """Sources as a list: what, where from, why trusted, and what checking them found — all
     agent text escaped. `verifications`: the engineer's own runs (state), by draft id."""
@@ -182,7 +209,7 @@ def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | Non
     draft = record.draft
     lines = [f"**Agent draft** · {escape_markdown(record.title)}", ""]
     if draft is None:
-        lines.append(escape_markdown(evaluation.decision.reason or "invalid"))
+        lines.append(hover_state(evaluation))
         return "\n".join(lines)
     report = evaluation.record.sources
     if report is not None:
@@ -194,8 +221,7 @@ def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | Non
         f"{escape_markdown(draft.stream)}/{escape_markdown(draft.agent)}"
     )
     lines.append("")
-    status = "ready to apply" if evaluation.decision.actionable else evaluation.decision.reason
-    lines.append(f"*{escape_markdown(status or '')}*")
+    lines.append(hover_state(evaluation))
     lines.append("")
     if draft.sources:
         lines.append("Sources:")
