@@ -785,7 +785,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if fmt == "json":
         print(json.dumps(report.as_dict(), indent=2))
     elif fmt == "html":
-        print(rp.to_html(report), end="")
+        print(rp.to_html(report, ws.display_zone()), end="")
     else:
         print(rp.to_markdown(report), end="")
     return 0

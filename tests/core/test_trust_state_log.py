@@ -9,10 +9,11 @@ from pathlib import Path
 
 from stitch_ls.core import trust
 from stitch_ls.core.fsio import append_line, atomic_write
+from stitch_ls.core.logbook import LogBook, accepted_event, to_markdown
 from stitch_ls.core.model import Source, SourceLogEntry
 from stitch_ls.core.paths import StitchPaths, glob_match, resolve_inside
 from stitch_ls.core.render import escape_markdown, markdown_ref, safe_link
-from stitch_ls.core.sourcelog import append_entry, read_entries, render_markdown
+from stitch_ls.core.sourcelog import append_entry, read_entries
 from stitch_ls.core.state import read_state, update_state
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -102,8 +103,8 @@ def test_source_log_reads_back_and_skips_garbage(tmp_path: Path):
         handle.write("not json\n")
     entries, problems = read_entries(log)
     assert entries == [entry] and len(problems) == 1
-    text = render_markdown(entries)
-    assert "Accepted by dev@example\\.com" in text
+    text = to_markdown(LogBook([accepted_event(e, UTC) for e in entries], UTC, []))
+    assert "accepted by dev@example\\.com" in text
     assert "\\[x\\]\\(command:rm\\)" in text and "\\<b\\>" in text
 
 

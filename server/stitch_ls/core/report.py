@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 OUTCOMES = ("applied", "rejected", "parked", "stale", "pending")
@@ -384,8 +384,11 @@ def _durability_html(durability: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def to_html(report: Report) -> str:
-    """One self-contained page: inline CSS and SVG, no scripts, nothing fetched."""
+def to_html(report: Report, zone: tzinfo | None = None) -> str:
+    """One self-contained page: inline CSS and SVG, no scripts, nothing fetched; times in
+    `zone` (the workspace's; UTC when None), to the minute."""
+    from stitch_ls.core.timefmt import human_time
+
 
     def table(title: str, rows: dict[str, Tally], first: str) -> str:
         head = "".join(
@@ -423,7 +426,7 @@ def to_html(report: Report) -> str:
     )
     since = (
         f"<p>Workspace <b>{html.escape(report.workspace or '(unnamed)')}</b> · period {period}"
-        + (f" · generated {generated:%Y-%m-%d %H:%M} UTC" if generated else "")
+        + (f" · generated {human_time(generated, zone)}" if generated else "")
         + "</p>"
     )
     return f"""<!doctype html>

@@ -1,6 +1,6 @@
 """The source log: what was accepted, the facts it used, where from, why trusted, who said yes.
 
-Append-only JSON lines (`merge=union` in git); `render_markdown` writes it for people.
+Append-only JSON lines (`merge=union` in git); `logbook` writes it for people.
 """
 
 from __future__ import annotations
@@ -37,52 +37,3 @@ def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
     return entries, problems
 
 
-def _plain(text: str) -> str:
-    """Agent text on one line, with Markdown's active characters escaped."""
-    from stitch_ls.core.render import escape_markdown
-
-    return escape_markdown(" ".join(text.split()))
-
-
-def render_markdown(entries: list[SourceLogEntry]) -> str:
-    if not entries:
-        return "# Source log\n\nNothing has been accepted yet.\n"
-    lines = ["# Source log", ""]
-    for entry in entries:
-        lines.append(f"## {_plain(entry.title)}")
-        lines.append("")
-        lines.append(
-            f"Accepted by {_plain(entry.accepted_by)} on {entry.at:%Y-%m-%d %H:%M} UTC · "
-            f"draft `{entry.draft}` from {_plain(entry.stream)}/{_plain(entry.agent)} · "
-            f"confidence {entry.confidence:.2f}"
-        )
-        lines.append("")
-        lines.append("Files: " + ", ".join(_plain(f) for f in entry.files))
-        lines.append("")
-        if entry.sources:
-            lines.append("Facts used:")
-            for source in entry.sources:
-                lines.append(
-                    f"- {_plain(source.kind)}: {_plain(source.ref)} — trusted because "
-                    f"{_plain(source.why)}"
-                )
-        else:
-            lines.append("Facts used: none cited.")
-        if entry.evidence:
-            lines.append("")
-            lines.append("Test evidence:")
-            for item in entry.evidence:
-                run = f" (run {_plain(item.run)})" if item.run else ""
-                lines.append(f"- {_plain(item.ref)}: {item.status}{run} · claimed by the agent")
-        verified = entry.verification
-        if verified is not None:
-            lines.append("")
-            lines.append(
-                f"Evidence verified here: {verified.outcome} · exit {verified.exit_code} · "
-                f"{_plain(' '.join(verified.command))} · by {_plain(verified.by)}"
-            )
-        elif entry.evidence:
-            lines.append("")
-            lines.append("Evidence not verified here (claimed only).")
-        lines.append("")
-    return "\n".join(lines)
