@@ -74,7 +74,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
-            *("vouch", "source_log", "verify", "cancel_verify"),
+            *("vouch", "source_log", "verify", "cancel_verify", "fetch_streams"),
         }
     )
 
@@ -160,6 +160,13 @@ class Indexer:
             return exc
         finally:
             del self.verifying[draft_id]
+
+    def fetch_streams(self) -> list[str]:
+        """Fetch the remotes' stream branches (network: in a thread of its own); the
+        problems. The refs it moves are seen by the next look at git."""
+        from stitch_ls.core.operations import fetch_streams
+
+        return fetch_streams(self.ws)
 
     def cancel_verify(self, draft_id: str | None = None) -> bool:
         """Stop the verification of `draft_id` (every one: None); whether one was running."""
@@ -332,7 +339,7 @@ class Indexer:
 
 
 IN_BACKGROUND = frozenset({"counts", "summaries", "recount_points"})  # long; change nothing
-ALONE = frozenset({"verify"})  # minutes long: each in a thread of its own
+ALONE = frozenset({"verify", "fetch_streams"})  # long: each in a thread of its own
 
 
 class Outbox:

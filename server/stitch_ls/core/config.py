@@ -26,6 +26,24 @@ def _check_timezone(name: str | None) -> str | None:
 TimeZoneName = Annotated[str | None, rule(after=_check_timezone)]
 
 
+DURATION = re.compile(r"(\d{1,6})([smh])")
+FETCH_LEAST_S = 30  # a fetch is network work: not more often than this
+
+
+def duration_seconds(value: str) -> int:
+    """`"90s"`, `"5m"`, `"1h"` -> seconds; ValueError otherwise."""
+    match = DURATION.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f'{value!r} is not a duration such as "30s", "5m" or "1h"')
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def _fetch_every(value: str | None) -> str | None:
+    if value is not None and duration_seconds(value) < FETCH_LEAST_S:
+        raise ValueError(f"fetch_every must be at least {FETCH_LEAST_S}s")
+    return value
+
+
 def _placeholders(value: str) -> str:
     if "{stream}" not in value:
         raise ValueError("branch_pattern needs a {stream} placeholder")
@@ -66,6 +84,8 @@ class StreamsPolicy(_Team):
     base: str = "main"
     branch_pattern: Annotated[str, rule(after=_placeholders)] = "stream/{feature}/{stream}"
     max_per_feature: Annotated[int, rule(ge=1, le=100)] = 2
+    # opt-in: fetch the remotes' stream branches in the background this often ("5m")
+    fetch_every: Annotated[str | None, rule(after=_fetch_every)] = None
 
 
 def _argv(value: list[str]) -> list[str]:

@@ -66,6 +66,9 @@ NAMED = (
     (re.compile(r"^filter\.(.+)\.required$", re.I | re.S), "false"),
     (re.compile(r"^diff\.(.+)\.(textconv|command)$", re.I | re.S), ""),
     (re.compile(r"^credential\.(.+)\.helper$", re.I | re.S), ""),
+    # (git keeps the FIRST uploadpack/receivepack it reads, so these two cannot be replaced
+    # here: the one command that talks to a remote, `streams.fetch_streams`, passes
+    # `--upload-pack` on its command line, which wins)
     (re.compile(r"^remote\.(.+)\.(uploadpack|receivepack|vcs|proxy)$", re.I | re.S), ""),
     (re.compile(r"^(url\.(.+)\.(insteadof|pushinsteadof))$", re.I | re.S), None),
 )

@@ -66,7 +66,7 @@ def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
     worktrees' HEADs): a few `stat`s, so polling every second costs nothing until git runs."""
     git_dir = root / ".git"
     found: list[tuple[str, int]] = []
-    stack = [git_dir / "refs" / "heads"]
+    stack = [git_dir / "refs" / "heads", git_dir / "refs" / "remotes"]
     for name in ("HEAD", "packed-refs"):
         try:
             found.append((name, (git_dir / name).stat().st_mtime_ns))

@@ -460,6 +460,18 @@ def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], lis
     return points, problems
 
 
+def fetch_streams(ws: StitchWorkspace) -> list[str]:
+    """Fetch the remotes' stream branches (`[streams] fetch_every`), so what agents and
+    teammates push from other machines shows up as streams; the problems, per remote."""
+    from stitch_ls.core.streams import fetch_streams as fetch
+    from stitch_ls.core.streams import open_repo
+
+    repo = open_repo(ws.root)
+    if repo is None:
+        return [f"{ws.root} is not a git repository: nothing to fetch"]
+    return fetch(repo, ws.team.streams.branch_pattern)
+
+
 def load_streams(ws: StitchWorkspace) -> None:
     """The workspace's streams (no diffs: only which exist and when each started)."""
     from stitch_ls.core.streams import discover, open_repo

@@ -1,7 +1,9 @@
 """Streams: the parallel lines of work on each feature, read from git with GitPython.
 
 A stream is a local branch (or a worktree's branch) matching `streams.branch_pattern`, with
-commits not yet in `streams.base`. Agent commits carry trailers (`Stitch-Source:`,
+commits not yet in `streams.base`; or a remote-tracking branch (`refs/remotes/<remote>/...`)
+matching it, what agents and teammates pushed from other machines, where no local branch of
+the same name exists (the local one is the stream then). Agent commits carry trailers (`Stitch-Source:`,
 `Stitch-Confidence:`, `Stitch-Evidence:`, optionally `Stitch-Agent:` and
 `Stitch-Irreversible:`); those not yet in the engineer's branch become drafts, hunk by hunk.
 Everything here runs git: call it off the event loop and cache by commit ids.
@@ -89,9 +91,28 @@ def open_repo(root: Path) -> Any | None:
     return hardened(root)
 
 
+def remote_branches(repo: Any) -> dict[str, tuple[str, Any]]:
+    """branch name as on its remote -> (the remote-tracking name, e.g. `origin/stream/x/a`,
+    its commit), for every remote-tracking branch; where several remotes have a branch of
+    the same name, the first remote by name."""
+    found: dict[str, tuple[str, Any]] = {}
+    refs = [r for r in repo.references if r.path.startswith("refs/remotes/")]
+    for ref in sorted(refs, key=lambda r: r.path):
+        remote, _, branch = ref.path.removeprefix("refs/remotes/").partition("/")
+        if not branch or branch == "HEAD" or branch in found:
+            continue
+        try:
+            found[branch] = (f"{remote}/{branch}", ref.commit)
+        except (ValueError, TypeError):  # a dangling or broken ref: not a stream
+            continue
+    return found
+
+
 def ref_key(repo: Any) -> tuple[tuple[str, str], ...]:
-    """Commit ids of every local branch and HEAD: the cache key for all stream work."""
+    """Commit ids of every local and remote-tracking branch and HEAD: the cache key for all
+    stream work."""
     refs = [(head.name, head.commit.hexsha) for head in repo.heads]
+    refs += [(f"remotes/{name}", c.hexsha) for name, c in remote_branches(repo).values()]
     try:
         refs.append(("HEAD", repo.head.commit.hexsha))
     except ValueError:
@@ -131,14 +152,18 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     base_commit = heads[base].commit
     result.base_commit = base_commit.hexsha
     worktrees = worktree_branches(repo)
-    for name, head in sorted(heads.items()):
+    # local branches, then remote-tracking ones no local branch of the same name stands for
+    candidates = {name: (name, head.commit) for name, head in heads.items()}
+    for name, (tracking, commit) in remote_branches(repo).items():
+        candidates.setdefault(name, (tracking, commit))
+    for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
         if not match or name == base:
             continue
-        merge_bases = repo.merge_base(base_commit, head.commit)
+        merge_bases = repo.merge_base(base_commit, commit)
         if not merge_bases:
             continue
-        stamps = repo.git.log("--format=%ct", f"{base}..{name}").split()
+        stamps = repo.git.log("--format=%ct", f"{base_commit.hexsha}..{commit.hexsha}").split()
         ahead = len(stamps)
         if ahead == 0:
             continue
@@ -148,8 +173,8 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
             Stream(
                 name=f"{feature}/{groups['stream']}",
                 feature=feature,
-                branch=name,
-                head=head.commit.hexsha,
+                branch=branch,
+                head=commit.hexsha,
                 merge_base=merge_bases[0].hexsha,
                 ahead=ahead,
                 worktree=worktrees.get(name),
@@ -157,6 +182,46 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
             )
         )
     return result
+
+
+REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*")
+FETCH_TIMEOUT_S = 120
+
+
+def stream_refspec(remote: str, branch_pattern: str) -> str:
+    """The refspec that fetches only the branches the pattern can match: everything under
+    the pattern's fixed start (`stream/{feature}/{stream}` -> `refs/heads/stream/*`)."""
+    prefix = branch_pattern.split("{", 1)[0]
+    prefix = prefix[: prefix.rfind("/") + 1]  # whole folders only: `stream/`
+    return f"+refs/heads/{prefix}*:refs/remotes/{remote}/{prefix}*"
+
+
+def fetch_streams(repo: Any, branch_pattern: str) -> list[str]:
+    """Fetch every remote's stream branches into their remote-tracking refs (nothing else:
+    no tags, no other branches, no FETCH_HEAD), through the hardened runner: no credential
+    helper, no prompt, only the usual transports. The problems, one per remote that failed."""
+    problems: list[str] = []
+    for remote in sorted(r.name for r in repo.remotes):
+        if not REMOTE_NAME.fullmatch(remote):
+            problems.append(f"remote {remote!r}: not a name Stitch fetches from")
+            continue
+        try:
+            repo.git.fetch(
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--no-recurse-submodules",
+                # git takes the FIRST `remote.<name>.uploadpack` it reads, so the runner's
+                # override cannot replace a repository's; the command line does
+                "--upload-pack=git-upload-pack",
+                remote,
+                stream_refspec(remote, branch_pattern),
+                kill_after_timeout=FETCH_TIMEOUT_S,
+            )
+        except Exception as exc:  # noqa: BLE001 - a remote that cannot be reached is said
+            text = str(getattr(exc, "stderr", "") or exc).strip().splitlines()
+            problems.append(f"fetch from {remote} failed: {text[-1] if text else exc}")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def tighten(
     )
 
     ast, wst = authority.streams, wanted.streams
-    for name in ("base", "branch_pattern"):
+    for name in ("base", "branch_pattern", "fetch_every"):
         if getattr(wst, name) != getattr(ast, name):
             notes.append(f"streams.{name} = {_show(getattr(wst, name))} {later}")
     if wst.max_per_feature > ast.max_per_feature:

@@ -23,6 +23,7 @@ CALL_TIMEOUT = float(os.environ.get("STITCH_INDEXER_TIMEOUT") or 20.0)
 LONG_CALLS = {
     **{"load": 300.0, "counts": 300.0, "summaries": 300.0, "git": 300.0, "points": 120.0},
     "verify": 24 * 3600 + 600.0,  # the team's test command: its timeout_s is at most a day
+    "fetch_streams": 600.0,  # each remote's fetch is killed after FETCH_TIMEOUT_S
 }
 
 Log = Callable[[str, bool], None]  # (message, is_error)

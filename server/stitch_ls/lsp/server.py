@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the core loads after the initialize result
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.05
+FETCH_POLICY_POLL = 5.0  # seconds between looks at whether fetching was turned on
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
 
 
@@ -126,6 +127,7 @@ class StitchServer(LanguageServer):
         self.tasks: set[asyncio.Task[Any]] = set()
         self._reporting = False  # see report_server_error
         self.trusted = True  # False when the editor says it does not trust the workspace
+        self.fetched: dict[str, Any] | None = None  # the last background fetch (fetch_timer)
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
         self.placer = DraftPlacer(self)  # the open buffers' drafts, placed and judged
@@ -322,6 +324,7 @@ class StitchServer(LanguageServer):
         await self.pull_settings()
         self.spawn(self.quiet_timer())
         self.spawn(self.watch_git())
+        self.spawn(self.fetch_timer())
         self._last_quiet = ws.quiet_state(self.clock()).on
         if self._last_quiet:
             ws.arrivals.next_window(ws.quiet_window_name(self.clock()))
@@ -593,6 +596,30 @@ class StitchServer(LanguageServer):
                 self.show_log(f"git: {exc}")
             await asyncio.sleep(REFS_POLL)
 
+    async def fetch_timer(self) -> None:
+        """`[streams] fetch_every`: fetch the remotes' stream branches in the indexer, at
+        start and then that often; the outcome shows in the status, never blocks a request.
+        The team file is read again each round (turning it on or off needs no restart)."""
+        from stitch_ls.core.config import duration_seconds
+
+        assert self.ws is not None
+        while True:
+            every = self.ws.team.streams.fetch_every
+            if every is None:
+                self.fetched = None
+                await asyncio.sleep(FETCH_POLICY_POLL)
+                continue
+            problems = await self.ask("fetch_streams")
+            self.fetched = {
+                "every": every,
+                "at": self.clock().isoformat().replace("+00:00", "Z"),
+                "problem": "; ".join(problems) if problems else None,
+            }
+            if problems is None:
+                self.fetched["problem"] = "the indexer did not answer"
+            self.send_status()
+            await asyncio.sleep(duration_seconds(every))
+
     def _adopt_git(self, update: GitUpdate | None) -> None:
         if update is not None:
             beyond = self.ws.gate_context(self.clock()).beyond_cap if self.ws else None
@@ -759,6 +786,7 @@ class StitchServer(LanguageServer):
         # the workspace's, as the indexer found them on disk at the last git snapshot (the
         # same count the CLI and MCP give); the open buffers' live points are diagnostics
         status["stitch_points"] = self.points.count_or_none()
+        status["fetch"] = self.fetched  # `[streams] fetch_every`: None while it is off
         return status
 
     async def _count_drafts(self) -> dict[str, int] | None:
