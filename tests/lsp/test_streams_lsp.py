@@ -9,7 +9,8 @@ import pytest
 from lsprotocol import types
 
 from editor_client import start, stop
-from gitrepos import commit_on, git, stream_repo
+from gitrepos import STREAM_TEAM, commit_on, git, stream_repo
+from workspaces import make_workspace
 
 CHECKOUT = "src/checkout.py"
 
@@ -146,5 +147,42 @@ async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restar
         with pytest.raises(Exception, match="already applied"):
             await client.command("stitch.applyDraft", action.data["draft"])
         assert client.text(uri).count("return sum(self.items) or 0") == 1
+    finally:
+        await stop(client)
+
+
+async def test_fetch_every_brings_streams_pushed_elsewhere_and_says_when_it_fails(
+    tmp_path: Path,
+):
+    team = STREAM_TEAM.replace("max_per_feature = 2", 'max_per_feature = 2\nfetch_every = "30s"')
+    first = make_workspace(tmp_path / "first", team)
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(first), str(origin))
+    for name in ("mine", "theirs"):
+        git(tmp_path, "clone", "-q", str(origin), name)
+        git(tmp_path / name, "config", "user.email", f"{name}@example.com")
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    commit_on(theirs, "stream/checkout/far", CHECKOUT, "return cart.total()", "return 0", "far")
+    git(theirs, "push", "-q", "origin", "stream/checkout/far")
+    git(mine, "remote", "add", "gone", str(tmp_path / "nowhere.git"))
+    client = await start(mine)
+    try:
+        await client.wait_for(
+            lambda: client.statuses[-1]["streams"]["features"].get("checkout") == ["checkout/far"],
+            timeout=20,
+        )
+        await client.wait_for(lambda: client.statuses[-1]["fetch"] is not None, timeout=20)
+        fetched = client.statuses[-1]["fetch"]
+        assert fetched["every"] == "30s"
+        assert fetched["problem"].startswith("fetch from gone failed")  # origin fetched fine
+        # the editor goes on answering while a remote fails
+        assert (await client.command("stitch.status"))["streams"]["features"] == {
+            "checkout": ["checkout/far"]
+        }
+        # the engineer's unsaved edit to the same function meets the pushed stream there
+        uri = client.open(mine / CHECKOUT)
+        client.edit(uri, (12, 23), (12, 23), " * 1")
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=15)
+        assert points(client, uri)[0].message.startswith("stitch point: streams checkout/far, you")
     finally:
         await stop(client)
