@@ -153,7 +153,7 @@ def _stream_work(
     if before is not None and before.diff_key == diff_key:
         files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
     else:
-        diff = repo.git.diff(*DIFF_OPTIONS, stream.merge_base, stream.head)
+        diff = repo.git.diff(*STREAM_DIFF_OPTIONS, stream.merge_base, stream.head)
         files = {}
         for file_diff in st.parse_diff(diff):
             marked = [hunk.marked() for hunk in file_diff.hunks]
@@ -164,6 +164,9 @@ def _stream_work(
                 base_ranges=tuple(m[1] for m in marked),
                 deleted=file_diff.deleted,
             )
+            old, new = file_diff.old_path, file_diff.new_path
+            if old and new and old != new and old not in files:  # moved: gone from `old`
+                files[old] = StreamChange(stream.name, None, (), (), True, renamed_to=new)
     if before is not None and before.drafts_key == drafts_key:
         drafts, problems = before.drafts, before.problems
     elif engineer:
@@ -179,6 +182,8 @@ def _stream_work(
 # how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics)
 DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U0")
 MERGE_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--no-renames")
+# a stream's own changes: with git's rename detection, so a moved file is followed
+STREAM_DIFF_OPTIONS = (*DIFF_OPTIONS, "--find-renames")
 
 
 def pair_conflicts(
@@ -288,14 +293,14 @@ def points_for(
 ) -> list[StitchPoint]:
     """Stitch points in `path`, the engineer's live text counting as one more stream."""
     changes = stream_changes(root, snap, path)
+    base = base_text(root, snap, path) if changes else None
     if live_text is not None:
-        base = base_text(root, snap, path)
         if base is not None and base != live_text:
             ranges, old = st.diff_texts(base, live_text)
             changes.append(StreamChange(ENGINEER, live_text, tuple(ranges), tuple(old)))
     if len(changes) < 2:
         return []
-    points = find_points(path, changes, snap.conflicts.get(path, []))
+    points = find_points(path, changes, snap.conflicts.get(path, []), base)
     for point in points:
         point.owner = owner_for(team, snap, path, point.streams)
     verifier = None

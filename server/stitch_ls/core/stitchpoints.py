@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,8 @@ class StreamChange:
     text: str | None  # the stream's version (None: deleted)
     new_ranges: tuple[tuple[int, int], ...]  # changed lines in `text`, 0-based inclusive
     base_ranges: tuple[tuple[int, int], ...]  # the same changes in base coordinates
-    deleted: bool = False  # the stream deleted the file
+    deleted: bool = False  # the stream deleted the file (or moved it: `renamed_to`)
+    renamed_to: str | None = None  # git's rename detection: the file's new path there
 
 
 @dataclass
@@ -123,27 +125,39 @@ WHOLE_FILE = "whole file"
 
 
 def find_points(
-    path: str, changes: list[StreamChange], conflicts: Iterable[Conflict] = ()
+    path: str,
+    changes: list[StreamChange],
+    conflicts: Iterable[Conflict] = (),
+    base: str | None = None,
 ) -> list[StitchPoint]:
     """Stitch points in one file from each stream's changes (conflicts rank first).
 
     A point is flagged "will conflict" only when it holds one of `conflicts` (the places where
     two streams' changes overlap or touch, as git's merge sees them); every such place gets a
-    point, even when the two sides' own changes fall in different symbols.
+    point, even when the two sides' own changes fall in different symbols. With the file's
+    `base` text, a symbol one stream edits and another deletes or renames is a point that
+    says so ("renamed to Cart.sum on checkout/b").
     """
     conflicts = list(conflicts)
     streams = sorted({change.stream for change in changes})
     if len(streams) < 2:
         return []
-    deleted = sorted(change.stream for change in changes if change.deleted)
+    deleted = [change for change in changes if change.deleted]
     if deleted:
-        return [_whole_file_point(path, changes, conflicts, f"deleted on {', '.join(deleted)}")]
+        said = ", ".join(
+            f"renamed to {c.renamed_to} on {c.stream}" if c.renamed_to else f"deleted on {c.stream}"
+            for c in sorted(deleted, key=lambda c: c.stream)
+        )
+        return [_whole_file_point(path, changes, conflicts, said)]
     language = language_for_path(path)
     found = _Found(path, language)
     by_stream = {change.stream: change for change in changes}
     for change in changes:
         for new_range, base_range in zip(change.new_ranges, change.base_ranges, strict=False):
             found.add(change, new_range, base_range)
+    if base is not None and language is not None:
+        for change in changes:
+            found.gone(change, parsed(base, language))
     whole = []
     for conflict in conflicts:
         if conflict.base is None:
@@ -210,6 +224,7 @@ class _Found:
         self.spans: list[tuple[int, int, StreamChange]] = []
         self.flagged: dict[str, set[frozenset[str]]] = {}
         self.flagged_spans: list[tuple[int, int, frozenset[str]]] = []
+        self.notes: dict[str, dict[str, str]] = {}  # name -> stream -> "deleted", "renamed to X"
 
     def doc(self, change: StreamChange) -> SyntaxDoc | None:
         if self.language is None or change.text is None:
@@ -248,6 +263,46 @@ class _Found:
             self.spans.append((*base_range, change))
         return set(names), loose
 
+    def gone(self, change: StreamChange, base: SyntaxDoc) -> None:
+        """Base symbols in the lines this stream changed that its version no longer has:
+        deleted, or renamed (a new symbol of the same kind whose body is mostly the old one's)."""
+        doc = self.doc(change)
+        if doc is None or change.text is None or base.text is None:
+            return
+        present = {symbol.name for symbol in doc.symbols()}
+        removed = [
+            symbol
+            for symbol in base.symbols()
+            if symbol.name not in present
+            and any(
+                lo <= symbol.last_line and symbol.start[0] <= hi for lo, hi in change.base_ranges
+            )
+        ]
+        if not removed:
+            return
+        base_names = {symbol.name for symbol in base.symbols()}
+        added = [s for s in doc.symbols() if s.name not in base_names]
+        for symbol in removed:
+            body = _body(base.text, symbol)
+            renamed = max(
+                (
+                    (
+                        SequenceMatcher(
+                            None, body, _body(change.text, new), autojunk=False
+                        ).ratio(),
+                        new.name,
+                    )
+                    for new in added
+                    if new.kind == symbol.kind
+                ),
+                default=(0.0, ""),
+            )
+            what = f"renamed to {renamed[1]}" if renamed[0] >= RENAMED_SIMILARITY else "deleted"
+            self.touched.setdefault(symbol.name, {})[change.stream] = _digest(what)
+            self.notes.setdefault(symbol.name, {})[change.stream] = what
+            lo, hi = self.base_of.get(symbol.name, (symbol.start[0], symbol.last_line))
+            self.base_of[symbol.name] = (min(lo, symbol.start[0]), max(hi, symbol.last_line))
+
     def version(self, change: StreamChange, name: str) -> str:
         doc = self.doc(change)
         symbol = doc.find_symbol(name) if doc is not None else None
@@ -267,6 +322,10 @@ class _Found:
                 tuple(sorted(versions)),
                 dict(sorted(versions.items())),
                 base_lines=self.base_of.get(name),
+                note=", ".join(
+                    f"{what} on {stream}"
+                    for stream, what in sorted(self.notes.get(name, {}).items())
+                ),
             )
             point.conflict = any(pair <= set(point.streams) for pair in self.flagged.get(name, ()))
             points.append(point)
@@ -279,6 +338,14 @@ class _Found:
             )
             points.append(point)
         return points
+
+
+RENAMED_SIMILARITY = 0.6  # a new symbol whose body is this much the old one's: a rename
+
+
+def _body(text: str, symbol: Any) -> str:
+    """A symbol's text without its first line (where the name is)."""
+    return "\n".join(text.split("\n")[symbol.start[0] + 1 : symbol.end[0] + 1])
 
 
 def _uncovered(doc: SyntaxDoc, first: int, last: int) -> list[tuple[int, int]]:
