@@ -16,12 +16,20 @@ sections; a file deleted on one side and changed on the other is one whole-file 
 
 A true region is caught when a "will conflict" point of its file covers one of its base lines
 (a whole-file point covers the file); a flagged point is right when it covers a true region.
-It asserts nothing: it prints numbers (see docs/stitch-points.md).
+
+Same-symbol measure (Python files changed on both sides): the truth is, per side, the
+innermost function or class (Python's own `ast`, qualified `Cart.total`) holding each line
+difflib finds changed against the base, in the side's version (and the base's, for deleted
+lines); a symbol both sides changed is a true same-symbol place. Recall: such symbols with a
+stitch point of that name; precision: stitch points on named symbols of Python files that are
+such places or, flagged "will conflict", hold a true conflict region (a conflict spanning two
+symbols rightly makes both points). It asserts nothing: it prints numbers (see docs/stitch-points.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import statistics
 import subprocess
@@ -135,8 +143,13 @@ class Tally:
     clean_merges: int = 0
     clean_false_points: int = 0
     clean_merges_flagged: int = 0
+    same_true: int = 0  # symbols both sides changed (ast truth)
+    same_caught: int = 0  # ... with a stitch point of that name
+    symbol_points: int = 0  # stitch points on named Python symbols
+    symbol_points_right: int = 0  # ... that both sides really changed
     times: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    symbol_extras: list[str] = field(default_factory=list)  # symbol points no ast truth holds
     errors: list[str] = field(default_factory=list)
 
 
@@ -148,6 +161,51 @@ def _covers(point_lines: tuple[int, int] | None, region: tuple[int, int] | None)
     return point_lines[0] <= last and first <= point_lines[1]
 
 
+def _innermost(text: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every def and class, 0-based, inner last."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[tuple[int, int, str]] = []
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)]) - 1
+                name = f"{prefix}{child.name}"
+                found.append((first, (child.end_lineno or child.lineno) - 1, name))
+                walk(child, name + ".")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return found
+
+
+def _holder(defs: list[tuple[int, int, str]], line: int) -> str | None:
+    inside = [d for d in defs if d[0] <= line <= d[1]]
+    return min(inside, key=lambda d: d[1] - d[0])[2] if inside else None
+
+
+def changed_symbols(base: str, side: str) -> set[str]:
+    """Innermost defs holding a changed line: in the side's version, and in the base's for
+    lines the side deleted (independent of Stitch: `ast` and `difflib`)."""
+    base_lines, side_lines = base.split("\n"), side.split("\n")
+    base_defs, side_defs = _innermost(base), _innermost(side)
+    names: set[str] = set()
+    matcher = difflib.SequenceMatcher(None, base_lines, side_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        for line in range(j1, j2):
+            names.add(_holder(side_defs, line) or "")
+        for line in range(i1, i2):
+            names.add(_holder(base_defs, line) or "")
+    names.discard("")
+    return names
+
+
 def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
     base = git(root, "merge-base", p1, p2).strip()
     one, two = changed(root, base, p1), changed(root, base, p2)
@@ -157,6 +215,8 @@ def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
         return
     tally.merges += 1
     truth: dict[str, list[tuple[int, int] | None]] = {}
+    same: dict[str, set[str]] = {}  # path -> symbols both sides changed
+    defs: dict[str, set[str]] = {}  # path -> every def and class name in the three versions
     for path in both:
         if one[path] == "D" and two[path] == "D":
             continue
@@ -169,6 +229,9 @@ def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
         found = true_regions(texts[0], texts[1], texts[2])
         if found:
             truth[path] = list(found)
+        if path.endswith(".py"):
+            same[path] = changed_symbols(texts[0], texts[1]) & changed_symbols(texts[0], texts[2])
+            defs[path] = {d[2] for text in texts for d in _innermost(text or "")}
     git(root, "update-ref", "refs/heads/main", base)
     git(root, "update-ref", "refs/heads/stream/f/a", p1)
     git(root, "update-ref", "refs/heads/stream/f/b", p2)
@@ -205,6 +268,18 @@ def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
         regions = truth.get(point.path, [])
         if any(_covers(point.base_lines, region) for region in regions):
             tally.flagged_right += 1
+    named = [p for p in points if p.symbol in defs.get(p.path, ())]
+    tally.symbol_points += len(named)
+    for path, symbols in same.items():
+        tally.same_true += len(symbols)
+        tally.same_caught += len(symbols & {p.symbol for p in named if p.path == path})
+    for point in named:  # right: both sides changed it, or it holds a true conflict region
+        if point.symbol in same.get(point.path, ()) or (
+            point.conflict and any(_covers(point.base_lines, r) for r in truth.get(point.path, []))
+        ):
+            tally.symbol_points_right += 1
+        else:
+            tally.symbol_extras.append(f"{merge[:10]} {point.path} {point.symbol}")
 
 
 def run_repo(source: Path, limit: int) -> Tally:
@@ -259,6 +334,10 @@ def main() -> None:
         print(f"  flag precision: {pct(tally.flagged_right, tally.flagged)}")
         print(f"  stitch points: {tally.points}, flagged 'will conflict': {tally.flagged}")
         print(
+            f"  same-symbol recall: {pct(tally.same_caught, tally.same_true)},"
+            f" precision: {pct(tally.symbol_points_right, tally.symbol_points)}"
+        )
+        print(
             f"  false 'will conflict' points on clean merges: {tally.clean_false_points}"
             f" (in {tally.clean_merges_flagged} of {tally.clean_merges} clean merges)"
         )
@@ -271,6 +350,8 @@ def main() -> None:
         if args.misses:
             for miss in tally.misses[:30]:
                 print(f"  missed: {miss}")
+            for extra in tally.symbol_extras[:30]:
+                print(f"  symbol point, not changed on both sides: {extra}")
 
 
 if __name__ == "__main__":
