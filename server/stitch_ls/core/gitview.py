@@ -59,6 +59,9 @@ class StreamWork:
     drafts_key: tuple[str, str]  # (head, the engineer's commit)
     drafts: list[Draft]
     problems: list[str]
+    # path -> its diff against the merge base, for files changed in place (not renamed,
+    # deleted or binary): the hunks a pair's conflicts are found from (`shared_base_conflicts`)
+    diffs: dict[str, st.FileDiff] = field(default_factory=dict)
 
 
 def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
@@ -134,7 +137,10 @@ def take_snapshot(
         key = (a.head, b.head)
         if key not in merges:
             try:
-                merges[key] = pair_conflicts(repo, a.name, a.head, b.name, b.head)
+                found = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
+                if found is None:
+                    found = pair_conflicts(repo, a.name, a.head, b.name, b.head)
+                merges[key] = found
             except Exception as exc:  # noqa: BLE001 - one pair's failure must not hide the rest
                 snap.problems.append(f"could not merge {a.branch} with {b.branch}: {exc}")
                 merges[key] = []
@@ -152,10 +158,13 @@ def _stream_work(
     diff_key, drafts_key = (stream.merge_base, stream.head), (stream.head, engineer or "")
     if before is not None and before.diff_key == diff_key:
         files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
+        diffs = before.diffs
     else:
         diff = repo.git.diff(*STREAM_DIFF_OPTIONS, stream.merge_base, stream.head)
-        files = {}
+        files, diffs = {}, {}
         for file_diff in st.parse_diff(diff):
+            if file_diff.old_path == file_diff.new_path and not file_diff.binary:
+                diffs[file_diff.path] = file_diff
             marked = [hunk.marked() for hunk in file_diff.hunks]
             files[file_diff.path] = StreamChange(
                 stream=stream.name,
@@ -176,14 +185,39 @@ def _stream_work(
             drafts, problems = [], [f"could not read the commits of {stream.branch}: {exc}"]
     else:
         drafts, problems = [], []
-    return StreamWork(diff_key, files, drafts_key, drafts, problems)
+    return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs)
 
 
 # how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics)
 DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U0")
 MERGE_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--no-renames")
-# a stream's own changes: with git's rename detection, so a moved file is followed
-STREAM_DIFF_OPTIONS = (*DIFF_OPTIONS, "--find-renames")
+# a stream's own changes: diffed as git's merge diffs them (so a pair's conflicts can be found
+# from them), with git's rename detection, so a moved file is followed
+STREAM_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--find-renames")
+
+
+def shared_base_conflicts(
+    a: st.Stream, a_work: StreamWork, b: st.Stream, b_work: StreamWork
+) -> list[tuple[str, Conflict]] | None:
+    """Where merging two streams conflicts, found from their own diffs without running git:
+    when both left the base at the same commit and share no commit since, that commit is their
+    merge base and each stream's diff against it is what git's merge diffs (histogram, no
+    indent heuristic). The files both changed in place are walked hunk by hunk (`regions`),
+    as xdiff's merge walks them. None when that does not hold, or a file both touched was
+    renamed, deleted or binary on either side: then `pair_conflicts` asks git."""
+    if a.merge_base != b.merge_base or a.commits & b.commits:
+        return None
+    shared = sorted(set(a_work.files) & set(b_work.files))
+    if any(p not in a_work.diffs or p not in b_work.diffs for p in shared):
+        return None
+    pair = frozenset((a.name, b.name))
+    found: list[tuple[str, Conflict]] = []
+    for path in shared:
+        for base_lines, a_lines, b_lines in regions(
+            a_work.diffs[path].hunks, b_work.diffs[path].hunks
+        ):
+            found.append((path, Conflict(pair, base_lines, {a.name: a_lines, b.name: b_lines})))
+    return found
 
 
 def pair_conflicts(

@@ -270,10 +270,11 @@ class _Found:
         if doc is None or change.text is None or base.text is None:
             return
         present = {symbol.name for symbol in doc.symbols()}
-        removed = [
+        removed = [  # only what another stream touched can become a point
             symbol
             for symbol in base.symbols()
             if symbol.name not in present
+            and set(self.touched.get(symbol.name, ())) - {change.stream}
             and any(
                 lo <= symbol.last_line and symbol.start[0] <= hi for lo, hi in change.base_ranges
             )
@@ -283,20 +284,7 @@ class _Found:
         base_names = {symbol.name for symbol in base.symbols()}
         added = [s for s in doc.symbols() if s.name not in base_names]
         for symbol in removed:
-            body = _body(base.text, symbol)
-            renamed = max(
-                (
-                    (
-                        SequenceMatcher(
-                            None, body, _body(change.text, new), autojunk=False
-                        ).ratio(),
-                        new.name,
-                    )
-                    for new in added
-                    if new.kind == symbol.kind
-                ),
-                default=(0.0, ""),
-            )
+            renamed = _renamed(base.text, symbol, change.text, added)
             what = f"renamed to {renamed[1]}" if renamed[0] >= RENAMED_SIMILARITY else "deleted"
             self.touched.setdefault(symbol.name, {})[change.stream] = _digest(what)
             self.notes.setdefault(symbol.name, {})[change.stream] = what
@@ -341,6 +329,25 @@ class _Found:
 
 
 RENAMED_SIMILARITY = 0.6  # a new symbol whose body is this much the old one's: a rename
+
+
+def _renamed(base: str, symbol: Any, text: str, added: list[Any]) -> tuple[float, str]:
+    """The new symbol of the same kind whose body is most like `symbol`'s (its similarity
+    and name); cheap upper bounds first, so a file of a thousand new symbols stays fast."""
+    body = _body(base, symbol)
+    best = (0.0, "")
+    for new in added:
+        if new.kind != symbol.kind:
+            continue
+        matcher = SequenceMatcher(None, body, _body(text, new), autojunk=False)
+        if matcher.real_quick_ratio() < RENAMED_SIMILARITY:
+            continue
+        if matcher.quick_ratio() < RENAMED_SIMILARITY:
+            continue
+        ratio = matcher.ratio()
+        if ratio > best[0]:
+            best = (ratio, new.name)
+    return best
 
 
 def _body(text: str, symbol: Any) -> str:

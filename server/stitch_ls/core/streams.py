@@ -35,6 +35,7 @@ class Stream:
     ahead: int
     worktree: str | None = None
     started: int = 0  # committer time of its oldest commit not in the base (who holds the cap)
+    commits: frozenset[str] = frozenset()  # its commits not in the base
 
 
 @dataclass
@@ -163,7 +164,8 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
         merge_bases = repo.merge_base(base_commit, commit)
         if not merge_bases:
             continue
-        stamps = repo.git.log("--format=%ct", f"{base_commit.hexsha}..{commit.hexsha}").split()
+        log = repo.git.log("--format=%H %ct", f"{base_commit.hexsha}..{commit.hexsha}").split()
+        ids, stamps = log[0::2], log[1::2]
         ahead = len(stamps)
         if ahead == 0:
             continue
@@ -179,6 +181,7 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
                 ahead=ahead,
                 worktree=worktrees.get(name),
                 started=int(stamps[-1]),
+                commits=frozenset(ids),
             )
         )
     return result
