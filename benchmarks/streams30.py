@@ -5,10 +5,9 @@
 The repository (e.g. a bare mirror of pypa/pip, 27,000 commits) is cloned into a temporary
 folder. For each count N, N stream branches are made from `main`'s tip (plumbing only: no
 checkout), each one commit editing one function of FILE (two streams per function, so every
-edited function is a stitch point, and every fifth stream also edits a second file). The real
-server is started over stdio, FILE is opened, and the time until its first stitch-point
-diagnostics arrive is printed, with the number of points shown; then the time until the
-points follow a new commit on one stream. It asserts nothing: it prints numbers (see
+edited function is a stitch point). The real server is started over stdio, FILE is opened,
+and the time until its first stitch-point diagnostics arrive is printed, with the number of
+points shown; then the time until the points follow a new commit on one stream. It asserts nothing: it prints numbers (see
 docs/stitch-points.md).
 """
 
