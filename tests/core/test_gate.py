@@ -145,3 +145,153 @@ def test_irreversible_requires_verified_evidence_when_the_team_asks():
     failed = frozenset({("d", draft_digest(migration), "failed")})
     blocked = decide(migration, GateContext(**{**OPEN.__dict__, "verified": failed}))
     assert blocked.reason.startswith("its own evidence failed: verification run")
+
+
+def test_a_read_only_switch_with_nothing_known_still_says_so_in_words():
+    described = ReadOnly(True).describe()
+    assert described == "agents are read-only: no reason given, since unknown time, by unknown"
+
+
+def test_read_only_since_is_shown_in_the_workspace_zone():
+    from zoneinfo import ZoneInfo
+
+    since = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    switch = ReadOnly(True, "lead@example.com", since, "bad week", ZoneInfo("Europe/Berlin"))
+    assert switch.describe() == (
+        "agents are read-only: bad week, since 2026-11-28 10:00 CET, by lead@example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ctx_change", "body", "kwargs", "gate", "reason"),
+    [
+        ({"quiet": True}, {}, {}, Gate.QUIET, "quiet hours: shown when they end"),
+        ({}, None, {}, Gate.INVALID, "invalid draft: unreadable"),
+        (
+            {},
+            None,
+            {"invalid": "line 3: not JSON"},
+            Gate.INVALID,
+            "invalid draft: line 3: not JSON",
+        ),
+        (
+            {},
+            {"sources": []},
+            {},
+            Gate.PARKED,
+            "parked for a human: the draft cites no sources",
+        ),
+        (
+            {"requires_verified": True},
+            {"irreversible": True},
+            {},
+            Gate.BLOCKED,
+            "blocked: an irreversible change needs verified passing test evidence"
+            " (run stitch-ls verify)",
+        ),
+    ],
+)
+def test_each_state_gives_its_whole_reason(ctx_change, body, kwargs, gate, reason):
+    ctx = GateContext(**{**OPEN.__dict__, **ctx_change})
+    decision = decide(None if body is None else make(**body), ctx, **kwargs)
+    assert (decision.gate, decision.reason) == (gate, reason)
+
+
+def test_an_irreversible_draft_is_flagged_whatever_its_state():
+    ctx = GateContext(**{**OPEN.__dict__, "irreversible_paths": ("migrations/**",)})
+    body = draft("d")
+    body["edits"][0]["path"] = "migrations/0001_init.sql"
+    on_path = decide(Draft.from_data(body), ctx)
+    assert (on_path.gate, on_path.irreversible) == (Gate.ACTIONABLE, True)
+    blocked = decide(make(irreversible=True, evidence=[]), OPEN)
+    assert (blocked.gate, blocked.irreversible) == (Gate.BLOCKED, True)
+    low = decide(make(irreversible=True, confidence=0.3), OPEN)
+    assert (low.gate, low.irreversible) == (Gate.BELOW_FLOOR, True)
+    assert decide(make(), ctx).irreversible is False
+
+
+def test_a_stream_over_its_features_cap_is_blocked_and_only_that_stream():
+    why = "stream checkout/a is over the cap of 2 for feature checkout"
+    ctx = GateContext(**{**OPEN.__dict__, "beyond_cap": frozenset({("checkout/a", why)})})
+    over = decide(make(), ctx)
+    assert (over.gate, over.reason) == (Gate.BLOCKED, why)
+    assert decide(make(stream="checkout/b"), ctx).actionable
+
+
+def test_a_vouch_lets_a_parked_draft_on_to_the_floor_for_that_content_only():
+    from stitch_ls.core.gate import draft_digest
+    from stitch_ls.core.sources import SourceCheck, SourceReport
+
+    unsourced = make(sources=[])
+    vouched = GateContext(
+        **{**OPEN.__dict__, "vouched": frozenset({("d", draft_digest(unsourced))})}
+    )
+    assert decide(unsourced, vouched).actionable
+    low = make(sources=[], confidence=0.5)  # other content: the vouch was not for this
+    assert decide(low, vouched).gate is Gate.PARKED
+    for_low = GateContext(**{**OPEN.__dict__, "vouched": frozenset({("d", draft_digest(low))})})
+    assert decide(low, for_low).reason == "0.50 < floor 0.65"  # the floor still holds
+    # a vouch for another draft is no vouch for this one
+    other = GateContext(**{**OPEN.__dict__, "vouched": frozenset({("e", draft_digest(unsourced))})})
+    assert decide(unsourced, other).gate is Gate.PARKED
+    # every cited source missing counts as unsourced, so a vouch lets it on too
+    gone = SourceReport((SourceCheck("missing"), SourceCheck("missing")))
+    cited = make()
+    assert decide(cited, OPEN, sources=gone).gate is Gate.PARKED
+    for_cited = GateContext(**{**OPEN.__dict__, "vouched": frozenset({("d", draft_digest(cited))})})
+    assert decide(cited, for_cited, sources=gone).actionable
+
+
+def test_a_vouch_stands_in_for_sources_on_an_irreversible_change_but_not_for_evidence():
+    from stitch_ls.core.gate import draft_digest
+
+    migration = make(irreversible=True, sources=[])
+    assert decide(migration, OPEN).reason == ("blocked: an irreversible change needs sources")
+    ctx = GateContext(**{**OPEN.__dict__, "vouched": frozenset({("d", draft_digest(migration))})})
+    assert decide(migration, ctx).actionable
+    untested = make(irreversible=True, sources=[], evidence=[])
+    ctx = GateContext(**{**OPEN.__dict__, "vouched": frozenset({("d", draft_digest(untested))})})
+    assert decide(untested, ctx).reason == (
+        "blocked: an irreversible change needs passing test evidence"
+    )
+
+
+def test_a_draft_whose_only_source_is_missing_is_parked_saying_so():
+    from stitch_ls.core.sources import SourceCheck, SourceReport
+
+    one = make(sources=[{"kind": "doc", "ref": "docs/gone.md", "why": "w"}])
+    decision = decide(one, OPEN, sources=SourceReport((SourceCheck("missing"),)))
+    assert (decision.gate, decision.reason) == (Gate.PARKED, "parked: its only source is missing")
+
+
+def test_a_title_cannot_forge_the_suffix_stitch_composes():
+    forged = make(title="Fix — 0.99 · 9 sources", stream="checkout/a · x", agent="a—b")
+    assert action_title(forged) == (
+        "Apply draft: Fix - 0.99 . 9 sources — 0.82 · 2 sources · checkout/a . x/a-b"
+    )
+
+
+@pytest.mark.parametrize(
+    ("ctx_change", "body", "kwargs", "line"),
+    [
+        ({}, {"sources": []}, {}, "the draft cites no sources"),
+        ({}, {}, {"stale": "the text moved"}, "the text moved"),
+        (
+            {},
+            {"irreversible": True, "evidence": []},
+            {},
+            "an irreversible change needs passing test evidence",
+        ),
+        ({}, {"confidence": 0.51}, {}, "0.51 < floor 0.65"),
+        ({"quiet": True}, {}, {}, "quiet hours: shown when they end"),
+        ({}, {}, {}, None),
+    ],
+)
+def test_the_state_line_drops_only_the_state_word_the_reason_starts_with(
+    ctx_change, body, kwargs, line
+):
+    from stitch_ls.core.gate import bare_reason
+
+    ctx = GateContext(**{**OPEN.__dict__, **ctx_change})
+    decision = decide(make(**body), ctx, **kwargs)
+    assert bare_reason(decision.gate.value, decision.reason) == line

@@ -12,7 +12,7 @@ from stitch_ls.core.model import Draft, Source, SourceLogEntry
 from stitch_ls.core.operations import Added, add_draft, decided
 from stitch_ls.core.sourcelog import append_entry
 from stitch_ls.core.workspace import StitchWorkspace
-from workspaces import TEAM, draft, make_workspace
+from workspaces import TEAM, draft, make_workspace, write_draft
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 QUIET_NOW = TEAM + (
@@ -106,3 +106,23 @@ def test_a_draft_removed_right_after_it_was_written_is_reported(tmp_path: Path, 
     with pytest.raises(Refused) as caught:
         add_draft(ws, Draft.from_data(draft("gone")), T0)
     assert str(caught.value) == "draft 'gone' was written but is no longer there"
+
+
+def test_a_draft_dropped_in_the_folder_is_counted_when_an_add_first_sees_it(tmp_path: Path):
+    ws = workspace(tmp_path / "ws")
+    write_draft(ws.root, draft("dropped", sources=[]))  # an agent writing the file itself
+    add_draft(ws, Draft.from_data(draft("added")), T0)
+    assert ws.state.unsourced_arrivals == {"dropped": T0}  # the budget counts it from now
+    assert ws.budget().used == 1
+
+
+def test_a_symlinked_drafts_folder_refuses_the_add_and_says_why(tmp_path: Path):
+    ws = workspace(tmp_path / "ws")
+    drafts = ws.paths.drafts
+    drafts.rmdir()
+    (tmp_path / "elsewhere").mkdir()
+    drafts.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(Refused) as caught:
+        add_draft(ws, Draft.from_data(draft("d")), T0)
+    assert str(caught.value) == f"{drafts} is a symlink: Stitch writes nothing through it"
+    assert list((tmp_path / "elsewhere").iterdir()) == []

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stitch_ls.core.config import TeamConfig
-from stitch_ls.core.teamfile import Sources, resolve
+from stitch_ls.core.config import ConfigProblem, TeamConfig
+from stitch_ls.core.teamfile import Sources, TeamSource, resolve
 
 BASE = """\
 [agents]
@@ -142,3 +142,96 @@ def test_a_bad_evidence_command_is_one_clear_problem():
 
     problems = load_team_config('[evidence]\ncommand = "pytest -q"\n')
     assert isinstance(problems, list) and "evidence.command" in problems[0].message
+
+
+def team(text: str) -> TeamConfig:
+    from stitch_ls.core.config import load_team_config
+
+    loaded = load_team_config(text)
+    assert isinstance(loaded, TeamConfig), loaded
+    return loaded
+
+
+LOCKED = TeamConfig().replace(agents=TeamConfig().agents.replace(read_only=True))
+
+
+def test_a_valid_working_copy_without_a_base_is_in_force_as_written():
+    assert resolve(Sources(working=BASE)) == TeamSource(team(BASE), "working copy", text=BASE)
+    assert resolve(Sources()) == TeamSource(TeamConfig(), "defaults")
+
+
+def test_a_note_names_the_base_branch_even_when_its_name_is_unknown():
+    source = resolve(Sources(working=BASE.replace("0.65", "0.1"), base=BASE))
+    assert source.notes == (
+        "agents.confidence_floor = 0.1 is looser than 0.65 on the base branch: "
+        "ignored until merged",
+    )
+
+
+def test_an_unreadable_working_copy_locks_down_and_says_why_at_line_one():
+    source = resolve(Sources(working_error="Too many levels of symbolic links"))
+    why = "cannot read the team file: Too many levels of symbolic links"
+    assert source == TeamSource(
+        LOCKED,
+        "lock-down",
+        f"team file unreadable: {why}",
+        (ConfigProblem(0, why),),
+        (),
+        locked_down=True,
+    )
+    assert source.label == f"lock-down (team file unreadable: {why})"
+    assert source.values_from == "lock-down"
+
+
+def test_a_lock_down_keeps_the_broken_text_and_its_problems_for_the_editor():
+    from stitch_ls.core.config import load_team_config
+
+    broken = "[features.checkout\n"
+    problems = load_team_config(broken)
+    assert isinstance(problems, list)
+    first = f"line 1: {problems[0].message}"
+    assert resolve(Sources(working=broken)) == TeamSource(
+        LOCKED,
+        "lock-down",
+        f"team file unreadable: {first}",
+        tuple(problems),
+        (),
+        locked_down=True,
+        text=broken,
+    )
+
+
+def test_a_deleted_working_copy_falls_back_and_says_it_is_missing():
+    source = resolve(Sources(working=None, head=BASE, base=BASE, base_name="main"))
+    assert (source.origin, source.problem) == (
+        "HEAD",
+        "the team file is missing (deleted in the working copy)",
+    )
+    assert source.as_dict() == {
+        "from": "HEAD",
+        "problem": "the team file is missing (deleted in the working copy)",
+        "notes": [],
+    }
+
+
+def test_what_every_door_shows_of_the_team_file_in_force():
+    loose = BASE.replace("0.65", "0.5")
+    source = resolve(Sources(working=loose, base=BASE, base_name="main"))
+    assert source.as_dict() == {
+        "from": "working copy",
+        "problem": None,
+        "notes": [
+            "agents.confidence_floor = 0.5 is looser than 0.65 on main: ignored until merged"
+        ],
+    }
+
+
+def test_the_base_branch_in_force_keeps_its_own_verification_command():
+    source = resolve(Sources(working="x = [", base=CHECKED, base_name="main"))
+    assert (source.origin, source.team, source.notes) == ("base", team(CHECKED), ())
+    assert source.team.evidence.command == ["pytest", "-q", "{refs}"]
+
+
+def test_the_last_good_team_file_keeps_the_command_its_base_had_given_it():
+    source = resolve(Sources(working="x = [", last_good=team(CHECKED)))
+    assert (source.origin, source.team, source.notes) == ("last good", team(CHECKED), ())
