@@ -389,7 +389,6 @@ def to_html(report: Report, zone: tzinfo | None = None) -> str:
     `zone` (the workspace's; UTC when None), to the minute."""
     from stitch_ls.core.timefmt import human_time
 
-
     def table(title: str, rows: dict[str, Tally], first: str) -> str:
         head = "".join(
             f"<th>{h}</th>"

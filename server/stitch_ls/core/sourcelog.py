@@ -35,5 +35,3 @@ def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
         except (ValueError, RecursionError):  # not JSON, or not an entry
             problems.append(f"source-log.jsonl line {number} is not a valid entry; skipped")
     return entries, problems
-
-
