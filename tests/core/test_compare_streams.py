@@ -105,3 +105,21 @@ def test_through_the_indexer(tmp_path: Path):
     assert [v.name for v in found.streams] == STREAMS
     refused = indexer.compare("../../etc/passwd", "x", STREAMS)
     assert isinstance(refused, Refused) and "not a path inside the repository" in str(refused)
+
+
+def test_a_stream_version_that_is_not_utf8_still_makes_its_stitch_point(tmp_path: Path):
+    """It used to fail the whole file's points (the version digest encoded strictly)."""
+    from stitch_ls.core.gitview import points_for
+    from stitch_ls.core.stitchpoints import SignOffs
+
+    root = stream_repo(tmp_path / "ws")
+    git(root, "checkout", "-q", "stream/checkout/a")
+    path = root / SOURCE
+    path.write_bytes(path.read_bytes().replace(b"or 0", b"or 0  # \xff\xfe"))
+    git(root, "commit", "-q", "-am", "latin-1 comment")
+    git(root, "checkout", "-q", "main")
+    snap = take_snapshot(root, TEAM)
+    [point] = points_for(root, TEAM, snap, SOURCE, None, SignOffs())
+    assert point.symbol == "Cart.total" and point.streams == ("checkout/a", "checkout/b")
+    found = compare_versions(root, snap, SOURCE, point.symbol, list(point.streams))
+    assert "# \ufffd\ufffd" in found.streams[0].text

@@ -93,6 +93,31 @@ async def test_compare_streams_answers_each_streams_version_before_a_sign_off(tm
         await stop(client)
 
 
+async def test_compare_streams_with_a_hostile_version_is_a_bounded_answer(tmp_path: Path):
+    """A stream's version holding terminal controls and bytes that are not UTF-8 crosses the
+    wire as text (controls kept, bad bytes as U+FFFD): the server neither crashes nor sends
+    a string JSON cannot carry."""
+    root = stream_repo(tmp_path / "ws")
+    git(root, "checkout", "-q", "stream/checkout/a")
+    path = root / CHECKOUT
+    path.write_bytes(
+        path.read_bytes().replace(b"or 0", b"or 0  # \x1b]0;pwned\x07 \xff\xfe [x](command:evil)")
+    )
+    git(root, "commit", "-q", "-am", "hostile")
+    git(root, "checkout", "-q", "main")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        point_id = str(points(client, uri)[0].code).removeprefix("stitch-point:")
+        found = await client.command("stitch.compareStreams", point_id)
+        [a] = [s for s in found["streams"] if s["name"] == "checkout/a"]
+        assert "# \x1b]0;pwned\x07 \ufffd\ufffd [x](command:evil)" in a["text"]
+        assert (await client.command("stitch.status"))["indexer"]["running"] is True
+    finally:
+        await stop(client)
+
+
 async def test_sign_off_by_owner_and_refusal_for_others(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     client = await start(root)
