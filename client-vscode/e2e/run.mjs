@@ -459,10 +459,11 @@ async function main() {
 
   // The status bar, fed by stitch/status: one draft ready.
   const status = await waitFor(
-    "the Stitch status bar item to say 1 draft",
+    "the Stitch status bar item to say 1 draft and 1 prompt",
     async () => {
       const text = await stitchStatus(page);
-      return text && text.includes("1 draft") ? text : false;
+      // the prompt is counted a moment after the drafts on a busy machine: wait for both
+      return text && text.includes("1 draft") && text.includes("1 prompt") ? text : false;
     },
     45_000,
     250,
@@ -803,6 +804,80 @@ async function main() {
   );
   step("server back after the setting changed");
   await shot(page, "restarted");
+
+  // Two streams change Cart.total: a stitch point. "Compare Streams at the Stitch Point Here"
+  // asks which stream and opens a diff of its version (read-only, left) with the file.
+  // The branches are written with git's plumbing, so the working tree is left as it is.
+  const gitIn = (args, options = {}) => execFileSync("git", args, { cwd: ws, encoding: "utf8", ...options }).trim();
+  const mainText = gitIn(["show", "main:src/checkout.py"]) + "\n";
+  const streamCommit = (branch, text, message) => {
+    const index = join(root, `index-${branch.replace(/\//g, "-")}`);
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    gitIn(["read-tree", "main"], { env });
+    const blob = gitIn(["hash-object", "-w", "--stdin"], { input: text });
+    gitIn(["update-index", "--cacheinfo", `100644,${blob},src/checkout.py`], { env });
+    const tree = gitIn(["write-tree"], { env });
+    const commit = gitIn(["commit-tree", tree, "-p", "main", "-m", message]);
+    gitIn(["update-ref", `refs/heads/${branch}`, commit]);
+  };
+  streamCommit("stream/checkout/a", mainText.replace("return sum(self.items)", "return sum(self.items) or 0"), "Empty carts");
+  streamCommit(
+    "stream/checkout/b",
+    mainText.replace("    def total(self):\n", "    def total(self):\n        # sum of item prices\n"),
+    "Document total",
+  );
+  await page.keyboard.press("Control+P");
+  await quickOpen.waitFor({ state: "visible", timeout: 10_000 });
+  await quickOpen.fill("src/checkout.py");
+  await page.waitForTimeout(300);
+  await page.keyboard.press("Enter");
+  await waitFor("the editor to show checkout.py again", async () => (await editorText(page)).includes("def total(self):"), 10_000);
+  result.checks.status_stitch_point = await waitFor(
+    "the status bar to count the stitch point",
+    async () => {
+      const text = await stitchStatus(page);
+      return text && text.includes("stitch point") ? text : false;
+    },
+    20_000,
+    250,
+  );
+  await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+  await page.keyboard.press("Control+G");
+  await page.keyboard.type("8");
+  await page.keyboard.press("Enter");
+  await paletteCommand(page, "Stitch: Compare Streams at the Stitch Point Here");
+  result.checks.compare_pick = await waitFor(
+    "the stream pick",
+    () =>
+      page.evaluate(() => {
+        const rows = [...document.querySelectorAll(".quick-input-list .monaco-list-row")].map(
+          (r) => r.getAttribute("aria-label") ?? "",
+        );
+        return rows.some((r) => r.includes("checkout/b")) ? rows : false;
+      }),
+    15_000,
+  );
+  await page.locator(".quick-input-widget input").fill("checkout/b");
+  await page.waitForTimeout(200);
+  await page.keyboard.press("Enter");
+  const diff = await waitFor(
+    "the diff with checkout/b's version",
+    () =>
+      page.evaluate(() => {
+        const editor = document.querySelector(".monaco-diff-editor");
+        const original = editor?.querySelector(".editor.original .view-lines");
+        const modified = editor?.querySelector(".editor.modified .view-lines");
+        const tab = document.querySelector(".tabs-container .tab.active")?.getAttribute("aria-label") ?? "";
+        const text = (el) => (el?.textContent ?? "").replace(/\u00a0/g, " ");
+        return original && text(original).includes("# sum of item prices")
+          ? { tab, original: text(original).slice(0, 400), modified: text(modified).slice(0, 400) }
+          : false;
+      }),
+    15_000,
+  );
+  result.checks.compare_diff = diff;
+  await shot(page, "compare-streams");
+  step("stream compared in a diff", { tab: diff.tab });
 
   result.checks.console_errors = consoleErrors.slice(0, 10);
   result.ok = true;

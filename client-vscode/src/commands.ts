@@ -9,13 +9,14 @@ import { CommandError, showCommandError, type ServerManager } from "./server";
 import { asPromptList, promptPickItem, promptsTitle, PROMPTS_PLACEHOLDER } from "./prompts";
 import { asStatus, describeStatus, menuItems, shownTime, type StitchStatus } from "./status";
 import { stitchPointsAt } from "./stitchPoints";
+import { asComparison, diffTitle, notShown, STREAM_SCHEME, streamPicks, versionPath, type Side } from "./compare";
 
-type Handler = () => Promise<unknown>;
+type Handler = (...args: unknown[]) => Promise<unknown>;
 
-function guarded(handler: Handler): () => Promise<void> {
-  return async () => {
+function guarded(handler: Handler): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
     try {
-      await handler();
+      await handler(...args);
     } catch (error) {
       showCommandError(error);
     }
@@ -44,6 +45,33 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       provideTextDocumentContent: () => logText,
     }),
   );
+
+  // Each stream's version at a stitch point, read-only, as the left side of a diff with the
+  // engineer's file (as the source log: a virtual document, its text from the server).
+  const versions = new Map<string, string>();
+  const versionChanged = new vscode.EventEmitter<vscode.Uri>();
+  context.subscriptions.push(
+    versionChanged,
+    vscode.workspace.registerTextDocumentContentProvider(STREAM_SCHEME, {
+      onDidChange: versionChanged.event,
+      provideTextDocumentContent: (uri) => versions.get(uri.toString()) ?? "",
+    }),
+  );
+
+  /** The stitch point under the cursor (asks which when several), or undefined. */
+  const pointHere = async (): Promise<string | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage("Stitch: open a file and put the cursor on a stitch point.");
+      return undefined;
+    }
+    const ids = stitchPointsAt(vscode.languages.getDiagnostics(editor.document.uri), editor.selection.active);
+    if (ids.length === 0) {
+      void vscode.window.showInformationMessage("Stitch: no stitch point here.");
+      return undefined;
+    }
+    return ids.length === 1 ? ids[0] : await vscode.window.showQuickPick(ids, { title: "Which stitch point?" });
+  };
 
   const currentStatus = async (): Promise<StitchStatus> => {
     await ready();
@@ -164,22 +192,45 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
     },
 
     "stitch.ui.signOffHere": async () => {
-      const editor = vscode.window.activeTextEditor;
-      if (!editor) {
-        void vscode.window.showInformationMessage("Stitch: open a file and put the cursor on a stitch point.");
-        return;
-      }
-      const ids = stitchPointsAt(vscode.languages.getDiagnostics(editor.document.uri), editor.selection.active);
-      if (ids.length === 0) {
-        void vscode.window.showInformationMessage("Stitch: no stitch point here.");
-        return;
-      }
-      const id = ids.length === 1 ? ids[0] : await vscode.window.showQuickPick(ids, { title: "Which stitch point?" });
+      const id = await pointHere();
       if (!id) return;
       const result = (await run("stitch.signOff", [id])) as { stitch_id?: string; signer?: string } | null;
       void vscode.window.showInformationMessage(
         `Stitch: signed off stitch point ${result?.stitch_id ?? id}${result?.signer ? ` as ${result.signer}` : ""}.`,
       );
+    },
+
+    // From the palette (the point under the cursor) or the point's "compare streams" lens
+    // (its id): the engineer's file against one stream's version, or one diff per stream.
+    "stitch.ui.compareStreams": async (pointId?: unknown) => {
+      const id = typeof pointId === "string" && pointId ? pointId : await pointHere();
+      if (!id) return;
+      const comparison = asComparison(await run("stitch.compareStreams", [id]));
+      if (!comparison) throw new CommandError("Stitch: the server sent no versions to compare.", false);
+      const picks = streamPicks(comparison);
+      const picked =
+        picks.length === 1
+          ? picks[0]
+          : await vscode.window.showQuickPick(picks, {
+              title: `Compare ${comparison.symbol} with which stream?`,
+              placeHolder: "Each opens as a diff with your file (left: the stream's version, read-only)",
+            });
+      if (!picked) return;
+      const mine = vscode.Uri.parse(comparison.uri, true);
+      const open = async (side: Side) => {
+        const why = notShown(side);
+        if (why) {
+          void vscode.window.showWarningMessage(why);
+          return;
+        }
+        const uri = vscode.Uri.from({ scheme: STREAM_SCHEME, path: versionPath(comparison, side) });
+        versions.set(uri.toString(), side.text ?? "");
+        versionChanged.fire(uri);
+        await vscode.commands.executeCommand("vscode.diff", uri, mine, diffTitle(comparison, side), {
+          preview: false,
+        });
+      };
+      for (const side of picked.sides) await open(side);
     },
 
     "stitch.ui.openSourceLog": async () => {

@@ -261,6 +261,10 @@ export class ServerManager implements vscode.Disposable {
         // Server commands (also those behind code actions) go through run(), so a refusal
         // shows the server's own sentence instead of "Request workspace/executeCommand failed".
         executeCommand: async (command, args) => {
+          // the stitch point's "compare streams" lens: the answer is shown here, as diffs
+          if (command === "stitch.compareStreams") {
+            return vscode.commands.executeCommand("stitch.ui.compareStreams", ...(args as unknown[]));
+          }
           try {
             return await this.run(command, args);
           } catch (error) {

@@ -46,6 +46,7 @@ const SERVER_COMMANDS = [
   "stitch.status",
   "stitch.signOff",
   "stitch.pendingPrompts",
+  "stitch.compareStreams",
 ];
 
 describe("package.json settings", () => {

@@ -74,7 +74,7 @@ class Indexer:
             *("load", "reload", "watch", "record", "counts", "summaries", "git", "points"),
             *("user", "state", "change", "settings", "prompts", "answer"),
             *("begin_apply", "finish_apply", "check_team", "sign_off", "recount_points"),
-            *("vouch", "source_log", "verify", "cancel_verify", "fetch_streams"),
+            *("vouch", "source_log", "verify", "cancel_verify", "fetch_streams", "compare"),
         }
     )
 
@@ -336,6 +336,18 @@ class Indexer:
             return []
         signoffs = SignOffs.read(self.ws.paths.signoffs)
         return points_for(self.ws.root, self.team, self.snapshot, path, text, signoffs)
+
+    def compare(self, path: str, symbol: str, streams: list[str]) -> Any:
+        """Each stream's version of `path` and the base's, for the engineer to compare at a
+        stitch point (`gitview.compare_versions`): the comparison, or the refusal."""
+        from stitch_ls.core.gitview import compare_versions
+
+        if self.snapshot is None:
+            return Refused("git has not been read yet; try again in a moment")
+        try:
+            return compare_versions(self.ws.root, self.snapshot, path, symbol, list(streams))
+        except ValueError as exc:
+            return Refused(str(exc))
 
 
 IN_BACKGROUND = frozenset({"counts", "summaries", "recount_points"})  # long; change nothing

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitrepos import commit_on, git
 from test_stitch_conflicts import A, B, points, repo_with
+
+from gitrepos import commit_on, git
 
 PRICES = '''\
 """Prices."""

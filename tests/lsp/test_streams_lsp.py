@@ -47,6 +47,78 @@ async def test_stitch_point_diagnostic_and_lens_in_the_live_buffer(tmp_path: Pat
         await stop(client)
 
 
+async def test_compare_streams_answers_each_streams_version_before_a_sign_off(tmp_path: Path):
+    """`stitch.compareStreams [id]` (the point's second lens): each stream's version of the
+    file and the base's, as data for the editor's diff; the engineer's own buffer is the
+    other side, not in the list."""
+    root = stream_repo(tmp_path / "ws")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        point_id = str(points(client, uri)[0].code).removeprefix("stitch-point:")
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        [compare] = [lens for lens in lenses if lens.command.command == "stitch.compareStreams"]
+        assert compare.command.title == "compare streams"
+        assert list(compare.command.arguments) == [point_id] and compare.range.start.line == 7
+        found = await client.command("stitch.compareStreams", point_id)
+        assert found["stitch_id"] == point_id and found["path"] == CHECKOUT
+        assert found["symbol"] == "Cart.total" and found["uri"] == uri
+        assert found["yours"] is False
+        assert [s["name"] for s in found["streams"]] == ["checkout/a", "checkout/b"]
+        for side in found["streams"]:
+            assert side["text"] == git(root, "show", f"stream/{side['name']}:{CHECKOUT}")
+            assert side["line"] == 7 and side["note"] is None
+        assert found["base"]["name"] == "main"
+        assert found["base"]["text"] == (root / CHECKOUT).read_text()
+        # the engineer edits the same method: one more stream, still not in the list
+        client.edit(uri, (8, 30), (8, 30), " + 0")
+        await client.wait_for(
+            lambda: any("you" in p.message for p in points(client, uri)), timeout=5
+        )
+        [mine] = [
+            p for p in points(client, uri) if "you" in p.message and "checkout/a" in p.message
+        ]
+        found = await client.command(
+            "stitch.compareStreams", str(mine.code).removeprefix("stitch-point:")
+        )
+        assert found["yours"] is True
+        assert [s["name"] for s in found["streams"]] == ["checkout/a", "checkout/b"]
+        with pytest.raises(Exception, match="no stitch point 'sp-nothing' in an open file"):
+            await client.command("stitch.compareStreams", "sp-nothing")
+        with pytest.raises(Exception, match="stitch point id must be a non-empty string"):
+            await client.command("stitch.compareStreams", {"path": "../../etc/passwd"})
+    finally:
+        await stop(client)
+
+
+async def test_compare_streams_with_a_hostile_version_is_a_bounded_answer(tmp_path: Path):
+    """A stream's version holding terminal controls and bytes that are not UTF-8 crosses the
+    wire as text (controls kept, bad bytes as U+FFFD): the server neither crashes nor sends
+    a string JSON cannot carry."""
+    root = stream_repo(tmp_path / "ws")
+    git(root, "checkout", "-q", "stream/checkout/a")
+    path = root / CHECKOUT
+    path.write_bytes(
+        path.read_bytes().replace(b"or 0", b"or 0  # \x1b]0;pwned\x07 \xff\xfe [x](command:evil)")
+    )
+    git(root, "commit", "-q", "-am", "hostile")
+    git(root, "checkout", "-q", "main")
+    client = await start(root)
+    try:
+        uri = client.open(root / CHECKOUT)
+        await client.wait_for(lambda: bool(points(client, uri)), timeout=5)
+        point_id = str(points(client, uri)[0].code).removeprefix("stitch-point:")
+        found = await client.command("stitch.compareStreams", point_id)
+        [a] = [s for s in found["streams"] if s["name"] == "checkout/a"]
+        assert "# \x1b]0;pwned\x07 \ufffd\ufffd [x](command:evil)" in a["text"]
+        assert (await client.command("stitch.status"))["indexer"]["running"] is True
+    finally:
+        await stop(client)
+
+
 async def test_sign_off_by_owner_and_refusal_for_others(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     client = await start(root)

@@ -197,6 +197,75 @@ def test_a_stitch_point_shows_in_vim_diagnostic_get(tmp_path: Path):
     assert any("only lead@example.com may sign off" in n for n in report["notes"])
 
 
+def test_stitch_compare_opens_a_diff_split_with_the_streams_version(tmp_path: Path):
+    """`:StitchCompare` at a stitch point: which stream (vim.ui.select), then a read-only
+    scratch buffer with that stream's version, diffed against the buffer; the point's
+    "compare streams" lens does the same through the client's own command."""
+    from gitrepos import git, stream_repo
+
+    root = stream_repo(tmp_path / "ws")
+    report = run_nvim(
+        root,
+        CHECKOUT,
+        r"""
+    ready()
+    local function point()
+      for _, d in ipairs(vim.diagnostic.get(0)) do
+        if type(d.code) == 'string' and d.code:match('^stitch%-point:') then return d end
+      end
+    end
+    wait(function() return point() ~= nil end, 8000, 'a stitch point')
+    local p = point()
+    local engineer = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_cursor(0, { p.lnum + 1, 0 })
+    vim.ui.select = function(items, opts, on_choice)
+      R.prompt = opts.prompt
+      R.items = vim.tbl_map(opts.format_item, items)
+      on_choice(items[R.pick or 2])
+    end
+    local function scratch()
+      for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+        local b = vim.api.nvim_win_get_buf(w)
+        if vim.b[b].stitch_compare then return w, b end
+      end
+    end
+    vim.cmd('StitchCompare')
+    wait(function() return scratch() ~= nil end, 8000, 'the diff split')
+    local w, b = scratch()
+    R.windows = #vim.api.nvim_tabpage_list_wins(0)
+    R.lines = vim.api.nvim_buf_get_lines(b, 0, -1, false)
+    R.name = vim.api.nvim_buf_get_name(b)
+    R.diff = { vim.wo[w].diff, vim.wo[engineer].diff }
+    R.modifiable, R.buftype, R.syntax = vim.bo[b].modifiable, vim.bo[b].buftype, vim.bo[b].syntax
+    R.cursor = vim.api.nvim_win_get_cursor(w)[1]
+    R.stream = vim.b[b].stitch_compare.stream
+    R.clients_on_scratch = #vim.lsp.get_clients({ bufnr = b })
+    -- the lens: the same comparison, through the client's own command (a new scratch)
+    R.pick = 1
+    vim.api.nvim_set_current_win(engineer)
+    local id = p.code:sub(#'stitch-point:' + 1)
+    client():exec_cmd({ title = 'compare streams', command = 'stitch.compareStreams', arguments = { id } }, { bufnr = 0 })
+    wait(function() local _, b2 = scratch(); return b2 ~= nil and b2 ~= b end, 8000, 'the lens diff')
+    local _, b2 = scratch()
+    R.lens_stream = vim.b[b2].stitch_compare.stream
+    R.windows_after_lens = #vim.api.nvim_tabpage_list_wins(0)
+""",
+    )
+    assert report["prompt"] == "Compare Cart.total with which stream?"
+    assert report["items"] == ["checkout/a", "checkout/b"]
+    expected = git(root, "show", f"stream/checkout/b:{CHECKOUT}").split("\n")[:-1]
+    assert report["lines"] == expected
+    assert report["name"].endswith(f"stitch://checkout/b/{CHECKOUT}")
+    assert report["diff"] == [True, True]
+    assert report["modifiable"] is False and report["buftype"] == "nofile"
+    assert report["syntax"] == "python"
+    assert report["cursor"] == 8  # def total(self), in checkout/b's version
+    assert report["stream"] == "checkout/b"
+    assert report["clients_on_scratch"] == 0
+    assert report["lens_stream"] == "checkout/a"
+    assert report["windows"] == report["windows_after_lens"] == 2  # the last one replaced
+
+
 def test_vim_lsp_enable_alone_finds_the_shipped_server_config(workspace: Path):
     """Neovim 0.11+'s convention: `lsp/stitch.lua` on the runtime path, so `enable` is all an
     engineer writes (no `vim.lsp.config`, no `setup`), and the user commands come with it."""

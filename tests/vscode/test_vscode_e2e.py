@@ -190,6 +190,12 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     assert checks["no_server_has_setup_button"] is True
     assert "readme" in checks["setup_opened"].lower()
     assert checks["status_restarted"] == "Stitch: read-only"
+    # two streams then change Cart.total: the point's streams compared in a diff (#19)
+    assert "1 stitch point" in checks["status_stitch_point"]
+    assert any("checkout/a" in row for row in checks["compare_pick"])
+    assert any("Every stream" in row for row in checks["compare_pick"])
+    assert "checkout/b ↔ yours" in checks["compare_diff"]["tab"]
+    assert "return round(cart.total(), 2)" in checks["compare_diff"]["modified"]
     assert len(result["screenshots"]) >= 8
     assert all(Path(shot).is_file() for shot in result["screenshots"])
 

@@ -29,6 +29,12 @@ function M.config(opts)
     -- the same table as initializationOptions, for servers asked before settings are pulled
     init_options = opts.init_options,
     handlers = { ['stitch/status'] = on_status },
+    -- the stitch point's "compare streams" lens: the answer is shown here, as a diff
+    commands = {
+      ['stitch.compareStreams'] = function(command)
+        M.compare(command.arguments and command.arguments[1] or nil)
+      end,
+    },
     detached = opts.detached,
     cmd_env = opts.cmd_env,
     -- lsp/stitch.lua (vim.lsp.enable without setup): the user commands come with the server
@@ -204,21 +210,109 @@ function M.source_log()
   end)
 end
 
---- Sign off the stitch point under the cursor (a diagnostic whose code is "stitch-point:<id>").
-function M.sign_off()
+--- The id of the stitch point under the cursor (a diagnostic whose code is
+--- "stitch-point:<id>"), or nil.
+local function point_here()
   local line = vim.api.nvim_win_get_cursor(0)[1] - 1
   for _, d in ipairs(vim.diagnostic.get(0, { lnum = line })) do
     local code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code)
     if type(code) == 'string' and code:match('^stitch%-point:') then
-      M.exec('stitch.signOff', { code:sub(#'stitch-point:' + 1) }, function(err, result)
-        if not err then
-          vim.notify('Stitch: signed off ' .. vim.inspect(result))
-        end
-      end)
-      return
+      return code:sub(#'stitch-point:' + 1)
     end
   end
-  vim.notify('Stitch: no stitch point here', vim.log.levels.INFO)
+  return nil
+end
+
+--- Sign off the stitch point under the cursor.
+function M.sign_off()
+  local id = point_here()
+  if not id then
+    vim.notify('Stitch: no stitch point here', vim.log.levels.INFO)
+    return
+  end
+  M.exec('stitch.signOff', { id }, function(err, result)
+    if not err then
+      vim.notify('Stitch: signed off ' .. vim.inspect(result))
+    end
+  end)
+end
+
+--- Show `side` (one stream's version from `stitch.compareStreams`) beside the engineer's
+--- window `win` as a diff: a scratch, read-only buffer on the left, `:diffthis` in both.
+--- The text is the stream's file as git holds it: shown as text, never run or parsed.
+function M.open_compare(win, answer, side)
+  if type(side.text) ~= 'string' then
+    vim.notify(('Stitch: %s: %s'):format(side.label or side.name, side.note or 'no text'), vim.log.levels.WARN)
+    return nil
+  end
+  if not vim.api.nvim_win_is_valid(win) then
+    win = vim.api.nvim_get_current_win()
+  end
+  -- one comparison at a time in a tab: the last one's scratch window goes
+  for _, w in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.b[vim.api.nvim_win_get_buf(w)].stitch_compare and w ~= win then
+      vim.api.nvim_win_close(w, true)
+    end
+  end
+  vim.api.nvim_set_current_win(win)
+  local syntax = vim.bo.filetype
+  vim.cmd('diffthis')
+  vim.cmd('leftabove vertical new')
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = 'nofile'
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].swapfile = false
+  vim.b[buf].stitch_compare = { stitch_id = answer.stitch_id, stream = side.name }
+  pcall(vim.api.nvim_buf_set_name, buf, ('stitch://%s/%s'):format(side.label or side.name, answer.path))
+  local lines = vim.split(side.text, '\n', { plain = true })
+  if #lines > 1 and lines[#lines] == '' then
+    table.remove(lines)
+  end
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].readonly = true
+  if syntax ~= '' then
+    vim.bo[buf].syntax = syntax -- highlighting only: no FileType, so no server attaches here
+  end
+  vim.cmd('diffthis')
+  if type(side.line) == 'number' and side.line < #lines then
+    vim.api.nvim_win_set_cursor(0, { side.line + 1, 0 })
+  end
+  return buf
+end
+
+local function stream_item(side)
+  return (side.label or side.name) .. (type(side.note) == 'string' and (' — ' .. side.note) or '')
+end
+
+--- Compare the engineer's buffer with one stream's version at a stitch point (the one under
+--- the cursor when `point_id` is nil): asks which stream when the point has several.
+function M.compare(point_id)
+  point_id = point_id or point_here()
+  if not point_id then
+    vim.notify('Stitch: no stitch point here', vim.log.levels.INFO)
+    return
+  end
+  local win = vim.api.nvim_get_current_win()
+  M.exec('stitch.compareStreams', { point_id }, function(err, answer)
+    if err or type(answer) ~= 'table' or type(answer.streams) ~= 'table' or #answer.streams == 0 then
+      return
+    end
+    vim.schedule(function()
+      if #answer.streams == 1 then
+        M.open_compare(win, answer, answer.streams[1])
+        return
+      end
+      vim.ui.select(answer.streams, {
+        prompt = ('Compare %s with which stream?'):format(answer.symbol or answer.path),
+        format_item = stream_item,
+      }, function(side)
+        if side then
+          M.open_compare(win, answer, side)
+        end
+      end)
+    end)
+  end)
 end
 
 local function show_status()
@@ -271,6 +365,9 @@ function M.create_commands()
   end, { desc = 'Stitch: end the focus session' })
   cmd('StitchDrafts', M.list_drafts, { desc = 'Stitch: list pending drafts' })
   cmd('StitchSignOff', M.sign_off, { desc = 'Stitch: sign off the stitch point under the cursor' })
+  cmd('StitchCompare', function()
+    M.compare()
+  end, { desc = "Stitch: diff the buffer with a stream's version at the stitch point here" })
   cmd('StitchStatus', show_status, { desc = 'Stitch: show the status' })
   cmd('StitchPrompts', M.pending_prompts, { desc = 'Stitch: show pending prompts again' })
   cmd('StitchLog', M.source_log, { desc = 'Stitch: open the source log, readable' })

@@ -350,3 +350,105 @@ def points_for(
             symbol = live.find_symbol(point.symbol)
             point.start = symbol.start if symbol is not None else None
     return points
+
+
+# -- each stream's version, side by side ------------------------------------------------------
+
+# Bounds of one comparison (the answer crosses two pipes and the editor's wire): a version
+# larger than MAX_VERSION_CHARS is named but not sent, and once MAX_COMPARE_CHARS have been
+# sent the remaining versions are named only.
+MAX_VERSION_CHARS = 1_000_000
+MAX_COMPARE_CHARS = 4_000_000
+BINARY_PROBE = 8000  # git's own test: a NUL in the first 8000 bytes makes a file binary
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side of a comparison: a stream's (or the base's) version of a file, or why it is
+    not there (`text` None, `note` says why)."""
+
+    name: str  # the stream's name, or the base branch's
+    label: str  # `name` fit for a title (one line, no controls)
+    text: str | None
+    line: int | None = None  # where the point's symbol starts in `text` (0-based)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    path: str
+    symbol: str
+    base: Version
+    streams: tuple[Version, ...]
+
+
+def compare_versions(
+    root: Path,
+    snap: Snapshot,
+    path: str,
+    symbol: str,
+    streams: list[str],
+    *,
+    max_version: int = MAX_VERSION_CHARS,
+    max_total: int = MAX_COMPARE_CHARS,
+) -> Comparison:
+    """Each named stream's version of `path` and the base's (where the engineer's branch left
+    it), for a person to compare before signing off a stitch point. Read from the snapshot's
+    cache or git's object store, as the points were; nothing in the text is interpreted. A
+    path that could leave the repository or a name that is no stream is refused (ValueError);
+    a deleted, binary or too large version comes without text and says so."""
+    from stitch_ls.core.render import one_line
+
+    parts = path.split("/")
+    if (
+        not path
+        or len(path) > 4096
+        or "\x00" in path
+        or "\n" in path
+        or path.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise ValueError(f"cannot compare {one_line(path)!r}: not a path inside the repository")
+    known = {s.name: s for s in snap.streams.streams}
+    unknown = [name for name in streams if name not in known]
+    if unknown:
+        raise ValueError(f"no stream named {', '.join(map(one_line, unknown))}")
+    language = language_for_path(path)
+    budget = [max_total]
+
+    def version(name: str, text: str | None, deleted: bool = False) -> Version:
+        label = one_line(name)
+        if deleted:
+            return Version(name, label, None, note=f"deleted on {label}")
+        if text is None:
+            return Version(name, label, None, note=f"no {path} on {label}")
+        if "\x00" in text[:BINARY_PROBE]:
+            return Version(name, label, None, note="a binary file: not compared")
+        if len(text) > max_version:
+            return Version(
+                name, label, None, note=f"too large to compare here ({len(text):,} characters)"
+            )
+        if len(text) > budget[0]:
+            return Version(
+                name, label, None, note="left out: the comparison is over its size limit"
+            )
+        budget[0] -= len(text)
+        shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        found = None
+        if language is not None:
+            found = parsed(shown, language).find_symbol(symbol)
+        return Version(name, label, shown, found.start[0] if found is not None else None)
+
+    changed = {change.stream: change for change in stream_changes(root, snap, path)}
+    repo = None
+    out = []
+    for name in streams:
+        change = changed.get(name)
+        if change is None:  # the stream left this file as it was: read its head's
+            repo = repo or st.open_repo(root)
+            text = st.file_at(repo, known[name].head, path) if repo is not None else None
+            out.append(version(name, text))
+        else:
+            out.append(version(name, change.text, change.deleted))
+    base = version(snap.streams.base, base_text(root, snap, path))
+    return Comparison(path, symbol, base, tuple(out))

@@ -108,11 +108,15 @@ def parsed(text: str, language: str) -> SyntaxDoc:
 
 
 def stitch_id(path: str, symbol: str) -> str:
-    return "sp-" + hashlib.sha1(f"{path}\0{symbol}".encode()).hexdigest()[:12]
+    return (
+        "sp-" + hashlib.sha1(f"{path}\0{symbol}".encode(errors="surrogateescape")).hexdigest()[:12]
+    )
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+    """Of the bytes as git holds them: a version that is not UTF-8 (read with
+    surrogateescape) hashes too, the same as before for every one that is."""
+    return hashlib.sha1(text.encode(errors="surrogateescape")).hexdigest()[:16]
 
 
 def _slice(text: str, start: tuple[int, int], end: tuple[int, int]) -> str:

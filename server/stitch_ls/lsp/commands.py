@@ -450,3 +450,46 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
     ls.spawn(ls.recount_points())
     ls.refresh_editor()
     return {"signed": True, "stitch_id": point.id, "signer": entry["signer"]}
+
+
+@command("stitch.compareStreams")
+async def compare_streams(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.compareStreams [stitch_id]`: for a stitch point of an open file, each stream's
+    version of the file (and the base's), for the editor to show beside the engineer's buffer
+    before a sign-off. The indexer reads them from git (bounded; a deleted, binary or too large
+    version comes without text, with a note); this answers them as data, and the clients only
+    display them."""
+    await _ready(ls)
+    point_id = _text_arg(args, 0, "stitch point id")
+    point = ls.points.find(point_id or "")
+    if point is None:
+        raise refused(f"no stitch point {point_id!r} in an open file")
+    from stitch_ls.core.gitview import ENGINEER
+
+    streams = [name for name in point.streams if name != ENGINEER]
+    found = await ls.ask("compare", point.path, point.symbol, streams)
+    if found is None:
+        raise refused("the indexer could not read the streams' versions (see the log)")
+    if isinstance(found, Refused):
+        raise refused(str(found))
+
+    def side(version: Any) -> dict[str, Any]:
+        return {
+            "name": version.name,
+            "label": version.label,
+            "text": version.text,
+            "line": version.line,
+            "note": version.note or None,
+        }
+
+    assert ls.ws is not None
+    uri = next((d.uri for d in ls.docs.values() if d.relative == point.path), None)
+    return {
+        "stitch_id": point.id,
+        "path": point.path,
+        "symbol": point.symbol,
+        "uri": uri or (ls.ws.root / point.path).as_uri(),  # the engineer's buffer
+        "yours": ENGINEER in point.streams,
+        "base": side(found.base),
+        "streams": [side(version) for version in found.streams],
+    }

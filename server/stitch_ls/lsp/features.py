@@ -230,6 +230,10 @@ def _point_lenses(ls: StitchServer, doc: Any, points: Sequence[Any]) -> list[typ
             title=point.describe(), command="stitch.signOff", arguments=[point.id]
         )
         lenses.append(types.CodeLens(range=at, command=command))
+        compare = types.Command(
+            title="compare streams", command="stitch.compareStreams", arguments=[point.id]
+        )
+        lenses.append(types.CodeLens(range=at, command=compare))
     return lenses
 
 
