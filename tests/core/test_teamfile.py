@@ -235,3 +235,30 @@ def test_the_base_branch_in_force_keeps_its_own_verification_command():
 def test_the_last_good_team_file_keeps_the_command_its_base_had_given_it():
     source = resolve(Sources(working="x = [", last_good=team(CHECKED)))
     assert (source.origin, source.team, source.notes) == ("last good", team(CHECKED), ())
+
+
+def test_a_broken_team_file_on_the_base_never_hands_authority_to_the_working_copy():
+    loose = BASE.replace("0.65", "0.1")
+    broken_base = BASE + "x = [\n"
+    source = resolve(Sources(working=loose, base=broken_base, base_name="main"))
+    assert source.locked_down and source.team.agents.read_only
+    assert source.problem.startswith("team file on main is broken: line ")
+    # with a last good policy on this machine, that is the authority the edit may only tighten
+    good = team(BASE)
+    source = resolve(Sources(working=loose, base=broken_base, base_name="main", last_good=good))
+    assert source.team.agents.confidence_floor == good.agents.confidence_floor
+    assert any("confidence_floor" in note for note in source.notes)
+
+
+def test_an_oversized_committed_team_file_is_broken_not_absent(tmp_path):
+    from stitch_ls.core.teamfile import MAX_TEAM_BYTES, read_sources
+    from workspaces import git, make_workspace
+
+    root = make_workspace(tmp_path / "ws")
+    config = root / ".stitch" / "config.toml"
+    config.write_text(BASE + "#" * (MAX_TEAM_BYTES + 10) + "\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a huge team file")
+    config.write_text(BASE.replace("0.65", "0.1"))  # the working copy loosens
+    source = resolve(read_sources(root, config, tmp_path / "last-good.json"))
+    assert source.locked_down and "larger than 1 MiB" in source.problem

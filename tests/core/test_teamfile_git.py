@@ -10,6 +10,7 @@ from pathlib import Path
 from stitch_ls.core.config import TeamConfig, load_team_config
 from stitch_ls.core.teamfile import (
     MAX_TEAM_BYTES,
+    TOO_LARGE,
     Sources,
     TeamSource,
     read_last_good,
@@ -104,7 +105,7 @@ def test_a_committed_team_file_is_bounded_like_the_working_copy(tmp_path: Path):
     assert sources(root) == Sources(padded, None, padded, padded, "main", None)
     commit_team(root, padded + "\n", "one byte over")
     read = sources(root)
-    assert (read.head, read.base) == (None, None)
+    assert read.head is TOO_LARGE and read.base is TOO_LARGE  # broken, never absent
     assert (
         read.working_error
         == f"file is {MAX_TEAM_BYTES + 1:,} bytes; the limit is {MAX_TEAM_BYTES:,}"

@@ -85,9 +85,15 @@ class TeamSource:
         return {"from": self.origin, "problem": self.problem, "notes": list(self.notes)}
 
 
+# what `_blob` answers for a committed team file larger than MAX_TEAM_BYTES: broken, not absent
+TOO_LARGE = "\x00stitch: the committed team file is larger than 1 MiB\x00"
+
+
 def _parse(text: str | None) -> TeamConfig | list[ConfigProblem] | None:
     if text is None:
         return None
+    if text is TOO_LARGE:
+        return [ConfigProblem(0, "the committed team file is larger than 1 MiB")]
     return load_team_config(text)
 
 
@@ -101,6 +107,15 @@ def resolve(sources: Sources) -> TeamSource:
     base = _parse(sources.base)
     authority = base if isinstance(base, TeamConfig) else None
     base_name = sources.base_name or "the base branch"
+    if isinstance(base, list):  # the base's own team file is broken (or too large): it never
+        # hands authority to the working copy; the last good policy holds it, else lock-down
+        if sources.last_good is None:
+            why = f"team file on {base_name} is broken: {_first(base)}"
+            locked = TeamConfig().replace(agents=TeamConfig().agents.replace(read_only=True))
+            return TeamSource(
+                locked, "lock-down", why, tuple(base), (), locked_down=True, text=sources.working
+            )
+        authority = sources.last_good
 
     working = _parse(sources.working)
     problems: tuple[ConfigProblem, ...] = ()
@@ -330,7 +345,7 @@ def _blob(repo: Any, rev: str) -> str | None:
         raw = repo.git.cat_file("blob", f"{rev}:{TEAM_PATH}", strip_newline_in_stdout=False)
     except Exception:  # noqa: BLE001 - no such file at that commit (or no commit)
         return None
-    return raw if len(raw) <= MAX_TEAM_BYTES else None
+    return raw if len(raw) <= MAX_TEAM_BYTES else TOO_LARGE
 
 
 def _branch_names(repo: Any) -> set[str]:
