@@ -321,18 +321,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         verdict = verify(ws, args.id, user_email(ws.root), _now())
     except (CouldNotRun, Refused) as exc:
         raise CliError(f"verify {args.id}: could not run: {exc}", EXIT_USAGE) from None
-    _print(
-        {
-            "draft": verdict.draft,
-            "outcome": verdict.outcome,
-            "command": verdict.command,
-            "exit_code": verdict.exit_code,
-            "duration_s": round(verdict.duration_s, 3),
-            "tail": verdict.tail,
-        },
-        args.json,
-        lambda _: verdict.line(),
-    )
+    _print(verdict.to_data(), args.json, lambda _: verdict.line())
     if not verdict.passed and not args.json:
         print(verdict.tail.rstrip()[-1500:], file=sys.stderr)
     return 0 if verdict.passed else 1

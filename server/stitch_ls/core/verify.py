@@ -57,6 +57,17 @@ class Verdict:
     def passed(self) -> bool:
         return self.outcome == "passed"
 
+    def to_data(self) -> dict[str, object]:
+        """The verdict as every door answers it (CLI `--json`, the editor's command)."""
+        return {
+            "draft": self.draft,
+            "outcome": self.outcome,
+            "command": self.command,
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 3),
+            "tail": self.tail,
+        }
+
     def line(self) -> str:
         """The one-line verdict the CLI prints."""
         how = f"exit {self.exit_code}" if self.exit_code is not None else "timed out"

@@ -16,6 +16,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from stitch_ls.core.anchor import Plan
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.text import LineIndex, to_client_units
+from stitch_ls.core.verify import Verdict
 from stitch_ls.lsp.server import StitchServer
 
 # name -> handler of every `workspace/executeCommand` command below (`app.create_server`)
@@ -269,7 +270,7 @@ async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise
     finally:
         if token is not None:
-            line = verdict.line() if hasattr(verdict, "line") else "not verified"
+            line = verdict.line() if isinstance(verdict, Verdict) else "not verified"
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))
     if verdict is None:
         raise refused("the indexer could not run the verification (see the log)")
@@ -284,14 +285,7 @@ async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
             message=verdict.line(),
         )
     )
-    return {
-        "draft": verdict.draft,
-        "outcome": verdict.outcome,
-        "command": verdict.command,
-        "exit_code": verdict.exit_code,
-        "duration_s": round(verdict.duration_s, 3),
-        "tail": verdict.tail,
-    }
+    return verdict.to_data()
 
 
 async def _begin_progress(ls: StitchServer, title: str, message: str, on_cancel: Any) -> str | None:
