@@ -105,3 +105,16 @@ def test_the_refspec_covers_what_the_pattern_can_match():
         stream_refspec("up", "agents/{stream}") == "+refs/heads/agents/*:refs/remotes/up/agents/*"
     )
     assert stream_refspec("up", "{feature}-{stream}") == "+refs/heads/*:refs/remotes/up/*"
+
+
+def test_fetch_every_is_a_duration_of_at_least_30_seconds():
+    from stitch_ls.core.config import TeamConfig, load_team_config
+
+    def loaded(value: str):
+        return load_team_config(f'[streams]\nfetch_every = "{value}"\n')
+
+    assert loaded("5m").streams.fetch_every == "5m"
+    assert isinstance(loaded("30s"), TeamConfig)
+    for bad, said in (("5", "is not a duration"), ("10s", "at least 30s"), ("soon", "duration")):
+        [problem] = loaded(bad)
+        assert said in problem.message and problem.line == 1, problem

@@ -610,13 +610,13 @@ class StitchServer(LanguageServer):
                 await asyncio.sleep(FETCH_POLICY_POLL)
                 continue
             problems = await self.ask("fetch_streams")
+            if problems is None:
+                problems = ["the indexer did not answer"]
             self.fetched = {
                 "every": every,
                 "at": self.clock().isoformat().replace("+00:00", "Z"),
-                "problem": "; ".join(problems) if problems else None,
+                "problem": "; ".join(problems) or None,
             }
-            if problems is None:
-                self.fetched["problem"] = "the indexer did not answer"
             self.send_status()
             await asyncio.sleep(duration_seconds(every))
 
