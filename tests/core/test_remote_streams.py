@@ -118,3 +118,11 @@ def test_fetch_every_is_a_duration_of_at_least_30_seconds():
     for bad, said in (("5", "is not a duration"), ("10s", "at least 30s"), ("soon", "duration")):
         [problem] = loaded(bad)
         assert said in problem.message and problem.line == 1, problem
+
+
+def test_a_remote_whose_name_has_a_slash_names_its_streams_right(machines):
+    origin, mine, theirs = machines
+    push_stream(theirs, "stream/checkout/far", "return cart.total() + 1")
+    git(mine, "remote", "rename", "origin", "team/up")
+    assert fetch_streams(open_repo(mine), PATTERN) == []
+    assert streams_of(mine) == {"checkout/far": "team/up/stream/checkout/far"}

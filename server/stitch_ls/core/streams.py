@@ -3,8 +3,8 @@
 A stream is a local branch (or a worktree's branch) matching `streams.branch_pattern`, with
 commits not yet in `streams.base`; or a remote-tracking branch (`refs/remotes/<remote>/...`)
 matching it, what agents and teammates pushed from other machines, where no local branch of
-the same name exists (the local one is the stream then). Agent commits carry trailers (`Stitch-Source:`,
-`Stitch-Confidence:`, `Stitch-Evidence:`, optionally `Stitch-Agent:` and
+the same name exists (the local one is the stream then). Agent commits carry trailers
+(`Stitch-Source:`, `Stitch-Confidence:`, `Stitch-Evidence:`, optionally `Stitch-Agent:` and
 `Stitch-Irreversible:`); those not yet in the engineer's branch become drafts, hunk by hunk.
 Everything here runs git: call it off the event loop and cache by commit ids.
 """
@@ -97,9 +97,12 @@ def remote_branches(repo: Any) -> dict[str, tuple[str, Any]]:
     its commit), for every remote-tracking branch; where several remotes have a branch of
     the same name, the first remote by name."""
     found: dict[str, tuple[str, Any]] = {}
+    remotes = sorted((r.name for r in repo.remotes), key=len, reverse=True)  # `a/b` before `a`
     refs = [r for r in repo.references if r.path.startswith("refs/remotes/")]
     for ref in sorted(refs, key=lambda r: r.path):
-        remote, _, branch = ref.path.removeprefix("refs/remotes/").partition("/")
+        tracking = ref.path.removeprefix("refs/remotes/")
+        remote = next((name for name in remotes if tracking.startswith(f"{name}/")), None)
+        branch = tracking[len(remote) + 1 :] if remote is not None else ""
         if not branch or branch == "HEAD" or branch in found:
             continue
         try:
