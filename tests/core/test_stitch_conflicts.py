@@ -182,3 +182,39 @@ def test_a_record_separator_in_file_content_does_not_break_reading_commits(tmp_p
     assert draft.edits[0].path == "src/checkout.py" and "or 0" in draft.edits[0].text
     [point] = points(root, "data/sep.txt")
     assert point.conflict
+
+
+def test_conflicts_found_in_process_are_the_ones_git_merge_tree_finds(tmp_path: Path):
+    """Streams that left the base at the same commit get their conflicts from their own
+    diffs (no git process per pair): the same places `git merge-tree` and the hunk walk find,
+    on conflicting, touching, identical and distant edits; a shared commit falls back to git."""
+    from stitch_ls.core.gitview import pair_conflicts, shared_base_conflicts
+    from stitch_ls.core.streams import open_repo
+
+    text = "".join(f"line {n}\n" for n in range(40))
+    root = repo_with(tmp_path / "ws", {"notes.txt": text, "CHANGES.md": CHANGELOG})
+    commit_on(root, A, "notes.txt", "line 3\n", "line 3 by a\n", "a: 3")
+    commit_on(root, B, "notes.txt", "line 3\n", "line 3 by b\n", "b: 3")  # same line
+    commit_on(root, A, "notes.txt", "line 10\n", "line 10 by a\n", "a: 10")
+    commit_on(root, B, "notes.txt", "line 11\n", "line 11 by b\n", "b: 11")  # touching
+    commit_on(root, A, "notes.txt", "line 20\n", "line 20 same\n", "a: 20")
+    commit_on(root, B, "notes.txt", "line 20\n", "line 20 same\n", "b: 20")  # identical
+    commit_on(root, A, "notes.txt", "line 30\n", "line 30 a\n", "a: 30")
+    commit_on(root, B, "notes.txt", "line 38\n", "line 38 b\n", "b: 38")  # distant
+    commit_on(root, A, "CHANGES.md", "- two\n", "- two\n- a\n", "a: changes")
+    commit_on(root, B, "CHANGES.md", "- two\n", "- two\n- b\n", "b: changes")
+    snap = take_snapshot(root, TEAM)
+    a, b = sorted(snap.streams.streams, key=lambda s: s.name)
+    fast = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
+    by_git = pair_conflicts(open_repo(root), a.name, a.head, b.name, b.head)
+    assert fast is not None and len(fast) >= 3
+    assert sorted((p, c.base) for p, c in fast) == sorted((p, c.base) for p, c in by_git)
+    assert fast == by_git
+
+    # b takes a's commits: their merge base is no longer where both left main
+    git(root, "checkout", "-q", B)
+    git(root, "merge", "-q", "--no-edit", "-X", "ours", A)
+    git(root, "checkout", "-q", "main")
+    snap = take_snapshot(root, TEAM)
+    a, b = sorted(snap.streams.streams, key=lambda s: s.name)
+    assert shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name]) is None
