@@ -115,6 +115,39 @@ class EditorClient(LanguageClient):
             types.ExecuteCommandParams(command=name, arguments=list(arguments))
         )
 
+    async def command_within(self, seconds: float, name: str, *arguments: Any) -> Any:
+        """`command`, failing after `seconds` with what the server's processes were doing
+        (a hung child names itself), instead of waiting for the test's own timeout."""
+        try:
+            return await asyncio.wait_for(self.command(name, *arguments), seconds)
+        except TimeoutError:
+            raise AssertionError(
+                f"{name} not answered in {seconds:g} s; the server's processes:\n"
+                + self.process_tree()
+            ) from None
+
+    def process_tree(self) -> str:
+        """`ps` lines of the server and every process below it."""
+        import subprocess
+
+        server = getattr(self, "_server", None)
+        if server is None:
+            return "(no server process)"
+        rows = subprocess.run(
+            ["ps", "-eo", "pid=,ppid=,stat=,etimes=,args="], capture_output=True, text=True
+        ).stdout.splitlines()
+        children: dict[int, list[str]] = {}
+        for row in rows:
+            pid, ppid = (int(field) for field in row.split()[:2])
+            children.setdefault(ppid, []).append(row)
+        lines, todo = [], [server.pid]
+        while todo:
+            pid = todo.pop()
+            for row in children.get(pid, []):
+                lines.append(row.strip())
+                todo.append(int(row.split()[0]))
+        return "\n".join(lines) or "(none)"
+
     async def wait_for(self, predicate, timeout: float = 5.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not predicate():

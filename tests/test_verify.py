@@ -29,13 +29,13 @@ def test_saved_changes_are_there():
 """
 
 
-def verified_workspace(root: Path) -> Path:
+def verified_workspace(root: Path, timeout_s: int = 120) -> Path:
     command = [sys.executable, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "{refs}"]
     team = TEAM.replace(
         'irreversible_paths = ["migrations/**"]',
         'irreversible_paths = ["migrations/**"]\nirreversible_requires = "verified"',
     )
-    team += f"\n[evidence]\ncommand = {json.dumps(command)}\ntimeout_s = 120\n"
+    team += f"\n[evidence]\ncommand = {json.dumps(command)}\ntimeout_s = {timeout_s}\n"
     make_workspace(root, team)
     (root / "tests" / "test_pay.py").write_text(TEST_PAY)
     git(root, "add", "-A")

@@ -33,7 +33,7 @@ def by_gate(actions) -> dict[str, types.CodeAction]:
 
 
 async def test_verify_runs_with_progress_and_its_verdict_unblocks_the_draft(tmp_path: Path):
-    root = verified_workspace(tmp_path / "ws")
+    root = verified_workspace(tmp_path / "ws", timeout_s=40)  # a hung run ends with its output
     write_draft(root, rounding("round", [ROUNDS]))
     client = await start(root, editor=VSCODE)
     try:
@@ -45,8 +45,10 @@ async def test_verify_runs_with_progress_and_its_verdict_unblocks_the_draft(tmp_
         assert verify.title == "Verify draft: Draft round"
         assert verify.command.command == "stitch.verifyDraft"
 
-        result = await client.command(verify.command.command, *verify.command.arguments)
-        assert result["outcome"] == "passed" and result["exit_code"] == 0
+        # the run takes seconds; bounded well inside the test's timeout so that a hang says
+        # where it hung (the server's process tree) instead of timing the test out
+        result = await client.command_within(60, verify.command.command, *verify.command.arguments)
+        assert result["outcome"] == "passed" and result["exit_code"] == 0, result
         assert result["command"][-1] == ROUNDS and "1 passed" in result["tail"]
         (token, reports), *_ = client.progress_reports.items()
         assert isinstance(reports[0], types.WorkDoneProgressBegin) and reports[0].cancellable
