@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.protocol import default_converter
 
 from rawlsp import RawServer
+from stitch_ls.lsp.commands import COMMANDS
 from workspaces import draft, make_workspace, write_draft
 
 METHODS = [
@@ -84,17 +85,8 @@ def healthy(server: RawServer) -> None:
 
 INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32600, -32601, -32602
 CONVERTER = default_converter()
-KNOWN_COMMANDS = {
-    "stitch.applyDraft",
-    "stitch.endFocus",
-    "stitch.focus",
-    "stitch.listDrafts",
-    "stitch.rejectDraft",
-    "stitch.setReadOnly",
-    "stitch.showDraft",
-    "stitch.signOff",
-    "stitch.status",
-}
+# the commands the server declares (its executeCommandProvider), not a copy that drifts
+KNOWN_COMMANDS = frozenset(COMMANDS)
 
 
 def well_formed(method: str, params: object) -> bool:
@@ -107,15 +99,15 @@ def well_formed(method: str, params: object) -> bool:
     return True
 
 
-def expected_answer(method: str, params: object) -> str | int | None:
-    """What a request must get back: "result", an error code, or None (no answer: a
-    notification's method with good params is handled as that notification)."""
+def expected_answer(method: str, params: object) -> str | int:
+    """What a request must get back: "result", "any" (a command's own answer or refusal)
+    or an error code. A notification's method sent with an id is an invalid request."""
     if method not in types.METHOD_TO_TYPES:
         return METHOD_NOT_FOUND
+    if types.METHOD_TO_TYPES[method][1] is None:
+        return INVALID_REQUEST
     if not well_formed(method, params):
         return INVALID_PARAMS
-    if types.METHOD_TO_TYPES[method][1] is None:
-        return None
     if method == "workspace/executeCommand":
         assert isinstance(params, dict)
         if params["command"] not in KNOWN_COMMANDS:
@@ -140,9 +132,8 @@ def check_answer(response: dict, expected: str | int) -> None:
 )
 @given(method=st.sampled_from(METHODS), params=json_values, as_request=st.booleans())
 def test_random_params_never_take_the_server_down(server, method, params, as_request):
-    expected = expected_answer(method, params)
-    if as_request and expected is not None:
-        check_answer(server.request(method, params), expected)
+    if as_request:
+        check_answer(server.request(method, params), expected_answer(method, params))
     else:
         server.notify(method, params)
     healthy(server)
@@ -163,7 +154,23 @@ def test_the_fuzz_oracle_tells_good_params_from_bad(server):
     assert "result" in server.request("workspace/executeCommand", status)
     assert expected_answer("workspace/executeCommand", {"command": "nope"}) == INVALID_PARAMS
     check_answer(server.request("workspace/executeCommand", {"command": "nope"}), INVALID_PARAMS)
-    assert expected_answer("textDocument/didClose", {"textDocument": {"uri": uri}}) is None
+    closing = {"textDocument": {"uri": uri}}
+    assert expected_answer("textDocument/didClose", closing) == INVALID_REQUEST
+    answer = server.request("textDocument/didClose", closing)  # a notification with an id
+    assert answer["error"] == {
+        "code": INVALID_REQUEST,
+        "message": "textDocument/didClose is a notification: it is sent without an id",
+    }
+    # every declared command is known: answered by its own handler, not as unknown
+    unknown = server.request("workspace/executeCommand", {"command": "nope", "arguments": []})
+    assert unknown["error"]["message"] == "Invalid Params: Command name 'nope' is not defined"
+    assert {"stitch.verifyDraft", "stitch.vouchDraft", "stitch.compareStreams"} <= KNOWN_COMMANDS
+    for name in sorted(KNOWN_COMMANDS - {"stitch.verifyDraft"}):  # verify would run tests
+        answer = server.request(
+            "workspace/executeCommand", {"command": name, "arguments": ["no-such-id"]}
+        )
+        check_answer(answer, "any")
+        assert "is not defined" not in answer.get("error", {}).get("message", ""), (name, answer)
     healthy(server)
 
 
