@@ -295,3 +295,24 @@ def test_the_state_line_drops_only_the_state_word_the_reason_starts_with(
     ctx = GateContext(**{**OPEN.__dict__, **ctx_change})
     decision = decide(make(**body), ctx, **kwargs)
     assert bare_reason(decision.gate.value, decision.reason) == line
+
+
+@pytest.mark.parametrize(
+    ("statuses", "passing"),
+    [
+        (["passed"], True),
+        (["passed", "passed"], True),
+        (["passed", "failed"], False),
+        (["error", "passed"], False),
+        (["failed"], False),
+        (["skipped"], False),
+        ([], False),
+    ],
+)
+def test_passing_evidence_is_a_pass_and_nothing_failed(statuses, passing):
+    """The predicate on its own: the gate asks it only after `failed_evidence`, so through
+    the gate its "nothing failed" half never decides, yet the name promises it."""
+    from stitch_ls.core.gate import has_passing_evidence
+
+    evidence = [{"kind": "test", "ref": f"t::{i}", "status": s} for i, s in enumerate(statuses)]
+    assert has_passing_evidence(make(evidence=evidence)) is passing

@@ -469,3 +469,93 @@ def test_begin_finishes_an_interrupted_apply_first(tmp_path: Path):
     assert str(caught.value) == "stale: src/checkout.py: the expected text is not in the file"
     assert ws.load_state().outcomes["d"].outcome == "applied"
     assert lock_is_free(ws)
+
+
+# -- a crash in the middle of apply_on_disk, then recover ------------------------------------
+
+
+class Crash(BaseException):
+    """Stands in for the process dying (not an Exception: nothing may catch it)."""
+
+
+def crash_after_writes(monkeypatch, writes: int) -> None:
+    import stitch_ls.core.operations as operations
+
+    real = operations._set_file
+    done = []
+
+    def set_file(root, path, text):
+        if len(done) == writes:
+            raise Crash
+        real(root, path, text)
+        done.append(path)
+
+    monkeypatch.setattr(operations, "_set_file", set_file)
+
+
+def test_a_disk_apply_that_died_half_way_is_finished_by_the_next_holder(tmp_path, monkeypatch):
+    body = two_file_draft()
+    ws = workspace(tmp_path / "ws", body)
+    crash_after_writes(monkeypatch, 1)
+    with pytest.raises(Crash):
+        apply_on_disk(ws, "two", T0, BY)
+    journal = json.loads(ws.paths.apply_journal.read_text())
+    assert (journal["version"], journal["door"], journal["by"]) == (1, "disk", BY)
+    assert journal["files"] == {
+        "src/checkout.py": [CHECKOUT, NEW_PAY],
+        "src/money.py": [None, "CENTS = 100\n"],  # created: there was no file before
+    }
+    assert checkout(ws) == NEW_PAY and not (ws.root / "src" / "money.py").exists()
+    assert not ws.paths.source_log.exists()  # applied-but-unlogged, until recovered
+    monkeypatch.undo()
+    later = StitchWorkspace(ws.root)  # a new process
+    later.load_state()
+    later.load_config()
+    later.scan_drafts(T0 + timedelta(hours=1))
+    assert recover(later) == "draft two: an interrupted apply was finished and logged"
+    assert (ws.root / "src" / "money.py").read_text() == "CENTS = 100\n"
+    outcome = later.load_state().outcomes["two"]
+    assert (outcome.outcome, outcome.by, outcome.at) == ("applied", BY, T0)
+    entries, _ = read_entries(ws.paths.source_log)
+    assert [(e.draft, e.accepted_by, e.at) for e in entries] == [("two", BY, T0)]
+
+
+def test_a_disk_apply_that_died_before_any_write_leaves_the_draft_pending(tmp_path, monkeypatch):
+    ws = workspace(tmp_path / "ws", draft("d"))
+    crash_after_writes(monkeypatch, 0)
+    with pytest.raises(Crash):
+        apply_on_disk(ws, "d", T0, BY)
+    monkeypatch.undo()
+    assert apply_on_disk(ws, "d", T0, BY) == Applied("d", ["src/checkout.py"])  # recovers first
+    entries, _ = read_entries(ws.paths.source_log)
+    assert [e.draft for e in entries] == ["d"]
+
+
+def test_an_interrupted_delete_that_landed_is_recorded(tmp_path: Path):
+    body = draft("del")
+    body["edits"] = [{"path": "docs/typing.md", "delete": True}]
+    ws = workspace(tmp_path / "ws", body)
+    journal = journal_of(ws, "del")
+    assert journal["files"] == {"docs/typing.md": ["# Typing\n", None]}
+    (ws.root / "docs" / "typing.md").unlink()
+    assert recover(ws) == "draft del: an interrupted apply was finished and logged"
+    assert ws.load_state().outcomes["del"].outcome == "applied"
+
+
+SYMBOL_PAY = {
+    "path": "src/checkout.py",
+    "symbol": "pay",
+    "expect": "def pay(cart):\n    return cart.total()",
+    "text": "def pay(cart):\n    return round(cart.total(), 2)",
+}
+
+
+def test_symbol_edits_are_placed_by_parsing_on_either_door(tmp_path: Path):
+    ws = workspace(tmp_path / "ws", draft("disk", edits=[SYMBOL_PAY]))
+    assert apply_on_disk(ws, "disk", T0, BY) == Applied("disk", ["src/checkout.py"])
+    assert checkout(ws) == NEW_PAY
+    ws = workspace(tmp_path / "other", draft("editor", edits=[SYMBOL_PAY]))
+    moved = "# a line the engineer typed\n" + CHECKOUT
+    _, plan = EditorApply(ws).begin("editor", {"src/checkout.py": moved}, T0, BY)
+    (edit,) = plan.edits
+    assert (edit.start, edit.end) == ((12, 0), (13, 23))  # a line down, where pay is now

@@ -360,3 +360,57 @@ def test_stamped_sets_created_only_when_the_agent_left_it_out():
     without = Draft.from_data(body)
     assert stamped(without, T0).created == T0
     assert stamped(without, T0).replace(created=None) == without
+
+
+def test_the_engineers_unsaved_change_is_one_more_stream_at_a_stitch_point(tmp_path: Path):
+    root = stream_repo(tmp_path / "ws")
+    checkout = root / "src" / "checkout.py"
+    checkout.write_text(
+        checkout.read_text().replace("return cart.total()", "return cart.total() - 1")
+    )
+    ws = loaded(root)
+    view = look_at_git(ws, T0)
+    assert [(p.symbol, p.streams, p.conflict) for p in view.points] == [
+        ("Cart.total", ("checkout/a", "checkout/b"), True),
+        ("pay", ("checkout/b", "you"), False),
+    ]
+
+
+def test_look_at_git_uses_the_team_it_is_given(tmp_path: Path):
+    from stitch_ls.core.config import TeamConfig, load_team_config
+
+    ws = loaded(stream_repo(tmp_path / "ws"))
+    elsewhere = load_team_config(STREAM_TEAM.replace("stream/{feature}", "agents/{feature}"))
+    assert isinstance(elsewhere, TeamConfig)
+    view = look_at_git(ws, T0, elsewhere)
+    assert ws.streams.streams == [] and view.points == []
+
+
+def test_a_vouch_in_quiet_hours_says_the_gate_quiet_hours_aside(tmp_path: Path):
+    quiet = TEAM + (
+        '\n[quiet_hours]\ntimezone = "UTC"\n[[quiet_hours.windows]]\n'
+        'days = ["mon"]\nstart = "08:00"\nend = "10:00"\n'
+    )
+    ws = workspace(tmp_path / "ws", draft("u", sources=[]), team=quiet)
+    assert ws.gate_context(T0).quiet is True  # T0 is a Monday at 09:00
+    assert vouch(ws, "u", "mine", BY, T0).gate == "actionable"
+
+
+def test_a_question_records_when_it_was_asked(tmp_path: Path):
+    ws = workspace(tmp_path / "ws")
+    asked = ask(ws, "Q?", ["a"], "x", "s", [], T0)
+    assert json.loads(asked.file.read_text())["created"] == "2026-11-30T09:00:00Z"
+
+
+def test_status_counts_symbol_drafts_against_the_files_on_disk(tmp_path: Path):
+    symbol = draft("sym")
+    symbol["edits"] = [
+        {
+            "path": "src/checkout.py",
+            "symbol": "pay",
+            "expect": "def pay(cart):\n    return cart.total()",
+            "text": "def pay(cart):\n    return round(cart.total(), 2)",
+        }
+    ]
+    ws = workspace(tmp_path / "ws", symbol)
+    assert status(ws, T0, None)["drafts"]["actionable"] == 1

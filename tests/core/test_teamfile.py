@@ -88,6 +88,20 @@ def test_an_unreadable_or_deleted_working_copy_never_means_defaults():
     assert resolve(Sources()).origin == "defaults"  # no team file anywhere, ever
 
 
+def test_a_broken_base_with_nothing_good_before_it_is_a_whole_lock_down():
+    working = BASE.replace("0.65", "0.1")
+    source = resolve(Sources(working=working, head=BASE, base="x = [\n", base_name="main"))
+    assert (source.origin, source.locked_down, source.notes) == ("lock-down", True, ())
+    assert source.team.agents.read_only is True
+    assert source.problem is not None and source.problem.startswith("team file on main is broken: ")
+    assert [p.line for p in source.problems] == [0]  # the base's own, at their (0-based) lines
+    assert source.text == working  # where the editor shows them
+    # nothing at all to fall back on: the working copy's problems, same shape
+    source = resolve(Sources(working="[features.checkout\n", head="[x\n"))
+    assert (source.origin, source.notes, source.text) == ("lock-down", (), "[features.checkout\n")
+    assert [p.line for p in source.problems] == [0]
+
+
 def test_a_lock_down_still_holds_the_bases_rules():
     source = resolve(Sources(working="nonsense = [", head="also = [", base=BASE + "x = [\n"))
     assert source.origin == "lock-down"  # the base is broken too: nothing valid to use
@@ -261,4 +275,8 @@ def test_an_oversized_committed_team_file_is_broken_not_absent(tmp_path):
     git(root, "commit", "-qm", "a huge team file")
     config.write_text(BASE.replace("0.65", "0.1"))  # the working copy loosens
     source = resolve(read_sources(root, config, tmp_path / "last-good.json"))
-    assert source.locked_down and "larger than 1 MiB" in source.problem
+    assert source.locked_down
+    assert source.problem == (
+        "team file on main is broken: line 1: the committed team file is larger than 1 MiB"
+    )
+    assert source.problems == (ConfigProblem(0, "the committed team file is larger than 1 MiB"),)

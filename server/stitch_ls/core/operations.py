@@ -176,7 +176,7 @@ class Applied:
     files: list[str]
 
 
-def _file_changes(ws: StitchWorkspace, plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
+def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
     """path -> [text before, text after] (None: no file) for the plan, from `texts`."""
     from stitch_ls.core.apply import apply_text_edits
 
@@ -336,7 +336,7 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
             load_streams(ws)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
         _can_record(ws)
-        files = _file_changes(ws, plan, _disk_texts(ws, plan))
+        files = _file_changes(plan, _disk_texts(ws, plan))
         entry = ws.log_entry(draft, plan, by, now)
         _write_journal(ws, draft, entry, by, files, "disk")
         root = ws.root.resolve()
@@ -375,7 +375,7 @@ class EditorApply:
             before = {
                 p: (texts[p] if p in texts else read(p)) for p in {e.path for e in plan.edits}
             }
-            files = _file_changes(self.ws, plan, before)
+            files = _file_changes(plan, before)
             entry = self.ws.log_entry(draft, plan, by, now)
             _write_journal(self.ws, draft, entry, by, files, "editor")
         except BaseException:

@@ -137,10 +137,9 @@ def resolve(sources: Sources) -> TeamSource:
         if candidate is None:
             if problem is None and sources.last_good is None and sources.head is None:
                 return TeamSource(TeamConfig(), "defaults")  # no team file anywhere
+            # nothing to fall back on means no authority either (`_fallback` returns it)
             why = f"team file unreadable: {problem or 'no valid version to fall back on'}"
             locked = TeamConfig().replace(agents=TeamConfig().agents.replace(read_only=True))
-            if authority is not None:
-                locked, _ = tighten(authority, locked, base_name)
             return TeamSource(
                 locked, "lock-down", why, problems, (), locked_down=True, text=sources.working
             )
