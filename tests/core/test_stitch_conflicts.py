@@ -218,3 +218,55 @@ def test_conflicts_found_in_process_are_the_ones_git_merge_tree_finds(tmp_path: 
     snap = take_snapshot(root, TEAM)
     a, b = sorted(snap.streams.streams, key=lambda s: s.name)
     assert shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name]) is None
+
+
+UNRELEASED = "Version 2.2.3\n-------------\n\nUnreleased\n\n\n"
+RELEASES = "".join(
+    f"Version 1.{n}\n-----\n\nReleased 2011-{n:03d}\n\n"
+    f"-   Change {n}.0 in this release.\n-   Change {n}.1 in this release.\n\n"
+    for n in range(10)
+)
+
+
+def test_an_insertion_git_diff_places_elsewhere_at_u0_is_where_the_merge_sees_it(tmp_path):
+    """Found replaying pallets/flask's merge 7464e17c5e: one side starts a new release section
+    (the old heading changed, a new section inserted), the other adds an entry under
+    "Unreleased". At -U0 git trims the files' long common tail before diffing and histogram
+    then puts the first side's insertion a line lower than the merge does, so the two
+    insertions seemed a line apart; git's merge (whole files) sees them at one place and
+    conflicts. The streams' conflicts must be the merge's."""
+    from stitch_ls.core.gitview import pair_conflicts, shared_base_conflicts
+    from stitch_ls.core.streams import open_repo
+
+    root = repo_with(tmp_path / "ws", {"CHANGES.rst": UNRELEASED + RELEASES})
+    new_section = (
+        "Version 2.3.0\n-------------\n\nUnreleased\n\n\n"
+        "Version 2.2.3\n-------------\n\nUnreleased\n\n"
+        "-   Autoescaping is now enabled by default for ``.svg`` files. Inside\n"
+        "    templates this behavior can be changed with the ``autoescape`` tag.\n"
+        "    :issue:`4831`\n\n"
+    )
+    commit_on(root, A, "CHANGES.rst", UNRELEASED, new_section, "a: start 2.3.0")
+    commit_on(
+        root,
+        B,
+        "CHANGES.rst",
+        "Unreleased\n\n\n",
+        "Unreleased\n\n-   Fix the type of ``template_folder``. :issue:`4892`\n\n\n",
+        "b: an entry",
+    )
+    merged = subprocess.run(
+        ["git", "merge-tree", "--write-tree", "--name-only", A, B],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert merged.returncode == 1 and "CHANGES.rst" in merged.stdout  # git: a conflict
+    at_u0 = git(root, "diff", "-U0", "--histogram", "--no-indent-heuristic", "main", A)
+    assert "@@ -1 +1 @@" in at_u0  # the trimmed diff's shape, which hid it
+    snap = take_snapshot(root, TEAM)
+    a, b = sorted(snap.streams.streams, key=lambda s: s.name)
+    fast = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
+    by_git = pair_conflicts(open_repo(root), a.name, a.head, b.name, b.head)
+    assert fast is not None and [(p, c.base) for p, c in fast] == [("CHANGES.rst", (5, 5))]
+    assert fast == by_git

@@ -261,3 +261,25 @@ def test_hunk_ranges_on_both_sides_of_a_diff():
     new, old = st.hunk_ranges(diff)
     assert new == [(2, 2), (10, 11), (20, 20)]
     assert old == [(2, 2), (10, 10), (19, 20)]
+
+
+def test_minimal_hunks_are_the_runs_of_changes_between_context_lines():
+    from stitch_ls.core.streams import Hunk, minimal_hunks
+
+    context = Hunk(
+        4,
+        9,
+        4,
+        10,
+        (" keep", "-old", "+new", "+more", " keep", " keep", "+added", " keep", "-gone"),
+    )
+    assert minimal_hunks([context]) == [
+        Hunk(5, 6, 5, 7, ("-old", "+new", "+more")),
+        Hunk(8, 8, 9, 10, ("+added",)),
+        Hunk(9, 10, 11, 11, ("-gone",)),
+    ]
+    # a -U0 hunk is its own run; "no newline" markers stay with the line before them
+    at_u0 = Hunk(2, 3, 2, 3, ("-a", "\\ No newline at end of file", "+b"))
+    assert minimal_hunks([at_u0]) == [at_u0]
+    tail = Hunk(0, 2, 0, 2, (" x", "\\ No newline at end of file", "-y", "+z"))
+    assert minimal_hunks([tail]) == [Hunk(1, 2, 1, 2, ("-y", "+z"))]

@@ -163,6 +163,7 @@ def _stream_work(
         diff = repo.git.diff(*STREAM_DIFF_OPTIONS, stream.merge_base, stream.head)
         files, diffs = {}, {}
         for file_diff in st.parse_diff(diff):
+            file_diff.hunks = st.minimal_hunks(file_diff.hunks)
             if file_diff.old_path == file_diff.new_path and not file_diff.binary:
                 diffs[file_diff.path] = file_diff
             marked = [hunk.marked() for hunk in file_diff.hunks]
@@ -188,8 +189,11 @@ def _stream_work(
     return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs)
 
 
-# how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics)
-DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U0")
+# how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics),
+# read as `st.minimal_hunks`: with one line of context, because at -U0 git trims the files'
+# common tail before diffing (xdiff-interface's trim_common_tail), and histogram then places
+# an ambiguous insertion elsewhere than the merge, which diffs the whole files, does
+DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U1")
 MERGE_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--no-renames")
 # a stream's own changes: diffed as git's merge diffs them (so a pair's conflicts can be found
 # from them), with git's rename detection, so a moved file is followed
@@ -250,7 +254,7 @@ def pair_conflicts(
     specs = [f":(literal){path}" for path in paths]
     sides = {
         name: {
-            f.path: f
+            f.path: replace(f, hunks=st.minimal_hunks(f.hunks))
             for f in st.parse_diff(repo.git.diff(*MERGE_DIFF_OPTIONS, base, head, "--", *specs))
         }
         for name, head in ((a_name, a_head), (b_name, b_head))

@@ -357,6 +357,33 @@ def parse_hunks(lines: list[str], pos: int, out: list[Hunk]) -> int:
     return pos
 
 
+def minimal_hunks(hunks: list[Hunk]) -> list[Hunk]:
+    """The changes of hunks read with context, each run of removed and added lines a hunk of
+    its own (what `-U0` shows, but from a diff git ran on the whole files: at `-U0` git trims
+    the files' common tail first, which can move where an ambiguous insertion lands)."""
+    out: list[Hunk] = []
+    for hunk in hunks:
+        old, new = hunk.old_lo, hunk.new_lo
+        start: tuple[int, int] | None = None  # (old, new) where the current run began
+        run: list[str] = []
+        for line in [*hunk.lines, " "]:  # a last context line closes the last run
+            kind = line[:1]
+            if kind == "\\":  # "no newline at end of file": belongs to the line before
+                if start is not None:
+                    run.append(line)
+            elif kind in ("-", "+"):
+                if start is None:
+                    start, run = (old, new), []
+                run.append(line)
+                old, new = (old + 1, new) if kind == "-" else (old, new + 1)
+            else:  # context: ends the run
+                if start is not None:
+                    out.append(Hunk(start[0], old, start[1], new, tuple(run)))
+                    start = None
+                old, new = old + 1, new + 1
+    return out
+
+
 def parse_diff(diff: str) -> list[FileDiff]:
     """Files and hunks of `git diff` output, read by structure: names come from header lines
     only, and hunk bodies are consumed by the counts in their `@@` headers."""
