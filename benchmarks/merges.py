@@ -149,6 +149,7 @@ class Tally:
     symbol_points_right: int = 0  # ... that both sides really changed
     times: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    misses_git_clean: int = 0  # ... in files git's own merge (merge-ort) merges cleanly
     symbol_extras: list[str] = field(default_factory=list)  # symbol points no ast truth holds
     errors: list[str] = field(default_factory=list)
 
@@ -204,6 +205,16 @@ def changed_symbols(base: str, side: str) -> set[str]:
             names.add(_holder(base_defs, line) or "")
     names.discard("")
     return names
+
+
+def git_conflicts(root: Path, p1: str, p2: str) -> set[str]:
+    """The files git's own merge (`merge-tree`: merge-ort, histogram diffs) conflicts on. The
+    truth above is `git merge-file`'s, whose diffs are myers in the git this runs on: where
+    the two disagree, a region may be a conflict only for merge-file."""
+    out = git(
+        root, "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", p1, p2, ok=(0, 1)
+    )
+    return {name for name in out.split("\0")[1:] if name}
 
 
 def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
@@ -263,7 +274,10 @@ def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
             if any(_covers(p.base_lines, region) for p in here):
                 tally.caught += 1
             else:
-                tally.misses.append(f"{merge[:10]} {path} {region}")
+                clean = path not in git_conflicts(root, p1, p2)
+                tally.misses_git_clean += clean
+                note = " (git's own merge: clean)" if clean else ""
+                tally.misses.append(f"{merge[:10]} {path} {region}{note}")
     for point in flagged:
         regions = truth.get(point.path, [])
         if any(_covers(point.base_lines, region) for region in regions):
@@ -331,6 +345,12 @@ def main() -> None:
         )
         print(f"  crashes: {tally.crashes}")
         print(f"  recall of true conflict regions: {pct(tally.caught, tally.regions)}")
+        missed = tally.regions - tally.caught
+        if missed:
+            print(
+                f"    of the {missed} missed, in files git's own merge merges cleanly:"
+                f" {tally.misses_git_clean}"
+            )
         print(f"  flag precision: {pct(tally.flagged_right, tally.flagged)}")
         print(f"  stitch points: {tally.points}, flagged 'will conflict': {tally.flagged}")
         print(
