@@ -283,3 +283,28 @@ def test_minimal_hunks_are_the_runs_of_changes_between_context_lines():
     assert minimal_hunks([at_u0]) == [at_u0]
     tail = Hunk(0, 2, 0, 2, (" x", "\\ No newline at end of file", "-y", "+z"))
     assert minimal_hunks([tail]) == [Hunk(1, 2, 1, 2, ("-y", "+z"))]
+
+
+def test_an_engineer_commit_keeps_the_streams_drafts_until_it_takes_their_commits(tmp_path):
+    """Agent-commit drafts are the stream's commits not in the engineer's branch: a commit of
+    the engineer's own leaves them as they were (not read again: it was most of a refresh),
+    a merge of the stream takes them, and a snapshot from scratch agrees each time."""
+    root = stream_repo(tmp_path / "ws")
+    first = take_snapshot(root, TEAM)
+    assert first is not None and [d.stream for d in first.drafts] == ["checkout/a"]
+    (root / "docs" / "mine.md").write_text("# Mine\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the engineer's own commit")
+    again = take_snapshot(root, TEAM, first)
+    assert again is not None
+    assert again.work["checkout/a"].drafts is first.work["checkout/a"].drafts  # kept
+    assert [d.id for d in again.drafts] == [d.id for d in take_snapshot(root, TEAM).drafts]
+
+    git(root, "merge", "-q", "--no-edit", "stream/checkout/a")  # the engineer takes a
+    merged = take_snapshot(root, TEAM, again)
+    assert merged is not None and merged.drafts == []
+    assert take_snapshot(root, TEAM).drafts == []
+
+    git(root, "reset", "-q", "--hard", "HEAD~1")  # and undoes it: the draft is back
+    undone = take_snapshot(root, TEAM, merged)
+    assert [d.id for d in undone.drafts] == [d.id for d in first.drafts]

@@ -62,6 +62,10 @@ class StreamWork:
     # path -> its diff against the merge base, for files changed in place (not renamed,
     # deleted or binary): the hunks a pair's conflicts are found from (`shared_base_conflicts`)
     diffs: dict[str, st.FileDiff] = field(default_factory=dict)
+    # the merge bases of the engineer's commit and the head (None: not asked yet): the
+    # commits the two share are exactly their ancestors, so while these stay the same, so do
+    # the stream's commits not in the engineer's branch, and with them its drafts
+    common: frozenset[str] | None = None
 
 
 def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
@@ -177,8 +181,13 @@ def _stream_work(
             old, new = file_diff.old_path, file_diff.new_path
             if old and new and old != new and old not in files:  # moved: gone from `old`
                 files[old] = StreamChange(stream.name, None, (), (), True, renamed_to=new)
+    common: frozenset[str] | None = None
     if before is not None and before.drafts_key == drafts_key:
-        drafts, problems = before.drafts, before.problems
+        drafts, problems, common = before.drafts, before.problems, before.common
+    elif engineer and (kept := _kept_drafts(repo, stream, engineer, before)) is not None:
+        # the engineer committed (or checked out) without taking any of the stream's
+        # commits: its drafts are the same, and reading them again cost most of a refresh
+        drafts, problems, common = kept
     elif engineer:
         try:
             drafts, problems = st.commit_drafts(repo, stream, engineer)
@@ -186,7 +195,31 @@ def _stream_work(
             drafts, problems = [], [f"could not read the commits of {stream.branch}: {exc}"]
     else:
         drafts, problems = [], []
-    return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs)
+    return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs, common)
+
+
+def _kept_drafts(
+    repo: Any, stream: st.Stream, engineer: str, before: StreamWork | None
+) -> tuple[list[Draft], list[str], frozenset[str]] | None:
+    """`before`'s drafts when the stream's commits not in `engineer` are the ones it had not
+    in the engineer's commit `before` was read for: the same head, and the same merge bases
+    with it (two commits share exactly the ancestors of their merge bases); else None."""
+    if before is None or before.drafts_key[0] != stream.head or not before.drafts_key[1]:
+        return None
+    try:
+        old = before.common
+        if old is None:
+            old = _merge_bases(repo, before.drafts_key[1], stream.head)
+        now = _merge_bases(repo, engineer, stream.head)
+    except Exception:  # noqa: BLE001 - unsure: read them again
+        return None
+    if not now or now != old:
+        return None
+    return before.drafts, before.problems, now
+
+
+def _merge_bases(repo: Any, a: str, b: str) -> frozenset[str]:
+    return frozenset(repo.git.merge_base("--all", a, b).split())
 
 
 # how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics),
