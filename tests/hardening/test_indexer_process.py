@@ -200,8 +200,13 @@ async def test_the_indexer_is_restarted_for_as_long_as_the_server_runs(tmp_path:
     client = await start(root)
     try:
         uri, server = await open_checkout(client, root)
+
+        def downs() -> int:
+            return sum(s["indexer"]["running"] is False for s in client.statuses)
+
         for restart in range(5):
             [indexer] = children(server)
+            seen_down = downs()
             os.kill(indexer, signal.SIGKILL)
             await client.wait_for(
                 lambda n=restart: (
@@ -209,7 +214,8 @@ async def test_the_indexer_is_restarted_for_as_long_as_the_server_runs(tmp_path:
                 ),
                 timeout=15,
             )
-            assert any(s["indexer"]["running"] is False for s in client.statuses)
+            # the status saying so follows the log line (sent right after it, on the loop)
+            await client.wait_for(lambda n=seen_down: downs() > n, timeout=15)
             await client.wait_for(lambda: len(children(server)) == 1, timeout=15)
             await client.wait_for(lambda: client.statuses[-1]["indexer"]["running"], timeout=15)
         assert any(" in 0.5 s" in m.message for m in client.log_messages)  # backing off
