@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,8 +21,10 @@ from stitch_ls.core.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
-FIRST_LOAD_WAIT = 1.0  # seconds from its start a request waits for the first load (one that
-# ends within it is waited for: start-up alone, the indexer importing, can take half of it)
+# seconds from its start a request waits for the first load (one that ends within it is
+# waited for: start-up alone, the indexer importing, can take half of it); a busy machine
+# can set more with STITCH_FIRST_LOAD_WAIT
+FIRST_LOAD_WAIT = float(os.environ.get("STITCH_FIRST_LOAD_WAIT") or 1.0)
 
 
 def _now() -> float:
