@@ -41,7 +41,9 @@ async def test_every_file_opened_during_the_first_load_gets_its_drafts(tmp_path:
         first = client.open(root / "src" / "checkout.py")
         second = client.open(root / "src" / "other.py")
         assert not client.statuses  # both opened before the load was done
-        await client.wait_for(lambda: bool(client.statuses), timeout=30)
+        await client.wait_for(
+            lambda: bool(client.statuses), timeout=90
+        )  # the indexer runs at nice 10
         await client.wait_for(lambda: bool(client.diagnostics.get(first)), timeout=10)
         await client.wait_for(
             lambda: [d.code for d in client.diagnostics.get(second, [])] == ["other"], timeout=10
