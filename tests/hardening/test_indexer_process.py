@@ -238,12 +238,15 @@ async def test_a_stopped_indexer_is_timed_out_and_replaced(tmp_path: Path):
         uri, server = await open_checkout(client, root)
         [stopped] = children(server)
         os.kill(stopped, signal.SIGSTOP)
-        with pytest.raises(Exception, match="did not answer within 1.5 s"):
+        # its own time-out, or (on a busy machine) that of a call the server made just
+        # before, which killed the stopped indexer first: a refusal either way, never a wait
+        refused = r"did not answer within 1\.5 s|the indexer process stopped \(exit code -9\)"
+        with pytest.raises(Exception, match=refused):
             await client.command("stitch.setReadOnly", {"on": True, "reason": "review"})
         await client.wait_for(
-            lambda: children(server) != [] and children(server) != [stopped], timeout=10
+            lambda: children(server) != [] and children(server) != [stopped], timeout=30
         )
-        await client.wait_for(lambda: client.statuses[-1]["indexer"]["running"], timeout=10)
+        await client.wait_for(lambda: client.statuses[-1]["indexer"]["running"], timeout=30)
         status = await client.command("stitch.setReadOnly", {"on": True, "reason": "review"})
         assert status["read_only"]["on"] is True
         assert not alive(stopped)
