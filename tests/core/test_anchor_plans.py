@@ -189,3 +189,34 @@ def test_overlapping_copies_of_the_expected_text_are_ambiguous():
     assert result.stale == (
         "a.py: the expected text moved and could not be re-anchored: it occurs 2 times"
     )
+
+
+NESTED = """\
+import os
+
+
+class Outer:
+    class Inner:
+        def method(self):
+            return 1
+"""
+
+
+def test_a_nested_symbol_edit_takes_the_symbols_indentation_on_later_lines():
+    """The text reads at column 0; its later non-blank lines get the symbol's indentation
+    (here 8 spaces, found on the symbol's own line), blank lines stay empty, and the
+    trailing newlines (only those) are dropped."""
+    text = "def method(self):\n    total = MAX  \n\n    return total\r\n\n"
+    edit = {"path": "src/n.py", "symbol": "Outer.Inner.method", "text": text}
+    (placed,) = plan([edit], {"src/n.py": NESTED}).edits
+    assert placed.start == (5, 8)
+    assert placed.text == (
+        "def method(self):\n            total = MAX  \n\n            return total"
+    )
+
+
+def test_symbol_text_drops_only_trailing_newlines():
+    assert anchor.symbol_text("x = MAX\n\n", "") == "x = MAX"
+    assert anchor.symbol_text("x = 1  \r\n", "") == "x = 1  "
+    assert anchor.symbol_text("def f():\n\n    pass\n", "  ") == "def f():\n\n      pass"
+    assert anchor.symbol_text("  def f():\n    pass\n", "  ") == "def f():\n    pass"  # as written
