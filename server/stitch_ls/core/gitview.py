@@ -164,10 +164,8 @@ def _stream_work(
         files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
         diffs = before.diffs
     else:
-        diff = repo.git.diff(*STREAM_DIFF_OPTIONS, stream.merge_base, stream.head)
         files, diffs = {}, {}
-        for file_diff in st.parse_diff(diff):
-            file_diff.hunks = st.minimal_hunks(file_diff.hunks)
+        for file_diff in merge_diff(repo, STREAM_DIFF_OPTIONS, stream.merge_base, stream.head):
             if file_diff.old_path == file_diff.new_path and not file_diff.binary:
                 diffs[file_diff.path] = file_diff
             marked = [hunk.marked() for hunk in file_diff.hunks]
@@ -223,11 +221,22 @@ def _merge_bases(repo: Any, a: str, b: str) -> frozenset[str]:
 
 
 # how git's merge diffs each side against the merge base (merge-ort: histogram, no heuristics),
-# read as `st.minimal_hunks`: with one line of context, because at -U0 git trims the files'
+# read through `merge_diff`: with one line of context, because at -U0 git trims the files'
 # common tail before diffing (xdiff-interface's trim_common_tail), and histogram then places
 # an ambiguous insertion elsewhere than the merge, which diffs the whole files, does
 DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-U1")
 MERGE_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--no-renames")
+
+
+def merge_diff(repo: Any, options: tuple[str, ...], *args: str) -> list[st.FileDiff]:
+    """`git diff` with these options, each file's hunks split into their runs of changes:
+    the hunks git's merge walks."""
+    files = st.parse_diff(repo.git.diff(*options, *args))
+    for file_diff in files:
+        file_diff.hunks = st.minimal_hunks(file_diff.hunks)
+    return files
+
+
 # a stream's own changes: diffed as git's merge diffs them (so a pair's conflicts can be found
 # from them), with git's rename detection, so a moved file is followed
 STREAM_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--find-renames")
@@ -286,10 +295,7 @@ def pair_conflicts(
     base = bases[0].hexsha
     specs = [f":(literal){path}" for path in paths]
     sides = {
-        name: {
-            f.path: replace(f, hunks=st.minimal_hunks(f.hunks))
-            for f in st.parse_diff(repo.git.diff(*MERGE_DIFF_OPTIONS, base, head, "--", *specs))
-        }
+        name: {f.path: f for f in merge_diff(repo, MERGE_DIFF_OPTIONS, base, head, "--", *specs)}
         for name, head in ((a_name, a_head), (b_name, b_head))
     }
     pair = frozenset((a_name, b_name))
