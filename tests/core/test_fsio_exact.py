@@ -21,8 +21,9 @@ from stitch_ls.core.fsio import (
 )
 
 
-def error(call) -> str:
-    with pytest.raises(ValueError) as caught:
+def error(call, kind: type[Exception] = ValueError) -> str:
+    """The message of the `kind` error `call` raises (it must raise one)."""
+    with pytest.raises(kind) as caught:
         call()
     return str(caught.value)
 

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from test_fsio_exact import error
 
 from stitch_ls.core.fsio import (
     append_line,
@@ -26,9 +27,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def refusal(call) -> str:
-    with pytest.raises(OSError) as caught:
-        call()
-    return str(caught.value)
+    return error(call, OSError)
 
 
 def test_a_stitch_folder_that_is_a_file_or_a_link_is_named_whole(tmp_path: Path):
@@ -71,9 +70,9 @@ def test_unlink_path_never_removes_through_a_symlinked_stitch_folder(tmp_path: P
     (elsewhere / "d.json").write_text("theirs")
     (root / ".stitch" / "drafts").rmdir()
     (root / ".stitch" / "drafts").symlink_to(elsewhere)
-    with pytest.raises(ValueError) as caught:
-        unlink_path(root / ".stitch" / "drafts" / "d.json")
-    assert str(caught.value) == "'.stitch/drafts/d.json': drafts is not a plain folder"
+    assert error(lambda: unlink_path(root / ".stitch" / "drafts" / "d.json")) == (
+        "'.stitch/drafts/d.json': drafts is not a plain folder"
+    )
     assert (elsewhere / "d.json").read_text() == "theirs"
     outside = tmp_path / "plain.txt"  # outside .stitch: an ordinary removal
     outside.write_text("x")
