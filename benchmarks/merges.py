@@ -41,9 +41,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from stitch_ls.core.config import load_team_config  # noqa: E402
-from stitch_ls.core.gitview import points_for, take_snapshot  # noqa: E402
-from stitch_ls.core.stitchpoints import SignOffs  # noqa: E402
+from stitch_ls.core.policy.config import load_team_config  # noqa: E402
+from stitch_ls.core.vcs.gitview import points_for, take_snapshot  # noqa: E402
+from stitch_ls.core.vcs.stitchpoints import SignOffs  # noqa: E402
 
 TEAM = load_team_config(
     '[streams]\nbase = "main"\nbranch_pattern = "stream/{feature}/{stream}"\nmax_per_feature = 9\n'

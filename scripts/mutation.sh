@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the policy-critical core with mutmut; prints the score per module.
 # Not part of the regular test run: it takes a while. Usage: scripts/mutation.sh [module ...]
-# (module names as in core/, e.g. `quiet trust`; default: every module in [tool.mutmut]).
+# (module names as dotted paths under core/, e.g. `policy.quiet guard.rules`; default: every module in [tool.mutmut]).
 #
 # mutmut 3 only looks for code under ./, src/ or source/, so it runs in a fresh staging copy
 # (.mutation/; mutmut's cache keeps a survivor's verdict after new tests were added, so

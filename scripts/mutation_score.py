@@ -24,7 +24,7 @@ def main(modules: list[str]) -> int:
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     survivors: dict[str, list[str]] = collections.defaultdict(list)
     for line in out.splitlines():
-        match = re.match(r"\s*(stitch_ls\.core\.(\w+))\.(\S+__mutmut_\d+): (.+)$", line)
+        match = re.match(r"\s*(stitch_ls\.core\.(\S+?))\.([^.\s]+__mutmut_\d+): (.+)$", line)
         if not match:
             continue
         module, name, status = match.group(2), match.group(3), match.group(4).strip()
@@ -33,14 +33,14 @@ def main(modules: list[str]) -> int:
         counts[module][status] += 1
         if status not in DETECTED:
             survivors[module].append(f"{name} ({status})")
-    print(f"{'module':<12} {'mutants':>7} {'detected':>8} {'score':>7}  other")
+    print(f"{'module':<18} {'mutants':>7} {'detected':>8} {'score':>7}  other")
     for module in sorted(counts):
         total = sum(counts[module].values())
         detected = sum(n for status, n in counts[module].items() if status in DETECTED)
         other = ", ".join(
             f"{n} {s}" for s, n in sorted(counts[module].items()) if s not in DETECTED
         )
-        print(f"{module:<12} {total:>7} {detected:>8} {100 * detected / total:>6.1f}%  {other}")
+        print(f"{module:<18} {total:>7} {detected:>8} {100 * detected / total:>6.1f}%  {other}")
     for module in sorted(survivors):
         print(f"\n{module}:")
         for name in survivors[module]:

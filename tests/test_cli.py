@@ -394,7 +394,7 @@ def test_claims_that_do_not_hold_are_said_everywhere(workspace: Path):
 
 
 def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Path):
-    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.core.policy.config import TeamConfig, load_team_config
 
     root = tmp_path / "repo"
     root.mkdir()
@@ -551,7 +551,7 @@ def test_the_starter_team_file_is_the_readmes_example():
     import re
     import tomllib
 
-    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.core.policy.config import TeamConfig, load_team_config
     from stitch_ls.starter import STARTER_CONFIG
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()

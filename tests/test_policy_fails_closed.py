@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.files.paths import StitchPaths
 from test_cli import cli
 from workspaces import draft, git, make_workspace, write_draft
 

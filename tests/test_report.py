@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.model import Source, SourceLogEntry
-from stitch_ls.core.sourcelog import append_entry
+from stitch_ls.core.drafts.model import Source, SourceLogEntry
+from stitch_ls.core.record.sourcelog import append_entry
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import draft, write_draft
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from editor_client import VSCODE, start, stop
+from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, decide, draft_digest
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.gate import Gate, GateContext, ReadOnly, decide, draft_digest
-from stitch_ls.core.model import Draft
+from stitch_ls.core.files.paths import StitchPaths
 from stitch_ls.core.operations import apply_on_disk, vouch
-from stitch_ls.core.paths import StitchPaths
 from stitch_ls.core.workspace import StitchWorkspace
 from test_cli import cli
 from workspaces import draft, write_draft

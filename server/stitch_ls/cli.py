@@ -43,7 +43,7 @@ def _workspace(args: argparse.Namespace):
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
     ws = StitchWorkspace(root)
     if ws.paths.apply_journal.exists():  # an apply a crash interrupted: finish or undo it
-        from stitch_ls.core.fsio import locked
+        from stitch_ls.core.files.fsio import locked
         from stitch_ls.core.operations import recover
 
         with locked(ws.paths.apply_lock):
@@ -81,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_add(args: argparse.Namespace) -> int:
-    from stitch_ls.core.drafts import parse_draft_text
+    from stitch_ls.core.drafts.index import parse_draft_text
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import add_draft, stamped
 
@@ -139,7 +139,7 @@ def _when(ws: Any, value: Any) -> str | None:
 
 def state_line(row: dict[str, Any]) -> str:
     """`parked — the draft cites no sources`: one state word, then one reason."""
-    from stitch_ls.core.gate import bare_reason
+    from stitch_ls.core.drafts.gate import bare_reason
 
     word = row["gate"].replace("_", "-")
     reason = bare_reason(row["gate"], row["reason"])
@@ -171,7 +171,7 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_show(args: argparse.Namespace) -> int:
-    from stitch_ls.core.apply import preview_diff
+    from stitch_ls.core.drafts.edits import preview_diff
     from stitch_ls.core.workspace import draft_summary
 
     ws = _workspace(args)
@@ -244,8 +244,8 @@ def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None
 def cmd_draft_apply(args: argparse.Namespace) -> int:
     """Apply a draft to the files on disk (for people without an editor at hand)."""
     from stitch_ls.core.errors import Refused
-    from stitch_ls.core.gitinfo import user_email
     from stitch_ls.core.operations import apply_on_disk
+    from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
     try:
@@ -261,7 +261,7 @@ def cmd_draft_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_reject(args: argparse.Namespace) -> int:
-    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
 
     ws = _workspace(args)
@@ -278,8 +278,8 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
     """A human vouches for a draft parked without sources (never offered to agents: not in
     MCP); the draft then meets the rest of the gate."""
     from stitch_ls.core.errors import Refused
-    from stitch_ls.core.gitinfo import user_email
     from stitch_ls.core.operations import scan_all, vouch
+    from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
     scan_all(ws, _now())
@@ -287,7 +287,7 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
         done = vouch(ws, args.id, args.note, user_email(ws.root), _now())
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-    from stitch_ls.core.gate import bare_reason
+    from stitch_ls.core.drafts.gate import bare_reason
 
     reason = bare_reason(done.gate, done.reason)
     _print(
@@ -311,9 +311,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Run the team's test command against a draft in a scratch worktree; exit 0 when it
     passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
     state (outside the workspace), where no agent can forge it."""
+    from stitch_ls.core.drafts.verify import CouldNotRun, verify
     from stitch_ls.core.errors import Refused
-    from stitch_ls.core.gitinfo import user_email
-    from stitch_ls.core.verify import CouldNotRun, verify
+    from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
@@ -406,8 +406,8 @@ def format_status(status: dict[str, Any]) -> str:
 
 
 def cmd_read_only(args: argparse.Namespace) -> int:
-    from stitch_ls.core.fsio import locked
-    from stitch_ls.core.gitinfo import user_email
+    from stitch_ls.core.files.fsio import locked
+    from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
 
     ws = _workspace(args)
@@ -452,7 +452,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_prompts(args: argparse.Namespace) -> int:
     """The agents' questions still waiting for an answer, oldest first."""
-    from stitch_ls.core.prompts import pending_prompts, scan_prompts
+    from stitch_ls.core.drafts.prompts import pending_prompts, scan_prompts
 
     ws = _workspace(args)
     _, errors = scan_prompts(ws.paths.prompts)
@@ -493,8 +493,8 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a pending prompt with one of its options (its text, or its number)."""
-    from stitch_ls.core.gitinfo import user_email
-    from stitch_ls.core.prompts import answer_prompt, scan_prompts
+    from stitch_ls.core.drafts.prompts import answer_prompt, scan_prompts
+    from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
     found, _ = scan_prompts(ws.paths.prompts)
@@ -529,8 +529,8 @@ def cmd_answer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
     of the log as written, or Agent Trace records."""
-    from stitch_ls.core import logbook
-    from stitch_ls.core.sourcelog import read_entries
+    from stitch_ls.core.record import logbook
+    from stitch_ls.core.record.sourcelog import read_entries
 
     ws = _workspace(args)
     since = _since(args.since)
@@ -548,9 +548,9 @@ def cmd_log(args: argparse.Namespace) -> int:
             print(json.dumps([e.to_data() for e in entries], indent=2))
             return 0
         from stitch_ls import __version__
-        from stitch_ls.core.agenttrace import to_trace
-        from stitch_ls.core.durability import revision_ranges
-        from stitch_ls.core.gitrun import open_repo
+        from stitch_ls.core.record.agenttrace import to_trace
+        from stitch_ls.core.record.durability import revision_ranges
+        from stitch_ls.core.vcs.gitrun import open_repo
 
         repo = open_repo(ws.root)
         waiting = 0
@@ -593,8 +593,8 @@ def _since(value: str | None) -> datetime | None:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from stitch_ls.core.config import TeamConfig
-    from stitch_ls.core.model import Draft, Prompt
+    from stitch_ls.core.drafts.model import Draft, Prompt
+    from stitch_ls.core.policy.config import TeamConfig
 
     model: Any = {"draft": Draft, "prompt": Prompt, "config": TeamConfig}[args.kind]
     print(json.dumps(model.json_schema(), indent=2))
@@ -663,10 +663,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
-    from stitch_ls.core.gitinfo import user_email
     from stitch_ls.core.operations import look_at_git
-    from stitch_ls.core.signing import SigningError
-    from stitch_ls.core.stitchpoints import record_signoff
+    from stitch_ls.core.vcs.gitinfo import user_email
+    from stitch_ls.core.vcs.signing import SigningError
+    from stitch_ls.core.vcs.stitchpoints import record_signoff
 
     ws = _workspace(args)
     git = look_at_git(ws, _now())
@@ -695,7 +695,7 @@ def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
     """How a sign-off is signed where the team signs them (`signing.sign`), else None."""
     if ws.team.stitch_points.signing != "ssh":
         return None
-    from stitch_ls.core.signing import sign
+    from stitch_ls.core.vcs.signing import sign
 
     return lambda entry: sign(ws.root, entry)
 
@@ -703,8 +703,8 @@ def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
 def report_facts(ws: Any) -> list[Any]:
     """Every draft the workspace knows of and its outcome: the (shared) source log for what was
     applied, the local state for rejections, the gate for what is still pending."""
-    from stitch_ls.core.report import DraftFact
-    from stitch_ls.core.sourcelog import read_entries
+    from stitch_ls.core.record.report import DraftFact
+    from stitch_ls.core.record.sourcelog import read_entries
 
     facts: dict[str, DraftFact] = {}
     entries, _ = read_entries(ws.paths.source_log)
@@ -738,9 +738,9 @@ def report_facts(ws: Any) -> list[Any]:
 
 def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
     """Whether the applied drafts' lines still stand, were rewritten or reverted (git)."""
-    from stitch_ls.core import durability
-    from stitch_ls.core.gitrun import open_repo
-    from stitch_ls.core.sourcelog import read_entries
+    from stitch_ls.core.record import durability
+    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.vcs.gitrun import open_repo
 
     entries, _ = read_entries(ws.paths.source_log)
     entries = [e for e in entries if since is None or e.at >= since]
@@ -748,9 +748,9 @@ def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from stitch_ls.core import report as rp
-    from stitch_ls.core.guard import denial_counts
+    from stitch_ls.core.guard.rules import denial_counts
     from stitch_ls.core.operations import look_at_git
+    from stitch_ls.core.record import report as rp
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
@@ -1032,7 +1032,7 @@ class PlainText:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        from stitch_ls.core.render import plain
+        from stitch_ls.core.safetext import plain
 
         return self._stream.write(plain(text))
 

@@ -1,7 +1,7 @@
 """`stitch-ls guard`: the team's policy in each coding agent's own pre-tool hook, and in git's.
 
 Each adapter reads one hook event as its agent documents it, normalises it into a
-`core.guard.ToolEvent`, and writes `core.guard.decide`'s verdict back in that agent's
+`core.guard.rules.ToolEvent`, and writes `core.guard.rules.judge`'s verdict back in that agent's
 format. The documents followed (read 2026-11; quoted shapes only):
 
 - Claude Code, "Hooks reference" (code.claude.com/docs/en/hooks): a `PreToolUse` event on
@@ -40,11 +40,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from stitch_ls.core.guard import (
+from stitch_ls.core.guard.rules import (
     ALLOW,
     ToolEvent,
     Verdict,
-    decide,
+    judge,
     read_only_text,
     record_denial,
 )
@@ -308,7 +308,7 @@ def run_guard(
     now: datetime,
 ) -> Answer:
     """Read one event, decide from the workspace's policy, answer; any failure denies."""
-    from stitch_ls.core.guardcache import policy_facts
+    from stitch_ls.core.guard.cache import policy_facts
 
     try:
         event, event_name = PARSERS[agent](_object(text))
@@ -316,7 +316,7 @@ def run_guard(
         if event.kind == "read":
             return answer(agent, event_name, ALLOW)
         facts = policy_facts(root, now)
-        verdict = decide(event, facts)
+        verdict = judge(event, facts)
         if verdict.deny:
             record_denial(facts.root, event, verdict, now)
         return answer(agent, event_name, verdict)
@@ -334,7 +334,7 @@ TRAILER = re.compile(r"^Stitch-[A-Za-z-]+:", re.MULTILINE)
 def git_commit_verdict(root: Path, message: str | None, now: datetime) -> Verdict:
     """Refuse a commit while agents are read-only, when it is made on a stream branch or its
     message carries Stitch-* trailers (`message` None: the pre-commit hook, which has none)."""
-    from stitch_ls.core.guardcache import policy_facts
+    from stitch_ls.core.guard.cache import policy_facts
 
     facts = policy_facts(root, now)
     if not facts.read_only:
@@ -408,7 +408,7 @@ def merge_cursor_hooks(config: dict[str, Any]) -> list[str]:
 
 def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
     """Write or merge each agent's hook settings; one line per thing done."""
-    from stitch_ls.core.fsio import atomic_write
+    from stitch_ls.core.files.fsio import atomic_write
 
     said = []
     merge: Callable[..., Any]

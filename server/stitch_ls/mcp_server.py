@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft
 from stitch_ls.core.operations import add_draft, stamped
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -127,9 +127,9 @@ def status(root: Path) -> dict[str, Any]:
 
 
 def stitch_points(root: Path, path: str) -> dict[str, Any]:
-    from stitch_ls.core.gitview import points_for, take_snapshot
-    from stitch_ls.core.paths import check_relative_path
-    from stitch_ls.core.stitchpoints import SignOffs
+    from stitch_ls.core.files.paths import check_relative_path
+    from stitch_ls.core.vcs.gitview import points_for, take_snapshot
+    from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     try:
         relative = check_relative_path(path)

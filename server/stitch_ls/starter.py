@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stitch_ls.core.fsio import atomic_write
+from stitch_ls.core.files.fsio import atomic_write
 
 STARTER_CONFIG = """\
 # Stitch team policy: committed, read from the base branch, validated live in the editor.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from stitch_ls.core import anchor
-from stitch_ls.core.anchor import Plan, PlannedEdit, line_index, plan_draft
-from stitch_ls.core.model import Draft
+from stitch_ls.core.drafts import anchor
+from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, line_index, plan_draft
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.syntax import SyntaxDoc
 from workspaces import CHECKOUT, draft, range_edit
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.anchor import plan_draft
-from stitch_ls.core.gate import Gate, GateContext, ReadOnly, decide
-from stitch_ls.core.model import Draft
-from stitch_ls.core.render import markdown_ref, safe_link
+from stitch_ls.core.drafts.anchor import plan_draft
+from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.policy.trust import budget_state
+from stitch_ls.core.safetext import markdown_ref, safe_link
 from stitch_ls.core.syntax import SyntaxDoc
-from stitch_ls.core.trust import budget_state
 from workspaces import CHECKOUT, draft
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from gitrepos import STREAM_TEAM, commit_on, git, stream_repo
-from stitch_ls.core.config import load_team_config
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.gitview import compare_versions, take_snapshot
-from stitch_ls.indexer import Indexer
+from stitch_ls.core.policy.config import load_team_config
+from stitch_ls.core.vcs.gitview import compare_versions, take_snapshot
+from stitch_ls.indexer.process import Indexer
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 TEAM = load_team_config(STREAM_TEAM)
@@ -109,8 +109,8 @@ def test_through_the_indexer(tmp_path: Path):
 
 def test_a_stream_version_that_is_not_utf8_still_makes_its_stitch_point(tmp_path: Path):
     """It used to fail the whole file's points (the version digest encoded strictly)."""
-    from stitch_ls.core.gitview import points_for
-    from stitch_ls.core.stitchpoints import SignOffs
+    from stitch_ls.core.vcs.gitview import points_for
+    from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     root = stream_repo(tmp_path / "ws")
     git(root, "checkout", "-q", "stream/checkout/a")

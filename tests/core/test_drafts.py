@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.anchor import plan_draft
-from stitch_ls.core.drafts import DraftIndex, parse_draft_text
-from stitch_ls.core.model import Draft
+from stitch_ls.core.drafts.anchor import plan_draft
+from stitch_ls.core.drafts.index import DraftIndex, parse_draft_text
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.syntax import SyntaxDoc
 from workspaces import CHECKOUT, draft, write_draft
 
@@ -211,7 +211,7 @@ def test_overlapping_edits_are_stale():
 
 
 def test_symbol_edit_text_is_relative_to_the_symbol_and_its_trailing_newline_normalised():
-    from stitch_ls.core.apply import apply_text_edits
+    from stitch_ls.core.drafts.edits import apply_text_edits
 
     expected = CHECKOUT.replace("return sum(self.items)", "return 0")
 

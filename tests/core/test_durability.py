@@ -8,9 +8,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stitch_ls.core import durability
-from stitch_ls.core.gitrun import open_repo
-from stitch_ls.core.model import SourceLogEntry
+from stitch_ls.core.drafts.model import SourceLogEntry
+from stitch_ls.core.record import durability
+from stitch_ls.core.vcs.gitrun import open_repo
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 BASE = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"

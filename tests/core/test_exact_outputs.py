@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.paths import check_relative_path, resolve_inside
-from stitch_ls.core.render import escape_markdown, markdown_ref, one_line, plain, safe_link
-from stitch_ls.core.trust import budget_state, minute_of, prune_arrivals, record_activity
+from stitch_ls.core.files.paths import check_relative_path, resolve_inside
+from stitch_ls.core.policy.trust import budget_state, minute_of, prune_arrivals, record_activity
+from stitch_ls.core.safetext import escape_markdown, markdown_ref, one_line, plain, safe_link
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 

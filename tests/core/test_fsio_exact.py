@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.fsio import (
+from stitch_ls.core.files.fsio import (
     append_line,
     atomic_write,
     parse_json,

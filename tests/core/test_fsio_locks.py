@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.fsio import append_line, locked
+from stitch_ls.core.files.fsio import append_line, locked
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/locks")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_fsio_exact import error
 
-from stitch_ls.core.fsio import (
+from stitch_ls.core.files.fsio import (
     append_line,
     check_stitch_folders,
     read_inside,

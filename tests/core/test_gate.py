@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stitch_ls.core.gate import Gate, GateContext, ReadOnly, action_title, decide
-from stitch_ls.core.model import Draft
+from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, action_title, decide
+from stitch_ls.core.drafts.model import Draft
 from workspaces import draft
 
 OPEN = GateContext(quiet=False, read_only=ReadOnly(False), floor=0.65, floor_from="team file")
@@ -114,7 +114,7 @@ def test_evidence_that_failed_blocks_whatever_the_confidence(status):
 
 
 def test_every_source_missing_is_unsourced_and_the_title_says_how_many_are():
-    from stitch_ls.core.sources import SourceCheck, SourceReport
+    from stitch_ls.core.drafts.sources import SourceCheck, SourceReport
 
     gone = SourceCheck("missing", "docs/x.md does not exist")
     report = SourceReport((gone, gone))
@@ -129,7 +129,7 @@ def test_every_source_missing_is_unsourced_and_the_title_says_how_many_are():
 
 
 def test_irreversible_requires_verified_evidence_when_the_team_asks():
-    from stitch_ls.core.gate import draft_digest
+    from stitch_ls.core.drafts.gate import draft_digest
 
     strict = GateContext(**{**OPEN.__dict__, "requires_verified": True})
     migration = make(irreversible=True)
@@ -219,8 +219,8 @@ def test_a_stream_over_its_features_cap_is_blocked_and_only_that_stream():
 
 
 def test_a_vouch_lets_a_parked_draft_on_to_the_floor_for_that_content_only():
-    from stitch_ls.core.gate import draft_digest
-    from stitch_ls.core.sources import SourceCheck, SourceReport
+    from stitch_ls.core.drafts.gate import draft_digest
+    from stitch_ls.core.drafts.sources import SourceCheck, SourceReport
 
     unsourced = make(sources=[])
     vouched = GateContext(
@@ -243,7 +243,7 @@ def test_a_vouch_lets_a_parked_draft_on_to_the_floor_for_that_content_only():
 
 
 def test_a_vouch_stands_in_for_sources_on_an_irreversible_change_but_not_for_evidence():
-    from stitch_ls.core.gate import draft_digest
+    from stitch_ls.core.drafts.gate import draft_digest
 
     migration = make(irreversible=True, sources=[])
     assert decide(migration, OPEN).reason == ("blocked: an irreversible change needs sources")
@@ -257,7 +257,7 @@ def test_a_vouch_stands_in_for_sources_on_an_irreversible_change_but_not_for_evi
 
 
 def test_a_draft_whose_only_source_is_missing_is_parked_saying_so():
-    from stitch_ls.core.sources import SourceCheck, SourceReport
+    from stitch_ls.core.drafts.sources import SourceCheck, SourceReport
 
     one = make(sources=[{"kind": "doc", "ref": "docs/gone.md", "why": "w"}])
     decision = decide(one, OPEN, sources=SourceReport((SourceCheck("missing"),)))
@@ -290,7 +290,7 @@ def test_a_title_cannot_forge_the_suffix_stitch_composes():
 def test_the_state_line_drops_only_the_state_word_the_reason_starts_with(
     ctx_change, body, kwargs, line
 ):
-    from stitch_ls.core.gate import bare_reason
+    from stitch_ls.core.drafts.gate import bare_reason
 
     ctx = GateContext(**{**OPEN.__dict__, **ctx_change})
     decision = decide(make(**body), ctx, **kwargs)
@@ -312,7 +312,7 @@ def test_the_state_line_drops_only_the_state_word_the_reason_starts_with(
 def test_passing_evidence_is_a_pass_and_nothing_failed(statuses, passing):
     """The predicate on its own: the gate asks it only after `failed_evidence`, so through
     the gate its "nothing failed" half never decides, yet the name promises it."""
-    from stitch_ls.core.gate import has_passing_evidence
+    from stitch_ls.core.drafts.gate import has_passing_evidence
 
     evidence = [{"kind": "test", "ref": f"t::{i}", "status": s} for i, s in enumerate(statuses)]
     assert has_passing_evidence(make(evidence=evidence)) is passing

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.guard import (
+from stitch_ls.core.guard.rules import (
     ALLOW,
     DRAFT_ADVICE,
     PolicyFacts,
     ToolEvent,
     Verdict,
-    decide,
+    judge,
     denial_counts,
     denial_line,
     denials_file,
@@ -64,60 +64,60 @@ def test_read_only_text_names_who_since_and_why_or_says_it_does_not_know():
 
 def test_read_only_denies_edits_shell_foreign_mcp_and_unknown_tools(root: str):
     facts = PolicyFacts(root, **RO)
-    assert decide(edit("src/a.py"), facts) == Verdict(
+    assert judge(edit("src/a.py"), facts) == Verdict(
         True, f"Edit is stopped: {RO_TEXT}", "read_only"
     )
-    assert decide(edit("src/a.py", tool=""), facts).reason == f"editing files is stopped: {RO_TEXT}"
+    assert judge(edit("src/a.py", tool=""), facts).reason == f"editing files is stopped: {RO_TEXT}"
     shell = ToolEvent("claude", "shell", "Bash", command="rm -rf src")
-    assert decide(shell, facts) == Verdict(
+    assert judge(shell, facts) == Verdict(
         True,
         f"shell commands are stopped (only read-only ones such as `git status` run): {RO_TEXT}",
         "read_only",
     )
-    assert decide(shell._replace(command="git status"), facts) == ALLOW
-    assert decide(shell._replace(command=None), facts).deny
+    assert judge(shell._replace(command="git status"), facts) == ALLOW
+    assert judge(shell._replace(command=None), facts).deny
     mcp = ToolEvent("claude", "mcp", "other__tool")
-    assert decide(mcp, facts).reason == f"MCP tool other__tool is stopped: {RO_TEXT}"
-    assert decide(mcp._replace(stitch_tool=True), facts) == ALLOW
+    assert judge(mcp, facts).reason == f"MCP tool other__tool is stopped: {RO_TEXT}"
+    assert judge(mcp._replace(stitch_tool=True), facts) == ALLOW
     other = ToolEvent("claude", "other", "Frobnicate")
-    assert decide(other, facts).reason == (
+    assert judge(other, facts).reason == (
         f"Frobnicate is not known to be read-only, so it is stopped: {RO_TEXT}"
     )
-    assert decide(other._replace(tool=""), facts).reason.startswith("this tool is not known")
+    assert judge(other._replace(tool=""), facts).reason.startswith("this tool is not known")
     for kind in ("read", "question", "notify"):
-        assert decide(ToolEvent("claude", kind, "T"), facts) == ALLOW
+        assert judge(ToolEvent("claude", kind, "T"), facts) == ALLOW
     # proposing is how an agent works while read-only
-    assert decide(edit(".stitch/drafts/d.json"), facts) == ALLOW
-    assert decide(edit(".stitch/prompts/q.json", ".stitch/drafts/d.json"), facts) == ALLOW
-    assert decide(edit(".stitch/drafts/d.json", "src/a.py"), facts).deny
-    assert decide(edit(".stitch/drafts/d.json", "/elsewhere/x"), facts).deny
+    assert judge(edit(".stitch/drafts/d.json"), facts) == ALLOW
+    assert judge(edit(".stitch/prompts/q.json", ".stitch/drafts/d.json"), facts) == ALLOW
+    assert judge(edit(".stitch/drafts/d.json", "src/a.py"), facts).deny
+    assert judge(edit(".stitch/drafts/d.json", "/elsewhere/x"), facts).deny
 
 
 def test_quiet_hours_deny_only_interruptions(root: str):
     facts = PolicyFacts(root, quiet=True, quiet_until="2026-11-30 11:30 EET")
     question = ToolEvent("claude", "question", "AskUser")
-    assert decide(question, facts) == Verdict(
+    assert judge(question, facts) == Verdict(
         True,
         "quiet hours until 2026-11-30 11:30 EET: ask later or write a prompt file",
         "quiet_hours",
     )
-    assert decide(question._replace(kind="notify"), facts).key == "quiet_hours"
-    assert decide(question, facts._replace(quiet_until=None)).reason == (
+    assert judge(question._replace(kind="notify"), facts).key == "quiet_hours"
+    assert judge(question, facts._replace(quiet_until=None)).reason == (
         "quiet hours: ask later or write a prompt file"
     )
-    assert decide(edit("src/a.py"), facts) == ALLOW
-    assert decide(question, facts._replace(quiet=False)) == ALLOW
+    assert judge(edit("src/a.py"), facts) == ALLOW
+    assert judge(question, facts._replace(quiet=False)) == ALLOW
 
 
 def test_a_stream_over_its_cap_stops_edits_but_not_proposals(root: str):
     facts = PolicyFacts(root, over_cap="checkout has 3 active streams (cap 2)")
-    assert decide(edit("src/a.py"), facts) == Verdict(
+    assert judge(edit("src/a.py"), facts) == Verdict(
         True,
         "checkout has 3 active streams (cap 2); edits on this stream are stopped",
         "stream_over_cap",
     )
-    assert decide(edit(".stitch/drafts/d.json"), facts) == ALLOW
-    assert decide(ToolEvent("claude", "shell", "Bash", command="make"), facts) == ALLOW
+    assert judge(edit(".stitch/drafts/d.json"), facts) == ALLOW
+    assert judge(ToolEvent("claude", "shell", "Bash", command="make"), facts) == ALLOW
 
 
 def test_irreversible_paths_are_denied_as_written_and_through_links(root: str):
@@ -128,26 +128,26 @@ def test_irreversible_paths_are_denied_as_written_and_through_links(root: str):
         f"do not edit it directly; {DRAFT_ADVICE}",
         "irreversible_path",
     )
-    assert decide(edit("migrations/0001.sql"), facts) == expected
-    assert decide(edit(f"{root}/migrations/0001.sql"), facts) == expected
-    via_link = decide(edit("src/to-migrations/0001.sql"), facts)
+    assert judge(edit("migrations/0001.sql"), facts) == expected
+    assert judge(edit(f"{root}/migrations/0001.sql"), facts) == expected
+    via_link = judge(edit("src/to-migrations/0001.sql"), facts)
     assert via_link == expected  # the real path is checked too
-    assert decide(edit("0001.sql", cwd=f"{root}/migrations"), facts) == expected
-    assert decide(edit("src/a.py"), facts) == ALLOW
-    assert decide(ToolEvent("claude", "write", "Write", ("migrations/x",)), facts).deny
+    assert judge(edit("0001.sql", cwd=f"{root}/migrations"), facts) == expected
+    assert judge(edit("src/a.py"), facts) == ALLOW
+    assert judge(ToolEvent("claude", "write", "Write", ("migrations/x",)), facts).deny
 
 
 def test_an_edit_without_paths_is_denied_only_when_the_team_guards_paths(root: str):
     pathless = edit()
-    assert decide(pathless, PolicyFacts(root)) == ALLOW
+    assert judge(pathless, PolicyFacts(root)) == ALLOW
     expected = Verdict(
         True,
         f"cannot tell which file Edit edits, and the team guards some paths; {DRAFT_ADVICE}",
         "unknown_path",
     )
-    assert decide(pathless, PolicyFacts(root, irreversible_paths=("x",))) == expected
-    assert decide(pathless, PolicyFacts(root, direct_edits="drafts-only")) == expected
-    assert decide(
+    assert judge(pathless, PolicyFacts(root, irreversible_paths=("x",))) == expected
+    assert judge(pathless, PolicyFacts(root, direct_edits="drafts-only")) == expected
+    assert judge(
         pathless._replace(tool=""), PolicyFacts(root, direct_edits="drafts-only")
     ).reason == (
         f"cannot tell which file this tool edits, and the team guards some paths; {DRAFT_ADVICE}"
@@ -156,21 +156,21 @@ def test_an_edit_without_paths_is_denied_only_when_the_team_guards_paths(root: s
 
 def test_drafts_only_denies_direct_edits_inside_the_workspace(root: str):
     facts = PolicyFacts(root, direct_edits="drafts-only")
-    assert decide(edit("src/a.py", "src/b.py"), facts) == Verdict(
+    assert judge(edit("src/a.py", "src/b.py"), facts) == Verdict(
         True,
         'the team takes agent changes as drafts only ([agents] direct_edits = "drafts-only"), '
         f"so src/a.py is not edited directly; {DRAFT_ADVICE}",
         "drafts_only",
     )
-    assert decide(edit("/elsewhere/a.py"), facts) == ALLOW  # outside the workspace
-    assert decide(edit(".stitch/drafts/d.json"), facts) == ALLOW
+    assert judge(edit("/elsewhere/a.py"), facts) == ALLOW  # outside the workspace
+    assert judge(edit(".stitch/drafts/d.json"), facts) == ALLOW
 
 
 def test_read_only_wins_over_the_later_rules(root: str):
     facts = PolicyFacts(root, **RO, quiet=True, over_cap="cap", irreversible_paths=("src/**",))
-    assert decide(edit("src/a.py"), facts).key == "read_only"
-    assert decide(edit("src/a.py"), facts._replace(read_only=False)).key == "stream_over_cap"
-    assert decide(edit("src/a.py"), facts._replace(read_only=False, over_cap=None)).key == (
+    assert judge(edit("src/a.py"), facts).key == "read_only"
+    assert judge(edit("src/a.py"), facts._replace(read_only=False)).key == "stream_over_cap"
+    assert judge(edit("src/a.py"), facts._replace(read_only=False, over_cap=None)).key == (
         "irreversible_path"
     )
 
@@ -220,7 +220,7 @@ def test_read_only_command_allow_list(command: str, allowed: bool):
 def test_denials_are_recorded_per_user_and_counted(root: str):
     facts = PolicyFacts(root, **RO)
     event = edit("src/a.py")
-    verdict = decide(event, facts)
+    verdict = judge(event, facts)
     line = json.loads(denial_line(event, verdict, T0))
     assert line == {
         "at": "2026-11-30T09:00:00+00:00",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.drafts import DraftView, ScanResult
+from stitch_ls.core.drafts.gate import GateContext, ReadOnly
+from stitch_ls.core.drafts.index import DraftView, ScanResult
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.gate import GateContext, ReadOnly
-from stitch_ls.indexer import Indexer
+from stitch_ls.indexer.process import Indexer
 from workspaces import draft, make_workspace, range_edit, write_draft
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

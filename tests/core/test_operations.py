@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from stitch_ls.core.drafts.model import Draft, Source, SourceLogEntry
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft, Source, SourceLogEntry
 from stitch_ls.core.operations import Added, add_draft, decided
-from stitch_ls.core.sourcelog import append_entry
+from stitch_ls.core.record.sourcelog import append_entry
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import TEAM, draft, make_workspace, write_draft
 

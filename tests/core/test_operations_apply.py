@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.fsio import locked
+from stitch_ls.core.files.fsio import locked
 from stitch_ls.core.operations import Applied, EditorApply, apply_on_disk, recover
-from stitch_ls.core.sourcelog import read_entries
+from stitch_ls.core.record.sourcelog import read_entries
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import CHECKOUT, TEAM, draft, make_workspace, range_edit, write_draft
 
@@ -287,8 +287,8 @@ def test_a_file_a_human_changed_since_is_not_overwritten_by_the_finish(tmp_path:
 
 
 def test_an_apply_already_logged_is_not_logged_twice(tmp_path: Path):
-    from stitch_ls.core.model import SourceLogEntry
-    from stitch_ls.core.sourcelog import append_entry
+    from stitch_ls.core.drafts.model import SourceLogEntry
+    from stitch_ls.core.record.sourcelog import append_entry
 
     ws = workspace(tmp_path / "ws", draft("d"))
     journal = journal_of(ws, "d")
@@ -301,8 +301,8 @@ def test_an_apply_already_logged_is_not_logged_twice(tmp_path: Path):
 
 
 def test_an_entry_for_the_same_id_at_another_time_does_not_count_as_logged(tmp_path: Path):
-    from stitch_ls.core.model import SourceLogEntry
-    from stitch_ls.core.sourcelog import append_entry
+    from stitch_ls.core.drafts.model import SourceLogEntry
+    from stitch_ls.core.record.sourcelog import append_entry
 
     ws = workspace(tmp_path / "ws", draft("d"))
     journal = journal_of(ws, "d")

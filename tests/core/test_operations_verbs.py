@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from gitrepos import STREAM_TEAM, commit_on, stream_repo
+from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.drafts.prompts import answer_prompt
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft
 from stitch_ls.core.operations import (
     Asked,
     Vouched,
@@ -29,7 +30,6 @@ from stitch_ls.core.operations import (
     streams_summary,
     vouch,
 )
-from stitch_ls.core.prompts import answer_prompt
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import TEAM, draft, git, make_workspace, write_draft
 
@@ -377,7 +377,7 @@ def test_the_engineers_unsaved_change_is_one_more_stream_at_a_stitch_point(tmp_p
 
 
 def test_look_at_git_uses_the_team_it_is_given(tmp_path: Path):
-    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.core.policy.config import TeamConfig, load_team_config
 
     ws = loaded(stream_repo(tmp_path / "ws"))
     elsewhere = load_team_config(STREAM_TEAM.replace("stream/{feature}", "agents/{feature}"))

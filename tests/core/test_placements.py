@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stitch_ls.core.placements import Placements, map_back, map_forward
+from stitch_ls.core.drafts.placements import Placements, map_back, map_forward
 
 
 class Model:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from stitch_ls.core.config import (
+from stitch_ls.core.policy.config import (
     EditorSettings,
     TeamConfig,
     load_team_config,
     parse_editor_settings,
 )
-from stitch_ls.core.policy import effective_policy
+from stitch_ls.core.policy.effective import effective_policy
 
 UTC = ZoneInfo("UTC")
 
@@ -171,7 +171,7 @@ def test_windows_carry_their_own_zone_and_fall_back_to_the_default():
 def test_local_zone_reads_tz_then_the_localtime_link_then_falls_back_to_utc(monkeypatch):
     import os
 
-    from stitch_ls.core.policy import local_zone
+    from stitch_ls.core.policy.effective import local_zone
 
     monkeypatch.setenv("TZ", ":Europe/Berlin")
     assert str(local_zone()) == "Europe/Berlin"

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from stitch_ls.core.quiet import (
+from stitch_ls.core.policy.quiet import (
     DAY_NAMES,
     QuietSchedule,
     QuietState,

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from stitch_ls.core.model import Draft, SourceLogEntry
+from stitch_ls.core.drafts.model import Draft, SourceLogEntry
+from stitch_ls.core.policy.state import State
 from stitch_ls.core.records import validation_errors
-from stitch_ls.core.state import State
 from workspaces import draft
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

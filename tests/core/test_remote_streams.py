@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitrepos import STREAM_TEAM, commit_on
-from stitch_ls.core.streams import discover, fetch_streams, open_repo, stream_refspec
+from stitch_ls.core.vcs.streams import discover, fetch_streams, open_repo, stream_refspec
 from workspaces import git, make_workspace
 
 PATTERN = "stream/{feature}/{stream}"
@@ -108,7 +108,7 @@ def test_the_refspec_covers_what_the_pattern_can_match():
 
 
 def test_fetch_every_is_a_duration_of_at_least_30_seconds():
-    from stitch_ls.core.config import TeamConfig, load_team_config
+    from stitch_ls.core.policy.config import TeamConfig, load_team_config
 
     def loaded(value: str):
         return load_team_config(f'[streams]\nfetch_every = "{value}"\n')

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from stitch_ls.core.anchor import Plan, PlannedEdit
-from stitch_ls.core.apply import apply_plan_to_disk
-from stitch_ls.core.drafts import parse_draft_text
-from stitch_ls.core.paths import check_relative_path
+from stitch_ls.core.drafts.anchor import Plan, PlannedEdit
+from stitch_ls.core.drafts.edits import apply_plan_to_disk
+from stitch_ls.core.drafts.index import parse_draft_text
+from stitch_ls.core.files.paths import check_relative_path
 from test_cli import cli
 from workspaces import draft, make_workspace, write_draft
 
@@ -115,7 +115,7 @@ def test_an_apply_keeps_the_files_mode_and_leaves_no_temp_files(tmp_path: Path):
 
 
 def test_stitch_writes_go_through_the_path_safe_opener_during_a_swap(tmp_path: Path):
-    from stitch_ls.core.fsio import append_line, atomic_write
+    from stitch_ls.core.files.fsio import append_line, atomic_write
 
     root, outside = tmp_path / "ws", tmp_path / "outside"
     drafts = root / ".stitch" / "drafts"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stitch_ls.core.model import Source
-from stitch_ls.core.sources import SourceChecker, heading_slugs
+from stitch_ls.core.drafts.model import Source
+from stitch_ls.core.drafts.sources import SourceChecker, heading_slugs
 from workspaces import git, make_workspace
 
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from gitrepos import STREAM_TEAM, commit_on, git
-from stitch_ls.core.config import load_team_config
-from stitch_ls.core.gitview import points_for, take_snapshot
-from stitch_ls.core.stitchpoints import SignOffs
+from stitch_ls.core.policy.config import load_team_config
+from stitch_ls.core.vcs.gitview import points_for, take_snapshot
+from stitch_ls.core.vcs.stitchpoints import SignOffs
 from workspaces import make_workspace
 
 TEAM = load_team_config(STREAM_TEAM)
@@ -159,7 +159,7 @@ def test_a_content_line_that_looks_like_a_file_header_stays_in_its_hunk(tmp_path
     [point] = points_for(root, TEAM, snap, "src/notes.py", None, SignOffs())
     assert (point.symbol, point.streams) == ("note", ("checkout/a", "checkout/b"))
     diff = git(root, "diff", "-U0", "main", A)
-    [file_diff] = __import__("stitch_ls.core.streams", fromlist=["x"]).parse_diff(diff)
+    [file_diff] = __import__("stitch_ls.core.vcs.streams", fromlist=["x"]).parse_diff(diff)
     assert file_diff.path == "src/notes.py"
     assert [h.lines for h in file_diff.hunks] == [("+++ /dev/null",)]
 
@@ -188,8 +188,8 @@ def test_conflicts_found_in_process_are_the_ones_git_merge_tree_finds(tmp_path: 
     """Streams that left the base at the same commit get their conflicts from their own
     diffs (no git process per pair): the same places `git merge-tree` and the hunk walk find,
     on conflicting, touching, identical and distant edits; a shared commit falls back to git."""
-    from stitch_ls.core.gitview import pair_conflicts, shared_base_conflicts
-    from stitch_ls.core.streams import open_repo
+    from stitch_ls.core.vcs.gitview import pair_conflicts, shared_base_conflicts
+    from stitch_ls.core.vcs.streams import open_repo
 
     text = "".join(f"line {n}\n" for n in range(40))
     root = repo_with(tmp_path / "ws", {"notes.txt": text, "CHANGES.md": CHANGELOG})
@@ -235,8 +235,8 @@ def test_an_insertion_git_diff_places_elsewhere_at_u0_is_where_the_merge_sees_it
     then puts the first side's insertion a line lower than the merge does, so the two
     insertions seemed a line apart; git's merge (whole files) sees them at one place and
     conflicts. The streams' conflicts must be the merge's."""
-    from stitch_ls.core.gitview import pair_conflicts, shared_base_conflicts
-    from stitch_ls.core.streams import open_repo
+    from stitch_ls.core.vcs.gitview import pair_conflicts, shared_base_conflicts
+    from stitch_ls.core.vcs.streams import open_repo
 
     root = repo_with(tmp_path / "ws", {"CHANGES.rst": UNRELEASED + RELEASES})
     new_section = (

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from gitrepos import STREAM_TEAM, commit_on, git, stream_repo
-from stitch_ls.core import streams as st
-from stitch_ls.core.config import load_team_config
-from stitch_ls.core.gitview import points_for, stream_changes, take_snapshot
-from stitch_ls.core.stitchpoints import (
+from stitch_ls.core.policy.config import load_team_config
+from stitch_ls.core.vcs import streams as st
+from stitch_ls.core.vcs.gitview import points_for, stream_changes, take_snapshot
+from stitch_ls.core.vcs.stitchpoints import (
     SignOffs,
     StreamChange,
     codeowner_for,
@@ -264,7 +264,7 @@ def test_hunk_ranges_on_both_sides_of_a_diff():
 
 
 def test_minimal_hunks_are_the_runs_of_changes_between_context_lines():
-    from stitch_ls.core.streams import Hunk, minimal_hunks
+    from stitch_ls.core.vcs.streams import Hunk, minimal_hunks
 
     context = Hunk(
         4,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stitch_ls.core.config import ConfigProblem, TeamConfig
-from stitch_ls.core.teamfile import Sources, TeamSource, resolve
+from stitch_ls.core.policy.config import ConfigProblem, TeamConfig
+from stitch_ls.core.policy.teamfile import Sources, TeamSource, resolve
 
 BASE = """\
 [agents]
@@ -152,14 +152,14 @@ def test_without_a_base_the_working_copy_names_no_command_to_run():
 
 
 def test_a_bad_evidence_command_is_one_clear_problem():
-    from stitch_ls.core.config import load_team_config
+    from stitch_ls.core.policy.config import load_team_config
 
     problems = load_team_config('[evidence]\ncommand = "pytest -q"\n')
     assert isinstance(problems, list) and "evidence.command" in problems[0].message
 
 
 def team(text: str) -> TeamConfig:
-    from stitch_ls.core.config import load_team_config
+    from stitch_ls.core.policy.config import load_team_config
 
     loaded = load_team_config(text)
     assert isinstance(loaded, TeamConfig), loaded
@@ -198,7 +198,7 @@ def test_an_unreadable_working_copy_locks_down_and_says_why_at_line_one():
 
 
 def test_a_lock_down_keeps_the_broken_text_and_its_problems_for_the_editor():
-    from stitch_ls.core.config import load_team_config
+    from stitch_ls.core.policy.config import load_team_config
 
     broken = "[features.checkout\n"
     problems = load_team_config(broken)
@@ -265,7 +265,7 @@ def test_a_broken_team_file_on_the_base_never_hands_authority_to_the_working_cop
 
 
 def test_an_oversized_committed_team_file_is_broken_not_absent(tmp_path):
-    from stitch_ls.core.teamfile import MAX_TEAM_BYTES, read_sources
+    from stitch_ls.core.policy.teamfile import MAX_TEAM_BYTES, read_sources
     from workspaces import git, make_workspace
 
     root = make_workspace(tmp_path / "ws")

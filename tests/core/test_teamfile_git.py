@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from stitch_ls.core.config import TeamConfig, load_team_config
-from stitch_ls.core.teamfile import (
+from stitch_ls.core.policy.config import TeamConfig, load_team_config
+from stitch_ls.core.policy.teamfile import (
     MAX_TEAM_BYTES,
     TOO_LARGE,
     Sources,

@@ -4,8 +4,8 @@ and each one set aside is named, whole."""
 
 from __future__ import annotations
 
-from stitch_ls.core.config import TeamConfig, load_team_config
-from stitch_ls.core.teamfile import tighten
+from stitch_ls.core.policy.config import TeamConfig, load_team_config
+from stitch_ls.core.policy.teamfile import tighten
 
 STRICT = """\
 [agents]

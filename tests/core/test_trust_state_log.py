@@ -7,14 +7,14 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stitch_ls.core import trust
-from stitch_ls.core.fsio import append_line, atomic_write
-from stitch_ls.core.logbook import LogBook, accepted_event, to_markdown
-from stitch_ls.core.model import Source, SourceLogEntry
-from stitch_ls.core.paths import StitchPaths, glob_match, resolve_inside
-from stitch_ls.core.render import escape_markdown, markdown_ref, safe_link
-from stitch_ls.core.sourcelog import append_entry, read_entries
-from stitch_ls.core.state import read_state, update_state
+from stitch_ls.core.drafts.model import Source, SourceLogEntry
+from stitch_ls.core.files.fsio import append_line, atomic_write
+from stitch_ls.core.files.paths import StitchPaths, glob_match, resolve_inside
+from stitch_ls.core.policy import trust
+from stitch_ls.core.policy.state import read_state, update_state
+from stitch_ls.core.record.logbook import LogBook, accepted_event, to_markdown
+from stitch_ls.core.record.sourcelog import append_entry, read_entries
+from stitch_ls.core.safetext import escape_markdown, markdown_ref, safe_link
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

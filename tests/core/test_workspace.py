@@ -129,7 +129,7 @@ end = "11:30"
 
 
 def test_the_quiet_summary_counts_arrivals_and_names_the_window(tmp_path: Path):
-    from stitch_ls.core.drafts import ScanResult
+    from stitch_ls.core.drafts.index import ScanResult
 
     ws = ws_with(tmp_path / "ws", QUIET)
     inside = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv, a Monday

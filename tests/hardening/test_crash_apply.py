@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.files.paths import StitchPaths
 from test_cli import cli
 from workspaces import draft, make_workspace, write_draft
 

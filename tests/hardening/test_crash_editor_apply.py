@@ -15,7 +15,7 @@ import pytest
 from test_crash_apply import outcome, setup
 
 from editor_client import start, stop
-from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.files.paths import StitchPaths
 from test_cli import cli
 
 

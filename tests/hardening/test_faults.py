@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from editor_client import start, stop
-from stitch_ls.core.drafts import DraftIndex
-from stitch_ls.core.fsio import atomic_write
+from stitch_ls.core.drafts.index import DraftIndex
+from stitch_ls.core.files.fsio import atomic_write
 from workspaces import draft, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"

@@ -164,8 +164,8 @@ HOSTILE_TITLE = (
 
 
 def test_agent_text_reaches_no_terminal_raw_and_cannot_forge_the_suffix(tmp_path: Path):
-    from stitch_ls.core.gate import action_title
-    from stitch_ls.core.model import Draft
+    from stitch_ls.core.drafts.gate import action_title
+    from stitch_ls.core.drafts.model import Draft
     from workspaces import draft, make_workspace, write_draft
 
     root = make_workspace(tmp_path / "ws")

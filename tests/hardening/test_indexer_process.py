@@ -17,7 +17,7 @@ from lsprotocol import types
 from pytest_lsp import client_capabilities
 
 from editor_client import VSCODE, make_client, start, stop
-from stitch_ls.lsp.indexer_client import IndexerClient, IndexerError
+from stitch_ls.indexer.client import IndexerClient, IndexerError
 from workspaces import draft, make_workspace, write_draft
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 from lsprotocol import types
 
 from stitch_ls.core.operations import streams_summary
-from stitch_ls.indexer import Indexer
+from stitch_ls.indexer.process import Indexer
 from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, new_document
 from stitch_ls.lsp.points import PointTracker

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 
 from editor_client import NEOVIM, VSCODE, start, stop
-from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.files.paths import StitchPaths
 from workspaces import draft, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stitch_ls.core.errors import Refused
-from stitch_ls.lsp.indexer_link import IndexerLink, backoff
+from stitch_ls.indexer.link import IndexerLink, backoff
 from workspaces import draft, make_workspace, write_draft
 
 

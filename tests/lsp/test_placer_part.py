@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.teamfile import TeamSource
+from stitch_ls.core.policy.teamfile import TeamSource
 from stitch_ls.core.workspace import StitchWorkspace
 from stitch_ls.lsp.documents import OpenDocument, new_document
 from stitch_ls.lsp.placing import DraftPlacer

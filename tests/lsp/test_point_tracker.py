@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gitrepos import stream_repo
-from stitch_ls.indexer import Indexer
+from stitch_ls.indexer.process import Indexer
 from stitch_ls.lsp.documents import OpenDocument, new_document
 from stitch_ls.lsp.points import NOTHING, PointTracker
 

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stitch_ls.lsp.indexer_link import IndexerLink
-from stitch_ls.lsp.prompts import PromptDesk
+from stitch_ls.indexer.link import IndexerLink
+from stitch_ls.lsp.prompt_desk import PromptDesk
 from workspaces import make_workspace
 
 

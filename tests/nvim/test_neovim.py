@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nvim_harness import run_nvim
-from stitch_ls.core.paths import StitchPaths
+from stitch_ls.core.files.paths import StitchPaths
 from workspaces import TEAM, draft, make_workspace, non_ascii_workspace, range_edit, write_draft
 
 CHECKOUT = "src/checkout.py"

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.anchor import Plan
-from stitch_ls.core.drafts import DraftIndex, write_draft
+from stitch_ls.core.drafts.anchor import Plan
+from stitch_ls.core.drafts.index import DraftIndex, write_draft
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft
 from stitch_ls.core.workspace import StitchWorkspace
 
 
@@ -35,7 +35,7 @@ def decided(ws: StitchWorkspace, draft_id: str) -> str | None:
     outcome = ws.state.outcomes.get(draft_id)
     if outcome is not None:
         return outcome.outcome
-    from stitch_ls.core.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_entries
 
     entries, _ = read_entries(ws.paths.source_log)
     return "applied" if any(e.draft == draft_id for e in entries) else None
@@ -44,7 +44,7 @@ def decided(ws: StitchWorkspace, draft_id: str) -> str | None:
 def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool = False) -> Added:
     """Write a validated draft for a human. Ids are forever: one that was applied or
     rejected is refused, whoever asks; a pending one is replaced only when asked to."""
-    from stitch_ls.core.fsio import check_stitch_folders
+    from stitch_ls.core.files.fsio import check_stitch_folders
 
     try:
         check_stitch_folders(ws.paths.drafts / f"{draft.id}.json")
@@ -87,9 +87,9 @@ def ask(
     question, or a prompt folder that is not a plain folder of the workspace."""
     import secrets
 
-    from stitch_ls.core.fsio import check_stitch_folders
-    from stitch_ls.core.model import Source
-    from stitch_ls.core.prompts import new_prompt, write_prompt
+    from stitch_ls.core.drafts.model import Source
+    from stitch_ls.core.drafts.prompts import new_prompt, write_prompt
+    from stitch_ls.core.files.fsio import check_stitch_folders
 
     prompt_id = prompt_id or f"ask-{int(now.timestamp())}-{secrets.token_hex(3)}"
     try:
@@ -106,7 +106,7 @@ def ask(
 
 def answer_of(asked: Asked) -> Any:
     """The prompt once the engineer answered it (`model.Prompt`), else None."""
-    from stitch_ls.core.prompts import load_prompt
+    from stitch_ls.core.drafts.prompts import load_prompt
 
     try:
         current = load_prompt(asked.file)
@@ -129,9 +129,9 @@ def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: da
     """A human's word for a draft parked for want of sources (human-only: the CLI and the
     editor offer it, MCP does not). Recorded in the engineer's own state, bound to the draft's
     content, never in the agent's file; the draft then meets the rest of the gate."""
-    from stitch_ls.core.gate import draft_digest
-    from stitch_ls.core.sources import unsourced
-    from stitch_ls.core.state import State, Vouch, update_state
+    from stitch_ls.core.drafts.gate import draft_digest
+    from stitch_ls.core.drafts.sources import unsourced
+    from stitch_ls.core.policy.state import State, Vouch, update_state
 
     note = (note or "").strip()
     if not note:
@@ -178,7 +178,7 @@ class Applied:
 
 def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
     """path -> [text before, text after] (None: no file) for the plan, from `texts`."""
-    from stitch_ls.core.apply import apply_text_edits
+    from stitch_ls.core.drafts.edits import apply_text_edits
 
     by_path: dict[str, list[Any]] = {}
     for edit in plan.edits:
@@ -200,7 +200,7 @@ def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
 
 
 def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
-    from stitch_ls.core.fsio import read_inside
+    from stitch_ls.core.files.fsio import read_inside
 
     texts: dict[str, str | None] = {}
     for path in dict.fromkeys(e.path for e in plan.edits):
@@ -219,7 +219,7 @@ MAX_APPLY_BYTES = 20 * 1024 * 1024
 def _write_journal(
     ws: StitchWorkspace, draft: Draft, entry: Any, by: str, files: dict[str, Any], door: str
 ) -> None:
-    from stitch_ls.core.fsio import atomic_write
+    from stitch_ls.core.files.fsio import atomic_write
 
     payload = {
         "version": 1,
@@ -238,7 +238,7 @@ def _drop_journal(ws: StitchWorkspace) -> None:
 
 
 def _set_file(root: Path, path: str, text: str | None) -> None:
-    from stitch_ls.core.fsio import unlink_inside, write_inside
+    from stitch_ls.core.files.fsio import unlink_inside, write_inside
 
     if text is None:
         unlink_inside(root, path)
@@ -249,8 +249,8 @@ def _set_file(root: Path, path: str, text: str | None) -> None:
 def recover(ws: StitchWorkspace) -> str | None:
     """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
     which, or None when there was nothing to do."""
-    from stitch_ls.core.fsio import parse_json, read_bytes_limited
-    from stitch_ls.core.model import SourceLogEntry
+    from stitch_ls.core.drafts.model import SourceLogEntry
+    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited
 
     try:
         raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
@@ -265,7 +265,7 @@ def recover(ws: StitchWorkspace) -> str | None:
     except (ValueError, KeyError, TypeError) as exc:  # not ours, or torn: it changed nothing
         _drop_journal(ws)
         return f"an unreadable apply journal was dropped ({exc})"
-    from stitch_ls.core.fsio import remove_temps_inside
+    from stitch_ls.core.files.fsio import remove_temps_inside
 
     root = ws.root.resolve()
     for path in files:
@@ -281,7 +281,7 @@ def recover(ws: StitchWorkspace) -> str | None:
                 _set_file(root, path, after)
     ws.load_state()
     if draft.id not in ws.state.outcomes:
-        from stitch_ls.core.sourcelog import read_entries
+        from stitch_ls.core.record.sourcelog import read_entries
 
         entries, _ = read_entries(ws.paths.source_log)
         logged = any(e.draft == draft.id and e.at == entry.at for e in entries)
@@ -292,7 +292,7 @@ def recover(ws: StitchWorkspace) -> str | None:
 
 
 def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
-    from stitch_ls.core.fsio import read_inside
+    from stitch_ls.core.files.fsio import read_inside
 
     found: dict[str, str | None] = {}
     for path in paths:
@@ -309,7 +309,7 @@ def _can_record(ws: StitchWorkspace) -> None:
     import os
     import stat
 
-    from stitch_ls.core.fsio import check_stitch_folders
+    from stitch_ls.core.files.fsio import check_stitch_folders
 
     try:
         check_stitch_folders(ws.paths.source_log)
@@ -326,7 +326,7 @@ def _can_record(ws: StitchWorkspace) -> None:
 def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) -> Applied:
     """Apply a draft to the files on disk: checked again and committed under the apply
     lock, through the journal (the CLI's door; the editor's is `begin_apply`)."""
-    from stitch_ls.core.fsio import locked
+    from stitch_ls.core.files.fsio import locked
 
     with locked(ws.paths.apply_lock):
         recover(ws)
@@ -361,7 +361,7 @@ class EditorApply:
     ) -> tuple[Draft, Plan]:
         """Check `draft_id` against the editor's texts (open buffers; the disk for the
         rest) under the lock, which stays held until `finish`; journal what it will do."""
-        from stitch_ls.core.fsio import locked
+        from stitch_ls.core.files.fsio import locked
 
         self.abandon()
         held = locked(self.ws.paths.apply_lock)
@@ -426,7 +426,7 @@ class GitView:
 def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView:
     """Take the snapshot, offer its agent-commit drafts through the same gate as file
     drafts, and find the stitch points, as the editor's indexer does."""
-    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.vcs.gitview import take_snapshot
 
     team = team if team is not None else ws.team
     snap = take_snapshot(ws.root, team)
@@ -442,8 +442,8 @@ def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView
 def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], list[str]]:
     """Every stitch point of the files streams or the engineer changed (the files as on
     disk), and the files that could not be checked."""
-    from stitch_ls.core.gitview import points_for
-    from stitch_ls.core.stitchpoints import SignOffs
+    from stitch_ls.core.vcs.gitview import points_for
+    from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     signoffs = SignOffs.read(ws.paths.signoffs)
     points: list[Any] = []
@@ -463,8 +463,8 @@ def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], lis
 def fetch_streams(ws: StitchWorkspace) -> list[str]:
     """Fetch the remotes' stream branches (`[streams] fetch_every`), so what agents and
     teammates push from other machines shows up as streams; the problems, per remote."""
-    from stitch_ls.core.streams import fetch_streams as fetch
-    from stitch_ls.core.streams import open_repo
+    from stitch_ls.core.vcs.streams import fetch_streams as fetch
+    from stitch_ls.core.vcs.streams import open_repo
 
     repo = open_repo(ws.root)
     if repo is None:
@@ -474,7 +474,7 @@ def fetch_streams(ws: StitchWorkspace) -> list[str]:
 
 def load_streams(ws: StitchWorkspace) -> None:
     """The workspace's streams (no diffs: only which exist and when each started)."""
-    from stitch_ls.core.streams import discover, open_repo
+    from stitch_ls.core.vcs.streams import discover, open_repo
 
     repo = open_repo(ws.root)
     if repo is not None:
@@ -487,7 +487,7 @@ def load_streams(ws: StitchWorkspace) -> None:
 def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
     """Files changed by a stream, or by the checked-out branch against the base (committed
     or in the working tree)."""
-    from stitch_ls.core import streams as st
+    from stitch_ls.core.vcs import streams as st
 
     paths = set(snap.changes)
     repo = st.open_repo(ws.root)
@@ -501,7 +501,7 @@ def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
 def status(ws: StitchWorkspace, now: datetime, git: GitView | None) -> dict[str, Any]:
     """The status object of the public contract, as the editor sends it: the workspace's,
     with streams (the cap and who is over it) and stitch points."""
-    from stitch_ls.core.prompts import pending_prompts
+    from stitch_ls.core.drafts.prompts import pending_prompts
 
     out = ws.status(
         now,
@@ -538,7 +538,7 @@ def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
 def scan_all(ws: StitchWorkspace, now: datetime) -> None:
     """Every pending draft as the editor's indexer knows it: the draft files and the drafts
     agents' commits carry (so the CLI and MCP count what the editor counts)."""
-    from stitch_ls.core.gitview import take_snapshot
+    from stitch_ls.core.vcs.gitview import take_snapshot
 
     ws.scan_drafts(now)
     snap = take_snapshot(ws.root, ws.team)

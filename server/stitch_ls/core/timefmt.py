@@ -9,8 +9,8 @@ from datetime import UTC, datetime, tzinfo
 
 def workspace_zone(team_timezone: str | None) -> tzinfo:
     """The team's quiet-hours zone when the team file names one, else the machine's."""
-    from stitch_ls.core.policy import local_zone
-    from stitch_ls.core.quiet import parse_timezone
+    from stitch_ls.core.policy.effective import local_zone
+    from stitch_ls.core.policy.quiet import parse_timezone
 
     if team_timezone:
         try:

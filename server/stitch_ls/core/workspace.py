@@ -16,22 +16,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core import trust
-from stitch_ls.core.anchor import Plan, PlannedEdit, plan_draft
-from stitch_ls.core.config import ConfigProblem, EditorSettings, TeamConfig
-from stitch_ls.core.drafts import DraftIndex, DraftRecord, DraftView, ScanResult
+from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
+from stitch_ls.core.drafts.gate import Decision, Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, ScanResult
+from stitch_ls.core.drafts.model import Draft, SourceLogEntry
+from stitch_ls.core.drafts.sources import SourceChecker, unsourced
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.fsio import check_stitch_folders, read_text_limited, unlink_path
-from stitch_ls.core.gate import Decision, Gate, GateContext, ReadOnly, decide
-from stitch_ls.core.guard import denial_counts
-from stitch_ls.core.model import Draft, SourceLogEntry
-from stitch_ls.core.paths import StitchPaths, resolve_inside
-from stitch_ls.core.policy import EffectivePolicy, effective_policy
-from stitch_ls.core.quiet import QuietSchedule, QuietState
-from stitch_ls.core.sourcelog import append_entry
-from stitch_ls.core.sources import SourceChecker, unsourced
-from stitch_ls.core.state import State, read_state, update_state
-from stitch_ls.core.teamfile import TeamSource
+from stitch_ls.core.files.fsio import check_stitch_folders, read_text_limited, unlink_path
+from stitch_ls.core.files.paths import StitchPaths, resolve_inside
+from stitch_ls.core.guard.rules import denial_counts
+from stitch_ls.core.policy import trust
+from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
+from stitch_ls.core.policy.effective import EffectivePolicy, effective_policy
+from stitch_ls.core.policy.quiet import QuietSchedule, QuietState
+from stitch_ls.core.policy.state import State, read_state, update_state
+from stitch_ls.core.policy.teamfile import TeamSource
+from stitch_ls.core.record.sourcelog import append_entry
 from stitch_ls.core.timefmt import human_time
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
@@ -152,7 +152,7 @@ class StitchWorkspace:
         """Work out the team file in force (`teamfile`: the base branch's is the authority,
         a broken working copy falls back, never loosens) and remember it as the last good
         one; answers the working copy's problems."""
-        from stitch_ls.core.teamfile import read_sources, remember, resolve
+        from stitch_ls.core.policy.teamfile import read_sources, remember, resolve
 
         sources = read_sources(self.root, self.paths.config, self.paths.last_good)
         source = resolve(sources)
@@ -504,8 +504,8 @@ class StitchWorkspace:
     def _logged_sources(self, draft: Draft) -> list[Any]:
         """The draft's sources for the log: an agent's own `human` sources left out (the gate
         ignored them), the engineer's vouch added as the `human` source it is."""
-        from stitch_ls.core.model import Source
-        from stitch_ls.core.sources import HUMAN
+        from stitch_ls.core.drafts.model import Source
+        from stitch_ls.core.drafts.sources import HUMAN
 
         sources = [s for s in draft.sources if s.kind != HUMAN]
         vouch = self._vouched(draft)
@@ -515,8 +515,8 @@ class StitchWorkspace:
 
     def _vouched(self, draft: Draft) -> Any:
         """The engineer's vouch for this very draft, for the source log (or None)."""
-        from stitch_ls.core.gate import draft_digest
-        from stitch_ls.core.model import Vouched
+        from stitch_ls.core.drafts.gate import draft_digest
+        from stitch_ls.core.drafts.model import Vouched
 
         vouch = self.state.vouches.get(draft.id)
         if vouch is None or vouch.digest != draft_digest(draft):
@@ -534,8 +534,8 @@ class StitchWorkspace:
 
     def _verified_run(self, draft: Draft) -> Any:
         """The engineer's verification of this very draft, for the source log (or None)."""
-        from stitch_ls.core.gate import draft_digest
-        from stitch_ls.core.model import VerifiedRun
+        from stitch_ls.core.drafts.gate import draft_digest
+        from stitch_ls.core.drafts.model import VerifiedRun
 
         run = self.state.verifications.get(draft.id)
         if run is None or run.digest != draft_digest(draft):
@@ -563,7 +563,7 @@ class StitchWorkspace:
     def _record_outcome(
         self, draft: Draft, outcome: str, by: str, now: datetime, reason: str | None
     ) -> None:
-        from stitch_ls.core.state import Outcome
+        from stitch_ls.core.policy.state import Outcome
 
         def change(state: State) -> None:
             if draft.id in state.outcomes:  # an outcome, once recorded, never changes

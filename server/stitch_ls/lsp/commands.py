@@ -13,10 +13,10 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from stitch_ls.core.anchor import Plan
+from stitch_ls.core.drafts.anchor import Plan
+from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.text import LineIndex, to_client_units
-from stitch_ls.core.verify import Verdict
 from stitch_ls.lsp.server import StitchServer
 
 # name -> handler of every `workspace/executeCommand` command below (`app.create_server`)
@@ -243,7 +243,7 @@ async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
 @command("stitch.verifyDraft")
 async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     """`stitch.verifyDraft [id]`: run the team's test command against the draft in a scratch
-    worktree (`core.verify`, in a thread of the indexer: never on this loop), shown as
+    worktree (`core.drafts.verify`, in a thread of the indexer: never on this loop), shown as
     `$/progress` the engineer can cancel (as can `$/cancelRequest`). The tests are code, so
     only the engineer starts it, and never in a workspace the editor does not trust."""
     ws = await _ready(ls)
@@ -458,7 +458,7 @@ async def compare_streams(ls: StitchServer, *args: Any) -> dict[str, Any]:
     point = ls.points.find(point_id or "")
     if point is None:
         raise refused(f"no stitch point {point_id!r} in an open file")
-    from stitch_ls.core.gitview import ENGINEER
+    from stitch_ls.core.vcs.gitview import ENGINEER
 
     streams = [name for name in point.streams if name != ENGINEER]
     found = await ls.ask("compare", point.path, point.symbol, streams)

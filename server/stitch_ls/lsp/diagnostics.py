@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
 
-from stitch_ls.core.render import plain
+from stitch_ls.core.safetext import plain
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 from stitch_ls.lsp.points import NOTHING, PointTracker
@@ -66,7 +66,7 @@ class Diagnostics:
 
     def cap_diagnostics(self) -> list[types.Diagnostic]:
         """A warning on the team file's feature entry for each feature over the stream cap."""
-        from stitch_ls.core.config import locate_key
+        from stitch_ls.core.policy.config import locate_key
 
         assert self.host.ws is not None
         over = self.host.streams_status()["over_cap"]

@@ -23,7 +23,7 @@ class OpenDocument:
     syntax: SyntaxDoc
     # (number, first line, old last line, new last line) of each change (first line -1: the
     # whole text replaced); numbers count up from 1, `seq` is the last. Positions known as of
-    # an older number are carried forward through them (core.placements).
+    # an older number are carried forward through them (core.drafts.placements).
     changes: list[tuple[int, int, int, int]] = field(default_factory=list, repr=False)
     seq: int = 0
 

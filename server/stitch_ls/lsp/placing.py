@@ -1,6 +1,6 @@
 """The drafts on each open buffer: placed once, carried through edits, judged again cheaply.
 
-`core.placements` keeps line spans through edits; this layer decides when drafts are placed
+`core.drafts.placements` keeps line spans through edits; this layer decides when drafts are placed
 (in a worker thread: first when a buffer opens, again once typing pauses), re-judges the same
 places when the policy or state changes, places again only drafts under an edit or whose file
 changed, and answers "which drafts lie on these lines now" for code actions and hovers.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from stitch_ls.core.placements import Placements
+from stitch_ls.core.drafts.placements import Placements
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 
@@ -154,7 +154,7 @@ class DraftPlacer:
 
     def placed(self, doc: OpenDocument) -> Placed | None:
         """The drafts on an open buffer: placed in a worker thread once, then carried through
-        the edits since (core.placements), only drafts under an edit placed again; judged
+        the edits since (core.drafts.placements), only drafts under an edit placed again; judged
         again (not re-placed) when the policy or state changes. None while the first
         placement runs (it is started here; `wait_placed` waits for it)."""
         if self.host.ws is None or doc.relative is None:

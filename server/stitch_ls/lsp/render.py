@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from stitch_ls.core.anchor import PlannedEdit
-from stitch_ls.core.gate import Gate, action_title, agent_text, draft_digest
-from stitch_ls.core.render import escape_markdown, markdown_ref
+from stitch_ls.core.drafts.anchor import PlannedEdit
+from stitch_ls.core.drafts.gate import Gate, action_title, agent_text, draft_digest
+from stitch_ls.core.safetext import escape_markdown, markdown_ref
 from stitch_ls.lsp.documents import OpenDocument
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Handlers live in `features.py` and `commands.py`; they stay thin and ask this class, which
 asks the core. What is big or slow (the whole draft index, counts, git) lives in the indexer
-process (`stitch_ls.indexer`); this process keeps the open files' drafts, and editor requests
+process (`stitch_ls.indexer.process`); this process keeps the open files' drafts, and editor requests
 read caches.
 """
 
@@ -23,22 +23,22 @@ from pygls.lsp.server import LanguageServer
 
 from stitch_ls import __version__
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.render import plain
+from stitch_ls.core.policy.trust import minute_of, record_activity
+from stitch_ls.core.safetext import plain
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-from stitch_ls.core.trust import minute_of, record_activity
+from stitch_ls.indexer.link import IndexerLink
 from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
-from stitch_ls.lsp.indexer_link import IndexerLink
 from stitch_ls.lsp.placing import DraftPlacer
 from stitch_ls.lsp.points import PointTracker
-from stitch_ls.lsp.prompts import PromptDesk
+from stitch_ls.lsp.prompt_desk import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
 from stitch_ls.lsp.status import StatusBoard
 
 if TYPE_CHECKING:  # the core loads after the initialize result
-    from stitch_ls.core.drafts import DraftView
+    from stitch_ls.core.drafts.index import DraftView
     from stitch_ls.core.workspace import StitchWorkspace
-    from stitch_ls.indexer import Delta, GitUpdate
+    from stitch_ls.indexer.process import Delta, GitUpdate
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,12 @@ def make_clock() -> Callable[[], datetime]:
 
 
 LATER_IMPORTS = (
-    "stitch_ls.core.drafts",
+    "stitch_ls.core.drafts.index",
     "stitch_ls.core.workspace",
-    "stitch_ls.core.config",
-    "stitch_ls.core.gitview",
-    "stitch_ls.core.stitchpoints",
-    "stitch_ls.indexer",
+    "stitch_ls.core.policy.config",
+    "stitch_ls.core.vcs.gitview",
+    "stitch_ls.core.vcs.stitchpoints",
+    "stitch_ls.indexer.process",
     "tree_sitter",  # its binding; a grammar loads with the first parse, in a worker
 )
 
@@ -311,7 +311,7 @@ class StitchServer(LanguageServer):
         self.warm_up()  # begun at `initialize`, unless a client skipped it
         assert self._core is not None
         modules = await self._core
-        self.view = modules["stitch_ls.core.drafts"].DraftView()
+        self.view = modules["stitch_ls.core.drafts.index"].DraftView()
         self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, self.view)
         for doc in self.docs.values():  # opened before the workspace was ready
             doc.relative = relative_to(ws.root, doc.path)
@@ -425,7 +425,7 @@ class StitchServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps defaults
             self.show_log(f"could not read editor settings: {exc}")
             return
-        from stitch_ls.core.config import merge_settings, settings_table
+        from stitch_ls.core.policy.config import merge_settings, settings_table
 
         pulled = settings_table(result[0] if result else None)
         await self.use_settings(merge_settings(settings_table(self.init_settings), pulled))
@@ -573,7 +573,7 @@ class StitchServer(LanguageServer):
     async def watch_git(self) -> None:
         """Poll the refs' modification times; when they (or the team file) change, the
         indexer takes a new snapshot. Editor requests only ever read the last one."""
-        from stitch_ls.core.gitview import refs_fingerprint
+        from stitch_ls.core.vcs.gitview import refs_fingerprint
 
         assert self.ws is not None
         ws = self.ws
@@ -600,7 +600,7 @@ class StitchServer(LanguageServer):
         """`[streams] fetch_every`: fetch the remotes' stream branches in the indexer, at
         start and then that often; the outcome shows in the status, never blocks a request.
         The team file is read again each round (turning it on or off needs no restart)."""
-        from stitch_ls.core.config import duration_seconds
+        from stitch_ls.core.policy.config import duration_seconds
 
         assert self.ws is not None
         while True:

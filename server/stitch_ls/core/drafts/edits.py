@@ -1,0 +1,80 @@
+"""Applying a placed draft to files on disk (the CLI's path; editors apply through LSP)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from stitch_ls.core.drafts.anchor import Plan
+from stitch_ls.core.files.fsio import read_inside, unlink_inside, write_inside
+from stitch_ls.core.files.paths import check_relative_path
+from stitch_ls.core.text import LineIndex
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def apply_text_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, int], str]]) -> str:
+    """Apply non-overlapping (start, end, new_text) edits, all relative to `text`."""
+    index = LineIndex(text)
+    spans = []
+    for start, end, new in edits:
+        a, b = index.offset(*start), index.offset(*end)
+        if a is None or b is None:
+            raise ValueError("an edit lies outside the text")
+        spans.append((a, b, new))
+    out = text
+    for a, b, new in sorted(spans, reverse=True):
+        out = out[:a] + new + out[b:]
+    return out
+
+
+def apply_plan_to_disk(root: Path, plan: Plan) -> None:
+    """Write every file of the plan atomically (each file whole; the plan was checked),
+    through the path-safe opener: no symlink is followed on the way to any file, so a
+    folder swapped for a link while this runs cannot send a write outside the workspace."""
+    real_root = root.resolve()
+    by_path: dict[str, list] = {}
+    for edit in plan.edits:
+        check_relative_path(edit.path)  # the plan's paths were checked; refused here too
+        by_path.setdefault(edit.path, []).append(edit)
+    for path, edits in by_path.items():
+        kind = edits[0].kind
+        if kind == "delete":
+            unlink_inside(real_root, path)
+        elif kind == "create":
+            write_inside(real_root, path, edits[0].text)
+        else:
+            text = read_inside(real_root, path, MAX_BYTES)
+            new = apply_text_edits(text, [(e.start, e.end, e.text) for e in edits])
+            write_inside(real_root, path, new)
+
+
+def preview_diff(plan: Plan, read: Callable[[str], str | None]) -> str:
+    """A unified diff of what applying `plan` would change, file by file (`read` gives the
+    text each edit was placed on)."""
+    import difflib
+
+    by_path: dict[str, list] = {}
+    for edit in plan.edits:
+        by_path.setdefault(edit.path, []).append(edit)
+    out: list[str] = []
+    for path, edits in by_path.items():
+        kind = edits[0].kind
+        before = "" if kind == "create" else (read(path) or "")
+        if kind == "delete":
+            after = ""
+        elif kind == "create":
+            after = edits[0].text
+        else:
+            after = apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
+        out.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                "/dev/null" if kind == "create" else f"a/{path}",
+                "/dev/null" if kind == "delete" else f"b/{path}",
+            )
+        )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
+    )

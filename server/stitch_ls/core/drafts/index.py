@@ -1,0 +1,367 @@
+"""Reading `.stitch/drafts/*.json`: every file becomes a valid draft or one clear error.
+
+The index re-reads only files whose size or mtime changed, so a rescan after a file event
+costs a `scandir`, not a re-parse of thousands of drafts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from stat import S_ISREG
+from typing import Any
+
+from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.drafts.sources import SourceReport
+from stitch_ls.core.files.fsio import atomic_write, parse_json, read_text_limited
+from stitch_ls.core.records import validation_errors
+
+MAX_DRAFT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """One draft file: the draft, or why it is invalid (with what could still be read)."""
+
+    file: Path
+    draft: Draft | None
+    error: str | None = None
+    error_line: int = 0
+    raw_id: str | None = None
+    raw_title: str | None = None
+    raw_edits: tuple[dict[str, Any], ...] = ()
+    origin: str = "file"  # "file" (.stitch/drafts) or "git" (a hunk of an agent commit)
+    sources: SourceReport | None = None  # its sources as checked when it was read
+
+    @property
+    def unsourced(self) -> bool:
+        """No sources, or every one it cites missing: parked, and counted against the budget."""
+        from stitch_ls.core.drafts.sources import unsourced
+
+        return self.draft is not None and unsourced(self.draft, self.sources)
+
+    @property
+    def id(self) -> str:
+        if self.draft is not None:
+            return self.draft.id
+        return self.raw_id or self.file.stem
+
+    @property
+    def title(self) -> str:
+        if self.draft is not None:
+            return self.draft.title
+        return self.raw_title or self.file.name
+
+
+def parse_draft_text(text: str) -> Draft:
+    """Validate a draft document; raises ValueError with one readable line on failure."""
+    try:
+        data = parse_json(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    except ValueError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+    try:
+        return Draft.from_data(data)
+    except ValueError as exc:
+        raise ValueError(describe_validation(exc)) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def describe_validation(exc: ValueError) -> str:
+    """Pydantic errors as one line: `edits.0.path: path must not leave the workspace; ...`."""
+    errors = validation_errors(exc)
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "draft"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            message = "unknown field"
+        parts.append(f"{where}: {message}")
+    more = len(errors) - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def load_draft_file(path: Path) -> DraftRecord:
+    """Read one draft file; never raises for bad content."""
+    try:
+        text = read_text_limited(path, MAX_DRAFT_BYTES)
+    except (OSError, ValueError) as exc:
+        return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
+    try:  # the usual case, parsed and validated in one pass, leaving no dicts behind
+        return DraftRecord(path, Draft.from_json(text))
+    except (ValueError, RecursionError):
+        pass  # read again below, for a message that points at the line
+    try:
+        data = parse_json(text)
+    except json.JSONDecodeError as exc:
+        return DraftRecord(
+            path, None, f"{path.name}: not valid JSON: {exc.msg}", error_line=exc.lineno - 1
+        )
+    except ValueError as exc:
+        return DraftRecord(path, None, f"{path.name}: not valid JSON: {exc}")
+    try:
+        return DraftRecord(path, Draft.from_data(data))
+    except RecursionError:
+        return DraftRecord(path, None, f"{path.name}: nested too deeply")
+    except ValueError as exc:
+        raw = data if isinstance(data, dict) else {}
+        errors = validation_errors(exc)
+        first = errors[0]["loc"] if errors else ()
+        return DraftRecord(
+            path,
+            None,
+            f"{path.name}: {describe_validation(exc)}",
+            error_line=_line_of_field(text, first),
+            raw_id=raw.get("id") if isinstance(raw.get("id"), str) else None,
+            raw_title=raw.get("title") if isinstance(raw.get("title"), str) else None,
+            raw_edits=tuple(e for e in raw.get("edits", ()) if isinstance(e, dict))
+            if isinstance(raw.get("edits"), list)
+            else (),
+        )
+
+
+def _line_of_field(text: str, loc: tuple[Any, ...]) -> int:
+    """The line of the last named key in `loc`, found by text search (good enough to point)."""
+    names = [part for part in loc if isinstance(part, str)]
+    for name in reversed(names):
+        needle = json.dumps(name) + ":"
+        index = text.find(needle)
+        if index == -1:
+            index = text.find(json.dumps(name))
+        if index != -1:
+            return text.count("\n", 0, index)
+    return 0
+
+
+@dataclass
+class ScanResult:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    @property
+    def ids(self) -> set[str]:
+        return {*self.added, *self.changed, *self.removed}
+
+
+class DraftIndex:
+    """All draft files of one workspace, indexed by id and by the paths they touch."""
+
+    def __init__(self, folder: Path, check: Callable[[Draft], SourceReport] | None = None) -> None:
+        """`check`: how a draft's sources are checked as it is read (`sources.SourceChecker`)."""
+        self.folder = folder
+        self.check = check
+        self._files: dict[str, tuple[tuple[int, int, int], DraftRecord]] = {}
+        self.by_id: dict[str, DraftRecord] = {}
+        self.by_path: dict[str, list[DraftRecord]] = {}
+        self.extra: list[DraftRecord] = []
+        self.invalid: list[DraftRecord] = []  # records of broken draft files, for diagnostics
+
+    def set_extra(self, records: list[DraftRecord]) -> ScanResult:
+        """Drafts that come from elsewhere (agent commits): indexed beside the files."""
+        if not records and not self.extra:
+            return ScanResult()  # nothing before, nothing now: no reindex of every file
+        old = {r.id for r in self.extra}
+        new = {r.id for r in records}
+        self.extra = [self._checked(r) for r in records]
+        self._reindex()
+        return ScanResult(added=sorted(new - old), removed=sorted(old - new))
+
+    def scan(self) -> ScanResult:
+        """Bring the index up to date with the folder; returns the ids that moved."""
+        seen: dict[str, tuple[int, int, int]] = {}
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            entries = []
+        for entry in entries:
+            if not _is_draft_name(entry.name):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            seen[entry.name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        gone = [name for name in self._files if name not in seen]
+        return self._apply(seen, gone)
+
+    def update(self, names: Iterable[str]) -> ScanResult:
+        """Bring only the named files up to date (a watcher said they changed): a new draft
+        costs one read, not a pass over thousands of files."""
+        seen: dict[str, tuple[int, int, int]] = {}
+        gone = []
+        for name in set(names):
+            if not _is_draft_name(name):
+                continue
+            try:
+                stat = (self.folder / name).lstat()
+            except OSError:
+                stat = None
+            if stat is None or not S_ISREG(stat.st_mode):
+                gone.append(name)
+            else:
+                seen[name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return self._apply(seen, [name for name in gone if name in self._files])
+
+    def _apply(self, seen: dict[str, tuple[int, int, int]], gone: list[str]) -> ScanResult:
+        result = ScanResult()
+        for name, key in seen.items():
+            old = self._files.get(name)
+            if old is not None and old[0] == key:
+                continue
+            record = self._checked(load_draft_file(self.folder / name))
+            self._files[name] = (key, record)
+            (result.changed if old else result.added).append(record.id)
+        for name in gone:
+            result.removed.append(self._files.pop(name)[1].id)
+        if result.any:
+            self._reindex()
+        return result
+
+    def _checked(self, record: DraftRecord) -> DraftRecord:
+        if self.check is None or record.draft is None:
+            return record
+        return replace(record, sources=self.check(record.draft))
+
+    def recheck(self) -> ScanResult:
+        """Check every draft's sources again (cited files come and go); the drafts whose
+        report changed come back as changed records."""
+        if self.check is None:
+            return ScanResult()
+        result = ScanResult()
+        for name, (key, record) in list(self._files.items()):
+            fresh = self._checked(record)
+            if fresh.sources != record.sources:
+                self._files[name] = (key, fresh)
+                result.changed.append(record.id)
+        extra = [self._checked(r) for r in self.extra]
+        for old, new in zip(self.extra, extra, strict=True):
+            if old.sources != new.sources:
+                result.changed.append(old.id)
+        self.extra = extra
+        if result.any:
+            self._reindex()
+        return result
+
+    def _reindex(self) -> None:
+        by_id: dict[str, DraftRecord] = {}
+        by_path: dict[str, list[DraftRecord]] = {}
+        records = [self._files[name][1] for name in sorted(self._files)] + self.extra
+        for record in records:
+            name = record.file.name
+            clash = by_id.get(record.id)
+            if clash is not None:
+                record = DraftRecord(
+                    record.file,
+                    None,
+                    f"{name}: duplicate id {record.id!r} (also in {clash.file.name})",
+                    raw_id=f"{record.id}@{name}",
+                    raw_title=record.title,
+                )
+            by_id[record.id] = record
+            for path in record_paths(record):
+                by_path.setdefault(path, []).append(record)
+        self.by_id = by_id
+        self.by_path = by_path
+        self.invalid = [r for r in by_id.values() if r.draft is None and r.error]
+
+    def records(self) -> list[DraftRecord]:
+        return list(self.by_id.values())
+
+
+class DraftView:
+    """The drafts of the files open in an editor: what the language server process keeps.
+
+    The indexer process holds the whole `DraftIndex`; the server asks it for the drafts of
+    the paths it shows (`replace`) and takes what changes since (`adopt`). Same read API
+    as `DraftIndex` (`by_id`, `by_path`, `invalid`, `records`)."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, DraftRecord] = {}
+        self.by_path: dict[str, list[DraftRecord]] = {}
+        self.invalid: list[DraftRecord] = []
+
+    def watch(self, paths: frozenset[str], records: Iterable[DraftRecord]) -> None:
+        """The view now shows `paths`: drafts on none of them leave, `records` (the drafts of
+        the paths just added) come in."""
+        by_id = {i: r for i, r in self.by_id.items() if not paths.isdisjoint(record_paths(r))}
+        by_id.update((record.id, record) for record in records)
+        self.by_id = by_id
+        self._reindex()
+
+    def adopt(self, result: ScanResult, records: Iterable[DraftRecord]) -> None:
+        """Drafts that moved: `records` are the new versions of those still on a watched path;
+        any other id in `result` leaves the view (gone, or moved to a path not shown)."""
+        by_id = dict(self.by_id)
+        for draft_id in result.ids:
+            by_id.pop(draft_id, None)
+        for record in records:
+            by_id[record.id] = record
+        self.by_id = by_id
+        self._reindex()
+
+    def keep(self, record: DraftRecord) -> None:
+        """One more draft, asked for by id (a command on a draft of a file not open)."""
+        self.by_id = {**self.by_id, record.id: record}
+        self._reindex()
+
+    def update(self, names: Iterable[str]) -> ScanResult:
+        """Files this process removed itself (an applied draft): out of the view at once;
+        the indexer hears of it from the watcher as well."""
+        names = set(names)
+        gone = [r.id for r in self.by_id.values() if r.origin == "file" and r.file.name in names]
+        if gone:
+            self.by_id = {i: r for i, r in self.by_id.items() if i not in gone}
+            self._reindex()
+        return ScanResult(removed=gone)
+
+    def _reindex(self) -> None:
+        by_path: dict[str, list[DraftRecord]] = {}
+        for record in sorted(self.by_id.values(), key=_file_order):
+            for path in record_paths(record):
+                by_path.setdefault(path, []).append(record)
+        self.by_path = by_path
+
+    def records(self) -> list[DraftRecord]:
+        return list(self.by_id.values())
+
+
+def _file_order(record: DraftRecord) -> tuple[bool, str]:
+    """The index's order: draft files by name, then agent commits' drafts."""
+    return record.origin != "file", record.file.name
+
+
+def _is_draft_name(name: str) -> bool:
+    return name.endswith(".json") and not name.startswith(".")
+
+
+def record_paths(record: DraftRecord) -> list[str]:
+    """Paths a record is shown on; for invalid drafts, whatever edit paths look plausible."""
+    if record.draft is not None:
+        return record.draft.paths
+    paths = []
+    for edit in record.raw_edits:
+        path = edit.get("path")
+        if isinstance(path, str) and path and not path.startswith("/") and ".." not in path:
+            paths.append(path)
+    return list(dict.fromkeys(paths))
+
+
+def write_draft(folder: Path, draft: Draft) -> Path:
+    """Write a validated draft as `<id>.json`, atomically."""
+    target = folder / f"{draft.id}.json"
+    atomic_write(target, draft.to_json(indent=2, exclude_none=True) + "\n")
+    return target

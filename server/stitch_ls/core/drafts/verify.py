@@ -1,0 +1,281 @@
+"""Evidence verified, not claimed: run the team's test command against a draft, here.
+
+An agent's `"status": "passed"` is its word. `verify` checks it on the engineer's machine:
+a scratch git worktree of HEAD is made in a temporary folder outside the workspace (through
+the hardened runner: no hook, filter or other configured program runs), the engineer's saved
+changes to the draft's files are copied in, the draft is applied there, and the command the
+team file on the base branch names (`[evidence] command`, an argv list run without a shell;
+`{refs}` becomes one argument per test ref of the draft) runs in it with a timeout. The
+outcome is kept in the engineer's per-user state, outside the workspace, bound to the draft's
+content: no agent can write one, and a draft changed after it was verified is unverified.
+
+The command itself is the team's, reviewed on the base branch: a draft's tests are code, so
+verifying runs code, which is why only the engineer starts it (CLI or editor command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stitch_ls.core.errors import Refused
+
+if TYPE_CHECKING:
+    from stitch_ls.core.drafts.model import Draft
+    from stitch_ls.core.workspace import StitchWorkspace
+
+REFS = "{refs}"
+TAIL_CHARS = 4000
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class CouldNotRun(Exception):
+    """Verification could not run (no command, no repository, a stale draft, ...): nothing
+    is recorded."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    draft: str
+    outcome: str  # "passed" | "failed"
+    command: list[str]
+    exit_code: int | None
+    duration_s: float
+    tail: str
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+    def to_data(self) -> dict[str, object]:
+        """The verdict as every door answers it (CLI `--json`, the editor's command)."""
+        return {
+            "draft": self.draft,
+            "outcome": self.outcome,
+            "command": self.command,
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 3),
+            "tail": self.tail,
+        }
+
+    def line(self) -> str:
+        """The one-line verdict the CLI prints."""
+        how = f"exit {self.exit_code}" if self.exit_code is not None else "timed out"
+        return (
+            f"verify {self.draft}: {self.outcome} ({how}, {self.duration_s:.1f}s): "
+            f"{' '.join(self.command)}"
+        )
+
+
+def test_refs(draft: Draft) -> list[str]:
+    """The draft's test evidence refs, in order, once each."""
+    return list(dict.fromkeys(e.ref for e in draft.evidence if e.kind == "test"))
+
+
+def expand(command: list[str], refs: list[str]) -> list[str]:
+    """`{refs}` (a whole item) becomes one argument per ref; nothing else is substituted."""
+    out: list[str] = []
+    for item in command:
+        if item == REFS:
+            out.extend(refs)
+        else:
+            out.append(item)
+    return out
+
+
+def verify(
+    ws: StitchWorkspace,
+    draft_id: str,
+    by: str,
+    now: datetime,
+    *,
+    cancel: threading.Event | None = None,
+) -> Verdict:
+    """Verify one pending draft and record the outcome; raises CouldNotRun or Refused."""
+    from stitch_ls.core.drafts.gate import draft_digest
+    from stitch_ls.core.operations import decided
+    from stitch_ls.core.policy.state import State, Verification
+
+    if (outcome := decided(ws, draft_id)) is not None:
+        raise Refused(f"draft {draft_id!r} was already {outcome}")
+    record = ws.drafts.by_id.get(draft_id)
+    if record is None:
+        raise Refused(f"no draft with id {draft_id!r}")
+    if record.draft is None:
+        raise CouldNotRun(f"draft {draft_id!r} is invalid: {record.error}")
+    draft = record.draft
+    command = list(ws.team.evidence.command)
+    if not command:
+        raise CouldNotRun(
+            "the team file names no verification command: add [evidence] command = "
+            '["pytest", "-q", "{refs}"] on the base branch'
+        )
+    refs = test_refs(draft)
+    if not refs:
+        raise CouldNotRun(f"draft {draft_id!r} names no test evidence to run")
+    argv = expand(command, refs)
+    with scratch_worktree(ws.root) as scratch:
+        prepare(ws, draft, scratch)
+        exit_code, duration, tail = run(argv, scratch, ws.team.evidence.timeout_s, cancel)
+    verdict = Verdict(
+        draft_id, "passed" if exit_code == 0 else "failed", argv, exit_code, duration, tail
+    )
+    digest = draft_digest(draft)
+
+    def keep(state: State) -> None:
+        state.verifications[draft_id] = Verification(
+            outcome=verdict.outcome,  # type: ignore[arg-type]
+            at=now,
+            by=by,
+            digest=digest,
+            command=argv,
+            exit_code=exit_code,
+            duration_s=round(duration, 3),
+            tail=tail,
+            refs=refs,
+        )
+
+    ws._write_state(keep)
+    return verdict
+
+
+@contextlib.contextmanager
+def scratch_worktree(root: Path):
+    """A detached worktree of HEAD in a new temporary folder outside the workspace, removed
+    (with git's record of it) afterwards."""
+    from stitch_ls.core.vcs.gitrun import open_repo
+
+    repo = open_repo(root)
+    if repo is None:
+        raise CouldNotRun(f"{root} is not a git repository: nothing to verify against")
+    try:
+        repo.git.rev_parse("--verify", "HEAD^{commit}")
+    except Exception:  # noqa: BLE001
+        raise CouldNotRun("the repository has no commit yet") from None
+    holder = Path(tempfile.mkdtemp(prefix="stitch-verify-"))
+    real_root = root.resolve()
+    if holder.resolve() == real_root or real_root in holder.resolve().parents:
+        shutil.rmtree(holder, ignore_errors=True)
+        raise CouldNotRun("the temporary folder lies inside the workspace")
+    scratch = holder / "tree"
+    try:
+        try:
+            repo.git.worktree("add", "--detach", "--quiet", str(scratch), "HEAD")
+        except Exception as exc:  # noqa: BLE001
+            raise CouldNotRun(f"cannot make a scratch worktree: {_first_line(exc)}") from None
+        yield scratch
+    finally:
+        with contextlib.suppress(Exception):
+            repo.git.worktree("remove", "--force", str(scratch))
+        shutil.rmtree(holder, ignore_errors=True)
+        with contextlib.suppress(Exception):
+            repo.git.worktree("prune")
+
+
+def prepare(ws: StitchWorkspace, draft: Draft, scratch: Path) -> None:
+    """The engineer's saved version of each file the draft touches, then the draft itself."""
+    from stitch_ls.core.drafts.anchor import plan_draft
+    from stitch_ls.core.drafts.edits import apply_plan_to_disk
+    from stitch_ls.core.files.fsio import read_inside, unlink_inside, write_inside
+
+    for path in draft.paths:
+        try:
+            text = read_inside(ws.root, path, MAX_FILE_BYTES)
+        except FileNotFoundError:
+            unlink_inside(scratch, path)
+            continue
+        except (OSError, ValueError) as exc:
+            raise CouldNotRun(f"cannot read {path}: {exc}") from None
+        write_inside(scratch, path, text)
+
+    def read(path: str) -> str | None:
+        try:
+            return read_inside(scratch, path, MAX_FILE_BYTES)
+        except FileNotFoundError:
+            return None
+
+    plan = plan_draft(draft, read, ws.find_symbol_on_disk)
+    if plan.stale:
+        raise CouldNotRun(f"the draft is stale: {plan.stale}")
+    apply_plan_to_disk(scratch, plan)
+
+
+def run(
+    argv: list[str], cwd: Path, timeout_s: float, cancel: threading.Event | None
+) -> tuple[int | None, float, str]:
+    """Run `argv` in `cwd` (no shell, its own process group, stdin closed); the exit code
+    (None on timeout), the duration and the output's tail. Cancelling stops it and raises."""
+    env = dict(os.environ)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    start = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise CouldNotRun(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    output: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(process, output), daemon=True)
+    reader.start()
+    deadline = start + timeout_s
+    timed_out = False
+    while True:
+        if cancel is not None and cancel.is_set():
+            _stop(process)
+            reader.join(5)
+            raise CouldNotRun("cancelled")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            _stop(process)
+            break
+        try:
+            process.wait(timeout=min(remaining, 0.2 if cancel is not None else remaining))
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    reader.join(5)
+    duration = time.monotonic() - start
+    tail = b"".join(output)[-TAIL_CHARS:].decode("utf-8", "replace")
+    if timed_out:
+        tail += f"\n[stitch: stopped after the {timeout_s:g}s timeout]"
+        return None, duration, tail
+    return process.returncode, duration, tail
+
+
+def _drain(process: subprocess.Popen, output: list[bytes]) -> None:
+    assert process.stdout is not None
+    kept = 0
+    for chunk in iter(lambda: process.stdout.read(8192), b""):  # type: ignore[union-attr]
+        output.append(chunk)
+        kept += len(chunk)
+        while kept > 4 * TAIL_CHARS and len(output) > 1:
+            kept -= len(output.pop(0))
+
+
+def _stop(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        process.wait(5)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "stderr", "") or exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__

@@ -1,0 +1,126 @@
+"""Where Stitch keeps its files, and the one check that keeps agent paths inside the workspace."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from stitch_ls.core.files.globs import glob_match
+from stitch_ls.core.files.userdir import user_state_dir, workspace_key
+
+RESERVED_TOP = (".git", ".stitch")
+__all__ = ["RESERVED_TOP", "StitchPaths", "check_relative_path", "glob_match", "resolve_inside"]
+
+
+@dataclass(frozen=True)
+class StitchPaths:
+    """The `.stitch/` layout of one workspace (see DESIGN.md, "The workspace")."""
+
+    root: Path
+
+    @property
+    def dir(self) -> Path:
+        return self.root / ".stitch"
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.toml"
+
+    @property
+    def drafts(self) -> Path:
+        return self.dir / "drafts"
+
+    @property
+    def prompts(self) -> Path:
+        return self.dir / "prompts"
+
+    @property
+    def source_log(self) -> Path:
+        return self.dir / "source-log.jsonl"
+
+    @property
+    def signoffs(self) -> Path:
+        return self.dir / "signoffs.jsonl"
+
+    @property
+    def lock(self) -> Path:
+        return self.dir / ".lock"
+
+    @property
+    def legacy_state(self) -> Path:
+        """Where the switches lived before they moved out of the workspace (migrated once)."""
+        return self.dir / "state.json"
+
+    @property
+    def user_dir(self) -> Path:
+        return user_state_dir()
+
+    @property
+    def state(self) -> Path:
+        """The engineer's switches for this workspace: read-only, focus, budget, outcomes."""
+        return self.user_dir / f"{workspace_key(self.root)}.json"
+
+    @property
+    def state_lock(self) -> Path:
+        return self.user_dir / f"{workspace_key(self.root)}.lock"
+
+    @property
+    def apply_lock(self) -> Path:
+        """Held while an apply is checked and committed, and while read-only is switched:
+        by the CLI and the indexer alike, so no apply commits after a switch-on."""
+        return self.user_dir / f"{workspace_key(self.root)}.apply.lock"
+
+    @property
+    def apply_journal(self) -> Path:
+        """An apply in progress: what each file held before and will hold after, and the
+        log entry; a crash leaves it, and the next reader finishes or undoes the apply."""
+        return self.user_dir / f"{workspace_key(self.root)}.apply-journal.json"
+
+    @property
+    def last_good(self) -> Path:
+        """The last valid team file this machine saw in force here (the fallback after the
+        committed versions, before a lock-down)."""
+        return self.user_dir / f"{workspace_key(self.root)}.last-good.json"
+
+
+def check_relative_path(raw: str) -> str:
+    """Validate a workspace-relative path as an agent wrote it; return it normalised.
+
+    Refuses absolute paths, `..`, backslashes, NUL and paths into `.git/` or `.stitch/`.
+    Symlinks are checked against the real workspace by `resolve_inside`.
+    """
+    if not raw or len(raw) > 1024:
+        raise ValueError("path must be 1-1024 characters")
+    if "\x00" in raw or "\\" in raw:
+        raise ValueError("path must not contain NUL or backslashes")
+    if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+        raise ValueError(f"path must be relative to the workspace, not absolute: {raw!r}")
+    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+    if not parts:
+        raise ValueError("path names no file")
+    if ".." in parts:
+        raise ValueError(f"path must not leave the workspace: {raw!r}")
+    reserved = reserved_part(parts)
+    if reserved is not None:
+        raise ValueError(f"drafts may not write into {reserved}/")
+    return "/".join(parts)
+
+
+def reserved_part(parts: tuple[str, ...] | list[str]) -> str | None:
+    """The first component that is a `.git` or `.stitch` folder, at any depth and in any case
+    (a nested repository's `.git/config` names programs git runs; on a case-insensitive file
+    system `.GIT` is `.git`)."""
+    return next((part for part in parts if part.casefold() in RESERVED_TOP), None)
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """The real path of `relative` under `root`, refusing anything that escapes it (symlinks too)."""
+    real_root = root.resolve()
+    target = (real_root / relative).resolve()
+    if target != real_root and real_root not in target.parents:
+        raise ValueError(f"{relative!r} leads outside the workspace")
+    reserved = reserved_part(target.relative_to(real_root).parts)
+    if reserved is not None:
+        raise ValueError(f"{relative!r} leads into {reserved}/")
+    return target

@@ -1,0 +1,251 @@
+"""The guard's policy facts, compiled once and re-checked by `stat` on every tool call.
+
+Reading the team file means validating it (pydantic), and streams over the cap mean asking
+git (GitPython): far too slow for a hook that runs before every tool call. So the full load
+(`compile_facts`, the slow path) goes through `StitchWorkspace` exactly as every other door
+does, and writes the resulting `PolicyFacts` as a small JSON file in the per-user state
+folder, with the `stat` (mtime_ns, size, inode) of every input it was computed from: the
+team file, the state file, the workspace's `HEAD`, every branch ref and `packed-refs`. The
+fast path (`cached_facts`) re-stats those inputs and uses the cache only if none changed and
+the quiet-hours state it recorded has not reached its next transition.
+
+The cache never loosens: a missing, corrupt, foreign or stale cache is simply not used; an
+input that changed while it was being compiled means the cache is not written; and a failure
+anywhere is the caller's to turn into a denial.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from stitch_ls.core.files.userdir import user_state_dir, workspace_key
+from stitch_ls.core.guard.rules import PolicyFacts
+
+CACHE_VERSION = 2  # 2: times written by core.timefmt
+MAX_AGE = timedelta(minutes=10)  # a bound on trusting a cache whose inputs all look the same
+MAX_CACHE_BYTES = 1024 * 1024
+
+
+def cache_file(root: Path) -> Path:
+    return user_state_dir() / f"{workspace_key(root)}-policy.json"
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _code_version() -> str:
+    from stitch_ls import __version__
+
+    return f"{__version__}/{CACHE_VERSION}"
+
+
+# -- git, read as files (the fast path runs no git) -------------------------------------------
+
+
+def git_dirs(root: Path) -> tuple[Path | None, Path | None]:
+    """(this work tree's git dir, the repository's common dir), or (None, None)."""
+    dot_git = root / ".git"
+    if dot_git.is_dir():
+        gitdir = dot_git
+    elif dot_git.is_file():
+        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if not text.startswith("gitdir:"):
+            return None, None
+        gitdir = Path(text.removeprefix("gitdir:").strip())
+        if not gitdir.is_absolute():
+            gitdir = root / gitdir
+    else:
+        return None, None
+    common = gitdir
+    try:
+        pointer = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+    except OSError:
+        pointer = ""
+    if pointer:
+        common = Path(pointer) if os.path.isabs(pointer) else gitdir / pointer
+    return gitdir, common
+
+
+def head_branch(gitdir: Path | None) -> str | None:
+    """The branch checked out in this work tree (None when detached or not a repository)."""
+    if gitdir is None:
+        return None
+    try:
+        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
+
+
+def _ref_inputs(common: Path) -> list[str]:
+    """Every folder and file under refs/heads (a new branch changes its folder's mtime)."""
+    found = [str(common / "packed-refs")]
+    heads = common / "refs" / "heads"
+    for folder, _dirs, files in os.walk(heads):
+        found.append(folder)
+        found.extend(os.path.join(folder, name) for name in files)
+    if len(found) == 1:
+        found.append(str(heads))
+    return found
+
+
+def input_paths(root: Path, config: Path, state_files: list[Path]) -> list[str]:
+    """Every file and folder the compiled facts depend on."""
+    gitdir, common = git_dirs(root)
+    paths = [str(config), *(str(p) for p in state_files)]
+    if not (root / ".git").is_dir():  # absent, or a work tree's pointer file
+        paths.append(str(root / ".git"))
+    if gitdir is not None and common is not None:
+        paths.append(str(gitdir / "HEAD"))
+        paths.extend(_ref_inputs(common))
+    return paths
+
+
+# -- fast path --------------------------------------------------------------------------------
+
+
+def cached_facts(root: Path, now: datetime) -> PolicyFacts | None:
+    """The compiled facts if every input is as it was and none has expired, else None."""
+    try:
+        file = cache_file(root)
+        if file.stat().st_size > MAX_CACHE_BYTES:
+            return None
+        data = json.loads(file.read_bytes())
+        if data.get("version") != _code_version() or data.get("root") != str(root):
+            return None
+        if not (
+            datetime.fromisoformat(data["computed_at"])
+            <= now
+            < datetime.fromisoformat(data["valid_until"])
+        ):
+            return None
+        for path, recorded in data["inputs"]:
+            if _stat(path) != recorded:
+                return None
+        return facts_from(data["facts"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def facts_from(data: dict[str, Any]) -> PolicyFacts:
+    values = dict(data)
+    for name in ("irreversible_paths", "problems"):
+        values[name] = tuple(values.get(name) or ())
+    return PolicyFacts(**values)
+
+
+# -- slow path --------------------------------------------------------------------------------
+
+
+def compile_facts(root: Path, now: datetime) -> PolicyFacts:
+    """Load the policy through `StitchWorkspace` (as every door does), and keep the result
+    for the fast path when no input changed while it was read."""
+    from stitch_ls.core.workspace import StitchWorkspace
+
+    ws = StitchWorkspace(root)
+    paths = input_paths(root, ws.paths.config, state_files(ws))
+    before = [[p, _stat(p)] for p in paths]
+    ws.load_state()
+    ws.load_config()
+    facts, valid_until = facts_of(ws, root, now)
+    after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws))]
+    if before == after:
+        payload = {
+            "version": _code_version(),
+            "root": str(root),
+            "computed_at": now.isoformat(),
+            "valid_until": valid_until.isoformat(),
+            "inputs": after,
+            "facts": {
+                **facts._asdict(),
+                "irreversible_paths": list(facts.irreversible_paths),
+                "problems": list(facts.problems),
+            },
+        }
+        from stitch_ls.core.files.fsio import atomic_write
+
+        atomic_write(cache_file(root), json.dumps(payload, indent=1) + "\n")
+    return facts
+
+
+def state_files(ws: Any) -> list[Path]:
+    """The engineer's state file(s) the workspace reads (where `load_state` looks: the
+    user's own, and the one it migrates from while the user's does not exist yet). The last
+    good team file is not one: a load writes it, and it changes only when inputs did."""
+    return [ws.paths.state, ws.paths.legacy_state]
+
+
+def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]:
+    """The guard's facts from a loaded workspace, and until when they hold (time-wise)."""
+    from stitch_ls.core.timefmt import human_time
+
+    zone = ws.display_zone()
+    read_only = ws.read_only()
+    quiet = ws.quiet_state(now)
+    change = quiet.until if quiet.on else quiet.next_start
+    valid_until = min(now + MAX_AGE, change) if change is not None else now + MAX_AGE
+    gitdir, _common = git_dirs(root)
+    branch = head_branch(gitdir)
+    facts = PolicyFacts(
+        root=str(root),
+        read_only=read_only.on,
+        read_only_by=read_only.by,
+        read_only_since=human_time(read_only.since, zone),
+        read_only_reason=read_only.reason,
+        quiet=quiet.on,
+        quiet_until=human_time(quiet.until, zone),
+        irreversible_paths=tuple(ws.policy.irreversible_paths),
+        direct_edits=getattr(ws.team.agents, "direct_edits", "any"),
+        branch=branch,
+        on_stream=_on_stream(ws, branch),
+        over_cap=_over_cap(ws, root, branch),
+        problems=tuple(p.message for p in ws.config_problems),
+    )
+    return facts, valid_until
+
+
+def _on_stream(ws: Any, branch: str | None) -> bool:
+    from stitch_ls.core.vcs.streams import pattern_regex
+
+    return branch is not None and bool(pattern_regex(ws.team.streams.branch_pattern).match(branch))
+
+
+def _over_cap(ws: Any, root: Path, branch: str | None) -> str | None:
+    """Why `branch` is a stream over its feature's cap, or None."""
+    if branch is None:
+        return None
+    from stitch_ls.core.vcs.streams import discover, open_repo, pattern_regex
+
+    team = ws.team
+    if not pattern_regex(team.streams.branch_pattern).match(branch):
+        return None
+    repo = open_repo(root)
+    if repo is None:
+        return None
+    cap = team.streams.max_per_feature
+    streams = discover(repo, team.streams.base, team.streams.branch_pattern)
+    for feature, group in streams.over_cap(cap).items():
+        if any(s.branch == branch for s in group):
+            names = ", ".join(s.name for s in group)
+            return (
+                f"stream {branch} is one of {len(group)} streams on feature {feature} "
+                f"({names}), over the team's cap of {cap}"
+            )
+    return None
+
+
+def policy_facts(root: Path, now: datetime) -> PolicyFacts:
+    """The facts for one decision: the cache when it holds, else the full load."""
+    root = Path(os.path.realpath(root))
+    return cached_facts(root, now) or compile_facts(root, now)

@@ -1,0 +1,295 @@
+"""The guard's decision: may an agent's own tool call go ahead, under the team's policy?
+
+Agents that never hand in drafts still ask their own hooks before each tool call
+(`stitch-ls guard`, see `stitch_ls.hooks`). This module holds the rule, as plain values in
+and a plain verdict out: the hook adapters normalise each agent's event into a `ToolEvent`,
+the policy arrives as `PolicyFacts` (compiled by `core.guard.cache` from the same
+`StitchWorkspace` every other door uses), and `decide` returns a `Verdict`. It runs on
+every tool call an agent makes, so it imports nothing heavy (no pydantic, GitPython or
+tree-sitter): only the standard library and `core.files.paths`.
+
+The first rule that matches wins:
+1. agents are read-only: file edits, shell commands (but a short allow-list of read-only
+   ones), MCP tools other than Stitch's own, and tools the guard does not know are denied;
+2. quiet hours: tools that interrupt the engineer (questions, notifications) are denied;
+3. the workspace's branch is a stream over its feature's cap: edits are denied;
+4. an edit to an irreversible path, or (`[agents] direct_edits = "drafts-only"`) any edit
+   inside the workspace: denied, with the advice to propose a draft instead.
+Anything else gets no decision: the agent's own permission rules then apply. Writing a
+draft or a prompt file (`.stitch/drafts/`, `.stitch/prompts/`) is how an agent proposes a
+change, so rules 1, 3 and 4 let those through.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from stitch_ls.core.files.globs import glob_match
+from stitch_ls.core.files.userdir import user_state_dir, workspace_key
+
+ToolKind = Literal["edit", "write", "shell", "mcp", "question", "notify", "read", "other"]
+EDITING: frozenset[str] = frozenset({"edit", "write"})
+PROPOSAL_DIRS = (".stitch/drafts/", ".stitch/prompts/")
+
+DRAFT_ADVICE = (
+    "propose it as a Stitch draft with sources and test evidence instead: the MCP tool "
+    "`propose_draft`, or `stitch-ls draft add FILE` (a JSON draft, schema: "
+    "`stitch-ls schema draft`); an engineer applies it through the gate"
+)
+
+# Shell commands that only read, allowed while agents are read-only. Each entry is an argv
+# prefix; a command matches when it has no shell syntax and its argv starts with an entry.
+READ_ONLY_COMMANDS: tuple[tuple[str, ...], ...] = (
+    ("git", "status"),
+    ("git", "diff"),
+    ("git", "log"),
+    ("git", "show"),
+    ("stitch-ls", "status"),
+    ("stitch-ls", "draft", "list"),
+    ("stitch-ls", "draft", "show"),
+    ("stitch-ls", "draft", "add"),
+    ("stitch-ls", "prompts"),
+    ("ls",),
+    ("pwd",),
+)
+_SHELL_SYNTAX = re.compile(r"[;&|<>`$()\n\r{}*?\[\]!#\\]")
+_WRITING_OPTIONS = ("--output", "-o", "--ext-diff", "--textconv", "--exec")
+
+
+class ToolEvent(NamedTuple):
+    """One agent tool call, as the hook adapters normalise it.
+
+    `paths`: every file the call would touch, as the agent gave them (absolute, or relative to
+    `cwd`). `tool`: the agent's own name for it, for messages. `stitch_tool`: an MCP tool of
+    Stitch's own server (proposing drafts, asking), which read-only does not stop.
+    """
+
+    agent: str
+    kind: ToolKind
+    tool: str = ""
+    paths: tuple[str, ...] = ()
+    command: str | None = None
+    cwd: str | None = None
+    stitch_tool: bool = False
+
+
+class PolicyFacts(NamedTuple):
+    """What the guard needs to know of the policy, as plain values (see `core.guard.cache`)."""
+
+    root: str
+    read_only: bool = False
+    read_only_by: str | None = None
+    read_only_since: str | None = None  # as people read it (core.timefmt)
+    read_only_reason: str | None = None
+    quiet: bool = False
+    quiet_until: str | None = None  # "2026-11-30 11:30 EET" (core.timefmt)
+    irreversible_paths: tuple[str, ...] = ()
+    direct_edits: str = "any"
+    branch: str | None = None
+    on_stream: bool = False  # the branch matches the team's stream pattern
+    over_cap: str | None = None  # why this branch's stream is over its feature's cap
+    problems: tuple[str, ...] = ()
+
+
+class Verdict(NamedTuple):
+    """`deny` with a reason (and a short key to count it by), or no decision (`deny` False)."""
+
+    deny: bool
+    reason: str = ""
+    key: str = ""  # short, to count by
+
+
+ALLOW = Verdict(False)
+
+
+def judge(event: ToolEvent, facts: PolicyFacts) -> Verdict:
+    """The guard's rule (module docstring) for one tool call."""
+    root = facts.root
+    inside = [p for p in (workspace_paths(root, raw, event.cwd) for raw in event.paths) if p]
+    touches_code = event.kind in EDITING and not _only_proposals(event, inside)
+
+    if facts.read_only:
+        why = _read_only_denial(event, touches_code)
+        if why:
+            return Verdict(True, f"{why}: {read_only_text(facts)}", "read_only")
+    if facts.quiet and event.kind in ("question", "notify"):
+        until = f" until {facts.quiet_until}" if facts.quiet_until else ""
+        return Verdict(True, f"quiet hours{until}: ask later or write a prompt file", "quiet_hours")
+    if facts.over_cap and touches_code:
+        return Verdict(
+            True, f"{facts.over_cap}; edits on this stream are stopped", "stream_over_cap"
+        )
+    if (
+        touches_code
+        and not event.paths
+        and (facts.irreversible_paths or facts.direct_edits != "any")
+    ):
+        return Verdict(
+            True,
+            f"cannot tell which file {event.tool or 'this tool'} edits, and the team guards "
+            f"some paths; {DRAFT_ADVICE}",
+            "unknown_path",
+        )
+    if touches_code:
+        for relative in (r for rs in inside for r in rs):
+            for pattern in facts.irreversible_paths:
+                if glob_match(relative, pattern):
+                    return Verdict(
+                        True,
+                        f"{relative} is an irreversible path ({pattern} in the team file): "
+                        f"do not edit it directly; {DRAFT_ADVICE}",
+                        "irreversible_path",
+                    )
+        edited = [rs[0] for rs in inside if not _proposal(rs)]
+        if facts.direct_edits == "drafts-only" and edited:
+            first = edited[0]
+            return Verdict(
+                True,
+                f"the team takes agent changes as drafts only ([agents] direct_edits = "
+                f'"drafts-only"), so {first} is not edited directly; {DRAFT_ADVICE}',
+                "drafts_only",
+            )
+    return ALLOW
+
+
+def _read_only_denial(event: ToolEvent, touches_code: bool) -> str | None:
+    """What read-only stops about this call, or None when it may go on."""
+    if event.kind in EDITING:
+        return f"{event.tool or 'editing files'} is stopped" if touches_code else None
+    if event.kind == "shell":
+        if read_only_command(event.command or ""):
+            return None
+        return "shell commands are stopped (only read-only ones such as `git status` run)"
+    if event.kind == "mcp":
+        return None if event.stitch_tool else f"MCP tool {event.tool} is stopped"
+    if event.kind == "other":
+        return f"{event.tool or 'this tool'} is not known to be read-only, so it is stopped"
+    return None
+
+
+def read_only_text(facts: PolicyFacts) -> str:
+    who = facts.read_only_by or "unknown"
+    since = f" since {facts.read_only_since}" if facts.read_only_since else ""
+    why = facts.read_only_reason or "no reason given"
+    return (
+        f"agents are read-only (the Stitch read-only switch, set by {who}{since}: {why}); "
+        "a human turns it off with `stitch-ls read-only off`"
+    )
+
+
+def _only_proposals(event: ToolEvent, inside: list[tuple[str, ...]]) -> bool:
+    """Whether every path is a draft or prompt file (an agent proposing, not editing)."""
+    return (
+        bool(event.paths)
+        and len(inside) == len(event.paths)
+        and all(_proposal(rs) for rs in inside)
+    )
+
+
+def _proposal(relatives: tuple[str, ...]) -> bool:
+    return all(r.startswith(PROPOSAL_DIRS) for r in relatives)
+
+
+def workspace_paths(root: str, raw: str, cwd: str | None) -> tuple[str, ...]:
+    """`raw` relative to the workspace, as written and with symlinks resolved (both are checked,
+    so a link cannot hide an irreversible path); () when it lies outside the workspace."""
+    if not raw or "\x00" in raw:
+        return ()
+    base = cwd if cwd and os.path.isabs(cwd) else root
+    joined = os.path.normpath(os.path.join(base, os.path.expanduser(raw)))
+    found: list[str] = []
+    for candidate, anchor in ((joined, root), (os.path.realpath(joined), os.path.realpath(root))):
+        relative = os.path.relpath(candidate, anchor)
+        if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
+            continue
+        relative = relative.replace(os.sep, "/")
+        if relative not in found:
+            found.append(relative)
+    return tuple(found)
+
+
+def read_only_command(command: str) -> bool:
+    """Whether `command` is on the read-only allow-list (no shell syntax, a listed prefix)."""
+    if not command.strip() or _SHELL_SYNTAX.search(command):
+        return False
+    import shlex
+
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return False
+    if any(arg.startswith(_WRITING_OPTIONS) for arg in argv[1:]):
+        return False
+    program = os.path.basename(argv[0]) if argv else ""
+    return any(
+        len(argv) >= len(entry) and (program, *argv[1 : len(entry)]) == entry
+        for entry in READ_ONLY_COMMANDS
+    )
+
+
+# -- the per-user record of denials ---------------------------------------------------------
+
+
+def denials_file(root: Path | str) -> Path:
+    return user_state_dir() / f"{workspace_key(root)}-denials.jsonl"
+
+
+def denial_line(event: ToolEvent, verdict: Verdict, now: datetime) -> str:
+    return json.dumps(
+        {
+            "at": now.isoformat(),
+            "agent": event.agent,
+            "tool": event.tool,
+            "kind": event.kind,
+            "reason": verdict.key,
+            "message": verdict.reason,
+        },
+        separators=(",", ":"),
+    )
+
+
+def record_denial(root: Path | str, event: ToolEvent, verdict: Verdict, now: datetime) -> None:
+    """Append one line per denial (whole-line appends, so agents in parallel keep every line)."""
+    from stitch_ls.core.files.fsio import append_line
+
+    append_line(denials_file(root), denial_line(event, verdict, now))
+
+
+def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, Any]:
+    """The status object's `guard` entry: agent actions the guard denied, by reason and agent.
+    Unreadable lines are skipped (a crash mid-append leaves at most a torn last line)."""
+    by_reason: Counter[str] = Counter()
+    by_agent: Counter[str] = Counter()
+
+    def counted(**extra: str) -> dict[str, Any]:
+        return {
+            "denied": by_reason.total(),
+            "by_reason": dict(sorted(by_reason.items())),
+            "by_agent": dict(sorted(by_agent.items())),
+            **extra,
+        }
+
+    try:
+        with open(denials_file(root), encoding="utf-8", errors="replace") as handle:
+            lines = handle.readlines()
+    except FileNotFoundError:
+        return counted()
+    except OSError as exc:
+        return counted(problem=f"cannot read the guard's record: {exc}")
+    for line in lines:
+        try:
+            entry = json.loads(line)
+            at = datetime.fromisoformat(entry["at"]) if since is not None else None
+        except (ValueError, KeyError, TypeError):
+            continue
+        if not isinstance(entry, dict) or (at is not None and since is not None and at < since):
+            continue
+        by_reason[str(entry.get("reason") or "unknown")] += 1
+        by_agent[str(entry.get("agent") or "unknown")] += 1
+    return counted()

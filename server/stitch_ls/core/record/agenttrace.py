@@ -1,0 +1,112 @@
+"""The source log as Agent Trace records (the open attribution format Cursor published, v0.1),
+so attribution tools can read what Stitch knows. Stitch's own facts (sources, confidence,
+evidence, who accepted) travel under the namespaced metadata key `dev.stitch`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stitch_ls.core.drafts.model import SourceLogEntry
+
+SPEC_VERSION = "0.1"
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://stitch.invalid/agent-trace")
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contributor(_Closed):
+    type: Literal["human", "ai", "mixed", "unknown"]
+    model_id: Annotated[str, Field(max_length=250)] | None = None
+
+
+class LineRange(_Closed):
+    start_line: Annotated[int, Field(ge=1)]
+    end_line: Annotated[int, Field(ge=1)]
+    content_hash: str | None = None
+
+
+class Conversation(_Closed):
+    contributor: Contributor | None = None
+    ranges: list[LineRange]
+
+
+class TraceFile(_Closed):
+    path: str
+    conversations: list[Conversation]
+
+
+class Vcs(_Closed):
+    type: Literal["git", "jj", "hg", "svn"]
+    revision: str
+
+
+class Tool(_Closed):
+    name: str
+    version: str
+
+
+class TraceRecord(_Closed):
+    """One Agent Trace record, with the spec's required fields and shapes."""
+
+    version: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$")]
+    id: uuid.UUID
+    timestamp: Annotated[str, Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z$")]
+    vcs: Vcs | None = None
+    tool: Tool | None = None
+    files: list[TraceFile]
+    metadata: dict[str, Any] = {}
+
+
+def to_trace(
+    entry: SourceLogEntry,
+    tool_version: str,
+    revision: str | None = None,
+    ranges_at_revision: dict[str, list[tuple[int, int]]] | None = None,
+) -> dict[str, Any]:
+    """One applied draft as one record: every file it touched, attributed to an AI contributor
+    (the agent; Stitch does not know the model), with the lines it wrote where known.
+
+    `revision` is the commit that first contains the change and `ranges_at_revision` the
+    applied lines in that commit's version of each file (`durability.revision_ranges`); without
+    them the ranges are the ones logged at apply time."""
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
+    files = []
+    for path in entry.files:
+        logged = (
+            ranges_at_revision.get(path, [])
+            if ranges_at_revision is not None
+            else entry.ranges.get(path, [])
+        )
+        ranges = [{"start_line": first, "end_line": last} for first, last in logged]
+        files.append(
+            {"path": path, "conversations": [{"contributor": {"type": "ai"}, "ranges": ranges}]}
+        )
+    record: dict[str, Any] = {
+        "version": SPEC_VERSION,
+        "id": str(uuid.uuid5(NAMESPACE, f"{entry.draft}\0{at.isoformat()}")),
+        "timestamp": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool": {"name": "stitch", "version": tool_version},
+        "files": files,
+        "metadata": {
+            "dev.stitch": {
+                "draft": entry.draft,
+                "title": entry.title,
+                "stream": entry.stream,
+                "agent": entry.agent,
+                "confidence": entry.confidence,
+                "sources": [s.to_data() for s in entry.sources],
+                "evidence": [e.to_data(exclude_none=True) for e in entry.evidence],
+                "accepted_by": entry.accepted_by,
+            }
+        },
+    }
+    if revision:
+        record["vcs"] = {"type": "git", "revision": revision}
+    TraceRecord.model_validate(record)  # what we write must be a record by the spec's rules
+    return record

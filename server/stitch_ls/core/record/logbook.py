@@ -1,0 +1,270 @@
+"""The source log as a PM reads it: every accepted draft (its facts, who accepted it, its
+evidence, verified or only claimed, and who vouched for it), with the questions agents asked
+and their answers, the rejections and why, and the stitch points signed off.
+
+One gathering (`gather`) and three renderings: plain text (a terminal, a pipe, the editors'
+"Open Source Log"), Markdown, and one self-contained HTML page filterable by stream and date.
+Everything an agent wrote is escaped for the form it lands in; times read in the workspace's
+zone (`timefmt`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from stitch_ls.core.drafts.model import SourceLogEntry
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the story: when, on which stream, what kind, and its readable parts."""
+
+    at: datetime
+    stream: str
+    kind: str  # accepted, rejected, vouched, asked, signed off
+    title: str
+    lines: tuple[str, ...] = ()  # the details, in plain words
+
+
+@dataclass
+class LogBook:
+    events: list[Event] = field(default_factory=list)
+    zone: tzinfo = UTC
+    problems: list[str] = field(default_factory=list)
+
+    def filtered(self, stream: str | None, since: datetime | None) -> LogBook:
+        kept = [
+            e
+            for e in self.events
+            if (stream is None or e.stream == stream) and (since is None or e.at >= since)
+        ]
+        return LogBook(kept, self.zone, self.problems)
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.fromtimestamp(0, UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _when(value: datetime, zone: tzinfo) -> str:
+    from stitch_ls.core.timefmt import human_time
+
+    return human_time(value, zone) or "unknown time"
+
+
+def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
+    lines = [
+        f"accepted by {entry.accepted_by} on {_when(_aware(entry.at), zone)}",
+        f"draft {entry.draft} from {entry.stream}/{entry.agent}, confidence {entry.confidence:.2f}",
+        "files: " + (", ".join(entry.files) or "none"),
+    ]
+    if entry.vouched is not None:
+        v = entry.vouched
+        lines.append(
+            f"vouched for by {v.by} on {_when(_aware(v.at), zone)} (no sources cited): {v.note}"
+        )
+    facts = [s for s in entry.sources if s.kind != "human"]
+    if facts:
+        lines.append("facts used:")
+        lines += [f"  - {s.kind}: {s.ref} (trusted because {s.why})" for s in facts]
+    else:
+        lines.append("facts used: none cited")
+    for item in entry.evidence:
+        run = f" (run {item.run})" if item.run else ""
+        lines.append(f"evidence (claimed by the agent): {item.ref}: {item.status}{run}")
+    verified = entry.verification
+    if verified is not None:
+        lines.append(
+            f"evidence verified here: {verified.outcome}, exit {verified.exit_code}, "
+            f"{' '.join(verified.command)}, by {verified.by}"
+        )
+    elif entry.evidence:
+        lines.append("evidence not verified here (claimed only)")
+    return Event(_aware(entry.at), entry.stream, "accepted", entry.title, tuple(lines))
+
+
+def gather(ws: Any) -> LogBook:
+    """Everything the workspace can tell: the shared source log and sign-offs, the prompts
+    folder, and this engineer's own rejections and vouches."""
+    from stitch_ls.core.drafts.prompts import scan_prompts
+    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.vcs.stitchpoints import SignOffs
+
+    zone = ws.display_zone()
+    book = LogBook(zone=zone)
+    entries, book.problems = read_entries(ws.paths.source_log)
+    applied = {e.draft for e in entries}
+    book.events += [accepted_event(e, zone) for e in entries]
+    for draft_id, o in ws.state.outcomes.items():
+        if o.outcome == "rejected":
+            book.events.append(
+                Event(
+                    _aware(o.at),
+                    o.stream,
+                    "rejected",
+                    o.title or draft_id,
+                    (
+                        f"rejected by {o.by} on {_when(_aware(o.at), zone)}",
+                        f"draft {draft_id} from {o.stream}/{o.agent}",
+                        f"why: {o.reason or 'no reason given'}",
+                    ),
+                )
+            )
+    for draft_id, v in ws.state.vouches.items():
+        if draft_id in applied:
+            continue  # told with the accepted draft
+        draft = ws.draft(draft_id)
+        book.events.append(
+            Event(
+                _aware(v.at),
+                draft.stream if draft is not None else "",
+                "vouched",
+                draft.title if draft is not None else draft_id,
+                (f"vouched for by {v.by} on {_when(_aware(v.at), zone)}", f"note: {v.note}"),
+            )
+        )
+    found, _ = scan_prompts(ws.paths.prompts)
+    for _, p in found:
+        lines = [f"asked by {p.agent} ({p.stream}): {p.question}"]
+        lines.append("options: " + " / ".join(p.options))
+        if p.answer is not None:
+            answered = _when(_aware(p.answered_at), zone) if p.answered_at else "unknown time"
+            lines.append(f"answered by {p.answered_by or 'unknown'} on {answered}: {p.answer}")
+        else:
+            lines.append("not answered yet")
+        at = p.answered_at or p.created
+        book.events.append(Event(_aware(at), p.stream, "asked", p.question, tuple(lines)))
+    for s in SignOffs.read(ws.paths.signoffs).entries:
+        try:
+            at = datetime.fromisoformat(str(s.get("at", "")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        streams = [str(x) for x in s.get("streams", []) if isinstance(x, str)]
+        where = f"{s.get('path', '?')} {s.get('symbol', '')}".strip()
+        book.events.append(
+            Event(
+                _aware(at),
+                ", ".join(streams),
+                "signed off",
+                f"stitch point {where}",
+                (
+                    f"signed off by {s.get('signer', 'unknown')} on {_when(_aware(at), zone)}",
+                    "streams: " + (", ".join(streams) or "none named"),
+                ),
+            )
+        )
+    book.events.sort(key=lambda e: e.at)
+    return book
+
+
+# -- renderings ------------------------------------------------------------------------------
+
+
+def to_text(book: LogBook) -> str:
+    """Plain readable text: no markup to escape (controls are the printer's to neutralise)."""
+    from stitch_ls.core.safetext import one_line
+
+    if not book.events:
+        return "Source log: nothing has been accepted, rejected or asked yet.\n"
+    out = ["Source log", ""]
+    for e in book.events:
+        out.append(f"{e.kind.upper()}: {one_line(e.title)}")
+        out += [f"  {one_line(line)}" for line in e.lines]
+        out.append("")
+    return "\n".join(out)
+
+
+def to_markdown(book: LogBook) -> str:
+    from stitch_ls.core.safetext import escape_markdown, one_line
+
+    if not book.events:
+        return "# Source log\n\nNothing has been accepted, rejected or asked yet.\n"
+    out = ["# Source log", ""]
+    for e in book.events:
+        out += [f"## {e.kind.capitalize()}: {escape_markdown(one_line(e.title))}", ""]
+        out += [
+            f"- {escape_markdown(one_line(line.strip().removeprefix('- ')))}" for line in e.lines
+        ]
+        out.append("")
+    return "\n".join(out)
+
+
+_SCRIPT = """
+function stitchFilter() {
+  var s = document.getElementById('stream').value;
+  var d = document.getElementById('since').value;
+  var rows = document.querySelectorAll('section.event');
+  for (var i = 0; i < rows.length; i++) {
+    var r = rows[i];
+    var ok = (!s || r.dataset.stream === s) && (!d || r.dataset.date >= d);
+    r.style.display = ok ? '' : 'none';
+  }
+}
+"""
+
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+section.event{border-left:4px solid #999;padding:.2rem .8rem;margin:1rem 0}
+section.accepted{border-color:#2a7}section.rejected{border-color:#c33}
+section.vouched{border-color:#c90}section.asked{border-color:#36c}
+section.signed-off{border-color:#639}h2{font-size:1.05rem;margin:.2rem 0}
+.kind{font-variant:small-caps;color:#555}ul{margin:.2rem 0 .4rem;padding-left:1.2rem}
+"""
+
+
+def to_html(book: LogBook, workspace: str, now: datetime) -> str:
+    """One self-contained page (no outside resources): every event, filterable by stream
+    and date with a small inline script; every agent-written string escaped."""
+
+    def esc(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    streams = sorted({e.stream for e in book.events if e.stream})
+    options = "".join(f'<option value="{esc(s)}">{esc(s)}</option>' for s in streams)
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
+        f"<title>Stitch source log: {esc(workspace)}</title>",
+        f"<style>{_STYLE}</style><script>{_SCRIPT}</script></head><body>",
+        f"<h1>Source log: {esc(workspace)}</h1>",
+        f"<p>Written {esc(_when(now, book.zone))}. {len(book.events)} events.</p>",
+        '<p><label>Stream <select id="stream" onchange="stitchFilter()">'
+        f'<option value="">all</option>{options}</select></label> '
+        '<label>Since <input id="since" type="date" onchange="stitchFilter()"></label></p>',
+    ]
+    if not book.events:
+        parts.append("<p>Nothing has been accepted, rejected or asked yet.</p>")
+    for e in book.events:
+        day = e.at.astimezone(book.zone).date().isoformat()
+        items = "".join(f"<li>{esc(line.strip())}</li>" for line in e.lines)
+        parts.append(
+            f'<section class="event {e.kind.replace(" ", "-")}" '
+            f'data-stream="{esc(e.stream)}" data-date="{day}">'
+            f'<h2><span class="kind">{esc(e.kind)}</span> {esc(e.title)}</h2>'
+            f"<ul>{items}</ul></section>"
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def to_json(book: LogBook) -> str:
+    return json.dumps(
+        [
+            {
+                "at": e.at.isoformat(),
+                "stream": e.stream,
+                "kind": e.kind,
+                "title": e.title,
+                "lines": list(e.lines),
+            }
+            for e in book.events
+        ],
+        indent=2,
+    )

@@ -1,0 +1,458 @@
+"""The outcomes report: per stream and per agent, what agents proposed and what became of it,
+and how well their stated confidence predicted what a human applied (calibration)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+OUTCOMES = ("applied", "rejected", "parked", "stale", "pending")
+
+
+@dataclass
+class Tally:
+    proposed: int = 0
+    applied: int = 0
+    rejected: int = 0
+    parked: int = 0
+    stale: int = 0
+    pending: int = 0
+    unsourced: int = 0
+
+    def add(self, outcome: str, sourced: bool) -> None:
+        self.proposed += 1
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if not sourced:
+            self.unsourced += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = self.unsourced / self.proposed if self.proposed else 0.0
+        return {**self.__dict__, "unsourced_rate": round(rate, 4)}
+
+
+@dataclass
+class DraftFact:
+    """One draft as the report sees it."""
+
+    id: str
+    stream: str
+    agent: str
+    confidence: float | None
+    sourced: bool
+    outcome: str  # one of OUTCOMES
+    at: datetime | None = None
+
+
+@dataclass
+class Report:
+    since: datetime | None
+    by_stream: dict[str, Tally] = field(default_factory=dict)
+    by_agent: dict[str, Tally] = field(default_factory=dict)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+    stitch_points: dict[str, int] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
+    guard: dict[str, Any] = field(default_factory=dict)  # `core.guard.denial_counts`
+    durability: dict[str, Any] = field(default_factory=dict)  # `core.durability.as_dict`
+    weekly: list[dict[str, Any]] = field(default_factory=list)  # per-week trends
+    workspace: str = ""
+    generated: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workspace": self.workspace,
+            "generated": self.generated.isoformat() if self.generated else None,
+            "since": self.since.isoformat() if self.since else None,
+            "by_stream": {k: v.as_dict() for k, v in sorted(self.by_stream.items())},
+            "by_agent": {k: v.as_dict() for k, v in sorted(self.by_agent.items())},
+            "calibration": self.calibration,
+            "stitch_points": self.stitch_points,
+            "trust_budget": self.budget,
+            "guard": self.guard,
+            "durability": self.durability,
+            "weekly": self.weekly,
+        }
+
+
+def build(
+    facts: list[DraftFact],
+    since: datetime | None,
+    stitch_points: dict[str, int],
+    budget: dict[str, Any],
+    durability: dict[str, Any] | None = None,
+    workspace: str = "",
+    generated: datetime | None = None,
+) -> Report:
+    report = Report(
+        since,
+        stitch_points=stitch_points,
+        budget=budget,
+        durability=durability or {},
+        workspace=workspace,
+        generated=generated,
+    )
+    buckets: dict[int, list[int]] = {}
+    for fact in facts:
+        if since is not None and fact.at is not None and fact.at < since:
+            continue
+        report.by_stream.setdefault(fact.stream, Tally()).add(fact.outcome, fact.sourced)
+        report.by_agent.setdefault(fact.agent, Tally()).add(fact.outcome, fact.sourced)
+        if fact.outcome in ("applied", "rejected") and fact.confidence is not None:
+            bucket = min(9, int(fact.confidence * 10 + 1e-9))
+            counts = buckets.setdefault(bucket, [0, 0])
+            counts[0] += 1
+            counts[1] += fact.outcome == "applied"
+    report.calibration = [
+        {
+            "bucket": f"{b / 10:.1f}-{(b + 1) / 10:.1f}",
+            "decided": n,
+            "applied": a,
+            "applied_share": round(a / n, 4),
+            "stated": round(b / 10 + 0.05, 2),
+        }
+        for b, (n, a) in sorted(buckets.items())
+    ]
+    report.weekly = _weekly(facts, since, report.durability)
+    return report
+
+
+FEW = 5  # a calibration bucket with fewer decided drafts says little: shown greyed
+FEW_CLASS = ' class="few"'
+
+
+def _week(moment: datetime) -> str:
+    """The Monday starting `moment`'s week, as 2026-11-16."""
+    return (moment.date() - timedelta(days=moment.weekday())).isoformat()
+
+
+def _weekly(
+    facts: list[DraftFact], since: datetime | None, durability: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Per week a draft was proposed (or applied): proposed, applied and parked counts, and
+    for drafts applied that week what stood, was rewritten or reverted at the 7-day horizon."""
+    weeks: dict[str, dict[str, Any]] = {}
+
+    def row(week: str) -> dict[str, Any]:
+        return weeks.setdefault(
+            week,
+            {
+                "week": week,
+                "proposed": 0,
+                "applied": 0,
+                "parked": 0,
+                "durability_7d": {"stands": 0, "rewritten": 0, "reverted": 0},
+            },
+        )
+
+    for fact in facts:
+        if fact.at is None or (since is not None and fact.at < since):
+            continue
+        r = row(_week(fact.at))
+        r["proposed"] += 1
+        if fact.outcome in ("applied", "parked"):
+            r[fact.outcome] += 1
+    for draft in durability.get("drafts", []):
+        at = datetime.fromisoformat(draft["at"])
+        verdict = draft["horizons"].get("7")
+        if verdict and (since is None or at >= since):
+            row(_week(at))["durability_7d"][verdict] += 1
+    return [weeks[k] for k in sorted(weeks)]
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _table(title: str, rows: dict[str, Tally], first: str) -> list[str]:
+    lines = [
+        f"## {title}",
+        "",
+        f"| {first} | proposed | applied | rejected | parked | stale | pending | unsourced |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, t in sorted(rows.items()):
+        d = t.as_dict()
+        lines.append(
+            f"| {_md(name)} | {t.proposed} | {t.applied} | {t.rejected} | {t.parked} | {t.stale} | "
+            f"{t.pending} | {t.unsourced} ({d['unsourced_rate']:.0%}) |"
+        )
+    return [*lines, ""]
+
+
+def _md(text: str) -> str:
+    from stitch_ls.core.safetext import escape_markdown
+
+    return escape_markdown(text)
+
+
+def to_markdown(report: Report) -> str:
+    lines = ["# Stitch outcomes", ""]
+    if report.since:
+        lines += [f"Since {report.since:%Y-%m-%d}.", ""]
+    lines += _table("By stream", report.by_stream, "stream")
+    lines += _table("By agent", report.by_agent, "agent")
+    lines += [
+        "## Calibration: stated confidence against what was applied",
+        "",
+        "| stated confidence | decided | applied | share applied |",
+        "| --- | --- | --- | --- |",
+    ]
+    for row in report.calibration:
+        lines.append(
+            f"| {row['bucket']} | {row['decided']} | {row['applied']} | {row['applied_share']:.0%} |"
+        )
+    points = report.stitch_points
+    budget = report.budget
+    lines += [
+        "",
+        "## Stitch points and the trust budget",
+        "",
+        f"Stitch points: {points.get('signed', 0)} signed, {points.get('open', 0)} open.",
+        "",
+        f"Unsourced drafts this hour of development: {budget.get('used', 0)} of {budget.get('budget', 0)}"
+        + (" (exhausted)" if budget.get("exhausted") else "")
+        + ".",
+        "",
+        f"Agent actions the guard denied: {guard_summary(report.guard)}.",
+        "",
+        *_durability_markdown(report.durability),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(counts: dict[str, int]) -> str:
+    """'2 / 1 / 0' (stands / rewritten / reverted), or '–' when nothing reached the horizon."""
+    if not any(counts.values()):
+        return "–"
+    return f"{counts['stands']} / {counts['rewritten']} / {counts['reverted']}"
+
+
+def _durability_markdown(durability: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Durability: do applied lines last?",
+        "",
+        "Per horizon after the apply: stands / rewritten / reverted (git blame on the applied "
+        "lines at the last commit by then; only horizons already reached count).",
+        "",
+    ]
+    if not durability.get("drafts"):
+        return [*lines, "No applied drafts with line ranges yet.", ""]
+    for title, key in (("By stream", "by_stream"), ("By agent", "by_agent")):
+        lines += [
+            f"### {title}",
+            "",
+            f"| {key[3:]} | 1 day | 7 days | 30 days |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, per in durability[key].items():
+            lines.append(
+                f"| {_md(name)} | {_cell(per['1'])} | {_cell(per['7'])} | {_cell(per['30'])} |"
+            )
+        lines.append("")
+    if durability.get("uncommitted"):
+        lines += [f"{durability['uncommitted']} applied drafts not committed yet.", ""]
+    return lines
+
+
+def guard_summary(guard: dict[str, Any]) -> str:
+    """'3 (irreversible_path 2, read_only 1; claude-code 3)', or '0'."""
+    if not guard.get("denied"):
+        return "0"
+    reasons = ", ".join(f"{k} {v}" for k, v in guard.get("by_reason", {}).items())
+    agents = ", ".join(f"{k} {v}" for k, v in guard.get("by_agent", {}).items())
+    return f"{guard['denied']} ({reasons}; {agents})"
+
+
+def _svg_calibration(rows: list[dict[str, Any]]) -> str:
+    """Bars: the share of decided drafts that were applied, per stated-confidence bucket; the
+    dots mark the stated confidence, so a bar far below its dot is an agent overstating."""
+    width, height, pad = 520, 220, 30
+    slot = (width - 2 * pad) / 10
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="calibration chart">',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#555"/>',
+    ]
+    scale = height - 2 * pad
+    for row in rows:
+        bucket = int(float(row["bucket"].split("-")[0]) * 10 + 1e-9)
+        x = pad + bucket * slot + 4
+        bar = row["applied_share"] * scale
+        few = row["decided"] < FEW
+        parts.append(
+            f'<rect x="{x:.1f}" y="{height - pad - bar:.1f}" width="{slot - 8:.1f}" '
+            f'height="{bar:.1f}" fill="{"#c8c8c8" if few else "#3b7dd8"}"'
+            f"{FEW_CLASS if few else ''}><title>{html.escape(row['bucket'])}: "
+            f"{row['applied']}/{row['decided']} applied</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + (slot - 8) / 2:.1f}" y="{height - pad - bar - 8:.1f}" font-size="10" '
+            f'text-anchor="middle" fill="{"#999" if few else "#222"}">n={row["decided"]}</text>'
+        )
+        stated_y = height - pad - row["stated"] * scale
+        parts.append(
+            f'<circle cx="{x + (slot - 8) / 2:.1f}" cy="{stated_y:.1f}" r="4" fill="#d83b3b"/>'
+        )
+    for bucket in range(10):
+        x = pad + bucket * slot + slot / 2
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 10}" font-size="10" text-anchor="middle">{bucket / 10:.1f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _svg_weekly(title: str, weeks: list[str], series: list[tuple[str, str, list[int]]]) -> str:
+    """A small bar chart, one bar per week; several series stack (name, colour, values)."""
+    width, height, pad = 520, 160, 26
+    slot = min(48.0, (width - 2 * pad) / max(1, len(weeks)))  # a lone week: a bar, not a wall
+    top = max([sum(v[i] for _, _, v in series) for i in range(len(weeks))] + [1])
+    scale = (height - 2 * pad) / top
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" aria-label="{html.escape(title)}">',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#555"/>',
+        f'<text x="{pad}" y="14" font-size="11">{html.escape(title)} (max {top})</text>',
+    ]
+    for i, week in enumerate(weeks):
+        x = pad + i * slot + 2
+        y = float(height - pad)
+        for name, colour, values in series:
+            h = values[i] * scale
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(1.0, slot - 4):.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{html.escape(week)} {html.escape(name)}: {values[i]}'
+                "</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + slot / 2 - 2:.1f}" y="{height - 8}" font-size="9" '
+            f'text-anchor="middle">{html.escape(week[5:])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _trends_html(weekly: list[dict[str, Any]]) -> str:
+    if not weekly:
+        return "<h2>Weekly trends</h2><p>No drafts in this period.</p>"
+    weeks = [w["week"] for w in weekly]
+    charts = [
+        _svg_weekly(
+            "proposed per week", weeks, [("proposed", "#3b7dd8", [w["proposed"] for w in weekly])]
+        ),
+        _svg_weekly(
+            "applied per week", weeks, [("applied", "#2e9d5b", [w["applied"] for w in weekly])]
+        ),
+        _svg_weekly(
+            "parked per week", weeks, [("parked", "#d89b3b", [w["parked"] for w in weekly])]
+        ),
+        _svg_weekly(
+            "durability at 7 days, by week applied",
+            weeks,
+            [
+                (verdict, colour, [w["durability_7d"][verdict] for w in weekly])
+                for verdict, colour in (
+                    ("stands", "#2e9d5b"),
+                    ("rewritten", "#d89b3b"),
+                    ("reverted", "#d83b3b"),
+                )
+            ],
+        ),
+    ]
+    return (
+        '<h2>Weekly trends</h2><p class="legend">Weeks start on Monday. Durability bars: '
+        "green stands, amber rewritten, red reverted.</p>" + "".join(charts)
+    )
+
+
+def _durability_html(durability: dict[str, Any]) -> str:
+    head = '<h2>Durability</h2><p class="legend">Per horizon after the apply: stands / rewritten / reverted (git blame on the applied lines at the last commit by then; only horizons already reached count).</p>'
+    if not durability.get("drafts"):
+        return head + "<p>No applied drafts with line ranges yet.</p>"
+    out = [head]
+    for title, key in (("By stream", "by_stream"), ("By agent", "by_agent")):
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{_cell(per['1'])}</td>"
+            f"<td>{_cell(per['7'])}</td><td>{_cell(per['30'])}</td></tr>"
+            for name, per in durability[key].items()
+        )
+        out.append(
+            f"<h3>{title}</h3><table><tr><th>{key[3:]}</th><th>1 day</th><th>7 days</th>"
+            f"<th>30 days</th></tr>{rows}</table>"
+        )
+    if durability.get("uncommitted"):
+        out.append(f"<p>{durability['uncommitted']} applied drafts not committed yet.</p>")
+    return "".join(out)
+
+
+def to_html(report: Report, zone: tzinfo | None = None) -> str:
+    """One self-contained page: inline CSS and SVG, no scripts, nothing fetched; times in
+    `zone` (the workspace's; UTC when None), to the minute."""
+    from stitch_ls.core.timefmt import human_time
+
+    def table(title: str, rows: dict[str, Tally], first: str) -> str:
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                first,
+                "proposed",
+                "applied",
+                "rejected",
+                "parked",
+                "stale",
+                "pending",
+                "unsourced",
+            )
+        )
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{t.proposed}</td><td>{t.applied}</td><td>{t.rejected}</td>"
+            f"<td>{t.parked}</td><td>{t.stale}</td><td>{t.pending}</td>"
+            f"<td>{t.unsourced} ({t.as_dict()['unsourced_rate']:.0%})</td></tr>"
+            for name, t in sorted(rows.items())
+        )
+        return f"<h2>{title}</h2><table><tr>{head}</tr>{body}</table>"
+
+    calibration = "".join(
+        f"<tr{FEW_CLASS if r['decided'] < FEW else ''}><td>{r['bucket']}</td><td>{r['decided']}</td><td>{r['applied']}</td><td>{r['applied_share']:.0%}</td></tr>"
+        for r in report.calibration
+    )
+    points, budget = report.stitch_points, report.budget
+    generated = report.generated
+    start = report.since or min(
+        (datetime.fromisoformat(w["week"]) for w in report.weekly), default=None
+    )
+    period = (f"{start:%Y-%m-%d}" if start else "the beginning") + (
+        f" to {generated:%Y-%m-%d}" if generated else " to now"
+    )
+    since = (
+        f"<p>Workspace <b>{html.escape(report.workspace or '(unnamed)')}</b> · period {period}"
+        + (f" · generated {human_time(generated, zone)}" if generated else "")
+        + "</p>"
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Stitch outcomes · {html.escape(report.workspace)}{f" · {generated:%Y-%m-%d}" if generated else ""}</title>
+<style>
+body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5rem 0 1.5rem; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+.legend {{ color: #555; font-size: 12px; }}
+tr.few td {{ color: #999; background: #f4f4f4; }}
+svg {{ display: block; margin: 0.5rem 0; }}
+</style></head><body>
+<h1>Stitch outcomes{f" · {generated:%Y-%m-%d}" if generated else ""}</h1>{since}
+{_trends_html(report.weekly)}
+{table("By stream", report.by_stream, "stream")}
+{table("By agent", report.by_agent, "agent")}
+<h2>Calibration</h2>
+<p class="legend">Bars: share of decided drafts that a human applied, by stated confidence, with how many were decided (n). Red dots: the confidence stated. A bar far below its dot: the agent overstates. Greyed: fewer than {FEW} drafts, too few to read.</p>
+{_svg_calibration(report.calibration)}
+<table><tr><th>stated confidence</th><th>decided</th><th>applied</th><th>share applied</th></tr>{calibration}</table>
+<h2>Stitch points and the trust budget</h2>
+<p>Stitch points: {points.get("signed", 0)} signed, {points.get("open", 0)} open.</p>
+<p>Unsourced drafts this hour of development: {budget.get("used", 0)} of {budget.get("budget", 0)}{" (exhausted)" if budget.get("exhausted") else ""}.</p>
+<p>Agent actions the guard denied: {html.escape(guard_summary(report.guard))}.</p>
+{_durability_html(report.durability)}
+</body></html>
+"""
