@@ -118,7 +118,7 @@ def _summaries(ws: Any) -> list[dict[str, Any]]:
 
     _scan_all(ws)
     ctx = ws.gate_context(_now(), ignore_quiet=True)
-    return [draft_summary(e) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
+    return [dict(draft_summary(e)) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
 
 
 def _scan_all(ws: Any) -> None:
@@ -187,7 +187,7 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     evaluation = ws.evaluate(
         record, ws.gate_context(_now(), ignore_quiet=True), ws.read_disk, ws.find_symbol_on_disk
     )
-    summary = draft_summary(evaluation)
+    summary = dict(draft_summary(evaluation))
     data["gate"], data["reason"] = summary["gate"], summary["reason"]
     data["irreversible"] = summary["irreversible"]
     data["source_checks"] = summary["source_checks"]

@@ -90,16 +90,35 @@ def test_state_and_team_file_are_sent_when_read_or_written(tmp_path: Path):
 
 def test_changes_answer_refusals_and_send_what_they_changed(tmp_path: Path):
     indexer, root = loaded(tmp_path)
-    refusal, delta = indexer.change("set_read_only", True, "  ", "dev", T0)
-    assert isinstance(refusal, Refused) and "reason" in str(refusal)
-    assert delta.state is None
-    _, delta = indexer.change("set_read_only", True, "reviewing", "dev", T0)
+    with pytest.raises(Refused, match="needs a reason"):
+        indexer.set_read_only(True, "  ", "dev", T0)
+    delta = indexer.set_read_only(True, "reviewing", "dev", T0)
     assert delta.state is not None and delta.state.read_only.on
-    _, delta = indexer.change("reject", "a", "wrong", "dev", T0)
+    delta = indexer.reject("a", "wrong", "dev", T0)
     assert delta.result.removed == ["a"] and delta.state.outcomes["a"].outcome == "rejected"
     assert not (root / ".stitch" / "drafts" / "a.json").exists()
-    with pytest.raises(ValueError, match="no workspace change"):
-        indexer.change("load_config")
+    with pytest.raises(Refused, match="already rejected"):
+        indexer.reject("a", "again", "dev", T0)
+
+
+def test_only_the_declared_calls_are_answered_each_as_its_entry_says(tmp_path: Path):
+    from stitch_ls.indexer.api import CALLS, IndexerApi, Mode
+    from stitch_ls.indexer.process import answer
+
+    indexer, _ = loaded(tmp_path)
+    assert answer(indexer, 1, "load_config", ()).kind == "failed"  # a workspace method, not a call
+    assert answer(indexer, 2, "__init__", (tmp_path,)).kind == "failed"
+    refused = answer(indexer, 3, "set_read_only", (True, " ", "dev", T0))
+    assert refused.kind == "refused" and "needs a reason" in str(refused.value)
+    assert answer(indexer, 4, "record", ("a",)).value.id == "a"
+    assert answer(indexer, 5, "record", ("nope",)) == (5, "ok", None)  # not found: an answer
+    # every entry is implemented, and how each runs is declared where it is typed
+    assert all(callable(getattr(indexer, name)) for name in CALLS)
+    assert CALLS["counts"].mode is Mode.BACKGROUND and CALLS["verify"].mode is Mode.ALONE
+    assert CALLS["load"].mode is Mode.IN_ORDER and CALLS["record"].timeout is None
+    assert set(CALLS) == {
+        n for n in vars(IndexerApi) if not n.startswith("_") and callable(getattr(IndexerApi, n))
+    }
 
 
 def test_counts_follow_the_context_they_are_given(tmp_path: Path):
@@ -148,6 +167,6 @@ def test_answers_go_only_to_this_workspaces_prompts(tmp_path: Path):
     indexer, root = loaded(tmp_path)
     outside = tmp_path / "elsewhere.json"
     outside.write_text("{}")
-    with pytest.raises(ValueError, match="not a prompt of this workspace"):
+    with pytest.raises(Refused, match="not a prompt of this workspace"):
         indexer.answer(outside, "yes", "dev", T0)
     assert outside.read_text() == "{}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -17,7 +18,9 @@ from lsprotocol import types
 from pytest_lsp import client_capabilities
 
 from editor_client import VSCODE, make_client, start, stop
-from stitch_ls.indexer.client import IndexerClient, IndexerError
+from stitch_ls.core.errors import Refused
+from stitch_ls.indexer.client import IndexerClient
+from stitch_ls.indexer.wire import IndexerError
 from workspaces import draft, make_workspace, write_draft
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -61,17 +64,19 @@ async def test_calls_are_answered_in_order_and_a_bad_call_fails_alone(tmp_path: 
     client.start()
     try:
         seen: list[str] = []
-        load = client.call("load", T0, then=lambda d: seen.append("load"))
-        watch = client.call("watch", frozenset({CHECKOUT}), then=lambda r: seen.append("watch"))
-        bad = client.call("rm_rf", "/")
+        load = client.call("load", (T0,), lambda d: seen.append("load"))
+        watch = client.call("watch", (frozenset({CHECKOUT}),), lambda r: seen.append("watch"))
+        bad = client.call("rm_rf", ("/",))
         assert (await load).result.added == ["a"]
         assert [r.id for r in await watch] == ["a"]
         assert seen == ["load", "watch"]
         with pytest.raises(IndexerError, match="no indexer call 'rm_rf'"):
             await bad
         with pytest.raises(IndexerError, match="TypeError"):
-            await client.call("record")  # a missing argument
-        assert (await client.call("record", "a")).id == "a"  # still answering
+            await client.call("record", ())  # a missing argument
+        with pytest.raises(Refused, match="needs a reason"):  # a refusal crosses as one
+            await client.call("set_read_only", (True, " ", "dev", T0))
+        assert (await client.call("record", ("a",))).id == "a"  # still answering
     finally:
         client.close()
     assert stops == []  # closed on purpose: not reported as a stop
@@ -84,13 +89,13 @@ async def test_a_killed_indexer_fails_its_calls_and_says_so(tmp_path: Path):
     client = IndexerClient(root, lambda code: (codes.append(code), stopped.set()))
     client.start()
     try:
-        await client.call("load", T0)
+        await client.call("load", (T0,))
         assert client.pid is not None
         os.kill(client.pid, signal.SIGKILL)
         await asyncio.wait_for(stopped.wait(), timeout=5)
         assert codes == [-signal.SIGKILL] and not client.running
         with pytest.raises(IndexerError, match="not running"):
-            client.call("record", "a")
+            client.call("record", ("a",))
     finally:
         client.close()
 
@@ -223,6 +228,38 @@ async def test_the_indexer_is_restarted_for_as_long_as_the_server_runs(tmp_path:
         assert any(" in 0.5 s" in m.message for m in client.log_messages)  # backing off
         result = await client.command("stitch.applyDraft", "a")
         assert result["applied"] is True  # the fifth indexer records it
+    finally:
+        await stop(client)
+
+
+@linux_only
+async def test_a_draft_asked_for_while_the_indexer_is_stuck_is_not_called_missing(tmp_path: Path):
+    """"No such draft" and "the indexer could not say" are different answers: a command on a
+    draft whose file is not open, asked while the indexer is stopped, says the latter."""
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, draft("a"))
+    other = draft("elsewhere")
+    other["edits"] = [{"path": "src/new_module.py", "create": True, "text": "x = 1\n"}]
+    write_draft(root, other)
+    client = await start(root, env={"STITCH_INDEXER_TIMEOUT": "1.5"})
+    try:
+        uri, server = await open_checkout(client, root)
+        [stopped] = children(server)
+        os.kill(stopped, signal.SIGSTOP)
+        with pytest.raises(Exception) as refusal:
+            await client.command("stitch.showDraft", "elsewhere")
+        assert "no draft" not in str(refusal.value)
+        assert re.search(r"did not answer within 1\.5 s|indexer process", str(refusal.value))
+        downs = lambda: [s for s in client.statuses if not s["indexer"]["running"]]  # noqa: E731
+        await client.wait_for(lambda: bool(downs()), timeout=30)
+        after = client.statuses.index(downs()[0])
+        await client.wait_for(
+            lambda: any(s["indexer"]["running"] for s in client.statuses[after:]), timeout=30
+        )
+        shown = await client.command("stitch.showDraft", "elsewhere")
+        assert shown["id"] == "elsewhere"
+        with pytest.raises(Exception, match="no draft with id 'zz'"):
+            await client.command("stitch.showDraft", "zz")
     finally:
         await stop(client)
 

@@ -30,12 +30,18 @@ class Editor:
         self.indexer.load(datetime.now(UTC))
         self.ws: Any = self.indexer.ws
         self.docs: dict[str, OpenDocument] = {}
-        self.points = PointTracker(self.ask, self._parse)
+        self.points = PointTracker(self._points_of, self._recount, self._parse)
         self.sent: list[types.PublishDiagnosticsParams] = []
         self.tasks: list[asyncio.Task[Any]] = []
 
-    async def ask(self, method: str, *args: Any) -> Any:
-        return getattr(self.indexer, method)(*args)
+    async def _points_of(self, path: str, text: str | None) -> Any:
+        return self.indexer.points(path, text)
+
+    async def _recount(self) -> Any:
+        return self.indexer.recount_points()
+
+    async def check_team(self, text: str) -> Any:
+        return self.indexer.check_team(text)
 
     async def _parse(self, doc: OpenDocument) -> None:
         pass

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from stitch_ls.core.errors import Refused
+from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.link import IndexerLink, backoff
 from workspaces import draft, make_workspace, write_draft
 
@@ -36,15 +37,16 @@ async def test_a_link_alone_answers_restarts_and_says_when_it_is_down(tmp_path: 
     )
     assert link.start()
     try:
-        loaded = await link.call("load", datetime.now(UTC))
+        loaded = await link.call(IndexerApi.load, datetime.now(UTC))
         assert "a" in loaded.result.added
         with pytest.raises(Refused, match="needs a reason"):
-            await link.change("set_read_only", True, " ", "dev", datetime.now(UTC), then=print)
+            await link.call(IndexerApi.set_read_only, True, " ", "dev", datetime.now(UTC))
+        assert await link.call(IndexerApi.record, "nope") is None  # not found: an answer
         os.kill(link.client.pid, signal.SIGKILL)
         await asyncio.wait_for(restarted.wait(), timeout=15)
         assert downs and downs[0] == "stopped (exit code -9)"
         assert any("starting it again" in message for message, _ in lines)
-        assert await link.ask("user") is not None  # the new process answers
+        assert await link.call(IndexerApi.user)  # the new process answers
         link.up()
         assert link.down is None and downs[-1] is None
     finally:

@@ -26,7 +26,7 @@ class Server:
         self.ws: StitchWorkspace | None = StitchWorkspace(root)
         self.ws.scan_drafts(datetime.now(UTC))
         self.docs: dict[str, OpenDocument] = {}
-        self.points = PointTracker(self.nothing, self.nothing)
+        self.points = PointTracker(self.nothing, self.nothing, self.nothing)
         self.generation = 0
         self.clock = lambda: datetime.now(UTC)
         self.loaded = asyncio.Event()

@@ -32,11 +32,14 @@ async def test_points_follow_the_buffer_and_count_for_the_status(tmp_path: Path)
     now = datetime.now(UTC)
     indexer.load(now)
 
-    async def ask(method: str, *args: Any) -> Any:
-        return getattr(indexer, method)(*args)
+    async def points_of(path: str, text: str | None) -> Any:
+        return indexer.points(path, text)
+
+    async def recount() -> Any:
+        return indexer.recount_points()
 
     parses = Parses()
-    tracker = PointTracker(ask, parses)
+    tracker = PointTracker(points_of, recount, parses)
     path = root / CHECKOUT
     doc = new_document(path.as_uri(), root, 1, path.read_text())
     assert doc.relative == CHECKOUT
@@ -66,16 +69,16 @@ async def test_points_follow_the_buffer_and_count_for_the_status(tmp_path: Path)
     # typed into while the indexer answered: its symbols are brought up to date for lookups
     typed = new_document(doc.uri, root, 3, "\n" + edited.text)
 
-    async def typing(method: str, *args: Any) -> Any:
-        answer = await ask(method, *args)
+    async def typing(path: str, text: str | None) -> Any:
+        answer = await points_of(path, text)
         edited.syntax = typed.syntax
         return answer
 
-    tracker._ask = typing
+    tracker._points_of = typing
     await tracker.update(edited, lambda: True)
     assert not tracker.current(edited) and parses.docs == [doc.uri]
     assert tracker.span(edited, point)[0] == (10, 4)
-    tracker._ask = ask
+    tracker._points_of = points_of
 
     assert await tracker.recount() == ([point.id], True)
     assert tracker.count_or_none()["open"] == 1

@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.link import IndexerLink
 from stitch_ls.lsp.prompt_desk import PromptDesk
 from workspaces import make_workspace
@@ -45,7 +46,8 @@ async def test_prompts_are_shown_one_at_a_time_answered_and_counted(tmp_path: Pa
         return "yes" if len(shown) == 1 else None  # answers the first, dismisses the second
 
     desk = PromptDesk(
-        link.ask,
+        lambda: link.call(IndexerApi.prompts),
+        lambda *answer: link.call(IndexerApi.answer, *answer),
         engineer,
         quiet=lambda: quiet[0],
         arrived=lambda ids, q: None,
@@ -55,7 +57,7 @@ async def test_prompts_are_shown_one_at_a_time_answered_and_counted(tmp_path: Pa
         pending_changed=lambda: None,
     )
     try:
-        await link.call("load", datetime.now(UTC))
+        await link.call(IndexerApi.load, datetime.now(UTC))
         await asyncio.wait_for(desk.run(), timeout=20)
         assert len(shown) == 2 and "Round half-up #1?" in shown[0]
         assert "\x1b" not in shown[0] and "\x07" not in shown[0]  # agent text, plain

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
 from stitch_ls.core.drafts.gate import Decision, Gate, GateContext, ReadOnly, decide
@@ -766,7 +766,31 @@ COUNTED_GATES = (
 assert set(COUNTED_GATES) == set(Gate), "a new gate needs its count"
 
 
-def draft_summary(evaluation: Evaluation) -> dict[str, Any]:
+class SourceCheckSummary(TypedDict):
+    ref: str
+    status: str
+    detail: str
+
+
+class DraftSummary(TypedDict):
+    """One line of a list of drafts (the `stitch.listDrafts` contract)."""
+
+    id: str
+    title: str
+    file: str
+    stream: str | None
+    agent: str | None
+    confidence: float | None
+    sources: int
+    sources_missing: int
+    source_checks: list[SourceCheckSummary]
+    paths: list[str]
+    gate: str
+    reason: str | None
+    irreversible: bool
+
+
+def draft_summary(evaluation: Evaluation) -> DraftSummary:
     """One line of a list of drafts (the `stitch.listDrafts` contract)."""
     record, draft = evaluation.record, evaluation.record.draft
     return {

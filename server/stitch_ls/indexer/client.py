@@ -1,11 +1,12 @@
-"""The language server's end of the indexer process (`stitch_ls.indexer.process`).
+"""The language server's end of the indexer process (`stitch_ls.indexer.process`): the pipe.
 
 Two threads move frames: one writes calls (pickling a large argument never holds up the event
-loop), one reads answers (unpickling a thousand drafts neither). Answers are handled on the
-loop in the order they arrive, which is the order of the calls (counts and lists aside); a
-call's `then` runs right there, before anything else sees the answer, so the updates of
-successive calls are applied in order. Frames with call id EVENT are the indexer's own news:
-files changed under `.stitch/`.
+loop), one reads replies (unpickling a thousand drafts neither). Replies are handled on the
+loop in the order they arrive, which is the order of the calls (background and lone calls
+aside); a call's `then` runs right there, before anything else sees the answer, so the updates
+of successive calls are applied in order. A refusal is raised again as `Refused`; events
+(`wire.EVENT`) are the indexer's own news: files changed under `.stitch/`. Typed calls are
+made through `link.IndexerLink`.
 """
 
 from __future__ import annotations
@@ -20,17 +21,19 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVarTuple
 
-from stitch_ls.indexer.frames import EVENT, encode_frame, read_frame
+from stitch_ls.core.errors import Refused
+from stitch_ls.indexer.frames import encode_frame, read_frame
+from stitch_ls.indexer.wire import EVENT, IndexerError, Reply
 
 log = logging.getLogger(__name__)
 
 LAUNCH = "import sys; from stitch_ls.indexer.process import main; sys.exit(main())"
 
-
-class IndexerError(Exception):
-    """A call failed in the indexer, or the indexer process is not running."""
+Call = tuple[int, str, tuple[object, ...]]
+Ts = TypeVarTuple("Ts")
+Then = Callable[[object], None]
 
 
 class IndexerClient:
@@ -45,8 +48,8 @@ class IndexerClient:
         self.on_change = on_change  # files changed under .stitch/ (None: everything)
         self.pid: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
-        self._calls: queue.SimpleQueue[tuple[int, str, tuple[Any, ...]] | None] | None = None
-        self._pending: dict[int, tuple[asyncio.Future[Any], Callable[[Any], None] | None]] = {}
+        self._calls: queue.SimpleQueue[Call | None] | None = None
+        self._pending: dict[int, tuple[asyncio.Future[object], Then | None]] = {}
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
@@ -67,17 +70,18 @@ class IndexerClient:
             cwd=os.path.abspath(os.sep),
         )
         self._proc, self.pid = proc, proc.pid
-        self._calls = calls = queue.SimpleQueue[tuple[int, str, tuple[Any, ...]] | None]()
+        self._calls = calls = queue.SimpleQueue[Call | None]()
         threading.Thread(target=self._write, args=(proc, calls), daemon=True).start()
         threading.Thread(target=self._read, args=(proc,), daemon=True).start()
 
     def call(
-        self, method: str, *args: Any, then: Callable[[Any], None] | None = None
-    ) -> asyncio.Future[Any]:
-        """Send a call; the future has its result (IndexerError if it failed). `then(result)`
-        runs on the loop as the answer arrives, in call order."""
+        self, method: str, args: tuple[object, ...], then: Then | None = None
+    ) -> asyncio.Future[object]:
+        """Send a call; the future has its answer, `Refused` with the indexer's words, or
+        IndexerError if it failed. `then(answer)` runs on the loop as the answer arrives, in
+        call order."""
         if self._proc is None or self._calls is None or self._loop is None:
-            raise IndexerError("the indexer is not running")
+            raise IndexerError("the indexer is not running", "down")
         call_id = next(self._ids)
         future = self._loop.create_future()
         self._pending[call_id] = (future, then)
@@ -113,7 +117,7 @@ class IndexerClient:
 
     # -- threads -------------------------------------------------------------------------
 
-    def _write(self, proc: subprocess.Popen[bytes], calls: queue.SimpleQueue[Any]) -> None:
+    def _write(self, proc: subprocess.Popen[bytes], calls: queue.SimpleQueue[Call | None]) -> None:
         assert proc.stdin is not None
         try:
             while (item := calls.get()) is not None:
@@ -131,8 +135,10 @@ class IndexerClient:
         assert proc.stdout is not None
         try:
             while True:
-                answer = read_frame(proc.stdout)
-                self._on_loop(self._answer, answer)
+                reply = read_frame(proc.stdout)
+                if not isinstance(reply, Reply):
+                    raise ValueError(f"not a reply: {type(reply).__name__}")
+                self._on_loop(self._answer, reply)
         except Exception as exc:  # noqa: BLE001 - EOF or a garbled frame: the process is done
             if not isinstance(exc, EOFError):
                 log.warning("indexer frame unreadable: %s", exc)
@@ -140,7 +146,7 @@ class IndexerClient:
         code = proc.wait()
         self._on_loop(self._ended, proc, code)
 
-    def _on_loop(self, fn: Callable[..., None], *args: Any) -> None:
+    def _on_loop(self, fn: Callable[[*Ts], None], *args: *Ts) -> None:
         assert self._loop is not None
         try:
             self._loop.call_soon_threadsafe(fn, *args)
@@ -149,16 +155,20 @@ class IndexerClient:
 
     # -- on the loop ---------------------------------------------------------------------
 
-    def _answer(self, answer: tuple[int, bool, Any]) -> None:
-        call_id, ok, value = answer
+    def _answer(self, reply: Reply) -> None:
+        call_id, kind, value = reply
         if call_id == EVENT:
-            self.on_change(value)
+            paths = {p for p in value if isinstance(p, Path)} if isinstance(value, set) else None
+            self.on_change(paths)
             return
         future, then = self._pending.pop(call_id, (None, None))
         if future is None or future.done():
             return
-        if not ok:
-            future.set_exception(IndexerError(value))
+        if kind == "refused":
+            future.set_exception(Refused(str(value)))
+            return
+        if kind != "ok":
+            future.set_exception(IndexerError(str(value), "failed"))
             return
         try:
             if then is not None:
@@ -180,4 +190,4 @@ class IndexerClient:
         pending, self._pending = self._pending, {}
         for future, _ in pending.values():
             if not future.done():
-                future.set_exception(IndexerError(message))
+                future.set_exception(IndexerError(message, "down"))

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import pickle
 import struct
-from typing import IO, Any
+from typing import IO
 
 HEADER = struct.Struct(">Q")
 MAX_FRAME = 1 << 31
-EVENT = 0  # the call id of what the indexer says unasked (calls count from 1)
 
 
-def encode_frame(value: Any) -> bytes:
+def encode_frame(value: object) -> bytes:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return HEADER.pack(len(data)) + data
 
 
-def read_frame(stream: IO[bytes]) -> Any:
+def read_frame(stream: IO[bytes]) -> object:
     """The next value; EOFError when the other end closed the pipe."""
     header = stream.read(HEADER.size)
     if len(header) < HEADER.size:

@@ -1,7 +1,12 @@
 """The language server's link to its indexer process, as one part: it starts the process,
 restarts it for as long as the server runs (at once the first time, then with a back-off),
-times out calls that are not answered (a stopped or stuck indexer is killed, hence restarted)
-and says while it is down. It needs no editor: tests build it alone on a workspace.
+makes typed calls (`call(IndexerApi.load, now)`), times out calls that are not answered (a
+stopped or stuck indexer is killed, hence restarted) and says while it is down. It needs no
+editor: tests build it alone on a workspace.
+
+A call answers, or raises `Refused` (the indexer's verbs said no, with their words) or
+`IndexerError` (down, stuck, or a failure in the indexer): never None for a failure, so "no
+such draft" and "the indexer is down" stay different answers up to the person who asked.
 """
 
 from __future__ import annotations
@@ -11,20 +16,21 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
-from stitch_ls.core.errors import Refused
-from stitch_ls.indexer.client import IndexerClient, IndexerError
+from stitch_ls.indexer.api import CALLS, IndexerApi
+from stitch_ls.indexer.client import IndexerClient, Then
+from stitch_ls.indexer.wire import IndexerError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Entry = Callable[Concatenate[IndexerApi, P], R]  # an entry of IndexerApi, e.g. IndexerApi.load
 
 RESTART_WINDOW = 300.0  # restarts within this many seconds count towards the back-off
 BACKOFF_MAX = 30.0  # seconds between restarts, at most, however often the indexer dies
-# seconds an indexer call may take before the indexer counts as stuck (STITCH_INDEXER_TIMEOUT)
+# seconds an indexer call may take before the indexer counts as stuck (STITCH_INDEXER_TIMEOUT),
+# unless its entry in IndexerApi declares its own
 CALL_TIMEOUT = float(os.environ.get("STITCH_INDEXER_TIMEOUT") or 20.0)
-LONG_CALLS = {
-    **{"load": 300.0, "counts": 300.0, "summaries": 300.0, "git": 300.0, "points": 120.0},
-    "verify": 24 * 3600 + 600.0,  # the team's test command: its timeout_s is at most a day
-    "fetch_streams": 600.0,  # each remote's fetch is killed after FETCH_TIMEOUT_S
-}
 
 Log = Callable[[str, bool], None]  # (message, is_error)
 
@@ -33,6 +39,11 @@ def backoff(recent: int) -> float:
     """Seconds before the next restart after `recent` restarts in the window: at once the
     first time, then doubling (0.5, 1, 2, …) up to BACKOFF_MAX; never giving up."""
     return 0.0 if recent == 0 else min(BACKOFF_MAX, 0.25 * 2**recent)
+
+
+def timeout_of(name: str) -> float:
+    declared = CALLS[name].timeout
+    return CALL_TIMEOUT if declared is None else declared
 
 
 class IndexerLink:
@@ -70,43 +81,36 @@ class IndexerLink:
         self.closed = True
         self.client.close()
 
-    async def call(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
-        """The answer, or IndexerError (failed, not running, or not answered in time)."""
+    async def call(self, entry: Entry[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """`entry`'s answer (`Refused`, or IndexerError when it could not be had)."""
+        return cast(R, await self._call(entry.__name__, args, kwargs, None))
+
+    async def call_then(
+        self, then: Callable[[R], None], entry: Entry[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """`call`, with `then(answer)` run on the loop as the answer arrives, before anything
+        else sees it (so the changes of successive calls are adopted in call order)."""
+        return cast(R, await self._call(entry.__name__, args, kwargs, cast(Then, then)))
+
+    async def _call(
+        self, name: str, args: tuple[object, ...], kwargs: dict[str, object], then: Then | None
+    ) -> object:
+        if kwargs:  # the pipe carries positional arguments only
+            raise TypeError(f"indexer call {name} takes no keyword arguments")
         if not self.client.running:
-            raise IndexerError(f"the indexer process is not running; {self.note()}")
-        limit = LONG_CALLS.get(method, CALL_TIMEOUT)
+            raise IndexerError(f"the indexer process is not running; {self.note()}", "down")
+        limit = timeout_of(name)
         try:
-            return await asyncio.wait_for(self.client.call(method, *args, then=then), limit)
+            answer = await asyncio.wait_for(self.client.call(name, args, then), limit)
         except TimeoutError:
             self._log(
-                f"the indexer did not answer {method!r} within {limit:g} s; restarting it", True
+                f"the indexer did not answer {name!r} within {limit:g} s; restarting it", True
             )
             self.client.kill()
-            raise IndexerError(f"the indexer did not answer within {limit:g} s") from None
-
-    async def ask(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
-        """`call`, with None (and a log line) instead of an error: a broken indexer leaves
-        the rest of the server working."""
-        if not self.client.running:
-            return None
-        try:
-            return await self.call(method, *args, then=then)
-        except IndexerError as exc:
-            self._log(f"indexer: {exc}", False)
-            return None
-
-    async def change(self, name: str, *args: Any, then: Callable[[Any], None]) -> Any:
-        """A workspace change the indexer makes (`indexer.CHANGES`); raises Refused with the
-        workspace's reason, or when the indexer cannot make it."""
-        if not self.client.running:
-            raise Refused(f"the indexer process is not running; {self.note()}")
-        try:
-            value, _ = await self.call("change", name, *args, then=then)
-        except IndexerError as exc:
-            raise Refused(f"could not {name.replace('_', ' ')}: {exc}") from None
-        if isinstance(value, Refused):
-            raise value
-        return value
+            raise IndexerError(
+                f"the indexer did not answer within {limit:g} s; it is restarting", "timeout"
+            ) from None
+        return answer
 
     def note(self) -> str:
         """What a refusal says while the indexer is down."""

@@ -1,43 +1,56 @@
 """`workspace/executeCommand` handlers: the contract's `stitch.*` commands.
 
 Arguments arrive as the client sent them (`*args`), so a garbled call gets one clear error
-instead of a converter traceback. Applying re-checks everything at the moment it happens.
+instead of a converter traceback. Applying re-checks everything at the moment it happens. A
+refusal (`Refused`, from the core or the indexer) and an indexer that could not answer
+(`IndexerError`) become the command's error in one place (`command`), with their words.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from stitch_ls.core.drafts.anchor import Plan
-from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.text import LineIndex, to_client_units
+from stitch_ls.indexer.api import IndexerApi
+from stitch_ls.indexer.wire import IndexerError
 from stitch_ls.lsp.server import StitchServer
 
+Handler = Callable[..., Awaitable[Any]]
 # name -> handler of every `workspace/executeCommand` command below (`app.create_server`)
-COMMANDS: dict[str, Any] = {}
-
-
-def command(name: str) -> Any:
-    """Declare the handler of the command `name` for the server to come."""
-
-    def declare(handler: Any) -> Any:
-        COMMANDS[name] = handler
-        return handler
-
-    return declare
-
+COMMANDS: dict[str, Handler] = {}
 
 REQUEST_FAILED = -32803
 
 
 def refused(message: str) -> JsonRpcException:
     return JsonRpcException(message=message, code=REQUEST_FAILED)
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    """Declare the handler of the command `name` for the server to come; a refusal or an
+    indexer that could not answer is its error, with the reason."""
+
+    def declare(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def answered(ls: StitchServer, *args: Any) -> Any:
+            try:
+                return await handler(ls, *args)
+            except (Refused, IndexerError) as exc:
+                raise refused(str(exc)) from None
+
+        COMMANDS[name] = answered
+        return handler
+
+    return declare
 
 
 def _text_arg(args: tuple[Any, ...], index: int, what: str, required: bool = True) -> str | None:
@@ -59,7 +72,7 @@ def _object_arg(args: tuple[Any, ...], what: str) -> dict[str, Any]:
     return args[0]
 
 
-async def _ready(ls: StitchServer):
+async def _ready(ls: StitchServer) -> Any:
     """The workspace, once its first load is done (a command sent right after start-up waits
     for the drafts and state instead of answering from an empty workspace)."""
     if ls.ws is None and ls.root is None:
@@ -78,7 +91,7 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     apply lock, which it holds while the editor applies the edit in between."""
     await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id") or ""
-    if ls.indexer is None or not ls.indexer.running:  # it records the apply: none, no apply
+    if not ls.indexer_running:  # it records the apply: none, no apply
         raise refused(f"the indexer process is not running; {ls.indexer_note()}")
     async with ls.apply_lock:
         record = await ls.draft_record(draft_id)
@@ -86,12 +99,7 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         buffers = {d.relative: d for d in ls.docs.values() if d.relative and d.relative in paths}
         texts = {path: doc.text for path, doc in buffers.items()}
         versions = {path: doc.version for path, doc in buffers.items()}  # of those texts
-        begun = await ls.ask("begin_apply", draft_id, texts, ls.clock(), ls.user)
-        if begun is None:
-            raise refused("the indexer could not check the apply; try again in a moment")
-        if isinstance(begun, Refused):
-            raise refused(str(begun))
-        draft, plan = begun
+        draft, plan = await ls.call(IndexerApi.begin_apply, draft_id, texts, ls.clock(), ls.user)
         applied = False
         try:
             edit = workspace_edit(ls, plan, versions)
@@ -102,15 +110,21 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
             if not applied:
                 reason = result.failure_reason or "the editor did not apply the edit"
                 raise refused(f"not applied: {reason}")
-        except Refused as exc:
-            raise refused(str(exc)) from None
         finally:
-            finished = await ls.ask(
-                "finish_apply", applied, ls.clock(), then=lambda answer: ls.adopt(answer[1])
-            )
-        if finished is None or finished[0] is None:
-            raise refused("applied, but not recorded: the indexer did not answer")
-        entry = finished[0]
+            try:
+                finished = await ls.call_then(
+                    lambda answer: ls.adopt(answer.delta),
+                    IndexerApi.finish_apply,
+                    applied,
+                    ls.clock(),
+                )
+            except IndexerError as exc:
+                if applied:
+                    raise refused(f"applied, but not recorded: {exc}") from None
+                ls.show_log(f"an apply that did not happen was not released: {exc}")
+        entry = finished.value
+        if entry is None:
+            raise refused("applied, but not recorded: the indexer had no apply in progress")
         ls.drafts_changed({draft.id})
     ls.refresh_editor()
     return {"applied": True, "draft": draft.id, "files": entry.files}
@@ -204,10 +218,7 @@ async def reject_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id")
     reason = _text_arg(args, 1, "reason", required=False)
-    try:
-        await ls.change("reject", draft_id, reason, ls.user, ls.clock())
-    except Refused as exc:
-        raise refused(str(exc)) from None
+    await ls.change(IndexerApi.reject, draft_id or "", reason, ls.user, ls.clock())
     ls.drafts_changed({draft_id or ""})
     ls.refresh_editor()
     return {"rejected": True, "draft": draft_id, "reason": reason}
@@ -221,14 +232,10 @@ async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id") or ""
     note = _text_arg(args, 1, "note") or ""
-    answer = await ls.ask(
-        "vouch", draft_id, note, ls.user, ls.clock(), then=lambda a: ls.adopt(a[1])
+    answer = await ls.call_then(
+        lambda a: ls.adopt(a.delta), IndexerApi.vouch, draft_id, note, ls.user, ls.clock()
     )
-    if answer is None:
-        raise refused("the indexer could not record the vouch; try again in a moment")
-    vouched = answer[0]
-    if isinstance(vouched, Refused):
-        raise refused(str(vouched))
+    vouched = answer.value
     ls.drafts_changed({draft_id})
     ls.refresh_editor()
     return {
@@ -253,29 +260,25 @@ async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
             "this workspace is not trusted: Stitch runs no test command in it (trust the"
             " workspace in the editor first)"
         )
-    if ls.indexer is None or not ls.indexer.running:
+    if not ls.indexer_running:
         raise refused(f"the indexer process is not running; {ls.indexer_note()}")
 
     def cancel() -> None:
-        ls.spawn(ls.ask("cancel_verify", draft_id))
+        ls.spawn(ls.call(IndexerApi.cancel_verify, draft_id))
 
     token = await _begin_progress(
         ls, f"Verify draft {draft_id}", " ".join(ws.team.evidence.command), cancel
     )
-    verdict: Any = None
+    line = "not verified"
     try:
-        verdict = await ls.ask("verify", draft_id, ls.user, ls.clock())
+        verdict = await ls.call(IndexerApi.verify, draft_id, ls.user, ls.clock())
+        line = verdict.line()
     except asyncio.CancelledError:  # the client cancelled the request
         cancel()
         raise
     finally:
         if token is not None:
-            line = verdict.line() if isinstance(verdict, Verdict) else "not verified"
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=line))
-    if verdict is None:
-        raise refused("the indexer could not run the verification (see the log)")
-    if isinstance(verdict, Exception):
-        raise refused(f"verify {draft_id}: could not run: {verdict}")
     await ls.reload({ws.paths.state})  # the outcome, kept in the engineer's state
     ls.drafts_changed({draft_id})
     ls.refresh_editor()
@@ -311,10 +314,7 @@ async def source_log(ls: StitchServer, *args: Any) -> dict[str, Any]:
     """`stitch.sourceLog []`: the source log as readable text (accepted drafts, vouches,
     rejections, questions and answers, sign-offs), for the editors to show."""
     await _ready(ls)
-    text = await ls.ask("source_log")
-    if text is None:
-        raise refused("the indexer could not read the source log (see the log)")
-    return {"text": text}
+    return {"text": await ls.call(IndexerApi.source_log)}
 
 
 @command("stitch.showDraft")
@@ -327,7 +327,9 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     from stitch_ls.core.workspace import draft_summary
 
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
-    summary = draft_summary(ws.evaluate(record, ctx, ls.read_live, ls.find_symbol))
+    summary: dict[str, Any] = dict(
+        draft_summary(ws.evaluate(record, ctx, ls.read_live, ls.find_symbol))
+    )
     summary["draft"] = record.draft.to_data() if record.draft else None
     summary["error"] = record.error
     if ls.capability("window.show_document.support", False):
@@ -344,10 +346,7 @@ async def pending_prompts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     """`stitch.pendingPrompts`: the prompts still waiting for an answer, oldest first; the
     ones the engineer dismissed are shown again (a dismissed prompt is not an answered one)."""
     await _ready(ls)
-    scanned = await ls.ask("prompts")
-    if scanned is None:
-        raise refused("the indexer could not read the prompts (see the log)")
-    found, _ = scanned
+    found, _ = await ls.call(IndexerApi.prompts)
     pending = [prompt for _, prompt in found if prompt.answer is None]
     ls.prompts.show_again([p.id for p in pending])
     ls.spawn(ls.show_prompts())
@@ -370,10 +369,8 @@ async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
     path = where.get("path")
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
     texts = {d.relative: d.text for d in ls.docs.values() if d.relative}
-    found = await ls.ask("summaries", ctx, texts, path if isinstance(path, str) else None)
-    if found is None:
-        raise refused("the indexer could not list the drafts (see the log)")
-    return found
+    found = await ls.call(IndexerApi.summaries, ctx, texts, path if isinstance(path, str) else None)
+    return [dict(summary) for summary in found]
 
 
 @command("stitch.setReadOnly")
@@ -389,10 +386,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
     if not isinstance(on, bool) or (reason is not None and not isinstance(reason, str)):
         raise JsonRpcInvalidParams(message='stitch.setReadOnly takes {"on": bool, "reason": str}')
     async with ls.apply_lock:
-        try:
-            await ls.change("set_read_only", on, reason, ls.user, ls.clock())
-        except Refused as exc:
-            raise refused(str(exc)) from None
+        await ls.change(IndexerApi.set_read_only, on, reason, ls.user, ls.clock())
     ls.refresh_editor()
     return await ls.fresh_status()
 
@@ -405,10 +399,7 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     if not isinstance(minutes, int) or isinstance(minutes, bool):
         raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
     async with ls.apply_lock:  # an apply queued after this command sees the session
-        try:
-            await ls.change("set_focus", minutes, ls.clock())
-        except Refused as exc:
-            raise refused(str(exc)) from None
+        await ls.change(IndexerApi.set_focus, minutes, ls.clock())
     ls.wake_timer()
     ls.check_quiet_transition()
     ls.send_status()
@@ -435,11 +426,8 @@ async def sign_off(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise refused(f"no stitch point {point_id!r} in an open file")
     if point.signed:
         return {"signed": True, "stitch_id": point.id, "signer": point.signed_by}
-    entry = await ls.ask("sign_off", point, ls.user, ls.clock())  # written by the indexer
-    if entry is None:
-        raise refused("the indexer could not record the sign-off; try again in a moment")
-    if isinstance(entry, Exception):  # not the owner, or the signing key failed
-        raise refused(str(entry))
+    # written by the indexer; refused unless the owner signs (and the signing key works)
+    entry = await ls.call(IndexerApi.sign_off, point, ls.user, ls.clock())
     await ls.update_all_points()
     ls.spawn(ls.recount_points())
     ls.refresh_editor()
@@ -461,11 +449,7 @@ async def compare_streams(ls: StitchServer, *args: Any) -> dict[str, Any]:
     from stitch_ls.core.vcs.gitview import ENGINEER
 
     streams = [name for name in point.streams if name != ENGINEER]
-    found = await ls.ask("compare", point.path, point.symbol, streams)
-    if found is None:
-        raise refused("the indexer could not read the streams' versions (see the log)")
-    if isinstance(found, Refused):
-        raise refused(str(found))
+    found = await ls.call(IndexerApi.compare, point.path, point.symbol, streams)
 
     def side(version: Any) -> dict[str, Any]:
         return {

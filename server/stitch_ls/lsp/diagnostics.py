@@ -6,6 +6,7 @@ only when what it shows changed (a thousand drafts are ~25 ms to build and send)
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,12 +14,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lsprotocol import types
 
 from stitch_ls.core.safetext import plain
+from stitch_ls.indexer.wire import IndexerError
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
 from stitch_ls.lsp.points import NOTHING, PointTracker
 
 if TYPE_CHECKING:
+    from stitch_ls.core.policy.config import ConfigProblem
     from stitch_ls.core.workspace import StitchWorkspace
+
+log = logging.getLogger(__name__)
 
 
 class Host(Protocol):
@@ -34,7 +39,7 @@ class Host(Protocol):
     def evaluations(self, doc: OpenDocument) -> Any: ...
     def streams_status(self) -> dict[str, Any]: ...
     def spawn(self, coro: Any) -> Any: ...
-    def ask(self, method: str, *args: Any) -> Awaitable[Any]: ...
+    def check_team(self, text: str) -> Awaitable[list[ConfigProblem]]: ...
     def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
 
@@ -156,8 +161,12 @@ class Diagnostics:
         ]
 
     async def _check_typed_team(self, text: str) -> None:
-        problems = await self.host.ask("check_team", text)
-        if problems is None or self.host.ws is None:
+        try:
+            problems = await self.host.check_team(text)
+        except IndexerError as exc:
+            log.debug("team file not checked as typed: %s", exc)
+            return
+        if self.host.ws is None:
             return
         self._typed_team = (text, problems)
         for doc in list(self.host.docs.values()):

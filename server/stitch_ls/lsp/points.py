@@ -5,20 +5,33 @@ the status. Built with plain callables, so it runs without an editor in tests.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stitch_ls.indexer.wire import IndexerError, PointCount
 from stitch_ls.lsp.documents import OpenDocument
 
-Ask = Callable[..., Awaitable[Any]]  # IndexerLink.ask
+if TYPE_CHECKING:
+    from stitch_ls.core.vcs.stitchpoints import StitchPoint
+
+log = logging.getLogger(__name__)
+PointsOf = Callable[[str, "str | None"], Awaitable["list[StitchPoint]"]]  # IndexerApi.points
+Recount = Callable[[], Awaitable["PointCount | None"]]  # IndexerApi.recount_points
 NOTHING: tuple[Any, ...] = ()  # no points: one empty value, compared by identity
 
 
 class PointTracker:
-    def __init__(self, ask: Ask, parse: Callable[[OpenDocument], Awaitable[None]]) -> None:
-        """`ask`: the indexer; `parse(doc)`: bring a buffer's symbols up to date off the loop
-        (a point whose text moved on is placed by symbol lookup)."""
-        self._ask, self._parse = ask, parse
+    def __init__(
+        self,
+        points_of: PointsOf,
+        recount: Recount,
+        parse: Callable[[OpenDocument], Awaitable[None]],
+    ) -> None:
+        """`points_of(path, text)`, `recount()`: the indexer's; `parse(doc)`: bring a buffer's
+        symbols up to date off the loop (a point whose text moved on is placed by symbol
+        lookup)."""
+        self._points_of, self._recount, self._parse = points_of, recount, parse
         self.streams: Any = None  # streams.StreamSet of the last git snapshot (the indexer's)
         self.counts: dict[str, int] | None = None  # the workspace's, for the status
         self._by_uri: dict[str, list[Any]] = {}  # uri -> stitch points in that buffer
@@ -40,8 +53,12 @@ class PointTracker:
             self.forget(doc.uri)
             return
         text = doc.text
-        points = await self._ask("points", doc.relative, text)
-        if points is None or not still_open():
+        try:
+            points = await self._points_of(doc.relative, text)
+        except IndexerError as exc:
+            log.debug("stitch points not updated: %s", exc)
+            return
+        if not still_open():
             return
         self._by_uri[doc.uri], self._texts[doc.uri] = points, text
         if points and not self.current(doc):
@@ -80,10 +97,14 @@ class PointTracker:
     async def recount(self) -> tuple[list[str], bool] | None:
         """The workspace's points counted again by the indexer: (their ids, whether this is
         the first count, whose points were there before), or None when it could not."""
-        found = await self._ask("recount_points")
+        try:
+            found = await self._recount()
+        except IndexerError as exc:
+            log.debug("stitch points not counted: %s", exc)
+            return None
         if found is None:
             return None
-        self.counts, ids = found
+        self.counts, ids = found.counts, found.ids
         first, self._counted = not self._counted, True
         return ids, first
 

@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from stitch_ls.core.errors import Refused
 from stitch_ls.core.safetext import plain
+from stitch_ls.indexer.wire import IndexerError
 
-Ask = Callable[..., Awaitable[Any]]  # IndexerLink.ask
+if TYPE_CHECKING:
+    from stitch_ls.core.drafts.model import Prompt
+
+Scan = Callable[[], Awaitable["tuple[list[tuple[Path, Prompt]], list[str]]"]]  # IndexerApi.prompts
+Answer = Callable[[Path, str, str, datetime], Awaitable["Prompt"]]  # IndexerApi.answer
 Show = Callable[[str, list[str]], Awaitable[str | None]]  # message, options -> chosen or None
 
 
@@ -30,7 +37,8 @@ def prompt_message(prompt: Any) -> str:
 class PromptDesk:
     def __init__(
         self,
-        ask: Ask,
+        scan: Scan,
+        answer: Answer,
         show: Show,
         *,
         quiet: Callable[[], bool],
@@ -41,7 +49,7 @@ class PromptDesk:
         pending_changed: Callable[[], None],
     ) -> None:
         """`arrived(ids, during_quiet)`: prompts seen, for the end-of-quiet summary."""
-        self._ask, self._show = ask, show
+        self._scan, self._answer, self._show = scan, answer, show
         self._quiet, self._arrived = quiet, arrived
         self._user, self._clock, self._log = user, clock, log
         self._pending_changed = pending_changed
@@ -65,10 +73,11 @@ class PromptDesk:
         self._busy = True
         try:
             while True:
-                scanned = await self._ask("prompts")
-                if scanned is None:
+                try:
+                    found, errors = await self._scan()
+                except IndexerError as exc:
+                    self._log(f"prompts not read: {exc}")
                     return
-                found, errors = scanned
                 for error in errors:
                     self._log(f"prompt ignored: {error}")
                 unanswered = sum(1 for _, p in found if p.answer is None)
@@ -87,8 +96,9 @@ class PromptDesk:
                 chosen = await self._show(prompt_message(prompt), list(prompt.options))
                 if chosen is None:
                     continue
-                answered = await self._ask("answer", path, chosen, self._user(), self._clock())
-                if answered is None:  # `ask` logged the indexer's reason
-                    self._log(f"the answer to prompt {prompt.id} was not recorded")
+                try:
+                    await self._answer(path, chosen, self._user(), self._clock())
+                except (IndexerError, Refused) as exc:
+                    self._log(f"the answer to prompt {prompt.id} was not recorded: {exc}")
         finally:
             self._busy = False

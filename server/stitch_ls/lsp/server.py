@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -26,7 +26,10 @@ from stitch_ls.core.errors import Refused
 from stitch_ls.core.policy.trust import minute_of, record_activity
 from stitch_ls.core.safetext import plain
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
-from stitch_ls.indexer.link import IndexerLink
+from stitch_ls.core.vcs.refs import fingerprint_of
+from stitch_ls.indexer.api import IndexerApi
+from stitch_ls.indexer.link import Entry, IndexerLink
+from stitch_ls.indexer.wire import Delta, GitUpdate, IndexerError
 from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.placing import DraftPlacer
@@ -36,11 +39,12 @@ from stitch_ls.lsp.protocol import StitchProtocol
 from stitch_ls.lsp.status import StatusBoard
 
 if TYPE_CHECKING:  # the core loads after the initialize result
-    from stitch_ls.core.drafts.index import DraftView
+    from stitch_ls.core.drafts.index import DraftRecord, DraftView
     from stitch_ls.core.workspace import StitchWorkspace
-    from stitch_ls.indexer.process import Delta, GitUpdate
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEBOUNCE = 0.05
 FETCH_POLICY_POLL = 5.0  # seconds between looks at whether fetching was turned on
@@ -64,7 +68,6 @@ LATER_IMPORTS = (
     "stitch_ls.core.policy.config",
     "stitch_ls.core.vcs.gitview",
     "stitch_ls.core.vcs.stitchpoints",
-    "stitch_ls.indexer.process",
     "tree_sitter",  # its binding; a grammar loads with the first parse, in a worker
 )
 
@@ -155,7 +158,8 @@ class StitchServer(LanguageServer):
         self._activity_busy = False
         self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self.prompts = PromptDesk(  # agents' questions: shown, answered, counted
-            self.ask,
+            lambda: self.call(IndexerApi.prompts),
+            lambda *answer: self.call(IndexerApi.answer, *answer),
             self._show_prompt,
             quiet=self.quiet_now,
             arrived=self._prompts_arrived,
@@ -166,7 +170,11 @@ class StitchServer(LanguageServer):
         )
         self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
-        self.points = PointTracker(self.ask, self.parse_in_worker)  # stitch points shown
+        self.points = PointTracker(  # stitch points shown
+            lambda path, text: self.call(IndexerApi.points, path, text),
+            lambda: self.call(IndexerApi.recount_points),
+            self.parse_in_worker,
+        )
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
 
@@ -185,29 +193,38 @@ class StitchServer(LanguageServer):
                 return default
         return node
 
-    async def ask(self, method: str, *args: Any, then: Callable[[Any], None] | None = None) -> Any:
-        """A call to the indexer process; None (and a log line) if it failed or is not
-        running, so a broken indexer leaves the rest of the server working."""
-        if self.link is None:
-            return None
-        return await self.link.ask(method, *args, then=then)
+    async def call(self, entry: Entry[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """A typed call to the indexer process (`indexer.api.IndexerApi`): its answer,
+        `Refused` with its reason, or IndexerError when the indexer could not answer."""
+        return await self._link().call(entry, *args, **kwargs)
 
-    async def change(self, name: str, *args: Any) -> Any:
-        """A workspace change the indexer makes (`indexer.CHANGES`; this process never
-        loads pydantic). Raises Refused with the workspace's reason, or when the indexer
-        cannot make it."""
+    async def call_then(
+        self, then: Callable[[R], None], entry: Entry[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """`call`, with `then(answer)` run as the answer arrives, in call order."""
+        return await self._link().call_then(then, entry, *args, **kwargs)
+
+    async def change(self, entry: Entry[P, Delta], *args: P.args, **kwargs: P.kwargs) -> Delta:
+        """A change of the engineer's state the indexer makes (this process never loads
+        pydantic), its delta adopted in call order."""
+        return await self.call_then(self.adopt, entry, *args, **kwargs)
+
+    def _link(self) -> IndexerLink:
         if self.link is None:
-            raise Refused("the indexer process is not running")
-        return await self.link.change(name, *args, then=lambda answer: self.adopt(answer[1]))
+            raise IndexerError(f"the indexer process is not running; {self.indexer_note()}", "down")
+        return self.link
 
     @property
-    def indexer(self) -> Any:
-        """The indexer process's client (None before the workspace starts)."""
-        return self.link.client if self.link is not None else None
+    def indexer_running(self) -> bool:
+        return self.link is not None and self.link.running
 
     @property
     def indexer_down(self) -> str | None:
         return self.link.down if self.link is not None else None
+
+    async def check_team(self, text: str) -> list[Any]:
+        """A team file's problems as typed (validated by the indexer)."""
+        return await self.call(IndexerApi.check_team, text)
 
     def indexer_note(self) -> str:
         return self.link.note() if self.link is not None else "it is not started yet"
@@ -215,8 +232,12 @@ class StitchServer(LanguageServer):
     async def use_settings(self, raw: Any) -> None:
         """The editor's `stitch.*` settings, checked by the indexer; notes about what was
         ignored go to the log."""
-        parsed = await self.ask("settings", raw)
-        if parsed is None or self.ws is None:
+        try:
+            parsed = await self.call(IndexerApi.settings, raw)
+        except (IndexerError, Refused) as exc:
+            self.show_log(f"editor settings not checked: {exc}")
+            return
+        if self.ws is None:
             return
         for note in self.ws.use_editor_settings(*parsed):
             self.show_log(note)
@@ -348,13 +369,18 @@ class StitchServer(LanguageServer):
         # A new indexer sends every open file's drafts afresh (`watch_open`); until then the
         # view keeps what it shows, so an indexer that dies meanwhile leaves it as it was.
         self._watched, self._afresh = None, True
-        await self.ask("load", self.clock(), then=lambda delta: self.adopt(delta, view=False))
-        self.user = await self.ask("user") or self.user
-        scanned = await self.ask("prompts")  # the prompts already there: not arrivals
-        if scanned is not None:
-            pending = (p.id for _, p in scanned[0] if p.answer is None)
-            self.ws.arrivals.note("prompts", pending, False)
-            self.prompts.seen_at_start()
+        try:
+            await self.call_then(
+                lambda delta: self.adopt(delta, view=False), IndexerApi.load, self.clock()
+            )
+            self.user = await self.call(IndexerApi.user)
+            found, _ = await self.call(IndexerApi.prompts)  # already there: not arrivals
+        except (IndexerError, Refused) as exc:
+            self.show_log(f"the workspace was not loaded: {exc}")
+            return
+        pending = (p.id for _, p in found if p.answer is None)
+        self.ws.arrivals.note("prompts", pending, False)
+        self.prompts.seen_at_start()
         await self.watch_open()
 
     def adopt(self, delta: Delta, *, view: bool = True, first: bool = False) -> None:
@@ -383,21 +409,24 @@ class StitchServer(LanguageServer):
             return
         self._watched, afresh, self._afresh = paths, self._afresh, False
 
-        def take(found: list[Any]) -> None:
+        def take(found: list[DraftRecord]) -> None:
             if afresh:  # a new indexer's answer replaces what the view held
                 view.watch(frozenset(), ())
             view.watch(paths, found)
 
-        records = await self.ask("watch", paths, then=take)
-        if records is None:
+        try:
+            await self.call_then(take, IndexerApi.watch, paths)
+        except IndexerError as exc:
+            log.debug("open files not watched: %s", exc)
             self._watched, self._afresh = None, afresh  # ask again next time
 
-    async def draft_record(self, draft_id: str) -> Any:
-        """A draft by id: from the open files' view, else from the indexer (and kept)."""
+    async def draft_record(self, draft_id: str) -> DraftRecord | None:
+        """A draft by id: from the open files' view, else from the indexer (and kept); None
+        when there is no such draft (IndexerError when the indexer could not say)."""
         assert self.view is not None
         record = self.view.by_id.get(draft_id)
         if record is None:
-            record = await self.ask("record", draft_id)
+            record = await self.call(IndexerApi.record, draft_id)
             if record is not None:
                 self.view.keep(record)
         return record
@@ -505,8 +534,12 @@ class StitchServer(LanguageServer):
         if changed is not None and not all(ws.paths.dir in p.parents for p in changed):
             changed = None  # a path spelled another way (a symlink): read everything
         gate, state = ws.gate_context(now, ignore_quiet=True), ws.state
-        delta = await self.ask("reload", changed, now, then=self.adopt)
-        if delta is None or delta.reloaded is None:
+        try:
+            delta = await self.call_then(self.adopt, IndexerApi.reload, changed, now)
+        except IndexerError as exc:
+            log.debug("reload skipped: %s", exc)
+            return
+        if delta.reloaded is None:
             return
         found, drafts = delta.reloaded, delta.result
         self.drafts_changed(drafts.ids)
@@ -573,16 +606,16 @@ class StitchServer(LanguageServer):
     async def watch_git(self) -> None:
         """Poll the refs' modification times; when they (or the team file) change, the
         indexer takes a new snapshot. Editor requests only ever read the last one."""
-        from stitch_ls.core.vcs.gitview import refs_fingerprint
-
         assert self.ws is not None
         ws = self.ws
         while True:
             try:
-                seen = (refs_fingerprint(ws.root), ws.team)
+                seen = (fingerprint_of(ws.root), ws.team)
                 if seen != self._git_seen:
                     self._git_seen = seen
-                    update = await self.ask("git", ws.team, self.clock(), then=self._adopt_git)
+                    update = await self.call_then(
+                        self._adopt_git, IndexerApi.git, ws.team, self.clock()
+                    )
                     if update is not None:
                         for problem in update.problems:
                             self.show_log(problem)
@@ -591,6 +624,9 @@ class StitchServer(LanguageServer):
                         # agent commits' drafts that came or went are placed; the rest stay
                         moved = update.delta.result
                         self.refresh_drafts({*moved.added, *moved.removed})
+            except IndexerError as exc:  # looked at again once the indexer is back
+                log.debug("git not looked at: %s", exc)
+                self._git_seen = None
             except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
                 log.warning("git view failed: %s", exc)
                 self.show_log(f"git: {exc}")
@@ -609,9 +645,10 @@ class StitchServer(LanguageServer):
                 self.fetched = None
                 await asyncio.sleep(FETCH_POLICY_POLL)
                 continue
-            problems = await self.ask("fetch_streams")
-            if problems is None:
-                problems = ["the indexer did not answer"]
+            try:
+                problems = await self.call(IndexerApi.fetch_streams)
+            except IndexerError as exc:
+                problems = [f"the indexer did not answer: {exc}"]
             self.fetched = {
                 "every": every,
                 "at": self.clock().isoformat().replace("+00:00", "Z"),
@@ -713,11 +750,13 @@ class StitchServer(LanguageServer):
             if record_activity(ws.state.activity_minutes, now) == ws.state.activity_minutes:
                 return  # this minute is counted already
             try:
-                moved = await self.change("note_activity", now)
-            except Refused as exc:  # no indexer: the minute is counted when one runs again
+                moved = await self.call_then(
+                    lambda answer: self.adopt(answer.delta), IndexerApi.note_activity, now
+                )
+            except IndexerError as exc:  # no indexer: the minute is counted when one runs again
                 log.debug("activity not recorded: %s", exc)
                 return
-            if moved:
+            if moved.value:
                 if ws.gate_context(now, ignore_quiet=True) != before:
                     self.invalidate()
                 self.send_status()
@@ -793,7 +832,13 @@ class StitchServer(LanguageServer):
         """Pending drafts by gate, counted by the indexer against the files on disk."""
         assert self.ws is not None
         now = self.clock()
-        return await self.ask("counts", now, self.ws.gate_context(now, ignore_quiet=True))
+        try:
+            return await self.call(
+                IndexerApi.counts, now, self.ws.gate_context(now, ignore_quiet=True)
+            )
+        except IndexerError as exc:
+            log.debug("drafts not counted: %s", exc)
+            return None
 
     async def fresh_status(self) -> dict[str, Any]:
         return await self.board.fresh()

@@ -5,7 +5,8 @@ git (GitPython): far too slow for a hook that runs before every tool call. So th
 (`compile_facts`, the slow path) goes through `StitchWorkspace` exactly as every other door
 does, and writes the resulting `PolicyFacts` as a small JSON file in the per-user state
 folder, with the `stat` (mtime_ns, size, inode) of every input it was computed from: the
-team file, the state file, the workspace's `HEAD`, every branch ref and `packed-refs`. The
+team file, the state file, and every ref and worktree `HEAD` of the repository (local and
+remote-tracking branches, `packed-refs`: `core.vcs.refs`). The
 fast path (`cached_facts`) re-stats those inputs and uses the cache only if none changed and
 the quiet-hours state it recorded has not reached its next transition.
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
+from stitch_ls.core.vcs import refs
 
 CACHE_VERSION = 2  # 2: times written by core.timefmt
 MAX_AGE = timedelta(minutes=10)  # a bound on trusting a cache whose inputs all look the same
@@ -50,65 +52,13 @@ def _code_version() -> str:
     return f"{__version__}/{CACHE_VERSION}"
 
 
-# -- git, read as files (the fast path runs no git) -------------------------------------------
-
-
-def git_dirs(root: Path) -> tuple[Path | None, Path | None]:
-    """(this work tree's git dir, the repository's common dir), or (None, None)."""
-    dot_git = root / ".git"
-    if dot_git.is_dir():
-        gitdir = dot_git
-    elif dot_git.is_file():
-        text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-        if not text.startswith("gitdir:"):
-            return None, None
-        gitdir = Path(text.removeprefix("gitdir:").strip())
-        if not gitdir.is_absolute():
-            gitdir = root / gitdir
-    else:
-        return None, None
-    common = gitdir
-    try:
-        pointer = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-    except OSError:
-        pointer = ""
-    if pointer:
-        common = Path(pointer) if os.path.isabs(pointer) else gitdir / pointer
-    return gitdir, common
-
-
-def head_branch(gitdir: Path | None) -> str | None:
-    """The branch checked out in this work tree (None when detached or not a repository)."""
-    if gitdir is None:
-        return None
-    try:
-        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
-
-
-def _ref_inputs(common: Path) -> list[str]:
-    """Every folder and file under refs/heads (a new branch changes its folder's mtime)."""
-    found = [str(common / "packed-refs")]
-    heads = common / "refs" / "heads"
-    for folder, _dirs, files in os.walk(heads):
-        found.append(folder)
-        found.extend(os.path.join(folder, name) for name in files)
-    if len(found) == 1:
-        found.append(str(heads))
-    return found
-
-
 def input_paths(root: Path, config: Path, state_files: list[Path]) -> list[str]:
-    """Every file and folder the compiled facts depend on."""
-    gitdir, common = git_dirs(root)
-    paths = [str(config), *(str(p) for p in state_files)]
-    if not (root / ".git").is_dir():  # absent, or a work tree's pointer file
-        paths.append(str(root / ".git"))
-    if gitdir is not None and common is not None:
-        paths.append(str(gitdir / "HEAD"))
-        paths.extend(_ref_inputs(common))
+    """Every file and folder the compiled facts depend on: the team file, the engineer's
+    state, and every ref and worktree `HEAD` of the repository (`refs.watched`)."""
+    paths = [str(config), *(str(p) for p in state_files), str(root / ".git")]
+    dirs = refs.locate(root)
+    if dirs is not None:
+        paths.extend(refs.watched(dirs))
     return paths
 
 
@@ -195,8 +145,8 @@ def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]
     quiet = ws.quiet_state(now)
     change = quiet.until if quiet.on else quiet.next_start
     valid_until = min(now + MAX_AGE, change) if change is not None else now + MAX_AGE
-    gitdir, _common = git_dirs(root)
-    branch = head_branch(gitdir)
+    dirs = refs.locate(root)
+    branch = refs.head_branch(dirs.git_dir) if dirs is not None else None
     facts = PolicyFacts(
         root=str(root),
         read_only=read_only.on,

@@ -185,3 +185,23 @@ def open_repo(root: Path) -> Any | None:
         kept.clear()
     kept[key] = (repo, _config_files(repo))
     return repo
+
+
+def config_value(root: Path, key: str) -> str | None:
+    """A configuration value as git reads it for the repository at `root` (the user's own
+    files where `root` is no repository); None when unset or unreadable. Reading the
+    configuration runs nothing."""
+    try:
+        repo = open_repo(root)
+        if repo is not None:
+            value = repo.git.config("--get", key, with_exceptions=False)
+        else:
+            import git
+
+            outside = git.Git(os.path.abspath(os.sep))
+            outside.update_environment(**environment(list(FIXED)))
+            value = outside.config("--global", "--get", key, with_exceptions=False)
+    except Exception:  # noqa: BLE001 - git missing or broken: no value
+        return None
+    return str(value).strip() or None
+

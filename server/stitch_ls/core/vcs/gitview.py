@@ -8,7 +8,6 @@ the engineer's live text, which stitch points there are — cheaply, from the sn
 from __future__ import annotations
 
 import itertools
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -66,46 +65,6 @@ class StreamWork:
     # commits the two share are exactly their ancestors, so while these stay the same, so do
     # the stream's commits not in the engineer's branch, and with them its drafts
     common: frozenset[str] | None = None
-
-
-def refs_fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
-    """Modification times of what moves when a ref moves (HEAD, loose and packed refs, the
-    worktrees' HEADs): a few `stat`s, so polling every second costs nothing until git runs."""
-    git_dir = root / ".git"
-    found: list[tuple[str, int]] = []
-    stack = [git_dir / "refs" / "heads", git_dir / "refs" / "remotes"]
-    for name in ("HEAD", "packed-refs"):
-        try:
-            found.append((name, (git_dir / name).stat().st_mtime_ns))
-        except OSError:
-            pass
-    worktrees = git_dir / "worktrees"
-    if worktrees.is_dir():
-        for entry in os.scandir(worktrees):
-            try:
-                found.append((entry.name, Path(entry.path, "HEAD").stat().st_mtime_ns))
-            except OSError:
-                pass
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            else:
-                try:
-                    found.append((entry.path, entry.stat(follow_symlinks=False).st_mtime_ns))
-                except OSError:
-                    pass
-    return tuple(sorted(found))
-
-
-def current_key(root: Path) -> tuple[tuple[str, str], ...] | None:
-    repo = st.open_repo(root)
-    return st.ref_key(repo) if repo is not None else None
 
 
 def take_snapshot(

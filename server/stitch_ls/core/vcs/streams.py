@@ -19,6 +19,7 @@ from typing import Any
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.records import validation_errors
+from stitch_ls.core.vcs import refs
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CONTEXT = 2
@@ -92,54 +93,10 @@ def open_repo(root: Path) -> Any | None:
     return hardened(root)
 
 
-def remote_branches(repo: Any) -> dict[str, tuple[str, Any]]:
-    """branch name as on its remote -> (the remote-tracking name, e.g. `origin/stream/x/a`,
-    its commit), for every remote-tracking branch; where several remotes have a branch of
-    the same name, the first remote by name."""
-    found: dict[str, tuple[str, Any]] = {}
-    remotes = sorted((r.name for r in repo.remotes), key=len, reverse=True)  # `a/b` before `a`
-    refs = [r for r in repo.references if r.path.startswith("refs/remotes/")]
-    for ref in sorted(refs, key=lambda r: r.path):
-        tracking = ref.path.removeprefix("refs/remotes/")
-        remote = next((name for name in remotes if tracking.startswith(f"{name}/")), None)
-        branch = tracking[len(remote) + 1 :] if remote is not None else ""
-        if not branch or branch == "HEAD" or branch in found:
-            continue
-        try:
-            found[branch] = (f"{remote}/{branch}", ref.commit)
-        except (ValueError, TypeError):  # a dangling or broken ref: not a stream
-            continue
-    return found
-
-
-def ref_key(repo: Any) -> tuple[tuple[str, str], ...]:
-    """Commit ids of every local and remote-tracking branch and HEAD: the cache key for all
-    stream work."""
-    refs = [(head.name, head.commit.hexsha) for head in repo.heads]
-    refs += [(f"remotes/{name}", c.hexsha) for name, c in remote_branches(repo).values()]
-    try:
-        refs.append(("HEAD", repo.head.commit.hexsha))
-    except ValueError:
-        pass
-    return tuple(sorted(refs))
-
-
-def worktree_branches(repo: Any) -> dict[str, str]:
-    """branch name -> worktree path, from `git worktree list --porcelain`."""
-    found: dict[str, str] = {}
-    path = None
-    for line in repo.git.worktree("list", "--porcelain").splitlines():
-        if line.startswith("worktree "):
-            path = line.split(" ", 1)[1]
-        elif line.startswith("branch refs/heads/") and path:
-            found[line.removeprefix("branch refs/heads/")] = path
-    return found
-
-
 def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     """Streams matching the pattern that have commits not in `base`."""
     regex = pattern_regex(branch_pattern)
-    key = ref_key(repo)
+    key = refs.commit_key(repo)
     try:
         head_branch = repo.active_branch.name
     except (TypeError, ValueError):
@@ -155,10 +112,14 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
         return result
     base_commit = heads[base].commit
     result.base_commit = base_commit.hexsha
-    worktrees = worktree_branches(repo)
+    worktrees = {
+        tree.branch: str(tree.path)
+        for tree in refs.worktrees(refs.dirs_of(repo))
+        if tree.branch and tree.path is not None
+    }
     # local branches, then remote-tracking ones no local branch of the same name stands for
     candidates = {name: (name, head.commit) for name, head in heads.items()}
-    for name, (tracking, commit) in remote_branches(repo).items():
+    for name, (tracking, commit) in refs.remote_branches(repo).items():
         candidates.setdefault(name, (tracking, commit))
     for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
