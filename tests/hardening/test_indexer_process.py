@@ -234,7 +234,7 @@ async def test_the_indexer_is_restarted_for_as_long_as_the_server_runs(tmp_path:
 
 @linux_only
 async def test_a_draft_asked_for_while_the_indexer_is_stuck_is_not_called_missing(tmp_path: Path):
-    """"No such draft" and "the indexer could not say" are different answers: a command on a
+    """ "No such draft" and "the indexer could not say" are different answers: a command on a
     draft whose file is not open, asked while the indexer is stopped, says the latter."""
     root = make_workspace(tmp_path / "ws")
     write_draft(root, draft("a"))

@@ -204,4 +204,3 @@ def config_value(root: Path, key: str) -> str | None:
     except Exception:  # noqa: BLE001 - git missing or broken: no value
         return None
     return str(value).strip() or None
-
