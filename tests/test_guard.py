@@ -4,110 +4,27 @@ documented answer out, decided from the same policy every other door reads."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gitrepos import STREAM_TEAM, commit_on, stream_repo
+from hookevents import (
+    claude,
+    claude_denial,
+    cursor,
+    cursor_denial,
+    guard,
+    read_only_on,
+    run,
+    team,
+    vscode,
+)
 from workspaces import TEAM, git, make_workspace
-
-STITCH = str(Path(sys.executable).with_name("stitch-ls"))
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    return {
-        **os.environ,
-        "HOME": str(home),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "TZ": "UTC",
-    }
-
-
-def run(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [STITCH, *args], input=stdin, env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
-
-
-def guard(env: dict[str, str], agent: str, event: dict[str, Any] | str, cwd: Path | None = None):
-    text = event if isinstance(event, str) else json.dumps(event)
-    return run(env, "guard", "--agent", agent, stdin=text, cwd=cwd)
-
-
-def claude(root: Path, tool: str, tool_input: dict[str, Any], cwd: Path | None = None) -> dict:
-    """A Claude Code PreToolUse event, as its hooks reference shows it."""
-    return {
-        "session_id": "abc123",
-        "transcript_path": str(root / ".claude-transcript.jsonl"),
-        "cwd": str(cwd or root),
-        "permission_mode": "default",
-        "hook_event_name": "PreToolUse",
-        "tool_name": tool,
-        "tool_input": tool_input,
-        "tool_use_id": "toolu_01",
-    }
-
-
-def cursor(root: Path, event: str, **fields: Any) -> dict:
-    return {
-        "conversation_id": "c1",
-        "generation_id": "g1",
-        "hook_event_name": event,
-        "workspace_roots": [str(root)],
-        **fields,
-    }
-
-
-def vscode(root: Path, tool: str, tool_input: dict[str, Any]) -> dict:
-    return {
-        "timestamp": "2026-11-28T09:12:00.000Z",
-        "cwd": str(root),
-        "sessionId": "s1",
-        "hookEventName": "PreToolUse",
-        "tool_name": tool,
-        "tool_input": tool_input,
-        "tool_use_id": "tool-123",
-    }
-
-
-def claude_denial(result: subprocess.CompletedProcess) -> str | None:
-    """The reason of a Claude Code / VS Code denial (exit 0, JSON), or None for no decision."""
-    assert result.returncode == 0, result.stderr
-    if not result.stdout.strip():
-        return None
-    out = json.loads(result.stdout)["hookSpecificOutput"]
-    assert out["hookEventName"] == "PreToolUse" and out["permissionDecision"] == "deny"
-    return out["permissionDecisionReason"]
-
-
-def cursor_denial(result: subprocess.CompletedProcess) -> str | None:
-    out = json.loads(result.stdout)
-    if out == {}:
-        assert result.returncode == 0
-        return None
-    assert result.returncode == 2 and out["permission"] == "deny"
-    assert out["userMessage"] == out["agentMessage"] == result.stderr.strip()
-    return out["agentMessage"]
-
-
-def read_only_on(env: dict[str, str], root: Path, reason: str = "incident 42") -> None:
-    result = run(env, "read-only", "on", "--reason", reason, "--workspace", str(root))
-    assert result.returncode == 0, result.stderr
-
-
-def team(root: Path, text: str) -> None:
-    (root / ".stitch" / "config.toml").write_text(text)
-
 
 # -- irreversible paths and drafts-only ------------------------------------------------------
 

@@ -36,23 +36,15 @@ def find_workspace(start: Path) -> Path:
 
 
 def _workspace(args: argparse.Namespace):
-    from stitch_ls.core.workspace import StitchWorkspace
+    from stitch_ls.core.operations import open_workspace
 
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    ws = StitchWorkspace(root)
-    if ws.paths.apply_journal.exists():  # an apply a crash interrupted: finish or undo it
-        from stitch_ls.core.files.fsio import locked
-        from stitch_ls.core.operations import recover
-
-        with locked(ws.paths.apply_lock):
-            note = recover(ws)
-        if note:
-            print(f"note: {note}", file=sys.stderr)
-    ws.load_state()
-    problems = ws.load_config()
-    for problem in problems:
+    ws, notes = open_workspace(root)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for problem in ws.config_problems:
         print(
             f"warning: {ws.paths.config}:{problem.line + 1}: {problem.message} "
             f"(in force: {ws.team_source.label})",
@@ -455,10 +447,10 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     from stitch_ls.core.drafts.prompts import pending_prompts, scan_prompts
 
     ws = _workspace(args)
-    _, errors = scan_prompts(ws.paths.prompts)
+    _, errors = scan_prompts(ws.prompt_folders())
     for error in errors:
         print(f"warning: prompt ignored: {error}", file=sys.stderr)
-    pending = [prompt for _, prompt in pending_prompts(ws.paths.prompts)]
+    pending = [prompt for _, prompt in pending_prompts(ws.prompt_folders())]
     rows = [
         {
             "id": p.id,
@@ -497,7 +489,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
-    found, _ = scan_prompts(ws.paths.prompts)
+    found, _ = scan_prompts(ws.prompt_folders())
     match = [(path, p) for path, p in found if p.id == args.id]
     if not match:
         raise CliError(f"no prompt with id {args.id!r} (run `stitch-ls prompts` to list them)")

@@ -29,9 +29,9 @@ def _now() -> datetime:
 
 
 def _workspace(root: Path) -> StitchWorkspace:
-    ws = StitchWorkspace(root)
-    ws.load_state()
-    ws.load_config()
+    from stitch_ls.core.operations import open_workspace
+
+    ws, _ = open_workspace(root)
     ws.scan_drafts(_now())
     return ws
 

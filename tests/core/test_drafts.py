@@ -128,14 +128,14 @@ def test_update_reads_only_the_named_files(tmp_path: Path):
     two = write_draft(tmp_path, draft("two"))
     one.write_text(json.dumps(draft("one", title="Changed title")))
     # only `two` was named: `one`'s change waits for its own event (or a full scan)
-    assert index.update(["two.json"]).added == ["two"]
+    assert index.update([folder / "two.json"]).added == ["two"]
     assert index.by_id["one"].title == "Draft one"
-    result = index.update(["one.json", "two.json", ".hidden.json", "notes.txt"])
+    result = index.update(folder / n for n in ["one.json", "two.json", ".hidden.json", "notes.txt"])
     assert result.changed == ["one"] and not result.added and not result.removed
     assert index.by_id["one"].title == "Changed title"
     (folder / "dir.json").mkdir()  # not a file: never a draft
     two.unlink()
-    result = index.update(["two.json", "dir.json", "never-existed.json"])
+    result = index.update(folder / n for n in ["two.json", "dir.json", "never-existed.json"])
     assert result.removed == ["two"] and not result.added
     assert set(index.by_id) == {"one"}
     assert {r.id for r in index.by_path["src/checkout.py"]} == {"one"}

@@ -158,7 +158,7 @@ def test_view_keeps_what_is_shown_and_drops_what_moved(tmp_path: Path):
     assert b is not None
     view.keep(b)  # asked for by id (a command on a draft whose file is not open)
     assert view.by_path == {"src/other.py": [b]}
-    assert view.update(["b.json"]) == ScanResult(removed=["b"])
+    assert view.update([b.file]) == ScanResult(removed=["b"])
     view.watch(frozenset(), [])
     assert view.records() == []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,38 @@ from stitch_ls.core.drafts.index import DraftIndex, write_draft
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.workspace import StitchWorkspace
+
+
+def open_workspace(root: Path, *, finish: bool = True) -> tuple[StitchWorkspace, list[str]]:
+    """A workspace as every door opens it: an apply a crash interrupted finished or undone
+    (`finish`; the guard, which must never wait on a lock, skips it), then the engineer's
+    state and the team file in force read. Also what was done, for the door to say."""
+    ws = StitchWorkspace(root)
+    note = finish_interrupted(ws) if finish else None
+    ws.load_state()
+    ws.load_config()
+    return ws, [note] if note else []
+
+
+def finish_interrupted(ws: StitchWorkspace) -> str | None:
+    """Take over the engineer's files from when they were kept per checkout (once), then
+    finish or undo an apply a crash interrupted (`recover`, under the apply lock); says
+    which, or None when there was nothing to do."""
+    from stitch_ls.core.files.fsio import locked
+
+    paths = ws.paths
+    for suffix, target in (
+        (".last-good.json", paths.last_good),
+        (".apply-journal.json", paths.apply_journal),
+    ):
+        before = paths.legacy_user_file(suffix)
+        if before is not None and not target.exists():
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(before, target)
+    if not paths.apply_journal.exists():
+        return None
+    with locked(paths.apply_lock):
+        return recover(ws)
 
 
 @dataclass(frozen=True)
@@ -507,7 +540,7 @@ def status(ws: StitchWorkspace, now: datetime, git: GitView | None) -> dict[str,
         now,
         ws.read_disk,
         ws.find_symbol_on_disk,
-        prompts_pending=len(pending_prompts(ws.paths.prompts)),
+        prompts_pending=len(pending_prompts(ws.prompt_folders())),
     )
     streams = git.snapshot.streams if git is not None and git.snapshot is not None else None
     out["streams"] = streams_summary(streams, ws.team.streams.max_per_feature)

@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 
 from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
 from stitch_ls.core.drafts.gate import Decision, Gate, GateContext, ReadOnly, decide
-from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, ScanResult
+from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, Inbox, ScanResult
 from stitch_ls.core.drafts.model import Draft, SourceLogEntry
 from stitch_ls.core.drafts.sources import SourceChecker, unsourced
 from stitch_ls.core.errors import Refused
@@ -136,7 +136,7 @@ class StitchWorkspace:
         self.policy: EffectivePolicy = effective_policy(self.team, self.editor)
         self.source_checker = SourceChecker(root)
         self.drafts: DraftIndex | DraftView = (
-            DraftIndex(self.paths.drafts, self.source_checker.report) if drafts is None else drafts
+            DraftIndex(self.inboxes, self.source_checker.report) if drafts is None else drafts
         )
         self.state: State = State()
         self.arrivals = QuietArrivals()
@@ -145,6 +145,43 @@ class StitchWorkspace:
         self._quiet_memo: tuple[Any, datetime, datetime, QuietState] | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._gate_memo: dict[str, tuple[Any, ...]] = {}  # id -> (record, ctx, texts, gate)
+
+    # -- the repository's inbox ------------------------------------------------------------
+
+    def inboxes(self) -> list[Inbox]:
+        """The repository's drafts folders: this checkout's, then every other checkout's (an
+        agent's worktree), whose drafts are its stream's when it has a stream branch out. A
+        checkout whose `.stitch` or drafts folder is a symlink is left out."""
+        from stitch_ls.core.vcs.streams import pattern_regex, stream_name
+
+        regex = pattern_regex(self.team.streams.branch_pattern)
+        found = [Inbox(self.paths.drafts)]
+        for tree in self._other_checkouts():
+            assert tree.path is not None
+            stream = stream_name(regex, tree.branch) if tree.branch else None
+            found.append(Inbox(tree.path / ".stitch" / "drafts", stream))
+        return found
+
+    def prompt_folders(self) -> list[Path]:
+        """Every checkout's prompts folder (this one's first)."""
+        return [self.paths.prompts] + [
+            t.path / ".stitch" / "prompts" for t in self._other_checkouts() if t.path
+        ]
+
+    def _other_checkouts(self) -> list[Any]:
+        from stitch_ls.core.vcs.refs import checkouts
+
+        found = []
+        for tree in checkouts(self.root)[1:]:
+            if tree.path is None:
+                continue
+            try:
+                check_stitch_folders(tree.path / ".stitch" / "drafts" / "x")
+                check_stitch_folders(tree.path / ".stitch" / "prompts" / "x")
+            except OSError:
+                continue
+            found.append(tree)
+        return found
 
     # -- loading -------------------------------------------------------------------------
 
@@ -210,19 +247,19 @@ class StitchWorkspace:
         if self.paths.config in changed:
             self.load_config()
             out.config = True
-        if self.paths.state in changed:
+        if self.paths.state in changed or self.paths.shared_switches in changed:
             before = self.state
             out.state = self.load_state() != before
-        names = [p.name for p in changed if p.parent == self.paths.drafts]
-        if reads_drafts and self.paths.drafts in changed:  # the folder itself: (re)made, gone
+        folders = self.drafts.folders if isinstance(self.drafts, DraftIndex) else []
+        files = [p for p in changed if p.parent in folders]
+        if reads_drafts and any(p in folders for p in changed):  # a folder itself: (re)made
             out.drafts = _merged(out.drafts, self.scan_drafts(now))
-        elif reads_drafts and names:
-            found = self.drafts.update(names)
+        elif reads_drafts and files:
+            found = self.drafts.update(files)
             self._count_arrivals(found, now)
             out.drafts = _merged(out.drafts, found)
-        out.prompts = any(
-            p == self.paths.prompts or p.parent == self.paths.prompts for p in changed
-        )
+        prompts = self.prompt_folders()
+        out.prompts = any(p in prompts or p.parent in prompts for p in changed)
         return out
 
     def scan_drafts(self, now: datetime) -> ScanResult:
@@ -588,7 +625,7 @@ class StitchWorkspace:
     def retire(self, draft_id: str) -> None:
         """Remove a decided draft's file (if it is still there)."""
         if isinstance(self.drafts, DraftIndex):
-            self.drafts.update([f"{draft_id}.json"])
+            self.drafts.update(folder / f"{draft_id}.json" for folder in self.drafts.folders)
         record = self.drafts.by_id.get(draft_id)
         if record is not None:
             self._retire_file(record)
@@ -598,7 +635,7 @@ class StitchWorkspace:
             return
         check_stitch_folders(record.file)
         unlink_path(record.file)
-        self.drafts.update([record.file.name])
+        self.drafts.update([record.file])
 
     # -- switches ------------------------------------------------------------------------
 

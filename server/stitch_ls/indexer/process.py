@@ -36,7 +36,7 @@ from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
 from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import locked
-from stitch_ls.core.operations import EditorApply, Vouched, recover
+from stitch_ls.core.operations import EditorApply, Vouched, finish_interrupted
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
@@ -60,16 +60,16 @@ class Indexer(IndexerApi):
         self.team: TeamConfig | None = None  # the team config that snapshot was taken under
         self._invalid_sent: list[DraftRecord] | None = None
         self.verifying: dict[str, threading.Event] = {}  # draft id -> its run's cancel switch
+        self.live_changed: set[Path] = set()  # files changed in other checkouts since a look
+        self._live_lock = threading.Lock()
 
     # -- drafts --------------------------------------------------------------------------
 
     def load(self, now: datetime) -> Delta:
         self.applying.abandon()
-        if self.ws.paths.apply_journal.exists():
-            with locked(self.ws.paths.apply_lock):
-                note = recover(self.ws)
-            if note:
-                print(f"stitch indexer: {note}", file=sys.stderr)
+        note = finish_interrupted(self.ws)
+        if note:
+            print(f"stitch indexer: {note}", file=sys.stderr)
         found = self.ws.reload(None, now)
         return self._delta(found.drafts, None, None, reloaded=found)
 
@@ -191,12 +191,12 @@ class Indexer(IndexerApi):
     def prompts(self) -> tuple[list[tuple[Path, Prompt]], list[str]]:
         from stitch_ls.core.drafts.prompts import scan_prompts
 
-        return scan_prompts(self.ws.paths.prompts)
+        return scan_prompts(self.ws.prompt_folders())
 
     def answer(self, path: Path, answer: str, by: str, at: datetime) -> Prompt:
         from stitch_ls.core.drafts.prompts import answer_prompt
 
-        if path.parent != self.ws.paths.prompts:
+        if path.parent not in self.ws.prompt_folders():
             raise Refused(f"{path} is not a prompt of this workspace")
         return answer_prompt(path, self.ws.paths.lock, answer, by, at)
 
@@ -208,6 +208,12 @@ class Indexer(IndexerApi):
 
     def record(self, draft_id: str) -> DraftRecord | None:
         return self.ws.drafts.by_id.get(draft_id)
+
+    def note_worktree_changes(self, paths: set[Path]) -> None:
+        """Files changed in other checkouts (the watcher's thread): their live streams are
+        read again at the next look at git."""
+        with self._live_lock:
+            self.live_changed |= {p for p in paths if ".stitch" not in p.parts}
 
     def _delta(
         self,
@@ -397,6 +403,41 @@ def watch_folder(folder: Path, outbox: Outbox, only: Path | None = None) -> None
             time.sleep(0.5)
 
 
+def watch_checkouts(indexer: Indexer, outbox: Outbox) -> None:
+    """Say which files changed in the repository's other checkouts (agents' worktrees: their
+    drafts and prompts, and their work, which makes live streams) and in the shared switches
+    in git's common folder. Which checkouts there are is looked at again every 2 s; files
+    under `.git` are not news."""
+    from watchfiles import watch
+
+    def targets() -> list[Path]:
+        found = [t.path for t in indexer.ws._other_checkouts() if t.path is not None]
+        shared = indexer.ws.paths.shared_switches
+        if shared is not None and shared.parent.is_dir():
+            found.append(shared.parent)
+        return [p for p in found if p.is_dir()]
+
+    while True:
+        watching = targets()
+        if not watching:
+            time.sleep(2.0)
+            continue
+        try:
+            for changes in watch(
+                *watching, debounce=30, step=20, rust_timeout=2000, yield_on_timeout=True
+            ):
+                paths = {Path(p) for _, p in changes}
+                paths = {p for p in paths if ".git" not in p.parts or p.parent.name == "stitch"}
+                if paths:
+                    indexer.note_worktree_changes(paths)
+                    outbox.send(event(paths))
+                if targets() != watching:
+                    break
+        except (FileNotFoundError, RuntimeError, OSError) as exc:
+            print(f"stitch indexer: watcher restarting: {exc}", file=sys.stderr)
+            time.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -414,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(
         target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
     ).start()
+    threading.Thread(target=watch_checkouts, args=(indexer, outbox), daemon=True).start()
     serve(indexer, incoming, outbox)
     if indexer.cancel_verify(None):  # the server is gone: stop its test runs, remove their trees
         deadline = time.monotonic() + 10

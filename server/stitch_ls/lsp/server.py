@@ -531,7 +531,8 @@ class StitchServer(LanguageServer):
     async def _reload_once(self, changed: set[Path] | None) -> None:
         assert self.ws is not None
         ws, now = self.ws, self.clock()
-        if changed is not None and not all(ws.paths.dir in p.parents for p in changed):
+        switches = {ws.paths.state, ws.paths.shared_switches}
+        if changed is not None and not all(".stitch" in p.parts or p in switches for p in changed):
             changed = None  # a path spelled another way (a symlink): read everything
         gate, state = ws.gate_context(now, ignore_quiet=True), ws.state
         try:
@@ -558,9 +559,20 @@ class StitchServer(LanguageServer):
             self.spawn(self.show_prompts())
 
     def stitch_dir_changed(self, paths: set[Path] | None) -> None:
-        """The indexer's watcher saw files change under `.stitch/` (None: read everything)."""
-        if self.ws is not None:
-            self.spawn(self.reload(paths))
+        """The indexer's watchers saw files change: under a checkout's `.stitch/` or the
+        engineer's switches (read again; None: everything), or in another checkout's work
+        (an agent's worktree: its live stream is looked at again)."""
+        if self.ws is None:
+            return
+        if paths is not None:
+            switches = {self.ws.paths.state, self.ws.paths.shared_switches}
+            work = {p for p in paths if ".stitch" not in p.parts and p not in switches}
+            if work:
+                self._git_seen = None  # the next poll asks the indexer to look again
+            paths = paths - work
+            if not paths:
+                return
+        self.spawn(self.reload(paths))
 
     async def quiet_timer(self) -> None:
         """Wake at each quiet-hours transition and update the editor by itself."""

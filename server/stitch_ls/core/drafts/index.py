@@ -1,7 +1,10 @@
 """Reading `.stitch/drafts/*.json`: every file becomes a valid draft or one clear error.
 
-The index re-reads only files whose size or mtime changed, so a rescan after a file event
-costs a `scandir`, not a re-parse of thousands of drafts.
+The inbox is the repository's: the drafts folder of every checkout of it (the main one and each
+linked worktree agents work in). A draft found in another checkout's folder is that checkout's
+stream's, whatever it says (`Inbox.stream`). The index re-reads only files whose size or
+mtime changed, so a rescan after a file event costs a `scandir`, not a re-parse of thousands
+of drafts.
 """
 
 from __future__ import annotations
@@ -140,6 +143,15 @@ def _line_of_field(text: str, loc: tuple[Any, ...]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Inbox:
+    """One drafts folder of the repository, and the stream a draft found there belongs to
+    (None: the one it names; set for a worktree checked out on a stream branch)."""
+
+    folder: Path
+    stream: str | None = None
+
+
 @dataclass
 class ScanResult:
     added: list[str] = field(default_factory=list)
@@ -156,17 +168,29 @@ class ScanResult:
 
 
 class DraftIndex:
-    """All draft files of one workspace, indexed by id and by the paths they touch."""
+    """All draft files of one repository's inbox, indexed by id and by the paths they
+    touch. Files are keyed by their full path."""
 
-    def __init__(self, folder: Path, check: Callable[[Draft], SourceReport] | None = None) -> None:
-        """`check`: how a draft's sources are checked as it is read (`sources.SourceChecker`)."""
-        self.folder = folder
+    def __init__(
+        self,
+        inboxes: Path | Callable[[], list[Inbox]],
+        check: Callable[[Draft], SourceReport] | None = None,
+    ) -> None:
+        """`inboxes`: the drafts folders (one folder, or what they are now: worktrees come
+        and go); `check`: how a draft's sources are checked as it is read
+        (`sources.SourceChecker`)."""
+        self._inboxes = (lambda: [Inbox(inboxes)]) if isinstance(inboxes, Path) else inboxes
         self.check = check
-        self._files: dict[str, tuple[tuple[int, int, int], DraftRecord]] = {}
+        self._files: dict[Path, tuple[tuple[int, int, int], DraftRecord]] = {}
+        self._streams: dict[Path, str | None] = {}  # folder -> its stream, as last scanned
         self.by_id: dict[str, DraftRecord] = {}
         self.by_path: dict[str, list[DraftRecord]] = {}
         self.extra: list[DraftRecord] = []
         self.invalid: list[DraftRecord] = []  # records of broken draft files, for diagnostics
+
+    @property
+    def folders(self) -> list[Path]:
+        return [inbox.folder for inbox in self._inboxes()]
 
     def set_extra(self, records: list[DraftRecord]) -> ScanResult:
         """Drafts that come from elsewhere (agent commits): indexed beside the files."""
@@ -179,54 +203,64 @@ class DraftIndex:
         return ScanResult(added=sorted(new - old), removed=sorted(old - new))
 
     def scan(self) -> ScanResult:
-        """Bring the index up to date with the folder; returns the ids that moved."""
-        seen: dict[str, tuple[int, int, int]] = {}
-        try:
-            entries = list(os.scandir(self.folder))
-        except OSError:
-            entries = []
-        for entry in entries:
-            if not _is_draft_name(entry.name):
-                continue
+        """Bring the index up to date with every folder; returns the ids that moved."""
+        seen: dict[Path, tuple[int, int, int]] = {}
+        inboxes = self._inboxes()
+        moved = {i.folder for i in inboxes if self._streams.get(i.folder, i.stream) != i.stream}
+        self._streams = {inbox.folder: inbox.stream for inbox in inboxes}
+        for inbox in inboxes:
             try:
-                stat = entry.stat(follow_symlinks=False)
+                entries = list(os.scandir(inbox.folder))
             except OSError:
-                continue
-            if not entry.is_file(follow_symlinks=False):
-                continue
-            seen[entry.name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        gone = [name for name in self._files if name not in seen]
+                entries = []
+            for entry in entries:
+                if not _is_draft_name(entry.name):
+                    continue
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                seen[Path(entry.path)] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        for path in [p for p in self._files if p.parent in moved]:  # a worktree changed branch
+            self._files.pop(path)
+        gone = [path for path in self._files if path not in seen]
         return self._apply(seen, gone)
 
-    def update(self, names: Iterable[str]) -> ScanResult:
+    def update(self, files: Iterable[Path]) -> ScanResult:
         """Bring only the named files up to date (a watcher said they changed): a new draft
         costs one read, not a pass over thousands of files."""
-        seen: dict[str, tuple[int, int, int]] = {}
+        if not self._streams:
+            self._streams = {inbox.folder: inbox.stream for inbox in self._inboxes()}
+        seen: dict[Path, tuple[int, int, int]] = {}
         gone = []
-        for name in set(names):
-            if not _is_draft_name(name):
+        for path in set(files):
+            if not _is_draft_name(path.name) or path.parent not in self._streams:
                 continue
             try:
-                stat = (self.folder / name).lstat()
+                stat = path.lstat()
             except OSError:
                 stat = None
             if stat is None or not S_ISREG(stat.st_mode):
-                gone.append(name)
+                gone.append(path)
             else:
-                seen[name] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        return self._apply(seen, [name for name in gone if name in self._files])
+                seen[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        return self._apply(seen, [path for path in gone if path in self._files])
 
-    def _apply(self, seen: dict[str, tuple[int, int, int]], gone: list[str]) -> ScanResult:
+    def _apply(self, seen: dict[Path, tuple[int, int, int]], gone: list[Path]) -> ScanResult:
         result = ScanResult()
-        for name, key in seen.items():
-            old = self._files.get(name)
+        for path, key in seen.items():
+            old = self._files.get(path)
             if old is not None and old[0] == key:
                 continue
-            record = self._checked(load_draft_file(self.folder / name))
-            self._files[name] = (key, record)
+            record = self._checked(
+                _of_stream(load_draft_file(path), self._streams.get(path.parent))
+            )
+            self._files[path] = (key, record)
             (result.changed if old else result.added).append(record.id)
-        for name in gone:
-            result.removed.append(self._files.pop(name)[1].id)
+        for path in gone:
+            result.removed.append(self._files.pop(path)[1].id)
         if result.any:
             self._reindex()
         return result
@@ -242,10 +276,10 @@ class DraftIndex:
         if self.check is None:
             return ScanResult()
         result = ScanResult()
-        for name, (key, record) in list(self._files.items()):
+        for path, (key, record) in list(self._files.items()):
             fresh = self._checked(record)
             if fresh.sources != record.sources:
-                self._files[name] = (key, fresh)
+                self._files[path] = (key, fresh)
                 result.changed.append(record.id)
         extra = [self._checked(r) for r in self.extra]
         for old, new in zip(self.extra, extra, strict=True):
@@ -259,15 +293,19 @@ class DraftIndex:
     def _reindex(self) -> None:
         by_id: dict[str, DraftRecord] = {}
         by_path: dict[str, list[DraftRecord]] = {}
-        records = [self._files[name][1] for name in sorted(self._files)] + self.extra
+        order = {folder: n for n, folder in enumerate(self._streams)}  # this checkout's first
+        files = sorted(self._files, key=lambda p: (order.get(p.parent, len(order)), p.name))
+        records = [self._files[path][1] for path in files] + self.extra
         for record in records:
             name = record.file.name
             clash = by_id.get(record.id)
             if clash is not None:
+                where = clash.file.name if clash.file.parent == record.file.parent else clash.file
                 record = DraftRecord(
                     record.file,
                     None,
-                    f"{name}: duplicate id {record.id!r} (also in {clash.file.name})",
+                    f"{name}: duplicate id {record.id!r} (also in {where}); ids are one per "
+                    "repository",
                     raw_id=f"{record.id}@{name}",
                     raw_title=record.title,
                 )
@@ -318,11 +356,11 @@ class DraftView:
         self.by_id = {**self.by_id, record.id: record}
         self._reindex()
 
-    def update(self, names: Iterable[str]) -> ScanResult:
+    def update(self, files: Iterable[Path]) -> ScanResult:
         """Files this process removed itself (an applied draft): out of the view at once;
         the indexer hears of it from the watcher as well."""
-        names = set(names)
-        gone = [r.id for r in self.by_id.values() if r.origin == "file" and r.file.name in names]
+        names = set(files)
+        gone = [r.id for r in self.by_id.values() if r.origin == "file" and r.file in names]
         if gone:
             self.by_id = {i: r for i, r in self.by_id.items() if i not in gone}
             self._reindex()
@@ -342,6 +380,13 @@ class DraftView:
 def _file_order(record: DraftRecord) -> tuple[bool, str]:
     """The index's order: draft files by name, then agent commits' drafts."""
     return record.origin != "file", record.file.name
+
+
+def _of_stream(record: DraftRecord, stream: str | None) -> DraftRecord:
+    """A draft found in a worktree checked out on a stream branch is that stream's."""
+    if stream is None or record.draft is None or record.draft.stream == stream:
+        return record
+    return replace(record, draft=record.draft.replace(stream=stream))
 
 
 def _is_draft_name(name: str) -> bool:

@@ -27,14 +27,17 @@ def load_prompt(path: Path) -> Prompt:
         raise ValueError(f"{path.name}: {describe_validation(exc)}") from None
 
 
-def scan_prompts(folder: Path) -> tuple[list[tuple[Path, Prompt]], list[str]]:
-    """Every prompt in the folder (oldest file first) and the errors of the broken ones."""
+def scan_prompts(folders: Path | list[Path]) -> tuple[list[tuple[Path, Prompt]], list[str]]:
+    """Every prompt in the folders (every checkout's `.stitch/prompts/`: an agent asks from its
+    worktree), oldest file first, and the errors of the broken ones."""
     found: list[tuple[float, Path, Prompt]] = []
     errors: list[str] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return [], []
+    entries: list[os.DirEntry[str]] = []
+    for folder in [folders] if isinstance(folders, Path) else folders:
+        try:
+            entries.extend(os.scandir(folder))
+        except OSError:
+            continue
     for entry in entries:
         if not entry.name.endswith(".json") or entry.name.startswith("."):
             continue
@@ -94,7 +97,7 @@ def new_prompt(
         raise ValueError(describe_validation(exc)) from None
 
 
-def pending_prompts(folder: Path) -> list[tuple[Path, Prompt]]:
+def pending_prompts(folders: Path | list[Path]) -> list[tuple[Path, Prompt]]:
     """The unanswered prompts, oldest first (broken files are left to `scan_prompts`)."""
-    found, _ = scan_prompts(folder)
+    found, _ = scan_prompts(folders)
     return [(path, prompt) for path, prompt in found if prompt.answer is None]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from stitch_ls.core.files.globs import glob_match
-from stitch_ls.core.files.userdir import user_state_dir, workspace_key
+from stitch_ls.core.files.userdir import legacy_key, repository_key, user_state_dir
+from stitch_ls.core.vcs import refs
 
 RESERVED_TOP = (".git", ".stitch")
 __all__ = ["RESERVED_TOP", "StitchPaths", "check_relative_path", "glob_match", "resolve_inside"]
@@ -57,31 +58,50 @@ class StitchPaths:
         return user_state_dir()
 
     @property
+    def key(self) -> str:
+        """The repository's name among the engineer's files: every worktree shares it."""
+        return repository_key(self.root)
+
+    @property
     def state(self) -> Path:
-        """The engineer's switches for this workspace: read-only, focus, budget, outcomes."""
-        return self.user_dir / f"{workspace_key(self.root)}.json"
+        """The engineer's switches for this repository: read-only, focus, budget, outcomes."""
+        return self.user_dir / f"{self.key}.json"
 
     @property
     def state_lock(self) -> Path:
-        return self.user_dir / f"{workspace_key(self.root)}.lock"
+        return self.user_dir / f"{self.key}.lock"
 
     @property
     def apply_lock(self) -> Path:
         """Held while an apply is checked and committed, and while read-only is switched:
         by the CLI and the indexer alike, so no apply commits after a switch-on."""
-        return self.user_dir / f"{workspace_key(self.root)}.apply.lock"
+        return self.user_dir / f"{self.key}.apply.lock"
 
     @property
     def apply_journal(self) -> Path:
         """An apply in progress: what each file held before and will hold after, and the
         log entry; a crash leaves it, and the next reader finishes or undoes the apply."""
-        return self.user_dir / f"{workspace_key(self.root)}.apply-journal.json"
+        return self.user_dir / f"{self.key}.apply-journal.json"
 
     @property
     def last_good(self) -> Path:
         """The last valid team file this machine saw in force here (the fallback after the
         committed versions, before a lock-down)."""
-        return self.user_dir / f"{workspace_key(self.root)}.last-good.json"
+        return self.user_dir / f"{self.key}.last-good.json"
+
+    def legacy_user_file(self, suffix: str) -> Path | None:
+        """Where a file of the engineer's was kept when it was kept per checkout (`.json`,
+        `.last-good.json`, `.apply-journal.json`), to be taken over once; None if never."""
+        old = legacy_key(self.root)
+        return None if old is None else self.user_dir / f"{old}{suffix}"
+
+    @property
+    def shared_switches(self) -> Path | None:
+        """The read-only switch and focus as every process of the repository sees them, in
+        git's common directory (any worktree, another OS user, another state folder); None
+        outside a repository."""
+        dirs = refs.locate(self.root)
+        return None if dirs is None else dirs.common_dir / "stitch" / "switches.json"
 
 
 def check_relative_path(raw: str) -> str:

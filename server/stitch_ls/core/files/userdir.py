@@ -1,4 +1,4 @@
-"""Where the engineer's own files live: outside every workspace, one set per workspace.
+"""Where the engineer's own files live: outside every workspace, one set per repository.
 
 Kept free of heavy imports: the agents' guard (`stitch-ls guard`) reads these paths on every
 tool call.
@@ -12,6 +12,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from stitch_ls.core.vcs import refs
+
 
 def user_state_dir() -> Path:
     """Where the engineer's own switches live: the platform's per-user state directory
@@ -23,11 +25,43 @@ def user_state_dir() -> Path:
     return Path(base) / "stitch"
 
 
+def _key(name: str, real: str) -> str:
+    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)[:40] or 'root'}-{digest}"
+
+
 @lru_cache(maxsize=64)
 def workspace_key(root: Path | str) -> str:
-    """One file name per workspace: its folder's name (for people) and a hash of its real
-    path (so two folders of the same name never share a state)."""
+    """One file name per checkout: its folder's name (for people) and a hash of its real path
+    (so two folders of the same name never share a name). What is kept per checkout (the
+    guard's compiled facts, whose branch is the checkout's) uses it."""
     real = os.path.realpath(root)
-    digest = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(real).name)[:40] or "root"
-    return f"{name}-{digest}"
+    return _key(Path(real).name, real)
+
+
+@lru_cache(maxsize=64)
+def repository_key(root: Path | str) -> str:
+    """One file name per repository, the same from every worktree of it: the main checkout's
+    folder name (for people) and a hash of the real path of git's common directory. What is
+    the engineer's or the team's (switches, outcomes, budget, the apply lock and journal, the
+    last good team file) is kept under it. Outside a repository: the folder's own key."""
+    dirs = refs.locate(root)
+    if dirs is None:
+        return workspace_key(root)
+    common = Path(refs.repository_root(dirs))
+    main = common.parent if common.name == ".git" else common
+    return _key(main.name, str(common))
+
+
+def legacy_key(root: Path | str) -> str | None:
+    """The name the repository's files had when they were kept per checkout (before every
+    worktree shared them): the main checkout's `workspace_key`, to take its switches over
+    once. None when that is the name already."""
+    dirs = refs.locate(root)
+    if dirs is None:
+        return None
+    common = Path(refs.repository_root(dirs))
+    if common.name != ".git":
+        return None
+    old = workspace_key(common.parent)
+    return None if old == repository_key(root) else old

@@ -101,15 +101,15 @@ def facts_from(data: dict[str, Any]) -> PolicyFacts:
 def compile_facts(root: Path, now: datetime) -> PolicyFacts:
     """Load the policy through `StitchWorkspace` (as every door does), and keep the result
     for the fast path when no input changed while it was read."""
-    from stitch_ls.core.workspace import StitchWorkspace
+    from stitch_ls.core.files.paths import StitchPaths
+    from stitch_ls.core.operations import open_workspace
 
-    ws = StitchWorkspace(root)
-    paths = input_paths(root, ws.paths.config, state_files(ws))
+    stitch = StitchPaths(root)
+    paths = input_paths(root, stitch.config, state_files(stitch))
     before = [[p, _stat(p)] for p in paths]
-    ws.load_state()
-    ws.load_config()
+    ws, _ = open_workspace(root, finish=False)  # never waits on the apply lock
     facts, valid_until = facts_of(ws, root, now)
-    after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws))]
+    after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws.paths))]
     if before == after:
         payload = {
             "version": _code_version(),
@@ -129,11 +129,16 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
     return facts
 
 
-def state_files(ws: Any) -> list[Path]:
-    """The engineer's state file(s) the workspace reads (where `load_state` looks: the
-    user's own, and the one it migrates from while the user's does not exist yet). The last
-    good team file is not one: a load writes it, and it changes only when inputs did."""
-    return [ws.paths.state, ws.paths.legacy_state]
+def state_files(paths: Any) -> list[Path]:
+    """The engineer's state files the workspace reads (where `load_state` looks: the user's
+    own, the repository's shared switches, and the ones it takes over while the user's does
+    not exist yet). The last good team file is not one: a load writes it, and it changes
+    only when inputs did."""
+    found = [paths.state, paths.legacy_state]
+    for extra in (paths.shared_switches, paths.legacy_user_file(".json")):
+        if extra is not None:
+            found.append(extra)
+    return found
 
 
 def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]:

@@ -128,7 +128,7 @@ def gather(ws: Any) -> LogBook:
                 (f"vouched for by {v.by} on {_when(_aware(v.at), zone)}", f"note: {v.note}"),
             )
         )
-    found, _ = scan_prompts(ws.paths.prompts)
+    found, _ = scan_prompts(ws.prompt_folders())
     for _, p in found:
         lines = [f"asked by {p.agent} ({p.stream}): {p.question}"]
         lines.append("options: " + " / ".join(p.options))

@@ -51,6 +51,9 @@ class Worktree:
     git_dir: Path
     branch: str | None  # None: a detached HEAD (or one that could not be read)
     main: bool
+    # its folder's `.git` points back to this repository: git's record of a worktree is a
+    # file in `.git` that names any folder, so only a folder that agrees is read as a checkout
+    verified: bool = False
 
 
 def read_small(path: Path | str, limit: int = MAX_POINTER_BYTES) -> str | None:
@@ -131,7 +134,7 @@ def worktrees(dirs: GitDirs) -> list[Worktree]:
     (`<common>/worktrees/<name>/gitdir` names each linked checkout's `.git` file)."""
     common = dirs.common_dir
     main_path = common.parent if common.name == ".git" else None  # None: a bare repository
-    found = [Worktree(main_path, common, head_branch(common), True)]
+    found = [Worktree(main_path, common, head_branch(common), True, main_path is not None)]
     try:
         entries = sorted(os.scandir(common / "worktrees"), key=lambda e: e.name)
     except OSError:
@@ -142,8 +145,25 @@ def worktrees(dirs: GitDirs) -> list[Worktree]:
         git_dir = Path(entry.path)
         dot_git = _pointed(git_dir, read_small(git_dir / "gitdir"))
         path = dot_git.parent if dot_git is not None else None
-        found.append(Worktree(path, git_dir, head_branch(git_dir), False))
+        back = locate(path) if path is not None else None
+        verified = back is not None and os.path.realpath(back.git_dir) == os.path.realpath(git_dir)
+        found.append(Worktree(path, git_dir, head_branch(git_dir), False, verified))
     return found
+
+
+def checkouts(root: Path | str) -> list[Worktree]:
+    """Every checkout of the repository `root` belongs to that is really one of its
+    (`verified`), the one at `root` first; just `root` outside a repository."""
+    dirs = locate(root)
+    here = Path(os.path.realpath(root))
+    if dirs is None:
+        return [Worktree(Path(root), Path(root) / ".git", None, True, True)]
+    trees = [t for t in worktrees(dirs) if t.verified and t.path is not None]
+    own = [t for t in trees if t.path is not None and Path(os.path.realpath(t.path)) == here]
+    if not own:  # not a checkout git lists (a bare repository's folder, say): itself first
+        own = [Worktree(Path(root), dirs.git_dir, head_branch(dirs.git_dir), not dirs.linked, True)]
+    rest = [t for t in trees if t not in own and Path(os.path.realpath(t.path or "")) != here]
+    return [own[0], *rest]
 
 
 def worktree_of(dirs: GitDirs, branch: str) -> Worktree | None:

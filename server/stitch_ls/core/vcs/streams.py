@@ -93,6 +93,15 @@ def open_repo(root: Path) -> Any | None:
     return hardened(root)
 
 
+def stream_name(regex: re.Pattern[str], branch: str) -> str | None:
+    """The stream a branch is (`feature/stream`), or None when the pattern does not match."""
+    match = regex.match(branch)
+    if not match:
+        return None
+    groups = match.groupdict()
+    return f"{groups.get('feature') or 'default'}/{groups['stream']}"
+
+
 def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     """Streams matching the pattern that have commits not in `base`."""
     regex = pattern_regex(branch_pattern)
