@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stitch_props import AGENTS, claude_event, cursor_event, denial, examples, guard, vscode_event
+from stitch_props import (
+    AGENTS,
+    claude_event,
+    cursor_event,
+    denial,
+    examples,
+    guard,
+    known_hole,
+    vscode_event,
+)
 
 from stitch_ls import hooks
 
@@ -79,7 +88,7 @@ def test_read_only_stops_a_foreign_mcp_tool_whatever_its_name(
     "(mcp__slack__send_notification, Cursor's beforeMCPExecution `ask_question`) is "
     "classified as a notification or a question, which read-only lets through",
 )
-@examples(20)
+@known_hole(20)
 @given(server=SERVER, tool=INTERRUPTING, via_url=st.booleans())
 def test_read_only_stops_a_foreign_mcp_tool_named_like_a_notification_or_a_question(
     read_only_root: Path, server: str, tool: str, via_url: bool

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stitch_props import AGENTS, denial, examples, guard, shell_event
+from stitch_props import AGENTS, denial, examples, guard, known_hole, shell_event
 
 from stitch_ls.core.guard import READ_ONLY_COMMANDS
 
@@ -201,7 +201,7 @@ def behind_an_assignment(draw: st.DrawFn) -> str:
     "environment assignment whose value ends in /ls or /pwd (`X=/ls rm -rf src`) passes "
     "as `ls` and the shell runs the command after it",
 )
-@examples(20)
+@known_hole(20)
 @given(command=behind_an_assignment())
 def test_read_only_never_runs_a_command_behind_an_environment_assignment(
     read_only_root: Path, command: str
