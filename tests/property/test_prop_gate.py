@@ -266,7 +266,8 @@ def test_a_draft_exactly_at_the_floor_passes_and_one_just_under_it_does_not(floo
 @known_hole(40)
 @given(floor=FLOORS.filter(lambda f: f > 0), under=st.floats(0, 0.01, exclude_min=True))
 def test_the_below_floor_reason_shows_a_confidence_below_the_floor(floor: float, under: float):
-    confidence = max(0.0, floor - under)
+    confidence = max(0.0, min(math.nextafter(floor, 0), floor - under))
     decision = decide(Draft.from_data(draft("d", confidence=confidence)), open_context(floor))
-    shown, shown_floor = (float(x) for x in re.findall(r"\d+\.\d+", decision.reason or "")[:2])
+    assert decision.gate is Gate.BELOW_FLOOR
+    shown, shown_floor = (float(x) for x in re.findall(r"\d+\.\d+", decision.reason or ""))
     assert shown < shown_floor, decision.reason
