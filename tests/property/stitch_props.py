@@ -42,6 +42,13 @@ def examples(count: int) -> settings:
     return settings(PROFILE, max_examples=count * scale)
 
 
+def unshrunk(count: int) -> settings:
+    """For a property whose every example builds a git work tree: a failure is reported as
+    first found (its few generated values read well as they are), since shrinking would
+    build hundreds more work trees and take minutes."""
+    return settings(examples(count), phases=(Phase.explicit, Phase.reuse, Phase.generate))
+
+
 def known_hole(count: int) -> settings:
     """For a property marked as a strict xfail (#30): the first failing example is proof
     enough, so it is not shrunk (shrinking only costs time while the hole is open)."""
