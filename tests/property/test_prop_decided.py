@@ -14,10 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import NOW, unshrunk
 
+from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.model import Draft
 from stitch_ls.core.operations import add_draft, apply_on_disk, decided, vouch
-from stitch_ls.core.sourcelog import read_entries
+from stitch_ls.core.record.sourcelog import read_entries
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import draft, make_workspace, write_draft
 

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import examples, known_hole
 
-from stitch_ls.core.gate import Gate, GateContext, ReadOnly, decide, draft_digest
-from stitch_ls.core.model import Draft
-from stitch_ls.core.sources import SourceCheck, SourceReport
+from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, decide, draft_digest
+from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.drafts.sources import SourceCheck, SourceReport
 from workspaces import draft
 
 SOURCES = {

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import examples
 
-from stitch_ls.core.guardcache import cached_facts, compile_facts, facts_of
-from stitch_ls.core.quiet import DAY_NAMES, QuietSchedule, QuietWindow, parse_timezone
+from stitch_ls.core.guard.cache import cached_facts, compile_facts, facts_of
+from stitch_ls.core.policy.quiet import DAY_NAMES, QuietSchedule, QuietWindow, parse_timezone
 from stitch_ls.core.workspace import StitchWorkspace
 
 DST_ZONES = (

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import AGENTS, denial, examples, guard, known_hole, shell_event
 
-from stitch_ls.core.guard import READ_ONLY_COMMANDS
+from stitch_ls.core.guard.rules import READ_ONLY_COMMANDS
 
 HARMLESS_ARGS = st.lists(
     st.one_of(

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import examples, known_hole
 
-from stitch_ls.core.config import TeamConfig, load_team_config
-from stitch_ls.core.quiet import QuietSchedule, parse_timezone
-from stitch_ls.core.teamfile import TOO_LARGE, Sources, resolve
+from stitch_ls.core.policy.config import TeamConfig, load_team_config
+from stitch_ls.core.policy.quiet import QuietSchedule, parse_timezone
+from stitch_ls.core.policy.teamfile import TOO_LARGE, Sources, resolve
 
 WINDOWS = (
     ("mon", "09:00", "11:00"),
