@@ -12,6 +12,9 @@ from workspaces import make_workspace
 # The engineer's switches live in the per-user state directory: every Stitch process the
 # tests start (they inherit this environment) keeps them in a folder of the test run's own.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="stitch-state-")
+# ... and find `stitch-ls` on the PATH, as an installed Stitch is (the guard allows an agent's
+# `stitch-ls status` only when it is the PATH's own program)
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture

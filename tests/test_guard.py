@@ -314,10 +314,13 @@ def test_the_guard_imports_neither_pydantic_nor_git_nor_tree_sitter(
     root = make_workspace(tmp_path / "ws")
     event = json.dumps(claude(root, "Write", {"file_path": str(root / "migrations/1.sql")}))
     assert guard(env, "claude-code", event).returncode == 0  # the policy is compiled once
-    probe = (
-        "import sys\nfrom stitch_ls.cli import main\ncode = main(['guard', '--agent', 'claude-code'])\n"
+    probe = (  # the guard ends with os._exit (nothing may keep it alive): caught to look
+        "import os, sys\nended = []\n"
+        "def end(code):\n    ended.append(code)\n    raise SystemExit(code)\n"
+        "os._exit = end\nfrom stitch_ls.cli import main\n"
+        "try:\n    main(['guard', '--agent', 'claude-code'])\nexcept SystemExit:\n    pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'pydantic_core', 'git', "
-        "'tree_sitter', 'pygls', 'lsprotocol'})\nprint(code, heavy, file=sys.stderr)\n"
+        "'tree_sitter', 'pygls', 'lsprotocol'})\nprint(ended[0], heavy, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -362,8 +365,10 @@ def test_init_merges_the_guard_into_agent_settings_without_clobbering(
     groups = settings["hooks"]["PreToolUse"]
     assert groups[0] == theirs["hooks"]["PreToolUse"][0]
     assert groups[1]["matcher"] == "*" and len(groups) == 2
-    command = groups[1]["hooks"][0]["command"]
-    assert command == "stitch-ls guard --agent claude-code || exit 2"
+    [hook] = groups[1]["hooks"]
+    command = hook["command"]
+    assert command.endswith("stitch-ls guard --agent claude-code || exit 2")
+    assert hook["onFailure"] == "block" and hook["timeout"] == 10  # a failed hook blocks
     hooks = json.loads((root / ".cursor" / "hooks.json").read_text())
     assert hooks["version"] == 1
     assert all(
@@ -382,7 +387,9 @@ def test_init_merges_the_guard_into_agent_settings_without_clobbering(
         capture_output=True,
         text=True,
     )
-    assert missing.returncode == 2  # no stitch-ls on PATH still blocks
+    assert missing.returncode == 2  # no stitch-ls on PATH still blocks, and says why
+    assert "Stitch, which is not installed here" in missing.stderr
+    assert "pipx install" in missing.stderr
 
 
 def test_git_hooks_refuse_agent_commits_while_read_only(tmp_path: Path, env: dict[str, str]):

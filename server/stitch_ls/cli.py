@@ -797,7 +797,7 @@ def cmd_guard(args: argparse.Namespace) -> int:
 
         workspace = Path(args.workspace).resolve() if args.workspace else None
         if args.mode == "git-pre-commit":
-            return _guard_git(args, workspace)
+            _ended(_guard_git(args, workspace))
         if args.mode is not None or args.message_file is not None:
             raise ValueError(
                 "usage: stitch-ls guard --agent AGENT | guard git-pre-commit [MSGFILE]"
@@ -811,10 +811,31 @@ def cmd_guard(args: argparse.Namespace) -> int:
         result = failure(agent, f"{type(exc).__name__}: {exc}")
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
-    return result.code
+    _ended(result.code)
+    return result.code  # (not reached)
+
+
+def _ended(code: int) -> None:
+    """End the guard now: the answer is written, and a git it stopped waiting on leaves
+    GitPython's watchdog thread behind, which the interpreter would wait minutes for."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _guard_git(args: argparse.Namespace, workspace: Path | None) -> int:
+    from stitch_ls.hooks import TIME_LIMIT_S, OutOfTime, end_children, time_limit
+
+    try:
+        with time_limit(TIME_LIMIT_S * 5):  # a commit waits longer than a tool call
+            return _guard_git_now(args, workspace)
+    except OutOfTime as exc:
+        end_children()
+        print(f"stitch: commit refused: {exc}", file=sys.stderr)
+        return 1
+
+
+def _guard_git_now(args: argparse.Namespace, workspace: Path | None) -> int:
     from stitch_ls.hooks import git_commit_verdict
 
     root = workspace or find_workspace(Path.cwd())
@@ -854,7 +875,7 @@ def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[st
             names = [a.strip() for a in agents.split(",") if a.strip()]
             said += hooks.install_agent_hooks(root, names)
         if git_hooks:
-            said += hooks.install_git_hooks(root, sys.executable)
+            said += hooks.install_git_hooks(root)
     except (OSError, ValueError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
     return said

@@ -33,9 +33,13 @@ format. The documents followed (read 2026-11; quoted shapes only):
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -152,14 +156,49 @@ def _squash(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
 
+# Stitch's own MCP server, as `init --agents` configures it, and the tools it serves: only these
+# exact names pass read-only as Stitch's own (a server of any other name is another server)
+STITCH_MCP_SERVER = "stitch"
+STITCH_MCP_COMMAND = "stitch-ls mcp"
+STITCH_MCP_TOOLS = frozenset(
+    {
+        "propose_draft",
+        "ask_engineer",
+        "get_status",
+        "list_stitch_points",
+        "get_draft_outcome",
+        "withdraw_draft",
+    }
+)
+STITCH_TOOL_NAMES = frozenset(
+    name
+    for tool in STITCH_MCP_TOOLS
+    for name in (
+        f"mcp__{STITCH_MCP_SERVER}__{tool}",  # Claude Code
+        f"mcp_{STITCH_MCP_SERVER}_{tool}",  # VS Code
+        f"MCP:{STITCH_MCP_SERVER}:{tool}",
+    )
+)
+_READ_VERBS = ("read", "get", "list", "search", "find", "view", "show", "grep", "glob", "stat")
+_INTERRUPTING = ("notif", "ask", "question", "prompt", "alert", "message")
+
+
+def _mcp_event(agent: str, tool: str, tool_input: Any, cwd: str | None, own: bool) -> ToolEvent:
+    """An MCP tool call: read-only stops it unless it is Stitch's own; the files it names are
+    judged as edits unless its name says it reads; one named as a question or notification
+    waits for the end of quiet hours."""
+    bare = re.sub(r"^(mcp__[^_]+(?:_[^_]+)*?__|mcp_|MCP:[^:]*:)", "", tool).lower()
+    paths = () if bare.startswith(_READ_VERBS) else _paths(tool_input)
+    words = re.split(r"[^a-z]+", bare)
+    interrupts = not own and any(w.startswith(_INTERRUPTING) for w in words)
+    return ToolEvent(agent, "mcp", tool, paths, cwd=cwd, stitch_tool=own, interrupts=interrupts)
+
+
 def classify(agent: str, tool: str, tool_input: Any, cwd: str | None) -> ToolEvent:
-    """A tool call by name and input, as the guard's rule sees it."""
+    """A tool call by name and input, as the guard's rule sees it. A tool the guard does not
+    know that names a file is judged as an edit of it."""
     if tool.startswith(("mcp__", "MCP:", "mcp_")):
-        server = re.split(
-            r"__|:|_", tool.removeprefix("mcp__").removeprefix("MCP:").removeprefix("mcp_")
-        )[0]
-        kind = "notify" if "notif" in tool.lower() else "mcp"
-        return ToolEvent(agent, kind, tool, cwd=cwd, stitch_tool="stitch" in server.lower())  # type: ignore[arg-type]
+        return _mcp_event(agent, tool, tool_input, cwd, tool in STITCH_TOOL_NAMES)
     squashed = _squash(tool)
     command = tool_input.get("command") if isinstance(tool_input, dict) else None
     if squashed in _SHELL_TOOLS:
@@ -174,7 +213,8 @@ def classify(agent: str, tool: str, tool_input: Any, cwd: str | None) -> ToolEve
         return ToolEvent(agent, "notify", tool, cwd=cwd)
     if squashed in _READ_TOOLS or tool.lower() in _READ_TOOLS:
         return ToolEvent(agent, "read", tool, cwd=cwd)
-    return ToolEvent(agent, "other", tool, _paths(tool_input), cwd=cwd)
+    paths = _paths(tool_input)
+    return ToolEvent(agent, "edit" if paths else "other", tool, paths, cwd=cwd)
 
 
 def _object(text: str) -> dict[str, Any]:
@@ -232,13 +272,16 @@ def parse_cursor(data: dict[str, Any]) -> tuple[ToolEvent, str]:
         ), event_name
     if event_name == "beforeMCPExecution":
         tool = _string(data, "tool_name")
-        origin = f"{data.get('url') or ''} {data.get('command') or ''}".lower()
-        event = classify("cursor", tool, {}, cwd)
-        if event.kind == "other" or event.kind == "read":  # a plain MCP tool name
-            event = ToolEvent("cursor", "mcp", tool, cwd=cwd)
-        if "stitch" in origin or "stitch" in tool.lower():
-            event = ToolEvent("cursor", event.kind, tool, cwd=cwd, stitch_tool=True)
-        return event, event_name
+        tool_input = data.get("tool_input")
+        if isinstance(tool_input, str):
+            try:
+                tool_input = json.loads(tool_input)
+            except ValueError:
+                tool_input = {}
+        # Stitch's own only when the server is the command `init` configured, and the tool
+        # one it serves: a name is any server's to choose
+        own = data.get("command") == STITCH_MCP_COMMAND and tool in STITCH_MCP_TOOLS
+        return _mcp_event("cursor", tool, tool_input, cwd, own), event_name
     if event_name == "preToolUse":
         tool = _string(data, "tool_name")
         tool_input = data.get("tool_input")
@@ -300,6 +343,14 @@ def failure(agent: str, message: str) -> Answer:
     return Answer(formatted.stdout, reason + "\n", 2)
 
 
+TIME_LIMIT_S = 2.0  # a decision not made by then is a denial (agents' own time-outs are 10 s)
+
+
+class OutOfTime(BaseException):
+    """The decision took longer than TIME_LIMIT_S. Not an Exception: the code it interrupts
+    catches those to degrade gracefully, and this must reach `run_guard`."""
+
+
 def run_guard(
     agent: str,
     text: str,
@@ -307,23 +358,77 @@ def run_guard(
     find_root: Callable[[Path], Path],
     now: datetime,
 ) -> Answer:
-    """Read one event, decide from the workspace's policy, answer; any failure denies."""
-    from stitch_ls.core.guard.cache import policy_facts
-
+    """Read one event, judge it by the policy of every repository it touches (`roots_of`;
+    `workspace` adds one), answer the strictest verdict; any failure denies, and so does a
+    decision not made within TIME_LIMIT_S (nothing a repository holds can make it wait)."""
     try:
-        event, event_name = PARSERS[agent](_object(text))
-        root = workspace or find_root(Path(event.cwd) if event.cwd else Path.cwd())
-        if event.kind == "read":
-            return answer(agent, event_name, ALLOW)
-        facts = policy_facts(root, now)
-        verdict = judge(event, facts)
-        if verdict.deny:
-            record_denial(facts.root, event, verdict, now)
-        return answer(agent, event_name, verdict)
+        with time_limit(TIME_LIMIT_S):
+            return _decided(agent, text, workspace, find_root, now)
+    except OutOfTime as exc:
+        end_children()
+        return failure(agent, str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure is a denial, never "carry on"
         return failure(
             agent, f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
         )
+
+
+def _decided(
+    agent: str, text: str, workspace: Path | None, find_root: Callable[[Path], Path], now: datetime
+) -> Answer:
+    from stitch_ls.core.guard.cache import policy_facts
+    from stitch_ls.core.guard.rules import roots_of
+
+    event, event_name = PARSERS[agent](_object(text))
+    if event.kind == "read":
+        return answer(agent, event_name, ALLOW)
+    roots = [str(workspace)] if workspace is not None else []
+    roots += roots_of(event)
+    if not roots:  # no repository anywhere: the folder a hook was started in, as before
+        roots = [str(find_root(Path(event.cwd) if event.cwd else Path.cwd()))]
+    verdicts = []
+    for root in dict.fromkeys(os.path.realpath(r) for r in roots):
+        facts = policy_facts(Path(root), now)
+        verdict = judge(event, facts)
+        if verdict.deny:
+            record_denial(facts.root, event, verdict, now)
+            verdicts.append(verdict)
+    denials = [v for v in verdicts if not v.ask] or verdicts
+    return answer(agent, event_name, denials[0] if denials else ALLOW)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise OutOfTime in this (main) thread after `seconds` (SIGALRM; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum: int, frame: Any) -> None:
+        raise OutOfTime(f"no decision within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def end_children() -> None:
+    """Kill what this process started (a git left waiting on a FIFO), so nothing outlives the
+    denial; Linux's /proc lists them, elsewhere nothing is done."""
+    pids: list[int] = []
+    try:
+        for task in Path("/proc/self/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 # -- git --------------------------------------------------------------------------------------
@@ -356,7 +461,14 @@ def _without_comments(message: str) -> str:
 
 # -- installing -------------------------------------------------------------------------------
 
-GUARD = "stitch-ls guard --agent {agent} || exit 2"
+# An agent's hook fails closed, and says why when Stitch is not installed on this machine (a
+# teammate who cloned a repository whose settings call it).
+MISSING = (
+    "command -v stitch-ls >/dev/null 2>&1 || {{ echo 'This repository guards coding agents "
+    "with Stitch, which is not installed here: install it (pipx install stitch-ls, or see "
+    "the README of this repository), then retry.' >&2; exit 2; }}; "
+)
+GUARD = MISSING + "stitch-ls guard --agent {agent} || exit 2"
 CLAUDE_MATCHER = "*"
 CURSOR_EVENTS = ("preToolUse", "beforeShellExecution", "beforeMCPExecution")
 
@@ -377,7 +489,9 @@ def merge_claude_settings(settings: dict[str, Any]) -> bool:
     groups.append(
         {
             "matcher": CLAUDE_MATCHER,
-            "hooks": [{"type": "command", "command": command, "timeout": 10}],
+            # a hook that times out, cannot start or fails otherwise blocks the call
+            # (Claude Code 2.1.295+; without it a failed hook lets the call through)
+            "hooks": [{"type": "command", "command": command, "timeout": 10, "onFailure": "block"}],
         }
     )
     return True
@@ -436,32 +550,51 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
 
 HOOK_MARK = "# stitch-ls guard"
 GIT_HOOKS = {
-    "pre-commit": '"{python}" -m stitch_ls guard git-pre-commit --workspace "$(pwd)" || exit 1',
-    "commit-msg": '"{python}" -m stitch_ls guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
+    "pre-commit": '{stitch} guard git-pre-commit --workspace "$(pwd)" || exit 1',
+    "commit-msg": '{stitch} guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
 }
 
 
-def install_git_hooks(root: Path, python: str) -> list[str]:
-    """Install (or append to) the repository's pre-commit and commit-msg hooks."""
-    import subprocess
+def stitch_command() -> str:
+    """How a hook runs this Stitch, isolated from the work tree it runs in: the installed
+    `stitch-ls` by its absolute path (its own folder leads the import path, not the
+    working folder, where a `functools.py` or `stitch_ls/` of the repository's would be
+    imported first), else this interpreter with `-P` (no working folder on the path)."""
+    import shlex
+    import sys
 
-    out = subprocess.run(
-        ["git", "rev-parse", "--git-path", "hooks"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise ValueError(f"{root} is not a git work tree: {out.stderr.strip()}")
-    hooks_dir = Path(out.stdout.strip())
-    if not hooks_dir.is_absolute():
-        hooks_dir = root / hooks_dir
+    script = Path(sys.executable).with_name("stitch-ls")
+    if script.is_file() and os.access(script, os.X_OK):
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -P -m stitch_ls"
+
+
+def install_git_hooks(root: Path, stitch: str | None = None) -> list[str]:
+    """Install (or append to) the repository's pre-commit and commit-msg hooks, which run
+    `stitch` (default: `stitch_command()`)."""
+    from stitch_ls.core.vcs.gitrun import file_value
+    from stitch_ls.core.vcs.refs import locate
+
+    dirs = locate(root)
+    if dirs is None:
+        raise ValueError(f"{root} is not a git work tree")
+    # git's own folder, never where the repository's configuration points (`core.hooksPath`
+    # is the repository's to set: Stitch writes no file there)
+    hooks_dir = dirs.common_dir / "hooks"
+    elsewhere = file_value(root, "core.hooksPath")
+    if elsewhere:
+        raise ValueError(
+            f"core.hooksPath is set ({elsewhere}): git runs its hooks from there, not from "
+            f"{hooks_dir}; unset it, or add these lines to the hooks there yourself:\n"
+            + "\n".join(
+                line.format(stitch=stitch or stitch_command()) for line in GIT_HOOKS.values()
+            )
+        )
     hooks_dir.mkdir(parents=True, exist_ok=True)
     said = []
     for name, line in GIT_HOOKS.items():
         file = hooks_dir / name
-        block = f"{HOOK_MARK}\n{line.format(python=python)}\n"
+        block = f"{HOOK_MARK}\n{line.format(stitch=stitch or stitch_command())}\n"
         if file.exists():
             text = file.read_text(encoding="utf-8", errors="replace")
             if HOOK_MARK in text:

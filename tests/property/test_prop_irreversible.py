@@ -1,10 +1,9 @@
 """An edit to a file the team calls irreversible (`irreversible_paths`) is denied however the
 agent spells the path: relative to any folder it works in, absolute, with `./`, doubled
 slashes and `..` detours that come back, through a link to a folder of the workspace or to
-the workspace itself. Every agent's edit tools, through their own hooks.
-
-Spellings today's guard does not yet see through are the same property, each marked as a
-strict xfail naming the hole (#30): they flip to failures once the guard holds them."""
+the workspace itself, in another case or Unicode form, from a working folder outside the
+workspace, and backing out of a link with `..`. Every agent's edit tools, through their own
+hooks."""
 
 from __future__ import annotations
 
@@ -127,42 +126,10 @@ def back_out_of_a_link(draw: st.DrawFn, root: Path) -> tuple[str, str]:
 
 FAMILIES = [
     pytest.param(plain_spellings, id="relative-absolute-dotted-detours-links-cwds"),
-    pytest.param(
-        case_variants,
-        id="case-variants",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="#30: paths are matched case-sensitively; on a case-insensitive file system "
-            "(macOS, Windows) MIGRATIONS/001_INIT.PY is migrations/001_init.py, and passes",
-        ),
-    ),
-    pytest.param(
-        decomposed,
-        id="unicode-nfd",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="#30: paths and patterns are not Unicode-normalised; café/ written in NFD "
-            "does not match the NFC pattern café/** (one folder on macOS), and passes",
-        ),
-    ),
-    pytest.param(
-        from_outside,
-        id="cwd-outside",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="#30: the guard finds the workspace from the event's cwd, so an edit into "
-            "the workspace from a cwd outside it is judged by that folder's policy (none)",
-        ),
-    ),
-    pytest.param(
-        back_out_of_a_link,
-        id="dotdot-after-link",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="#30: workspace_paths folds `..` lexically before resolving links, so "
-            "src/deep/../x (deep -> migrations/sub) is judged as src/x, not migrations/x",
-        ),
-    ),
+    pytest.param(case_variants, id="case-variants"),
+    pytest.param(decomposed, id="unicode-nfd"),
+    pytest.param(from_outside, id="cwd-outside"),
+    pytest.param(back_out_of_a_link, id="dotdot-after-link"),
 ]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from stitch_props import (
@@ -17,7 +16,6 @@ from stitch_props import (
     denial,
     examples,
     guard,
-    known_hole,
     vscode_event,
 )
 
@@ -82,13 +80,7 @@ def test_read_only_stops_a_foreign_mcp_tool_whatever_its_name(
             assert "MCP tool" in reason and "is stopped" in reason, reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#30: a foreign MCP tool whose name says it notifies or asks a question "
-    "(mcp__slack__send_notification, Cursor's beforeMCPExecution `ask_question`) is "
-    "classified as a notification or a question, which read-only lets through",
-)
-@known_hole(20)
+@examples(20)
 @given(server=SERVER, tool=INTERRUPTING, via_url=st.booleans())
 def test_read_only_stops_a_foreign_mcp_tool_named_like_a_notification_or_a_question(
     read_only_root: Path, server: str, tool: str, via_url: bool

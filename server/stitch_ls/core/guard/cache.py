@@ -27,7 +27,7 @@ from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
 from stitch_ls.core.vcs import refs
 
-CACHE_VERSION = 2  # 2: times written by core.timefmt
+CACHE_VERSION = 3  # 2: times written by core.timefmt; 3: git_runs
 MAX_AGE = timedelta(minutes=10)  # a bound on trusting a cache whose inputs all look the same
 MAX_CACHE_BYTES = 1024 * 1024
 
@@ -59,6 +59,10 @@ def input_paths(root: Path, config: Path, state_files: list[Path]) -> list[str]:
     dirs = refs.locate(root)
     if dirs is not None:
         paths.extend(refs.watched(dirs))
+        paths += [str(dirs.common_dir / "config"), str(dirs.git_dir / "config.worktree")]
+    from stitch_ls.core.vcs.gitrun import user_config_files
+
+    paths += [str(p) for p in user_config_files()]
     return paths
 
 
@@ -108,9 +112,12 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
     paths = input_paths(root, stitch.config, state_files(stitch))
     before = [[p, _stat(p)] for p in paths]
     ws, _ = open_workspace(root, finish=False)  # never waits on the apply lock
+    git_runs, config_files = _git_programs(root)
     facts, valid_until = facts_of(ws, root, now)
+    facts = facts._replace(git_runs=git_runs)
     after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws.paths))]
     if before == after:
+        after += [[p, _stat(p)] for p in config_files if p not in paths]
         payload = {
             "version": _code_version(),
             "root": str(root),
@@ -127,6 +134,20 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
 
         atomic_write(cache_file(root), json.dumps(payload, indent=1) + "\n")
     return facts
+
+
+def _git_programs(root: Path) -> tuple[str | None, list[str]]:
+    """A key that makes git run a program, set by a file the repository controls (None when
+    none is), and every configuration file git read: the cache holds while none changes."""
+    from stitch_ls.core.vcs.gitrun import configured_programs, open_repo
+
+    repo = open_repo(root)
+    if repo is None:
+        return None, []
+    try:
+        return configured_programs(repo)
+    except Exception as exc:  # noqa: BLE001 - unreadable: git is not trusted to run nothing
+        return f"the configuration could not be read ({type(exc).__name__})", []
 
 
 def state_files(paths: Any) -> list[Path]:

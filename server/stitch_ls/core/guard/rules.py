@@ -3,21 +3,27 @@
 Agents that never hand in drafts still ask their own hooks before each tool call
 (`stitch-ls guard`, see `stitch_ls.hooks`). This module holds the rule, as plain values in
 and a plain verdict out: the hook adapters normalise each agent's event into a `ToolEvent`,
-the policy arrives as `PolicyFacts` (compiled by `core.guard.cache` from the same
-`StitchWorkspace` every other door uses), and `decide` returns a `Verdict`. It runs on
-every tool call an agent makes, so it imports nothing heavy (no pydantic, GitPython or
-tree-sitter): only the standard library and `core.files.paths`.
+`roots_of` says which repositories it touches (every checkout that holds one of its paths, or
+its working folder), the policy of each arrives as `PolicyFacts` (compiled by
+`core.guard.cache` from the same `StitchWorkspace` every other door uses), and `judge`
+returns a `Verdict` per repository; the strictest wins. It runs on every tool call an agent
+makes, so it imports nothing heavy (no pydantic, GitPython or tree-sitter).
 
 The first rule that matches wins:
 1. agents are read-only: file edits, shell commands (but a short allow-list of read-only
-   ones), MCP tools other than Stitch's own, and tools the guard does not know are denied;
-2. quiet hours: tools that interrupt the engineer (questions, notifications) are denied;
-3. the workspace's branch is a stream over its feature's cap: edits are denied;
-4. an edit to an irreversible path, or (`[agents] direct_edits = "drafts-only"`) any edit
-   inside the workspace: denied, with the advice to propose a draft instead.
+   ones, matched by the program's resolved path), MCP tools other than Stitch's own, and
+   tools the guard does not know are denied;
+2. quiet hours: tools that interrupt the engineer (questions, notifications, an MCP tool
+   named as one) are denied;
+3. the checkout's branch is a stream over its feature's cap: edits are denied;
+4. an edit to an irreversible path (matched without regard to case or Unicode form: the same
+   file on a case-insensitive file system, and a spelling a pattern could miss), or
+   (`[agents] direct_edits = "drafts-only"`) any edit inside the workspace: denied, with the
+   advice to propose a draft instead.
 Anything else gets no decision: the agent's own permission rules then apply. Writing a
 draft or a prompt file (`.stitch/drafts/`, `.stitch/prompts/`) is how an agent proposes a
-change, so rules 1, 3 and 4 let those through.
+change, so rules 1, 3 and 4 let those through — when every path the call touches is one, and
+none is a link (a hard link there writes the file it shares, a symlink the file it names).
 """
 
 from __future__ import annotations
@@ -25,13 +31,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import stat
+import unicodedata
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from stitch_ls.core.files.globs import glob_match
-from stitch_ls.core.files.userdir import user_state_dir, workspace_key
+from stitch_ls.core.files.userdir import repository_key, user_state_dir
 
 ToolKind = Literal["edit", "write", "shell", "mcp", "question", "notify", "read", "other"]
 EDITING: frozenset[str] = frozenset({"edit", "write"})
@@ -44,7 +53,8 @@ DRAFT_ADVICE = (
 )
 
 # Shell commands that only read, allowed while agents are read-only. Each entry is an argv
-# prefix; a command matches when it has no shell syntax and its argv starts with an entry.
+# prefix; a command matches when it has no shell syntax, its argv starts with an entry, and
+# its program is the one of that name on the PATH (outside the workspace).
 READ_ONLY_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("git", "status"),
     ("git", "diff"),
@@ -59,7 +69,7 @@ READ_ONLY_COMMANDS: tuple[tuple[str, ...], ...] = (
     ("pwd",),
 )
 _SHELL_SYNTAX = re.compile(r"[;&|<>`$()\n\r{}*?\[\]!#\\]")
-_WRITING_OPTIONS = ("--output", "-o", "--ext-diff", "--textconv", "--exec")
+_WRITING_OPTIONS = ("--output", "-o", "--ext-diff", "--textconv", "--exec", "-c", "--config")
 
 
 class ToolEvent(NamedTuple):
@@ -68,6 +78,8 @@ class ToolEvent(NamedTuple):
     `paths`: every file the call would touch, as the agent gave them (absolute, or relative to
     `cwd`). `tool`: the agent's own name for it, for messages. `stitch_tool`: an MCP tool of
     Stitch's own server (proposing drafts, asking), which read-only does not stop.
+    `interrupts`: a call that would break into the engineer's quiet (an MCP tool named as a
+    question or a notification).
     """
 
     agent: str
@@ -77,6 +89,7 @@ class ToolEvent(NamedTuple):
     command: str | None = None
     cwd: str | None = None
     stitch_tool: bool = False
+    interrupts: bool = False
 
 
 class PolicyFacts(NamedTuple):
@@ -95,30 +108,35 @@ class PolicyFacts(NamedTuple):
     on_stream: bool = False  # the branch matches the team's stream pattern
     over_cap: str | None = None  # why this branch's stream is over its feature's cap
     problems: tuple[str, ...] = ()
+    # a configuration key that makes git run a program (fsmonitor, an external diff, a
+    # pager...): read-only then lets no git command through, however harmless it looks
+    git_runs: str | None = None
 
 
 class Verdict(NamedTuple):
-    """`deny` with a reason (and a short key to count it by), or no decision (`deny` False)."""
+    """`deny` with a reason (and a short key to count it by), or no decision (`deny` False).
+    `ask`: ask the person, where the agent's protocol has a way to (else a denial)."""
 
     deny: bool
     reason: str = ""
     key: str = ""  # short, to count by
+    ask: bool = False
 
 
 ALLOW = Verdict(False)
 
 
 def judge(event: ToolEvent, facts: PolicyFacts) -> Verdict:
-    """The guard's rule (module docstring) for one tool call."""
+    """The guard's rule (module docstring) for one tool call, under one repository's policy."""
     root = facts.root
     inside = [p for p in (workspace_paths(root, raw, event.cwd) for raw in event.paths) if p]
-    touches_code = event.kind in EDITING and not _only_proposals(event, inside)
+    touches_code = _edits(event) and not _only_proposals(event, inside, root)
 
     if facts.read_only:
-        why = _read_only_denial(event, touches_code)
+        why = _read_only_denial(event, touches_code, facts)
         if why:
             return Verdict(True, f"{why}: {read_only_text(facts)}", "read_only")
-    if facts.quiet and event.kind in ("question", "notify"):
+    if facts.quiet and (event.kind in ("question", "notify") or event.interrupts):
         until = f" until {facts.quiet_until}" if facts.quiet_until else ""
         return Verdict(True, f"quiet hours{until}: ask later or write a prompt file", "quiet_hours")
     if facts.over_cap and touches_code:
@@ -138,15 +156,15 @@ def judge(event: ToolEvent, facts: PolicyFacts) -> Verdict:
         )
     if touches_code:
         for relative in (r for rs in inside for r in rs):
-            for pattern in facts.irreversible_paths:
-                if glob_match(relative, pattern):
-                    return Verdict(
-                        True,
-                        f"{relative} is an irreversible path ({pattern} in the team file): "
-                        f"do not edit it directly; {DRAFT_ADVICE}",
-                        "irreversible_path",
-                    )
-        edited = [rs[0] for rs in inside if not _proposal(rs)]
+            pattern = irreversible_pattern(relative, facts.irreversible_paths)
+            if pattern is not None:
+                return Verdict(
+                    True,
+                    f"{relative} is an irreversible path ({pattern} in the team file): "
+                    f"do not edit it directly; {DRAFT_ADVICE}",
+                    "irreversible_path",
+                )
+        edited = [rs[0] for rs in inside if not _proposal(rs, root)]
         if facts.direct_edits == "drafts-only" and edited:
             first = edited[0]
             return Verdict(
@@ -158,13 +176,42 @@ def judge(event: ToolEvent, facts: PolicyFacts) -> Verdict:
     return ALLOW
 
 
-def _read_only_denial(event: ToolEvent, touches_code: bool) -> str | None:
+def _edits(event: ToolEvent) -> bool:
+    """Whether the call may change the files it names: an edit or write, or an MCP tool that
+    names files (read-only stops foreign MCP tools anyway; the later rules judge their paths
+    as edits, whatever the tool says it does)."""
+    return event.kind in EDITING or (
+        event.kind == "mcp" and bool(event.paths) and not event.stitch_tool
+    )
+
+
+def irreversible_pattern(relative: str, patterns: tuple[str, ...] | list[str]) -> str | None:
+    """The first pattern `relative` falls under, case and Unicode form aside (a file system
+    that folds case opens `MIGRATIONS/1.SQL` as `migrations/1.sql`; macOS spells names in NFD)."""
+    folded = _fold(relative)
+    for pattern in patterns:
+        if glob_match(folded, _fold(pattern)):
+            return pattern
+    return None
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _read_only_denial(event: ToolEvent, touches_code: bool, facts: PolicyFacts) -> str | None:
     """What read-only stops about this call, or None when it may go on."""
     if event.kind in EDITING:
         return f"{event.tool or 'editing files'} is stopped" if touches_code else None
     if event.kind == "shell":
-        if read_only_command(event.command or ""):
+        command = event.command or ""
+        if read_only_command(command, cwd=event.cwd, root=facts.root, git_runs=facts.git_runs):
             return None
+        if facts.git_runs and _argv0(command) == "git":
+            return (
+                f"git commands are stopped: the repository's configuration makes git run a "
+                f"program ({facts.git_runs})"
+            )
         return "shell commands are stopped (only read-only ones such as `git status` run)"
     if event.kind == "mcp":
         return None if event.stitch_tool else f"MCP tool {event.tool} is stopped"
@@ -183,28 +230,40 @@ def read_only_text(facts: PolicyFacts) -> str:
     )
 
 
-def _only_proposals(event: ToolEvent, inside: list[tuple[str, ...]]) -> bool:
+def _only_proposals(event: ToolEvent, inside: list[tuple[str, ...]], root: str) -> bool:
     """Whether every path is a draft or prompt file (an agent proposing, not editing)."""
     return (
         bool(event.paths)
         and len(inside) == len(event.paths)
-        and all(_proposal(rs) for rs in inside)
+        and all(_proposal(rs, root) for rs in inside)
     )
 
 
-def _proposal(relatives: tuple[str, ...]) -> bool:
-    return all(r.startswith(PROPOSAL_DIRS) for r in relatives)
+def _proposal(relatives: tuple[str, ...], root: str) -> bool:
+    """A draft or prompt file, as written and as resolved, that is no link to another file."""
+    if not all(r.startswith(PROPOSAL_DIRS) for r in relatives):
+        return False
+    try:
+        info = os.lstat(os.path.join(root, relatives[0]))
+    except OSError:
+        return True  # a new file
+    return stat.S_ISREG(info.st_mode) and info.st_nlink == 1
 
 
 def workspace_paths(root: str, raw: str, cwd: str | None) -> tuple[str, ...]:
     """`raw` relative to the workspace, as written and with symlinks resolved (both are checked,
-    so a link cannot hide an irreversible path); () when it lies outside the workspace."""
+    so a link cannot hide an irreversible path); () when it lies outside the workspace. The
+    resolved form follows links before `..`, as the file system does (`link/../x` is the
+    link's target's parent's `x`)."""
     if not raw or "\x00" in raw:
         return ()
     base = cwd if cwd and os.path.isabs(cwd) else root
-    joined = os.path.normpath(os.path.join(base, os.path.expanduser(raw)))
+    joined = os.path.join(base, os.path.expanduser(raw))
     found: list[str] = []
-    for candidate, anchor in ((joined, root), (os.path.realpath(joined), os.path.realpath(root))):
+    for candidate, anchor in (
+        (os.path.normpath(joined), root),
+        (os.path.realpath(joined), os.path.realpath(root)),
+    ):
         relative = os.path.relpath(candidate, anchor)
         if relative == "." or relative.startswith(".." + os.sep) or relative == "..":
             continue
@@ -214,8 +273,58 @@ def workspace_paths(root: str, raw: str, cwd: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
-def read_only_command(command: str) -> bool:
-    """Whether `command` is on the read-only allow-list (no shell syntax, a listed prefix)."""
+def roots_of(event: ToolEvent) -> list[str]:
+    """Every repository the call touches, whose policy then judges it: each checkout (or
+    folder with a team file) that holds one of its paths, at any depth — a nested
+    repository's outer one too — and those holding its working folder. An empty `.git` file
+    or a stray `.stitch/` folder makes no repository: only a checkout git can read, or a
+    folder with a team file, does."""
+    from stitch_ls.core.vcs.refs import locate
+
+    found: list[str] = []
+    starts = [event.cwd] if event.cwd and os.path.isabs(event.cwd) else []
+    base = starts[0] if starts else os.getcwd()
+    for raw in event.paths:
+        if raw and "\x00" not in raw:
+            joined = os.path.join(base, os.path.expanduser(raw))
+            starts += [os.path.normpath(joined), os.path.realpath(joined)]
+    if not starts:
+        starts = [base]
+    for start in starts:
+        folder = start
+        while True:
+            if folder not in found and os.path.isdir(folder):
+                config = os.path.join(folder, ".stitch", "config.toml")
+                if locate(folder) is not None or os.path.isfile(config):
+                    found.append(folder)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+    return found
+
+
+def _argv0(command: str) -> str | None:
+    import shlex
+
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return None
+    return os.path.basename(argv[0]) if argv else None
+
+
+def read_only_command(
+    command: str,
+    *,
+    cwd: str | None = None,
+    root: str | None = None,
+    git_runs: str | None = None,
+) -> bool:
+    """Whether `command` is on the read-only allow-list: no shell syntax, a listed argv
+    prefix, no option that writes or reconfigures, and a program that is the one of that name
+    on the PATH, outside the workspace (`tools/git status`, or a PATH entry inside the
+    repository, run the repository's code). git only when its configuration runs nothing."""
     if not command.strip() or _SHELL_SYNTAX.search(command):
         return False
     import shlex
@@ -224,20 +333,45 @@ def read_only_command(command: str) -> bool:
         argv = shlex.split(command)
     except ValueError:
         return False
-    if any(arg.startswith(_WRITING_OPTIONS) for arg in argv[1:]):
+    if not argv or any(arg.startswith(_WRITING_OPTIONS) for arg in argv[1:]):
         return False
-    program = os.path.basename(argv[0]) if argv else ""
-    return any(
-        len(argv) >= len(entry) and (program, *argv[1 : len(entry)]) == entry
+    name = os.path.basename(argv[0])
+    if not any(
+        len(argv) >= len(entry) and (name, *argv[1 : len(entry)]) == entry
         for entry in READ_ONLY_COMMANDS
-    )
+    ):
+        return False
+    if name == "git" and git_runs:
+        return False
+    return _the_programs_own(argv[0], name, cwd, root)
+
+
+def _the_programs_own(program: str, name: str, cwd: str | None, root: str | None) -> bool:
+    """Whether `program` (as typed) is the program `name` the PATH finds, outside the
+    workspace: a relative PATH entry, or one inside the repository, does not count."""
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if os.path.isabs(p)]
+    found = shutil.which(name, path=os.pathsep.join(path))
+    if found is None:
+        return False
+    expected = os.path.realpath(found)
+    if os.sep in program:
+        typed = os.path.realpath(os.path.join(cwd or os.getcwd(), program))
+    else:
+        typed = expected
+    if typed != expected:
+        return False
+    if root is not None:
+        inside = os.path.relpath(expected, os.path.realpath(root))
+        if not inside.startswith(".."):
+            return False
+    return True
 
 
 # -- the per-user record of denials ---------------------------------------------------------
 
 
 def denials_file(root: Path | str) -> Path:
-    return user_state_dir() / f"{workspace_key(root)}-denials.jsonl"
+    return user_state_dir() / f"{repository_key(root)}-denials.jsonl"
 
 
 def denial_line(event: ToolEvent, verdict: Verdict, now: datetime) -> str:

@@ -87,6 +87,8 @@ class TeamSource:
 
 # what `_blob` answers for a committed team file larger than MAX_TEAM_BYTES: broken, not absent
 TOO_LARGE = "\x00stitch: the committed team file is larger than 1 MiB\x00"
+# ... and for a repository git cannot be run on safely: what the committed files are is unknown
+UNSAFE = "\x00stitch: unsafe\x00"
 
 
 def _parse(text: str | None) -> TeamConfig | list[ConfigProblem] | None:
@@ -94,6 +96,8 @@ def _parse(text: str | None) -> TeamConfig | list[ConfigProblem] | None:
         return None
     if text is TOO_LARGE:
         return [ConfigProblem(0, "the committed team file is larger than 1 MiB")]
+    if text.startswith(UNSAFE):
+        return [ConfigProblem(0, text.removeprefix(UNSAFE))]
     return load_team_config(text)
 
 
@@ -320,9 +324,12 @@ def remember(path: Path, source: TeamSource, before: TeamConfig | None) -> None:
 def _committed(root: Path) -> tuple[str | None, str | None, str | None]:
     """The team file at HEAD and on the base branch (`main`, else `master`; where that
     branch's own team file names another base that exists, that one)."""
-    from stitch_ls.core.vcs.gitrun import open_repo
+    from stitch_ls.core.vcs.gitrun import UnsafeRepository, open_repo
 
-    repo = open_repo(root)
+    try:
+        repo = open_repo(root)
+    except UnsafeRepository as exc:  # its base is unknown: never the working copy's word
+        return None, UNSAFE + f"the repository cannot be read safely: {exc}", "the base branch"
     if repo is None:
         return None, None, None
     head = _blob(repo, "HEAD")

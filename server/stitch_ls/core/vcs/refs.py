@@ -214,6 +214,35 @@ def fingerprint(dirs: GitDirs) -> Fingerprint:
     return tuple(sorted(found))
 
 
+def hazards(dirs: GitDirs) -> list[str]:
+    """What git (or GitPython, which reads refs itself) would open and wait on for ever: a
+    ref, `HEAD`, `packed-refs`, the index, a configuration file, or another file of git's own
+    folder that most commands read (alternates, grafts, shallow, info/exclude...), that is not
+    a regular file (a FIFO, a device, a socket). Symlinks are followed, as git follows them.
+    (A FIFO in the work tree, a `.gitignore` say, is left to the time-out every run has.)"""
+    found = []
+    common = dirs.common_dir
+    extra = [
+        common / "config",
+        dirs.git_dir / "config.worktree",
+        dirs.git_dir / "index",
+        common / "shallow",
+        *(common / "objects" / "info" / name for name in ("alternates", "http-alternates")),
+        *(
+            common / "info" / name
+            for name in ("grafts", "attributes", "exclude", "sparse-checkout")
+        ),
+    ]
+    for path in [*watched(dirs), *map(str, extra)]:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            found.append(path)
+    return found
+
+
 def fingerprint_of(root: Path | str) -> Fingerprint | None:
     dirs = locate(root)
     return fingerprint(dirs) if dirs is not None else None
