@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-STITCH = str(Path(sys.executable).with_name("stitch-ls"))
+from person import stitch
 
 
 def run(env: dict[str, str], *args: str, stdin: str | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [STITCH, *args], input=stdin, env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+    """`stitch-ls ARGS` in `env`; a human-only verb by a person at a terminal (`person`)."""
+    return stitch(*args, env=env, stdin=stdin, cwd=cwd)
 
 
 def guard(env: dict[str, str], agent: str, event: dict[str, Any] | str, cwd: Path | None = None):
@@ -57,6 +55,16 @@ def vscode(root: Path, tool: str, tool_input: dict[str, Any]) -> dict:
         "tool_input": tool_input,
         "tool_use_id": "tool-123",
     }
+
+
+def claude_decision(result: subprocess.CompletedProcess) -> tuple[str, str] | None:
+    """(Claude Code's / VS Code's permission decision, its reason), or None for no decision."""
+    assert result.returncode == 0, result.stderr
+    if not result.stdout.strip():
+        return None
+    out = json.loads(result.stdout)["hookSpecificOutput"]
+    assert out["hookEventName"] == "PreToolUse"
+    return out["permissionDecision"], out["permissionDecisionReason"]
 
 
 def claude_denial(result: subprocess.CompletedProcess) -> str | None:

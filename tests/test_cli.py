@@ -7,18 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from person import stitch
 from workspaces import draft, git, range_edit, write_draft
 
 
 def cli(root: Path | None, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The CLI as people and agents run it (a human-only verb by a person at a terminal)."""
     extra = ["--workspace", str(root)] if root is not None else []
-    return subprocess.run(
-        [sys.executable, "-m", "stitch_ls", *args, *extra],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=60,
-    )
+    return stitch(*args, *extra, stdin=stdin, program=[sys.executable, "-m", "stitch_ls"])
 
 
 def test_schema_is_generated_from_the_models():

@@ -57,6 +57,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _as_a_person(question: str, token: str) -> None:
+    """A human-only verb goes on only when a person at the terminal types `token`
+    (`stitch_ls.terminal`); otherwise one clear refusal."""
+    from stitch_ls.core.safetext import plain
+    from stitch_ls.terminal import NotAPerson, confirm
+
+    try:  # the question quotes agent text: no control character reaches the terminal
+        confirm(plain(question), token)
+    except NotAPerson as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+
+
 def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
     print(json.dumps(data, indent=2, default=str) if as_json else text(data))
 
@@ -240,6 +252,10 @@ def cmd_draft_apply(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
+    _as_a_person(
+        f"Apply draft {args.id} to the files on disk, as {user_email(ws.root)}.",
+        f"apply {args.id}",
+    )
     try:
         applied = apply_on_disk(ws, args.id, _now(), user_email(ws.root))
     except Refused as exc:
@@ -258,6 +274,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
+    _as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
     try:
         ws.reject(args.id, args.reason, user_email(ws.root), _now())
     except Refused as exc:
@@ -275,6 +292,11 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     scan_all(ws, _now())
+    _as_a_person(
+        f"Vouch for draft {args.id} (parked for want of sources) as "
+        f"{user_email(ws.root)}, with your note: {args.note or ''}",
+        f"vouch {args.id}",
+    )
     try:
         done = vouch(ws, args.id, args.note, user_email(ws.root), _now())
     except Refused as exc:
@@ -404,6 +426,11 @@ def cmd_read_only(args: argparse.Namespace) -> int:
 
     ws = _workspace(args)
     on = args.state == "on"
+    if not on:  # turning it on stays open to anyone, agents included
+        _as_a_person(
+            f"Turn the agents' read-only switch off for {ws.root}, as {user_email(ws.root)}.",
+            "read-only off",
+        )
     with locked(ws.paths.apply_lock):  # never between an editor's check and commit
         try:
             ws.set_read_only(on, args.reason, user_email(ws.root), _now())
@@ -415,6 +442,65 @@ def cmd_read_only(args: argparse.Namespace) -> int:
         + (f" (still on: {effective.reason})" if not on and effective.on else "")
     )
     return 0
+
+
+def cmd_focus(args: argparse.Namespace) -> int:
+    """`focus [DURATION|off]`: the same focus session as the editors' (the engineer's state),
+    started or ended by a person; alone, where quiet hours stand."""
+    from stitch_ls.core.files.fsio import locked
+    from stitch_ls.core.timefmt import human_time
+
+    ws = _workspace(args)
+    now = _now()
+    if args.duration is not None:
+        minutes = 0 if args.duration == "off" else _minutes(args.duration)
+        question = (
+            "End your focus session."
+            if minutes == 0
+            else f"Start a focus session of {minutes} minutes: no agent prompt, suggestion or "
+            "notification until it ends."
+        )
+        _as_a_person(question, "focus off" if minutes == 0 else f"focus {args.duration}")
+        from stitch_ls.core.errors import Refused
+
+        with locked(ws.paths.apply_lock):  # an apply after this sees the session
+            try:
+                ws.set_focus(minutes, now)
+            except Refused as exc:
+                raise CliError(str(exc), EXIT_USAGE) from None
+    quiet = ws.quiet_state(now)
+    zone = ws.display_zone()
+    data = {
+        "on": quiet.on,
+        "reason": quiet.reason,
+        "until": quiet.until.isoformat() if quiet.until else None,
+        "until_text": human_time(quiet.until, zone),
+        "next_start_text": human_time(quiet.next_start, zone),
+    }
+
+    def text(d: dict[str, Any]) -> str:
+        if d["on"]:
+            why = "your focus session" if d["reason"] == "focus" else "quiet hours"
+            return f"quiet ({why}) until {d['until_text'] or 'further notice'}"
+        upcoming = f"; next quiet hours {d['next_start_text']}" if d["next_start_text"] else ""
+        return f"not quiet{upcoming}"
+
+    _print(data, args.json, text)
+    return 0
+
+
+def _minutes(text: str) -> int:
+    """`90m`, `2h`, `1h30m` or `45` (minutes) as minutes; one clear error otherwise."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m?)?\s*", text)
+    if not match or not any(match.groups()):
+        raise CliError(f"focus: {text!r} is not a duration (90m, 2h, 1h30m, 45)", EXIT_USAGE)
+    hours, minutes = (int(g) if g else 0 for g in match.groups())
+    total = hours * 60 + minutes
+    if not 1 <= total <= 24 * 60:
+        raise CliError("focus: a session lasts 1 minute to 24 hours", EXIT_USAGE)
+    return total
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -503,6 +589,10 @@ def cmd_answer(args: argparse.Namespace) -> int:
         and 1 <= int(option) <= len(prompt.options)
     ):
         option = prompt.options[int(option) - 1]
+    _as_a_person(
+        f"Answer {prompt.agent}'s question {prompt.id} ({prompt.question}) with {option}.",
+        f"answer {args.id}",
+    )
     try:
         answered = answer_prompt(path, ws.paths.lock, option, user_email(ws.root), _now())
     except ValueError as exc:
@@ -666,6 +756,11 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
         raise CliError(f"{ws.root} is not a git repository")
     for point in git.points:
         if point.id == args.id:
+            _as_a_person(
+                f"Sign off stitch point {point.id} ({point.path} {point.symbol}, "
+                f"streams {', '.join(point.streams)}) as {user_email(ws.root)}.",
+                f"sign-off {point.id}",
+            )
             try:
                 entry = record_signoff(
                     ws.paths.signoffs, point, user_email(ws.root), _now(), _signer(ws)
@@ -855,6 +950,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
     from stitch_ls.starter import init_workspace
 
+    what = ["a starter team file"]
+    if args.agents:
+        what.append(f"the guard in {args.agents}'s hook settings")
+    if args.git_hooks:
+        what.append("git hooks")
+    _as_a_person(f"Set up Stitch in {root}: {', '.join(what)}.", "init")
     try:
         said = init_workspace(root)
     except (OSError, UnicodeDecodeError) as exc:
@@ -954,6 +1055,13 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("state", choices=["on", "off"])
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
+    focus = verbs.add_parser(
+        "focus",
+        parents=[common],
+        help="a focus session: quiet hours now (DURATION: 90m, 2h, 45); `off` ends it; alone: status",
+    )
+    focus.add_argument("duration", nargs="?", help="how long (90m, 2h, 45 = minutes), or off")
+    focus.set_defaults(func=cmd_focus)
 
     verify = verbs.add_parser(
         "verify",

@@ -313,6 +313,13 @@ def answer(agent: str, event_name: str, verdict: Verdict) -> Answer:
     if agent == "cursor":
         if not verdict.deny:
             return Answer("{}\n", "", 0)
+        if verdict.ask and event_name != "beforeReadFile":  # the person decides
+            asked = {
+                "permission": "ask",
+                "userMessage": verdict.reason,
+                "agentMessage": verdict.reason,
+            }
+            return Answer(json.dumps(asked) + "\n", "", 0)
         body: dict[str, Any] = {
             "permission": "deny",
             "userMessage": verdict.reason,
@@ -328,7 +335,7 @@ def answer(agent: str, event_name: str, verdict: Verdict) -> Answer:
     body = {
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
-            "permissionDecision": "deny",
+            "permissionDecision": "ask" if verdict.ask else "deny",  # ask: the person decides
             "permissionDecisionReason": verdict.reason,
         }
     }

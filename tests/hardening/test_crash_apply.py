@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from person import answered
 from stitch_ls.core.files.paths import StitchPaths
 from test_cli import cli
 from workspaces import draft, make_workspace, write_draft
@@ -51,22 +52,25 @@ def outcome(root: Path) -> str:
 
 def test_kill_9_during_apply_never_leaves_it_applied_but_unlogged(tmp_path: Path):
     template = setup(tmp_path / "template")
+    timing = setup(tmp_path / "timing")
+    pid = answered(
+        [sys.executable, "-m", "stitch_ls", "draft", "apply", "big", "--workspace", str(timing)]
+    )
     started = time.monotonic()
-    assert cli(setup(tmp_path / "timing"), "draft", "apply", "big").returncode == 0
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 0
     lo, hi = 0.0, time.monotonic() - started
     seen = {"applied": 0, "pending": 0, "mid-apply": 0}
     for trial in range(30):
         root = tmp_path / f"t{trial}"
         subprocess.run(["cp", "-a", str(template), str(root)], check=True)
         delay = lo + (hi - lo) * (0.25 + 0.5 * ((trial * 7919) % 100) / 100)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stitch_ls", "draft", "apply", "big", "--workspace", str(root)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        pid = answered(  # a person confirms the apply at a terminal; then it is killed
+            [sys.executable, "-m", "stitch_ls", "draft", "apply", "big", "--workspace", str(root)]
         )
         time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
         journal = StitchPaths(root).apply_journal.exists()  # killed between check and commit
         status = cli(root, "status", "--json")  # the next reader finishes or undoes it
         assert status.returncode == 0, status.stderr

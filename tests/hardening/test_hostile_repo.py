@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitrepos import git, stream_repo
+from person import stitch
 from rawlsp import RawServer
 
 SHADOWED = ("queue", "token", "logging", "selectors", "tempfile", "json", "pickle", "typing")
@@ -74,13 +75,7 @@ def hostile(tmp_path: Path) -> tuple[Path, Path]:
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m stitch_ls` from inside the repository, as an editor or a shell would."""
-    return subprocess.run(
-        [sys.executable, "-m", "stitch_ls", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return stitch(*args, cwd=cwd, program=[sys.executable, "-m", "stitch_ls"])
 
 
 def test_cli_verbs_in_a_hostile_repository_run_nothing_it_contains(hostile):

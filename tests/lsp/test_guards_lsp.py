@@ -12,6 +12,7 @@ import pytest
 from lsprotocol import types
 
 from editor_client import start, stop
+from person import stitch
 from workspaces import TEAM, draft, make_workspace, write_draft
 
 CHECKOUT = "src/checkout.py"
@@ -42,12 +43,9 @@ def prompt(prompt_id: str) -> dict:
 
 
 def cli(root: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "stitch_ls", *args, "--workspace", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kwargs,
+    """The CLI as people and agents run it (a human-only verb by a person at a terminal)."""
+    return stitch(
+        *args, "--workspace", str(root), program=[sys.executable, "-m", "stitch_ls"], **kwargs
     )
 
 

@@ -173,7 +173,44 @@ def judge(event: ToolEvent, facts: PolicyFacts) -> Verdict:
                 f'"drafts-only"), so {first} is not edited directly; {DRAFT_ADVICE}',
                 "drafts_only",
             )
+    step = human_step(event, facts)
+    if step is not None:
+        return Verdict(
+            True,
+            f"{step}: that is a person's to do, not an agent's (Stitch asks the person; "
+            "where it cannot ask, it refuses)",
+            "human_only",
+            ask=True,
+        )
     return ALLOW
+
+
+def human_step(event: ToolEvent, facts: PolicyFacts) -> str | None:
+    """What in the call only a person may do (`core.guard.shell`), or None: a change to a
+    file a person owns, or a shell command that performs a human-only step."""
+    if event.kind not in (*EDITING, "shell", "mcp", "other"):
+        return None
+    from stitch_ls.core.guard.shell import human_steps, protected_in
+
+    owned = [
+        (str(user_state_dir()), "Stitch's per-user state"),
+        (os.path.expanduser("~/.gitconfig"), "your git configuration"),
+        (
+            os.path.join(
+                os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "git"
+            ),
+            "your git configuration",
+        ),
+    ]
+    protected = protected_in([facts.root], event.cwd, owned)
+    if event.kind == "shell":
+        steps = human_steps(event.command or "", protected)
+        return steps[0].what if steps else None
+    for raw in event.paths:
+        what = protected(raw)
+        if what is not None:
+            return f"{event.tool or 'editing'} changes {what}"
+    return None
 
 
 def _edits(event: ToolEvent) -> bool:

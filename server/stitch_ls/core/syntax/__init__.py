@@ -30,8 +30,30 @@ The package, by concern: `grammars` (which grammar a path has; languages and par
 each grammar's rules for finding one), `document` (`SyntaxDoc`, the live buffer's tree).
 """
 
-from stitch_ls.core.syntax.document import SyntaxDoc, parse_symbols
-from stitch_ls.core.syntax.grammars import LANGUAGES, language_for_path
-from stitch_ls.core.syntax.symbols import MAX_NESTING, Symbol
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stitch_ls.core.syntax.document import SyntaxDoc, parse_symbols
+    from stitch_ls.core.syntax.grammars import LANGUAGES, language_for_path
+    from stitch_ls.core.syntax.symbols import MAX_NESTING, Symbol
 
 __all__ = ["LANGUAGES", "MAX_NESTING", "Symbol", "SyntaxDoc", "language_for_path", "parse_symbols"]
+_HOMES = {
+    "SyntaxDoc": "document",
+    "parse_symbols": "document",
+    "LANGUAGES": "grammars",
+    "language_for_path": "grammars",
+    "MAX_NESTING": "symbols",
+    "Symbol": "symbols",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The package's names, imported on first use: importing one module of the package (the
+    guard's `bash`) does not load the others."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
