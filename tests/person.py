@@ -30,6 +30,7 @@ HUMAN = (
     ("read-only", "off"),
     ("init",),
     ("approve",),
+    ("verify",),  # asks only the first time a team's command would run here
 )
 ASKED = re.compile(rb"Type '([^']*)' to confirm: ")
 

@@ -403,7 +403,10 @@ def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Pa
         ".stitch/config.toml: created (a starter team file)",
         ".stitch/.gitignore: created (local files)",
         ".gitattributes: added .stitch/source-log.jsonl merge=union",
+        # the person who ran init approved it: no base branch has a team file yet
+        ".stitch/config.toml: approved by you (in force until one is committed on the base branch)",
     ]
+    assert json.loads(cli(root, "status", "--json").stdout)["policy"]["from"] == "working copy"
     starter = (root / ".stitch" / "config.toml").read_text()
     assert isinstance(load_team_config(starter), TeamConfig)
     assert starter.count("#") > 10  # commented

@@ -68,9 +68,16 @@ def test_an_agent_loosening_the_working_copy_or_a_branch_changes_nothing(tmp_pat
     assert rows["drop-orders"]["gate"] == "blocked"
     status = json.loads(cli(root, "status", "--json").stdout)
     assert any("confidence_floor = 0.1 is looser" in n for n in status["config"]["notes"])
-    # once merged into main, it is the team's policy
+    # merged into main (or main moved by anyone): it loosens, so it waits for a person
     git(root, "checkout", "-q", "main")
     git(root, "merge", "-q", "--ff-only", "stream/checkout/a")
+    rows = {r["id"]: r for r in json.loads(cli(root, "draft", "list", "--json").stdout)}
+    assert rows["low"]["gate"] == "below_floor"
+    status = json.loads(cli(root, "status", "--json").stdout)
+    assert any("confidence_floor = 0.1" in w for w in status["policy"]["waiting"])
+    # a person approves it: then it is the team's policy
+    approved = cli(root, "approve")
+    assert approved.returncode == 0, approved.stderr
     rows = {r["id"]: r for r in json.loads(cli(root, "draft", "list", "--json").stdout)}
     assert rows["low"]["gate"] == "actionable"
 

@@ -325,14 +325,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Run the team's test command against a draft in a scratch worktree; exit 0 when it
     passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
     state (outside the workspace), where no agent can forge it."""
-    from stitch_ls.core.drafts.verify import CouldNotRun, verify
+    from stitch_ls.core.drafts.verify import CouldNotRun, NotApproved, verify
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
     ws.scan_drafts(_now())
     try:
-        verdict = verify(ws, args.id, user_email(ws.root), _now())
+        try:
+            verdict = verify(ws, args.id, user_email(ws.root), _now())
+        except NotApproved as exc:  # its first run here: a person sees the command first
+            _as_a_person(
+                f"The team's test command has not run on this machine before:\n  "
+                f"{' '.join(exc.command)}\nIt runs with your rights, in a scratch worktree.",
+                f"run {args.id}",
+            )
+            verdict = verify(ws, args.id, user_email(ws.root), _now(), approve_command=True)
     except (CouldNotRun, Refused) as exc:
         raise CliError(f"verify {args.id}: could not run: {exc}", EXIT_USAGE) from None
     _print(verdict.to_data(), args.json, lambda _: verdict.line())
@@ -441,6 +449,35 @@ def cmd_read_only(args: argparse.Namespace) -> int:
         f"agents read-only: {'on' if on else 'off'}"
         + (f" (still on: {effective.reason})" if not on and effective.on else "")
     )
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    """`approve`: a person approves the team file waiting for approval (its difference with
+    what is in force shown first); `approve --show` only shows what waits."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import approve_team_file
+    from stitch_ls.core.vcs.gitinfo import user_email
+
+    ws = _workspace(args)
+    source = ws.team_source
+    if source.proposal is None:
+        print(f"nothing waits for your approval: in force is {source.label}")
+        return 0
+    lines = [f"- {note}" for note in source.waiting] or [
+        f"- the working copy's team file, where no base branch has one ({ws.paths.config})"
+    ]
+    shown = "\n".join(lines)
+    if args.show:
+        print(f"waiting for your approval:\n{shown}")
+        return 0
+    token = f"approve {source.proposal.digest[:8]}"
+    _as_a_person(f"The team file waiting for your approval:\n{shown}", token)
+    try:
+        done = approve_team_file(ws, user_email(ws.root), _now(), "terminal")
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+    print(f"approved: the team file in force is now {ws.team_source.label} ({done.digest[:8]})")
     return 0
 
 
@@ -961,9 +998,29 @@ def cmd_init(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
     said += init_guard_hooks(root, args.agents, args.git_hooks)
+    said += _approve_starter(root)
     for line in said:
         print(line)
     return 0
+
+
+def _approve_starter(root: Path) -> list[str]:
+    """The person who ran `init` approves the team file it wrote, where no base branch has
+    one yet and none was approved: without it, agents would be read-only until they did."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import approve_team_file, open_workspace
+    from stitch_ls.core.vcs.gitinfo import user_email
+
+    ws, _ = open_workspace(root)
+    if ws.team_source.proposal is None or ws.team_source.waiting:
+        return []
+    try:
+        approve_team_file(ws, user_email(root), _now(), "terminal")
+    except Refused:
+        return []
+    return [
+        ".stitch/config.toml: approved by you (in force until one is committed on the base branch)"
+    ]
 
 
 def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[str]:
@@ -1055,6 +1112,13 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("state", choices=["on", "off"])
     ro.add_argument("--reason", help="why (required to turn it on)")
     ro.set_defaults(func=cmd_read_only)
+    approve = verbs.add_parser(
+        "approve",
+        parents=[common],
+        help="approve the team file that waits for a person (it loosens what is in force)",
+    )
+    approve.add_argument("--show", action="store_true", help="only show what waits")
+    approve.set_defaults(func=cmd_approve)
     focus = verbs.add_parser(
         "focus",
         parents=[common],

@@ -103,7 +103,10 @@ def test_window_days_are_normalised_to_week_order() -> None:
 
 def test_window_is_strict_and_frozen() -> None:
     with pytest.raises(ValidationError):
-        parsed(start="09:30", end="11:30", timezone="UTC")
+        parsed(start="09:30", end="11:30", zone="UTC")  # an unknown key
+    with pytest.raises(ValidationError):
+        parsed(start="09:30", end="11:30", timezone="../etc/passwd")
+    assert parsed(start="09:30", end="11:30", timezone="Asia/Tokyo").timezone == "Asia/Tokyo"
     w = parsed(start="09:30", end="11:30")
     with pytest.raises(FrozenInstanceError):
         w.start = time(8, 0)  # type: ignore[misc]

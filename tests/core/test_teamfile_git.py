@@ -1,6 +1,6 @@
 """Where the team file's texts come from: the working copy as it is on disk, HEAD, and the
-base branch read from git's objects (the base's is the authority), and the last good one this
-machine kept. Real repositories, in-process."""
+base branch read from git's objects (with its allowed signers and code owners), and the
+version this machine accepted. Real repositories, in-process."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from stitch_ls.core.policy.config import TeamConfig, load_team_config
 from stitch_ls.core.policy.teamfile import (
     MAX_TEAM_BYTES,
     TOO_LARGE,
+    Accepted,
     Sources,
-    TeamSource,
-    read_last_good,
+    keep_accepted,
+    read_accepted,
     read_sources,
-    remember,
     resolve,
 )
 from workspaces import git
@@ -46,7 +46,7 @@ def repo(root: Path, branch: str, text: str | None = BASE) -> Path:
 
 
 def sources(root: Path) -> Sources:
-    return read_sources(root, root / ".stitch" / "config.toml", root / "last-good.json")
+    return read_sources(root, root / ".stitch" / "config.toml", root / "accepted.json")
 
 
 def test_on_a_feature_branch_the_base_branchs_team_file_is_the_authority(tmp_path: Path):
@@ -73,7 +73,8 @@ def test_without_main_or_master_no_branch_is_the_authority(tmp_path: Path):
     (root / ".stitch" / "config.toml").write_text(EDITED)
     read = sources(root)
     assert read == Sources(EDITED, None, BASE, None, None, None)
-    assert resolve(read).team.agents.confidence_floor == 0.1  # nothing reviewed to hold it
+    source = resolve(read)  # nothing reviewed, nothing accepted: a person decides
+    assert source.locked_down and source.proposal is not None
 
 
 def test_the_base_branch_may_name_another_base_that_exists(tmp_path: Path):
@@ -133,34 +134,55 @@ def test_a_folder_in_place_of_the_team_file_is_a_reason_not_a_default(tmp_path: 
     config.mkdir()
     read = sources(root)
     assert read == Sources(None, "config.toml is not a regular file", BASE, None, None, None)
-    assert resolve(read).origin == "HEAD"
+    source = resolve(read)  # no base branch, nothing accepted: a lock-down, with the reason
+    assert source.origin == "lock-down" and "not a regular file" in (source.problem or "")
 
 
-def test_only_a_valid_team_file_in_force_becomes_the_last_good_one(tmp_path: Path):
-    kept = tmp_path / "last-good.json"
-    strict = TeamConfig().replace(agents=TeamConfig().agents.replace(confidence_floor=0.9))
-    for origin in ("working copy", "HEAD", "base"):
-        kept.unlink(missing_ok=True)
-        remember(kept, TeamSource(strict, origin), None)
-        assert read_last_good(kept) == strict
-    for origin in ("last good", "lock-down", "defaults"):
-        kept.unlink(missing_ok=True)
-        remember(kept, TeamSource(strict, origin), None)
-        assert not kept.exists()
-    remember(kept, TeamSource(strict, "working copy"), strict)  # unchanged: not written again
-    assert not kept.exists()
-    remember(kept, TeamSource(TeamConfig(), "working copy"), strict)
-    assert read_last_good(kept) == TeamConfig()
-
-
-def test_the_last_good_team_file_is_read_back_for_when_all_else_is_broken(tmp_path: Path):
+def test_the_accepted_version_is_kept_read_back_and_holds_when_all_else_is_broken(
+    tmp_path: Path,
+):
     root = repo(tmp_path / "ws", "trunk", None)
     strict = load_team_config(BASE.replace("0.65", "0.9"))
     assert isinstance(strict, TeamConfig)
-    remember(root / "last-good.json", TeamSource(strict, "working copy"), None)
+    kept = Accepted(strict, "d", "signers\n", "* @lead\n", "dev@example.com", None, "terminal")
+    keep_accepted(root / "accepted.json", kept)
+    assert read_accepted(root / "accepted.json") == kept
     (root / ".stitch" / "config.toml").write_text("[agents\n")
     read = sources(root)
-    assert read == Sources("[agents\n", None, None, None, None, strict)
-    assert resolve(read).origin == "last good"
-    (root / "last-good.json").write_text("{not json")
-    assert read_last_good(root / "last-good.json") is None
+    assert read == Sources("[agents\n", None, None, None, None, None, None, kept)
+    source = resolve(read)
+    assert source.origin == "approved" and source.team == strict
+    assert (source.signers, source.owners) == ("signers\n", "* @lead\n")
+    (root / "accepted.json").write_text("{not json")
+    assert read_accepted(root / "accepted.json") is None
+
+
+def test_the_last_good_team_file_of_before_is_taken_as_the_accepted_one(tmp_path: Path):
+    strict = load_team_config(BASE.replace("0.65", "0.9"))
+    assert isinstance(strict, TeamConfig)
+    (tmp_path / "repo.last-good.json").write_text(strict.to_json())
+    taken = read_accepted(tmp_path / "repo.accepted.json")
+    assert taken is not None and taken.team == strict
+
+
+def test_signers_and_owners_come_from_the_base_branch_never_the_working_copy(tmp_path: Path):
+    root = repo(tmp_path / "ws", "main")
+    (root / ".stitch" / "allowed_signers").write_text("lead@example.com ssh-ed25519 AAAA\n")
+    (root / "CODEOWNERS").write_text("* @lead\n")
+    commit_team(root, BASE, "signers and owners")
+    (root / ".stitch" / "allowed_signers").write_text("agent@example.com ssh-ed25519 BBBB\n")
+    (root / "CODEOWNERS").write_text("* @agent\n")
+    read = sources(root)
+    assert read.signers == "lead@example.com ssh-ed25519 AAAA\n" and read.owners == "* @lead\n"
+
+
+def test_a_clone_holding_only_a_feature_branch_takes_its_remotes_main(tmp_path: Path):
+    origin = repo(tmp_path / "origin", "main")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--single-branch", "--branch", "main", str(origin), str(clone))
+    git(clone, "checkout", "-q", "-b", "feature")
+    git(clone, "branch", "-D", "main")
+    (clone / ".stitch" / "config.toml").write_text(EDITED)
+    read = sources(clone)
+    assert read.base == BASE and read.base_name == "main"
+    assert resolve(read).team.agents.confidence_floor == 0.65

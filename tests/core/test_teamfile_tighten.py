@@ -171,10 +171,9 @@ def test_every_looser_value_is_set_aside_and_named():
         "trust.scrutiny_raise = 0.05 is looser than 0.2 on main: ignored until merged",
         'trust.on_exhausted = "raise_floor" is looser than "read_only" on main:'
         " ignored until merged",
-        f'quiet_hours.timezone = "UTC" {later}',
         "quiet_hours.engineers_may_remove = true is looser than false on main:"
         " ignored until merged",
-        "1 quiet window(s) removed: ignored until merged",
+        "2 quiet window(s) removed: ignored until merged",
         f'streams.base = "develop" {later}',
         f'streams.branch_pattern = "agents/{{stream}}" {later}',
         "streams.max_per_feature = 5 is looser than 2 on main: ignored until merged",
@@ -188,7 +187,11 @@ def test_every_looser_value_is_set_aside_and_named():
     expected = strict.replace(
         agents=strict.agents.replace(irreversible_paths=["migrations/**", "infra/**", "docs/**"]),
         quiet_hours=strict.quiet_hours.replace(
-            windows=[*strict.quiet_hours.windows, config(LOOSE).quiet_hours.windows[1]]
+            # kept in their own zone: the base's is Berlin, the working copy's UTC
+            windows=[
+                *strict.quiet_hours.windows,
+                *(w.replace(timezone="UTC") for w in config(LOOSE).quiet_hours.windows),
+            ]
         ),
         features={
             "checkout": strict.features["checkout"].replace(paths=["src/checkout/**", "src/pay/**"])
@@ -208,12 +211,14 @@ def test_the_base_merged_with_itself_is_the_base_without_a_note():
         assert tighten(team, team, "main") == (team, [])
 
 
-def test_a_new_zone_for_the_same_windows_waits_but_no_windows_no_note():
+def test_windows_in_another_zone_are_kept_in_that_zone_and_none_is_lost():
     base = config(LENIENT)
     elsewhere = base.replace(quiet_hours=base.quiet_hours.replace(timezone="Asia/Tokyo"))
     merged, notes = tighten(base, elsewhere, "main")
-    assert merged == base
-    assert notes == ['quiet_hours.timezone = "Asia/Tokyo" takes effect when merged into main']
+    tokyo = [w.replace(timezone="Asia/Tokyo") for w in base.quiet_hours.windows]
+    assert merged.quiet_hours.windows == [*base.quiet_hours.windows, *tokyo]  # both quiet
+    assert merged.quiet_hours.timezone == "UTC"
+    assert notes == ["1 quiet window(s) removed: ignored until merged"]  # the UTC one
     no_windows = TeamConfig()
     zoned = no_windows.replace(quiet_hours=no_windows.quiet_hours.replace(timezone="UTC"))
     assert tighten(no_windows, zoned, "main") == (no_windows, [])

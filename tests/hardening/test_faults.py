@@ -262,7 +262,12 @@ async def test_deleted_workspace_folder_degrades_without_crashing(workspace: Pat
 
 
 async def test_git_missing_or_broken_repository(workspace: Path):
+    """Once its git is broken (or git is missing), the team file this machine accepted
+    holds: the server answers, applies and logs, and never fails."""
+    from stitch_ls.core.operations import open_workspace
+
     write_draft(workspace, draft("good"))
+    open_workspace(workspace)  # the team file on main, accepted at first use
     shutil.rmtree(workspace / ".git")
     (workspace / ".git").write_text("gitdir: /nonexistent\n")
     env = {"PATH": "/nonexistent", "GIT_PYTHON_REFRESH": "quiet"}

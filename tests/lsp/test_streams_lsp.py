@@ -200,10 +200,19 @@ async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restar
             lambda: any("active streams" in d.message for d in client.diagnostics.get(config, [])),
             timeout=15,
         )
-        found = await client.actions(uri, 5, 10)
-        [low] = [
-            a for a in found if a.data["draft"].startswith("git-") and a.title.startswith("Apply")
-        ]
+
+        async def stream_drafts_on_line_5() -> list:
+            found = await client.actions(uri, 5, 10)
+            return [
+                a
+                for a in found
+                if a.data["draft"].startswith("git-") and a.title.startswith("Apply")
+            ]
+
+        # the status says the stream is there; its draft is placed in the buffer a moment
+        # later (a separate step): wait for what is asserted, the draft itself
+        await client.until(stream_drafts_on_line_5, timeout=15)
+        [low] = await stream_drafts_on_line_5()
         # the third stream started last: past the cap, its drafts are disabled (gate rule 5,
         # before the floor)
         assert low.disabled.reason == "stream checkout/c is over the cap of 2 for feature checkout"

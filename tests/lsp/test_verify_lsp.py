@@ -45,6 +45,13 @@ async def test_verify_runs_with_progress_and_its_verdict_unblocks_the_draft(tmp_
         assert verify.title == "Verify draft: Draft round"
         assert verify.command.command == "stitch.verifyDraft"
 
+        # the command's first run here: the engineer is asked first, and says no, then yes
+        client.answers.append("Cancel")
+        with pytest.raises(Exception, match="not run"):
+            await client.command(verify.command.command, *verify.command.arguments)
+        asked = client.prompts[-1]
+        assert "has not run on this machine before" in asked.message and "pytest" in asked.message
+        client.answers.append("Run")
         # the run takes seconds; bounded well inside the test's timeout so that a hang says
         # where it hung (the server's process tree) instead of timing the test out
         result = await client.command_within(60, verify.command.command, *verify.command.arguments)
@@ -80,6 +87,7 @@ async def test_cancelling_the_progress_stops_the_test_run_and_removes_its_tree(t
     client = await start(root, editor=VSCODE, env={"STITCH_TEST_PIDFILE": str(pidfile)})
     try:
         await client.until_listed("round")
+        client.answers.append("Run")  # the command's first run here: the engineer says yes
         running = asyncio.ensure_future(client.command("stitch.verifyDraft", "round"))
         await client.wait_for(pidfile.exists, timeout=60)  # the test itself is running
         (token, reports), *_ = client.progress_reports.items()

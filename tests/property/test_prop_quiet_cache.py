@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from stitch_props import examples
 
 from stitch_ls.core.guard.cache import cached_facts, compile_facts, facts_of
+from stitch_ls.core.operations import approve_team_file
 from stitch_ls.core.policy.quiet import DAY_NAMES, QuietSchedule, QuietWindow, parse_timezone
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -155,7 +156,9 @@ def test_the_guards_cached_quiet_agrees_with_the_schedule_until_it_expires(
 
     ws = StitchWorkspace(root)
     ws.load_state()
-    assert ws.load_config() == []
+    ws.load_config()  # no repository: the working copy's team file waits for a person
+    approve_team_file(ws, "dev@example.com", now, "terminal")
+    assert ws.load_config() == [] and ws.team_source.origin == "working copy"
     if focus_minutes is not None:
         ws.set_focus(focus_minutes, now)
     core = QuietSchedule([(QuietWindow.from_data(w), tz) for w in found], ws.state.focus_until)

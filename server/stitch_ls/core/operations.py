@@ -55,6 +55,32 @@ def finish_interrupted(ws: StitchWorkspace) -> str | None:
 
 
 @dataclass(frozen=True)
+class Approved:
+    digest: str
+    by: str
+    at: datetime
+    door: str
+    was_waiting: list[str]  # what it loosened
+
+
+def approve_team_file(ws: StitchWorkspace, by: str, now: datetime, door: str) -> Approved:
+    """A person approves the team file waiting for approval (a newer base-branch version that
+    loosens what is in force, or a working copy where no base branch has one): it is in force
+    from now on. A human-only verb: the doors ask the person first. Refused when none waits."""
+    from dataclasses import replace
+
+    from stitch_ls.core.policy.teamfile import approve, keep_accepted
+
+    ws.load_config()
+    offered = approve(ws.team_source)
+    waiting = list(ws.team_source.waiting)
+    kept = replace(offered, by=by, at=now.isoformat(), door=door)
+    keep_accepted(ws.paths.accepted, kept)
+    ws.load_config()
+    return Approved(kept.digest, by, now, door, waiting)
+
+
+@dataclass(frozen=True)
 class Added:
     id: str
     file: Path

@@ -186,15 +186,17 @@ class StitchWorkspace:
     # -- loading -------------------------------------------------------------------------
 
     def load_config(self) -> list[ConfigProblem]:
-        """Work out the team file in force (`teamfile`: the base branch's is the authority,
-        a broken working copy falls back, never loosens) and remember it as the last good
-        one; answers the working copy's problems."""
-        from stitch_ls.core.policy.teamfile import read_sources, remember, resolve
+        """Work out the team file in force (`teamfile`: the version this person accepted,
+        tightened by the working copy; a base branch that only tightens is accepted by itself,
+        one that loosens waits for a person) and keep what was accepted by itself; answers the
+        working copy's problems."""
+        from stitch_ls.core.policy.teamfile import keep_accepted, read_sources, resolve
 
-        sources = read_sources(self.root, self.paths.config, self.paths.last_good)
+        sources = read_sources(self.root, self.paths.config, self.paths.accepted)
         source = resolve(sources)
-        with contextlib.suppress(OSError):
-            remember(self.paths.last_good, source, sources.last_good)
+        if source.accept is not None:
+            with contextlib.suppress(OSError):
+                keep_accepted(self.paths.accepted, source.accept)
         self.use_team(source)
         return list(source.problems)
 
@@ -783,6 +785,9 @@ class StitchWorkspace:
                 "from": self.team_source.origin,
                 "problem": self.team_source.problem,
                 "label": self.team_source.label,
+                # what a newer team file loosens: in force once a person approves it
+                "waiting": list(self.team_source.waiting),
+                "accepted_by": self.team_source.accepted.by if self.team_source.accepted else None,
             },
             "guard": denial_counts(self.root),
             "zone": str(zone),

@@ -147,8 +147,19 @@ class IndexerApi(Protocol):
         ...
 
     @runs(Mode.ALONE, timeout=A_DAY)
-    def verify(self, draft_id: str, by: str, now: datetime) -> Verdict:
-        """Run the team's test command against a draft (refused when it cannot run)."""
+    def verify(self, draft_id: str, by: str, now: datetime, approve_command: bool) -> Verdict:
+        """Run the team's test command against a draft (refused when it cannot run, and the
+        first time a command would run here unless a person just said yes to it)."""
+        ...
+
+    def evidence_to_approve(self, draft_id: str) -> list[str] | None:
+        """The team's test command, when `draft_id` can be verified and the command has not run
+        on this machine before (a person sees it and says yes first); None when it has.
+        Refused as `verify` would be (a decided draft, an unknown one, nothing to run)."""
+        ...
+
+    def approve_team_file(self, by: str, now: datetime, door: str) -> Delta:
+        """A person approves the team file waiting for approval (refused when none waits)."""
         ...
 
     def cancel_verify(self, draft_id: str | None) -> bool:

@@ -110,18 +110,38 @@ class Indexer(IndexerApi):
             vouched = vouch(self.ws, draft_id, note, by, now)
         return Changed(vouched, change.delta)
 
-    def verify(self, draft_id: str, by: str, now: datetime) -> Verdict:
+    def verify(self, draft_id: str, by: str, now: datetime, approve_command: bool) -> Verdict:
         from stitch_ls.core.drafts.verify import CouldNotRun, verify
 
         if draft_id in self.verifying:
             raise Refused(f"draft {draft_id!r} is being verified already")
         self.verifying[draft_id] = cancel = threading.Event()
         try:
-            return verify(self.ws, draft_id, by, now, cancel=cancel)
+            return verify(
+                self.ws, draft_id, by, now, cancel=cancel, approve_command=approve_command
+            )
         except CouldNotRun as exc:
             raise Refused(f"verify {draft_id}: could not run: {exc}") from None
         finally:
             del self.verifying[draft_id]
+
+    def evidence_to_approve(self, draft_id: str) -> list[str] | None:
+        from stitch_ls.core.drafts.verify import CouldNotRun, evidence_digest, runnable
+
+        try:
+            _, command, _ = runnable(self.ws, draft_id)
+        except CouldNotRun as exc:
+            raise Refused(f"verify {draft_id}: could not run: {exc}") from None
+        if evidence_digest(self.ws.team.evidence) in self.ws.state.evidence_commands:
+            return None
+        return command
+
+    def approve_team_file(self, by: str, now: datetime, door: str) -> Delta:
+        from stitch_ls.core.operations import approve_team_file
+
+        before = self.ws.state, self.ws.team_source
+        approve_team_file(self.ws, by, now, door)
+        return self._delta(ScanResult(), *before, reloaded=Reloaded(config=True))
 
     def fetch_streams(self) -> list[str]:
         from stitch_ls.core.operations import fetch_streams

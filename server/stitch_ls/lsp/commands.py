@@ -266,12 +266,32 @@ async def verify_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     def cancel() -> None:
         ls.spawn(ls.call(IndexerApi.cancel_verify, draft_id))
 
+    command = await ls.call(IndexerApi.evidence_to_approve, draft_id)
+    if command is not None:  # its first run here: the engineer sees it and says yes first
+        chosen = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=(
+                    "Stitch: the team's test command has not run on this machine before. "
+                    f"Run it, with your rights, in a scratch worktree? {' '.join(command)}"
+                ),
+                actions=[
+                    types.MessageActionItem(title="Run"),
+                    types.MessageActionItem(title="Cancel"),
+                ],
+            )
+        )
+        if chosen is None or chosen.title != "Run":
+            raise refused(f"verify {draft_id}: not run (the test command was not approved)")
+
     token = await _begin_progress(
         ls, f"Verify draft {draft_id}", " ".join(ws.team.evidence.command), cancel
     )
     line = "not verified"
     try:
-        verdict = await ls.call(IndexerApi.verify, draft_id, ls.user, ls.clock())
+        verdict = await ls.call(
+            IndexerApi.verify, draft_id, ls.user, ls.clock(), command is not None
+        )
         line = verdict.line()
     except asyncio.CancelledError:  # the client cancelled the request
         cancel()
@@ -307,6 +327,33 @@ async def _begin_progress(ls: StitchServer, title: str, message: str, on_cancel:
         token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=True)
     )
     return token
+
+
+@command("stitch.approveTeamFile")
+async def approve_team_file(ls: StitchServer, *args: Any) -> dict[str, Any]:
+    """`stitch.approveTeamFile []`: the engineer approves the team file waiting for approval
+    (a newer version on the base branch that loosens what is in force), after seeing what it
+    loosens: asked here, in the editor, which only the person at it answers."""
+    ws = await _ready(ls)
+    source = ws.team_source
+    if source.proposal is None:
+        return {"approved": False, "reason": "nothing waits for your approval"}
+    shown = "; ".join(source.waiting) or "the working copy's team file (no base branch has one)"
+    chosen = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=f"Stitch: approve the team file? It loosens what is in force: {shown}",
+            actions=[
+                types.MessageActionItem(title="Approve"),
+                types.MessageActionItem(title="Cancel"),
+            ],
+        )
+    )
+    if chosen is None or chosen.title != "Approve":
+        return {"approved": False, "reason": "not approved"}
+    await ls.change(IndexerApi.approve_team_file, ls.user, ls.clock(), "editor")
+    ls.refresh_editor()
+    return {"approved": True, "policy": ws.team_source.label}
 
 
 @command("stitch.sourceLog")

@@ -44,6 +44,27 @@ class CouldNotRun(Exception):
     is recorded."""
 
 
+class NotApproved(CouldNotRun):
+    """The team's test command has not run on this machine before: a person sees it and says
+    yes first (`verify(..., approve_command=True)` once they did)."""
+
+    def __init__(self, command: list[str]) -> None:
+        super().__init__(
+            f"the team's test command has not run here before: {' '.join(command)} (Stitch "
+            "shows it to you and asks before it runs it the first time)"
+        )
+        self.command = command
+
+
+def evidence_digest(evidence: object) -> str:
+    """One version of the team's `[evidence]` settings (the command and what it runs with)."""
+    import hashlib
+    import json
+
+    data = evidence.to_data() if hasattr(evidence, "to_data") else evidence
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Verdict:
     draft: str
@@ -93,18 +114,10 @@ def expand(command: list[str], refs: list[str]) -> list[str]:
     return out
 
 
-def verify(
-    ws: StitchWorkspace,
-    draft_id: str,
-    by: str,
-    now: datetime,
-    *,
-    cancel: threading.Event | None = None,
-) -> Verdict:
-    """Verify one pending draft and record the outcome; raises CouldNotRun or Refused."""
-    from stitch_ls.core.drafts.gate import draft_digest
+def runnable(ws: StitchWorkspace, draft_id: str) -> tuple[Draft, list[str], list[str]]:
+    """(the draft, the team's command, its test refs) when `draft_id` can be verified; raises
+    Refused (decided, unknown) or CouldNotRun (invalid, no command, no test evidence)."""
     from stitch_ls.core.operations import decided
-    from stitch_ls.core.policy.state import State, Verification
 
     if (outcome := decided(ws, draft_id)) is not None:
         raise Refused(f"draft {draft_id!r} was already {outcome}")
@@ -113,16 +126,43 @@ def verify(
         raise Refused(f"no draft with id {draft_id!r}")
     if record.draft is None:
         raise CouldNotRun(f"draft {draft_id!r} is invalid: {record.error}")
-    draft = record.draft
     command = list(ws.team.evidence.command)
     if not command:
         raise CouldNotRun(
             "the team file names no verification command: add [evidence] command = "
             '["pytest", "-q", "{refs}"] on the base branch'
         )
-    refs = test_refs(draft)
+    refs = test_refs(record.draft)
     if not refs:
         raise CouldNotRun(f"draft {draft_id!r} names no test evidence to run")
+    return record.draft, command, refs
+
+
+def verify(
+    ws: StitchWorkspace,
+    draft_id: str,
+    by: str,
+    now: datetime,
+    *,
+    cancel: threading.Event | None = None,
+    approve_command: bool = False,
+) -> Verdict:
+    """Verify one pending draft and record the outcome; raises CouldNotRun or Refused, and
+    NotApproved the first time a team's command would run here, unless a person just saw it
+    and said yes (`approve_command`, recorded in their state)."""
+    from stitch_ls.core.drafts.gate import draft_digest
+    from stitch_ls.core.policy.state import State, Verification
+
+    draft, command, refs = runnable(ws, draft_id)
+    approval = evidence_digest(ws.team.evidence)
+    if approval not in ws.state.evidence_commands:
+        if not approve_command:
+            raise NotApproved(command)
+
+        def approved(state: State) -> None:
+            state.evidence_commands.append(approval)
+
+        ws._write_state(approved)
     argv = expand(command, refs)
     with scratch_worktree(ws.root) as scratch:
         prepare(ws, draft, scratch)

@@ -84,9 +84,15 @@ class StitchPaths:
         return self.user_dir / f"{self.key}.apply-journal.json"
 
     @property
+    def accepted(self) -> Path:
+        """The version of the team's rules this person's machine holds in force (approved by
+        the person, accepted at first use, or stricter than what was): `core.policy.teamfile`."""
+        return self.user_dir / f"{self.key}.accepted.json"
+
+    @property
     def last_good(self) -> Path:
-        """The last valid team file this machine saw in force here (the fallback after the
-        committed versions, before a lock-down)."""
+        """Where the last valid team file in force was kept before versions were accepted
+        (`accepted`): taken over once as the accepted version."""
         return self.user_dir / f"{self.key}.last-good.json"
 
     def legacy_user_file(self, suffix: str) -> Path | None:

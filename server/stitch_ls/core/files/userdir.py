@@ -46,11 +46,56 @@ def repository_key(root: Path | str) -> str:
     the engineer's or the team's (switches, outcomes, budget, the apply lock and journal, the
     last good team file) is kept under it. Outside a repository: the folder's own key."""
     dirs = refs.locate(root)
-    if dirs is None:
-        return workspace_key(root)
+    if dirs is None:  # its git folder cannot be read: the repository it was, if known
+        return _known(root) or workspace_key(root)
     common = Path(refs.repository_root(dirs))
     main = common.parent if common.name == ".git" else common
-    return _key(main.name, str(common))
+    key = _key(main.name, str(common))
+    _know(root, key)
+    return key
+
+
+def _known_file() -> Path:
+    return user_state_dir() / "checkouts.json"
+
+
+def _checkouts() -> dict[str, str]:
+    import json
+
+    try:
+        with open(_known_file(), "rb") as handle:
+            data = json.loads(handle.read(1024 * 1024))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _known(root: Path | str) -> str | None:
+    """The repository a checkout belonged to when its git folder was last readable: a broken
+    or replaced `.git` must not hand the checkout fresh switches (read-only off)."""
+    found = _checkouts().get(os.path.realpath(root))
+    return found if isinstance(found, str) else None
+
+
+def _know(root: Path | str, key: str) -> None:
+    """Remember which repository a checkout belongs to (once; a failure changes nothing)."""
+    import json
+    import tempfile
+
+    real = os.path.realpath(root)
+    known = _checkouts()
+    if known.get(real) == key:
+        return
+    known[real] = key
+    folder = user_state_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".checkouts.", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(known, handle)
+        os.replace(tmp, _known_file())
+    except OSError:
+        pass
 
 
 def legacy_key(root: Path | str) -> str | None:

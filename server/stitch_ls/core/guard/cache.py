@@ -109,13 +109,16 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
     from stitch_ls.core.operations import open_workspace
 
     stitch = StitchPaths(root)
-    paths = input_paths(root, stitch.config, state_files(stitch))
-    before = [[p, _stat(p)] for p in paths]
-    ws, _ = open_workspace(root, finish=False)  # never waits on the apply lock
-    git_runs, config_files = _git_programs(root)
-    facts, valid_until = facts_of(ws, root, now)
-    facts = facts._replace(git_runs=git_runs)
-    after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws.paths))]
+    for _ in range(2):  # a first load may write the accepted team file: once more after it
+        paths = input_paths(root, stitch.config, state_files(stitch))
+        before = [[p, _stat(p)] for p in paths]
+        ws, _ = open_workspace(root, finish=False)  # never waits on the apply lock
+        git_runs, config_files = _git_programs(root)
+        facts, valid_until = facts_of(ws, root, now)
+        facts = facts._replace(git_runs=git_runs)
+        after = [[p, _stat(p)] for p in input_paths(root, ws.paths.config, state_files(ws.paths))]
+        if before == after:
+            break
     if before == after:
         after += [[p, _stat(p)] for p in config_files if p not in paths]
         payload = {
@@ -151,11 +154,11 @@ def _git_programs(root: Path) -> tuple[str | None, list[str]]:
 
 
 def state_files(paths: Any) -> list[Path]:
-    """The engineer's state files the workspace reads (where `load_state` looks: the user's
-    own, the repository's shared switches, and the ones it takes over while the user's does
-    not exist yet). The last good team file is not one: a load writes it, and it changes
-    only when inputs did."""
-    found = [paths.state, paths.legacy_state]
+    """The engineer's files the workspace reads (where `load_state` looks: the user's own,
+    the repository's shared switches, and the ones it takes over while the user's does not
+    exist yet; and the team file version this person accepted, which a person's approval
+    changes)."""
+    found = [paths.state, paths.legacy_state, paths.accepted]
     for extra in (paths.shared_switches, paths.legacy_user_file(".json")):
         if extra is not None:
             found.append(extra)

@@ -89,8 +89,8 @@ def effective_policy(
             notes.append(
                 "stitch.quietHours.removeTeamWindows is ignored: the team file does not allow it"
             )
-        windows.extend((window, team_zone) for window in team.quiet_hours.windows)
-    windows.extend((window, editor_zone) for window in editor.quiet_hours.windows)
+        windows.extend((window, _zone(window, team_zone)) for window in team.quiet_hours.windows)
+    windows.extend((window, _zone(window, editor_zone)) for window in editor.quiet_hours.windows)
 
     return EffectivePolicy(
         floor=floor,
@@ -104,3 +104,8 @@ def effective_policy(
         windows=tuple(windows),
         notes=tuple(notes),
     )
+
+
+def _zone(window: QuietWindow, default: ZoneInfo) -> ZoneInfo:
+    """A window's own zone where it names one, else its policy's."""
+    return parse_timezone(window.timezone) if window.timezone else default

@@ -125,9 +125,18 @@ Days = Annotated[tuple[DayName, ...], field_rule(before=_normalise_days, after=_
 Minute = Annotated[time, field_rule(before=_parse_hhmm)]
 
 
+def _check_zone(name: str | None) -> str | None:
+    if name is not None:
+        parse_timezone(name)
+    return name
+
+
+ZoneName = Annotated[str | None, field_rule(after=_check_zone)]
+
+
 @record()
 class QuietWindow(Record):
-    """One weekly quiet window, in wall-clock time of a zone given alongside it.
+    """One weekly quiet window, in wall-clock time of a zone given alongside it (or its own).
 
     ``start``/``end`` are written ``"HH:MM"`` (24-hour).  ``end`` earlier than
     ``start`` means the window runs past midnight into the next day; the
@@ -142,6 +151,9 @@ class QuietWindow(Record):
     days: Days = DAY_NAMES
     start: Minute
     end: Minute
+    # its own zone, where it is not the one its policy names (a window kept from a team file
+    # in another zone, when two versions are merged: `teamfile.tighten`)
+    timezone: ZoneName = None
 
     def __post_init__(self) -> None:
         if self.start == self.end:

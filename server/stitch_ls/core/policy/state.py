@@ -98,6 +98,8 @@ class State(Record):
     unsourced_arrivals: dict[str, Aware] = field(default_factory=dict)
     verifications: dict[str, Verification] = field(default_factory=dict)
     vouches: dict[str, Vouch] = field(default_factory=dict)
+    # the team's `[evidence]` settings a person saw and let run here (core.drafts.verify)
+    evidence_commands: list[str] = field(default_factory=list)
 
 
 @record(frozen=False)

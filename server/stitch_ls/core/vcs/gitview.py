@@ -15,6 +15,7 @@ from typing import Any
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.files.paths import glob_match
 from stitch_ls.core.policy.config import TeamConfig
+from stitch_ls.core.policy.teamfile import rules_in_force
 from stitch_ls.core.syntax import language_for_path
 from stitch_ls.core.vcs import streams as st
 from stitch_ls.core.vcs.conflicts import Conflict, regions
@@ -43,6 +44,7 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     base_texts: dict[str, str | None] = field(default_factory=dict)
     owners: list[tuple[str, list[str]]] = field(default_factory=list)
+    signers: str | None = None  # the allowed signers in force (accepted with the team file)
     loaded: set[tuple[str, str]] = field(default_factory=set)
     # what each stream cost, kept for the next snapshot: a stream whose commits did not move
     # is not diffed or read again (an agent's commit moves one stream, not all of them)
@@ -84,7 +86,8 @@ def take_snapshot(
     # the engineer's own branch is the working-tree stream, not a second copy of itself
     streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
     snap = Snapshot(streams.key, streams, engineer_base, problems=list(streams.problems))
-    snap.owners = codeowners_rules(root)
+    owners, signers = rules_in_force(root)
+    snap.owners, snap.signers = codeowners_rules(owners), signers
     before = previous.work if previous is not None else {}
     for stream in streams.streams:
         work = _stream_work(repo, stream, streams.head_commit, before.get(stream.name))
@@ -343,7 +346,7 @@ def points_for(
     if team.stitch_points.signing == "ssh":
         from stitch_ls.core.vcs.signing import Verifier
 
-        verifier = Verifier.for_workspace(root, team.streams.base)
+        verifier = Verifier(snap.signers)
     apply_signoffs(points, signoffs, verifier)
     language = language_for_path(path)
     if live_text is not None and language is not None and points:

@@ -4,9 +4,10 @@ Without signing, a sign-off line proves only that someone wrote the owner's emai
 `.stitch/signoffs.jsonl` (anyone can set `git config user.email`). With
 `[stitch_points] signing = "ssh"`, a sign-off carries a signature made with the engineer's
 git signing key (`user.signingkey`) by `ssh-keygen -Y sign -n stitch-signoff`, and counts only
-when `ssh-keygen -Y verify` accepts it for the owner's identity against the team's committed
-`.stitch/allowed_signers` (read from the base branch's commit, never the working copy, which
-any agent can edit). No crypto is done here: OpenSSH signs and verifies.
+when `ssh-keygen -Y verify` accepts it for the owner's identity against the allowed signers in
+force: the base branch's `.stitch/allowed_signers` as accepted with the team file
+(`core.policy.teamfile`: a change to it waits for a person's approval), never the working
+copy's or HEAD's, which any agent can edit. No crypto is done here: OpenSSH signs and verifies.
 """
 
 from __future__ import annotations
@@ -76,24 +77,6 @@ def sign(root: Path, entry: dict[str, Any]) -> str:
     return signature
 
 
-def committed_allowed_signers(root: Path, base: str) -> str | None:
-    """`.stitch/allowed_signers` as committed on the base branch (else at HEAD), or None."""
-    from stitch_ls.core.vcs.gitrun import open_repo
-
-    repo = open_repo(root)
-    if repo is None:
-        return None
-    for rev in (f"refs/heads/{base}", "HEAD"):
-        try:
-            text = repo.git.cat_file(
-                "blob", f"{rev}:{ALLOWED_SIGNERS}", strip_newline_in_stdout=False
-            )
-        except Exception:  # noqa: BLE001 - no such file there
-            continue
-        return text if len(text) <= MAX_ALLOWED_BYTES else None
-    return None
-
-
 _SEEN: dict[str, bool] = {}  # (payload, signature, owner, allowed signers) -> verified
 _LOCK = threading.Lock()
 
@@ -105,17 +88,13 @@ class Verifier:
     def __init__(self, allowed_signers: str | None) -> None:
         self.allowed = allowed_signers
 
-    @classmethod
-    def for_workspace(cls, root: Path, base: str) -> Verifier:
-        return cls(committed_allowed_signers(root, base))
-
     def why_not(self, entry: dict[str, Any], owner: str) -> str | None:
         """None when the sign-off is signed by `owner` as the allowed signers say; else why not."""
         signature = entry.get("signature")
         if not isinstance(signature, str) or "BEGIN SSH SIGNATURE" not in signature:
             return "not signed"
         if not self.allowed:
-            return f"no {ALLOWED_SIGNERS} committed on the base branch"
+            return f"no {ALLOWED_SIGNERS} accepted with the team file"
         key = hashlib.sha256(
             b"\0".join([payload(entry), signature.encode(), owner.encode(), self.allowed.encode()])
         ).hexdigest()

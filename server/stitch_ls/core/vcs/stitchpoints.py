@@ -418,23 +418,17 @@ def _line_points(
 CODEOWNERS_PLACES = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")
 
 
-def codeowners_rules(root: Path) -> list[tuple[str, list[str]]]:
-    for place in CODEOWNERS_PLACES:
-        file = root / place
-        try:
-            text = read_bytes_limited(file, MAX_SIGNOFF_BYTES).decode("utf-8", "replace")
-        except (OSError, ValueError):
+def codeowners_rules(text: str | None) -> list[tuple[str, list[str]]]:
+    """The rules of a CODEOWNERS file's text (the version a person accepted: never the working
+    copy's, which any agent can edit)."""
+    rules = []
+    for raw in (text or "").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
             continue
-        else:
-            rules = []
-            for raw in text.splitlines():
-                line = raw.split("#", 1)[0].strip()
-                if not line:
-                    continue
-                pattern, *owners = line.split()
-                rules.append((pattern, owners))
-            return rules
-    return []
+        pattern, *owners = line.split()
+        rules.append((pattern, owners))
+    return rules
 
 
 def codeowners_match(pattern: str, path: str) -> bool:
