@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
+from stitch_ls.core.files.fsio import parse_json
 from stitch_ls.core.operations import add_draft, stamped
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -40,7 +41,7 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
     """Validate and write a draft; field-level errors instead of an exception."""
     if isinstance(draft, str):
         try:
-            draft = json.loads(draft)
+            draft = parse_json(draft)
         except ValueError as exc:
             return {
                 "ok": False,

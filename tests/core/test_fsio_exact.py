@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from stitch_ls.core.files.fsio import (
     append_line,
     atomic_write,
     parse_json,
+    parse_toml,
     read_bytes_limited,
     read_inside,
     read_text_limited,
@@ -216,6 +218,20 @@ def test_append_line_creates_a_readable_log(tmp_path: Path):
 def test_parse_json_turns_deep_nesting_into_one_value_error():
     assert parse_json('{"a": [1]}') == {"a": [1]}
     assert parse_json(b"[]") == []
-    assert error(lambda: parse_json("[" * 100_000 + "]" * 100_000)) == "nested too deeply"
+    too_deep = "nested too deeply (more than 64 levels)"
+    assert error(lambda: parse_json("[" * 100_000 + "]" * 100_000)) == too_deep
+    assert parse_json("[" * 64 + "]" * 64) is not None  # the bound, not the interpreter's stack
+    assert error(lambda: parse_json("[" * 65 + "]" * 65)) == too_deep
+    assert error(lambda: parse_json(b'{"a": ' * 65 + b"1" + b"}" * 65)) == too_deep
+    assert parse_json('"[[[[{{{{"') == "[[[[{{{{"
     with pytest.raises(ValueError):
         parse_json("{")
+
+
+def test_parse_toml_has_the_same_bound_even_without_brackets():
+    assert parse_toml("a.b = 1\n") == {"a": {"b": 1}}
+    dotted = ".".join(["k"] * 65) + " = 1\n"
+    assert error(lambda: parse_toml(dotted)) == "nested too deeply (more than 64 levels)"
+    assert error(lambda: parse_toml("x = " + "[" * 5000 + "]" * 5000)).startswith("nested too")
+    with pytest.raises(tomllib.TOMLDecodeError):
+        parse_toml("x = [")

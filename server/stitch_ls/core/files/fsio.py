@@ -15,6 +15,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def check_stitch_folders(path: Path) -> None:
@@ -272,15 +273,53 @@ def _umask() -> int:
     return mask
 
 
-def parse_json(text: str | bytes) -> object:
-    """`json.loads`, with input nested too deeply for it as one ValueError (agents may write
-    `[[[[…` a thousand deep; Python's parser would raise RecursionError)."""
+MAX_NESTING = 64  # containers deep in any JSON or TOML file Stitch reads (its own stay below 8)
+NESTED_TOO_DEEPLY = f"nested too deeply (more than {MAX_NESTING} levels)"
+
+
+def parse_json(text: str | bytes) -> Any:
+    """`json.loads` for every JSON file and line Stitch reads (drafts, prompts, the engineer's
+    state, the journal, logs, hook events, caches): input nested deeper than `MAX_NESTING` is
+    one ValueError, whatever depth the interpreter's stack happens to allow here. Agents may
+    write `[[[[…` a thousand deep; parsed, it would break whatever walks it next (validation,
+    the pipe to the language server, a `repr`) far from the file that caused it."""
     import json
 
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+    if isinstance(text, str):
+        opened = text.count("[") + text.count("{")
+    else:
+        opened = text.count(b"[") + text.count(b"{")
+    if opened > MAX_NESTING:  # fewer brackets cannot nest deeper
+        _check_nesting(value)
+    return value
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads` with the same bound as `parse_json` (dotted keys nest without
+    brackets, so the parsed value is always walked). A syntax error is raised as
+    `tomllib.TOMLDecodeError` (it names the line); too deep is a plain ValueError."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(text)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+    _check_nesting(value)
+    return value
+
+
+def _check_nesting(value: Any) -> None:
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(NESTED_TOO_DEEPLY)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def unlink_path(path: Path) -> None:

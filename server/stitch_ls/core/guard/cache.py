@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.files.fsio import parse_json
 from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
 from stitch_ls.core.vcs import refs
@@ -71,7 +72,7 @@ def cached_facts(root: Path, now: datetime) -> PolicyFacts | None:
         file = cache_file(root)
         if file.stat().st_size > MAX_CACHE_BYTES:
             return None
-        data = json.loads(file.read_bytes())
+        data = parse_json(file.read_bytes())
         if data.get("version") != _code_version() or data.get("root") != str(root):
             return None
         if not (

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
+from stitch_ls.core.files.fsio import parse_toml
 from stitch_ls.core.policy.quiet import QuietWindow, parse_timezone
 from stitch_ls.core.records import Record, empty, record, rule, validation_errors
 
@@ -176,20 +177,18 @@ class ConfigProblem:
 def load_team_config(text: str) -> TeamConfig | list[ConfigProblem]:
     """Parse and validate a team file; on failure, problems located at their lines."""
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         line = int(match.group(1)) - 1 if match else 0
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return [ConfigProblem(line, f"not valid TOML: {message}")]
-    except RecursionError:
-        return [ConfigProblem(0, "not valid TOML: nested too deeply")]
+    except ValueError as exc:
+        return [ConfigProblem(0, f"not valid TOML: {exc}")]
     try:
         return TeamConfig.from_data(data)
     except ValueError as exc:
         return [_problem(text, error) for error in validation_errors(exc)]
-    except RecursionError:
-        return [ConfigProblem(0, "the team file is nested too deeply")]
 
 
 def _problem(text: str, error: Any) -> ConfigProblem:

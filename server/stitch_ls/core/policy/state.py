@@ -10,13 +10,12 @@ this user's state for the workspace is read; after that it is never read again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from stitch_ls.core.files.fsio import atomic_write, locked, read_bytes_limited
+from stitch_ls.core.files.fsio import atomic_write, locked, parse_json, read_bytes_limited
 from stitch_ls.core.files.paths import StitchPaths
 from stitch_ls.core.records import Aware, Record, record
 
@@ -97,8 +96,8 @@ def read_state(paths: StitchPaths) -> State:
     except (OSError, ValueError) as exc:
         return _unreadable(f"cannot read {paths.state}: {_why(exc)}")
     try:
-        return State.from_data(json.loads(raw))
-    except (ValueError, RecursionError) as exc:  # not JSON, or not a state
+        return State.from_data(parse_json(raw))
+    except ValueError as exc:  # not JSON, or not a state
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _unreadable(f"{paths.state} is unreadable ({first}); fix or delete it")
 
@@ -112,8 +111,8 @@ def _migrated(paths: StitchPaths) -> State:
     move (once: the next write creates the user's file); otherwise a fresh state."""
     try:
         raw = read_bytes_limited(paths.legacy_state, MAX_STATE_BYTES)
-        return State.from_data(json.loads(raw))
-    except (OSError, ValueError, RecursionError):
+        return State.from_data(parse_json(raw))
+    except (OSError, ValueError):
         return State()
 
 

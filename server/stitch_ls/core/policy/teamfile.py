@@ -303,7 +303,7 @@ def read_last_good(path: Path) -> TeamConfig | None:
 
     try:
         return TeamConfig.from_json(read_text_limited(path, MAX_TEAM_BYTES))
-    except (OSError, ValueError, RecursionError):
+    except (OSError, ValueError):  # pydantic's own JSON parser bounds its depth
         return None
 
 
