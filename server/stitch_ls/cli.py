@@ -42,7 +42,9 @@ def _workspace(args: argparse.Namespace):
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
     ws = StitchWorkspace(root)
-    if ws.paths.apply_journal.exists():  # an apply a crash interrupted: finish or undo it
+    from stitch_ls.core.operations import interrupted
+
+    if interrupted(ws):  # an apply a crash interrupted: finish or undo it
         from stitch_ls.core.files.fsio import locked
         from stitch_ls.core.operations import recover
 

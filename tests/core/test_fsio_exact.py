@@ -13,6 +13,7 @@ import pytest
 from stitch_ls.core.files.fsio import (
     append_line,
     atomic_write,
+    locked,
     parse_json,
     parse_toml,
     read_bytes_limited,
@@ -199,6 +200,32 @@ def test_atomic_write_creates_parents_and_leaves_only_the_target(tmp_path: Path,
         atomic_write(target, "y")
     assert [p.name for p in target.parent.iterdir()] == ["state.json"]
     assert target.read_text() == "x"
+
+
+def test_atomic_write_keeps_modes_and_the_per_user_folder_is_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = os.umask(0o022)
+    try:
+        shared = tmp_path / "repo" / ".gitattributes"
+        atomic_write(shared, "a")
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o644  # the umask's, as any tool's
+        shared.chmod(0o664)
+        atomic_write(shared, "b")
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664  # kept
+        mine = tmp_path / "state" / "stitch" / "ws-1.json"
+        atomic_write(mine, "{}")
+        append_line(mine.with_suffix(".jsonl"), "{}")
+        with locked(mine.with_suffix(".lock")):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(mine.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o755  # not Stitch's
+    made = sorted(mine.parent.iterdir())
+    assert [p.name for p in made] == ["ws-1.json", "ws-1.jsonl", "ws-1.lock"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in made} == {0o600}
 
 
 def test_append_line_creates_a_readable_log(tmp_path: Path):

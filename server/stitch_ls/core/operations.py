@@ -246,16 +246,29 @@ def _set_file(root: Path, path: str, text: str | None) -> None:
         write_inside(root, path, text)
 
 
+def interrupted(ws: StitchWorkspace) -> bool:
+    """Whether a crash interrupted an apply here: its journal, or the journal's temp file
+    (killed while writing it), is left for `recover`."""
+    from stitch_ls.core.files.fsio import temps_of
+
+    return ws.paths.apply_journal.exists() or bool(temps_of(ws.paths.apply_journal))
+
+
 def recover(ws: StitchWorkspace) -> str | None:
     """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
-    which, or None when there was nothing to do."""
+    which, or None when there was nothing to do. The temp files the crash left go too: the
+    journal's, the engineer's state's and those beside each file the journal names (only the
+    lock's holder writes them, so none is being written now)."""
     from stitch_ls.core.drafts.model import SourceLogEntry
-    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited
+    from stitch_ls.core.files.fsio import locked, parse_json, read_bytes_limited, remove_temps
 
+    remove_temps(ws.paths.apply_journal)
     try:
         raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
     except FileNotFoundError:
         return None
+    with locked(ws.paths.state_lock):  # the state's writers hold it while their temp exists
+        remove_temps(ws.paths.state)
     try:
         data: Any = parse_json(raw)
         draft = Draft.from_data(data["draft"])

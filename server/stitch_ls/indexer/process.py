@@ -35,8 +35,8 @@ from stitch_ls.core.drafts.index import DraftRecord, ScanResult, record_paths
 from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
 from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.files.fsio import locked
-from stitch_ls.core.operations import EditorApply, Vouched, recover
+from stitch_ls.core.files.fsio import locked, make_folder
+from stitch_ls.core.operations import EditorApply, Vouched, interrupted, recover
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
@@ -65,7 +65,7 @@ class Indexer(IndexerApi):
 
     def load(self, now: datetime) -> Delta:
         self.applying.abandon()
-        if self.ws.paths.apply_journal.exists():
+        if interrupted(self.ws):
             with locked(self.ws.paths.apply_lock):
                 note = recover(self.ws)
             if note:
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     outbox = Outbox(outgoing)
     paths = indexer.ws.paths
     threading.Thread(target=watch_folder, args=(paths.dir, outbox), daemon=True).start()
-    paths.user_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(paths.user_dir)
     threading.Thread(
         target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
     ).start()
