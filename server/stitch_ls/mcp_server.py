@@ -137,7 +137,7 @@ def stitch_points(root: Path, path: str) -> dict[str, Any]:
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}
     ws = _workspace(root)
-    snap = take_snapshot(ws.root, ws.team)
+    snap = take_snapshot(ws.root, ws.team, now=_now())
     if snap is None:
         return {"ok": False, "error": "the workspace is not a git repository"}
     try:

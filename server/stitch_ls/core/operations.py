@@ -346,7 +346,7 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
         ws.load_state()
         ws.scan_drafts(now)
         if ws.streams is None:
-            load_streams(ws)  # a stream over its feature's cap applies nothing
+            load_streams(ws, now)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
         _can_record(ws)
         files = _file_changes(plan, _disk_texts(ws, plan))
@@ -442,7 +442,7 @@ def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView
     from stitch_ls.core.vcs.gitview import take_snapshot
 
     team = team if team is not None else ws.team
-    snap = take_snapshot(ws.root, team)
+    snap = take_snapshot(ws.root, team, now=now)
     if snap is None:
         return GitView(None, [], [])
     if isinstance(ws.drafts, DraftIndex):
@@ -485,13 +485,13 @@ def fetch_streams(ws: StitchWorkspace) -> list[str]:
     return fetch(repo, ws.team.streams.branch_pattern)
 
 
-def load_streams(ws: StitchWorkspace) -> None:
+def load_streams(ws: StitchWorkspace, now: datetime) -> None:
     """The workspace's streams (no diffs: only which exist and when each started)."""
     from stitch_ls.core.vcs.streams import discover, open_repo
 
     repo = open_repo(ws.root)
     if repo is not None:
-        streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern)
+        streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern, now)
         # as in a snapshot: the engineer's own branch is the working tree, not a stream
         streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
         ws.streams = streams
@@ -554,7 +554,7 @@ def scan_all(ws: StitchWorkspace, now: datetime) -> None:
     from stitch_ls.core.vcs.gitview import take_snapshot
 
     ws.scan_drafts(now)
-    snap = take_snapshot(ws.root, ws.team)
+    snap = take_snapshot(ws.root, ws.team, now=now)
     if snap is not None:
         ws.set_git_drafts(snap.drafts, now)
         ws.streams = snap.streams

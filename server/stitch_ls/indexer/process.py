@@ -262,7 +262,7 @@ class Indexer(IndexerApi):
             return None
         if self.snapshot is not None and self.snapshot.key == key and self.team == team:
             return None
-        snap = take_snapshot(self.ws.root, team, self.snapshot)
+        snap = take_snapshot(self.ws.root, team, self.snapshot, now=now)
         self.snapshot, self.team = snap, team
         if snap is None:
             return GitUpdate(None, [], Delta())

@@ -160,7 +160,7 @@ def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]
         direct_edits=getattr(ws.team.agents, "direct_edits", "any"),
         branch=branch,
         on_stream=_on_stream(ws, branch),
-        over_cap=_over_cap(ws, root, branch),
+        over_cap=_over_cap(ws, root, branch, now),
         problems=tuple(p.message for p in ws.config_problems),
     )
     return facts, valid_until
@@ -172,7 +172,7 @@ def _on_stream(ws: Any, branch: str | None) -> bool:
     return branch is not None and bool(pattern_regex(ws.team.streams.branch_pattern).match(branch))
 
 
-def _over_cap(ws: Any, root: Path, branch: str | None) -> str | None:
+def _over_cap(ws: Any, root: Path, branch: str | None, now: datetime) -> str | None:
     """Why `branch` is a stream over its feature's cap, or None."""
     if branch is None:
         return None
@@ -185,7 +185,7 @@ def _over_cap(ws: Any, root: Path, branch: str | None) -> str | None:
     if repo is None:
         return None
     cap = team.streams.max_per_feature
-    streams = discover(repo, team.streams.base, team.streams.branch_pattern)
+    streams = discover(repo, team.streams.base, team.streams.branch_pattern, now)
     for feature, group in streams.over_cap(cap).items():
         if any(s.branch == branch for s in group):
             names = ", ".join(s.name for s in group)
