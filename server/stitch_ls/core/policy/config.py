@@ -98,12 +98,18 @@ def _argv(value: list[str]) -> list[str]:
 @record()
 class EvidencePolicy(_Team):
     """How `stitch-ls verify` runs a draft's tests: an argv list (no shell); `{refs}` stands
-    for the draft's test refs, one argument each."""
+    for the draft's test refs, one argument each. The tests see only an allow-listed
+    environment (`verify.BASE_ENV`) plus the variables `env` names, so the engineer's cloud
+    keys and tokens stay out of code an agent wrote."""
 
     command: Annotated[
         list[Annotated[str, rule(max_length=4000)]], rule(max_length=100, after=_argv)
     ] = empty(list)
     timeout_s: Annotated[float, rule(gt=0, le=24 * 3600, allow_inf_nan=False)] = 600.0
+    env: Annotated[
+        list[Annotated[str, rule(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]],
+        rule(max_length=100),
+    ] = empty(list)
 
 
 @record()
