@@ -12,13 +12,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.drafts.index import DraftIndex, write_draft
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.workspace import StitchWorkspace
+from stitch_ls.core.listing import LIST_LIMIT, Page, first
+from stitch_ls.core.workspace import DraftSummary, StitchWorkspace, draft_summary
+
+if TYPE_CHECKING:
+    from stitch_ls.core.drafts.gate import GateContext
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,23 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     ctx = ws.gate_context(now, ignore_quiet=True)
     decision = ws.evaluate_all([record], ctx, {})[0].decision
     return Added(draft.id, target, decision.gate.value, decision.reason)
+
+
+def list_drafts(
+    ws: StitchWorkspace,
+    ctx: GateContext,
+    texts: dict[str, str],
+    path: str | None = None,
+    limit: int = LIST_LIMIT,
+) -> Page[DraftSummary]:
+    """The pending drafts (those touching `path`, if given), the first `limit` of them judged
+    against `texts` (open buffers) or the disk: `stitch.listDrafts` and `draft list`."""
+    records = ws.pending_records()
+    if path is not None:
+        records = [r for r in records if path in (r.draft.paths if r.draft else [])]
+    page = first(records, limit)
+    rows = [draft_summary(e) for e in ws.evaluate_all(page.rows, ctx, texts)]
+    return Page(rows, page.total, page.limit)
 
 
 @dataclass(frozen=True)
