@@ -110,3 +110,15 @@ def test_a_missing_or_broken_record_means_every_stream_is_seen_now(tmp_path: Pat
         "checkout/aa",
         "checkout/c",
     ]
+
+
+def test_a_symlinked_record_folder_gets_no_write(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws", STREAM_TEAM)
+    stream(root, "a")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / ".git" / "stitch").symlink_to(elsewhere, target_is_directory=True)
+    status = cli(root, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["streams"]["features"] == {"checkout": ["checkout/a"]}
+    assert list(elsewhere.iterdir()) == []

@@ -12,7 +12,9 @@ Everything here runs git: call it off the event loop and cache by commit ids.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,6 +173,13 @@ def first_seen(common_dir: Path, names: list[str], now: datetime) -> dict[str, d
     recorded = _read_seen(path, now)
     if set(recorded) == set(names):
         return recorded
+    try:
+        folder = os.lstat(path.parent)
+    except FileNotFoundError:
+        pass  # made below, as a real folder
+    else:
+        if not stat.S_ISDIR(folder.st_mode):  # a symlink planted in `.git`: no write through it
+            return {name: recorded.get(name, now) for name in names}
     try:
         with locked(path.with_suffix(".lock")):
             recorded = _read_seen(path, now)  # another process may have added some meanwhile
