@@ -1,7 +1,7 @@
 """Lists as every door answers them: at most a limit of rows, and what was left out, said.
 
-A list answer crosses pipes and the editor's wire whole: 50,000 drafts on one line were a
-24.5 MB `stitch.listDrafts` answer. Every list Stitch answers (`stitch.listDrafts`,
+A list answer crosses pipes and the editor's wire whole, and agents can write drafts by the
+thousand (docs/security.md has what that cost). Every list Stitch answers (`stitch.listDrafts`,
 `stitch-ls draft list`, MCP's `list_stitch_points`) takes its rows through `first`, with the
 asker's limit or `LIST_LIMIT`, and keeps its shape: the rows, then, only when some were left
 out, one more entry (or, where the answer is an object, a `truncated` field) saying how many

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Diagnostics one file gets: past it, the rest are left out and one more says how many (50,000
-# drafts on one line were a 9.9 MB notification). Stitch points and the team file's problems
-# are kept before drafts.
+# Diagnostics one file gets: past it, the rest are left out and one more says how many (agents
+# can write drafts by the thousand on one line; docs/security.md). Stitch points and the team
+# file's problems are kept before drafts.
 MAX_DIAGNOSTICS = 500
 
 

@@ -141,7 +141,7 @@ def verify(
             "it as an option, so it is not run"
         )
     argv = expand(command, refs)
-    env = test_environment(os.environ, ws.team.evidence.env)
+    env = allowed_environment(os.environ, ws.team.evidence.env)
     with scratch_worktree(ws.root) as scratch:
         prepare(ws, draft, scratch)
         exit_code, duration, tail = run(argv, scratch, ws.team.evidence.timeout_s, cancel, env)
@@ -228,7 +228,7 @@ def prepare(ws: StitchWorkspace, draft: Draft, scratch: Path) -> None:
     apply_plan_to_disk(scratch, plan)
 
 
-def test_environment(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+def allowed_environment(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     """What the tests see of `environ`: `BASE_ENV`, `LC_*` and `names` (where set)."""
     wanted = {*BASE_ENV, *names}
     env = {k: v for k, v in environ.items() if k in wanted or k.startswith("LC_")}

@@ -53,6 +53,36 @@ def _in_stitch(path: Path) -> tuple[Path, str] | None:
     return Path(*parts[:top]), "/".join(parts[top:])
 
 
+# The per-user state folder is the engineer's alone (`userdir.in_user_state`): every file Stitch
+# writes there is 0600 and the folder 0700, whatever the umask, and an older, looser one is
+# tightened on the next write.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def make_folder(folder: Path) -> None:
+    """Make the folder a file is written into (and its parents): the per-user state folder
+    0700, tightened to it when it exists with more (its parents are not Stitch's)."""
+    if not in_user_state(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    if stat.S_IMODE(os.stat(folder).st_mode) != PRIVATE_FOLDER:
+        os.chmod(folder, PRIVATE_FOLDER)
+
+
+def _open_created(path: Path, flags: int, shared_mode: int) -> int:
+    """`os.open(path, flags | O_CREAT)` after making its folder, with the per-user folder's
+    mode for a file there (an existing one tightened)."""
+    make_folder(path.parent)
+    if not in_user_state(path):
+        return os.open(path, flags | os.O_CREAT, shared_mode)
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE:
+        os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` so readers see the old file or the new one, never half.
     Under `.stitch`, through the path-safe opener (`write_inside`): a folder swapped for a
@@ -85,36 +115,6 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-# The per-user state folder is the engineer's alone (`userdir.in_user_state`): every file Stitch
-# writes there is 0600 and the folder 0700, whatever the umask, and an older, looser one is
-# tightened on the next write.
-PRIVATE_FILE = 0o600
-PRIVATE_FOLDER = 0o700
-
-
-def make_folder(folder: Path) -> None:
-    """Make the folder a file is written into (and its parents): the per-user state folder
-    0700, tightened to it when it exists with more (its parents are not Stitch's)."""
-    if not in_user_state(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-        return
-    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-    if stat.S_IMODE(os.stat(folder).st_mode) != PRIVATE_FOLDER:
-        os.chmod(folder, PRIVATE_FOLDER)
-
-
-def _open_created(path: Path, flags: int, shared_mode: int) -> int:
-    """`os.open(path, flags | O_CREAT)` after making its folder, with the per-user folder's
-    mode for a file there (an existing one tightened)."""
-    make_folder(path.parent)
-    if not in_user_state(path):
-        return os.open(path, flags | os.O_CREAT, shared_mode)
-    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
-    if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE:
-        os.fchmod(fd, PRIVATE_FILE)
-    return fd
 
 
 def append_line(path: Path, line: str) -> None:

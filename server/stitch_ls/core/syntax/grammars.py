@@ -69,9 +69,9 @@ def _new_parser(name: str) -> Parser:
     return Parser(_language(name))
 
 
-# CPU seconds one parse may take. Real modules parse in milliseconds (a 10,000-line one in
-# 40-80 ms), but some texts make a grammar's scanner quadratic: a Python comment block
-# thousands of lines long takes tree-sitter seconds, and tens of seconds on a slower machine.
+# CPU seconds one parse may take. Real modules parse far below it, but some texts make a
+# grammar quadratic: a Python comment block thousands of lines long (benchmarks/bench_syntax.py
+# measures it; docs/security.md).
 PARSE_BUDGET_S = float(os.environ.get("STITCH_PARSE_BUDGET") or 1.0)
 
 

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
     candidates = {name: (name, head.commit) for name, head in heads.items()}
     for name, (tracking, commit) in refs.remote_branches(repo).items():
         candidates.setdefault(name, (tracking, commit))
-    found: list[dict[str, Any]] = []
+    found: list[Stream] = []
     for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
         if not match or name == base:
@@ -139,19 +139,19 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
         groups = match.groupdict()
         feature = groups.get("feature") or "default"
         found.append(
-            {
-                "name": f"{feature}/{groups['stream']}",
-                "feature": feature,
-                "branch": branch,
-                "head": commit.hexsha,
-                "merge_base": merge_bases[0].hexsha,
-                "ahead": len(ids),
-                "worktree": worktrees.get(name),
-                "commits": frozenset(ids),
-            }
+            Stream(
+                name=f"{feature}/{groups['stream']}",
+                feature=feature,
+                branch=branch,
+                head=commit.hexsha,
+                merge_base=merge_bases[0].hexsha,
+                ahead=len(ids),
+                worktree=worktrees.get(name),
+                commits=frozenset(ids),
+            )
         )
-    seen = first_seen(refs.dirs_of(repo).common_dir, [f["name"] for f in found], now)
-    result.streams = [Stream(**fields, seen=seen[fields["name"]]) for fields in found]
+    seen = first_seen(refs.dirs_of(repo).common_dir, [s.name for s in found], now)
+    result.streams = [replace(stream, seen=seen[stream.name]) for stream in found]
     return result
 
 
