@@ -44,11 +44,10 @@ def _workspace(args: argparse.Namespace):
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
     ws = StitchWorkspace(root)
-    from stitch_ls.core.operations import interrupted
+    from stitch_ls.core.operations import interrupted, recover
 
     if interrupted(ws):  # an apply a crash interrupted: finish or undo it
         from stitch_ls.core.files.fsio import locked
-        from stitch_ls.core.operations import recover
 
         with locked(ws.paths.apply_lock):
             note = recover(ws)
