@@ -262,3 +262,26 @@ def test_parse_toml_has_the_same_bound_even_without_brackets():
     assert error(lambda: parse_toml("x = " + "[" * 5000 + "]" * 5000)).startswith("nested too")
     with pytest.raises(tomllib.TOMLDecodeError):
         parse_toml("x = [")
+
+
+def test_only_the_temp_files_of_writers_that_are_gone_are_removed(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from stitch_ls.core.files.fsio import remove_temps, temps_of
+
+    target = tmp_path / "ws-1.json"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    names = {
+        "live": f".ws-1.json.{os.getpid()}.0a1b2c3d.tmp",  # a write under way, here
+        "killed": f".ws-1.json.{int(gone.stdout)}.0a1b2c3d.tmp",
+        "older": ".ws-1.json.k2j4_x9z.tmp",  # an older Stitch's (tempfile's) name: no pid
+        "other": ".ws-1.jsonl.1.0a1b2c3d.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_text("x")
+    assert sorted(p.name for p in temps_of(target)) == sorted([names["killed"], names["older"]])
+    remove_temps(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other"]])

@@ -1,6 +1,7 @@
 """kill -9 at the exact moment each file of an apply is being renamed into place: the next
 reader's recovery finishes or undoes the apply and removes every temp file it left, those of
-the journal (in the per-user folder) and those of the files the journal names."""
+the journal, the engineer's state and last good policy (in the per-user folder) and those of
+the files the journal names."""
 
 from __future__ import annotations
 
@@ -44,12 +45,13 @@ def strays(folder: Path, prefix: str = "") -> list[str]:
     )
 
 
-@pytest.mark.parametrize("killed_at", ["journal", "checkout.py", "state"])
+@pytest.mark.parametrize("killed_at", ["last good", "journal", "checkout.py", "state"])
 def test_recovery_removes_the_temp_files_a_kill_left(tmp_path: Path, killed_at: str):
     root = make_workspace(tmp_path / "ws")
     write_draft(root, draft("fix"))
     paths = StitchPaths(root)
     target = {
+        "last good": paths.last_good.name,  # written as the apply's door loads the policy
         "journal": paths.apply_journal.name,
         "checkout.py": "checkout.py",
         "state": paths.state.name,

@@ -267,29 +267,33 @@ def _set_file(root: Path, path: str, text: str | None) -> None:
         write_inside(root, path, text)
 
 
+def _own_files(ws: StitchWorkspace) -> tuple[Path, ...]:
+    """The engineer's files of this workspace that a kill mid-write leaves temp files of."""
+    return (ws.paths.apply_journal, ws.paths.state, ws.paths.last_good)
+
+
 def interrupted(ws: StitchWorkspace) -> bool:
-    """Whether a crash interrupted an apply here: its journal, or the journal's temp file
-    (killed while writing it), is left for `recover`."""
+    """Whether a crash interrupted an apply here, or another write of the engineer's files:
+    the journal, or a temp file whose writer was killed, is left for `recover`."""
     from stitch_ls.core.files.fsio import temps_of
 
-    return ws.paths.apply_journal.exists() or bool(temps_of(ws.paths.apply_journal))
+    return ws.paths.apply_journal.exists() or any(temps_of(p) for p in _own_files(ws))
 
 
 def recover(ws: StitchWorkspace) -> str | None:
     """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
-    which, or None when there was nothing to do. The temp files the crash left go too: the
-    journal's, the engineer's state's and those beside each file the journal names (only the
-    lock's holder writes them, so none is being written now)."""
+    which, or None when there was nothing to do. The temp files killed writers left go too:
+    the journal's, the engineer's state's and last good policy's, and (below) those beside
+    each file the journal names."""
     from stitch_ls.core.drafts.model import SourceLogEntry
-    from stitch_ls.core.files.fsio import locked, parse_json, read_bytes_limited, remove_temps
+    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited, remove_temps
 
-    remove_temps(ws.paths.apply_journal)
+    for own in _own_files(ws):
+        remove_temps(own)
     try:
         raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
     except FileNotFoundError:
         return None
-    with locked(ws.paths.state_lock):  # the state's writers hold it while their temp exists
-        remove_temps(ws.paths.state)
     try:
         data: Any = parse_json(raw)
         draft = Draft.from_data(data["draft"])

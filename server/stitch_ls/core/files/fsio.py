@@ -387,13 +387,18 @@ def remove_temps_inside(root: Path, relative: str) -> None:
 
 
 def temps_of(path: Path) -> list[Path]:
-    """The temp files a killed `atomic_write` of `path` left beside it (call it where no
-    write of `path` can be under way: under the lock its writers hold)."""
+    """The temp files killed writers of `path` (`atomic_write`) left beside it: those whose
+    writer is gone. A temp file's name holds its writer's pid (an older Stitch's held none:
+    gone too), so no lock is needed to tell a leftover from a write under way."""
     try:
         entries = os.listdir(path.parent)
     except OSError:
         return []
-    return [path.parent / entry for entry in entries if _is_temp_of(entry, path.name)]
+    return [
+        path.parent / entry
+        for entry in entries
+        if _is_temp_of(entry, path.name) and _writer_gone(entry[len(path.name) + 2 : -4])
+    ]
 
 
 def remove_temps(path: Path) -> None:
@@ -401,6 +406,20 @@ def remove_temps(path: Path) -> None:
     for temp in temps_of(path):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             temp.unlink()
+
+
+def _writer_gone(middle: str) -> bool:
+    """From a temp name's `<pid>.<random>` part: whether that process no longer runs."""
+    pid, _, _ = middle.partition(".")
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:  # it runs, as someone else
+        return False
+    return False
 
 
 def _is_temp_of(entry: str, name: str) -> bool:
