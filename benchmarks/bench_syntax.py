@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from stitch_ls.core.syntax import SyntaxDoc, parse_symbols
+from stitch_ls.core.syntax import PARSE_BUDGET_S, SyntaxDoc, parse_symbols
 
 
 def generate(lines: int = 10_000) -> str:
@@ -102,6 +102,23 @@ def main() -> None:
     report("delete a line at the top + symbols", timed(delete_top, 50))
     same = doc.symbols() == parse_symbols(doc.text, "python")
     print(f"incremental symbols equal a fresh parse: {same}")
+
+    # A text tree-sitter parses in quadratic time: a comment block thousands of lines long.
+    # Each parse stops at the budget (PARSE_BUDGET_S of CPU time); typing on parses nothing.
+    for comments in (2_000, 4_000, 8_000):
+        slow = "def head():\n    return 1\n" + "# why this module is the way it is\n" * comments
+        slow_doc = SyntaxDoc(slow, "python")
+        report(
+            f"{comments:,}-line comment block: first parse",
+            timed(slow_doc.symbols, 1),
+        )
+        print(f"  over the {PARSE_BUDGET_S:g} s budget: {slow_doc.over_budget}")
+
+        def type_in(d: SyntaxDoc = slow_doc) -> None:
+            d.apply_edit((2, 0), (2, 0), "#\n")
+            d.symbols()
+
+        report(f"{comments:,}-line comment block: a keystroke + symbols", timed(type_in, 5))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
@@ -249,7 +250,7 @@ def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
     started = time.perf_counter()
     points = []
     try:
-        snap = take_snapshot(root, TEAM)
+        snap = take_snapshot(root, TEAM, now=datetime.now(UTC))
         assert snap is not None
         for path in sorted(snap.changes):
             points.extend(points_for(root, TEAM, snap, path, None, SignOffs()))

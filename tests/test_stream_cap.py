@@ -1,5 +1,5 @@
-"""More streams than the cap on one feature: the ones that started last have their drafts
-disabled, through the CLI and the editor alike; the status says which."""
+"""More streams than the cap on one feature: the ones this repository saw last have their
+drafts disabled, through the CLI and the editor alike; the status says which."""
 
 from __future__ import annotations
 
@@ -28,16 +28,19 @@ def stream_started_at(root: Path, branch: str, when: str) -> None:
 
 def workspace_with_three_streams(root: Path) -> Path:
     make_workspace(root, STREAM_TEAM)
-    # `a` started last, though its name sorts first: it is the one past the cap of 2
+    # `a` came last, though its name sorts first and its commit claims to be the oldest: it
+    # is the one past the cap of 2 (each stream is seen by a Stitch verb before the next)
     stream_started_at(root, "stream/checkout/c", "2026-11-01T09:00:00Z")
+    assert cli(root, "status").returncode == 0
     stream_started_at(root, "stream/checkout/b", "2026-11-02T09:00:00Z")
-    stream_started_at(root, "stream/checkout/a", "2026-11-03T09:00:00Z")
+    assert cli(root, "status").returncode == 0
+    stream_started_at(root, "stream/checkout/a", "2001-01-01T09:00:00Z")
     for name in ("a", "b", "c"):
         write_draft(root, draft(f"from-{name}", stream=f"checkout/{name}"))
     return root
 
 
-async def test_the_streams_that_started_last_are_over_the_cap(tmp_path: Path):
+async def test_the_streams_seen_last_are_over_the_cap(tmp_path: Path):
     root = workspace_with_three_streams(tmp_path / "ws")
     rows = {r["id"]: r for r in json.loads(cli(root, "draft", "list", "--json").stdout)}
     assert rows["from-a"]["gate"] == "blocked"

@@ -36,6 +36,7 @@ def verified_workspace(root: Path, timeout_s: int = 120) -> Path:
         'irreversible_paths = ["migrations/**"]\nirreversible_requires = "verified"',
     )
     team += f"\n[evidence]\ncommand = {json.dumps(command)}\ntimeout_s = {timeout_s}\n"
+    team += 'env = ["STITCH_TEST_PIDFILE"]\n'  # what the editor's slow test reports to
     make_workspace(root, team)
     (root / "tests" / "test_pay.py").write_text(TEST_PAY)
     git(root, "add", "-A")

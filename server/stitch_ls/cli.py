@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.listing import LIMIT_ERROR, LIST_LIMIT, check_limit
+
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
 
@@ -117,12 +119,11 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summaries(ws: Any) -> list[dict[str, Any]]:
-    from stitch_ls.core.workspace import draft_summary
+def _summaries(ws: Any, limit: int) -> Any:
+    from stitch_ls.core.operations import list_drafts
 
     _scan_all(ws)
-    ctx = ws.gate_context(_now(), ignore_quiet=True)
-    return [dict(draft_summary(e)) for e in ws.evaluate_all(ws.pending_records(), ctx, {})]
+    return list_drafts(ws, ws.gate_context(_now(), ignore_quiet=True), {}, limit=limit)
 
 
 def _scan_all(ws: Any) -> None:
@@ -155,13 +156,17 @@ def state_line(row: dict[str, Any]) -> str:
 
 
 def cmd_draft_list(args: argparse.Namespace) -> int:
-    rows = _summaries(_workspace(args))
+    page = _summaries(_workspace(args), args.limit)
+    rows = [dict(row) for row in page.answer("drafts")]
 
     def text(rows: list[dict[str, Any]]) -> str:
         if not rows:
             return "no pending drafts"
         out = []
         for row in rows:
+            if row.get("truncated"):
+                out.append(f"{row['message']} (--limit)")
+                continue
             conf = f"{row['confidence']:.2f}" if row["confidence"] is not None else "  - "
             missing = f" ({row['sources_missing']} missing)" if row["sources_missing"] else ""
             out.append(
@@ -1042,6 +1047,13 @@ def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[st
 # -- parser ---------------------------------------------------------------------------------
 
 
+def _limit(text: str) -> int:
+    try:
+        return check_limit(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(LIMIT_ERROR) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from stitch_ls import __version__
 
@@ -1064,9 +1076,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file")
     add.add_argument("--replace", action="store_true", help="replace a draft with the same id")
     add.set_defaults(func=cmd_draft_add)
-    drafts.add_parser("list", parents=[common], help="pending drafts and their state").set_defaults(
-        func=cmd_draft_list
+    listing = drafts.add_parser("list", parents=[common], help="pending drafts and their state")
+    listing.add_argument(
+        "--limit", type=_limit, default=LIST_LIMIT, help=f"at most this many (default {LIST_LIMIT})"
     )
+    listing.set_defaults(func=cmd_draft_list)
     show = drafts.add_parser("show", parents=[common], help="one draft, whole")
     show.add_argument("id")
     show.set_defaults(func=cmd_draft_show)

@@ -44,6 +44,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from stitch_ls.core.files.fsio import parse_json
 from stitch_ls.core.guard.rules import (
     ALLOW,
     ToolEvent,
@@ -221,9 +222,9 @@ def _object(text: str) -> dict[str, Any]:
     if len(text) > MAX_EVENT_BYTES:
         raise ValueError("the hook event is too large")
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise ValueError("the hook event is not valid JSON") from None
+        data = parse_json(text)
+    except ValueError as exc:
+        raise ValueError(f"the hook event is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError("the hook event is not a JSON object")
     return data
@@ -287,7 +288,7 @@ def parse_cursor(data: dict[str, Any]) -> tuple[ToolEvent, str]:
         tool_input = data.get("tool_input")
         if isinstance(tool_input, str):
             try:
-                tool_input = json.loads(tool_input)
+                tool_input = parse_json(tool_input)
             except ValueError:
                 tool_input = {}
         return classify(
@@ -541,7 +542,7 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
         else:
             raise ValueError(f"init --agents knows claude-code and cursor, not {agent!r}")
         existed = file.exists()
-        data = json.loads(file.read_text(encoding="utf-8")) if existed else {}
+        data = parse_json(file.read_text(encoding="utf-8")) if existed else {}
         if not isinstance(data, dict):
             raise ValueError(f"{file} is not a JSON object")
         changed = merge(data)

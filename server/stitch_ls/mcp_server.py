@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
+from stitch_ls.core.files.fsio import parse_json
+from stitch_ls.core.listing import LIST_LIMIT, check_limit, first
 from stitch_ls.core.operations import add_draft, stamped
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -40,7 +42,7 @@ def propose(root: Path, draft: Any) -> dict[str, Any]:
     """Validate and write a draft; field-level errors instead of an exception."""
     if isinstance(draft, str):
         try:
-            draft = json.loads(draft)
+            draft = parse_json(draft)
         except ValueError as exc:
             return {
                 "ok": False,
@@ -126,17 +128,18 @@ def status(root: Path) -> dict[str, Any]:
     return operations.status(ws, now, operations.look_at_git(ws, now))
 
 
-def stitch_points(root: Path, path: str) -> dict[str, Any]:
+def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, Any]:
     from stitch_ls.core.files.paths import check_relative_path
     from stitch_ls.core.vcs.gitview import points_for, take_snapshot
     from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     try:
         relative = check_relative_path(path)
+        check_limit(limit)
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}
     ws = _workspace(root)
-    snap = take_snapshot(ws.root, ws.team)
+    snap = take_snapshot(ws.root, ws.team, now=_now())
     if snap is None:
         return {"ok": False, "error": "the workspace is not a git repository"}
     try:
@@ -144,7 +147,12 @@ def stitch_points(root: Path, path: str) -> dict[str, Any]:
     except ValueError as exc:
         return {"ok": False, "error": str(exc)}
     points = points_for(ws.root, ws.team, snap, relative, text, SignOffs.read(ws.paths.signoffs))
-    return {"ok": True, "path": relative, "stitch_points": [p.to_json() for p in points]}
+    page = first(points, limit)
+    answer = {"ok": True, "path": relative, "stitch_points": [p.to_json() for p in page.rows]}
+    truncated = page.truncation("stitch points")
+    if truncated is not None:
+        answer["truncated"] = truncated
+    return answer
 
 
 def outcome(root: Path, draft_id: str) -> dict[str, Any]:
@@ -221,9 +229,10 @@ def build_server(root: Path) -> Any:
         return status(root)
 
     @server.tool()
-    def list_stitch_points(path: str) -> dict[str, Any]:
-        """Stitch points (code two or more streams change) in a workspace file."""
-        return stitch_points(root, path)
+    def list_stitch_points(path: str, limit: int = LIST_LIMIT) -> dict[str, Any]:
+        """Stitch points (code two or more streams change) in a workspace file: at most
+        `limit`; when some were left out, `truncated` says how many."""
+        return stitch_points(root, path, limit)
 
     @server.tool()
     def get_draft_outcome(draft_id: str) -> dict[str, Any]:

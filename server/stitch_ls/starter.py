@@ -44,6 +44,7 @@ max_per_feature = 2
 # [evidence]                            # what `stitch-ls verify ID` runs (argv, no shell)
 # command = ["pytest", "-q", "{refs}"]  # {refs}: one argument per test ref of the draft
 # timeout_s = 600
+# env = ["DATABASE_URL"]                # passed to the tests besides PATH, HOME, locale, ...
 
 # [stitch_points]
 # signing = "ssh"                       # sign-offs signed with git's SSH signing key

@@ -23,7 +23,7 @@ STREAMS = ["checkout/a", "checkout/b"]
 
 def test_each_stream_and_the_base_come_whole_with_the_symbols_line(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     found = compare_versions(root, snap, SOURCE, "Cart.total", STREAMS)
     assert [v.name for v in found.streams] == STREAMS
     a, b = found.streams
@@ -43,7 +43,7 @@ def test_a_stream_that_left_the_file_alone_and_one_that_deleted_it(tmp_path: Pat
     git(root, "rm", "-q", SOURCE)
     git(root, "commit", "-q", "-m", "Drop checkout")
     git(root, "checkout", "-q", "main")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     found = compare_versions(root, snap, SOURCE, "Cart.total", ["other/c", "other/d"])
     untouched, deleted = found.streams
     assert untouched.text == (root / SOURCE).read_text() and untouched.line == 7
@@ -64,7 +64,7 @@ def test_hostile_versions_get_a_bounded_answer(tmp_path: Path):
     (root / "data.py").write_bytes(b"x = '\xff\xfe'\n")
     git(root, "commit", "-q", "-am", "latin-1")
     git(root, "checkout", "-q", "main")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     names = ["data/ctl", "data/huge", "data/bin", "data/latin"]
     ctl, huge, binary, latin = compare_versions(root, snap, "data.py", "x", names).streams
     assert ctl.text == "x = '\x1b]0;pwned\x07\x1e'\n"
@@ -83,14 +83,14 @@ def test_hostile_versions_get_a_bounded_answer(tmp_path: Path):
 )
 def test_a_path_outside_the_repository_is_refused(tmp_path: Path, path: str):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     with pytest.raises(ValueError, match="not a path inside the repository"):
         compare_versions(root, snap, path, "x", STREAMS)
 
 
 def test_an_unknown_stream_is_refused(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     with pytest.raises(ValueError, match="no stream named checkout/zz"):
         compare_versions(root, snap, SOURCE, "Cart.total", ["checkout/a", "checkout/zz"])
 
@@ -120,7 +120,7 @@ def test_a_stream_version_that_is_not_utf8_still_makes_its_stitch_point(tmp_path
     path.write_bytes(path.read_bytes().replace(b"or 0", b"or 0  # \xff\xfe"))
     git(root, "commit", "-q", "-am", "latin-1 comment")
     git(root, "checkout", "-q", "main")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     [point] = points_for(root, TEAM, snap, SOURCE, None, SignOffs())
     assert point.symbol == "Cart.total" and point.streams == ("checkout/a", "checkout/b")
     found = compare_versions(root, snap, SOURCE, point.symbol, list(point.streams))

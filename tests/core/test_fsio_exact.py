@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ import pytest
 from stitch_ls.core.files.fsio import (
     append_line,
     atomic_write,
+    locked,
     parse_json,
+    parse_toml,
     read_bytes_limited,
     read_inside,
     read_text_limited,
@@ -199,6 +202,32 @@ def test_atomic_write_creates_parents_and_leaves_only_the_target(tmp_path: Path,
     assert target.read_text() == "x"
 
 
+def test_atomic_write_keeps_modes_and_the_per_user_folder_is_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    old = os.umask(0o022)
+    try:
+        shared = tmp_path / "repo" / ".gitattributes"
+        atomic_write(shared, "a")
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o644  # the umask's, as any tool's
+        shared.chmod(0o664)
+        atomic_write(shared, "b")
+        assert stat.S_IMODE(shared.stat().st_mode) == 0o664  # kept
+        mine = tmp_path / "state" / "stitch" / "ws-1.json"
+        atomic_write(mine, "{}")
+        append_line(mine.with_suffix(".jsonl"), "{}")
+        with locked(mine.with_suffix(".lock")):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(mine.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o755  # not Stitch's
+    made = sorted(mine.parent.iterdir())
+    assert [p.name for p in made] == ["ws-1.json", "ws-1.jsonl", "ws-1.lock"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in made} == {0o600}
+
+
 def test_append_line_creates_a_readable_log(tmp_path: Path):
     log = tmp_path / "deep" / "log.jsonl"
     old = os.umask(0)
@@ -216,6 +245,43 @@ def test_append_line_creates_a_readable_log(tmp_path: Path):
 def test_parse_json_turns_deep_nesting_into_one_value_error():
     assert parse_json('{"a": [1]}') == {"a": [1]}
     assert parse_json(b"[]") == []
-    assert error(lambda: parse_json("[" * 100_000 + "]" * 100_000)) == "nested too deeply"
+    too_deep = "nested too deeply (more than 64 levels)"
+    assert error(lambda: parse_json("[" * 100_000 + "]" * 100_000)) == too_deep
+    assert parse_json("[" * 64 + "]" * 64) is not None  # the bound, not the interpreter's stack
+    assert error(lambda: parse_json("[" * 65 + "]" * 65)) == too_deep
+    assert error(lambda: parse_json(b'{"a": ' * 65 + b"1" + b"}" * 65)) == too_deep
+    assert parse_json('"[[[[{{{{"') == "[[[[{{{{"
     with pytest.raises(ValueError):
         parse_json("{")
+
+
+def test_parse_toml_has_the_same_bound_even_without_brackets():
+    assert parse_toml("a.b = 1\n") == {"a": {"b": 1}}
+    dotted = ".".join(["k"] * 65) + " = 1\n"
+    assert error(lambda: parse_toml(dotted)) == "nested too deeply (more than 64 levels)"
+    assert error(lambda: parse_toml("x = " + "[" * 5000 + "]" * 5000)).startswith("nested too")
+    with pytest.raises(tomllib.TOMLDecodeError):
+        parse_toml("x = [")
+
+
+def test_only_the_temp_files_of_writers_that_are_gone_are_removed(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from stitch_ls.core.files.fsio import remove_temps, temps_of
+
+    target = tmp_path / "ws-1.json"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    names = {
+        "live": f".ws-1.json.{os.getpid()}.0a1b2c3d.tmp",  # a write under way, here
+        "killed": f".ws-1.json.{int(gone.stdout)}.0a1b2c3d.tmp",
+        "older": ".ws-1.json.k2j4_x9z.tmp",  # an older Stitch's (tempfile's) name: no pid
+        "other": ".ws-1.jsonl.1.0a1b2c3d.tmp",
+    }
+    for name in names.values():
+        (tmp_path / name).write_text("x")
+    assert sorted(p.name for p in temps_of(target)) == sorted([names["killed"], names["older"]])
+    remove_temps(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other"]])

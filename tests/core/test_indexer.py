@@ -133,11 +133,13 @@ def test_counts_follow_the_context_they_are_given(tmp_path: Path):
 def test_summaries_read_the_open_buffers_not_the_disk(tmp_path: Path):
     indexer, _ = loaded(tmp_path)
     ctx = GateContext(False, ReadOnly(False), 0.65, "team file", ())
-    on_disk = {s["id"]: s["gate"] for s in indexer.summaries(ctx, {}, None)}
+    on_disk = {s["id"]: s["gate"] for s in indexer.summaries(ctx, {}, None, 10).rows}
     assert on_disk == {"a": "actionable", "b": "actionable"}
     edited = {"src/other.py": "y = 1\n"}  # the buffer no longer holds what b expects
-    [b] = indexer.summaries(ctx, edited, "src/other.py")
+    [b] = indexer.summaries(ctx, edited, "src/other.py", 10).rows
     assert b["id"] == "b" and b["gate"] == "stale"
+    first = indexer.summaries(ctx, {}, None, 1)
+    assert len(first.rows) == 1 and (first.total, first.left_out) == (2, 1)
 
 
 def test_view_keeps_what_is_shown_and_drops_what_moved(tmp_path: Path):

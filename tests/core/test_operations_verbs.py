@@ -292,10 +292,10 @@ def test_changed_paths_are_the_streams_and_the_engineers_own(tmp_path: Path):
 def test_load_streams_leaves_out_the_checked_out_branch(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     ws = loaded(root)
-    load_streams(ws)
+    load_streams(ws, T0)
     assert [s.name for s in ws.streams.streams] == ["checkout/a", "checkout/b"]
     git(root, "checkout", "-q", "stream/checkout/a")
-    load_streams(ws)
+    load_streams(ws, T0)
     assert [s.name for s in ws.streams.streams] == ["checkout/b"]
 
 
@@ -304,7 +304,7 @@ def test_load_streams_outside_a_repository_leaves_none(tmp_path: Path):
     (root / ".stitch" / "drafts").mkdir(parents=True)
     (root / ".stitch" / "config.toml").write_text(STREAM_TEAM)
     ws = loaded(root)
-    load_streams(ws)
+    load_streams(ws, T0)
     assert ws.streams is None
 
 

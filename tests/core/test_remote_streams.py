@@ -5,6 +5,7 @@ teammate's clone that pushes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from gitrepos import STREAM_TEAM, commit_on
 from stitch_ls.core.vcs.streams import discover, fetch_streams, open_repo, stream_refspec
 from workspaces import git, make_workspace
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 PATTERN = "stream/{feature}/{stream}"
 
@@ -38,7 +41,7 @@ def push_stream(theirs: Path, branch: str, new: str) -> None:
 
 
 def streams_of(root: Path) -> dict[str, str]:
-    found = discover(open_repo(root), "main", PATTERN)
+    found = discover(open_repo(root), "main", PATTERN, NOW)
     assert found.problems == []
     return {s.name: s.branch for s in found.streams}
 
@@ -54,7 +57,7 @@ def test_a_pushed_stream_shows_up_after_a_fetch_and_a_local_branch_wins(machines
     git(mine, "branch", "-q", "stream/checkout/far", "origin/stream/checkout/far")
     commit_on(mine, "stream/checkout/far", "src/checkout.py", "+ 1", "+ 2", "mine")
     assert streams_of(mine) == {"checkout/far": "stream/checkout/far"}
-    [stream] = discover(open_repo(mine), "main", PATTERN).streams
+    [stream] = discover(open_repo(mine), "main", PATTERN, NOW).streams
     assert (
         stream.ahead == 2 and stream.head == git(mine, "rev-parse", "stream/checkout/far").strip()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gitrepos import STREAM_TEAM, commit_on, git
@@ -15,6 +16,7 @@ from workspaces import make_workspace
 
 TEAM = load_team_config(STREAM_TEAM)
 A, B = "stream/checkout/a", "stream/checkout/b"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def check(root: Path) -> subprocess.CompletedProcess:
@@ -37,7 +39,7 @@ def repo_with(root: Path, files: dict[str, str]) -> Path:
 
 
 def points(root: Path, path: str) -> list:
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     assert snap is not None
     return points_for(root, TEAM, snap, path, None, SignOffs())
 
@@ -153,7 +155,7 @@ def test_a_content_line_that_looks_like_a_file_header_stays_in_its_hunk(tmp_path
     root = repo_with(tmp_path / "ws", {"src/notes.py": text, "src/other.py": "y = 1\n"})
     for branch, header in ((A, "++ /dev/null"), (B, "++ b/src/other.py")):
         commit_on(root, branch, "src/notes.py", "    x\n", f"    x\n{header}\n", "header-like")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     assert snap is not None
     assert set(snap.changes) == {"src/notes.py"}
     [point] = points_for(root, TEAM, snap, "src/notes.py", None, SignOffs())
@@ -176,7 +178,7 @@ def test_a_record_separator_in_file_content_does_not_break_reading_commits(tmp_p
         "Agent work\n\nStitch-Source: doc docs/money.md | rule\nStitch-Confidence: 0.9",
     )
     commit_on(root, B, "data/sep.txt", "a\x1eb", "a\x1ed", "b changes it too")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     assert snap is not None and not snap.problems
     [draft] = snap.drafts
     assert draft.edits[0].path == "src/checkout.py" and "or 0" in draft.edits[0].text
@@ -203,7 +205,7 @@ def test_conflicts_found_in_process_are_the_ones_git_merge_tree_finds(tmp_path: 
     commit_on(root, B, "notes.txt", "line 38\n", "line 38 b\n", "b: 38")  # distant
     commit_on(root, A, "CHANGES.md", "- two\n", "- two\n- a\n", "a: changes")
     commit_on(root, B, "CHANGES.md", "- two\n", "- two\n- b\n", "b: changes")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     a, b = sorted(snap.streams.streams, key=lambda s: s.name)
     fast = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
     by_git = pair_conflicts(open_repo(root), a.name, a.head, b.name, b.head)
@@ -215,7 +217,7 @@ def test_conflicts_found_in_process_are_the_ones_git_merge_tree_finds(tmp_path: 
     git(root, "checkout", "-q", B)
     git(root, "merge", "-q", "--no-edit", "-X", "ours", A)
     git(root, "checkout", "-q", "main")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     a, b = sorted(snap.streams.streams, key=lambda s: s.name)
     assert shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name]) is None
 
@@ -264,7 +266,7 @@ def test_an_insertion_git_diff_places_elsewhere_at_u0_is_where_the_merge_sees_it
     assert merged.returncode == 1 and "CHANGES.rst" in merged.stdout  # git: a conflict
     at_u0 = git(root, "diff", "-U0", "--histogram", "--no-indent-heuristic", "main", A)
     assert "@@ -1 +1 @@" in at_u0  # the trimmed diff's shape, which hid it
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     a, b = sorted(snap.streams.streams, key=lambda s: s.name)
     fast = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
     by_git = pair_conflicts(open_repo(root), a.name, a.head, b.name, b.head)

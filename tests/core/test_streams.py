@@ -31,7 +31,7 @@ def test_pattern_and_discovery_with_a_worktree(tmp_path: Path):
     git(root, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "stream/search/c")
     (tmp_path / "wt" / "src" / "checkout.py").write_text("x = 1\n")
     git(tmp_path / "wt", "commit", "-qam", "search work")
-    found = st.discover(st.open_repo(root), "main", "stream/{feature}/{stream}")
+    found = st.discover(st.open_repo(root), "main", "stream/{feature}/{stream}", NOW)
     names = {s.name: s for s in found.streams}
     assert set(names) == {"checkout/a", "checkout/b", "search/c"}
     assert names["search/c"].worktree == str(tmp_path / "wt")
@@ -42,13 +42,13 @@ def test_pattern_and_discovery_with_a_worktree(tmp_path: Path):
 
 def test_missing_base_is_a_problem_not_a_crash(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    found = st.discover(st.open_repo(root), "trunk", "stream/{feature}/{stream}")
+    found = st.discover(st.open_repo(root), "trunk", "stream/{feature}/{stream}", NOW)
     assert found.streams == [] and "trunk" in found.problems[0]
 
 
 def test_trailers_become_hunk_drafts_with_sources(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     [draft] = [d for d in snap.drafts if d.stream == "checkout/a"]
     assert draft.agent == "claude-code" and draft.confidence == 0.9
     assert draft.sources[0].kind == "doc" and draft.sources[0].ref == "docs/money.md"
@@ -77,7 +77,7 @@ def test_parse_trailers_grammar():
 
 def test_two_streams_in_one_function_is_a_stitch_point_two_functions_are_not(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
     assert [(p.symbol, p.streams) for p in points] == [("Cart.total", ("checkout/a", "checkout/b"))]
     assert points[0].owner == "lead@example.com" and not points[0].signed
@@ -89,7 +89,7 @@ def test_two_streams_in_one_function_is_a_stitch_point_two_functions_are_not(tmp
 
 def test_the_engineers_unsaved_text_is_one_more_stream(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     live = (
         (root / "src" / "checkout.py")
         .read_text()
@@ -134,7 +134,7 @@ def test_real_conflicts_rank_first(tmp_path: Path):
         "b: pay",
     )
     commit_on(root, "stream/checkout/c", "src/checkout.py", "third = 3", "third = 30", "c: report")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     points = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
     summary = [(p.symbol, p.streams, p.conflict) for p in points]
     assert summary == [
@@ -148,7 +148,7 @@ def test_real_conflicts_rank_first(tmp_path: Path):
 def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     log = root / ".stitch" / "signoffs.jsonl"
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
     with pytest.raises(PermissionError, match="only lead@example.com may sign"):
         record_signoff(log, point, "dev@example.com", NOW)
@@ -163,7 +163,7 @@ def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
         "# sum of prices",
         "reword",
     )
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert not point.signed
 
@@ -188,7 +188,7 @@ def test_codeowners_last_matching_rule_wins():
 def test_a_merged_stream_is_no_longer_active_and_its_points_go(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
     git(root, "merge", "-q", "--no-ff", "-m", "merge a", "stream/checkout/a")
-    snap = take_snapshot(root, TEAM)
+    snap = take_snapshot(root, TEAM, now=NOW)
     assert [s.name for s in snap.streams.streams] == ["checkout/b"]
     assert not [
         d for d in snap.drafts if d.stream == "checkout/a"
@@ -222,7 +222,7 @@ def test_the_repositorys_config_cannot_make_our_git_calls_run_programs(tmp_path:
 
 def test_a_new_snapshot_redoes_only_the_streams_that_moved(tmp_path: Path):
     root = stream_repo(tmp_path / "ws")
-    first = take_snapshot(root, TEAM)
+    first = take_snapshot(root, TEAM, now=NOW)
     assert first is not None
     [a_change] = [c for c in stream_changes(root, first, SOURCE) if c.stream == "checkout/a"]
     assert a_change.text is not None  # read once, on first use
@@ -234,8 +234,8 @@ def test_a_new_snapshot_redoes_only_the_streams_that_moved(tmp_path: Path):
         "return cart.total() + 1",
         "Pay one more\n\nStitch-Source: doc docs/pay.md | rule\nStitch-Confidence: 0.7",
     )
-    again = take_snapshot(root, TEAM, first)
-    fresh = take_snapshot(root, TEAM)
+    again = take_snapshot(root, TEAM, first, now=NOW)
+    fresh = take_snapshot(root, TEAM, now=NOW)
     assert again is not None and fresh is not None
     # the same answer as a snapshot from scratch ...
     assert sorted(d.id for d in again.drafts) == sorted(d.id for d in fresh.drafts)
@@ -290,21 +290,21 @@ def test_an_engineer_commit_keeps_the_streams_drafts_until_it_takes_their_commit
     the engineer's own leaves them as they were (not read again: it was most of a refresh),
     a merge of the stream takes them, and a snapshot from scratch agrees each time."""
     root = stream_repo(tmp_path / "ws")
-    first = take_snapshot(root, TEAM)
+    first = take_snapshot(root, TEAM, now=NOW)
     assert first is not None and [d.stream for d in first.drafts] == ["checkout/a"]
     (root / "docs" / "mine.md").write_text("# Mine\n")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "the engineer's own commit")
-    again = take_snapshot(root, TEAM, first)
+    again = take_snapshot(root, TEAM, first, now=NOW)
     assert again is not None
     assert again.work["checkout/a"].drafts is first.work["checkout/a"].drafts  # kept
-    assert [d.id for d in again.drafts] == [d.id for d in take_snapshot(root, TEAM).drafts]
+    assert [d.id for d in again.drafts] == [d.id for d in take_snapshot(root, TEAM, now=NOW).drafts]
 
     git(root, "merge", "-q", "--no-edit", "stream/checkout/a")  # the engineer takes a
-    merged = take_snapshot(root, TEAM, again)
+    merged = take_snapshot(root, TEAM, again, now=NOW)
     assert merged is not None and merged.drafts == []
-    assert take_snapshot(root, TEAM).drafts == []
+    assert take_snapshot(root, TEAM, now=NOW).drafts == []
 
     git(root, "reset", "-q", "--hard", "HEAD~1")  # and undoes it: the draft is back
-    undone = take_snapshot(root, TEAM, merged)
+    undone = take_snapshot(root, TEAM, merged, now=NOW)
     assert [d.id for d in undone.drafts] == [d.id for d in first.drafts]

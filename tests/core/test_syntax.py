@@ -689,3 +689,49 @@ def test_random_edits_keep_text_and_positions_exact(
     for symbol in doc.symbols():  # every range lies inside the text, in code points
         for line, column in (symbol.start, symbol.end):
             assert 0 <= line < len(lines) and 0 <= column <= len(lines[line])
+
+
+# -- the parse budget ------------------------------------------------------------------------
+
+SLOW = "def head():\n    return 1\n" + "# a long comment line, one of thousands\n" * 3000
+
+
+def test_a_text_over_the_parse_budget_has_no_symbols_and_is_not_parsed_again_until_smaller(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from stitch_ls.core.syntax import grammars
+
+    parses: list[int] = []
+    within = grammars.parse_within_budget
+
+    def counted(parser, data, old_tree=None):
+        parses.append(len(data))
+        return within(parser, data, old_tree)
+
+    monkeypatch.setattr("stitch_ls.core.syntax.document.parse_within_budget", counted)
+    monkeypatch.setattr(grammars, "PARSE_BUDGET_S", 0.0)  # every parse is over it
+    doc = SyntaxDoc(SLOW, "python")
+    assert doc.symbols() == [] and doc.over_budget and not doc.has_error
+    assert doc.lookup_failure("head").startswith("this file takes over")
+    doc.apply_edit((2, 0), (2, 0), "# one more\n")  # no smaller: not tried again
+    assert doc.symbols() == [] and doc.over_budget and doc.parse_job() is None
+    assert len(parses) == 1
+
+    monkeypatch.setattr(grammars, "PARSE_BUDGET_S", 60.0)
+    doc.apply_edit((2, 0), (3, 0), "")
+    doc.apply_edit((2, 0), (3, 0), "")  # smaller than what ran out of time: tried again
+    job = doc.parse_job()
+    assert job is not None and doc.adopt(*job())
+    assert [s.name for s in doc.symbols()] == ["head"] and not doc.over_budget
+
+
+def test_the_parse_budget_travels_with_a_parse_made_elsewhere(monkeypatch: pytest.MonkeyPatch):
+    from stitch_ls.core.syntax import grammars
+
+    monkeypatch.setattr(grammars, "PARSE_BUDGET_S", 0.0)
+    doc = SyntaxDoc(SLOW, "python")
+    job = doc.parse_job()
+    assert job is not None and doc.adopt(*job())  # built in a worker, as the server does
+    assert doc.over_budget and doc.symbols() == []
+    doc.apply_edit((2, 0), (2, 0), "#\n")
+    assert doc.parse_job() is None  # nothing for a worker: no larger text is parsed

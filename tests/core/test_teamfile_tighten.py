@@ -179,7 +179,7 @@ def test_every_looser_value_is_set_aside_and_named():
         "streams.max_per_feature = 5 is looser than 2 on main: ignored until merged",
         f'features.checkout (owner "agent@example.com") {later}',
         f"features.new (owner none) {later}",
-        f"evidence.command and evidence.timeout_s {later} (they run a program)",
+        f"evidence.command, evidence.timeout_s and evidence.env {later} (they run a program)",
         'stitch_points.signing = "none" is looser than "ssh" on main: ignored until merged',
     ]
     # every value as strict as the base's; what the agent added that is stricter counts

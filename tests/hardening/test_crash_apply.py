@@ -39,7 +39,9 @@ def outcome(root: Path) -> str:
     recorded = state.get("outcomes", {}).get("big", {}).get("outcome")
     created = [p for p in FILES if (root / p).exists()]
     fixed = "round(cart.total(), 2)" in (root / "src" / "checkout.py").read_text()
+    mine = f".{state_file.name.removesuffix('.json')}."  # this workspace's, in the per-user folder
     strays = [p.name for p in root.rglob("*.tmp")]
+    strays += [p.name for p in state_file.parent.glob("*.tmp") if p.name.startswith(mine)]
     assert strays == [], strays
     if logged:
         assert len(logged) == 1 and recorded == "applied" and fixed and created == FILES

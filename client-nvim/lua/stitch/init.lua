@@ -143,14 +143,32 @@ function M.draft_choices(gate)
   return { 'Apply', 'Reject', 'Show' }
 end
 
+--- The drafts of a `stitch.listDrafts` answer, and its last entry's message when the list
+--- was cut at its limit ("… and 100 more drafts, left out: …").
+function M.draft_rows(answer)
+  local rows, left_out = {}, nil
+  for _, row in ipairs(type(answer) == 'table' and answer or {}) do
+    if type(row) == 'table' and type(row.id) == 'string' then
+      table.insert(rows, row)
+    elseif type(row) == 'table' and row.truncated == true and type(row.message) == 'string' then
+      left_out = row.message
+    end
+  end
+  return rows, left_out
+end
+
 --- Pick a pending draft with vim.ui.select, then apply, vouch for, reject or show it.
 function M.list_drafts()
-  M.exec('stitch.listDrafts', {}, function(err, rows)
-    if err or type(rows) ~= 'table' or #rows == 0 then
+  M.exec('stitch.listDrafts', {}, function(err, answer)
+    local rows, left_out = M.draft_rows(answer)
+    if err or #rows == 0 then
       if not err then
         vim.notify('Stitch: no pending drafts')
       end
       return
+    end
+    if left_out then
+      vim.notify('Stitch: ' .. left_out, vim.log.levels.WARN)
     end
     vim.schedule(function()
       vim.ui.select(rows, { prompt = 'Stitch drafts', format_item = describe }, function(row)

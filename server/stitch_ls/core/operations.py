@@ -13,13 +13,17 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.drafts.index import DraftIndex, write_draft
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.workspace import StitchWorkspace
+from stitch_ls.core.listing import LIST_LIMIT, Page, first
+from stitch_ls.core.workspace import DraftSummary, StitchWorkspace, draft_summary
+
+if TYPE_CHECKING:
+    from stitch_ls.core.drafts.gate import GateContext
 
 
 def open_workspace(root: Path, *, finish: bool = True) -> tuple[StitchWorkspace, list[str]]:
@@ -35,8 +39,8 @@ def open_workspace(root: Path, *, finish: bool = True) -> tuple[StitchWorkspace,
 
 def finish_interrupted(ws: StitchWorkspace) -> str | None:
     """Take over the engineer's files from when they were kept per checkout (once), then
-    finish or undo an apply a crash interrupted (`recover`, under the apply lock); says
-    which, or None when there was nothing to do."""
+    finish or undo an apply a crash interrupted and remove what killed writers left
+    (`recover`, under the apply lock); says which, or None when there was nothing to do."""
     from stitch_ls.core.files.fsio import locked
 
     paths = ws.paths
@@ -45,10 +49,10 @@ def finish_interrupted(ws: StitchWorkspace) -> str | None:
         (".apply-journal.json", paths.apply_journal),
     ):
         before = paths.legacy_user_file(suffix)
-        if before is not None and not target.exists():
+        if before is not None and before.exists() and not target.exists():
             with contextlib.suppress(FileNotFoundError):
                 os.replace(before, target)
-    if not paths.apply_journal.exists():
+    if not interrupted(ws):
         return None
     with locked(paths.apply_lock):
         return recover(ws)
@@ -123,6 +127,23 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     ctx = ws.gate_context(now, ignore_quiet=True)
     decision = ws.evaluate_all([record], ctx, {})[0].decision
     return Added(draft.id, target, decision.gate.value, decision.reason)
+
+
+def list_drafts(
+    ws: StitchWorkspace,
+    ctx: GateContext,
+    texts: dict[str, str],
+    path: str | None = None,
+    limit: int = LIST_LIMIT,
+) -> Page[DraftSummary]:
+    """The pending drafts (those touching `path`, if given), the first `limit` of them judged
+    against `texts` (open buffers) or the disk: `stitch.listDrafts` and `draft list`."""
+    records = ws.pending_records()
+    if path is not None:
+        records = [r for r in records if path in (r.draft.paths if r.draft else [])]
+    page = first(records, limit)
+    rows = [draft_summary(e) for e in ws.evaluate_all(page.rows, ctx, texts)]
+    return Page(rows, page.total, page.limit)
 
 
 @dataclass(frozen=True)
@@ -305,12 +326,31 @@ def _set_file(root: Path, path: str, text: str | None) -> None:
         write_inside(root, path, text)
 
 
+def _own_files(ws: StitchWorkspace) -> tuple[Path, ...]:
+    """The engineer's files of this workspace that a kill mid-write leaves temp files of."""
+    own = (ws.paths.apply_journal, ws.paths.state, ws.paths.accepted, ws.paths.last_good)
+    shared = ws.paths.shared_switches  # the switches every process reads, in git's folder
+    return own if shared is None else (*own, shared)
+
+
+def interrupted(ws: StitchWorkspace) -> bool:
+    """Whether a crash interrupted an apply here, or another write of the engineer's files:
+    the journal, or a temp file whose writer was killed, is left for `recover`."""
+    from stitch_ls.core.files.fsio import temps_of
+
+    return ws.paths.apply_journal.exists() or any(temps_of(p) for p in _own_files(ws))
+
+
 def recover(ws: StitchWorkspace) -> str | None:
     """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
-    which, or None when there was nothing to do."""
+    which, or None when there was nothing to do. The temp files killed writers left go too:
+    the journal's, the engineer's state's and last good policy's, and (below) those beside
+    each file the journal names."""
     from stitch_ls.core.drafts.model import SourceLogEntry
-    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited
+    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited, remove_temps
 
+    for own in _own_files(ws):
+        remove_temps(own)
     try:
         raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
     except FileNotFoundError:
@@ -392,7 +432,7 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
         ws.load_state()
         ws.scan_drafts(now)
         if ws.streams is None:
-            load_streams(ws)  # a stream over its feature's cap applies nothing
+            load_streams(ws, now)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
         _can_record(ws)
         files = _file_changes(plan, _disk_texts(ws, plan))
@@ -488,7 +528,7 @@ def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView
     from stitch_ls.core.vcs.gitview import take_snapshot
 
     team = team if team is not None else ws.team
-    snap = take_snapshot(ws.root, team)
+    snap = take_snapshot(ws.root, team, now=now)
     if snap is None:
         return GitView(None, [], [])
     if isinstance(ws.drafts, DraftIndex):
@@ -531,13 +571,13 @@ def fetch_streams(ws: StitchWorkspace) -> list[str]:
     return fetch(repo, ws.team.streams.branch_pattern)
 
 
-def load_streams(ws: StitchWorkspace) -> None:
+def load_streams(ws: StitchWorkspace, now: datetime) -> None:
     """The workspace's streams (no diffs: only which exist and when each started)."""
     from stitch_ls.core.vcs.streams import discover, open_repo
 
     repo = open_repo(ws.root)
     if repo is not None:
-        streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern)
+        streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern, now)
         # as in a snapshot: the engineer's own branch is the working tree, not a stream
         streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
         ws.streams = streams
@@ -600,7 +640,7 @@ def scan_all(ws: StitchWorkspace, now: datetime) -> None:
     from stitch_ls.core.vcs.gitview import take_snapshot
 
     ws.scan_drafts(now)
-    snap = take_snapshot(ws.root, ws.team)
+    snap = take_snapshot(ws.root, ws.team, now=now)
     if snap is not None:
         ws.set_git_drafts(snap.drafts, now)
         ws.streams = snap.streams

@@ -453,7 +453,7 @@ class StitchWorkspace:
                 syntax = trees[id(text)] = SyntaxDoc(text, language)
             symbol = syntax.find_symbol(name)
             if symbol is None:
-                return f"symbol {name} not found (or not unique)"
+                return syntax.lookup_failure(name)
             return symbol.start, symbol.end
 
         return read, find_symbol
@@ -475,9 +475,10 @@ class StitchWorkspace:
         language = language_for_path(path)
         if language is None:
             return f"no grammar for {path}; symbol edits need one"
-        symbol = SyntaxDoc(text, language).find_symbol(name)
+        syntax = SyntaxDoc(text, language)
+        symbol = syntax.find_symbol(name)
         if symbol is None:
-            return f"symbol {name} not found (or not unique)"
+            return syntax.lookup_failure(name)
         return symbol.start, symbol.end
 
     def read_disk(self, path: str) -> str | None:

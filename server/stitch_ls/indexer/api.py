@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from stitch_ls.core.drafts.index import DraftRecord
     from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
     from stitch_ls.core.drafts.verify import Verdict
+    from stitch_ls.core.listing import Page
     from stitch_ls.core.operations import Vouched
     from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
     from stitch_ls.core.vcs.gitview import Comparison
@@ -97,9 +98,10 @@ class IndexerApi(Protocol):
 
     @runs(Mode.BACKGROUND, timeout=LONG)
     def summaries(
-        self, ctx: GateContext, texts: dict[str, str], path: str | None
-    ) -> list[DraftSummary]:
-        """Every pending draft (or those on `path`) judged against the open buffers' texts."""
+        self, ctx: GateContext, texts: dict[str, str], path: str | None, limit: int
+    ) -> Page[DraftSummary]:
+        """The first `limit` pending drafts (or those on `path`) judged against the open
+        buffers' texts, and how many there are (`operations.list_drafts`)."""
         ...
 
     def user(self) -> str:

@@ -35,14 +35,15 @@ from stitch_ls.core.drafts.index import DraftRecord, ScanResult, record_paths
 from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
 from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.files.fsio import locked
-from stitch_ls.core.operations import EditorApply, Vouched, finish_interrupted
+from stitch_ls.core.files.fsio import locked, make_folder
+from stitch_ls.core.listing import Page
+from stitch_ls.core.operations import EditorApply, Vouched, finish_interrupted, list_drafts
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
 from stitch_ls.core.vcs.gitview import Comparison, Snapshot
 from stitch_ls.core.vcs.stitchpoints import StitchPoint
-from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace, draft_summary
+from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace
 from stitch_ls.indexer.api import CALLS, IndexerApi, Mode
 from stitch_ls.indexer.frames import encode_frame, read_frame
 from stitch_ls.indexer.wire import Changed, Delta, GitUpdate, PointCount, Reply, event
@@ -265,12 +266,9 @@ class Indexer(IndexerApi):
         return self.ws.draft_counts(now, read, find_symbol, ctx)
 
     def summaries(
-        self, ctx: GateContext, texts: dict[str, str], path: str | None
-    ) -> list[DraftSummary]:
-        records = self.ws.pending_records()
-        if path is not None:
-            records = [r for r in records if path in (r.draft.paths if r.draft else [])]
-        return [draft_summary(e) for e in self.ws.evaluate_all(records, ctx, texts)]
+        self, ctx: GateContext, texts: dict[str, str], path: str | None, limit: int
+    ) -> Page[DraftSummary]:
+        return list_drafts(self.ws, ctx, texts, path, limit)
 
     def user(self) -> str:
         from stitch_ls.core.vcs.gitinfo import user_email
@@ -288,7 +286,7 @@ class Indexer(IndexerApi):
             return None
         if self.snapshot is not None and self.snapshot.key == key and self.team == team:
             return None
-        snap = take_snapshot(self.ws.root, team, self.snapshot)
+        snap = take_snapshot(self.ws.root, team, self.snapshot, now=now)
         self.snapshot, self.team = snap, team
         if snap is None:
             return GitUpdate(None, [], Delta())
@@ -471,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     outbox = Outbox(outgoing)
     paths = indexer.ws.paths
     threading.Thread(target=watch_folder, args=(paths.dir, outbox), daemon=True).start()
-    paths.user_dir.mkdir(parents=True, exist_ok=True)
+    make_folder(paths.user_dir)
     threading.Thread(
         target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
     ).start()

@@ -19,6 +19,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.errors import Refused
+from stitch_ls.core.listing import LIST_LIMIT, check_limit
 from stitch_ls.core.text import LineIndex, to_client_units
 from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.wire import IndexerError
@@ -411,13 +412,21 @@ async def pending_prompts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
 
 @command("stitch.listDrafts")
 async def list_drafts(ls: StitchServer, *args: Any) -> list[dict[str, Any]]:
+    """`stitch.listDrafts [{"path"?, "limit"?}]`: the pending drafts, at most `limit`
+    (`LIST_LIMIT`), and a last entry saying how many more when some were left out."""
     ws = await _ready(ls)
     where = _object_arg(args, "stitch.listDrafts")
     path = where.get("path")
+    try:
+        limit = check_limit(where.get("limit", LIST_LIMIT))
+    except ValueError as exc:
+        raise JsonRpcInvalidParams(message=f"stitch.listDrafts: {exc}") from None
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
     texts = {d.relative: d.text for d in ls.docs.values() if d.relative}
-    found = await ls.call(IndexerApi.summaries, ctx, texts, path if isinstance(path, str) else None)
-    return [dict(summary) for summary in found]
+    found = await ls.call(
+        IndexerApi.summaries, ctx, texts, path if isinstance(path, str) else None, limit
+    )
+    return [dict(row) for row in found.answer("drafts")]
 
 
 @command("stitch.setReadOnly")

@@ -25,6 +25,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Diagnostics one file gets: past it, the rest are left out and one more says how many (agents
+# can write drafts by the thousand on one line; docs/security.md). Stitch points and the team
+# file's problems are kept before drafts.
+MAX_DIAGNOSTICS = 500
+
+
+def bounded(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
+    """At most `MAX_DIAGNOSTICS`: the first ones, and a last one saying how many were left
+    out and where every draft is listed."""
+    if len(diagnostics) <= MAX_DIAGNOSTICS:
+        return diagnostics
+    kept = diagnostics[: MAX_DIAGNOSTICS - 1]
+    left_out = len(diagnostics) - len(kept)
+    return [
+        *kept,
+        types.Diagnostic(
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+            ),
+            message=(
+                f"… and {left_out:,} more Stitch diagnostics in this file, left out: "
+                "“Stitch: List Drafts” (:StitchDrafts in Neovim) or `stitch-ls draft list` lists them all"
+            ),
+            severity=types.DiagnosticSeverity.Information,
+            source=render.SOURCE,
+            code="stitch-left-out",
+        ),
+    ]
+
 
 class Host(Protocol):
     """What diagnostics read from the server, and how they are sent."""
@@ -113,7 +142,10 @@ class Diagnostics:
         if not is_config and last is not None and all(map(operator.is_, last, shown)):
             return
         self.shown[doc.uri] = shown
-        diagnostics: list[types.Diagnostic] = []
+        diagnostics = self.point_diagnostics(doc)  # kept first when some must be left out
+        if is_config:
+            diagnostics.extend(self.config_diagnostics(doc.text))
+            diagnostics.extend(self.cap_diagnostics())
         if not quiet:
             for evaluation in evaluations:
                 for start, end in render.draft_ranges(evaluation, doc.relative or ""):
@@ -126,13 +158,9 @@ class Diagnostics:
                             code=evaluation.record.id,
                         )
                     )
-        diagnostics.extend(self.point_diagnostics(doc))
-        if is_config:
-            diagnostics.extend(self.config_diagnostics(doc.text))
-            diagnostics.extend(self.cap_diagnostics())
         self.host.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
-                uri=doc.uri, diagnostics=diagnostics, version=doc.version
+                uri=doc.uri, diagnostics=bounded(diagnostics), version=doc.version
             )
         )
 
@@ -200,7 +228,7 @@ class Diagnostics:
             self._broken = (ws.drafts.invalid, broken)
         for uri, diagnostics in self._broken[1].items():
             wanted.setdefault(uri, []).extend(diagnostics)
-        wanted = {uri: d for uri, d in wanted.items() if d}
+        wanted = {uri: bounded(d) for uri, d in wanted.items() if d}
         for uri in set(self._published) | set(wanted):
             diagnostics = wanted.get(uri, [])
             if self._published.get(uri, []) != diagnostics:

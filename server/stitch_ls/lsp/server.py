@@ -795,7 +795,7 @@ class StitchServer(LanguageServer):
             syntax = SyntaxDoc(text, language)
         symbol = syntax.find_symbol(name)
         if symbol is None:
-            return f"symbol {name} not found (or not unique)"
+            return syntax.lookup_failure(name)
         return symbol.start, symbol.end
 
     def can_verify(self, record: Any) -> bool:

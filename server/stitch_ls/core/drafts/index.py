@@ -71,8 +71,6 @@ def parse_draft_text(text: str) -> Draft:
         return Draft.from_data(data)
     except ValueError as exc:
         raise ValueError(describe_validation(exc)) from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
 
 
 def describe_validation(exc: ValueError) -> str:
@@ -99,7 +97,7 @@ def load_draft_file(path: Path) -> DraftRecord:
         return DraftRecord(path, None, f"{path.name}: cannot read: {exc}")
     try:  # the usual case, parsed and validated in one pass, leaving no dicts behind
         return DraftRecord(path, Draft.from_json(text))
-    except (ValueError, RecursionError):
+    except ValueError:  # pydantic's own parser bounds the depth it reads
         pass  # read again below, for a message that points at the line
     try:
         data = parse_json(text)
@@ -111,8 +109,6 @@ def load_draft_file(path: Path) -> DraftRecord:
         return DraftRecord(path, None, f"{path.name}: not valid JSON: {exc}")
     try:
         return DraftRecord(path, Draft.from_data(data))
-    except RecursionError:
-        return DraftRecord(path, None, f"{path.name}: nested too deeply")
     except ValueError as exc:
         raw = data if isinstance(data, dict) else {}
         errors = validation_errors(exc)

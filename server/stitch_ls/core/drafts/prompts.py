@@ -9,7 +9,7 @@ from pathlib import Path
 
 from stitch_ls.core.drafts.index import describe_validation
 from stitch_ls.core.drafts.model import Prompt, Source
-from stitch_ls.core.files.fsio import atomic_write, locked, read_text_limited
+from stitch_ls.core.files.fsio import atomic_write, locked, parse_json, read_text_limited
 
 MAX_PROMPT_BYTES = 256 * 1024
 
@@ -18,9 +18,11 @@ def load_prompt(path: Path) -> Prompt:
     """One prompt file, or ValueError with a readable reason."""
     text = read_text_limited(path, MAX_PROMPT_BYTES)
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path.name}: not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: not valid JSON: {exc}") from None
     try:
         return Prompt.from_data(data)
     except ValueError as exc:

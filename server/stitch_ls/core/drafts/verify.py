@@ -10,7 +10,11 @@ outcome is kept in the engineer's per-user state, outside the workspace, bound t
 content: no agent can write one, and a draft changed after it was verified is unverified.
 
 The command itself is the team's, reviewed on the base branch: a draft's tests are code, so
-verifying runs code, which is why only the engineer starts it (CLI or editor command).
+verifying runs code, which is why only the engineer starts it (CLI or editor command). What
+that code gets is bounded: it runs under `reaper` (nothing it starts outlives the run, however
+it detaches), with an allow-listed environment (`BASE_ENV`, `LC_*` and the names the team
+file's `[evidence] env` lists: never the engineer's whole environment, cloud keys and tokens
+included), and a draft's test refs reach it only as arguments, never as options.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,12 +36,18 @@ from typing import TYPE_CHECKING
 from stitch_ls.core.errors import Refused
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from stitch_ls.core.drafts.model import Draft
     from stitch_ls.core.workspace import StitchWorkspace
 
 REFS = "{refs}"
 TAIL_CHARS = 4000
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# What the tests see of the engineer's environment, besides `LC_*` and what `[evidence] env`
+# names: enough to find programs, a home, the locale and a terminal; no credentials.
+BASE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR")
+STOP_GRACE_S = 10.0  # how long the reaper gets to end the command's processes on a stop
 
 
 class CouldNotRun(Exception):
@@ -135,6 +146,12 @@ def runnable(ws: StitchWorkspace, draft_id: str) -> tuple[Draft, list[str], list
     refs = test_refs(record.draft)
     if not refs:
         raise CouldNotRun(f"draft {draft_id!r} names no test evidence to run")
+    option = next((ref for ref in refs if ref.startswith("-")), None)
+    if option is not None:
+        raise CouldNotRun(
+            f"draft {draft_id!r}: test ref {option!r} starts with '-': the command would read "
+            "it as an option, so it is not run"
+        )
     return record.draft, command, refs
 
 
@@ -164,9 +181,10 @@ def verify(
 
         ws._write_state(approved)
     argv = expand(command, refs)
+    env = allowed_environment(os.environ, ws.team.evidence.env)
     with scratch_worktree(ws.root) as scratch:
         prepare(ws, draft, scratch)
-        exit_code, duration, tail = run(argv, scratch, ws.team.evidence.timeout_s, cancel)
+        exit_code, duration, tail = run(argv, scratch, ws.team.evidence.timeout_s, cancel, env)
     verdict = Verdict(
         draft_id, "passed" if exit_code == 0 else "failed", argv, exit_code, duration, tail
     )
@@ -250,26 +268,48 @@ def prepare(ws: StitchWorkspace, draft: Draft, scratch: Path) -> None:
     apply_plan_to_disk(scratch, plan)
 
 
-def run(
-    argv: list[str], cwd: Path, timeout_s: float, cancel: threading.Event | None
-) -> tuple[int | None, float, str]:
-    """Run `argv` in `cwd` (no shell, its own process group, stdin closed); the exit code
-    (None on timeout), the duration and the output's tail. Cancelling stops it and raises."""
-    env = dict(os.environ)
+def allowed_environment(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """What the tests see of `environ`: `BASE_ENV`, `LC_*` and `names` (where set)."""
+    wanted = {*BASE_ENV, *names}
+    env = {k: v for k, v in environ.items() if k in wanted or k.startswith("LC_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run(
+    argv: list[str],
+    cwd: Path,
+    timeout_s: float,
+    cancel: threading.Event | None,
+    env: dict[str, str],
+) -> tuple[int | None, float, str]:
+    """Run `argv` in `cwd` under the reaper (no shell, its own session, stdin closed, only
+    `env`); the exit code (None on timeout), the duration and the output's tail. Cancelling
+    stops it and raises."""
     start = time.monotonic()
+    status_read, status_write = os.pipe()
+    reaper = [sys.executable, "-I", "-m", "stitch_ls.core.drafts.reaper"]
     try:
         process = subprocess.Popen(
-            argv,
+            [*reaper, str(status_write), str(os.getpid()), "--", *argv],
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(status_write,),
         )
     except OSError as exc:
-        raise CouldNotRun(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+        os.close(status_read)
+        raise CouldNotRun(f"cannot start the test runner: {exc.strerror or exc}") from None
+    finally:
+        os.close(status_write)
+    with os.fdopen(status_read, "rb") as status:
+        why = status.read().decode("utf-8", "replace")  # closed once the command started
+    if why:
+        process.wait()
+        raise CouldNotRun(f"cannot run {argv[0]}: {why}")
     output: list[bytes] = []
     reader = threading.Thread(target=_drain, args=(process, output), daemon=True)
     reader.start()
@@ -310,10 +350,17 @@ def _drain(process: subprocess.Popen, output: list[bytes]) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
+    """Ask the reaper to end the command and everything it started; if it cannot in time,
+    kill its process group (what stayed in it)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        process.wait(5)
+        os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            process.wait(5)
 
 
 def _first_line(exc: BaseException) -> str:

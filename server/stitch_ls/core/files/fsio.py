@@ -12,9 +12,11 @@ import errno
 import fcntl
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from stitch_ls.core.files.userdir import in_user_state
 
 
 def check_stitch_folders(path: Path) -> None:
@@ -51,22 +53,62 @@ def _in_stitch(path: Path) -> tuple[Path, str] | None:
     return Path(*parts[:top]), "/".join(parts[top:])
 
 
+# The per-user state folder is the engineer's alone (`userdir.in_user_state`): every file Stitch
+# writes there is 0600 and the folder 0700, whatever the umask, and an older, looser one is
+# tightened on the next write.
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+
+
+def make_folder(folder: Path) -> None:
+    """Make the folder a file is written into (and its parents): the per-user state folder
+    0700, tightened to it when it exists with more (its parents are not Stitch's)."""
+    if not in_user_state(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    if stat.S_IMODE(os.stat(folder).st_mode) != PRIVATE_FOLDER:
+        os.chmod(folder, PRIVATE_FOLDER)
+
+
+def _open_created(path: Path, flags: int, shared_mode: int) -> int:
+    """`os.open(path, flags | O_CREAT)` after making its folder, with the per-user folder's
+    mode for a file there (an existing one tightened)."""
+    make_folder(path.parent)
+    if not in_user_state(path):
+        return os.open(path, flags | os.O_CREAT, shared_mode)
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    if stat.S_IMODE(os.fstat(fd).st_mode) != PRIVATE_FILE:
+        os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Replace `path` with `data` so readers see the old file or the new one, never half.
     Under `.stitch`, through the path-safe opener (`write_inside`): a folder swapped for a
-    symlink meanwhile cannot send the write elsewhere."""
+    symlink meanwhile cannot send the write elsewhere. The file keeps the mode of the one it
+    replaces (a new one gets the umask's); in the per-user state folder it is always 0600."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     check_stitch_folders(path)
     inside = _in_stitch(path)
     if inside is not None:
         write_inside(*inside, payload)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    private = in_user_state(path)
+    make_folder(path.parent)
+    mode: int | None = PRIVATE_FILE if private else None
+    if not private:
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, PRIVATE_FILE if private else 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -90,8 +132,7 @@ def append_line(path: Path, line: str) -> None:
         finally:
             os.close(folder)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, flags, 0o644)
+        fd = _open_created(path, flags, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -108,8 +149,7 @@ def append_line(path: Path, line: str) -> None:
 @contextlib.contextmanager
 def locked(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock for a read-modify-write of a shared file."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_created(lock_path, os.O_RDWR | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -272,15 +312,53 @@ def _umask() -> int:
     return mask
 
 
-def parse_json(text: str | bytes) -> object:
-    """`json.loads`, with input nested too deeply for it as one ValueError (agents may write
-    `[[[[…` a thousand deep; Python's parser would raise RecursionError)."""
+MAX_NESTING = 64  # containers deep in any JSON or TOML file Stitch reads (its own stay below 8)
+NESTED_TOO_DEEPLY = f"nested too deeply (more than {MAX_NESTING} levels)"
+
+
+def parse_json(text: str | bytes) -> Any:
+    """`json.loads` for every JSON file and line Stitch reads (drafts, prompts, the engineer's
+    state, the journal, logs, hook events, caches): input nested deeper than `MAX_NESTING` is
+    one ValueError, whatever depth the interpreter's stack happens to allow here. Agents may
+    write `[[[[…` a thousand deep; parsed, it would break whatever walks it next (validation,
+    the pipe to the language server, a `repr`) far from the file that caused it."""
     import json
 
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+    if isinstance(text, str):
+        opened = text.count("[") + text.count("{")
+    else:
+        opened = text.count(b"[") + text.count(b"{")
+    if opened > MAX_NESTING:  # fewer brackets cannot nest deeper
+        _check_nesting(value)
+    return value
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads` with the same bound as `parse_json` (dotted keys nest without
+    brackets, so the parsed value is always walked). A syntax error is raised as
+    `tomllib.TOMLDecodeError` (it names the line); too deep is a plain ValueError."""
+    import tomllib
+
+    try:
+        value = tomllib.loads(text)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+    _check_nesting(value)
+    return value
+
+
+def _check_nesting(value: Any) -> None:
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ValueError(NESTED_TOO_DEEPLY)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def unlink_path(path: Path) -> None:
@@ -300,10 +378,49 @@ def remove_temps_inside(root: Path, relative: str) -> None:
     except (OSError, ValueError):
         return
     try:
-        prefix = f".{name}."
         for entry in os.listdir(folder):
-            if entry.startswith(prefix) and entry.endswith(".tmp"):
+            if _is_temp_of(entry, name):
                 with contextlib.suppress(FileNotFoundError, IsADirectoryError):
                     os.unlink(entry, dir_fd=folder)
     finally:
         os.close(folder)
+
+
+def temps_of(path: Path) -> list[Path]:
+    """The temp files killed writers of `path` (`atomic_write`) left beside it: those whose
+    writer is gone. A temp file's name holds its writer's pid (an older Stitch's held none:
+    gone too), so no lock is needed to tell a leftover from a write under way."""
+    try:
+        entries = os.listdir(path.parent)
+    except OSError:
+        return []
+    return [
+        path.parent / entry
+        for entry in entries
+        if _is_temp_of(entry, path.name) and _writer_gone(entry[len(path.name) + 2 : -4])
+    ]
+
+
+def remove_temps(path: Path) -> None:
+    """Remove what `temps_of(path)` names."""
+    for temp in temps_of(path):
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            temp.unlink()
+
+
+def _writer_gone(middle: str) -> bool:
+    """From a temp name's `<pid>.<random>` part: whether that process no longer runs."""
+    pid, _, _ = middle.partition(".")
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:  # it runs, as someone else
+        return False
+    return False
+
+
+def _is_temp_of(entry: str, name: str) -> bool:
+    return entry.startswith(f".{name}.") and entry.endswith(".tmp")

@@ -30,6 +30,14 @@ def _key(name: str, real: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)[:40] or 'root'}-{digest}"
 
 
+def in_user_state(path: Path | str) -> bool:
+    """Whether `path` is the per-user state folder or lies in it: the engineer's alone, so
+    `fsio` writes it 0600 (folders 0700) whatever the umask."""
+    folder = user_state_dir()
+    path = Path(path)
+    return path == folder or folder in path.parents
+
+
 @lru_cache(maxsize=64)
 def workspace_key(root: Path | str) -> str:
     """One file name per checkout: its folder's name (for people) and a hash of its real path

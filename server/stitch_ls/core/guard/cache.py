@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.files.fsio import parse_json
 from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
 from stitch_ls.core.vcs import refs
@@ -75,7 +76,7 @@ def cached_facts(root: Path, now: datetime) -> PolicyFacts | None:
         file = cache_file(root)
         if file.stat().st_size > MAX_CACHE_BYTES:
             return None
-        data = json.loads(file.read_bytes())
+        data = parse_json(file.read_bytes())
         if data.get("version") != _code_version() or data.get("root") != str(root):
             return None
         if not (
@@ -188,7 +189,7 @@ def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]
         direct_edits=getattr(ws.team.agents, "direct_edits", "any"),
         branch=branch,
         on_stream=_on_stream(ws, branch),
-        over_cap=_over_cap(ws, root, branch),
+        over_cap=_over_cap(ws, root, branch, now),
         problems=tuple(p.message for p in ws.config_problems),
     )
     return facts, valid_until
@@ -200,7 +201,7 @@ def _on_stream(ws: Any, branch: str | None) -> bool:
     return branch is not None and bool(pattern_regex(ws.team.streams.branch_pattern).match(branch))
 
 
-def _over_cap(ws: Any, root: Path, branch: str | None) -> str | None:
+def _over_cap(ws: Any, root: Path, branch: str | None, now: datetime) -> str | None:
     """Why `branch` is a stream over its feature's cap, or None."""
     if branch is None:
         return None
@@ -213,7 +214,7 @@ def _over_cap(ws: Any, root: Path, branch: str | None) -> str | None:
     if repo is None:
         return None
     cap = team.streams.max_per_feature
-    streams = discover(repo, team.streams.base, team.streams.branch_pattern)
+    streams = discover(repo, team.streams.base, team.streams.branch_pattern, now)
     for feature, group in streams.over_cap(cap).items():
         if any(s.branch == branch for s in group):
             names = ", ".join(s.name for s in group)

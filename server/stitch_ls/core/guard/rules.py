@@ -435,6 +435,8 @@ def record_denial(root: Path | str, event: ToolEvent, verdict: Verdict, now: dat
 def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, Any]:
     """The status object's `guard` entry: agent actions the guard denied, by reason and agent.
     Unreadable lines are skipped (a crash mid-append leaves at most a torn last line)."""
+    from stitch_ls.core.files.fsio import parse_json
+
     by_reason: Counter[str] = Counter()
     by_agent: Counter[str] = Counter()
 
@@ -455,7 +457,7 @@ def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, 
         return counted(problem=f"cannot read the guard's record: {exc}")
     for line in lines:
         try:
-            entry = json.loads(line)
+            entry = parse_json(line)
             at = datetime.fromisoformat(entry["at"]) if since is not None else None
         except (ValueError, KeyError, TypeError):
             continue

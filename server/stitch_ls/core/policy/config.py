@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
+from stitch_ls.core.files.fsio import parse_toml
 from stitch_ls.core.policy.quiet import QuietWindow, parse_timezone
 from stitch_ls.core.records import Record, empty, record, rule, validation_errors
 
@@ -97,12 +98,18 @@ def _argv(value: list[str]) -> list[str]:
 @record()
 class EvidencePolicy(_Team):
     """How `stitch-ls verify` runs a draft's tests: an argv list (no shell); `{refs}` stands
-    for the draft's test refs, one argument each."""
+    for the draft's test refs, one argument each. The tests see only an allow-listed
+    environment (`verify.BASE_ENV`) plus the variables `env` names, so the engineer's cloud
+    keys and tokens stay out of code an agent wrote."""
 
     command: Annotated[
         list[Annotated[str, rule(max_length=4000)]], rule(max_length=100, after=_argv)
     ] = empty(list)
     timeout_s: Annotated[float, rule(gt=0, le=24 * 3600, allow_inf_nan=False)] = 600.0
+    env: Annotated[
+        list[Annotated[str, rule(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]],
+        rule(max_length=100),
+    ] = empty(list)
 
 
 @record()
@@ -176,20 +183,18 @@ class ConfigProblem:
 def load_team_config(text: str) -> TeamConfig | list[ConfigProblem]:
     """Parse and validate a team file; on failure, problems located at their lines."""
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"at line (\d+)", str(exc))
         line = int(match.group(1)) - 1 if match else 0
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return [ConfigProblem(line, f"not valid TOML: {message}")]
-    except RecursionError:
-        return [ConfigProblem(0, "not valid TOML: nested too deeply")]
+    except ValueError as exc:
+        return [ConfigProblem(0, f"not valid TOML: {exc}")]
     try:
         return TeamConfig.from_data(data)
     except ValueError as exc:
         return [_problem(text, error) for error in validation_errors(exc)]
-    except RecursionError:
-        return [ConfigProblem(0, "the team file is nested too deeply")]
 
 
 def _problem(text: str, error: Any) -> ConfigProblem:

@@ -19,7 +19,6 @@ switches moved out of the workspace.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from dataclasses import field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from stitch_ls.core.files.fsio import atomic_write, locked, read_bytes_limited
+from stitch_ls.core.files.fsio import atomic_write, locked, parse_json, read_bytes_limited
 from stitch_ls.core.files.paths import StitchPaths
 from stitch_ls.core.records import Aware, Record, record
 
@@ -127,8 +126,8 @@ def _own_state(paths: StitchPaths) -> State:
     except (OSError, ValueError) as exc:
         return _unreadable(f"cannot read {paths.state}: {_why(exc)}")
     try:
-        return State.from_data(json.loads(raw))
-    except (ValueError, RecursionError) as exc:  # not JSON, or not a state
+        return State.from_data(parse_json(raw))
+    except ValueError as exc:  # not JSON, or not a state
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _unreadable(f"{paths.state} is unreadable ({first}); fix or delete it")
 
@@ -152,13 +151,13 @@ def _migrated(paths: StitchPaths) -> State:
             return _unreadable(f"cannot read {before}: {_why(exc)}")
         else:
             try:
-                return State.from_data(json.loads(raw))
+                return State.from_data(parse_json(raw))
             except (ValueError, RecursionError):
                 return _unreadable(f"{before} is unreadable; fix or delete it")
     try:
         raw = read_bytes_limited(paths.legacy_state, MAX_STATE_BYTES)
-        return State.from_data(json.loads(raw))
-    except (OSError, ValueError, RecursionError):
+        return State.from_data(parse_json(raw))
+    except (OSError, ValueError):
         return State()
 
 
@@ -175,7 +174,7 @@ def read_shared(paths: StitchPaths) -> SharedSwitches | str | None:
     except (OSError, ValueError) as exc:
         return f"cannot read {file}: {_why(exc)}"
     try:
-        return SharedSwitches.from_data(json.loads(raw))
+        return SharedSwitches.from_data(parse_json(raw))
     except (ValueError, RecursionError):
         return f"{file} is unreadable"
 

@@ -432,9 +432,12 @@ def tighten(
             paths = list(dict.fromkeys([*mine.paths, *feature.paths]))
             features[name] = mine.replace(paths=paths)
 
-    # the verification command runs a program on this machine: only the base's ever runs
+    # the verification command runs a program on this machine, with the environment `env`
+    # hands it: only the base's ever runs
     if wanted.evidence != authority.evidence:
-        notes.append(f"evidence.command and evidence.timeout_s {later} (they run a program)")
+        notes.append(
+            f"evidence.command, evidence.timeout_s and evidence.env {later} (they run a program)"
+        )
     asp, wsp = authority.stitch_points, wanted.stitch_points
     if asp.signing == "ssh" and wsp.signing != "ssh":
         keep("stitch_points.signing", wsp.signing, asp.signing)

@@ -32,6 +32,6 @@ def read_entries(path: Path) -> tuple[list[SourceLogEntry], list[str]]:
             continue
         try:
             entries.append(SourceLogEntry.from_data(parse_json(line)))
-        except (ValueError, RecursionError):  # not JSON, or not an entry
+        except ValueError:  # not JSON, or not an entry
             problems.append(f"source-log.jsonl line {number} is not a valid entry; skipped")
     return entries, problems

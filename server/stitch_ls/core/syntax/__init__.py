@@ -25,23 +25,37 @@ expressions (a function passed as a callback is not one), so the walk stays chea
 
 tree-sitter and the grammar packages are imported lazily (server start-up time matters).
 
-The package, by concern: `grammars` (which grammar a path has; languages and parsers),
-`buffer` (the line index and how text reaches tree-sitter), `symbols` (what a symbol is and
-each grammar's rules for finding one), `document` (`SyntaxDoc`, the live buffer's tree).
+Every parse has a budget (`grammars.parse_within_budget`, `PARSE_BUDGET_S` of CPU time): a
+text that takes longer has no tree and no symbols (`SyntaxDoc.over_budget`), and its stitch
+points are line ranges, as in a file without a grammar.
+
+The package, by concern: `grammars` (which grammar a path has; languages and parsers; the
+parse budget), `buffer` (the line index and how text reaches tree-sitter), `symbols` (what a
+symbol is and each grammar's rules for finding one), `document` (`SyntaxDoc`, the live
+buffer's tree).
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from stitch_ls.core.syntax.document import SyntaxDoc, parse_symbols
-    from stitch_ls.core.syntax.grammars import LANGUAGES, language_for_path
+    from stitch_ls.core.syntax.grammars import LANGUAGES, PARSE_BUDGET_S, language_for_path
     from stitch_ls.core.syntax.symbols import MAX_NESTING, Symbol
 
-__all__ = ["LANGUAGES", "MAX_NESTING", "Symbol", "SyntaxDoc", "language_for_path", "parse_symbols"]
+__all__ = [
+    "LANGUAGES",
+    "MAX_NESTING",
+    "PARSE_BUDGET_S",
+    "Symbol",
+    "SyntaxDoc",
+    "language_for_path",
+    "parse_symbols",
+]
 _HOMES = {
     "SyntaxDoc": "document",
     "parse_symbols": "document",
     "LANGUAGES": "grammars",
+    "PARSE_BUDGET_S": "grammars",
     "language_for_path": "grammars",
     "MAX_NESTING": "symbols",
     "Symbol": "symbols",

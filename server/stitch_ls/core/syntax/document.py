@@ -11,11 +11,15 @@ from stitch_ls.core.syntax.buffer import (
     _CLEAN,
     _ENCODING,
     _ERRORS,
-    _chunks,
     _code_points,
     _line_starts,
 )
-from stitch_ls.core.syntax.grammars import LANGUAGES, _new_parser
+from stitch_ls.core.syntax.grammars import (
+    LANGUAGES,
+    PARSE_BUDGET_S,
+    _new_parser,
+    parse_within_budget,
+)
 from stitch_ls.core.syntax.symbols import (
     _IMPORT_TYPES,
     _RULES,
@@ -59,6 +63,9 @@ class SyntaxDoc:
         # Since then only bytes [head, len - tail) may differ, in text or in structure.
         self._dirty_head = _CLEAN
         self._dirty_tail = _CLEAN
+        # The size in bytes of a text whose parse ran out of budget (`parse_within_budget`):
+        # none at least as large is tried again, so typing in such a file costs no parse.
+        self._gave_up_at: int | None = None
         self._reset(text)
 
     # -- text -------------------------------------------------------------------------
@@ -84,6 +91,19 @@ class SyntaxDoc:
         start = self._line_start(line)
         end = self._line_start(line + 1) - 1 if line + 1 < count else len(self._text)
         return self._text[start:end]
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the text took too long to parse (it then has no tree and no symbols, as a
+        file without a grammar has none)."""
+        self._ensure_tree()
+        return self._tree is None and self._gave_up_at is not None
+
+    def lookup_failure(self, name: str) -> str:
+        """Why `find_symbol(name)` found nothing, for a person."""
+        if self.over_budget:
+            return f"this file takes over {PARSE_BUDGET_S:g} s to parse; symbol edits need its tree"
+        return f"symbol {name} not found (or not unique)"
 
     @property
     def has_error(self) -> bool:
@@ -213,6 +233,8 @@ class SyntaxDoc:
                 new_end_point=new_end_point,
             )
             self._reparse = True
+        elif self._gave_up_at is not None:
+            self._unparsed = True  # tried again only if the text is now smaller (`_parse`)
 
     def parse_job(self) -> Callable[[], tuple[bytes, SyntaxDoc]] | None:
         """The parse and symbol table `symbols()` would build, detached from this document
@@ -222,6 +244,9 @@ class SyntaxDoc:
         if self._language is None:
             return None
         if self._symbols is not None and not (self._unparsed or self._reparse):
+            return None
+        if not self._may_parse():
+            self.symbols()  # none, at once: no parse is tried
             return None
         data, text, language = self._bytes, self._text, self._language
 
@@ -238,6 +263,7 @@ class SyntaxDoc:
         if data is not self._bytes or snapshot._symbols is None:
             return False
         self._tree = snapshot._tree
+        self._gave_up_at = snapshot._gave_up_at
         self._unparsed = self._reparse = False
         self._units = snapshot._units
         self._units_size, self._units_lines = snapshot._units_size, snapshot._units_lines
@@ -254,20 +280,34 @@ class SyntaxDoc:
         if self._parser is None:
             self._parser = _new_parser(self._language)
         if self._unparsed:
-            self._tree = self._parser.parse(_chunks(self._bytes))
+            self._tree = self._parse(None)
             self._unparsed = self._reparse = False
             self._units = None
             return
         if self._reparse and self._tree is not None:
             old_tree = self._tree
-            self._tree = self._parser.parse(_chunks(self._bytes), old_tree)
+            self._tree = self._parse(old_tree)
             self._reparse = False
-            if self._units is not None:
+            if self._tree is None:
+                self._units = None
+            elif self._units is not None:
                 # Structure can change away from the edit too (an opened string, a dedent).
                 size = len(self._bytes)
                 for changed in old_tree.changed_ranges(self._tree):
                     self._dirty_head = min(self._dirty_head, changed.start_byte)
                     self._dirty_tail = min(self._dirty_tail, max(0, size - changed.end_byte))
+
+    def _may_parse(self) -> bool:
+        return self._gave_up_at is None or len(self._bytes) < self._gave_up_at
+
+    def _parse(self, old_tree: Tree | None) -> Tree | None:
+        """The tree within the parse budget, or None (and no larger text is tried again)."""
+        assert self._parser is not None
+        if not self._may_parse():
+            return None
+        tree = parse_within_budget(self._parser, self._bytes, old_tree)
+        self._gave_up_at = len(self._bytes) if tree is None else None
+        return tree
 
     def _patch_lines(
         self,

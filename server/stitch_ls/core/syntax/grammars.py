@@ -1,4 +1,5 @@
-"""Which grammar a file has, and the tree-sitter languages and parsers for them.
+"""Which grammar a file has, the tree-sitter languages and parsers for them, and the one
+way a text is parsed: within a budget.
 
 tree-sitter and the grammar packages are imported lazily (server start-up time matters).
 """
@@ -7,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
+from stitch_ls.core.syntax.buffer import _chunks
+
 if TYPE_CHECKING:
-    from tree_sitter import Parser
+    from tree_sitter import Parser, Tree
 
 _EXTENSIONS: dict[str, str] = {
     ".py": "python",
@@ -63,3 +67,30 @@ def _new_parser(name: str) -> Parser:
     from tree_sitter import Parser
 
     return Parser(_language(name))
+
+
+# CPU seconds one parse may take. Real modules parse far below it, but some texts make a
+# grammar quadratic: a Python comment block thousands of lines long (benchmarks/bench_syntax.py
+# measures it; docs/security.md).
+PARSE_BUDGET_S = float(os.environ.get("STITCH_PARSE_BUDGET") or 1.0)
+
+
+def parse_within_budget(parser: Parser, data: bytes, old_tree: Tree | None = None) -> Tree | None:
+    """The tree of `data` (incrementally from `old_tree`), or None when parsing it would take
+    more than `PARSE_BUDGET_S` of this thread's CPU time: every parse goes through here.
+
+    CPU time, not the clock: a parse that waits for the GIL behind the editor's requests is
+    not cut short for it. tree-sitter asks `progress_callback` every few hundred steps
+    whether to stop; a stopped parse leaves the parser mid-way, so it is reset."""
+    started = time.thread_time()
+
+    def stop(_offset: int, _has_error: bool) -> bool:
+        return time.thread_time() - started > PARSE_BUDGET_S
+
+    try:
+        if old_tree is None:
+            return parser.parse(_chunks(data), progress_callback=stop)
+        return parser.parse(_chunks(data), old_tree, progress_callback=stop)
+    except ValueError:  # "Parsing failed": stopped by `stop`
+        parser.reset()
+        return None

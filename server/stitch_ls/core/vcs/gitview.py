@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ class StreamWork:
 
 
 def take_snapshot(
-    root: Path, team: TeamConfig, previous: Snapshot | None = None
+    root: Path, team: TeamConfig, previous: Snapshot | None = None, *, now: datetime
 ) -> Snapshot | None:
     """All the git work for the current commit ids; None when there is no usable repository.
     What `previous` found for streams (and pairs of streams) whose commits did not move is
@@ -78,7 +79,7 @@ def take_snapshot(
     repo = st.open_repo(root)
     if repo is None:
         return None
-    streams = st.discover(repo, team.streams.base, team.streams.branch_pattern)
+    streams = st.discover(repo, team.streams.base, team.streams.branch_pattern, now)
     engineer_base = None
     if streams.base_commit and streams.head_commit:
         bases = repo.merge_base(streams.base_commit, streams.head_commit)

@@ -2,8 +2,9 @@
 
 Each stream's changed lines in a file are mapped to the innermost symbols (functions, methods,
 classes) of that stream's version of the file; a symbol changed by two or more streams is a
-stitch point. Files without a grammar fall back to overlapping line ranges in the base. A
-sign-off holds while every stream's version of the symbol is the one that was signed.
+stitch point. Files without a grammar fall back to overlapping line ranges in the base, and
+so do files that take longer than the parse budget (a point there says so). A sign-off holds
+while every stream's version of the symbol is the one that was signed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.files.fsio import append_line, parse_json, read_bytes_limited
 from stitch_ls.core.files.paths import glob_match
-from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+from stitch_ls.core.syntax import PARSE_BUDGET_S, SyntaxDoc, language_for_path
 from stitch_ls.core.vcs.conflicts import Conflict
 
 if TYPE_CHECKING:
@@ -154,7 +155,11 @@ def find_points(
         )
         return [_whole_file_point(path, changes, conflicts, said)]
     language = language_for_path(path)
-    found = _Found(path, language)
+    note = ""
+    if language is not None and _too_slow(language, changes, base):
+        language = None  # no version's symbols are trusted when one version has none
+        note = f"line ranges: {path} takes over {PARSE_BUDGET_S:g} s to parse"
+    found = _Found(path, language, note)
     by_stream = {change.stream: change for change in changes}
     for change in changes:
         for new_range, base_range in zip(change.new_ranges, change.base_ranges, strict=False):
@@ -203,6 +208,14 @@ def find_points(
     return points
 
 
+def _too_slow(language: str, changes: list[StreamChange], base: str | None) -> bool:
+    """Whether some version of the file (a stream's, or the base's) is over the parse budget."""
+    texts = [change.text for change in changes if change.text is not None]
+    if base is not None:
+        texts.append(base)
+    return any(parsed(text, language).over_budget for text in texts)
+
+
 def _whole_file_point(
     path: str, changes: list[StreamChange], conflicts: list[Conflict], note: str
 ) -> StitchPoint:
@@ -220,9 +233,10 @@ class _Found:
     """What each stream's changes touch in one file: symbols and module statements by name,
     and line spans (in base lines) for code that has no name."""
 
-    def __init__(self, path: str, language: str | None) -> None:
+    def __init__(self, path: str, language: str | None, note: str = "") -> None:
         self.path = path
         self.language = language
+        self.note = note  # said on each line-range point: why there are no symbols
         self.touched: dict[str, dict[str, str]] = {}  # name -> stream -> version digest
         self.base_of: dict[str, tuple[int, int]] = {}
         self.spans: list[tuple[int, int, StreamChange]] = []
@@ -322,7 +336,7 @@ class _Found:
             point.conflict = any(pair <= set(point.streams) for pair in self.flagged.get(name, ()))
             points.append(point)
         label = "lines" if self.language is None else "module (lines"
-        for point in _line_points(self.path, self.spans, label):
+        for point in _line_points(self.path, self.spans, label, self.note):
             first, last = point.base_lines or (0, 0)
             point.conflict = any(
                 lo <= last and first <= hi and pair <= set(point.streams)
@@ -377,7 +391,7 @@ def _uncovered(doc: SyntaxDoc, first: int, last: int) -> list[tuple[int, int]]:
 
 
 def _line_points(
-    path: str, spans: list[tuple[int, int, StreamChange]], label: str = "lines"
+    path: str, spans: list[tuple[int, int, StreamChange]], label: str = "lines", note: str = ""
 ) -> list[StitchPoint]:
     """Base line ranges that two or more streams overlap."""
     ordered = sorted(spans, key=lambda span: (span[0], span[1], span[2].stream))
@@ -408,6 +422,7 @@ def _line_points(
                 tuple(streams),
                 dict(sorted(versions.items())),
                 base_lines=(first, last),
+                note=note,
             )
         )
     return points

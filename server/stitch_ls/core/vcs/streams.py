@@ -11,8 +11,11 @@ Everything here runs git: call it off the event loop and cache by commit ids.
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from dataclasses import dataclass, field
+import stat
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ class Stream:
     merge_base: str
     ahead: int
     worktree: str | None = None
-    started: int = 0  # committer time of its oldest commit not in the base (who holds the cap)
+    seen: datetime = datetime.min.replace(tzinfo=UTC)  # when this repository first saw it
     commits: frozenset[str] = frozenset()  # its commits not in the base
 
 
@@ -62,11 +65,11 @@ class StreamSet:
 
     def beyond_cap(self, cap: int) -> dict[str, str]:
         """Stream name -> why its drafts are disabled, for each stream past its feature's
-        cap. The streams that hold the cap are those that started first: the oldest commit
-        not in the base, by committer time (ties by branch name)."""
+        cap. The streams that hold the cap are those this repository saw first (`seen`; ties
+        by name), never the dates its commits claim: an author writes those."""
         out: dict[str, str] = {}
         for feature, group in self.over_cap(cap).items():
-            ordered = sorted(group, key=lambda s: (s.started, s.branch))
+            ordered = sorted(group, key=lambda s: (s.seen, s.name))
             for stream in ordered[cap:]:
                 out[stream.name] = (
                     f"stream {stream.name} is over the cap of {cap} for feature {feature}"
@@ -102,8 +105,9 @@ def stream_name(regex: re.Pattern[str], branch: str) -> str | None:
     return f"{groups.get('feature') or 'default'}/{groups['stream']}"
 
 
-def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
-    """Streams matching the pattern that have commits not in `base`."""
+def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> StreamSet:
+    """Streams matching the pattern that have commits not in `base`; each knows when this
+    repository first saw it (`first_seen`, `now` for a new one)."""
     regex = pattern_regex(branch_pattern)
     key = refs.commit_key(repo)
     try:
@@ -130,6 +134,7 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
     candidates = {name: (name, head.commit) for name, head in heads.items()}
     for name, (tracking, commit) in refs.remote_branches(repo).items():
         candidates.setdefault(name, (tracking, commit))
+    found: list[Stream] = []
     for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
         if not match or name == base:
@@ -137,27 +142,83 @@ def discover(repo: Any, base: str, branch_pattern: str) -> StreamSet:
         merge_bases = repo.merge_base(base_commit, commit)
         if not merge_bases:
             continue
-        log = repo.git.log("--format=%H %ct", f"{base_commit.hexsha}..{commit.hexsha}").split()
-        ids, stamps = log[0::2], log[1::2]
-        ahead = len(stamps)
-        if ahead == 0:
+        ids = repo.git.log("--format=%H", f"{base_commit.hexsha}..{commit.hexsha}").split()
+        if not ids:
             continue
         groups = match.groupdict()
         feature = groups.get("feature") or "default"
-        result.streams.append(
+        found.append(
             Stream(
                 name=f"{feature}/{groups['stream']}",
                 feature=feature,
                 branch=branch,
                 head=commit.hexsha,
                 merge_base=merge_bases[0].hexsha,
-                ahead=ahead,
+                ahead=len(ids),
                 worktree=worktrees.get(name),
-                started=int(stamps[-1]),
                 commits=frozenset(ids),
             )
         )
+    seen = first_seen(refs.dirs_of(repo).common_dir, [s.name for s in found], now)
+    result.streams = [replace(stream, seen=seen[stream.name]) for stream in found]
     return result
+
+
+SEEN_FILE = "stitch/streams-seen.json"  # in git's common dir: one per repository
+MAX_SEEN_BYTES = 1024 * 1024
+
+
+def first_seen(common_dir: Path, names: list[str], now: datetime) -> dict[str, datetime]:
+    """When this repository first saw each stream, kept in `<git common dir>/stitch/
+    streams-seen.json`: the streams seen first hold a feature's cap, and unlike a commit's
+    date (which its author writes, pushed from anywhere), no one but this repository's own
+    Stitch sets it. A stream not in the record is seen `now` and added; one gone from the
+    repository is dropped (a new stream of the same name is new). A missing, oversized or
+    broken record, or one of its entries, means "seen now": every stream the same, ties by
+    name; never an error. Written atomically under a lock, only when the names changed."""
+    from stitch_ls.core.files.fsio import atomic_write, locked
+
+    path = common_dir / SEEN_FILE
+    recorded = _read_seen(path, now)
+    if set(recorded) == set(names):
+        return recorded
+    try:
+        folder = os.lstat(path.parent)
+    except FileNotFoundError:
+        pass  # made below, as a real folder
+    else:
+        if not stat.S_ISDIR(folder.st_mode):  # a symlink planted in `.git`: no write through it
+            return {name: recorded.get(name, now) for name in names}
+    try:
+        with locked(path.with_suffix(".lock")):
+            recorded = _read_seen(path, now)  # another process may have added some meanwhile
+            seen = {name: recorded.get(name, now) for name in sorted(names)}
+            if set(recorded) != set(names):
+                data = {n: when.isoformat().replace("+00:00", "Z") for n, when in seen.items()}
+                atomic_write(path, json.dumps({"version": 1, "streams": data}, indent=1) + "\n")
+    except OSError:  # a repository Stitch cannot write into: seen now, each time
+        seen = {name: recorded.get(name, now) for name in names}
+    return seen
+
+
+def _read_seen(path: Path, now: datetime) -> dict[str, datetime]:
+    from stitch_ls.core.files.fsio import parse_json
+
+    text = refs.read_small(path, MAX_SEEN_BYTES)
+    try:
+        data = parse_json(text) if text is not None else {}
+    except ValueError:
+        return {}
+    streams = data.get("streams") if isinstance(data, dict) else None
+    found: dict[str, datetime] = {}
+    for name, when in (streams if isinstance(streams, dict) else {}).items():
+        try:
+            at = datetime.fromisoformat(when) if isinstance(when, str) else None
+        except ValueError:
+            continue
+        if at is not None and at.tzinfo is not None:
+            found[name] = min(at, now)  # a time yet to come is now at the latest
+    return found
 
 
 REMOTE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*")
