@@ -628,7 +628,7 @@ def signals_markdown(signals: dict[str, Any]) -> list[str]:
         kinds = _signal_kinds(rows)
         lines += [
             "| stream | merged | service | "
-            + " | ".join(_md(LABELS.get(k, k)) for k in kinds)
+            + " | ".join(LABELS[k] if k in LABELS else _md(k) for k in kinds)
             + " |",
             "| --- " * (3 + len(kinds)) + "|",
         ]

@@ -161,17 +161,15 @@ def touched(files: tuple[str, ...], services: dict[str, list[str]]) -> list[str]
     return sorted(
         name
         for name, patterns in services.items()
-        if any(glob_match(p, f) for p in patterns for f in files)
+        if any(glob_match(f, p) for p in patterns for f in files)
     )
 
 
 def _cell(values: list[float], kind: str, known: bool) -> Any:
     if not known or (averaged(kind) and not values):
         return "no data"
-    if averaged(kind):
-        return {"value": round(sum(values) / len(values), 2), "n": len(values)}
-    total = sum(values)
-    return {"value": int(total) if total == int(total) else round(total, 2), "n": len(values)}
+    value = sum(values) / len(values) if averaged(kind) else sum(values)
+    return {"value": int(value) if value == int(value) else round(value, 2), "n": len(values)}
 
 
 def compare(

@@ -158,7 +158,7 @@ def feature_namer(
         if found:
             return found
         for feature, patterns in sorted(features.items()):
-            if any(glob_match(pattern, line.path) for pattern in patterns):
+            if any(glob_match(line.path, pattern) for pattern in patterns):
                 return feature
         return "(no feature)"
 
