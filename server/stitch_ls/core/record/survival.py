@@ -245,6 +245,37 @@ def diffs(repo: Any, commits: list[CommitInfo], paths: set[str]) -> dict[str, st
     return found
 
 
+def changed_paths(repo: Any, commits: list[CommitInfo]) -> set[str]:
+    """Every file `commits` change against their first parents (one git process)."""
+    if not commits:
+        return set()
+    fd, name = tempfile.mkstemp(prefix="stitch-commits-", suffix=".txt")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            for commit in commits:
+                parent = f" {commit.parents[0]}" if commit.parents else ""
+                handle.write(f"{commit.sha}{parent}\n")
+        with open(name, "rb") as stdin:
+            out = repo.git.execute(
+                [
+                    "git",
+                    "diff-tree",
+                    "--stdin",
+                    "-r",
+                    "-z",
+                    "--root",
+                    "--name-only",
+                    "--no-commit-id",
+                ],
+                istream=stdin,
+                strip_newline_in_stdout=False,
+            )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+    return {p for p in str(out).split("\x00") if p and "\n" not in p}
+
+
 def renamed_to(repo: Any, parent: str, commit: str, path: str) -> str | None:
     """Where `commit` moved `path` to, if it renamed it (whatever the new name)."""
     out = notes.git(
@@ -353,8 +384,11 @@ class _Pass:
             paths.update(ledger.commits.get(commit.sha, {}))
         for entry in self.drafts:
             paths.update(entry["_ranges"])
+        trailers = [self.by_sha[sha] for sha in self.trailer_commits]
+        paths.update(changed_paths(repo, trailers))
         self.paths = paths
-        self.renamed: set[str] = set()
+        self.renamed: set[str] = set()  # names outside `paths` files were renamed to
+        self.moved: dict[str, str] = {}  # a file's old name -> its new one, as renames happen
         self.problems: list[str] = []
         self._chain(listed)
 
@@ -475,8 +509,11 @@ class _Pass:
     def _present(
         self, state: dict[str, FileState], path: str, origin: int, present: dict[str, set[int]]
     ) -> bool:
-        """Whether the origin stands in the file (or in a file it was renamed to)."""
-        for name in (path, *sorted(self.renamed)):
+        """Whether the origin stands in the file (or in the file it was renamed to)."""
+        names = [path]
+        while names[-1] in self.moved and len(names) < 32:
+            names.append(self.moved[names[-1]])
+        for name in names:
             here = present.get(name)
             if here is None:
                 found = state.get(name)
@@ -504,6 +541,8 @@ class _Pass:
             parent = self._load(first, old_path) if old_path else FileState([], [])
         if old_path and old_path != new_path:
             state.pop(old_path, None)
+            if new_path is not None:
+                self.moved[old_path] = new_path
         if new_path is None:  # deleted, or renamed to a name the pass does not read yet
             target = renamed_to(self.repo, first, commit.sha, old_path) if first else None
             if target is not None and target not in self.paths:
