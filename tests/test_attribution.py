@@ -465,3 +465,21 @@ def test_init_share_notes_makes_notes_travel_with_push_and_fetch(
     assert "merged fetched notes from refs/notes/ai-remote/origin" in said.stderr
     assert "Cart:  # typed" in git(b, "show", "HEAD~1:src/checkout.py")
     assert note_lines(b, "HEAD~1") == {"src/checkout.py": {"cursor": [4]}}
+
+
+def test_a_repository_cannot_stand_in_for_stitch_in_its_git_hooks(
+    tmp_path: Path, env: dict[str, str]
+):
+    root = setup_repo(tmp_path / "ws", env)
+    marker = tmp_path / "ran"
+    for name in ("__init__.py", "__main__.py"):
+        fake = root / "stitch_ls" / name
+        fake.parent.mkdir(exist_ok=True)
+        fake.write_text(f"open({str(marker)!r}, 'a').write('{name}')\n")
+    commit(root, env, "a hostile package at the root")
+    agent_edits(env, root, "claude-code", "src/checkout.py", "class Cart:\n", "class Cart:  # x\n")
+    said = commit(root, env, "agent line")
+    assert not marker.exists()
+    assert "1 AI lines" in said.stderr and note_lines(root) == {
+        "src/checkout.py": {"claude-code": [4]}
+    }

@@ -458,12 +458,14 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
 
 
 HOOK_MARK = "# stitch-ls guard"
+# `-I`: hooks run in the work tree, and `python -m` would otherwise import a `stitch_ls/` the
+# repository carries at its root before the installed one
 GIT_HOOKS = {
-    "pre-commit": '"{python}" -m stitch_ls guard git-pre-commit --workspace "$(pwd)" || exit 1',
-    "commit-msg": '"{python}" -m stitch_ls guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
+    "pre-commit": '"{python}" -I -m stitch_ls guard git-pre-commit --workspace "$(pwd)" || exit 1',
+    "commit-msg": '"{python}" -I -m stitch_ls guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
     # attribution: the commit's agent lines as a git-ai note; notes carried across rewrites
-    "post-commit": '"{python}" -m stitch_ls attribute git-post-commit --workspace "$(pwd)"',
-    "post-rewrite": '"{python}" -m stitch_ls attribute git-post-rewrite "$1" --workspace "$(pwd)"',
+    "post-commit": '"{python}" -I -m stitch_ls attribute git-post-commit --workspace "$(pwd)"',
+    "post-rewrite": '"{python}" -I -m stitch_ls attribute git-post-rewrite "$1" --workspace "$(pwd)"',
 }
 
 

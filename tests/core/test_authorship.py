@@ -165,6 +165,10 @@ def test_ranges_are_compact_and_strict():
         ("---\n[]", "not a JSON object"),
         ('---\n{"schema_version": "whogitit/3"}', "not an authorship log"),
         ('---\n{"schema_version": "authorship/3.0.0", "sessions": {"s_x": {}}}', "no agent_id"),
+        (
+            "a.py\n  abcd1234abcd1234 1-9000000\nb.py\n  abcd1234abcd1234 1-9000000\n---\n{}",
+            "more attested lines",
+        ),
     ],
 )
 def test_a_broken_note_is_one_clear_error(text: str, why: str):

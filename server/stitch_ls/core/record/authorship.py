@@ -34,7 +34,8 @@ SCHEMA_VERSION = "authorship/3.0.0"
 NOTES_REF = "refs/notes/ai"
 DIVIDER = "---"
 MAX_NOTE_BYTES = 16 * 1024 * 1024
-MAX_LINE_NUMBER = 50_000_000
+MAX_LINE_NUMBER = 10_000_000
+MAX_NOTE_LINES = 1_000_000  # attested lines in one note: what a hostile range may make us hold
 
 SESSION_KEY = re.compile(r"s_[0-9a-f]{6,64}::t_[0-9a-f]{6,64}")
 HUMAN_KEY = re.compile(r"h_[0-9a-f]{6,64}")
@@ -72,8 +73,9 @@ def format_ranges(lines: list[int] | set[int]) -> str:
     return ",".join(out)
 
 
-def parse_ranges(text: str) -> list[int]:
-    """`1-4,9` -> [1, 2, 3, 4, 9]; ValueError for anything else (no spaces, positive only)."""
+def parse_ranges(text: str, most: int = MAX_NOTE_LINES) -> list[int]:
+    """`1-4,9` -> [1, 2, 3, 4, 9]; ValueError for anything else (no spaces, positive only), or
+    for more than `most` lines."""
     numbers: list[int] = []
     for part in text.split(","):
         if not part:
@@ -84,8 +86,8 @@ def parse_ranges(text: str) -> list[int]:
         start, end = int(first), int(last) if dash else int(first)
         if start < 1 or end < start or end > MAX_LINE_NUMBER:
             raise ValueError(f"bad line range {part!r}")
-        if end - start > MAX_LINE_NUMBER:
-            raise ValueError(f"line range {part!r} is too long")
+        if len(numbers) + end - start + 1 > most:
+            raise ValueError("more attested lines than a note may hold")
         numbers.extend(range(start, end + 1))
     return numbers
 
@@ -211,6 +213,7 @@ def parse(text: str) -> AuthorshipLog:
         raise ValueError("no '---' line between attestations and metadata") from None
     log = AuthorshipLog()
     current: str | None = None
+    attested = 0
     for number, raw in enumerate(lines[:divider], start=1):
         line = raw.rstrip()
         if not line:
@@ -226,9 +229,11 @@ def parse(text: str) -> AuthorshipLog:
             ):
                 raise ValueError(f"line {number}: unknown attestation key {key[:40]!r}")
             try:
-                log.add(current, key, parse_ranges(ranges.strip()))
+                numbers = parse_ranges(ranges.strip(), MAX_NOTE_LINES - attested)
             except ValueError as exc:
                 raise ValueError(f"line {number}: {exc}") from None
+            attested += len(numbers)
+            log.add(current, key, numbers)
         else:
             current = line[1:-1] if len(line) >= 2 and line[0] == line[-1] == '"' else line
     try:
