@@ -68,8 +68,16 @@ def main() -> None:
     pre.pop("tool_response")
     rows = [
         ("floor: python -c pass", [sys.executable, "-c", "pass"], ""),
-        ("stitch-ls guard, cached policy: an edit", [stitch, "guard", "--agent", "claude-code"], json.dumps(pre)),
-        ("stitch-ls attribute: an Edit recorded", [stitch, "attribute", "--agent", "claude-code"], json.dumps(edit)),
+        (
+            "stitch-ls guard, cached policy: an edit",
+            [stitch, "guard", "--agent", "claude-code"],
+            json.dumps(pre),
+        ),
+        (
+            "stitch-ls attribute: an Edit recorded",
+            [stitch, "attribute", "--agent", "claude-code"],
+            json.dumps(edit),
+        ),
     ]
     subprocess.run(rows[1][1], input=rows[1][2], env=env, capture_output=True, text=True)  # compile
     for name, argv, stdin in rows:

@@ -228,9 +228,10 @@ def to_markdown(report: Report) -> str:
 
 
 def _cell(counts: dict[str, int]) -> str:
-    """'2 / 1 / 0' (stands / rewritten / reverted), or '–' when nothing reached the horizon."""
+    """'2 / 1 / 0' (stands / rewritten / reverted), or 'too early' when no applied draft has
+    reached the horizon (committed and that long ago) yet: never a dash."""
     if not any(counts.values()):
-        return "–"
+        return "too early"
     return f"{counts['stands']} / {counts['rewritten']} / {counts['reverted']}"
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from typing import Any
 
 from stitch_ls.core.record.authorship import NOTES_REF
 
 REMOTE_PREFIX = "refs/notes/ai-remote/"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+WRITE_ATTEMPTS = 4
 IDENTITY = {"GIT_COMMITTER_NAME": "Stitch", "GIT_COMMITTER_EMAIL": "stitch@localhost"}
 
 
@@ -86,10 +88,17 @@ def write_note(repo: Any, commit: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        repo.git.execute(
-            ["git", "notes", f"--ref={NOTES_REF}", "add", "-f", "-F", name, commit],
-            env=env,
-        )
+        for attempt in range(WRITE_ATTEMPTS):  # two worktrees committing at once race for the ref
+            try:
+                repo.git.execute(
+                    ["git", "notes", f"--ref={NOTES_REF}", "add", "-f", "-F", name, commit],
+                    env=env,
+                )
+                break
+            except Exception:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
