@@ -483,3 +483,16 @@ def test_a_repository_cannot_stand_in_for_stitch_in_its_git_hooks(
     assert "1 AI lines" in said.stderr and note_lines(root) == {
         "src/checkout.py": {"claude-code": [4]}
     }
+
+
+def test_blame_refuses_what_is_not_a_file_of_the_work_tree(tmp_path: Path, env: dict[str, str]):
+    root = make_workspace(tmp_path / "ws")
+    for path, said in (
+        ("../outside.py", "is outside the workspace"),
+        (".git/config", "is in .git/, not a file of the work tree"),
+        ("src/nope.py", "git cannot blame src/nope.py"),
+    ):
+        result = run(env, "blame", path, "--workspace", str(root))
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+    team = run(env, "blame", ".stitch/config.toml", "--workspace", str(root))
+    assert team.returncode == 0 and ".stitch/config.toml: 8 lines, 0 by agents" in team.stdout

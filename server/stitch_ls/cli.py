@@ -851,7 +851,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_blame(args: argparse.Namespace) -> int:
     """Which agent wrote each line of FILE, from which stream, with which sources: git blame
     read against the attribution (notes, agent commits, applied drafts, pending edits)."""
-    from stitch_ls.core.files.paths import check_relative_path
+    from stitch_ls.core.files.paths import reserved_part
     from stitch_ls.core.record.binding import applied_drafts
     from stitch_ls.core.record.blame import blame, describe
     from stitch_ls.core.vcs.gitrun import open_repo
@@ -861,10 +861,11 @@ def cmd_blame(args: argparse.Namespace) -> int:
     target = (
         target if target.is_absolute() else (root if args.workspace else Path.cwd()) / target
     ).resolve()
-    try:
-        path = check_relative_path(target.relative_to(root).as_posix())
-    except ValueError as exc:
-        raise CliError(f"blame: {args.file} is not a file of {root}: {exc}", EXIT_USAGE) from None
+    if target != root and root not in target.parents:
+        raise CliError(f"blame: {args.file} is outside the workspace {root}", EXIT_USAGE)
+    if reserved_part(target.relative_to(root).parts) == ".git":
+        raise CliError(f"blame: {args.file} is in .git/, not a file of the work tree", EXIT_USAGE)
+    path = target.relative_to(root).as_posix()
     repo = open_repo(root)
     if repo is None:
         raise CliError(f"blame: {root} is not a git repository", EXIT_USAGE)
