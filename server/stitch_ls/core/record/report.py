@@ -501,8 +501,9 @@ def survival_cells(cell: dict[str, Any]) -> list[str]:
     return shown
 
 
-def _survival_intro(survival: dict[str, Any]) -> str:
-    branch = survival.get("branch", "HEAD")
+def _survival_intro(survival: dict[str, Any], markdown: bool = False) -> str:
+    branch = str(survival.get("branch", "HEAD"))
+    branch = _md(branch) if markdown else branch
     since = str(survival.get("since", ""))[:10]
     as_of = str(survival.get("as_of", ""))[:16].replace("T", " ")
     return (
@@ -518,11 +519,12 @@ def survival_markdown(survival: dict[str, Any]) -> list[str]:
     lines = ["## Survival: do AI lines last?", ""]
     if not survival:
         return [*lines, "No git history to read.", ""]
-    lines += [_survival_intro(survival), ""]
+    lines += [_survival_intro(survival, markdown=True), ""]
     if not survival.get("ai_lines"):
         return [
             *lines,
-            f"No AI lines reached {survival.get('branch', 'HEAD')} in this period: attribution "
+            f"No AI lines reached {_md(str(survival.get('branch', 'HEAD')))} in this period: "
+            "attribution "
             "starts with `stitch-ls init --agents ... --git-hooks` (README, Outcomes).",
             "",
             *[f"- {_md(p)}" for p in survival.get("problems", [])],
@@ -543,7 +545,8 @@ def survival_markdown(survival: dict[str, Any]) -> list[str]:
         lines.append("")
     if survival.get("not_landed"):
         lines += [
-            f"{survival['not_landed']} AI lines are on branches not merged into {survival.get('branch')} yet.",
+            f"{survival['not_landed']} AI lines are on branches not merged into "
+            f"{_md(str(survival.get('branch')))} yet.",
             "",
         ]
     lines += [f"- {_md(p)}" for p in survival.get("problems", [])]
