@@ -94,3 +94,109 @@ def read_only_on(env: dict[str, str], root: Path, reason: str = "incident 42") -
 
 def team(root: Path, text: str) -> None:
     (root / ".stitch" / "config.toml").write_text(text)
+
+
+# -- post-tool events: what each agent's hook sends after it edited a file ---------------------
+
+
+def _digest(data: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def claude_post(root: Path, tool: str, tool_input: dict[str, Any], session: str = "abc123") -> dict:
+    """A Claude Code PostToolUse event, as its hooks reference shows it."""
+    return {
+        "session_id": session,
+        "transcript_path": str(root / ".claude-transcript.jsonl"),
+        "cwd": str(root),
+        "permission_mode": "default",
+        "hook_event_name": "PostToolUse",
+        "tool_name": tool,
+        "tool_input": tool_input,
+        "tool_response": {"filePath": tool_input.get("file_path"), "success": True},
+        "tool_use_id": "toolu_" + _digest(tool_input),
+    }
+
+
+def cursor_after_edit(
+    root: Path, file_path: Path, edits: list[dict[str, str]], conversation: str = "c1"
+) -> dict:
+    """A Cursor afterFileEdit event, as its hooks docs show it."""
+    return {
+        "conversation_id": conversation,
+        "generation_id": "g-" + _digest(edits),
+        "hook_event_name": "afterFileEdit",
+        "workspace_roots": [str(root)],
+        "model": "gpt-5",
+        "file_path": str(file_path),
+        "edits": edits,
+    }
+
+
+def vscode_post(root: Path, tool: str, tool_input: dict[str, Any], session: str = "s1") -> dict:
+    """A VS Code PostToolUse event, as its hooks reference shows it."""
+    return {
+        "timestamp": "2026-11-28T09:12:00.000Z",
+        "cwd": str(root),
+        "sessionId": session,
+        "hookEventName": "PostToolUse",
+        "tool_name": tool,
+        "tool_input": tool_input,
+        "tool_response": "ok",
+        "tool_use_id": "tool-456",
+    }
+
+
+def attribute(
+    env: dict[str, str], agent: str, event: dict[str, Any] | str, cwd: Path | None = None
+):
+    text = event if isinstance(event, str) else json.dumps(event)
+    return run(env, "attribute", "--agent", agent, stdin=text, cwd=cwd)
+
+
+def agent_edits(
+    env: dict[str, str], root: Path, agent: str, path: str, old: str, new: str, session: str = "s"
+) -> None:
+    """An agent replaces `old` with `new` in `path` (creating it when `old` is empty and the
+    file is missing) with its own edit tool, then its post-tool hook reports it."""
+    file = root / path
+    if old == "" and not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(new)
+        events = {
+            "claude-code": claude_post(
+                root, "Write", {"file_path": str(file), "content": new}, session
+            ),
+            "cursor": cursor_after_edit(
+                root, file, [{"old_string": "", "new_string": new}], session
+            ),
+            "vscode": vscode_post(
+                root, "create_file", {"filePath": str(file), "content": new}, session
+            ),
+        }
+    else:
+        text = file.read_text()
+        assert old in text, (old, path)
+        file.write_text(text.replace(old, new, 1))
+        events = {
+            "claude-code": claude_post(
+                root,
+                "Edit",
+                {"file_path": str(file), "old_string": old, "new_string": new},
+                session,
+            ),
+            "cursor": cursor_after_edit(
+                root, file, [{"old_string": old, "new_string": new}], session
+            ),
+            "vscode": vscode_post(
+                root,
+                "replace_string_in_file",
+                {"filePath": str(file), "oldString": old, "newString": new},
+                session,
+            ),
+        }
+    result = attribute(env, agent, events[agent])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("{}\n" if agent == "cursor" else "")

@@ -354,9 +354,9 @@ def test_init_merges_the_guard_into_agent_settings_without_clobbering(
     first = run(env, "init", "--agents", "claude-code,cursor", "--workspace", str(root))
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines()[-2:] == [
-        ".claude/settings.json: added the Stitch guard (PreToolUse)",
+        ".claude/settings.json: added the Stitch guard (PreToolUse, PostToolUse)",
         ".cursor/hooks.json: created with the Stitch guard "
-        "(preToolUse, beforeShellExecution, beforeMCPExecution)",
+        "(preToolUse, beforeShellExecution, beforeMCPExecution, afterFileEdit)",
     ]
     again = run(env, "init", "--agents", "claude-code,cursor", "--workspace", str(root))
     assert "already there" in again.stdout
@@ -369,11 +369,26 @@ def test_init_merges_the_guard_into_agent_settings_without_clobbering(
     command = hook["command"]
     assert command.endswith("stitch-ls guard --agent claude-code || exit 2")
     assert hook["onFailure"] == "block" and hook["timeout"] == 10  # a failed hook blocks
+    after = settings["hooks"]["PostToolUse"]
+    assert after == [
+        {
+            "matcher": "Edit|MultiEdit|Write",
+            "hooks": [
+                {
+                    "type": "command",
+                    "command": "stitch-ls attribute --agent claude-code",
+                    "timeout": 10,
+                }
+            ],
+        }
+    ]
     hooks = json.loads((root / ".cursor" / "hooks.json").read_text())
     assert hooks["version"] == 1
-    assert all(
-        len(hooks["hooks"][e]) == 1 and hooks["hooks"][e][0]["failClosed"] for e in hooks["hooks"]
-    )
+    guarded = ("preToolUse", "beforeShellExecution", "beforeMCPExecution")
+    assert all(len(hooks["hooks"][e]) == 1 and hooks["hooks"][e][0]["failClosed"] for e in guarded)
+    assert hooks["hooks"]["afterFileEdit"] == [
+        {"command": "stitch-ls attribute --agent cursor", "timeout": 10}
+    ]
     # the command as written runs the real guard from the agent's shell
     event = json.dumps(claude(root, "Write", {"file_path": str(root / "migrations/9.sql")}))
     shell = subprocess.run(

@@ -685,6 +685,15 @@ def cmd_log(args: argparse.Namespace) -> int:
                 continue
             revision, ranges = found
             print(json.dumps(to_trace(entry, __version__, revision, ranges), sort_keys=True))
+        if repo is not None:  # agents' direct edits and agent commits, from the notes
+            from stitch_ls.core.record.agenttrace import commit_traces
+            from stitch_ls.core.record.ledger import history
+
+            for commit, time, files in history(repo, since.isoformat() if since else None):
+                for record in commit_traces(commit, time, files, __version__):
+                    streams = record["metadata"]["dev.stitch"]["stream"]
+                    if args.stream is None or streams == args.stream:
+                        print(json.dumps(record, sort_keys=True))
         if waiting:
             print(
                 f"{waiting} applied drafts not yet committed: exported once they are",
@@ -876,19 +885,83 @@ def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any
     return durability.as_dict(durability.assess(open_repo(ws.root), entries, now))
 
 
+def _survival(ws: Any, since: datetime | None, now: datetime) -> tuple[dict[str, Any], Any]:
+    """Of the AI lines that reached the branch, what share still stands 1, 7, 30 days on."""
+    from stitch_ls.core.record import ledger, survival
+    from stitch_ls.core.record.binding import applied_drafts
+    from stitch_ls.core.vcs.gitrun import open_repo
+
+    repo = open_repo(ws.root)
+    if repo is None:
+        return {}, None
+    merged = _merged_stream(ws)
+    result = survival.assess(
+        repo,
+        ledger.read_notes(repo),
+        applied_drafts(ws.root, datetime(1970, 1, 1, tzinfo=UTC)),
+        now,
+        since,
+        merged_stream=merged,
+    )
+    features = {name: list(f.paths) for name, f in ws.team.features.items()}
+    return result.as_dict(survival.feature_namer(features, result.authors)), result
+
+
+def _merged_stream(ws: Any) -> Callable[[str], str | None]:
+    """The stream a merge commit's subject names, by the team's branch pattern."""
+    from stitch_ls.core.record.signals import merged_branch
+    from stitch_ls.core.vcs.streams import pattern_regex, stream_name
+
+    regex = pattern_regex(ws.team.streams.branch_pattern)
+
+    def name(subject: str) -> str | None:
+        branch = merged_branch(subject)
+        return stream_name(regex, branch) if branch else None
+
+    return name
+
+
+def _signals(ws: Any, file: str, result: Any, now: datetime) -> dict[str, Any]:
+    """`report --signals FILE`: per merged stream and service, the week before and after."""
+    from stitch_ls.core.record import signals
+    from stitch_ls.core.vcs.gitrun import open_repo
+
+    try:
+        found, problems = signals.read_signals(Path(file))
+    except ValueError as exc:
+        raise CliError(f"report --signals: {exc}", EXIT_USAGE) from None
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    services = {name: list(paths) for name, paths in ws.team.outcomes.services.items()}
+    events = []
+    if result is not None:
+        events = signals.merge_events(
+            open_repo(ws.root), result.chain, result.landings, result.branch, _merged_stream(ws)
+        )
+    return {
+        "file": file,
+        "signals": len(found),
+        "services": services,
+        "rows": signals.compare(found, events, services, now),
+        "problems": problems,
+    }
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core.guard.rules import denial_counts
     from stitch_ls.core.operations import look_at_git
     from stitch_ls.core.record import report as rp
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    now = _since(args.as_of) if args.as_of else _now()
+    assert now is not None
+    ws.scan_drafts(now)
     since = _since(args.since)
     points = {"signed": 0, "open": 0}
-    for point in look_at_git(ws, _now()).points:
+    for point in look_at_git(ws, now).points:
         points["signed" if point.signed else "open"] += 1
     budget = ws.budget()
-    now = _now()
+    survival, result = _survival(ws, since, now)
     report = rp.build(
         report_facts(ws),
         since,
@@ -898,6 +971,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         workspace=ws.root.name,
         generated=now,
     )
+    report.survival = survival
+    if args.signals:
+        report.signals = _signals(ws, args.signals, result, now)
     report.guard = denial_counts(ws.root, since)
     fmt = "json" if args.json else args.format
     if fmt == "json":
@@ -906,6 +982,77 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(rp.to_html(report, ws.display_zone()), end="")
     else:
         print(rp.to_markdown(report), end="")
+    return 0
+
+
+def cmd_blame(args: argparse.Namespace) -> int:
+    """Which agent wrote each line of FILE, from which stream, with which sources: git blame
+    read against the attribution (notes, agent commits, applied drafts, pending edits)."""
+    from stitch_ls.core.files.paths import reserved_part
+    from stitch_ls.core.record.binding import applied_drafts
+    from stitch_ls.core.record.blame import blame, describe
+    from stitch_ls.core.vcs.gitrun import open_repo
+
+    root = (Path(args.workspace) if args.workspace else find_workspace(Path.cwd())).resolve()
+    target = Path(args.file)  # relative: to the workspace when one is named, else to here
+    target = (
+        target if target.is_absolute() else (root if args.workspace else Path.cwd()) / target
+    ).resolve()
+    if target != root and root not in target.parents:
+        raise CliError(f"blame: {args.file} is outside the workspace {root}", EXIT_USAGE)
+    if reserved_part(target.relative_to(root).parts) == ".git":
+        raise CliError(f"blame: {args.file} is in .git/, not a file of the work tree", EXIT_USAGE)
+    path = target.relative_to(root).as_posix()
+    repo = open_repo(root)
+    if repo is None:
+        raise CliError(f"blame: {root} is not a git repository", EXIT_USAGE)
+    try:
+        lines = blame(repo, root, path, applied_drafts(root, datetime(1970, 1, 1, tzinfo=UTC)))
+    except ValueError as exc:
+        raise CliError(f"blame: {exc}", EXIT_USAGE) from None
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "line": x.number,
+                        "commit": x.commit,
+                        "committed": x.commit is not None,
+                        "ai": x.author is not None,
+                        "agent": x.author.agent if x.author else None,
+                        "stream": x.author.stream if x.author else None,
+                        "door": x.author.door if x.author else None,
+                        "draft": x.author.draft if x.author else None,
+                        "session": x.author.session if x.author else None,
+                        "sources": x.author.source_list() if x.author else [],
+                        "text": x.text,
+                    }
+                    for x in lines
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    keys: dict[Any, int] = {}
+    for x in lines:
+        if x.author is not None:
+            keys.setdefault(x.author, len(keys) + 1)
+    agents: dict[str, int] = {}
+    for x in lines:
+        if x.author is not None:
+            agents[x.author.agent] = agents.get(x.author.agent, 0) + 1
+    by = ", ".join(f"{name} {n}" for name, n in sorted(agents.items()))
+    print(
+        f"{path}: {len(lines)} lines, {sum(agents.values())} by agents" + (f" ({by})" if by else "")
+    )
+    for x in lines:
+        tag = f"[{keys[x.author]}]{'*' if x.pending else ''}" if x.author else ""
+        commit = (x.commit or "")[:8] if x.commit else "uncommitted"
+        print(f"{x.number:>5} {tag:<5} {commit:<11}| {x.text}")
+    for author, key in keys.items():
+        print(f"[{key}] {describe(author)}")
+    if any(x.pending for x in lines):
+        print("*: an agent's edit not committed yet")
     return 0
 
 
@@ -960,6 +1107,37 @@ def _ended(code: int) -> None:
     os._exit(code)
 
 
+def cmd_attribute(args: argparse.Namespace) -> int:
+    """Attribution from hooks: an agent's post-tool event (`--agent`, the event on stdin), or
+    git's `post-commit` / `post-rewrite KIND` (the rewritten commits on stdin). Never a
+    traceback: a failure is one line on stderr and exit 1, which no hook reads as a block."""
+    workspace = Path(args.workspace).resolve() if args.workspace else None
+    try:
+        if args.mode is None:
+            from stitch_ls.posttool import run_attribute
+
+            result = run_attribute(args.agent or "", sys.stdin.read(), workspace, _now())
+            sys.stdout.write(result.stdout)
+            sys.stderr.write(result.stderr)
+            return result.code
+        from stitch_ls.core.record import binding
+
+        root = workspace or find_workspace(Path.cwd())
+        if args.mode == "git-post-commit":
+            said = binding.post_commit(root, _now())
+        else:
+            if args.kind not in ("amend", "rebase"):
+                raise ValueError("usage: stitch-ls attribute git-post-rewrite amend|rebase")
+            pairs = binding.read_rewrite_pairs(sys.stdin.read())
+            said = binding.post_rewrite(root, args.kind, pairs)
+    except Exception as exc:  # noqa: BLE001 - a hook's failure is said, never raised
+        print(f"stitch-ls attribute: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for line in said:
+        print(f"stitch-ls: {line}", file=sys.stderr)
+    return 0
+
+
 def _guard_git(args: argparse.Namespace, workspace: Path | None) -> int:
     from stitch_ls.hooks import TIME_LIMIT_S, OutOfTime, end_children, time_limit
 
@@ -1003,6 +1181,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
     said += init_guard_hooks(root, args.agents, args.git_hooks)
+    if args.share_notes:
+        from stitch_ls.core.vcs.gitrun import open_repo
+        from stitch_ls.core.vcs.notes import share_notes
+
+        repo = open_repo(root)
+        if repo is None:
+            raise CliError(f"init --share-notes: {root} is not a git repository", EXIT_USAGE)
+        try:
+            said += share_notes(repo, args.share_notes)
+        except ValueError as exc:
+            raise CliError(f"init --share-notes: {exc}", EXIT_USAGE) from None
     said += _approve_starter(root)
     for line in said:
         print(line)
@@ -1176,6 +1365,14 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("kind", choices=["draft", "prompt", "config"])
     schema.set_defaults(func=cmd_schema)
 
+    blame_cmd = verbs.add_parser(
+        "blame",
+        parents=[common],
+        help="which agent wrote each line of a file, from which stream, with which sources",
+    )
+    blame_cmd.add_argument("file", help="a file of the work tree")
+    blame_cmd.set_defaults(func=cmd_blame)
+
     report = verbs.add_parser(
         "report", parents=[common], help="outcomes per stream and agent, calibration"
     )
@@ -1183,6 +1380,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="DATE", help="only drafts decided or proposed since DATE"
     )
     report.add_argument("--format", choices=["md", "html", "json"], default="md")
+    report.add_argument(
+        "--signals",
+        metavar="FILE",
+        help="the team's exports (CSV or JSON lines: time, service, kind, value): "
+        "the week before each merge against the week after",
+    )
+    report.add_argument(
+        "--as-of", metavar="DATE", help="the report as it stood at DATE (default: now)"
+    )
     report.set_defaults(func=cmd_report)
 
     verbs.add_parser(
@@ -1201,6 +1407,16 @@ def build_parser() -> argparse.ArgumentParser:
     guard.add_argument("message_file", nargs="?", help="commit-msg hook: the message file")
     guard.set_defaults(func=cmd_guard)
 
+    attribute = verbs.add_parser(
+        "attribute",
+        parents=[common],
+        help="record what an agent wrote (its post-tool hook), or bind it at a commit (git hooks)",
+    )
+    attribute.add_argument("--agent", choices=["claude-code", "cursor", "vscode"])
+    attribute.add_argument("mode", nargs="?", choices=["git-post-commit", "git-post-rewrite"])
+    attribute.add_argument("kind", nargs="?", help="git-post-rewrite: amend or rebase")
+    attribute.set_defaults(func=cmd_attribute)
+
     init = verbs.add_parser(
         "init",
         parents=[common],
@@ -1209,10 +1425,18 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--agents",
         metavar="LIST",
-        help="wire the guard into these agents' hooks: claude-code,cursor",
+        help="wire the guard (and attribution) into these agents' hooks: claude-code,cursor",
     )
     init.add_argument(
-        "--git-hooks", action="store_true", help="install pre-commit and commit-msg guard hooks"
+        "--git-hooks",
+        action="store_true",
+        help="install the guard's pre-commit and commit-msg hooks, and attribution's "
+        "post-commit and post-rewrite hooks",
+    )
+    init.add_argument(
+        "--share-notes",
+        metavar="REMOTE",
+        help="fetch and push the authorship notes (refs/notes/ai) with REMOTE",
     )
     init.set_defaults(func=cmd_init)
 

@@ -477,36 +477,52 @@ MISSING = (
     "the README of this repository), then retry.' >&2; exit 2; }}; "
 )
 GUARD = MISSING + "stitch-ls guard --agent {agent} || exit 2"
+# after an edit: record which lines the agent wrote (no `|| exit 2`: the edit is done, and an
+# attribution that fails must never block the agent)
+ATTRIBUTE = "stitch-ls attribute --agent {agent}"
 CLAUDE_MATCHER = "*"
+CLAUDE_EDIT_MATCHER = "Edit|MultiEdit|Write"
 CURSOR_EVENTS = ("preToolUse", "beforeShellExecution", "beforeMCPExecution")
+CURSOR_AFTER_EVENTS = ("afterFileEdit",)
 
 
-def merge_claude_settings(settings: dict[str, Any]) -> bool:
-    """Add the guard to `hooks.PreToolUse` (every tool) unless it is there; True if added."""
-    command = GUARD.format(agent="claude-code")
+def merge_claude_settings(settings: dict[str, Any]) -> list[str]:
+    """Add the guard to `hooks.PreToolUse` (every tool) and the attribution to
+    `hooks.PostToolUse` (the edit tools) unless they are there; the events added to."""
     hooks = settings.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise ValueError("`hooks` in .claude/settings.json is not an object")
-    groups = hooks.setdefault("PreToolUse", [])
-    if not isinstance(groups, list):
-        raise ValueError("`hooks.PreToolUse` in .claude/settings.json is not a list")
-    for group in groups:
-        for hook in group.get("hooks", []) if isinstance(group, dict) else []:
-            if isinstance(hook, dict) and "stitch-ls guard" in str(hook.get("command", "")):
-                return False
-    groups.append(
-        {
-            "matcher": CLAUDE_MATCHER,
-            # a hook that times out, cannot start or fails otherwise blocks the call
-            # (Claude Code 2.1.295+; without it a failed hook lets the call through)
-            "hooks": [{"type": "command", "command": command, "timeout": 10, "onFailure": "block"}],
+    added = []
+    for event, marker, matcher, command in (
+        ("PreToolUse", "stitch-ls guard", CLAUDE_MATCHER, GUARD),
+        ("PostToolUse", "stitch-ls attribute", CLAUDE_EDIT_MATCHER, ATTRIBUTE),
+    ):
+        groups = hooks.setdefault(event, [])
+        if not isinstance(groups, list):
+            raise ValueError(f"`hooks.{event}` in .claude/settings.json is not a list")
+        if any(
+            isinstance(hook, dict) and marker in str(hook.get("command", ""))
+            for group in groups
+            for hook in (group.get("hooks", []) if isinstance(group, dict) else [])
+        ):
+            continue
+        hook: dict[str, Any] = {
+            "type": "command",
+            "command": command.format(agent="claude-code"),
+            "timeout": 10,
         }
-    )
-    return True
+        if event == "PreToolUse":
+            # a guard that times out, cannot start or fails otherwise blocks the call
+            # (Claude Code 2.1.295+; without it a failed hook lets the call through)
+            hook["onFailure"] = "block"
+        groups.append({"matcher": matcher, "hooks": [hook]})
+        added.append(event)
+    return added
 
 
 def merge_cursor_hooks(config: dict[str, Any]) -> list[str]:
-    """Add the guard to each blocking Cursor event it answers; the events it was added to."""
+    """Add the guard to each blocking Cursor event it answers, and the attribution to
+    `afterFileEdit`; the events they were added to."""
     command = GUARD.format(agent="cursor")
     if config.get("version", 1) != 1:
         raise ValueError(f".cursor/hooks.json has version {config.get('version')!r}, not 1")
@@ -515,15 +531,18 @@ def merge_cursor_hooks(config: dict[str, Any]) -> list[str]:
     if not isinstance(hooks, dict):
         raise ValueError("`hooks` in .cursor/hooks.json is not an object")
     added = []
-    for event in CURSOR_EVENTS:
+    for event in (*CURSOR_EVENTS, *CURSOR_AFTER_EVENTS):
+        after = event in CURSOR_AFTER_EVENTS
+        marker = "stitch-ls attribute" if after else "stitch-ls guard"
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise ValueError(f"`hooks.{event}` in .cursor/hooks.json is not a list")
-        if any(
-            isinstance(e, dict) and "stitch-ls guard" in str(e.get("command", "")) for e in entries
-        ):
+        if any(isinstance(e, dict) and marker in str(e.get("command", "")) for e in entries):
             continue
-        entries.append({"command": command, "timeout": 10, "failClosed": True})
+        if after:  # fire-and-forget: nothing to fail closed on
+            entries.append({"command": ATTRIBUTE.format(agent="cursor"), "timeout": 10})
+        else:
+            entries.append({"command": command, "timeout": 10, "failClosed": True})
         added.append(event)
     return added
 
@@ -551,7 +570,7 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
             said.append(f"{shown}: the Stitch guard is already there")
             continue
         atomic_write(file, json.dumps(data, indent=2) + "\n")
-        what = f" ({', '.join(changed)})" if isinstance(changed, list) else " (PreToolUse)"
+        what = f" ({', '.join(changed)})"
         said.append(f"{shown}: {'added' if existed else 'created with'} the Stitch guard{what}")
     return said
 
@@ -560,6 +579,9 @@ HOOK_MARK = "# stitch-ls guard"
 GIT_HOOKS = {
     "pre-commit": '{stitch} guard git-pre-commit --workspace "$(pwd)" || exit 1',
     "commit-msg": '{stitch} guard git-pre-commit "$1" --workspace "$(pwd)" || exit 1',
+    # attribution: the commit's agent lines as a git-ai note; notes carried across rewrites
+    "post-commit": '{stitch} attribute git-post-commit --workspace "$(pwd)"',
+    "post-rewrite": '{stitch} attribute git-post-rewrite "$1" --workspace "$(pwd)"',
 }
 
 
@@ -578,8 +600,9 @@ def stitch_command() -> str:
 
 
 def install_git_hooks(root: Path, stitch: str | None = None) -> list[str]:
-    """Install (or append to) the repository's pre-commit and commit-msg hooks, which run
-    `stitch` (default: `stitch_command()`)."""
+    """Install (or append to) the repository's pre-commit and commit-msg hooks (the guard)
+    and its post-commit and post-rewrite hooks (attribution), which run `stitch` (default:
+    `stitch_command()`)."""
     from stitch_ls.core.vcs.gitrun import file_value
     from stitch_ls.core.vcs.refs import locate
 
@@ -601,21 +624,22 @@ def install_git_hooks(root: Path, stitch: str | None = None) -> list[str]:
     hooks_dir.mkdir(parents=True, exist_ok=True)
     said = []
     for name, line in GIT_HOOKS.items():
+        what = "Stitch attribution" if name.startswith("post-") else "the Stitch guard"
         file = hooks_dir / name
         block = f"{HOOK_MARK}\n{line.format(stitch=stitch or stitch_command())}\n"
         if file.exists():
             text = file.read_text(encoding="utf-8", errors="replace")
             if HOOK_MARK in text:
-                said.append(f"{name}: the Stitch guard is already installed")
+                said.append(f"{name}: {what} is already installed")
                 continue
             if not re.match(r"#!\s*/(usr/)?bin/(env\s+)?(ba|z|da)?sh\b", text):
                 raise ValueError(
                     f"{file} exists and is not a shell script; add this yourself:\n{block}"
                 )
             file.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
-            said.append(f"{name}: appended the Stitch guard to the existing hook")
+            said.append(f"{name}: appended {what} to the existing hook")
         else:
             file.write_text("#!/bin/sh\n" + block, encoding="utf-8")
-            said.append(f"{name}: installed the Stitch guard")
+            said.append(f"{name}: installed {what}")
         file.chmod(0o755)
     return said

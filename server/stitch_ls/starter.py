@@ -48,6 +48,9 @@ max_per_feature = 2
 
 # [stitch_points]
 # signing = "ssh"                       # sign-offs signed with git's SSH signing key
+
+# [outcomes.services]                   # `report --signals`: each service and its paths
+# payments = ["src/payments/**"]
 """
 
 # Everything under .stitch/ that is one machine's: agents' drafts and questions, and files

@@ -127,6 +127,17 @@ class FeaturePolicy(_Team):
 
 
 @record()
+class OutcomesPolicy(_Team):
+    """What the report compares outcomes by: each service and the paths that are it
+    (`payments = ["src/payments/**"]`), matched against what a merged stream touched."""
+
+    services: dict[
+        Annotated[str, rule(min_length=1, max_length=100)],
+        Annotated[list[Annotated[str, rule(min_length=1, max_length=1000)]], rule(max_length=1000)],
+    ] = empty(dict)
+
+
+@record()
 class TeamConfig(_Team):
     """`.stitch/config.toml`, as DESIGN.md describes it."""
 
@@ -137,6 +148,7 @@ class TeamConfig(_Team):
     features: dict[str, FeaturePolicy] = empty(dict)
     evidence: EvidencePolicy = EvidencePolicy()
     stitch_points: StitchPointsPolicy = StitchPointsPolicy()
+    outcomes: OutcomesPolicy = OutcomesPolicy()
 
 
 def _camel(name: str) -> str:

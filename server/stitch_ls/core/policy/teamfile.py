@@ -442,6 +442,8 @@ def tighten(
     if asp.signing == "ssh" and wsp.signing != "ssh":
         keep("stitch_points.signing", wsp.signing, asp.signing)
     stitch_points = asp.replace(signing="ssh" if "ssh" in (asp.signing, wsp.signing) else "none")
+    if wanted.outcomes != authority.outcomes:
+        notes.append(f"outcomes.services {later}")
 
     merged = authority.replace(
         agents=agents,
@@ -451,6 +453,7 @@ def tighten(
         features=features,
         evidence=authority.evidence,
         stitch_points=stitch_points,
+        outcomes=authority.outcomes,
     )
     return merged, notes
 

@@ -5,7 +5,7 @@ evidence, who accepted) travel under the namespaced metadata key `dev.stitch`.""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -110,3 +110,64 @@ def to_trace(
         record["vcs"] = {"type": "git", "revision": revision}
     TraceRecord.model_validate(record)  # what we write must be a record by the spec's rules
     return record
+
+
+def commit_traces(
+    commit: str,
+    time: int,
+    files: dict[str, dict[int, Any]],
+    tool_version: str,
+) -> list[dict[str, Any]]:
+    """A commit's AI lines (`ledger.history`) as Agent Trace records, one per author: the
+    agents' direct edits and agent commits (drafts applied through Stitch have their own
+    record from the source log, and are left out here)."""
+    by_author: dict[Any, dict[str, list[int]]] = {}
+    for path, lines in files.items():
+        for number, author in lines.items():
+            if author.door != "draft":
+                by_author.setdefault(author, {}).setdefault(path, []).append(number)
+    records = []
+    moment = datetime.fromtimestamp(time, UTC)
+    for author, paths in by_author.items():
+        trace_files = []
+        for path, numbers in sorted(paths.items()):
+            spans: list[list[int]] = []
+            for n in sorted(numbers):
+                if spans and spans[-1][1] == n - 1:
+                    spans[-1][1] = n
+                else:
+                    spans.append([n, n])
+            contributor: dict[str, Any] = {"type": "ai"}
+            if author.model and author.model != "unknown":
+                contributor["model_id"] = author.model[:250]
+            trace_files.append(
+                {
+                    "path": path,
+                    "conversations": [
+                        {
+                            "contributor": contributor,
+                            "ranges": [{"start_line": a, "end_line": b} for a, b in spans],
+                        }
+                    ],
+                }
+            )
+        record: dict[str, Any] = {
+            "version": SPEC_VERSION,
+            "id": str(uuid.uuid5(NAMESPACE, f"{commit}\0{author.session}\0{author.door}")),
+            "timestamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "vcs": {"type": "git", "revision": commit},
+            "tool": {"name": "stitch", "version": tool_version},
+            "files": trace_files,
+            "metadata": {
+                "dev.stitch": {
+                    "agent": author.agent,
+                    "stream": author.stream,
+                    "door": author.door,
+                    "session": author.session,
+                    "sources": author.source_list(),
+                }
+            },
+        }
+        TraceRecord.model_validate(record)
+        records.append(record)
+    return records

@@ -58,12 +58,16 @@ class Report:
     weekly: list[dict[str, Any]] = field(default_factory=list)  # per-week trends
     workspace: str = ""
     generated: datetime | None = None
+    survival: dict[str, Any] = field(default_factory=dict)  # `core.record.survival` as_dict
+    signals: dict[str, Any] | None = None  # `report --signals`: {"file", "rows", "problems"}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "workspace": self.workspace,
             "generated": self.generated.isoformat() if self.generated else None,
             "since": self.since.isoformat() if self.since else None,
+            "survival": self.survival,
+            "signals": self.signals,
             "by_stream": {k: v.as_dict() for k, v in sorted(self.by_stream.items())},
             "by_agent": {k: v.as_dict() for k, v in sorted(self.by_agent.items())},
             "calibration": self.calibration,
@@ -189,6 +193,9 @@ def to_markdown(report: Report) -> str:
     lines = ["# Stitch outcomes", ""]
     if report.since:
         lines += [f"Since {report.since:%Y-%m-%d}.", ""]
+    lines += survival_markdown(report.survival)
+    if report.signals is not None:
+        lines += signals_markdown(report.signals)
     lines += _table("By stream", report.by_stream, "stream")
     lines += _table("By agent", report.by_agent, "agent")
     lines += [
@@ -221,9 +228,10 @@ def to_markdown(report: Report) -> str:
 
 
 def _cell(counts: dict[str, int]) -> str:
-    """'2 / 1 / 0' (stands / rewritten / reverted), or '–' when nothing reached the horizon."""
+    """'2 / 1 / 0' (stands / rewritten / reverted), or 'too early' when no applied draft has
+    reached the horizon (committed and that long ago) yet: never a dash."""
     if not any(counts.values()):
-        return "–"
+        return "too early"
     return f"{counts['stands']} / {counts['rewritten']} / {counts['reverted']}"
 
 
@@ -442,6 +450,8 @@ tr.few td {{ color: #999; background: #f4f4f4; }}
 svg {{ display: block; margin: 0.5rem 0; }}
 </style></head><body>
 <h1>Stitch outcomes{f" · {generated:%Y-%m-%d}" if generated else ""}</h1>{since}
+{survival_html(report.survival)}
+{signals_html(report.signals) if report.signals is not None else ""}
 {_trends_html(report.weekly)}
 {table("By stream", report.by_stream, "stream")}
 {table("By agent", report.by_agent, "agent")}
@@ -456,3 +466,228 @@ svg {{ display: block; margin: 0.5rem 0; }}
 {_durability_html(report.durability)}
 </body></html>
 """
+
+
+# -- survival and the outcome signals -------------------------------------------------------
+
+FATE_COLUMNS = (
+    ("stands", "stands"),
+    ("rewritten", "rewritten by a person"),
+    ("rewritten_by_agent", "rewritten by an agent"),
+    ("reverted", "reverted"),
+)
+GROUPS = (
+    ("By agent", "by_agent", "agent"),
+    ("By stream", "by_stream", "stream"),
+    ("By feature", "by_feature", "feature"),
+)
+
+
+def _days(n: str) -> str:
+    return "1 day" if n == "1" else f"{n} days"
+
+
+def survival_cells(cell: dict[str, Any]) -> list[str]:
+    """[lines, stands, rewritten, rewritten by an agent, reverted] for one horizon: each share
+    with its number of lines; "too early" (never a dash) where no line has reached it."""
+    lines, early = cell.get("lines", 0), cell.get("too_early", 0)
+    if not lines:
+        word = "too early" if early else "no lines"
+        count = f"{early} line" + ("s" if early != 1 else "")
+        return [f"{word} ({count})" if early else word, *([word] * len(FATE_COLUMNS))]
+    shown = [f"{lines}" + (f" (+{early} too early)" if early else "")]
+    for key, _ in FATE_COLUMNS:
+        shown.append(f"{cell[key] / lines:.0%} ({cell[key]})")
+    return shown
+
+
+def _survival_intro(survival: dict[str, Any], markdown: bool = False) -> str:
+    branch = str(survival.get("branch", "HEAD"))
+    branch = _md(branch) if markdown else branch
+    since = str(survival.get("since", ""))[:10]
+    as_of = str(survival.get("as_of", ""))[:16].replace("T", " ")
+    return (
+        f"Of the AI lines that reached {branch} since {since} (agents' own edits, agent commits "
+        "and drafts applied through Stitch), the share that 1, 7 and 30 days later still stands, "
+        "was rewritten by a person, was rewritten by an agent, or was reverted, with the number "
+        f"of lines behind each share. From git history as of {as_of} UTC "
+        f"({survival.get('commits_read', 0)} commits read)."
+    )
+
+
+def survival_markdown(survival: dict[str, Any]) -> list[str]:
+    lines = ["## Survival: do AI lines last?", ""]
+    if not survival:
+        return [*lines, "No git history to read.", ""]
+    lines += [_survival_intro(survival, markdown=True), ""]
+    if not survival.get("ai_lines"):
+        return [
+            *lines,
+            f"No AI lines reached {_md(str(survival.get('branch', 'HEAD')))} in this period: "
+            "attribution "
+            "starts with `stitch-ls init --agents ... --git-hooks` (README, Outcomes).",
+            "",
+            *[f"- {_md(p)}" for p in survival.get("problems", [])],
+        ]
+    head = "| lines | " + " | ".join(label for _, label in FATE_COLUMNS) + " |"
+    rule = "| --- " * (len(FATE_COLUMNS) + 2) + "|"
+    lines += [f"### All {survival['ai_lines']} AI lines", "", "| horizon " + head, rule]
+    for n, cell in survival["all"].items():
+        lines.append(f"| {_days(n)} | " + " | ".join(survival_cells(cell)) + " |")
+    lines.append("")
+    for title, key, first in GROUPS:
+        lines += [f"### {title}", "", f"| {first} | horizon " + head, rule + " --- |"]
+        for name, per in survival.get(key, {}).items():
+            for n, cell in per.items():
+                lines.append(
+                    f"| {_md(name)} | {_days(n)} | " + " | ".join(survival_cells(cell)) + " |"
+                )
+        lines.append("")
+    if survival.get("not_landed"):
+        lines += [
+            f"{survival['not_landed']} AI lines are on branches not merged into "
+            f"{_md(str(survival.get('branch')))} yet.",
+            "",
+        ]
+    lines += [f"- {_md(p)}" for p in survival.get("problems", [])]
+    return lines
+
+
+def survival_html(survival: dict[str, Any]) -> str:
+    out = ["<h2>Survival: do AI lines last?</h2>"]
+    if not survival:
+        return out[0] + "<p>No git history to read.</p>"
+    out.append(f'<p class="legend">{html.escape(_survival_intro(survival))}</p>')
+    if not survival.get("ai_lines"):
+        out.append(
+            f"<p>No AI lines reached {html.escape(str(survival.get('branch')))} in this period.</p>"
+        )
+        return "".join(out)
+    heads = "".join(f"<th>{h}</th>" for h in ("lines", *(label for _, label in FATE_COLUMNS)))
+
+    def row(first: list[str], cell: dict[str, Any]) -> str:
+        return (
+            "<tr>"
+            + "".join(f"<td>{html.escape(v)}</td>" for v in [*first, *survival_cells(cell)])
+            + "</tr>"
+        )
+
+    body = "".join(row([_days(n)], cell) for n, cell in survival["all"].items())
+    out.append(
+        f"<h3>All {survival['ai_lines']} AI lines</h3><table><tr><th>horizon</th>{heads}</tr>{body}</table>"
+    )
+    for title, key, first in GROUPS:
+        body = "".join(
+            row([name, _days(n)], cell)
+            for name, per in survival.get(key, {}).items()
+            for n, cell in per.items()
+        )
+        out.append(
+            f"<h3>{title}</h3><table><tr><th>{first}</th><th>horizon</th>{heads}</tr>{body}</table>"
+        )
+    for problem in survival.get("problems", []):
+        out.append(f"<p>{html.escape(problem)}</p>")
+    return "".join(out)
+
+
+def signal_cell(kind: str, cell: dict[str, Any]) -> str:
+    """`3 → 1`, `420.5 (7) → 380 (7)` for averaged kinds, `no data`, `too early`."""
+
+    def one(value: Any) -> str:
+        if not isinstance(value, dict):
+            return str(value)
+        if kind.endswith("_ms"):
+            return f"{value['value']} ({value['n']})"
+        return str(value["value"])
+
+    return f"{one(cell['before'])} → {one(cell['after'])}"
+
+
+def _signal_kinds(rows: list[dict[str, Any]]) -> list[str]:
+    from stitch_ls.core.record.signals import KINDS
+
+    extra = sorted({k for r in rows for k in r["kinds"]} - set(KINDS))
+    return [*KINDS, *extra]
+
+
+def signals_markdown(signals: dict[str, Any]) -> list[str]:
+    from stitch_ls.core.record.signals import LABELS
+
+    lines = [
+        "## Outcomes by service: the week before each merge against the week after",
+        "",
+        f"From {_md(signals.get('file', ''))}: {signals.get('signals', 0)} signals read. "
+        "Counts are summed; kinds in ms are averaged, with the number of samples in brackets.",
+        "",
+    ]
+    rows = signals.get("rows", [])
+    if not signals.get("services"):
+        lines += [
+            "No services are mapped to paths: add `[outcomes.services]` to the team file.",
+            "",
+        ]
+    elif not rows:
+        lines += ["No merged stream touched a mapped service in this period.", ""]
+    else:
+        kinds = _signal_kinds(rows)
+        lines += [
+            "| stream | merged | service | "
+            + " | ".join(LABELS[k] if k in LABELS else _md(k) for k in kinds)
+            + " |",
+            "| --- " * (3 + len(kinds)) + "|",
+        ]
+        for r in rows:
+            cells = [
+                signal_cell(k, r["kinds"].get(k, {"before": "no data", "after": "no data"}))
+                for k in kinds
+            ]
+            lines.append(
+                f"| {_md(r['stream'])} | {r['merged_at'][:16].replace('T', ' ')} | {_md(r['service'])} | "
+                + " | ".join(cells)
+                + " |"
+            )
+        lines.append("")
+    lines += [f"- {_md(p)}" for p in signals.get("problems", [])]
+    return [*lines, ""] if signals.get("problems") else lines
+
+
+def signals_html(signals: dict[str, Any]) -> str:
+    from stitch_ls.core.record.signals import LABELS
+
+    out = [
+        "<h2>Outcomes by service: the week before each merge against the week after</h2>",
+        f'<p class="legend">From {html.escape(str(signals.get("file", "")))}: {signals.get("signals", 0)} signals read. Counts are summed; kinds in ms are averaged, with the number of samples in brackets.</p>',
+    ]
+    rows = signals.get("rows", [])
+    if not signals.get("services"):
+        out.append(
+            "<p>No services are mapped to paths: add <code>[outcomes.services]</code> to the team file.</p>"
+        )
+    elif not rows:
+        out.append("<p>No merged stream touched a mapped service in this period.</p>")
+    else:
+        kinds = _signal_kinds(rows)
+        head = "".join(
+            f"<th>{html.escape(h)}</th>"
+            for h in ("stream", "merged", "service", *(LABELS.get(k, k) for k in kinds))
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(v)}</td>"
+                for v in (
+                    r["stream"],
+                    r["merged_at"][:16].replace("T", " "),
+                    r["service"],
+                    *(
+                        signal_cell(k, r["kinds"].get(k, {"before": "no data", "after": "no data"}))
+                        for k in kinds
+                    ),
+                )
+            )
+            + "</tr>"
+            for r in rows
+        )
+        out.append(f"<table><tr>{head}</tr>{body}</table>")
+    out += [f"<p>{html.escape(p)}</p>" for p in signals.get("problems", [])]
+    return "".join(out)

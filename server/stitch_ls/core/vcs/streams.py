@@ -135,9 +135,16 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
     for name, (tracking, commit) in refs.remote_branches(repo).items():
         candidates.setdefault(name, (tracking, commit))
     found: list[Stream] = []
+    # branches whose tip the base already contains have no commit ahead of it: found in one
+    # call, not two per branch (a repository keeps hundreds of merged stream branches)
+    merged = set(
+        repo.git.for_each_ref(
+            f"--merged={base_commit.hexsha}", "--format=%(objectname)", "refs/heads", "refs/remotes"
+        ).split()
+    )
     for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
-        if not match or name == base:
+        if not match or name == base or commit.hexsha in merged:
             continue
         merge_bases = repo.merge_base(base_commit, commit)
         if not merge_bases:
