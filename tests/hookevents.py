@@ -77,6 +77,19 @@ def claude_denial(result: subprocess.CompletedProcess) -> str | None:
     return out["permissionDecisionReason"]
 
 
+def claude_warning(result: subprocess.CompletedProcess) -> str | None:
+    """What the guard said to a call it let through (Claude Code / VS Code: a `systemMessage`
+    for the person and the same words as `additionalContext` for the agent), or None."""
+    assert result.returncode == 0, result.stderr
+    if not result.stdout.strip():
+        return None
+    data = json.loads(result.stdout)
+    out = data["hookSpecificOutput"]
+    assert "permissionDecision" not in out, out
+    assert out["additionalContext"] == data["systemMessage"]
+    return data["systemMessage"]
+
+
 def cursor_denial(result: subprocess.CompletedProcess) -> str | None:
     out = json.loads(result.stdout)
     if out == {}:

@@ -734,6 +734,29 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Keep the repository's live streams and collision index fresh beside agents, where no
+    editor runs Stitch: the guard then knows what other streams are changing."""
+    import threading
+
+    from stitch_ls.indexer.process import watch_repository
+
+    root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
+    stop = threading.Event()
+    if args.once:
+        stop.set()
+    else:
+        print(f"stitch watch: watching {root} and its worktrees (Ctrl-C stops)", flush=True)
+
+    def say(line: str) -> None:
+        print(f"{_now().strftime('%H:%M:%S')} {line}", flush=True)
+
+    try:
+        return watch_repository(root, say, stop)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """For CI and pre-push hooks: fail on an invalid team file, features over the stream cap,
     or unsigned stitch points (with a readable list)."""
@@ -747,7 +770,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     team = ws.team
     if args.base:
         team = team.replace(streams=team.streams.replace(base=args.base))
-    git = look_at_git(ws, _now(), team)
+    git = look_at_git(ws, _now(), team, live=not args.committed)
     snap = git.snapshot
     points: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -777,11 +800,26 @@ def cmd_check(args: argparse.Namespace) -> int:
                 )
             if not point.signed:
                 conflict = " (will conflict)" if point.conflict else ""
+                live = f" (live: uncommitted on {', '.join(point.live)})" if point.live else ""
                 failures.append(
-                    f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict} — "
+                    f"unsigned stitch point {point.id}: {path} {point.symbol}{conflict}{live} — "
                     f"streams {', '.join(point.streams)}; owner {point.owner or 'none named'}"
                 )
-    report = {"ok": not failures, "failures": failures, "notes": notes, "stitch_points": points}
+    live = snap.live_streams() if snap is not None else []
+    if live:
+        notes.append(
+            f"uncommitted work read from the worktrees of {', '.join(live)} "
+            "(--committed leaves it out)"
+        )
+    if snap is not None:
+        notes.extend(p for p in snap.problems if p not in snap.streams.problems)
+    report = {
+        "ok": not failures,
+        "failures": failures,
+        "notes": notes,
+        "live_streams": live,
+        "stitch_points": points,
+    }
     _print(
         report,
         args.json,
@@ -1344,7 +1382,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail on unsigned stitch points, streams over the cap or a bad team file",
     )
     check.add_argument("--base", help="the base branch (default: streams.base of the team file)")
+    check.add_argument(
+        "--committed",
+        action="store_true",
+        help="only committed work: leave out agents' uncommitted work in their worktrees",
+    )
     check.set_defaults(func=cmd_check)
+    watch = verbs.add_parser(
+        "watch",
+        parents=[common],
+        help="keep live streams and the guard's collision index fresh (beside agents, "
+        "where no editor runs Stitch)",
+    )
+    watch.add_argument("--once", action="store_true", help="look once, write the index, exit")
+    watch.set_defaults(func=cmd_watch)
     sign = verbs.add_parser(
         "sign-off", parents=[common], help="sign off a stitch point (owner only)"
     )

@@ -153,6 +153,23 @@ _SHELL_TOOLS = {"bash", "shell", "runinterminal", "runterminalcommand", "termina
 _QUESTION_TOOLS = {"askuserquestion", "askquestion", "askquestions", "vscodeaskquestions"}
 
 
+_OLD_KEYS = ("old_string", "oldString", "old_str", "old_text", "oldText")
+
+
+def _replaced(tool_input: Any) -> tuple[str, ...]:
+    """The texts an edit replaces, under the keys the agents' edit tools use (Claude Code's
+    Edit and MultiEdit, VS Code's replaceString tools, str_replace); () when it names none,
+    and then the edit counts as one of the whole file."""
+    if not isinstance(tool_input, dict):
+        return ()
+    found = [v for k in _OLD_KEYS if isinstance(v := tool_input.get(k), str) and v]
+    edits = tool_input.get("edits") or tool_input.get("replacements")
+    for edit in edits if isinstance(edits, list) else ():
+        if isinstance(edit, dict):
+            found.extend(v for k in _OLD_KEYS if isinstance(v := edit.get(k), str) and v)
+    return tuple(found[:64])
+
+
 def _squash(name: str) -> str:
     return re.sub(r"[^a-z]", "", name.lower())
 
@@ -205,7 +222,9 @@ def classify(agent: str, tool: str, tool_input: Any, cwd: str | None) -> ToolEve
     if squashed in _SHELL_TOOLS:
         return ToolEvent(agent, "shell", tool, command=str(command or ""), cwd=cwd)
     if squashed in _EDIT_TOOLS:
-        return ToolEvent(agent, "edit", tool, _paths(tool_input), cwd=cwd)
+        return ToolEvent(
+            agent, "edit", tool, _paths(tool_input), cwd=cwd, replaces=_replaced(tool_input)
+        )
     if squashed in _WRITE_TOOLS:
         return ToolEvent(agent, "write", tool, _paths(tool_input), cwd=cwd)
     if squashed in _QUESTION_TOOLS:
@@ -313,7 +332,14 @@ def answer(agent: str, event_name: str, verdict: Verdict) -> Answer:
     """The verdict in the agent's documented format (module docstring)."""
     if agent == "cursor":
         if not verdict.deny:
-            return Answer("{}\n", "", 0)
+            if not verdict.reason or event_name == "beforeReadFile":
+                return Answer("{}\n", "", 0)
+            allowed = {
+                "permission": "allow",
+                "userMessage": verdict.reason,
+                "agentMessage": verdict.reason,
+            }
+            return Answer(json.dumps(allowed) + "\n", "", 0)
         if verdict.ask and event_name != "beforeReadFile":  # the person decides
             asked = {
                 "permission": "ask",
@@ -332,7 +358,16 @@ def answer(agent: str, event_name: str, verdict: Verdict) -> Answer:
             body = {"permission": "deny"}
         return Answer(json.dumps(body) + "\n", verdict.reason + "\n", 2)
     if not verdict.deny:
-        return Answer("", "", 0)
+        if not verdict.reason:
+            return Answer("", "", 0)
+        said = {  # allowed, with a word to the person and to the agent
+            "systemMessage": verdict.reason,
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "additionalContext": verdict.reason,
+            },
+        }
+        return Answer(json.dumps(said) + "\n", "", 0)
     body = {
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
@@ -394,15 +429,43 @@ def _decided(
     roots += roots_of(event)
     if not roots:  # no repository anywhere: the folder a hook was started in, as before
         roots = [str(find_root(Path(event.cwd) if event.cwd else Path.cwd()))]
-    verdicts = []
+    verdicts, warnings = [], []
     for root in dict.fromkeys(os.path.realpath(r) for r in roots):
         facts = policy_facts(Path(root), now)
         verdict = judge(event, facts)
+        if not verdict.deny:
+            verdict = collisions(event, facts, now)
         if verdict.deny:
             record_denial(facts.root, event, verdict, now)
             verdicts.append(verdict)
+        elif verdict.reason:
+            warnings.append(verdict)
     denials = [v for v in verdicts if not v.ask] or verdicts
-    return answer(agent, event_name, denials[0] if denials else ALLOW)
+    return answer(agent, event_name, (denials or warnings or [ALLOW])[0])
+
+
+def collisions(event: ToolEvent, facts: Any, now: datetime) -> Verdict:
+    """The team's answer to an edit of lines another stream or the engineer's buffer has
+    changed, from the collision index alone (`core.vcs.collisions`): no diff, no parse."""
+    from stitch_ls.core.guard.rules import collision_verdict, edited_files
+    from stitch_ls.core.vcs import collisions as index
+    from stitch_ls.core.vcs.refs import locate
+
+    files = edited_files(event, facts)
+    dirs = locate(facts.root) if files else None
+    if dirs is None:
+        return ALLOW
+    replaces = event.replaces if len(files) == 1 else ()
+    found = [
+        hit
+        for relative in files
+        for hit in index.collisions_for(
+            dirs.common_dir, relative, facts.root, facts.stream, replaces
+        )
+    ]
+    if not found:
+        return ALLOW
+    return collision_verdict(found, index.age_of(dirs.common_dir, now), facts)
 
 
 @contextlib.contextmanager

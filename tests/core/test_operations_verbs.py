@@ -226,6 +226,7 @@ def test_status_has_the_streams_the_cap_and_the_stitch_points(tmp_path: Path):
         "over_cap": {},
         "cap": 2,
         "beyond_cap": [],
+        "live": [],
     }
     assert out["stitch_points"] == {"open": 1, "signed": 0, "conflicts": 1}
     assert out["prompts"] == {"pending": 0}
@@ -235,7 +236,13 @@ def test_status_without_git_says_no_streams_and_no_points(tmp_path: Path):
     ws = workspace(tmp_path / "ws", draft("d"))
     ask(ws, "Q?", ["a"], "x", "s", [], T0)
     out = status(ws, T0, None)
-    assert out["streams"] == {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": []}
+    assert out["streams"] == {
+        "features": {},
+        "over_cap": {},
+        "cap": None,
+        "beyond_cap": [],
+        "live": [],
+    }
     assert out["stitch_points"] == {"open": 0, "signed": 0, "conflicts": 0}
     assert out["prompts"] == {"pending": 1}
     assert out["drafts"]["pending"] == 1
@@ -251,6 +258,7 @@ def test_a_third_stream_is_over_the_cap_and_named_beyond_it(tmp_path: Path):
         "over_cap": {"checkout": ["checkout/a", "checkout/b", "checkout/c"]},
         "cap": 2,
         "beyond_cap": ["checkout/c"],
+        "live": [],
     }
 
 
@@ -271,6 +279,7 @@ def test_streams_summary_with_no_streams_names_no_cap():
         "over_cap": {},
         "cap": None,
         "beyond_cap": [],
+        "live": [],
     }
 
 

@@ -522,13 +522,16 @@ class GitView:
     problems: list[str]
 
 
-def look_at_git(ws: StitchWorkspace, now: datetime, team: Any = None) -> GitView:
+def look_at_git(
+    ws: StitchWorkspace, now: datetime, team: Any = None, *, live: bool = True
+) -> GitView:
     """Take the snapshot, offer its agent-commit drafts through the same gate as file
-    drafts, and find the stitch points, as the editor's indexer does."""
+    drafts, and find the stitch points, as the editor's indexer does (with `live`, agents'
+    uncommitted work in their worktrees counts, as it does there)."""
     from stitch_ls.core.vcs.gitview import take_snapshot
 
     team = team if team is not None else ws.team
-    snap = take_snapshot(ws.root, team, now=now)
+    snap = take_snapshot(ws.root, team, now=now, live=live)
     if snap is None:
         return GitView(None, [], [])
     if isinstance(ws.drafts, DraftIndex):
@@ -625,12 +628,13 @@ def point_counts(points: list[Any]) -> dict[str, int]:
 def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
     """Streams by feature, and the features over the cap (the editor's and the CLI's)."""
     if streams is None:
-        return {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": []}
+        return {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": [], "live": []}
     return {
         "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
         "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
         "cap": cap,
         "beyond_cap": sorted(streams.beyond_cap(cap)),  # their drafts are disabled
+        "live": sorted(s.name for s in streams.streams if s.live),  # uncommitted work in worktrees
     }
 
 

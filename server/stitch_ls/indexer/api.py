@@ -196,6 +196,12 @@ class IndexerApi(Protocol):
         ...
 
     @runs(Mode.BACKGROUND, timeout=LONG)
+    def write_collisions(self, now: datetime) -> int:
+        """The repository's collision index written for the last snapshot (what the agents'
+        guard reads before an edit: `core.vcs.collisions`); how many files it rewrote."""
+        ...
+
+    @runs(Mode.BACKGROUND, timeout=LONG)
     def recount_points(self) -> PointCount | None:
         """The workspace's stitch points counted (None before the first look at git)."""
         ...

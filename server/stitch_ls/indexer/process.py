@@ -25,7 +25,8 @@ import queue
 import sys
 import threading
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +42,7 @@ from stitch_ls.core.operations import EditorApply, Vouched, finish_interrupted, 
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
+from stitch_ls.core.vcs.collisions import IndexWriter, Touch
 from stitch_ls.core.vcs.gitview import Comparison, Snapshot
 from stitch_ls.core.vcs.stitchpoints import StitchPoint
 from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace
@@ -63,6 +65,8 @@ class Indexer(IndexerApi):
         self.verifying: dict[str, threading.Event] = {}  # draft id -> its run's cancel switch
         self.live_changed: set[Path] = set()  # files changed in other checkouts since a look
         self._live_lock = threading.Lock()
+        self.radar = _index_writer(root)  # the collision index the agents' guard reads
+        self._radar_lock = threading.Lock()
 
     # -- drafts --------------------------------------------------------------------------
 
@@ -222,7 +226,11 @@ class Indexer(IndexerApi):
         return answer_prompt(path, self.ws.paths.lock, answer, by, at)
 
     def watch(self, paths: frozenset[str]) -> list[DraftRecord]:
-        added, self.watched = paths - self.watched, paths
+        added, closed, self.watched = paths - self.watched, self.watched - paths, paths
+        if self.radar is not None:
+            with self._radar_lock:
+                for path in closed:  # a closed buffer is the file on disk again
+                    self.radar.write_buffer(path, None)
         by_path = self.ws.drafts.by_path
         found = {r.id: r for path in sorted(added) for r in by_path.get(path, ())}
         return list(found.values())
@@ -284,9 +292,14 @@ class Indexer(IndexerApi):
         key = commits(self.ws.root)
         if key is None:
             return None
-        if self.snapshot is not None and self.snapshot.key == key and self.team == team:
+        with self._live_lock:  # files changed in worktrees: their live streams are read again
+            dirty, self.live_changed = self.live_changed, set()
+        unmoved = self.snapshot is not None and self.snapshot.key == key and self.team == team
+        if unmoved and not dirty:
             return None
-        snap = take_snapshot(self.ws.root, team, self.snapshot, now=now)
+        snap = take_snapshot(
+            self.ws.root, team, self.snapshot, now=now, dirty=dirty if self.snapshot else None
+        )
         self.snapshot, self.team = snap, team
         if snap is None:
             return GitUpdate(None, [], Delta())
@@ -302,7 +315,60 @@ class Indexer(IndexerApi):
         if self.snapshot is None or self.team is None:
             return []
         signoffs = SignOffs.read(self.ws.paths.signoffs)
-        return points_for(self.ws.root, self.team, self.snapshot, path, text, signoffs)
+        found = points_for(self.ws.root, self.team, self.snapshot, path, text, signoffs)
+        if self.radar is not None:
+            touch = self._buffer_touch(path, text)
+            with self._radar_lock:
+                self.radar.write_buffer(path, touch)
+        return found
+
+    def _buffer_touch(self, path: str, text: str | None) -> Touch | None:
+        """The engineer's change to an open file against where their branch left the base,
+        for the collision index (None: no change, or nothing to compare with)."""
+        from stitch_ls.core.vcs.collisions import WHOLE, Touch, base_symbols
+        from stitch_ls.core.vcs.gitview import base_text, owner_for
+        from stitch_ls.core.vcs.streams import diff_texts
+
+        snap, team = self.snapshot, self.team
+        if text is None or snap is None or team is None or snap.engineer_base is None:
+            return None
+        base = base_text(self.ws.root, snap, path)
+        if base == text:
+            return None
+        if base is None:
+            ranges, new = [WHOLE], [WHOLE]
+            symbols: tuple[tuple[str, int, int], ...] = ()
+        else:
+            new, ranges = diff_texts(base, text)
+            touched = base_symbols(self.ws.root, snap.engineer_base, path)
+            symbols = tuple(
+                s for s in touched if any(lo <= s[2] and s[1] <= hi for lo, hi in ranges)
+            )
+        try:
+            unsaved = self.ws.read_disk(path) != text
+        except (OSError, ValueError):
+            unsaved = True
+        return Touch(
+            "you",
+            snap.streams.head_branch or "",
+            os.path.realpath(self.ws.root),
+            True,
+            tuple(ranges),
+            tuple(new),
+            symbols,
+            owner_for(team, snap, path, ()),
+            unsaved,
+        )
+
+    def write_collisions(self, now: datetime) -> int:
+        from stitch_ls.core.vcs.collisions import touches_of
+
+        if self.radar is None or self.snapshot is None or self.team is None:
+            return 0
+        snap, team = self.snapshot, self.team
+        touches = touches_of(self.ws.root, team, snap)
+        with self._radar_lock:
+            return self.radar.write(touches, now)
 
     def compare(self, path: str, symbol: str, streams: list[str]) -> Comparison:
         from stitch_ls.core.vcs.gitview import compare_versions
@@ -313,6 +379,23 @@ class Indexer(IndexerApi):
             return compare_versions(self.ws.root, self.snapshot, path, symbol, list(streams))
         except ValueError as exc:
             raise Refused(str(exc)) from None
+
+
+def _index_writer(root: Path) -> IndexWriter | None:
+    from stitch_ls.core.vcs.refs import locate
+
+    dirs = locate(root)
+    return IndexWriter(dirs.common_dir) if dirs is not None else None
+
+
+def keep_looking(indexer: Indexer, every: float = 5.0) -> None:
+    """Say in the collision index, every few seconds, that this process is looking at git:
+    the guard tells agents how old what it knows is when no one has looked for a while."""
+    while True:
+        time.sleep(every)
+        radar = indexer.radar
+        if radar is not None and radar.written is not None:
+            radar.looked(datetime.now(UTC))
 
 
 class _Change:
@@ -456,6 +539,69 @@ def watch_checkouts(indexer: Indexer, outbox: Outbox) -> None:
             time.sleep(0.5)
 
 
+class _Aside:
+    """An outbox for the watchers when no server listens (`stitch-ls watch`): the changes
+    they see are kept by the indexer itself (`note_worktree_changes`)."""
+
+    def send(self, reply: Reply) -> None:
+        pass
+
+
+WATCH_POLL_S = 0.2
+
+
+def watch_repository(
+    root: Path,
+    say: Callable[[str], None],
+    stop: threading.Event,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """`stitch-ls watch`: what the editor's indexer does for the guard, without an editor —
+    look at git whenever a ref moves or a worktree's files change, and keep the repository's
+    collision index fresh, until `stop` is set (with it set from the start: one look)."""
+    from stitch_ls.core.vcs.refs import fingerprint_of
+
+    indexer = Indexer(root)
+    indexer.load(clock())
+    if indexer.radar is None:
+        say(f"{root} is not a git checkout: nothing to watch")
+        return 1
+    if not stop.is_set():
+        threading.Thread(target=watch_checkouts, args=(indexer, _Aside()), daemon=True).start()
+        threading.Thread(target=keep_looking, args=(indexer,), daemon=True).start()
+    seen: tuple[Any, ...] | None = None
+    while True:
+        config = _stat_of(indexer.ws.paths.config)
+        now = (fingerprint_of(root), config)
+        if now != seen or indexer.live_changed:
+            if seen is not None and now[1] != seen[1]:
+                indexer.reload(None, clock())  # the team file changed
+            seen = now
+            update = indexer.git(indexer.ws.team, clock())
+            if update is not None:
+                written = indexer.write_collisions(clock())
+                snap = indexer.snapshot
+                live = snap.live_streams() if snap is not None else []
+                names = [s.name for s in update.streams.streams] if update.streams else []
+                say(
+                    f"{len(names)} stream(s)"
+                    + (f" ({', '.join(live)} with uncommitted work)" if live else "")
+                    + f"; collision index: {written} file(s) written"
+                )
+                for problem in update.problems:
+                    say(f"problem: {problem}")
+        if stop.wait(WATCH_POLL_S):
+            return 0
+
+
+def _stat_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -474,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         target=watch_folder, args=(paths.user_dir, outbox, paths.state), daemon=True
     ).start()
     threading.Thread(target=watch_checkouts, args=(indexer, outbox), daemon=True).start()
+    threading.Thread(target=keep_looking, args=(indexer,), daemon=True).start()
     serve(indexer, incoming, outbox)
     if indexer.cancel_verify(None):  # the server is gone: stop its test runs, remove their trees
         deadline = time.monotonic() + 10

@@ -633,6 +633,7 @@ class StitchServer(LanguageServer):
                             self.show_log(problem)
                         await self.update_all_points()
                         self.spawn(self.recount_points())  # the status's, after the buffers'
+                        self.spawn(self.write_collisions())  # for the agents' guard
                         # agent commits' drafts that came or went are placed; the rest stay
                         moved = update.delta.result
                         self.refresh_drafts({*moved.added, *moved.removed})
@@ -680,6 +681,14 @@ class StitchServer(LanguageServer):
             if self.ws is not None and self.ws.gate_context(self.clock()).beyond_cap != beyond:
                 self.refresh_editor()  # a stream came over (or back under) its cap
             self.send_status()
+
+    async def write_collisions(self) -> None:
+        try:
+            await self.call(
+                IndexerApi.write_collisions, datetime.now(UTC)
+            )  # wall time: read by other processes
+        except IndexerError as exc:
+            log.debug("collision index not written: %s", exc)
 
     async def recount_points(self) -> None:
         """The workspace's stitch points counted again (the status's); those first seen

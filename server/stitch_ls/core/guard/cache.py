@@ -28,7 +28,7 @@ from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
 from stitch_ls.core.vcs import refs
 
-CACHE_VERSION = 3  # 2: times written by core.timefmt; 3: git_runs
+CACHE_VERSION = 4  # 2: times written by core.timefmt; 3: git_runs; 4: stream, on_collision
 MAX_AGE = timedelta(minutes=10)  # a bound on trusting a cache whose inputs all look the same
 MAX_CACHE_BYTES = 1024 * 1024
 
@@ -191,6 +191,8 @@ def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]
         on_stream=_on_stream(ws, branch),
         over_cap=_over_cap(ws, root, branch, now),
         problems=tuple(p.message for p in ws.config_problems),
+        stream=_stream_of(ws, branch),
+        on_collision=ws.team.streams.on_collision,
     )
     return facts, valid_until
 
@@ -199,6 +201,14 @@ def _on_stream(ws: Any, branch: str | None) -> bool:
     from stitch_ls.core.vcs.streams import pattern_regex
 
     return branch is not None and bool(pattern_regex(ws.team.streams.branch_pattern).match(branch))
+
+
+def _stream_of(ws: Any, branch: str | None) -> str | None:
+    from stitch_ls.core.vcs.streams import pattern_regex, stream_name
+
+    if branch is None:
+        return None
+    return stream_name(pattern_regex(ws.team.streams.branch_pattern), branch)
 
 
 def _over_cap(ws: Any, root: Path, branch: str | None, now: datetime) -> str | None:

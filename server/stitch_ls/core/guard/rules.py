@@ -90,6 +90,9 @@ class ToolEvent(NamedTuple):
     cwd: str | None = None
     stitch_tool: bool = False
     interrupts: bool = False
+    # the texts an edit replaces (Edit's `old_string`...): where in the file it writes; ()
+    # when the call rewrites the whole file or does not say
+    replaces: tuple[str, ...] = ()
 
 
 class PolicyFacts(NamedTuple):
@@ -111,10 +114,13 @@ class PolicyFacts(NamedTuple):
     # a configuration key that makes git run a program (fsmonitor, an external diff, a
     # pager...): read-only then lets no git command through, however harmless it looks
     git_runs: str | None = None
+    stream: str | None = None  # the stream this checkout's branch is ("billing/a")
+    on_collision: str = "warn"  # [streams] on_collision: warn, ask or deny
 
 
 class Verdict(NamedTuple):
-    """`deny` with a reason (and a short key to count it by), or no decision (`deny` False).
+    """`deny` with a reason (and a short key to count it by), or no decision (`deny` False;
+    with a reason, the call goes on and the reason is said to the agent and the person).
     `ask`: ask the person, where the agent's protocol has a way to (else a denial)."""
 
     deny: bool
@@ -211,6 +217,44 @@ def human_step(event: ToolEvent, facts: PolicyFacts) -> str | None:
         if what is not None:
             return f"{event.tool or 'editing'} changes {what}"
     return None
+
+
+def edited_files(event: ToolEvent, facts: PolicyFacts) -> list[str]:
+    """The workspace files an edit or write would change (not drafts or prompts), each as
+    it is relative to the checkout: what the collision check looks up."""
+    if not _edits(event):
+        return []
+    inside = [p for p in (workspace_paths(facts.root, raw, event.cwd) for raw in event.paths) if p]
+    return [rs[0] for rs in inside if not _proposal(rs, facts.root)]
+
+
+def collision_verdict(found: list[Any], age: float | None, facts: PolicyFacts) -> Verdict:
+    """The team's answer (`[streams] on_collision`) to an edit that meets other streams'
+    changes (`core.vcs.collisions.Collision`), saying how old that knowledge is when old."""
+    if not found:
+        return ALLOW
+    from stitch_ls.core.safetext import one_line
+    from stitch_ls.core.vcs.collisions import STALE_S
+
+    said = []
+    for hit in found[:3]:
+        if hit.engineer:
+            whose = "the engineer's open buffer" + (" (unsaved)" if hit.live else "")
+        else:
+            state = "uncommitted work" if hit.live else "committed work"
+            whose = f"stream {one_line(hit.stream)} ({state} on {one_line(hit.branch)})"
+        owner = f"; stitch owner {one_line(hit.owner)}" if hit.owner else ""
+        said.append(f"{whose} changed {one_line(hit.where)}{owner}")
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    old = f" (as Stitch saw it {age:.0f} s ago)" if age is not None and age > STALE_S else ""
+    text = f"this edit meets other work: {'; '.join(said)}{more}{old}"
+    if facts.on_collision == "deny":
+        return Verdict(
+            True, f"{text}. The team stops such edits ([streams] on_collision)", "collision"
+        )
+    if facts.on_collision == "ask":
+        return Verdict(True, f"{text}. The team asks a person first", "collision", ask=True)
+    return Verdict(False, f"{text}. Coordinate before you change it (stitch-ls check)", "collision")
 
 
 def _edits(event: ToolEvent) -> bool:

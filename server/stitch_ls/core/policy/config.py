@@ -87,6 +87,9 @@ class StreamsPolicy(_Team):
     max_per_feature: Annotated[int, rule(ge=1, le=100)] = 2
     # opt-in: fetch the remotes' stream branches in the background this often ("5m")
     fetch_every: Annotated[str | None, rule(after=_fetch_every)] = None
+    # an agent's edit of lines another stream (or the engineer's buffer) changed: allowed
+    # with a message naming it, the person asked, or refused
+    on_collision: Literal["warn", "ask", "deny"] = "warn"
 
 
 def _argv(value: list[str]) -> list[str]:

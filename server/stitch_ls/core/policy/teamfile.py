@@ -342,6 +342,9 @@ def approve(source: TeamSource) -> Accepted:
     return source.proposal
 
 
+COLLISION_ORDER = ("warn", "ask", "deny")  # from looser to stricter
+
+
 def tighten(
     authority: TeamConfig, wanted: TeamConfig, base_name: str, *, waits: str | None = None
 ) -> tuple[TeamConfig, list[str]]:
@@ -421,7 +424,12 @@ def tighten(
             notes.append(f"streams.{name} = {_show(getattr(wst, name))} {later}")
     if wst.max_per_feature > ast.max_per_feature:
         keep("streams.max_per_feature", wst.max_per_feature, ast.max_per_feature)
-    streams = ast.replace(max_per_feature=min(ast.max_per_feature, wst.max_per_feature))
+    collision = max(ast.on_collision, wst.on_collision, key=COLLISION_ORDER.index)
+    if collision != wst.on_collision:
+        keep("streams.on_collision", wst.on_collision, ast.on_collision)
+    streams = ast.replace(
+        max_per_feature=min(ast.max_per_feature, wst.max_per_feature), on_collision=collision
+    )
 
     features = dict(authority.features)
     for name, feature in wanted.features.items():

@@ -1,13 +1,16 @@
 """One snapshot of what git knows about a workspace's streams, computed off the event loop.
 
-`take_snapshot` does all the git work for a set of commit ids (streams, their per-file
-changes, pairwise conflicts, agent-commit drafts); `points_for` then answers, for one file and
-the engineer's live text, which stitch points there are — cheaply, from the snapshot.
+`take_snapshot` does all the git work for a set of commit ids and the worktrees' files
+(streams, their per-file changes, pairwise conflicts, agent-commit drafts); `points_for` then
+answers, for one file and the engineer's live text, which stitch points there are — cheaply,
+from the snapshot. A stream checked out in a linked worktree is live (`core.vcs.live`): its
+changes are its worktree's files against its merge base, committed or not.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +21,7 @@ from stitch_ls.core.files.paths import glob_match
 from stitch_ls.core.policy.config import TeamConfig
 from stitch_ls.core.policy.teamfile import rules_in_force
 from stitch_ls.core.syntax import language_for_path
+from stitch_ls.core.vcs import live as lv
 from stitch_ls.core.vcs import streams as st
 from stitch_ls.core.vcs.conflicts import Conflict, regions
 from stitch_ls.core.vcs.stitchpoints import (
@@ -50,8 +54,18 @@ class Snapshot:
     # what each stream cost, kept for the next snapshot: a stream whose commits did not move
     # is not diffed or read again (an agent's commit moves one stream, not all of them)
     work: dict[str, StreamWork] = field(default_factory=dict)
-    # heads of two streams -> where their merge conflicts, per file
+    # versions of two streams (`StreamWork.version`) -> where their merge conflicts, per file
     merges: dict[tuple[str, str], list[tuple[str, Conflict]]] = field(default_factory=dict)
+    live: bool = True  # worktrees' uncommitted work was read (`check --committed`: not)
+
+    def live_in(self, stream: str, path: str) -> bool:
+        """Whether `stream`'s version of `path` is uncommitted work in its worktree."""
+        work = self.work.get(stream)
+        return work is not None and work.live is not None and path in work.live.uncommitted
+
+    def live_streams(self) -> list[str]:
+        """The streams with uncommitted work in their worktrees."""
+        return sorted(n for n, w in self.work.items() if w.live is not None and w.live.uncommitted)
 
 
 @dataclass
@@ -68,30 +82,59 @@ class StreamWork:
     # commits the two share are exactly their ancestors, so while these stay the same, so do
     # the stream's commits not in the engineer's branch, and with them its drafts
     common: frozenset[str] | None = None
+    live: lv.LiveWork | None = None  # its worktree's files, when it is checked out in one
+
+    @property
+    def version(self) -> str:
+        """Equal exactly when the stream's changes are: its head, and its worktree's work."""
+        head = self.diff_key[1]
+        return f"{head}+{self.live.version}" if self.live is not None else head
 
 
 def take_snapshot(
-    root: Path, team: TeamConfig, previous: Snapshot | None = None, *, now: datetime
+    root: Path,
+    team: TeamConfig,
+    previous: Snapshot | None = None,
+    *,
+    now: datetime,
+    live: bool = True,
+    dirty: set[Path] | None = None,
 ) -> Snapshot | None:
     """All the git work for the current commit ids; None when there is no usable repository.
     What `previous` found for streams (and pairs of streams) whose commits did not move is
-    reused, stream versions of files already read included."""
+    reused, stream versions of files already read included. With `live`, streams checked out
+    in linked worktrees read their worktrees' files too: again only where a file in `dirty`
+    changed since `previous` (None: every worktree is read again)."""
     repo = st.open_repo(root)
     if repo is None:
         return None
-    streams = st.discover(repo, team.streams.base, team.streams.branch_pattern, now)
+    streams = st.discover(repo, team.streams.base, team.streams.branch_pattern, now, live=live)
     engineer_base = None
     if streams.base_commit and streams.head_commit:
         bases = repo.merge_base(streams.base_commit, streams.head_commit)
         engineer_base = bases[0].hexsha if bases else None
     # the engineer's own branch is the working-tree stream, not a second copy of itself
     streams.streams = [s for s in streams.streams if s.branch != streams.head_branch]
+    here = os.path.realpath(root)
     snap = Snapshot(streams.key, streams, engineer_base, problems=list(streams.problems))
+    snap.live = live
     owners, signers = rules_in_force(root)
     snap.owners, snap.signers = codeowners_rules(owners), signers
     before = previous.work if previous is not None else {}
+    kept = []
     for stream in streams.streams:
-        work = _stream_work(repo, stream, streams.head_commit, before.get(stream.name))
+        checkout = None
+        if live and stream.worktree is not None and stream.worktree != here:
+            checkout = Path(stream.worktree)
+        work = _stream_work(
+            repo, stream, streams.head_commit, before.get(stream.name), checkout, dirty
+        )
+        if not stream.commits and (work.live is None or not work.files):
+            snap.problems.extend(work.problems)  # a worktree with nothing in it yet
+            continue
+        if work.live is not None and work.live.uncommitted:
+            stream = replace(stream, live=True)
+        kept.append(stream)
         snap.work[stream.name] = work
         for path, change in work.files.items():
             snap.changes.setdefault(path, {})[stream.name] = change
@@ -99,15 +142,20 @@ def take_snapshot(
                 snap.loaded.add((stream.name, path))
         snap.drafts.extend(work.drafts)
         snap.problems.extend(work.problems)
+        if work.live is not None:
+            snap.problems.extend(work.live.problems)
+    streams.streams = kept
     merges = previous.merges if previous is not None else {}
     for a, b in itertools.combinations(streams.streams, 2):
-        key = (a.head, b.head)
+        a_work, b_work = snap.work[a.name], snap.work[b.name]
+        key = (a_work.version, b_work.version)
         if key not in merges:
             try:
-                found = shared_base_conflicts(a, snap.work[a.name], b, snap.work[b.name])
-                if found is None:
+                found = shared_base_conflicts(a, a_work, b, b_work)
+                if found is None and not _uncommitted(a_work) and not _uncommitted(b_work):
                     found = pair_conflicts(repo, a.name, a.head, b.name, b.head)
-                merges[key] = found
+                # (two worktrees' work from different bases: their points, not merged here)
+                merges[key] = found or []
             except Exception as exc:  # noqa: BLE001 - one pair's failure must not hide the rest
                 snap.problems.append(f"could not merge {a.branch} with {b.branch}: {exc}")
                 merges[key] = []
@@ -119,22 +167,51 @@ def take_snapshot(
     return snap
 
 
+def _uncommitted(work: StreamWork) -> bool:
+    return work.live is not None and bool(work.live.uncommitted)
+
+
 def _stream_work(
-    repo: Any, stream: st.Stream, engineer: str | None, before: StreamWork | None
+    repo: Any,
+    stream: st.Stream,
+    engineer: str | None,
+    before: StreamWork | None,
+    checkout: Path | None = None,
+    dirty: set[Path] | None = None,
 ) -> StreamWork:
     diff_key, drafts_key = (stream.merge_base, stream.head), (stream.head, engineer or "")
-    if before is not None and before.diff_key == diff_key:
+    live = None
+    if checkout is not None:
+        unchanged = (
+            before is not None
+            and before.live is not None
+            and before.live.checkout == checkout
+            and before.diff_key == diff_key
+            and dirty is not None
+            and not any(lv.inside(checkout, p) for p in dirty)
+        )
+        if unchanged:
+            assert before is not None
+            live = before.live
+        else:
+            live = lv.read_live(checkout, stream.merge_base, LIVE_DIFF_OPTIONS, stream.name)
+    if before is not None and before.diff_key == diff_key and before.live is live:
         files = dict(before.files)  # a copy: the old snapshot may still be read meanwhile
         diffs = before.diffs
     else:
         files, diffs = {}, {}
-        for file_diff in merge_diff(repo, STREAM_DIFF_OPTIONS, stream.merge_base, stream.head):
+        if live is not None:
+            found = [_minimal(d) for d in live.diffs]
+        else:
+            found = merge_diff(repo, STREAM_DIFF_OPTIONS, stream.merge_base, stream.head)
+        for file_diff in found:
             if file_diff.old_path == file_diff.new_path and not file_diff.binary:
                 diffs[file_diff.path] = file_diff
             marked = [hunk.marked() for hunk in file_diff.hunks]
             files[file_diff.path] = StreamChange(
                 stream=stream.name,
-                text=None,  # read when a file is asked for: most never are
+                # read when a file is asked for (most never are); a new file's, already read
+                text=live.texts.get(file_diff.path) if live is not None else None,
                 new_ranges=tuple(m[0] for m in marked),
                 base_ranges=tuple(m[1] for m in marked),
                 deleted=file_diff.deleted,
@@ -156,7 +233,15 @@ def _stream_work(
             drafts, problems = [], [f"could not read the commits of {stream.branch}: {exc}"]
     else:
         drafts, problems = [], []
-    return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs, common)
+    return StreamWork(diff_key, files, drafts_key, drafts, problems, diffs, common, live)
+
+
+def _minimal(file_diff: st.FileDiff) -> st.FileDiff:
+    """A worktree's diff, its hunks split into runs as `merge_diff`'s are (a new file's one
+    hunk is its run already)."""
+    if not file_diff.old_path:
+        return file_diff
+    return replace(file_diff, hunks=st.minimal_hunks(file_diff.hunks))
 
 
 def _kept_drafts(
@@ -203,6 +288,8 @@ def merge_diff(repo: Any, options: tuple[str, ...], *args: str) -> list[st.FileD
 # a stream's own changes: diffed as git's merge diffs them (so a pair's conflicts can be found
 # from them), with git's rename detection, so a moved file is followed
 STREAM_DIFF_OPTIONS = (*DIFF_OPTIONS, "--histogram", "--no-indent-heuristic", "--find-renames")
+# a worktree's files against its merge base, the same way (git diff <base> in the worktree)
+LIVE_DIFF_OPTIONS = STREAM_DIFF_OPTIONS
 
 
 def shared_base_conflicts(
@@ -298,7 +385,15 @@ def stream_changes(root: Path, snap: Snapshot, path: str) -> list[StreamChange]:
         for name in missing:
             change = per_stream[name]
             text = None
-            if repo is not None and not change.deleted:
+            work = snap.work.get(name)
+            if change.deleted:
+                pass
+            elif work is not None and work.live is not None:
+                try:  # the worktree's file, as the agent left it
+                    text = lv.read_text(work.live.checkout, path)
+                except ValueError:
+                    text = None  # a symlink, too large, binary: compared by lines
+            elif repo is not None:
                 text = st.file_at(repo, heads[name], path)
             per_stream[name] = replace(change, text=text)
             if name in snap.work:  # the next snapshot reuses it while the stream stays put
@@ -343,6 +438,7 @@ def points_for(
     points = find_points(path, changes, snap.conflicts.get(path, []), base)
     for point in points:
         point.owner = owner_for(team, snap, path, point.streams)
+        point.live = tuple(n for n in point.streams if snap.live_in(n, path))
     verifier = None
     if team.stitch_points.signing == "ssh":
         from stitch_ls.core.vcs.signing import Verifier

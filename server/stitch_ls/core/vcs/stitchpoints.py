@@ -59,6 +59,8 @@ class StitchPoint:
     forged_by: tuple[str, ...] = ()
     # the owner's sign-offs that do not count where the team signs them: "who: why not"
     unverified: tuple[str, ...] = ()
+    # the streams whose version here is uncommitted work in their worktrees (a live point)
+    live: tuple[str, ...] = ()
 
     @property
     def signed(self) -> bool:
@@ -72,6 +74,8 @@ class StitchPoint:
             parts.append(self.note)
         if self.conflict:
             parts.append("will conflict")
+        if self.live:
+            parts.append(f"uncommitted on {', '.join(self.live)}")
         return " · ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
@@ -87,6 +91,7 @@ class StitchPoint:
             "unverified": list(self.unverified),
             "conflict": self.conflict,
             "note": self.note,
+            "live": list(self.live),
         }
 
 

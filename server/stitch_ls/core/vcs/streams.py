@@ -40,6 +40,7 @@ class Stream:
     worktree: str | None = None
     seen: datetime = datetime.min.replace(tzinfo=UTC)  # when this repository first saw it
     commits: frozenset[str] = frozenset()  # its commits not in the base
+    live: bool = False  # its worktree holds uncommitted work (read by `gitview`)
 
 
 @dataclass
@@ -105,9 +106,14 @@ def stream_name(regex: re.Pattern[str], branch: str) -> str | None:
     return f"{groups.get('feature') or 'default'}/{groups['stream']}"
 
 
-def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> StreamSet:
+def discover(
+    repo: Any, base: str, branch_pattern: str, now: datetime, *, live: bool = False
+) -> StreamSet:
     """Streams matching the pattern that have commits not in `base`; each knows when this
-    repository first saw it (`first_seen`, `now` for a new one)."""
+    repository first saw it (`first_seen`, `now` for a new one). With `live`, also the
+    branches a worktree has out with no commit yet (their uncommitted work may make them a
+    stream: `gitview` reads it). `worktree` is set only for a checkout git's record and its
+    own `.git` agree on (`refs.Worktree.verified`); the others are named in `problems`."""
     regex = pattern_regex(branch_pattern)
     key = refs.commit_key(repo)
     try:
@@ -125,11 +131,17 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
         return result
     base_commit = heads[base].commit
     result.base_commit = base_commit.hexsha
-    worktrees = {
-        tree.branch: str(tree.path)
-        for tree in refs.worktrees(refs.dirs_of(repo))
-        if tree.branch and tree.path is not None
-    }
+    worktrees: dict[str, str] = {}
+    for tree in refs.worktrees(refs.dirs_of(repo))[1:]:  # linked ones: the main is no agent's
+        if not tree.branch or not regex.match(tree.branch):
+            continue
+        if tree.verified and tree.path is not None:
+            worktrees[tree.branch] = os.path.realpath(tree.path)
+        elif tree.path is not None and os.path.lexists(tree.path):  # (gone: git prunes it)
+            result.problems.append(
+                f"worktree of {_safe(tree.branch)} ({_safe(str(tree.path))}) does not point back to this "
+                "repository: its work is not read"
+            )
     # local branches, then remote-tracking ones no local branch of the same name stands for
     candidates = {name: (name, head.commit) for name, head in heads.items()}
     for name, (tracking, commit) in refs.remote_branches(repo).items():
@@ -142,16 +154,25 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
             f"--merged={base_commit.hexsha}", "--format=%(objectname)", "refs/heads", "refs/remotes"
         ).split()
     )
+    live_names: list[str] = []  # worktrees' branches with no commit yet: seen, if not kept
     for name, (branch, commit) in sorted(candidates.items()):
         match = regex.match(name)
-        if not match or name == base or commit.hexsha in merged:
+        if not match or name == base:
+            continue
+        checked_out = name in worktrees and branch == name
+        if commit.hexsha in merged and not checked_out:
             continue
         merge_bases = repo.merge_base(base_commit, commit)
         if not merge_bases:
             continue
-        ids = repo.git.log("--format=%H", f"{base_commit.hexsha}..{commit.hexsha}").split()
+        ids = []
+        if commit.hexsha not in merged:
+            ids = repo.git.log("--format=%H", f"{base_commit.hexsha}..{commit.hexsha}").split()
         if not ids:
-            continue
+            if checked_out:
+                live_names.append(name)
+            if not (checked_out and live):
+                continue
         groups = match.groupdict()
         feature = groups.get("feature") or "default"
         found.append(
@@ -166,13 +187,21 @@ def discover(repo: Any, base: str, branch_pattern: str, now: datetime) -> Stream
                 commits=frozenset(ids),
             )
         )
-    seen = first_seen(refs.dirs_of(repo).common_dir, [s.name for s in found], now)
+    names = [s.name for s in found]
+    names += [n for n in map(lambda b: stream_name(regex, b), live_names) if n and n not in names]
+    seen = first_seen(refs.dirs_of(repo).common_dir, names, now)
     result.streams = [replace(stream, seen=seen[stream.name]) for stream in found]
     return result
 
 
 SEEN_FILE = "stitch/streams-seen.json"  # in git's common dir: one per repository
 MAX_SEEN_BYTES = 1024 * 1024
+
+
+def _safe(text: str) -> str:
+    from stitch_ls.core.safetext import one_line
+
+    return one_line(text)
 
 
 def first_seen(common_dir: Path, names: list[str], now: datetime) -> dict[str, datetime]:
