@@ -273,3 +273,35 @@ def test_watch_once_writes_the_index_and_exits(repo, env):
     assert "1 stream(s) (billing/b with uncommitted work)" in out.stdout
     said = claude_warning(guard(env, "claude-code", edit_event(wt_a, "return sum(self.items)")))
     assert said is not None and "billing/b" in said
+
+
+def test_the_collision_check_loads_no_git_and_no_parser(repo, env):
+    """The guard's path stays light: answering an edit that meets another stream reads the
+    index only, and loads neither GitPython, tree-sitter nor pydantic."""
+    import subprocess
+    import sys
+
+    root, wt_a, wt_b = repo
+    edit(wt_b, "return sum(self.items)", "return sum(self.items) + 0")
+    look(root)
+    guard(env, "claude-code", edit_event(wt_a, "return sum(self.items)"))  # the policy compiled
+    probe = (
+        "import os, sys\nended = []\n"
+        "def end(code):\n    ended.append(code)\n    raise SystemExit(code)\n"
+        "os._exit = end\nfrom stitch_ls.cli import main\n"
+        "try:\n    main(['guard', '--agent', 'claude-code'])\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'git', "
+        "'tree_sitter', 'pygls', 'lsprotocol', 'dataclasses'})\n"
+        "print(ended[0], heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        input=json.dumps(edit_event(wt_a, "return sum(self.items)")),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=wt_a,
+    )
+    assert "billing/b" in result.stdout
+    assert result.stderr.strip() == "0 []"

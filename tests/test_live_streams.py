@@ -196,3 +196,22 @@ def test_check_says_which_points_are_live_and_committed_leaves_them_out(repo, en
     committed = run(env, "check", "--committed", "--json", cwd=root)
     assert committed.returncode == 0, committed.stdout
     assert json.loads(committed.stdout)["stitch_points"] == []
+
+
+def test_claude_codes_own_worktrees_are_live_streams(tmp_path):
+    """`claude --worktree NAME` makes `.claude/worktrees/NAME/` inside the checkout, on a new
+    branch `worktree-NAME`: with the pattern `worktree-{stream}` each is a stream (feature
+    "default"), read as any worktree is."""
+    pattern = TEAM.replace("stream/{feature}/{stream}", "worktree-{stream}")
+    root = make_workspace(tmp_path / "main", pattern)
+    (root / ".gitignore").write_text(".claude/worktrees/\n")
+    for name in ("auth", "fees"):
+        where = root / ".claude" / "worktrees" / name
+        git(root, "worktree", "add", "-q", "-b", f"worktree-{name}", str(where), "main")
+        edit(where, "return sum(self.items)", f"return sum(self.items)  # {name}")
+    config = load_team_config(pattern)
+    assert not isinstance(config, list)
+    snap = take_snapshot(root, config, now=NOW)
+    assert snap is not None and snap.live_streams() == ["default/auth", "default/fees"]
+    [point] = points_for(root, config, snap, "src/checkout.py", None, SignOffs())
+    assert point.symbol == "Cart.total" and point.live == ("default/auth", "default/fees")

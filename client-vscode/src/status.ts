@@ -59,6 +59,8 @@ export interface StreamsStatus {
   features?: Record<string, string[]>;
   over_cap?: Record<string, string[]>;
   cap?: number | null;
+  /** Streams with uncommitted work in their worktrees (live streams). */
+  live?: string[];
 }
 
 export interface PromptCounts {
@@ -196,6 +198,8 @@ export function describeStatus(status: StitchStatus): string[] {
       `Feature ${feature} has ${streams.length} streams (cap ${status.streams?.cap ?? "?"}): ${streams.join(", ")}`,
     );
   }
+  const live = status.streams?.live ?? [];
+  if (live.length > 0) lines.push(`Uncommitted work in worktrees: ${live.join(", ")}`);
   const config = status.config;
   if (config?.ok === false) {
     lines.push("Team file .stitch/config.toml has problems (the last good policy is in force):");

@@ -126,9 +126,14 @@ describe("describeStatus", () => {
       status({
         quiet: { on: true, until: "2026-11-28T10:00:00Z", until_text: "2026-11-28 12:00 EET", reason: "focus" },
         config: { ok: true, problems: [], notes: ["stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"] },
-        streams: { over_cap: { checkout: ["checkout/a", "checkout/b", "checkout/c"] }, cap: 2 },
+        streams: {
+          over_cap: { checkout: ["checkout/a", "checkout/b", "checkout/c"] },
+          cap: 2,
+          live: ["checkout/a", "checkout/c"],
+        },
       }),
     );
+    assert.ok(lines.includes("Uncommitted work in worktrees: checkout/a, checkout/c"));
     assert.ok(lines.includes("Quiet hours (focus session) until 2026-11-28 12:00 EET: agent drafts and prompts wait"));
     assert.ok(lines.includes("Feature checkout has 3 streams (cap 2): checkout/a, checkout/b, checkout/c"));
     assert.ok(lines.includes("Note: stitch.confidenceFloor 0.5 is below the team's 0.65: ignored"));

@@ -419,6 +419,8 @@ def format_status(status: dict[str, Any]) -> str:
         )
         for feature, names in sorted(streams["over_cap"].items()):
             lines.append(f"over the cap: feature {feature} has {len(names)} streams")
+        if streams.get("live"):
+            lines.append(f"uncommitted work in worktrees: {', '.join(streams['live'])}")
     points = status.get("stitch_points")
     if points is not None:
         lines.append(

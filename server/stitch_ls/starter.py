@@ -36,6 +36,9 @@ engineers_may_remove = false
 base = "main"
 branch_pattern = "stream/{feature}/{stream}"
 max_per_feature = 2
+# an agent's edit of lines another stream (or your buffer) changed: "warn" (the edit goes on,
+# with a message naming the other stream), "ask" (the agent asks you first) or "deny"
+on_collision = "warn"
 
 # [features.checkout]
 # stitch_owner = "lead@example.com"

@@ -11,8 +11,7 @@ and how to see them (`Page.truncation`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 LIST_LIMIT = 500  # rows one list answer carries unless the asker says otherwise
 LIMIT_ERROR = "a list's limit is a whole number, at least 1"
@@ -20,9 +19,10 @@ LIMIT_ERROR = "a list's limit is a whole number, at least 1"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """The first `limit` rows of a list of `total`."""
+class Page(NamedTuple, Generic[T]):
+    """The first `limit` rows of a list of `total`. (A named tuple: the CLI imports this
+    module, and the guard, which runs before every agent tool call, need not load
+    `dataclasses`.)"""
 
     rows: list[T]
     total: int

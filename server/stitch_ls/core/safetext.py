@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from stitch_ls.core.files.paths import reserved_part
+from stitch_ls.core.files.globs import reserved_part
 
 # C0 and C1 controls (but newline and tab), DEL, and the bidirectional marks, embeddings,
 # overrides and isolates that make text display in another order than it reads

@@ -36,3 +36,13 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 def glob_match(path: str, pattern: str) -> bool:
     """Gitignore-style glob on a workspace-relative posix path: `**` spans folders, `*` does not."""
     return _glob_regex(pattern.lstrip("/")).match(path) is not None
+
+
+RESERVED_TOP = (".git", ".stitch")
+
+
+def reserved_part(parts: tuple[str, ...] | list[str]) -> str | None:
+    """The first component that is a `.git` or `.stitch` folder, at any depth and in any case
+    (a nested repository's `.git/config` names programs git runs; on a case-insensitive file
+    system `.GIT` is `.git`)."""
+    return next((part for part in parts if part.casefold() in RESERVED_TOP), None)

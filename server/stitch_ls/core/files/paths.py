@@ -6,12 +6,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from stitch_ls.core.files.globs import glob_match
+from stitch_ls.core.files.globs import RESERVED_TOP, glob_match, reserved_part
 from stitch_ls.core.files.userdir import legacy_key, repository_key, user_state_dir
 from stitch_ls.core.vcs import refs
 
-RESERVED_TOP = (".git", ".stitch")
-__all__ = ["RESERVED_TOP", "StitchPaths", "check_relative_path", "glob_match", "resolve_inside"]
+__all__ = [
+    "RESERVED_TOP",
+    "StitchPaths",
+    "check_relative_path",
+    "glob_match",
+    "reserved_part",
+    "resolve_inside",
+]
 
 
 @dataclass(frozen=True)
@@ -131,13 +137,6 @@ def check_relative_path(raw: str) -> str:
     if reserved is not None:
         raise ValueError(f"drafts may not write into {reserved}/")
     return "/".join(parts)
-
-
-def reserved_part(parts: tuple[str, ...] | list[str]) -> str | None:
-    """The first component that is a `.git` or `.stitch` folder, at any depth and in any case
-    (a nested repository's `.git/config` names programs git runs; on a case-insensitive file
-    system `.GIT` is `.git`)."""
-    return next((part for part in parts if part.casefold() in RESERVED_TOP), None)
 
 
 def resolve_inside(root: Path, relative: str) -> Path:

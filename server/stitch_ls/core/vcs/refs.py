@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_POINTER_BYTES = 64 * 1024  # `.git` files, `commondir`, `gitdir`, `HEAD`: a line each
 MAX_REFS_WALKED = 100_000  # loose refs and folders stat'ed per fingerprint, at most
 REF_FOLDERS = ("refs/heads", "refs/remotes", "refs/notes")
 
 
-@dataclass(frozen=True)
-class GitDirs:
+class GitDirs(NamedTuple):
     """A checkout's git folders: its own (`.git`, or `.git/worktrees/<name>` of the main
     checkout for a linked worktree) and the repository's, which every worktree shares."""
 
@@ -43,8 +41,7 @@ class GitDirs:
         return self.git_dir != self.common_dir
 
 
-@dataclass(frozen=True)
-class Worktree:
+class Worktree(NamedTuple):
     """One checkout of the repository: where it is, its git folder, and what it has out."""
 
     path: Path | None  # None when git's record of it names no folder (pruned soon)
