@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hookevents import claude, claude_decision, cursor, guard, run
+from hookevents import claude, claude_decision, claude_denial, cursor, guard, run
 from person import STITCH, stitch
 from workspaces import draft, git, make_workspace, write_draft
 
@@ -314,4 +314,20 @@ def test_a_second_clone_is_another_repository(tmp_path: Path, env: dict[str, str
     git(tmp_path, "clone", "-q", str(root), str(clone))
     off = stitch("read-only", "off", "--workspace", str(clone), env=env)  # a person, there
     assert off.returncode == 0
+    assert state(env, root)["read_only"]["on"] is True
+
+
+def test_a_worktree_an_agent_adds_is_the_same_repository(tmp_path: Path, env: dict[str, str]):
+    """`git worktree add` gives an agent a new checkout, not a new Stitch: the switch the
+    person set holds there, and a human verb there still needs the person."""
+    root = make_workspace(tmp_path / "ws")
+    write_draft(root, NOSRC)
+    assert run(env, "read-only", "on", "--reason", "x", "--workspace", str(root)).returncode == 0
+    escape = tmp_path / "escape"
+    git(root, "worktree", "add", "-q", "-b", "stream/x/escape", str(escape), "main")
+    off = stitch("read-only", "off", "--workspace", str(escape), env=env, person=False)
+    assert off.returncode == 3 and "person's decision" in off.stderr
+    write = claude(escape, "Write", {"file_path": str(escape / "src" / "x.py"), "content": "x"})
+    reason = claude_denial(guard(env, "claude-code", write))
+    assert reason is not None and "read-only" in reason
     assert state(env, root)["read_only"]["on"] is True
