@@ -353,10 +353,16 @@ def test_init_merges_the_guard_into_agent_settings_without_clobbering(
     (root / ".claude" / "settings.json").write_text(json.dumps(theirs))
     first = run(env, "init", "--agents", "claude-code,cursor", "--workspace", str(root))
     assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines()[-2:] == [
+    lines = first.stdout.splitlines()
+    assert lines[-5:-3] == [
         ".claude/settings.json: added the Stitch guard (PreToolUse, PostToolUse)",
         ".cursor/hooks.json: created with the Stitch guard "
         "(preToolUse, beforeShellExecution, beforeMCPExecution, afterFileEdit)",
+    ]
+    assert lines[-3:] == [  # and their MCP settings, and the agents' instructions
+        ".mcp.json: created with the Stitch MCP server",
+        ".cursor/mcp.json: created with the Stitch MCP server",
+        "AGENTS.md: created with the Stitch instructions",
     ]
     again = run(env, "init", "--agents", "claude-code,cursor", "--workspace", str(root))
     assert "already there" in again.stdout

@@ -1478,7 +1478,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--agents",
         metavar="LIST",
-        help="wire the guard (and attribution) into these agents' hooks: claude-code,cursor",
+        help="wire the guard (and attribution) into these agents' hooks, add Stitch's MCP server to their settings and the instructions to AGENTS.md: claude-code,cursor,vscode",
     )
     init.add_argument(
         "--git-hooks",

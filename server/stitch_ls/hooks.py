@@ -610,10 +610,108 @@ def merge_cursor_hooks(config: dict[str, Any]) -> list[str]:
     return added
 
 
-def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
-    """Write or merge each agent's hook settings; one line per thing done."""
+# Stitch's MCP server in each agent's project configuration, as its docs show it (read
+# 2026-12): Claude Code's `.mcp.json` and Cursor's `.cursor/mcp.json` under `mcpServers`,
+# VS Code's `.vscode/mcp.json` under `servers` with `"type": "stdio"`. The server's name is
+# the one the guard knows as Stitch's own (`STITCH_MCP_SERVER`).
+MCP_CONFIGS = {
+    "claude-code": (".mcp.json", "mcpServers", {"command": "stitch-ls", "args": ["mcp"]}),
+    "cursor": (".cursor/mcp.json", "mcpServers", {"command": "stitch-ls", "args": ["mcp"]}),
+    "vscode": (
+        ".vscode/mcp.json",
+        "servers",
+        {"type": "stdio", "command": "stitch-ls", "args": ["mcp"]},
+    ),
+}
+AGENTS_MD_BEGIN = "<!-- stitch: begin (written by `stitch-ls init`; edit outside these marks) -->"
+AGENTS_MD_END = "<!-- stitch: end -->"
+AGENTS_MD_BLOCK = """## Working in this repository with Stitch
+
+This team reviews agents' work through Stitch. When you change code here:
+
+- Prefer handing in a **draft** over editing files directly: the MCP tool `propose_draft`
+  (server `stitch`), or a JSON file given to `stitch-ls draft add FILE`
+  (`stitch-ls schema draft` prints its format). Say where each fact came from in `sources`
+  (a doc, a test, a ticket, a file and line), give your honest `confidence` (0 to 1), and
+  list the tests you ran in `evidence`. A draft without sources waits for a person.
+- Never edit paths the team marks irreversible (`[agents] irreversible_paths` in
+  `.stitch/config.toml`): propose a draft for them, with sources and passing test evidence.
+- To ask the engineer something, use `ask_engineer` (or `stitch-ls ask`): during their quiet
+  hours it is queued, not shown; do not ask again.
+- Vouching, applying, rejecting, answering, signing off and turning read-only off are a
+  person's steps: do not take them, or try to.
+- If the guard refuses a tool call, its message says why (read-only, quiet hours, a stream
+  over its cap, a collision with another stream's work): follow it rather than work around it.
+"""
+
+
+def install_mcp_configs(root: Path, agents: list[str]) -> list[str]:
+    """Stitch's MCP server in each agent's project configuration, merged into what is there
+    (an existing `stitch` entry is left as it is); one line per file."""
     from stitch_ls.core.files.fsio import atomic_write
 
+    said = []
+    for agent in agents:
+        relative, key, entry = MCP_CONFIGS[agent]
+        file = root / relative
+        existed = file.exists()
+        data = parse_json(file.read_text(encoding="utf-8")) if existed else {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{relative} is not a JSON object")
+        servers = data.setdefault(key, {})
+        if not isinstance(servers, dict):
+            raise ValueError(f"`{key}` in {relative} is not an object")
+        if STITCH_MCP_SERVER in servers:
+            said.append(f"{relative}: the Stitch MCP server is already there")
+            continue
+        servers[STITCH_MCP_SERVER] = dict(entry)
+        atomic_write(file, json.dumps(data, indent=2) + "\n")
+        said.append(f"{relative}: {'added' if existed else 'created with'} the Stitch MCP server")
+    return said
+
+
+def install_agents_md(root: Path) -> str:
+    """The instructions block in `AGENTS.md`, between its marks: created, appended, or the
+    block between the marks replaced; nothing outside them is touched."""
+    from stitch_ls.core.files.fsio import atomic_write
+
+    file = root / "AGENTS.md"
+    block = f"{AGENTS_MD_BEGIN}\n{AGENTS_MD_BLOCK}{AGENTS_MD_END}\n"
+    if not file.exists():
+        atomic_write(file, "# Agents\n\n" + block)
+        return "AGENTS.md: created with the Stitch instructions"
+    text = file.read_text(encoding="utf-8")
+    begin, end = text.find(AGENTS_MD_BEGIN), text.find(AGENTS_MD_END)
+    if begin >= 0 and end > begin:
+        after = end + len(AGENTS_MD_END)
+        after += 1 if text[after : after + 1] == "\n" else 0
+        updated = text[:begin] + block + text[after:]
+        if updated == text:
+            return "AGENTS.md: the Stitch instructions are already there"
+        atomic_write(file, updated)
+        return "AGENTS.md: the Stitch instructions brought up to date"
+    if begin >= 0 or end >= 0:
+        raise ValueError("AGENTS.md has one Stitch mark without the other: fix it by hand")
+    separator = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+    atomic_write(file, text + separator + block)
+    return "AGENTS.md: the Stitch instructions appended"
+
+
+AGENTS_WITH_HOOKS = ("claude-code", "cursor")
+
+
+def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
+    """Write or merge each agent's hook settings, its MCP configuration and the instructions
+    in `AGENTS.md`; one line per thing done. (VS Code's agent hooks live where its agent
+    harness says, so only its MCP configuration is written: the README says how to add the
+    hook.)"""
+    from stitch_ls.core.files.fsio import atomic_write
+
+    unknown = [a for a in agents if a not in MCP_CONFIGS]
+    if unknown:
+        raise ValueError(
+            f"init --agents knows claude-code, cursor and vscode, not {', '.join(unknown)}"
+        )
     said = []
     merge: Callable[..., Any]
     for agent in agents:
@@ -622,7 +720,12 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
         elif agent == "cursor":
             file, merge = root / ".cursor" / "hooks.json", merge_cursor_hooks
         else:
-            raise ValueError(f"init --agents knows claude-code and cursor, not {agent!r}")
+            said.append(
+                "VS Code: add a PreToolUse command hook running "
+                "`stitch-ls guard --agent vscode || exit 2` where your agent harness keeps its hooks "
+                "(see the README)"
+            )
+            continue
         existed = file.exists()
         data = parse_json(file.read_text(encoding="utf-8")) if existed else {}
         if not isinstance(data, dict):
@@ -635,6 +738,9 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
         atomic_write(file, json.dumps(data, indent=2) + "\n")
         what = f" ({', '.join(changed)})"
         said.append(f"{shown}: {'added' if existed else 'created with'} the Stitch guard{what}")
+    said += install_mcp_configs(root, agents)
+    if agents:
+        said.append(install_agents_md(root))
     return said
 
 
