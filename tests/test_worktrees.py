@@ -121,6 +121,30 @@ def test_a_draft_added_in_a_worktree_reaches_the_one_inbox_as_its_streams(
     }
 
 
+def test_a_committed_draft_file_is_one_draft_however_many_worktrees_have_it(
+    tmp_path: Path, env: dict[str, str]
+):
+    """A draft file committed to git is in every checkout made after: the same file is the
+    same draft (listed once, from this checkout), while a different file with its id is
+    the other worktree's second draft of that id, refused."""
+    root = stream_repo(tmp_path / "main")
+    (root / ".stitch" / "drafts").mkdir(parents=True, exist_ok=True)
+    (root / ".stitch" / "drafts" / "kept.json").write_text(json.dumps(draft("kept")))
+    git(root, "add", "-f", ".stitch/drafts/kept.json")
+    git(root, "commit", "-qm", "A draft, committed")
+    wt = tmp_path / "wt-c"
+    git(root, "worktree", "add", "-q", "-b", "stream/checkout/c", str(wt), "main")
+    assert (wt / ".stitch" / "drafts" / "kept.json").exists()
+    listed = json.loads(run(env, "draft", "list", "--json", cwd=root).stdout)
+    rows = [r for r in listed if r.get("id", "").startswith("kept")]
+    assert [(r["id"], r["gate"]) for r in rows] == [("kept", "actionable")]
+    changed = draft("kept", title="Another draft, same id")
+    (wt / ".stitch" / "drafts" / "kept.json").write_text(json.dumps(changed))
+    listed = json.loads(run(env, "draft", "list", "--json", cwd=root).stdout)
+    ids = sorted(r["id"] for r in listed if r.get("id", "").startswith("kept"))
+    assert ids == ["kept", "kept@kept.json"]
+
+
 def test_a_worktree_that_is_not_one_is_never_read(
     repo: tuple[Path, Path, Path], env: dict[str, str], tmp_path: Path
 ):

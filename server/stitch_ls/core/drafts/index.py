@@ -19,7 +19,12 @@ from typing import Any
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.drafts.sources import SourceReport
-from stitch_ls.core.files.fsio import atomic_write, parse_json, read_text_limited
+from stitch_ls.core.files.fsio import (
+    atomic_write,
+    parse_json,
+    read_bytes_limited,
+    read_text_limited,
+)
 from stitch_ls.core.records import validation_errors
 
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
@@ -178,6 +183,9 @@ class DraftIndex:
         self._inboxes = (lambda: [Inbox(inboxes)]) if isinstance(inboxes, Path) else inboxes
         self.check = check
         self._files: dict[Path, tuple[tuple[int, int, int], DraftRecord]] = {}
+        # path -> (the stat key it was read at, its bytes' digest): for telling a committed
+        # draft file's copies in other worktrees from a second draft with the same id
+        self._digests: dict[Path, tuple[tuple[int, int, int] | None, str]] = {}
         self._streams: dict[Path, str | None] = {}  # folder -> its stream, as last scanned
         self.by_id: dict[str, DraftRecord] = {}
         self.by_path: dict[str, list[DraftRecord]] = {}
@@ -295,6 +303,8 @@ class DraftIndex:
         for record in records:
             name = record.file.name
             clash = by_id.get(record.id)
+            if clash is not None and self._copy_of(clash, record):
+                continue  # the same draft file, committed: every worktree has a copy of it
             if clash is not None:
                 where = clash.file.name if clash.file.parent == record.file.parent else clash.file
                 record = DraftRecord(
@@ -314,6 +324,31 @@ class DraftIndex:
 
     def records(self) -> list[DraftRecord]:
         return list(self.by_id.values())
+
+    def _copy_of(self, first: DraftRecord, other: DraftRecord) -> bool:
+        """Whether `other` is another checkout's copy of `first`'s file (same name, same
+        bytes): a draft file committed to git is in every worktree, and is one draft."""
+        if first.origin != "file" or other.origin != "file" or first.file == other.file:
+            return False
+        if first.file.name != other.file.name or first.file.parent == other.file.parent:
+            return False
+        return self._digest(first.file) == self._digest(other.file) is not None
+
+    def _digest(self, path: Path) -> str | None:
+        import hashlib
+
+        entry = self._files.get(path)
+        key = entry[0] if entry is not None else None
+        cached = self._digests.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            data = read_bytes_limited(path, MAX_DRAFT_BYTES)
+        except (OSError, ValueError):
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        self._digests[path] = (key, digest)
+        return digest
 
 
 class DraftView:
