@@ -31,24 +31,19 @@
 //   CHROMIUM             browser binary (default /usr/bin/chromium)
 
 import { execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-/** Where the server keeps the engineer's switches for `ws` (stitch_ls/core/userdir.py):
- * $XDG_STATE_HOME/stitch/<folder name>-<first 16 hex of sha256(real path)>.json. */
+/** Where the server keeps the engineer's switches for `ws`: asked of Stitch itself
+ * (`StitchPaths.state`, keyed on the repository's git folder since every worktree shares
+ * them), so this script never copies how the name is made. */
 function userStateFile(ws) {
-  const real = realpathSync(ws);
-  const base = process.env.XDG_STATE_HOME?.startsWith("/")
-    ? process.env.XDG_STATE_HOME
-    : join(homedir(), ".local", "state");
-  const digest = createHash("sha256").update(real).digest("hex").slice(0, 16);
-  const name = real.split("/").pop().replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 40) || "root";
-  return join(base, "stitch", `${name}-${digest}.json`);
+  const code = "import sys; from stitch_ls.core.files.paths import StitchPaths; print(StitchPaths(sys.argv[1]).state)";
+  return execFileSync(PYTHON, ["-c", code, ws], { encoding: "utf8", env: process.env }).trim();
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -344,10 +345,23 @@ async def _session(root: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - the demo shows refusals as the editor would
             return f"refused: {exc}"
 
-    listed = await run("stitch.listDrafts")
+    listed = [row for row in await run("stitch.listDrafts") if "id" in row]
     _say(
-        "Pending drafts (stitch.listDrafts), with the gate's verdict",
-        "\n".join(f"{row['gate']:<12} {row['id']:<36} {row['reason'] or ''}" for row in listed),
+        f"{len(listed)} agent drafts wait for you (the draft files and an agent commit's hunk;"
+        " stitch.listDrafts), with the gate's verdict on each",
+        _table(
+            ["state", "draft", "stream", "agent", "why"],
+            [
+                [
+                    row["gate"].replace("_", " "),
+                    row["id"],
+                    row.get("stream") or "",
+                    row.get("agent") or "",
+                    _first_sentence(row["reason"] or "ready to apply"),
+                ]
+                for row in listed
+            ],
+        ),
     )
     _say(
         "Code actions on `return cart.total()` in src/checkout.py (line 13)",
@@ -366,7 +380,7 @@ async def _session(root: Path) -> None:
         if isinstance(contents, types.MarkupContent)
         else "(none)"
     )
-    _say("Hover over the draft's range (first draft, Markdown)", first)
+    _say("Hovering over the draft's lines shows (first draft)", _plain(first))
     for _ in range(250):
         if any(str(d.code or "").startswith("stitch-point:") for d in diagnostics.get(uri, [])):
             break
@@ -381,35 +395,75 @@ async def _session(root: Path) -> None:
         show(await actions(5)),
     )
     result = await run("stitch.applyDraft", "round-pay")
-    _say("Apply `round-pay` (stitch.applyDraft)", json.dumps(result))
+    _say("Apply round-pay (stitch.applyDraft)", _outcome(result))
     _say("Line 13 now reads", doc["text"].splitlines()[12])
-    log = (root / ".stitch" / "source-log.jsonl").read_text().splitlines()
-    _say("Source-log entry", json.dumps(json.loads(log[-1]), indent=2))
-    _say(
-        "Reject `pay-log` with a reason",
-        json.dumps(await run("stitch.rejectDraft", "pay-log", "prints in production code")),
-    )
+    rejected = await run("stitch.rejectDraft", "pay-log", "prints in production code")
+    _say("Reject pay-log, with a reason", _outcome(rejected))
+    _say("The source log, as a person reads it (stitch-ls log)", _cli(root, "log"))
     await run("stitch.setReadOnly", {"on": True, "reason": "demo: a swaggering answer"})
     _say("After stitch.setReadOnly on: actions on Cart.total", show(await actions(8)))
     _say("Applying anyway", str(await run("stitch.applyDraft", "total-tests")))
     await run("stitch.setReadOnly", {"on": False})
     await run("stitch.focus", {"minutes": 90})
     _say("During a focus session: actions on Cart.total", show(await actions(8)))
-    status = await run("stitch.endFocus")
+    await run("stitch.endFocus")
+    _say("Focus ended; the status (stitch-ls status)", _cli(root, "status"))
     _say(
-        "Focus ended; status",
-        json.dumps(
-            {k: status[k] for k in ("read_only", "quiet", "floor", "trust", "drafts")}, indent=2
-        ),
-    )
-    _say(
-        "Apply `total-tests` (symbol edit + new file)",
-        json.dumps(await run("stitch.applyDraft", "total-tests")),
+        "Apply total-tests (a symbol edit and a new file)",
+        _outcome(await run("stitch.applyDraft", "total-tests")),
     )
     _say("Cart.total now", "\n".join(doc["text"].splitlines()[7:9]))
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Rows in aligned columns, the last one left ragged."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _first_sentence(text: str) -> str:
+    """A reason as a list shows it: up to its first `;` or line end, at most 70 characters."""
+    short = text.split("\n", 1)[0].split("; ", 1)[0]
+    return short if len(short) <= 70 else short[:69] + "…"
+
+
+def _plain(markdown: str) -> str:
+    """Markdown as a person sees it rendered: no escapes, no emphasis marks, links as their
+    text (the demo's terminal cannot render it; an editor does)."""
+    import re
+
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"\\(.)", r"\1", text)
+    return text.replace("**", "").replace("*", "")
+
+
+def _outcome(result: Any) -> str:
+    """What an apply or reject answered, in a sentence."""
+    if isinstance(result, str):
+        return result
+    if result.get("applied"):
+        return f"applied {result['draft']}: changed {', '.join(result.get('files') or [])}"
+    if result.get("rejected"):
+        return f"rejected {result['draft']}: {result.get('reason') or 'no reason given'}"
+    return "; ".join(f"{k}: {v}" for k, v in result.items())
+
+
+def _cli(root: Path, *verb: str) -> str:
+    """`stitch-ls VERB --workspace ROOT`, as a person at a terminal would run it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "stitch_ls", *verb, "--workspace", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return (done.stdout or done.stderr).rstrip()
 
 
 def _apply(text: str, edits: Any) -> str:
@@ -435,6 +489,8 @@ def _apply(text: str, edits: Any) -> str:
 
 def run_demo(keep: bool = False) -> int:
     root = Path(tempfile.mkdtemp(prefix="stitch-demo-")) / "shop"
+    if not keep:  # the engineer's switches for this workspace go with it: nothing left behind
+        os.environ["XDG_STATE_HOME"] = str(root.parent / "state")
     try:
         build_workspace(root)
         print(
