@@ -57,6 +57,73 @@ def test_wheel_builds_cleanly_and_runs_the_demo_from_a_fresh_venv(tmp_path: Path
     assert version.stdout.startswith("stitch-ls ")
 
 
+@pytest.mark.timeout(600)
+def test_the_readmes_install_puts_stitch_on_the_path_for_editors_and_hooks(tmp_path: Path):
+    """The README's install for a user's machine (`pipx install`), from the built wheel:
+    `stitch-ls` lands in pipx's bin folder, and from there an agent's hook command, as
+    `init --agents` writes it, reaches the real guard with nothing else on PATH."""
+    import json
+    import shutil
+
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [wheel] = wheels.glob("stitch_ls-*.whl")
+    home, bin_dir = tmp_path / "pipx", tmp_path / "bin"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(
+        {
+            "PIPX_HOME": str(home),
+            "PIPX_BIN_DIR": str(bin_dir),
+            "PIPX_MAN_DIR": str(tmp_path / "man"),
+            "PIPX_DEFAULT_PYTHON": sys.executable,
+            "HOME": str(tmp_path),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+        }
+    )
+    pipx = shutil.which("pipx", path=str(Path(sys.executable).parent))
+    assert pipx is not None, "pipx comes with the test extras"
+    installed = subprocess.run(
+        [pipx, "install", str(wheel)], env=env, capture_output=True, text=True, timeout=400
+    )
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    assert (bin_dir / "stitch-ls").exists()
+    path_only = {**env, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    version = subprocess.run(
+        ["stitch-ls", "--version"], env=path_only, capture_output=True, text=True, timeout=60
+    )
+    assert version.stdout.startswith("stitch-ls "), version.stderr
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    from stitch_ls.hooks import GUARD
+
+    event = {
+        "session_id": "s",
+        "transcript_path": str(repo / "t.jsonl"),
+        "cwd": str(repo),
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "stitch-ls read-only off"},
+    }
+    hook = subprocess.run(
+        ["/bin/sh", "-c", GUARD.format(agent="claude-code")],
+        input=json.dumps(event),
+        env=path_only,
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert hook.returncode == 0, hook.stderr
+    decision = json.loads(hook.stdout)["hookSpecificOutput"]
+    assert decision["permissionDecision"] == "ask"  # the real guard answered
+
+
 def test_readme_links_resolve_in_a_clone():
     import re
 
