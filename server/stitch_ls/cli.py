@@ -559,9 +559,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
         )
     except Refused as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    if args.wait is None:
-        _print({"id": asked.id, "file": str(asked.file)}, args.json, lambda d: f"asked {d['id']}")
-        return 0
+    quiet = ws.quiet_state(_now())
+    queued = None
+    if quiet.on:  # not shown until they end: say so, and until when
+        until = _when(ws, quiet.until) or "further notice"
+        why = "a focus session" if quiet.reason == "focus" else "quiet hours"
+        queued = f"the engineer is in {why} until {until}: the question is queued, shown after"
+    if args.wait is None or queued is not None:
+        said = {"id": asked.id, "file": str(asked.file), "queued": queued}
+        _print(
+            said,
+            args.json,
+            lambda d: f"asked {d['id']}" + (f"; {d['queued']}" if d["queued"] else ""),
+        )
+        return 0 if args.wait is None else 4
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
         if (answered := operations.answer_of(asked)) is not None:

@@ -152,13 +152,16 @@ def test_a_read_only_switch_with_nothing_known_still_says_so_in_words():
     assert described == "agents are read-only: no reason given, since unknown time, by unknown"
 
 
-def test_read_only_since_is_shown_in_the_workspace_zone():
+def test_read_only_since_is_shown_in_the_workspace_zone(monkeypatch):
     from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "UTC")  # the reader's own zone: their time is said beside
 
     since = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
     switch = ReadOnly(True, "lead@example.com", since, "bad week", ZoneInfo("Europe/Berlin"))
     assert switch.describe() == (
-        "agents are read-only: bad week, since 2026-11-28 10:00 CET, by lead@example.com"
+        "agents are read-only: bad week, since 2026-11-28 10:00 CET (09:00 your time), "
+        "by lead@example.com"
     )
 
 

@@ -81,8 +81,10 @@ def test_status_object_has_the_contract_fields(tmp_path: Path):
     assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1
 
 
-def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path):
-    """The editors show `*_text` as it is: the one format of `core.timefmt`, in the team's zone."""
+def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path, monkeypatch):
+    """The editors show `*_text` as it is: the one format of `core.timefmt`, in the team's
+    zone, with the reader's own time beside it when it differs."""
+    monkeypatch.setenv("TZ", "UTC")
     team = TEAM + '\n[quiet_hours]\ntimezone = "Europe/Kyiv"\n'
     ws = ws_with(tmp_path / "ws", team)
     ws.set_read_only(True, "incident", "lead@example.com", T0)
@@ -90,9 +92,9 @@ def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path):
     status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
     assert status["zone"] == "Europe/Kyiv"
     assert status["read_only"]["since"] == "2026-11-30T09:00:00Z"
-    assert status["read_only"]["since_text"] == "2026-11-30 11:00 EET"
+    assert status["read_only"]["since_text"] == "2026-11-30 11:00 EET (09:00 your time)"
     assert status["quiet"]["until"] == "2026-11-30T10:30:00Z"
-    assert status["quiet"]["until_text"] == "2026-11-30 12:30 EET"
+    assert status["quiet"]["until_text"] == "2026-11-30 12:30 EET (10:30 your time)"
     assert status["quiet"]["next_start"] is None and status["quiet"]["next_start_text"] is None
     ws.set_read_only(False, None, "lead@example.com", T0)
     assert ws.status(T0, ws.read_disk, lambda *a: "")["read_only"]["since_text"] is None
