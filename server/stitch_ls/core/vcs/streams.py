@@ -126,10 +126,16 @@ def discover(
         head_commit = None
     heads = {h.name: h for h in repo.heads}
     result = StreamSet(key, base, None, head_branch, head_commit)
-    if base not in heads:
-        result.problems.append(f"base branch {base!r} does not exist")
+    remote = refs.remote_branches(repo)
+    if base in heads:
+        base_commit = heads[base].commit
+    elif base in remote:  # a fresh CI checkout: the base only as `origin/main`
+        base_commit = remote[base][1]
+    else:
+        result.problems.append(
+            f"base branch {base!r} does not exist (neither here nor as a remote-tracking branch)"
+        )
         return result
-    base_commit = heads[base].commit
     result.base_commit = base_commit.hexsha
     worktrees: dict[str, str] = {}
     for tree in refs.worktrees(refs.dirs_of(repo))[1:]:  # linked ones: the main is no agent's
@@ -144,7 +150,7 @@ def discover(
             )
     # local branches, then remote-tracking ones no local branch of the same name stands for
     candidates = {name: (name, head.commit) for name, head in heads.items()}
-    for name, (tracking, commit) in refs.remote_branches(repo).items():
+    for name, (tracking, commit) in remote.items():
         candidates.setdefault(name, (tracking, commit))
     found: list[Stream] = []
     # branches whose tip the base already contains have no commit ahead of it: found in one
