@@ -37,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 
-from merges import _covers, blob, changed, git, true_regions  # noqa: E402
+from merges import _covers, git, truth_of  # noqa: E402
 
 from stitch_ls.core.policy.config import load_team_config  # noqa: E402
 from stitch_ls.core.vcs.gitview import points_for, take_snapshot  # noqa: E402
@@ -60,24 +60,6 @@ class Result:
     step_times: list[float] = field(default_factory=list)
 
 
-def truth_of(root: Path, base: str, p1: str, p2: str) -> dict[str, list[tuple[int, int] | None]]:
-    one, two = changed(root, base, p1), changed(root, base, p2)
-    truth: dict[str, list[tuple[int, int] | None]] = {}
-    for path in sorted(set(one) & set(two)):
-        if one[path] == "D" and two[path] == "D":
-            continue
-        if "D" in (one[path], two[path]):
-            truth[path] = [None]
-            continue
-        texts = [blob(root, base, path) or "", blob(root, p1, path), blob(root, p2, path)]
-        if texts[1] is None or texts[2] is None or "\0" in "".join(t or "" for t in texts):
-            continue
-        found = true_regions(texts[0], texts[1], texts[2])
-        if found:
-            truth[path] = list(found)
-    return truth
-
-
 def side_commits(root: Path, base: str, head: str) -> list[tuple[int, str]]:
     out = git(root, "log", "--reverse", "--format=%ct %H", f"{base}..{head}")
     return [(int(when), commit) for when, commit in (line.split() for line in out.splitlines())]
@@ -98,7 +80,7 @@ def steps_of(
 
 def replay(root: Path, trees: dict[str, Path], merge: str, p1: str, p2: str, limit: int):
     base = git(root, "merge-base", p1, p2).strip()
-    truth = truth_of(root, base, p1, p2)
+    truth = truth_of(root, base, p1, p2)[0]
     if not truth:
         return None
     merged_at = int(git(root, "show", "-s", "--format=%ct", merge).strip())

@@ -218,29 +218,47 @@ def git_conflicts(root: Path, p1: str, p2: str) -> set[str]:
     return {name for name in out.split("\0")[1:] if name}
 
 
-def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
-    base = git(root, "merge-base", p1, p2).strip()
+Truth = dict[str, list[tuple[int, int] | None]]  # path -> its true conflict regions
+
+
+def truth_of(
+    root: Path, base: str, p1: str, p2: str
+) -> tuple[Truth, dict[str, tuple[str, str, str]]]:
+    """The true conflict regions of every file both sides changed (None: a whole-file one,
+    deleted on a side), and the three versions of each text file both changed in place."""
     one, two = changed(root, base, p1), changed(root, base, p2)
-    both = sorted(set(one) & set(two))
-    if not both:
-        tally.skipped += 1
-        return
-    tally.merges += 1
-    truth: dict[str, list[tuple[int, int] | None]] = {}
-    same: dict[str, set[str]] = {}  # path -> symbols both sides changed
-    defs: dict[str, set[str]] = {}  # path -> every def and class name in the three versions
-    for path in both:
+    truth: Truth = {}
+    texts: dict[str, tuple[str, str, str]] = {}
+    for path in sorted(set(one) & set(two)):
         if one[path] == "D" and two[path] == "D":
             continue
         if "D" in (one[path], two[path]):
             truth[path] = [None]
             continue
-        texts = [blob(root, base, path) or "", blob(root, p1, path), blob(root, p2, path)]
-        if texts[1] is None or texts[2] is None or "\0" in "".join(t or "" for t in texts):
+        base_text, ours, theirs = (
+            blob(root, base, path) or "",
+            blob(root, p1, path),
+            blob(root, p2, path),
+        )
+        if ours is None or theirs is None or "\0" in base_text + ours + theirs:
             continue
-        found = true_regions(texts[0], texts[1], texts[2])
+        texts[path] = (base_text, ours, theirs)
+        found = true_regions(base_text, ours, theirs)
         if found:
             truth[path] = list(found)
+    return truth, texts
+
+
+def replay(root: Path, merge: str, p1: str, p2: str, tally: Tally) -> None:
+    base = git(root, "merge-base", p1, p2).strip()
+    if not set(changed(root, base, p1)) & set(changed(root, base, p2)):
+        tally.skipped += 1
+        return
+    tally.merges += 1
+    truth, versions = truth_of(root, base, p1, p2)
+    same: dict[str, set[str]] = {}  # path -> symbols both sides changed
+    defs: dict[str, set[str]] = {}  # path -> every def and class name in the three versions
+    for path, texts in versions.items():
         if path.endswith(".py"):
             same[path] = changed_symbols(texts[0], texts[1]) & changed_symbols(texts[0], texts[2])
             defs[path] = {d[2] for text in texts for d in _innermost(text or "")}
