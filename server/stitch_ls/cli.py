@@ -200,6 +200,11 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     data["gate"], data["reason"] = summary["gate"], summary["reason"]
     data["irreversible"] = summary["irreversible"]
     data["source_checks"] = summary["source_checks"]
+    checks = record.sources.evidence if record.sources is not None else ()
+    data["evidence_checks"] = [
+        {"ref": item.ref, "status": check.status, "detail": check.detail}
+        for item, check in zip(record.draft.evidence if record.draft else [], checks, strict=False)
+    ]
     verification = ws.state.verifications.get(record.id)
     if verification is not None:
         data["verification"] = verification.to_data()
@@ -215,11 +220,18 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    print(format_draft(ws, record, summary, diff, verification))
+    print(format_draft(ws, record, summary, diff, verification, data["evidence_checks"]))
     return 0
 
 
-def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None, run: Any) -> str:
+def format_draft(
+    ws: Any,
+    record: Any,
+    summary: dict[str, Any],
+    diff: str | None,
+    run: Any,
+    evidence_checks: list[dict[str, Any]] | None = None,
+) -> str:
     """A draft for people: state and reason, sources as checked, evidence, the change."""
     draft = record.draft
     lines = [f"{summary['id']}: {summary['title']}", f"state: {state_line(summary)}"]
@@ -235,9 +247,16 @@ def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None
         detail = f" ({shown})" if shown and shown != source.ref else ""
         lines.append(f"  [{check['status']}] {source.kind}: {source.ref}{detail} — {source.why}")
     lines.append("evidence:" if draft.evidence else "evidence: none")
-    for item in draft.evidence:
+    checks = evidence_checks or []
+    for n, item in enumerate(draft.evidence):
         run_note = f" ({item.run})" if getattr(item, "run", None) else ""
-        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}")
+        found = checks[n] if n < len(checks) else None
+        absent = (
+            " — no such test: the claim counts for nothing"
+            if found and found["status"] == "missing"
+            else ""
+        )
+        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}{absent}")
     if run is not None:
         lines.append(f"  [verified {run.outcome}] stitch-ls verify, {_when(ws, run.at)}")
     if diff is None:
@@ -398,19 +417,35 @@ def format_status(status: dict[str, Any]) -> str:
         ),
         f"policy: {status['policy']['label']}",
         f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
-        f"trust budget: {budget['used']}/{budget['budget']} unsourced this hour"
-        + (" — exhausted" if budget["exhausted"] else ""),
+        "trust budget (per hour of development): "
+        # an older server's status has no text
+        + budget.get("text", f"unsourced: {budget['used']} of {budget['budget']} used"),
         f"drafts: {drafts['pending']} pending"
         + (
             " = "
             + " + ".join(
-                f"{v} {k.replace('_', '-')}" for k, v in drafts.items() if k != "pending" and v
+                f"{v} {k.replace('_', '-')}"
+                for k, v in drafts.items()
+                if k not in ("pending", "unsaved") and v
             )
             if drafts["pending"]
+            else ""
+        )
+        + (
+            f"; {drafts['unsaved']} applied in the editor, not saved yet"
+            if drafts.get("unsaved")
             else ""
         ),
         f"prompts: {status.get('prompts', {}).get('pending', 0)} pending",
     ]
+    for agent, raised in sorted(floor.get("raised", {}).items()):
+        lines.append(f"floor raised for {agent}: {raised:.2f} (past its trust budget)")
+    irreversible = status.get("irreversible")
+    if irreversible:
+        lines.append(
+            f"irreversible drafts: need {irreversible['requires']} evidence "
+            f"({irreversible['from']}): {irreversible['allows']}"
+        )
     streams = status.get("streams") or {}
     if streams.get("features"):
         lines.append(
@@ -1180,6 +1215,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         said = init_workspace(root)
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
+    files_said = len(said)
     said += init_guard_hooks(root, args.agents, args.git_hooks)
     if args.share_notes:
         from stitch_ls.core.vcs.gitrun import open_repo
@@ -1193,9 +1229,24 @@ def cmd_init(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(f"init --share-notes: {exc}", EXIT_USAGE) from None
     said += _approve_starter(root)
+    said[files_said:files_said] = _irreversible_rule(root)  # what the team file asks, said
     for line in said:
         print(line)
     return 0
+
+
+def _irreversible_rule(root: Path) -> list[str]:
+    """What the team file in force asks of irreversible drafts, and what that allows."""
+    from stitch_ls.core.operations import open_workspace
+
+    ws, _ = open_workspace(root)
+    rule = ws.irreversible_status()
+    line = (
+        f"irreversible drafts: need {rule['requires']} evidence ({rule['from']}): {rule['allows']}"
+    )
+    if rule["requires"] == "claimed":
+        line += "; name a test command under [evidence] and they need verified evidence instead"
+    return [line]
 
 
 def _approve_starter(root: Path) -> list[str]:

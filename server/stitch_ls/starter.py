@@ -17,7 +17,10 @@ STARTER_CONFIG = """\
 confidence_floor = 0.65                 # drafts below it are shown disabled
 irreversible_paths = []                 # e.g. ["migrations/**", "**/*.sql"]
 read_only = false                       # true holds agents read-only for everyone
-irreversible_requires = "claimed"       # "verified": irreversible drafts need `stitch-ls verify`
+# irreversible drafts need test evidence: "verified" (the tests run here: `stitch-ls verify`)
+# wherever [evidence] below names a command, else "claimed" (the agent's own word that they
+# passed). Choosing "claimed" with a command lets an agent attest for itself:
+# irreversible_requires = "claimed"
 
 [trust]
 unsourced_per_hour = 3                  # per hour of development (minutes with edits)

@@ -161,7 +161,7 @@ def test_settings_reach_the_server_either_way(workspace: Path, how):
 """,
         **how,
     )
-    assert report["floor"] == {"value": 0.9, "from": "editor settings"}
+    assert report["floor"] == {"value": 0.9, "from": "editor settings", "raised": {}}
     [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
     assert apply["disabled"] == "0.82 < floor 0.90 (from editor settings)"
 
