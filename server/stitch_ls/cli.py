@@ -689,22 +689,26 @@ def cmd_log(args: argparse.Namespace) -> int:
     """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
     of the log as written, or Agent Trace records."""
     from stitch_ls.core.record import logbook
-    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_log
 
     ws = _workspace(args)
     since = _since(args.since)
     fmt = "json" if args.json else args.format
     if fmt in ("json", "agent-trace"):
-        entries, problems = read_entries(ws.paths.source_log)
-        for problem in problems:
+        log = read_log(ws.paths.source_log)
+        for problem in log.problems:
             print(f"warning: {problem}", file=sys.stderr)
-        entries = [
-            e
-            for e in entries
-            if (args.stream is None or e.stream == args.stream) and (since is None or e.at >= since)
-        ]
-        if fmt == "json":
-            print(json.dumps([e.to_data() for e in entries], indent=2))
+
+        def wanted(e: Any) -> bool:
+            return (args.stream is None or e.stream == args.stream) and (
+                since is None or e.at >= since
+            )
+
+        entries = [e for e in log.accepted if wanted(e)]
+        if fmt == "json":  # the lines as written, both kinds (`event`), in time order
+            both: list[Any] = [*entries, *filter(wanted, log.not_kept)]
+            lines = sorted(both, key=lambda e: e.at)
+            print(json.dumps([e.to_data() for e in lines], indent=2))
             return 0
         from stitch_ls import __version__
         from stitch_ls.core.record.agenttrace import to_trace
@@ -875,20 +879,51 @@ def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
 
 def report_facts(ws: Any) -> list[Any]:
     """Every draft the workspace knows of and its outcome: the (shared) source log for what was
-    applied, the local state for rejections, the gate for what is still pending."""
+    applied (and applies that were not kept), the local state for rejections and for applies
+    waiting to be saved, the gate for what is still pending. A vouched draft is unsourced: a
+    person's word stood in for the sources it did not cite."""
     from stitch_ls.core.record.report import DraftFact
-    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_log
 
     facts: dict[str, DraftFact] = {}
-    entries, _ = read_entries(ws.paths.source_log)
-    for e in entries:
+    log = read_log(ws.paths.source_log)
+    for e in log.accepted:
         facts[e.draft] = DraftFact(
-            e.draft, e.stream, e.agent, e.confidence, bool(e.sources), "applied", e.at
+            e.draft,
+            e.stream,
+            e.agent,
+            e.confidence,
+            e.vouched is None and any(s.kind != "human" for s in e.sources),
+            "applied",
+            e.at,
+            irreversible=e.irreversible,
+            vouched=e.vouched is not None,
         )
     for draft_id, o in ws.state.outcomes.items():
         if draft_id not in facts:
             facts[draft_id] = DraftFact(
-                draft_id, o.stream, o.agent, o.confidence, o.sourced, o.outcome, o.at
+                draft_id,
+                o.stream,
+                o.agent,
+                o.confidence,
+                o.sourced,
+                o.outcome,
+                o.at,
+                vouched=draft_id in ws.state.vouches,
+            )
+    for draft_id, waiting in ws.state.unsaved.items():
+        if draft_id not in facts:
+            record = ws.drafts.by_id.get(draft_id)
+            draft = record.draft if record is not None else None
+            facts[draft_id] = DraftFact(
+                draft_id,
+                waiting.stream,
+                waiting.agent,
+                draft.confidence if draft is not None else None,
+                record is not None and not record.unsourced and draft_id not in ws.state.vouches,
+                "unsaved",
+                waiting.at,
+                vouched=draft_id in ws.state.vouches,
             )
     ctx = ws.gate_context(_now(), ignore_quiet=True)
     for record in ws.pending_records():
@@ -897,16 +932,21 @@ def report_facts(ws: Any) -> list[Any]:
             continue
         gate = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk).decision.gate.value
         outcome = gate if gate in ("parked", "stale") else "pending"
+        vouched = record.id in ws.state.vouches
         facts[record.id] = DraftFact(
             draft.id,
             draft.stream,
             draft.agent,
             draft.confidence,
-            bool(draft.sources),
+            not record.unsourced and not vouched,
             outcome,
             draft.created,
+            vouched=vouched,
         )
-    return list(facts.values())
+    not_kept = [
+        DraftFact(n.draft, n.stream, n.agent, None, True, "not kept", n.at) for n in log.not_kept
+    ]
+    return [*facts.values(), *not_kept]
 
 
 def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
@@ -995,13 +1035,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     points = {"signed": 0, "open": 0}
     for point in look_at_git(ws, now).points:
         points["signed" if point.signed else "open"] += 1
-    budget = ws.budget()
     survival, result = _survival(ws, since, now)
     report = rp.build(
         report_facts(ws),
         since,
         points,
-        {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
+        ws.trust_status(),
         durability=_durability(ws, since, now),
         workspace=ws.root.name,
         generated=now,

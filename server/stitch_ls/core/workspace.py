@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
-from stitch_ls.core.drafts.gate import Decision, Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.drafts.gate import (
+    Decision,
+    Gate,
+    GateContext,
+    ReadOnly,
+    decide,
+    is_irreversible,
+)
 from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, Inbox, ScanResult
 from stitch_ls.core.drafts.model import Draft, SourceLogEntry
 from stitch_ls.core.drafts.sources import SourceChecker, unsourced
@@ -629,6 +636,7 @@ class StitchWorkspace:
             ranges=written_ranges(plan),
             verification=self._verified_run(draft),
             vouched=self._vouched(draft),
+            irreversible=is_irreversible(draft, self.policy.irreversible_paths),
         )
 
     def _logged_sources(self, draft: Draft) -> list[Any]:
