@@ -43,7 +43,7 @@ def _workspace(args: argparse.Namespace):
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    ws, notes = open_workspace(root)
+    ws, notes = open_workspace(root, now=_now())
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     for problem in ws.config_problems:

@@ -33,7 +33,7 @@ def _now() -> datetime:
 def _workspace(root: Path) -> StitchWorkspace:
     from stitch_ls.core.operations import open_workspace
 
-    ws, _ = open_workspace(root)
+    ws, _ = open_workspace(root, now=_now())
     ws.scan_drafts(_now())
     return ws
 

@@ -195,13 +195,21 @@ async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(
 ):
     uri = vscode.open(workspace / CHECKOUT)
     result = await vscode.command("stitch.applyDraft", "ready")
-    assert result["applied"] is True
+    assert result["applied"] is True and result["waiting"] is True
+    assert result["message"] == f"applied draft ready ({CHECKOUT}): accepted once saved"
     assert "return round(cart.total(), 2)" in vscode.text(uri)
-    [line] = (workspace / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    log = workspace / ".stitch" / "source-log.jsonl"
+    assert not log.exists()  # in the buffer, not on disk: not accepted yet
+    assert (workspace / ".stitch" / "drafts" / "ready.json").exists()
+    with pytest.raises(Exception, match="waits to be saved"):
+        await vscode.command("stitch.applyDraft", "ready")
+    vscode.save(uri)
+    await vscode.wait_for(log.exists, timeout=10)
+    [line] = log.read_text().splitlines()
     entry = json.loads(line)
     assert entry["draft"] == "ready" and entry["accepted_by"] == "dev@example.com"
     assert entry["files"] == [CHECKOUT] and entry["sources"][0]["why"] == "contract of record"
-    assert not (workspace / ".stitch" / "drafts" / "ready.json").exists()
+    await vscode.wait_for(lambda: not (workspace / ".stitch" / "drafts" / "ready.json").exists())
     assert "ready" not in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
     with pytest.raises(Exception, match="no draft with id 'ready'"):
         await vscode.command("stitch.applyDraft", "ready")

@@ -341,8 +341,22 @@ class StitchWorkspace:
         return record.draft if record else None
 
     def pending_records(self) -> list[DraftRecord]:
-        """Drafts not yet applied or rejected."""
-        return [r for r in self.drafts.records() if r.id not in self.state.outcomes]
+        """Drafts not yet applied or rejected, nor applied in the editor and waiting to be
+        saved (`State.unsaved`)."""
+        decided, unsaved = self.state.outcomes, self.state.unsaved
+        return [r for r in self.drafts.records() if r.id not in decided and r.id not in unsaved]
+
+    def waiting_to_be_saved(self, draft_id: str) -> str | None:
+        """Why `draft_id` cannot be decided now when the editor applied it and it waits to be
+        saved (None otherwise)."""
+        waiting = self.state.unsaved.get(draft_id)
+        if waiting is None:
+            return None
+        when = human_time(waiting.at, self.display_zone()) or "unknown time"
+        return (
+            f"draft {draft_id!r} was applied in the editor by {waiting.by} on {when} and waits "
+            "to be saved (accepted once saved; back in the inbox if it is not kept)"
+        )
 
     # -- time-dependent policy -----------------------------------------------------------
 
@@ -606,6 +620,9 @@ class StitchWorkspace:
             raise Refused(f"no draft with id {draft_id!r}")
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        waiting = self.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(waiting)
         record = self.rechecked(record)
         evaluation = self.evaluate(record, self.gate_context(now), read, find_symbol)
         if not evaluation.decision.actionable or evaluation.plan is None or record.draft is None:
@@ -690,6 +707,9 @@ class StitchWorkspace:
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        waiting = self.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(f"{waiting}; undo it in the editor to reject it")
         record = self.drafts.by_id.get(draft_id)
         if record is None:
             raise Refused(f"no draft with id {draft_id!r}")
