@@ -297,7 +297,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     from stitch_ls.core.workspace import Refused
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    _scan_all(ws)  # an agent commit's draft is rejected as a draft file is
     _as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
     try:
         ws.reject(args.id, args.reason, user_email(ws.root), _now())
@@ -354,7 +354,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    _scan_all(ws)  # an agent commit's draft is verified as a draft file is
     try:
         try:
             verdict = verify(ws, args.id, user_email(ws.root), _now())

@@ -156,7 +156,12 @@ def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, A
 
 
 def outcome(root: Path, draft_id: str) -> dict[str, Any]:
+    """What became of a draft, whichever kind (a draft file, or an agent commit's hunk: the
+    indexer's drafts, as every other door sees them)."""
+    from stitch_ls.core.operations import scan_all
+
     ws = _workspace(root)
+    scan_all(ws, _now())
     done = ws.state.outcomes.get(draft_id)
     if done is not None:
         return {
@@ -166,6 +171,9 @@ def outcome(root: Path, draft_id: str) -> dict[str, Any]:
             "by": done.by,
             "at": done.at.isoformat(),
         }
+    waiting = ws.waiting_to_be_saved(draft_id)
+    if waiting is not None:  # applied in the editor: accepted once saved
+        return {"id": draft_id, "outcome": "unsaved", "reason": waiting}
     record = ws.drafts.by_id.get(draft_id)
     if record is None:
         return {"id": draft_id, "outcome": "unknown"}
@@ -236,7 +244,9 @@ def build_server(root: Path) -> Any:
 
     @server.tool()
     def get_draft_outcome(draft_id: str) -> dict[str, Any]:
-        """What became of a draft: pending, applied, rejected (with reason), parked, stale."""
+        """What became of a draft (a draft file's, or an agent commit's `git-…` id): pending,
+        applied, rejected (with reason), parked, stale, or unsaved (applied in the editor,
+        accepted once saved)."""
         return outcome(root, draft_id)
 
     return server
