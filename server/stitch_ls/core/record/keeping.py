@@ -51,22 +51,34 @@ class Session:
         return cls(os.getpid(), _started(os.getpid()))
 
     def alive(self) -> bool:
+        """Whether the session's process still runs (a zombie, killed and not yet reaped,
+        does not)."""
+        if self.pid <= 0:
+            return False
         try:
             os.kill(self.pid, 0)
         except (ProcessLookupError, OverflowError, ValueError):
             return False
         except PermissionError:  # it runs, as someone else: not ours, so not that session
             return False
+        fields = _stat(self.pid)
+        if fields and fields[0] in ("Z", "X"):
+            return False
         return not self.started or _started(self.pid) == self.started
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command's name (Linux), or []."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return raw.rpartition(")")[2].split()
 
 
 def _started(pid: int) -> str:
     """A process's start time in clock ticks since boot (Linux), or "" where unknown."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    fields = raw.rpartition(")")[2].split()
+    fields = _stat(pid)
     return fields[19] if len(fields) > 19 else ""
 
 
