@@ -135,3 +135,29 @@ def test_init_writes_the_default_and_says_what_claimed_would_allow(tmp_path: Pat
     assert '# irreversible_requires = "claimed"' in config
     assert "irreversible drafts: need claimed evidence" in result.stdout
     assert "an irreversible draft passes on its agent's own word" in result.stdout
+
+
+def test_an_applied_irreversible_change_is_marked_in_every_view_and_counted(tmp_path: Path):
+    root = make_workspace(tmp_path / "ws", CLAIMED)
+    write_draft(root, drop_table("drop", "tests/test_checkout.py::test_pay"))
+    applied = cli(root, "draft", "apply", "drop")
+    assert applied.returncode == 0, applied.stderr
+    [line] = (root / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    assert json.loads(line)["irreversible"] is True
+    assert "ACCEPTED (IRREVERSIBLE): Drop the legacy table" in cli(root, "log").stdout
+    assert "irreversible: it cannot simply be undone" in cli(root, "log").stdout
+    markdown = cli(root, "log", "--format", "md").stdout
+    assert "## Accepted (irreversible): Drop the legacy table" in markdown
+    page = cli(root, "log", "--format", "html").stdout
+    assert '<section class="event accepted irreversible"' in page
+    assert '<span class="mark">irreversible</span>' in page
+    assert json.loads(cli(root, "log", "--json").stdout)[0]["irreversible"] is True
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "drop it")
+    trace = cli(root, "log", "--format", "agent-trace")
+    [record] = [json.loads(x) for x in trace.stdout.splitlines()]
+    assert record["metadata"]["dev.stitch"]["irreversible"] is True
+    report = json.loads(cli(root, "report", "--json").stdout)
+    assert report["by_agent"]["claude-code"]["irreversible"] == 1
+    text = cli(root, "report").stdout
+    assert "| claude\\-code | 1 | 1 | 1 |" in text  # the name escaped in Markdown
