@@ -381,10 +381,19 @@ async def _session(root: Path) -> None:
         show(await actions(5)),
     )
     result = await run("stitch.applyDraft", "round-pay")
-    _say("Apply `round-pay` (stitch.applyDraft)", json.dumps(result))
+    _say("Apply `round-pay` (stitch.applyDraft): accepted once saved", json.dumps(result))
     _say("Line 13 now reads", doc["text"].splitlines()[12])
-    log = (root / ".stitch" / "source-log.jsonl").read_text().splitlines()
-    _say("Source-log entry", json.dumps(json.loads(log[-1]), indent=2))
+    (root / "src" / "checkout.py").write_text(doc["text"])  # the engineer saves
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    source_log = root / ".stitch" / "source-log.jsonl"
+    for _ in range(250):
+        if source_log.exists():
+            break
+        await asyncio.sleep(0.02)
+    log = source_log.read_text().splitlines() if source_log.exists() else ["{}"]
+    _say("Saved: the source-log entry", json.dumps(json.loads(log[-1]), indent=2))
     _say(
         "Reject `pay-log` with a reason",
         json.dumps(await run("stitch.rejectDraft", "pay-log", "prints in production code")),
