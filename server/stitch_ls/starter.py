@@ -23,9 +23,10 @@ read_only = false                       # true holds agents read-only for everyo
 # irreversible_requires = "claimed"
 
 [trust]
-unsourced_per_hour = 3                  # per hour of development (minutes with edits)
-on_exhausted = "raise_floor"            # or "read_only"
+unsourced_per_hour = 3                  # each agent's, per hour of development (minutes with edits)
+on_exhausted = "raise_floor"            # or "read_only": past its budget, that agent's drafts
 scrutiny_raise = 0.15
+# team_per_hour = 8                     # every agent's together; past it, every agent's drafts
 
 [quiet_hours]
 # timezone = "Europe/Kyiv"              # default: the engineer's zone

@@ -108,6 +108,34 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
     assert "\\*\\*trust me\\*\\* \\<script\\>" in text
 
 
+async def test_hover_says_a_claimed_test_does_not_exist(vscode, workspace: Path):
+    write_draft(
+        workspace,
+        draft(
+            "ready",
+            irreversible=True,
+            evidence=[
+                {"kind": "test", "ref": "tests/does_not_exist.py::test_x", "status": "passed"}
+            ],
+        ),
+    )
+    await vscode.until_listed("ready", where=lambda row: row["gate"] == "blocked")
+    uri = vscode.open(workspace / CHECKOUT)
+    hover = await vscode.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=12, character=10),
+        )
+    )
+    text = hover.contents.value
+    missing = "tests/does\\_not\\_exist\\.py"  # as escaped in Markdown
+    assert (
+        f"- {missing}::test\\_x: passed · claimed **[no such test: {missing} does not exist]**"
+        in text
+    )
+    assert f"passing test evidence \\(no such test: {missing}::test\\_x\\)" in text
+
+
 async def test_hover_says_why_a_draft_cannot_be_applied(vscode, workspace: Path):
     """For clients that never show a disabled action (VS Code's Ctrl+. leaves them out), the
     hover is where the engineer reads the reason: each draft's state and reason, said once."""
