@@ -236,7 +236,7 @@ def budget_lines(budget: dict[str, Any]) -> list[str]:
     text = budget.get("text") or (
         f"unsourced: {budget.get('used', 0)} of {budget.get('budget', 0)} used"
     )
-    lines = [f"Unsourced drafts this hour of development: {text}."]
+    lines = [f"Trust budget this hour of development: {text}."]
     for agent, b in sorted((budget.get("agents") or {}).items()):
         lines.append(
             f"- {agent}: {b['used']} of {b['budget']} used"
