@@ -2,7 +2,8 @@
 
 Agents propose drafts and ask the engineer through the same core and the same validation as
 the CLI; they read the status, stitch points and what became of their drafts. The server only
-ever writes into `.stitch/drafts/` and `.stitch/prompts/`.
+ever writes into `.stitch/drafts/` and `.stitch/prompts/` (besides what every door does on
+opening the workspace: `operations.open_workspace`).
 """
 
 from __future__ import annotations
