@@ -64,6 +64,9 @@ def disk(ws: StitchWorkspace) -> str:
 def test_saved_is_accepted_and_logged_when_the_disk_holds_it(tmp_path: Path):
     ws = applied_in_editor(tmp_path)
     assert not ws.paths.source_log.exists()  # in a buffer only: nothing accepted
+    waiting = keeping.file_of(ws.paths, "d")  # the engineer's alone, as every per-user file
+    assert waiting.stat().st_mode & 0o777 == 0o600
+    assert waiting.parent.stat().st_mode & 0o777 == 0o700
     assert [r["gate"] for r in list_drafts(ws, ws.gate_context(T0), {}).rows] == ["unsaved"]
     assert ws.status(T0, ws.read_disk, ws.find_symbol_on_disk)["drafts"]["unsaved"] == 1
     with pytest.raises(Refused, match="waits to be saved"):
@@ -208,3 +211,14 @@ def test_what_holds_an_apply(tmp_path: Path):
     assert not keeping.holds([["", "x = 1\n"]], None, "x = 1\n", None)
     assert keeping.holds([["old\n", ""]], "old\n", None, None)  # deleted: gone
     assert not keeping.holds([["old\n", ""]], "old\n", None, "old\n")
+
+
+def test_a_killed_writers_temp_file_is_removed_and_the_apply_kept_waiting(tmp_path: Path):
+    ws = applied_in_editor(tmp_path)
+    stray = keeping.folder(ws.paths) / f".d.json.{gone_session().pid}.0a0b0c0d.tmp"
+    stray.write_text("{half")
+    lost = keeping.folder(ws.paths) / f".e.json.{gone_session().pid}.0a0b0c0d.tmp"
+    lost.write_text("{half")  # killed before its first write landed
+    again, _ = open_workspace(ws.root, now=LATER)
+    assert not stray.exists() and not lost.exists()
+    assert set(again.state.unsaved) == {"d"}

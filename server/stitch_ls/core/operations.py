@@ -681,16 +681,22 @@ class Settled:
 
 
 def _waiting_files(ws: StitchWorkspace) -> list[Path]:
+    """The editor applies waiting here, and the files a killed writer left a temp file of
+    (`.<id>.json.<pid>.<random>.tmp`), whose temp files `recover` removes."""
     from stitch_ls.core.record import keeping
 
+    folder = keeping.folder(ws.paths)
     try:
-        return [
-            keeping.folder(ws.paths) / n
-            for n in os.listdir(keeping.folder(ws.paths))
-            if n.endswith(".json") and not n.startswith(".")
-        ]
+        names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
+    found = {n for n in names if n.endswith(".json") and not n.startswith(".")}
+    found |= {
+        n[1:].partition(".json.")[0] + ".json"
+        for n in names
+        if n.startswith(".") and n.endswith(".tmp") and ".json." in n
+    }
+    return [folder / n for n in sorted(found)]
 
 
 def _wait(ws: StitchWorkspace, waiting: Any) -> None:
