@@ -95,6 +95,33 @@ class EditorClient(LanguageClient):
     def text(self, uri: str) -> str:
         return self.open_docs[uri][1]
 
+    def replace_text(self, uri: str, text: str) -> None:
+        """The whole buffer replaced (an undo, a revert), as one change."""
+        version, _ = self.open_docs[uri]
+        self.open_docs[uri] = (version + 1, text)
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version + 1),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+
+    def save(self, uri: str) -> None:
+        """Write the buffer to its file, then say so (`didSave`), as an editor saves."""
+        Path(uri.removeprefix("file://")).write_text(self.open_docs[uri][1])
+        self.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), text=self.open_docs[uri][1]
+            )
+        )
+
+    def close(self, uri: str) -> None:
+        """Close the buffer without saving it."""
+        self.open_docs.pop(uri, None)
+        self.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
     async def actions(self, uri: str, line: int, char: int = 0, end_line: int | None = None):
         result = await self.text_document_code_action_async(
             types.CodeActionParams(

@@ -29,10 +29,13 @@ vim.opt.swapfile = false
 vim.opt.rtp:prepend(%(client)s)
 local report = { notes = {} }
 R = report
-local function finish(code)
+function save_report()
   local f = io.open(%(report)s, 'w')
   f:write(vim.json.encode(report))
   f:close()
+end
+local function finish(code)
+  save_report()
   for _, c in ipairs(vim.lsp.get_clients({ _uninitialized = true })) do
     c:stop(true)
   end

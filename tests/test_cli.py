@@ -403,6 +403,11 @@ def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Pa
         ".stitch/config.toml: created (a starter team file)",
         ".stitch/.gitignore: created (local files)",
         ".gitattributes: added .stitch/source-log.jsonl merge=union",
+        # what the starter asks of irreversible drafts (no [evidence] command yet: claimed)
+        "irreversible drafts: need claimed evidence (default (no [evidence] command to verify "
+        "with)): an irreversible draft passes on its agent's own word that its tests passed "
+        "(the tests it names must exist; nobody here ran them); name a test command under "
+        "[evidence] and they need verified evidence instead",
         # the person who ran init approved it: no base branch has a team file yet
         ".stitch/config.toml: approved by you (in force until one is committed on the base branch)",
     ]
@@ -441,11 +446,13 @@ def test_init_sets_a_repository_up_in_one_command_and_is_idempotent(tmp_path: Pa
     (stitch / "config.toml").write_text("[agents]\nconfidence_floor = 0.9\n")
     again = cli(root, "init")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines() == [
+    assert again.stdout.splitlines()[:3] == [
         ".stitch/config.toml: kept as it is",
         ".stitch/.gitignore: already set up",
         ".gitattributes: already set up",
     ]
+    assert again.stdout.splitlines()[3].startswith("irreversible drafts: need claimed evidence")
+    assert len(again.stdout.splitlines()) == 4
     assert (stitch / "config.toml").read_text() == "[agents]\nconfidence_floor = 0.9\n"
 
 

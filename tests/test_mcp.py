@@ -59,7 +59,7 @@ async def test_propose_validate_outcome_and_status(workspace: Path):
     fields = {e["field"] for e in rejected["errors"]}
     assert fields == {"confidence", "edits.0.path"} and rejected["ok"] is False
     assert (
-        status["floor"] == {"value": 0.65, "from": "team file"}
+        status["floor"] == {"value": 0.65, "from": "team file", "raised": {}}
         and status["drafts"]["actionable"] == 1
     )
     assert pending["outcome"] == "pending" and pending["gate"] == "actionable"

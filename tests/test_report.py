@@ -69,6 +69,53 @@ def seed(root: Path) -> None:
     stale = draft("a2", agent="aider", stream="checkout/b")
     stale["edits"][0]["expect"] = "not there"
     write_draft(root, stale)
+    seed_cursor(log)
+
+
+def seed_cursor(log: Path) -> None:
+    """cursor (stream db/a): an irreversible draft applied, an unsourced one applied on a
+    person's word (vouched), and one apply that was never kept."""
+    from stitch_ls.core.drafts.model import NotKeptEntry, Vouched
+
+    common = dict(title="t", stream="db/a", agent="cursor", evidence=[], accepted_by="dev")
+    append_entry(
+        log,
+        SourceLogEntry(
+            at=T0,
+            draft="x0",
+            confidence=0.9,
+            sources=[SOURCE],
+            files=["m.sql"],
+            irreversible=True,
+            **common,
+        ),
+    )
+    append_entry(
+        log,
+        SourceLogEntry(
+            at=T0,
+            draft="x1",
+            confidence=0.8,
+            sources=[Source(kind="human", ref="dev, 2026-11-20", why="I checked it")],
+            files=["a"],
+            vouched=Vouched(by="dev", at=T0, note="I checked it"),
+            **common,
+        ),
+    )
+    append_entry(
+        log,
+        NotKeptEntry(
+            at=T0,
+            draft="x2",
+            title="t",
+            stream="db/a",
+            agent="cursor",
+            applied_by="dev",
+            applied_at=T0,
+            what="src/a.py: closed without saving",
+            files=["src/a.py"],
+        ),
+    )
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -86,12 +133,31 @@ def test_figures_are_exact(workspace: Path):
     assert data["by_agent"]["claude"] == {
         "proposed": 4,
         "applied": 3,
+        "unsaved": 0,
         "rejected": 1,
         "parked": 0,
         "stale": 0,
         "pending": 0,
         "unsourced": 0,
+        "vouched": 0,
+        "irreversible": 0,
+        "not_kept": 0,
         "unsourced_rate": 0.0,
+    }
+    # the irreversible counted, the vouched one unsourced (and said), the apply not kept
+    assert data["by_agent"]["cursor"] == {
+        "proposed": 2,
+        "applied": 2,
+        "unsaved": 0,
+        "rejected": 0,
+        "parked": 0,
+        "stale": 0,
+        "pending": 0,
+        "unsourced": 1,
+        "vouched": 1,
+        "irreversible": 1,
+        "not_kept": 1,
+        "unsourced_rate": 0.5,
     }
     assert (
         data["by_agent"]["copilot"]["applied"] == 1 and data["by_agent"]["copilot"]["rejected"] == 2
@@ -99,18 +165,22 @@ def test_figures_are_exact(workspace: Path):
     assert data["by_agent"]["aider"] == {
         "proposed": 2,
         "applied": 0,
+        "unsaved": 0,
         "rejected": 0,
         "parked": 1,
         "stale": 1,
         "pending": 0,
         "unsourced": 1,
+        "vouched": 0,
+        "irreversible": 0,
+        "not_kept": 0,
         "unsourced_rate": 0.5,
     }
     assert data["by_stream"]["checkout/b"]["proposed"] == 5
     assert data["calibration"] == [
         {"bucket": "0.7-0.8", "decided": 3, "applied": 1, "applied_share": 0.3333, "stated": 0.75},
-        {"bucket": "0.8-0.9", "decided": 1, "applied": 1, "applied_share": 1.0, "stated": 0.85},
-        {"bucket": "0.9-1.0", "decided": 3, "applied": 2, "applied_share": 0.6667, "stated": 0.95},
+        {"bucket": "0.8-0.9", "decided": 2, "applied": 2, "applied_share": 1.0, "stated": 0.85},
+        {"bucket": "0.9-1.0", "decided": 4, "applied": 3, "applied_share": 0.75, "stated": 0.95},
     ]
     everything = json.loads(cli(workspace, "--json").stdout)
     assert everything["by_agent"]["copilot"]["rejected"] == 3  # the old one counts without --since
@@ -119,7 +189,12 @@ def test_figures_are_exact(workspace: Path):
 def test_markdown_and_bad_since(workspace: Path):
     seed(workspace)
     text = cli(workspace, "--since", "2026-11-01").stdout
-    assert "| claude | 4 | 3 | 1 | 0 | 0 | 0 | 0 (0%) |" in text
+    assert (
+        "| agent | proposed | applied | irreversible | unsaved | not kept | rejected | parked "
+        "| stale | pending | unsourced |" in text
+    )
+    assert "| claude | 4 | 3 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 0 (0%) |" in text
+    assert "| cursor | 2 | 2 | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 1 (50%; 1 vouched) |" in text
     assert "| 0.7-0.8 | 3 | 1 | 33% |" in text
     bad = cli(workspace, "--since", "last tuesday")
     assert bad.returncode == 2 and "--since takes a date" in bad.stderr

@@ -614,27 +614,97 @@ async function main() {
   await page.keyboard.press("Escape");
   step("hover says why");
 
-  // Back to Ctrl+.: focus the ready draft's row and apply it with Enter.
-  await page.keyboard.press("Control+.");
-  await page.locator(".action-widget .monaco-list-row").first().waitFor({ state: "visible", timeout: 10_000 });
-  for (let i = 0; i < 12 && (await focusedRow(page)) !== READY_TITLE; i++) {
-    await page.keyboard.press("ArrowDown");
-  }
-  if ((await focusedRow(page)) !== READY_TITLE) throw new Error("could not focus the ready draft's row");
-  await shot(page, "quick-fix");
-  await page.keyboard.press("Enter");
-  await waitFor(
-    "the editor to show round(cart.total(), 2)",
-    async () => (await editorText(page)).includes("return round(cart.total(), 2)"),
-    20_000,
-  );
+  // Accepted means kept: the ready draft applied three times, from Ctrl+. with Enter. Undone
+  // and saved: not kept; closed without saving: not kept; saved: accepted. After the first
+  // two it is back among the drafts, applicable again.
+  const sourceLog = join(ws, ".stitch", "source-log.jsonl");
+  const logLines = () =>
+    existsSync(sourceLog) ? readFileSync(sourceLog, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const applyReady = async (name) => {
+    await page.locator(".editor-instance .monaco-editor textarea").first().focus();
+    await page.keyboard.press("Control+G");
+    await quickOpen.waitFor({ state: "visible", timeout: 10_000 });
+    await quickOpen.fill(":13:10");
+    await page.keyboard.press("Enter");
+    await quickOpen.waitFor({ state: "hidden", timeout: 10_000 });
+    await waitFor(
+      "the ready draft's row in Quick Fix",
+      async () => {
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("Control+.");
+        const opened = await page
+          .locator(".action-widget .monaco-list-row")
+          .first()
+          .waitFor({ state: "visible", timeout: 3_000 })
+          .then(() => true)
+          .catch(() => false);
+        if (!opened) return false;
+        for (let i = 0; i < 12 && (await focusedRow(page)) !== READY_TITLE; i++) {
+          await page.keyboard.press("ArrowDown");
+        }
+        return (await focusedRow(page)) === READY_TITLE;
+      },
+      30_000,
+      500,
+    );
+    await shot(page, `quick-fix-${name}`);
+    await page.keyboard.press("Enter");
+    await waitFor(
+      "the editor to show round(cart.total(), 2)",
+      async () => (await editorText(page)).includes("return round(cart.total(), 2)"),
+      20_000,
+    );
+    await waitFor(
+      "the status bar to say unsaved",
+      async () => ((await stitchStatus(page)) ?? "").includes("1 unsaved"),
+      15_000,
+      250,
+    );
+  };
+  const logged = (count) => waitFor(`source log line ${count}`, () => logLines().length >= count && logLines()[count - 1], 15_000, 200);
+  const kept = {};
+
+  await applyReady("undo");
   result.checks.applied_line = (await editorText(page)).split("\n").find((l) => l.includes("round(")).trim();
+  result.checks.status_unsaved = await stitchStatus(page);
   step("draft applied");
   await shot(page, "applied");
+  await page.keyboard.press("Control+Z");
+  await waitFor("the undo", async () => !(await editorText(page)).includes("round(cart.total(), 2)"), 10_000);
+  await paletteCommand(page, "File: Save");
+  kept.undo = await logged(1);
+  step("applied, undone, saved", { what: kept.undo.what });
 
-  const sourceLog = join(ws, ".stitch", "source-log.jsonl");
-  await waitFor("the source log entry", () => existsSync(sourceLog) && readFileSync(sourceLog, "utf8").includes('"ready"'), 10_000);
-  result.checks.source_log = JSON.parse(readFileSync(sourceLog, "utf8").trim().split("\n").pop()).draft;
+  // Closing a buffer that an edit from an extension changed saves it here (VS Code's
+  // files.refactoring.autoSave): the change is on disk, kept. Quitting it unsaved is
+  // "Revert and Close".
+  await applyReady("close");
+  await paletteCommand(page, "View: Revert and Close Editor");
+  await shot(page, "close-unsaved");
+  kept.close = await logged(2);
+  step("applied, closed without saving", { what: kept.close.what });
+  await page.keyboard.press("Control+P");
+  await quickOpen.waitFor({ state: "visible", timeout: 10_000 });
+  await quickOpen.fill("src/checkout.py");
+  await waitFor(
+    "checkout.py in quick open again",
+    () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((r) =>
+          (r.getAttribute("aria-label") ?? "").includes("checkout.py"),
+        ),
+      ),
+    15_000,
+  );
+  await page.keyboard.press("Enter");
+  await waitFor("the editor to show checkout.py again", async () => (await editorText(page)).includes("def pay(cart):"), 20_000);
+
+  await applyReady("save");
+  await paletteCommand(page, "File: Save");
+  kept.save = await logged(3);
+  step("applied, saved", { event: kept.save.event });
+  result.checks.kept = kept;
+  result.checks.source_log = kept.save.draft;
   result.checks.status_after_apply = await waitFor(
     "the status bar to drop the applied draft",
     async () => {

@@ -145,9 +145,10 @@ export function registerCommands(context: vscode.ExtensionContext, server: Serve
       );
       const reject = "Reject";
       if (choice === "Apply") {
-        const result = (await run("stitch.applyDraft", [picked.id])) as { files?: string[] } | null;
+        const result = (await run("stitch.applyDraft", [picked.id])) as { files?: string[]; message?: string } | null;
         const files = result?.files?.length ? `: ${result.files.join(", ")}` : "";
-        void vscode.window.showInformationMessage(`Stitch: applied draft ${picked.id}${files}.`);
+        // "accepted once saved": the log says accepted only once the change is on disk
+        void vscode.window.showInformationMessage(`Stitch: ${result?.message ?? `applied draft ${picked.id}${files}`}.`);
       } else if (choice === "Vouch…") {
         const note = await vscode.window.showInputBox({
           title: `Vouch for draft ${picked.id}`,

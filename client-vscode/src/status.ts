@@ -27,11 +27,29 @@ export interface FloorStatus {
   from?: string | null;
 }
 
+export interface AgentBudget {
+  used: number;
+  budget: number;
+  exhausted: boolean;
+}
+
 export interface TrustStatus {
   used?: number | null;
   budget?: number | null;
   exhausted?: boolean;
   on_exhausted?: string | null;
+  /** The agent nearest to its own budget (each agent has one). */
+  agent?: string | null;
+  agents?: Record<string, AgentBudget>;
+  team?: { used: number; cap: number; exhausted: boolean } | null;
+  /** As every door says it: "unsourced: 3 of 4 used (claude-code)". */
+  text?: string | null;
+}
+
+export interface IrreversibleStatus {
+  requires?: string;
+  from?: string;
+  allows?: string;
 }
 
 export interface DraftCounts {
@@ -41,6 +59,8 @@ export interface DraftCounts {
   blocked?: number;
   stale?: number;
   invalid?: number;
+  /** Applied in the editor, accepted once saved. */
+  unsaved?: number;
 }
 
 export interface ConfigStatus {
@@ -72,6 +92,7 @@ export interface StitchStatus {
   quiet?: QuietStatus;
   floor?: FloorStatus;
   trust?: TrustStatus;
+  irreversible?: IrreversibleStatus;
   drafts?: DraftCounts;
   prompts?: PromptCounts;
   config?: ConfigStatus;
@@ -127,9 +148,11 @@ export function statusBarView(status: StitchStatus): StatusBarView {
         : "$(check) Stitch";
   }
   if (typeof trust.budget === "number" && ((trust.used ?? 0) > 0 || trust.exhausted)) {
-    text += ` · $(shield) budget ${trust.used ?? 0}/${trust.budget}`;
+    text += ` · $(shield) ${trustText(trust)}`;
     if (trust.exhausted) severity = "warning";
   }
+  const unsaved = drafts.unsaved ?? 0;
+  if (unsaved > 0) text += ` · $(circle-large-outline) ${unsaved} unsaved`;
   const prompts = status.prompts?.pending ?? 0;
   if (prompts > 0 && !status.quiet?.on) text += ` · $(comment-discussion) ${plural(prompts, "prompt")}`;
   const open = status.stitch_points?.open ?? 0;
@@ -139,6 +162,12 @@ export function statusBarView(status: StitchStatus): StatusBarView {
     severity = "error";
   }
   return { text, tooltip: describeStatus(status).join("\n"), severity };
+}
+
+/** The trust budget as the server says it ("unsourced: 3 of 4 used (claude-code)"); an older
+ * server sends no text: its numbers, said the same way. */
+export function trustText(trust: TrustStatus): string {
+  return trust.text || `unsourced: ${trust.used ?? 0} of ${trust.budget ?? 0} used`;
 }
 
 /** The whole status in plain lines, for the tooltip and "Stitch: Show Status". */
@@ -170,9 +199,10 @@ export function describeStatus(status: StitchStatus): string[] {
   const trust = status.trust;
   if (trust && typeof trust.budget === "number") {
     const after = trust.on_exhausted ? `; past it: ${trust.on_exhausted.replace(/_/g, " ")}` : "";
-    lines.push(
-      `Trust budget: ${trust.used ?? 0} of ${trust.budget} unsourced per hour used${trust.exhausted ? " (exhausted)" : ""}${after}`,
-    );
+    lines.push(`Trust budget (per agent, per hour of development): ${trustText(trust)}${after}`);
+    for (const [agent, b] of Object.entries(trust.agents ?? {})) {
+      if (agent !== trust.agent) lines.push(`  ${agent}: ${b.used} of ${b.budget} used${b.exhausted ? " (exhausted)" : ""}`);
+    }
   } else if (trust) {
     lines.push(`Trust budget: none set (${trust.used ?? 0} unsourced this hour)`);
   }
@@ -182,6 +212,13 @@ export function describeStatus(status: StitchStatus): string[] {
       .filter((k) => (drafts[k] ?? 0) > 0)
       .map((k) => `${drafts[k]} ${k}`);
     lines.push(`Drafts: ${drafts.pending ?? 0} pending${kinds.length ? ` (${kinds.join(", ")})` : ""}`);
+    if ((drafts.unsaved ?? 0) > 0) {
+      lines.push(`Applied, not saved yet: ${drafts.unsaved} (accepted once saved; not kept if undone or closed unsaved)`);
+    }
+  }
+  const irreversible = status.irreversible;
+  if (irreversible?.requires) {
+    lines.push(`Irreversible drafts need ${irreversible.requires} test evidence (${irreversible.from ?? "team file"})`);
   }
   const prompts = status.prompts?.pending ?? 0;
   if (prompts > 0) lines.push(`Prompts: ${prompts} waiting for your answer ("Stitch: Pending Prompts")`);

@@ -81,13 +81,38 @@ describe("statusBarView", () => {
     assert.match(view.tooltip, /Prompts: 2 waiting for your answer/);
   });
 
-  it("adds the budget once it is used, and warns when it is exhausted", () => {
-    const used = statusBarView(status({ trust: { used: 2, budget: 3, exhausted: false } }));
-    assert.equal(used.text, "$(git-pull-request) Stitch: 1 draft · $(shield) budget 2/3");
+  it("adds the budget once it is used, as the server says it, and warns when it is exhausted", () => {
+    const used = statusBarView(
+      status({
+        trust: { used: 3, budget: 4, exhausted: false, agent: "claude-code", text: "unsourced: 3 of 4 used (claude-code)" },
+      }),
+    );
+    assert.equal(used.text, "$(git-pull-request) Stitch: 1 draft · $(shield) unsourced: 3 of 4 used (claude-code)");
     assert.equal(used.severity, "normal");
-    const out = statusBarView(status({ trust: { used: 4, budget: 3, exhausted: true, on_exhausted: "raise_floor" } }));
+    const older = statusBarView(status({ trust: { used: 2, budget: 3, exhausted: false } }));
+    assert.equal(older.text, "$(git-pull-request) Stitch: 1 draft · $(shield) unsourced: 2 of 3 used");
+    const out = statusBarView(
+      status({
+        trust: {
+          used: 4,
+          budget: 3,
+          exhausted: true,
+          on_exhausted: "raise_floor",
+          agent: "claude-code",
+          agents: { "claude-code": { used: 4, budget: 3, exhausted: true }, aider: { used: 1, budget: 3, exhausted: false } },
+          text: "unsourced: 4 of 3 used (claude-code) — exhausted",
+        },
+      }),
+    );
     assert.equal(out.severity, "warning");
-    assert.match(out.tooltip, /4 of 3 unsourced per hour used \(exhausted\); past it: raise floor/);
+    assert.match(out.tooltip, /unsourced: 4 of 3 used \(claude-code\) — exhausted; past it: raise floor/);
+    assert.match(out.tooltip, /\n {2}aider: 1 of 3 used\n/);
+  });
+
+  it("counts the drafts applied and not saved yet", () => {
+    const view = statusBarView(status({ drafts: { pending: 0, actionable: 0, unsaved: 1 } }));
+    assert.equal(view.text, "$(check) Stitch · $(circle-large-outline) 1 unsaved");
+    assert.match(view.tooltip, /Applied, not saved yet: 1 \(accepted once saved/);
   });
 
   it("flags a broken team file and open stitch points", () => {
@@ -116,7 +141,7 @@ describe("describeStatus", () => {
       "Agents may hand in drafts (read-only is off)",
       "Quiet hours: next from 2026-11-30 09:30 EET",
       "Confidence floor: 0.65 (team file)",
-      "Trust budget: 0 of 3 unsourced per hour used; past it: raise floor",
+      "Trust budget (per agent, per hour of development): unsourced: 0 of 3 used; past it: raise floor",
       "Drafts: 3 pending (1 actionable, 1 parked, 1 stale)",
     ]);
   });

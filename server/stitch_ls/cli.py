@@ -43,7 +43,7 @@ def _workspace(args: argparse.Namespace):
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    ws, notes = open_workspace(root)
+    ws, notes = open_workspace(root, now=_now())
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     for problem in ws.config_problems:
@@ -200,6 +200,11 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     data["gate"], data["reason"] = summary["gate"], summary["reason"]
     data["irreversible"] = summary["irreversible"]
     data["source_checks"] = summary["source_checks"]
+    checks = record.sources.evidence if record.sources is not None else ()
+    data["evidence_checks"] = [
+        {"ref": item.ref, "status": check.status, "detail": check.detail}
+        for item, check in zip(record.draft.evidence if record.draft else [], checks, strict=False)
+    ]
     verification = ws.state.verifications.get(record.id)
     if verification is not None:
         data["verification"] = verification.to_data()
@@ -215,11 +220,18 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, default=str))
         return 0
-    print(format_draft(ws, record, summary, diff, verification))
+    print(format_draft(ws, record, summary, diff, verification, data["evidence_checks"]))
     return 0
 
 
-def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None, run: Any) -> str:
+def format_draft(
+    ws: Any,
+    record: Any,
+    summary: dict[str, Any],
+    diff: str | None,
+    run: Any,
+    evidence_checks: list[dict[str, Any]] | None = None,
+) -> str:
     """A draft for people: state and reason, sources as checked, evidence, the change."""
     draft = record.draft
     lines = [f"{summary['id']}: {summary['title']}", f"state: {state_line(summary)}"]
@@ -235,9 +247,16 @@ def format_draft(ws: Any, record: Any, summary: dict[str, Any], diff: str | None
         detail = f" ({shown})" if shown and shown != source.ref else ""
         lines.append(f"  [{check['status']}] {source.kind}: {source.ref}{detail} — {source.why}")
     lines.append("evidence:" if draft.evidence else "evidence: none")
-    for item in draft.evidence:
+    checks = evidence_checks or []
+    for n, item in enumerate(draft.evidence):
         run_note = f" ({item.run})" if getattr(item, "run", None) else ""
-        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}")
+        found = checks[n] if n < len(checks) else None
+        absent = (
+            " — no such test: the claim counts for nothing"
+            if found and found["status"] == "missing"
+            else ""
+        )
+        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}{absent}")
     if run is not None:
         lines.append(f"  [verified {run.outcome}] stitch-ls verify, {_when(ws, run.at)}")
     if diff is None:
@@ -278,7 +297,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     from stitch_ls.core.workspace import Refused
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    _scan_all(ws)  # an agent commit's draft is rejected as a draft file is
     _as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
     try:
         ws.reject(args.id, args.reason, user_email(ws.root), _now())
@@ -335,7 +354,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
-    ws.scan_drafts(_now())
+    _scan_all(ws)  # an agent commit's draft is verified as a draft file is
     try:
         try:
             verdict = verify(ws, args.id, user_email(ws.root), _now())
@@ -398,19 +417,35 @@ def format_status(status: dict[str, Any]) -> str:
         ),
         f"policy: {status['policy']['label']}",
         f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
-        f"trust budget: {budget['used']}/{budget['budget']} unsourced this hour"
-        + (" — exhausted" if budget["exhausted"] else ""),
+        "trust budget (per hour of development): "
+        # an older server's status has no text
+        + budget.get("text", f"unsourced: {budget['used']} of {budget['budget']} used"),
         f"drafts: {drafts['pending']} pending"
         + (
             " = "
             + " + ".join(
-                f"{v} {k.replace('_', '-')}" for k, v in drafts.items() if k != "pending" and v
+                f"{v} {k.replace('_', '-')}"
+                for k, v in drafts.items()
+                if k not in ("pending", "unsaved") and v
             )
             if drafts["pending"]
+            else ""
+        )
+        + (
+            f"; {drafts['unsaved']} applied in the editor, not saved yet"
+            if drafts.get("unsaved")
             else ""
         ),
         f"prompts: {status.get('prompts', {}).get('pending', 0)} pending",
     ]
+    for agent, raised in sorted(floor.get("raised", {}).items()):
+        lines.append(f"floor raised for {agent}: {raised:.2f} (past its trust budget)")
+    irreversible = status.get("irreversible")
+    if irreversible:
+        lines.append(
+            f"irreversible drafts: need {irreversible['requires']} evidence "
+            f"({irreversible['from']}): {irreversible['allows']}"
+        )
     streams = status.get("streams") or {}
     if streams.get("features"):
         lines.append(
@@ -667,22 +702,26 @@ def cmd_log(args: argparse.Namespace) -> int:
     """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
     of the log as written, or Agent Trace records."""
     from stitch_ls.core.record import logbook
-    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_log
 
     ws = _workspace(args)
     since = _since(args.since)
     fmt = "json" if args.json else args.format
     if fmt in ("json", "agent-trace"):
-        entries, problems = read_entries(ws.paths.source_log)
-        for problem in problems:
+        log = read_log(ws.paths.source_log)
+        for problem in log.problems:
             print(f"warning: {problem}", file=sys.stderr)
-        entries = [
-            e
-            for e in entries
-            if (args.stream is None or e.stream == args.stream) and (since is None or e.at >= since)
-        ]
-        if fmt == "json":
-            print(json.dumps([e.to_data() for e in entries], indent=2))
+
+        def wanted(e: Any) -> bool:
+            return (args.stream is None or e.stream == args.stream) and (
+                since is None or e.at >= since
+            )
+
+        entries = [e for e in log.accepted if wanted(e)]
+        if fmt == "json":  # the lines as written, both kinds (`event`), in time order
+            both: list[Any] = [*entries, *filter(wanted, log.not_kept)]
+            lines = sorted(both, key=lambda e: e.at)
+            print(json.dumps([e.to_data() for e in lines], indent=2))
             return 0
         from stitch_ls import __version__
         from stitch_ls.core.record.agenttrace import to_trace
@@ -891,20 +930,51 @@ def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
 
 def report_facts(ws: Any) -> list[Any]:
     """Every draft the workspace knows of and its outcome: the (shared) source log for what was
-    applied, the local state for rejections, the gate for what is still pending."""
+    applied (and applies that were not kept), the local state for rejections and for applies
+    waiting to be saved, the gate for what is still pending. A vouched draft is unsourced: a
+    person's word stood in for the sources it did not cite."""
     from stitch_ls.core.record.report import DraftFact
-    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_log
 
     facts: dict[str, DraftFact] = {}
-    entries, _ = read_entries(ws.paths.source_log)
-    for e in entries:
+    log = read_log(ws.paths.source_log)
+    for e in log.accepted:
         facts[e.draft] = DraftFact(
-            e.draft, e.stream, e.agent, e.confidence, bool(e.sources), "applied", e.at
+            e.draft,
+            e.stream,
+            e.agent,
+            e.confidence,
+            e.vouched is None and any(s.kind != "human" for s in e.sources),
+            "applied",
+            e.at,
+            irreversible=e.irreversible,
+            vouched=e.vouched is not None,
         )
     for draft_id, o in ws.state.outcomes.items():
         if draft_id not in facts:
             facts[draft_id] = DraftFact(
-                draft_id, o.stream, o.agent, o.confidence, o.sourced, o.outcome, o.at
+                draft_id,
+                o.stream,
+                o.agent,
+                o.confidence,
+                o.sourced,
+                o.outcome,
+                o.at,
+                vouched=draft_id in ws.state.vouches,
+            )
+    for draft_id, waiting in ws.state.unsaved.items():
+        if draft_id not in facts:
+            record = ws.drafts.by_id.get(draft_id)
+            draft = record.draft if record is not None else None
+            facts[draft_id] = DraftFact(
+                draft_id,
+                waiting.stream,
+                waiting.agent,
+                draft.confidence if draft is not None else None,
+                record is not None and not record.unsourced and draft_id not in ws.state.vouches,
+                "unsaved",
+                waiting.at,
+                vouched=draft_id in ws.state.vouches,
             )
     ctx = ws.gate_context(_now(), ignore_quiet=True)
     for record in ws.pending_records():
@@ -913,16 +983,21 @@ def report_facts(ws: Any) -> list[Any]:
             continue
         gate = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk).decision.gate.value
         outcome = gate if gate in ("parked", "stale") else "pending"
+        vouched = record.id in ws.state.vouches
         facts[record.id] = DraftFact(
             draft.id,
             draft.stream,
             draft.agent,
             draft.confidence,
-            bool(draft.sources),
+            not record.unsourced and not vouched,
             outcome,
             draft.created,
+            vouched=vouched,
         )
-    return list(facts.values())
+    not_kept = [
+        DraftFact(n.draft, n.stream, n.agent, None, True, "not kept", n.at) for n in log.not_kept
+    ]
+    return [*facts.values(), *not_kept]
 
 
 def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
@@ -1011,13 +1086,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     points = {"signed": 0, "open": 0}
     for point in look_at_git(ws, now).points:
         points["signed" if point.signed else "open"] += 1
-    budget = ws.budget()
     survival, result = _survival(ws, since, now)
     report = rp.build(
         report_facts(ws),
         since,
         points,
-        {"used": budget.used, "budget": budget.budget, "exhausted": budget.exhausted},
+        ws.trust_status(),
         durability=_durability(ws, since, now),
         workspace=ws.root.name,
         generated=now,
@@ -1231,6 +1305,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         said = init_workspace(root)
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
+    files_said = len(said)
     said += init_guard_hooks(root, args.agents, args.git_hooks)
     if args.share_notes:
         from stitch_ls.core.vcs.gitrun import open_repo
@@ -1244,9 +1319,24 @@ def cmd_init(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(f"init --share-notes: {exc}", EXIT_USAGE) from None
     said += _approve_starter(root)
+    said[files_said:files_said] = _irreversible_rule(root)  # what the team file asks, said
     for line in said:
         print(line)
     return 0
+
+
+def _irreversible_rule(root: Path) -> list[str]:
+    """What the team file in force asks of irreversible drafts, and what that allows."""
+    from stitch_ls.core.operations import open_workspace
+
+    ws, _ = open_workspace(root)
+    rule = ws.irreversible_status()
+    line = (
+        f"irreversible drafts: need {rule['requires']} evidence ({rule['from']}): {rule['allows']}"
+    )
+    if rule["requires"] == "claimed":
+        line += "; name a test command under [evidence] and they need verified evidence instead"
+    return [line]
 
 
 def _approve_starter(root: Path) -> list[str]:

@@ -395,8 +395,17 @@ async def _session(root: Path) -> None:
         show(await actions(5)),
     )
     result = await run("stitch.applyDraft", "round-pay")
-    _say("Apply round-pay (stitch.applyDraft)", _outcome(result))
+    _say("Apply round-pay (stitch.applyDraft): accepted once saved", _outcome(result))
     _say("Line 13 now reads", doc["text"].splitlines()[12])
+    (root / "src" / "checkout.py").write_text(doc["text"])  # the engineer saves
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    source_log = root / ".stitch" / "source-log.jsonl"
+    for _ in range(250):
+        if source_log.exists():
+            break
+        await asyncio.sleep(0.02)
     rejected = await run("stitch.rejectDraft", "pay-log", "prints in production code")
     _say("Reject pay-log, with a reason", _outcome(rejected))
     _say("The source log, as a person reads it (stitch-ls log)", _cli(root, "log"))

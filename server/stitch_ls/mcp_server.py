@@ -2,7 +2,8 @@
 
 Agents propose drafts and ask the engineer through the same core and the same validation as
 the CLI; they read the status, stitch points and what became of their drafts. The server only
-ever writes into `.stitch/drafts/` and `.stitch/prompts/`.
+ever writes into `.stitch/drafts/` and `.stitch/prompts/` (besides what every door does on
+opening the workspace: `operations.open_workspace`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _now() -> datetime:
 def _workspace(root: Path) -> StitchWorkspace:
     from stitch_ls.core.operations import open_workspace
 
-    ws, _ = open_workspace(root)
+    ws, _ = open_workspace(root, now=_now())
     ws.scan_drafts(_now())
     return ws
 
@@ -156,7 +157,12 @@ def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, A
 
 
 def outcome(root: Path, draft_id: str) -> dict[str, Any]:
+    """What became of a draft, whichever kind (a draft file, or an agent commit's hunk: the
+    indexer's drafts, as every other door sees them)."""
+    from stitch_ls.core.operations import scan_all
+
     ws = _workspace(root)
+    scan_all(ws, _now())
     done = ws.state.outcomes.get(draft_id)
     if done is not None:
         return {
@@ -166,6 +172,9 @@ def outcome(root: Path, draft_id: str) -> dict[str, Any]:
             "by": done.by,
             "at": done.at.isoformat(),
         }
+    waiting = ws.waiting_to_be_saved(draft_id)
+    if waiting is not None:  # applied in the editor: accepted once saved
+        return {"id": draft_id, "outcome": "unsaved", "reason": waiting}
     record = ws.drafts.by_id.get(draft_id)
     if record is None:
         return {"id": draft_id, "outcome": "unknown"}
@@ -236,7 +245,9 @@ def build_server(root: Path) -> Any:
 
     @server.tool()
     def get_draft_outcome(draft_id: str) -> dict[str, Any]:
-        """What became of a draft: pending, applied, rejected (with reason), parked, stale."""
+        """What became of a draft (a draft file's, or an agent commit's `git-…` id): pending,
+        applied, rejected (with reason), parked, stale, or unsaved (applied in the editor,
+        accepted once saved)."""
         return outcome(root, draft_id)
 
     return server

@@ -17,12 +17,16 @@ STARTER_CONFIG = """\
 confidence_floor = 0.65                 # drafts below it are shown disabled
 irreversible_paths = []                 # e.g. ["migrations/**", "**/*.sql"]
 read_only = false                       # true holds agents read-only for everyone
-irreversible_requires = "claimed"       # "verified": irreversible drafts need `stitch-ls verify`
+# irreversible drafts need test evidence: "verified" (the tests run here: `stitch-ls verify`)
+# wherever [evidence] below names a command, else "claimed" (the agent's own word that they
+# passed). Choosing "claimed" with a command lets an agent attest for itself:
+# irreversible_requires = "claimed"
 
 [trust]
-unsourced_per_hour = 3                  # per hour of development (minutes with edits)
-on_exhausted = "raise_floor"            # or "read_only"
+unsourced_per_hour = 3                  # each agent's, per hour of development (minutes with edits)
+on_exhausted = "raise_floor"            # or "read_only": past its budget, that agent's drafts
 scrutiny_raise = 0.15
+# team_per_hour = 8                     # every agent's together; past it, every agent's drafts
 
 [quiet_hours]
 # timezone = "Europe/Kyiv"              # default: the engineer's zone

@@ -13,8 +13,8 @@ import pytest
 
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import locked
-from stitch_ls.core.operations import Applied, EditorApply, apply_on_disk, recover
-from stitch_ls.core.record.sourcelog import read_entries
+from stitch_ls.core.operations import Applied, EditorApply, Settled, apply_on_disk, recover
+from stitch_ls.core.record.sourcelog import read_entries, read_log
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import CHECKOUT, TEAM, draft, make_workspace, range_edit, write_draft
 
@@ -268,13 +268,35 @@ def test_a_disk_apply_cut_after_one_file_is_finished_and_logged(tmp_path: Path):
     assert not ws.paths.apply_journal.exists()
 
 
-def test_an_editor_apply_is_recorded_but_its_files_left_to_the_editor(tmp_path: Path):
+def test_an_editor_apply_is_accepted_only_when_the_editor_wrote_all_of_it(tmp_path: Path):
+    """A crash between the editor's apply and its answer: the files are the editor's to
+    write. Half of it on disk and its session gone: not kept (the other half died with the
+    buffers), logged as such; all of it on disk: kept, logged as accepted."""
     ws = workspace(tmp_path / "ws", two_file_draft())
     journal_of(ws, "two", door="editor")
     (ws.root / "src" / "money.py").write_text("CENTS = 100\n")
-    assert recover(ws) == "draft two: an interrupted apply was finished and logged"
+    assert recover(ws, T0) == (
+        "draft two: an interrupted apply from the editor: draft two: not kept (the editor "
+        "session ended before it was saved); back in the inbox"
+    )
     assert checkout(ws) == CHECKOUT  # the editor wrote what it wrote; Stitch writes no more
+    assert "two" not in ws.load_state().outcomes and "two" not in ws.state.unsaved
+    log = read_log(ws.paths.source_log)
+    assert log.accepted == [] and [(n.draft, n.what) for n in log.not_kept] == [
+        ("two", "the editor session ended before it was saved")
+    ]
+    assert (ws.paths.drafts / "two.json").exists()  # back in the inbox
+
+    ws = workspace(tmp_path / "all", two_file_draft())
+    journal_of(ws, "two", door="editor")
+    (ws.root / "src" / "money.py").write_text("CENTS = 100\n")
+    (ws.root / "src" / "checkout.py").write_text(NEW_PAY)
+    assert recover(ws, T0) == (
+        "draft two: an interrupted apply from the editor: draft two: saved, logged as accepted"
+    )
     assert ws.load_state().outcomes["two"].outcome == "applied"
+    [entry] = read_entries(ws.paths.source_log)[0]
+    assert entry.at == T0 and entry.range_hashes  # kept when seen on disk, known by its text
 
 
 def test_a_file_a_human_changed_since_is_not_overwritten_by_the_finish(tmp_path: Path):
@@ -383,13 +405,15 @@ def test_begin_checks_against_the_editors_text_and_holds_the_lock_until_finish(t
     assert journal["door"] == "editor"
     assert journal["files"]["src/checkout.py"][0] == typed  # the buffer, not the disk
     assert not lock_is_free(ws)
-    entry = apply.finish(True, T0)
-    assert entry.draft == "d" and entry.accepted_by == BY
+    settled = apply.finish(True, T0)
+    # in the buffer, not on disk: waiting to be saved, not accepted
+    assert settled == Settled("d", None, None, ["src/checkout.py"])
     assert lock_is_free(ws) and not ws.paths.apply_journal.exists()
-    assert ws.load_state().outcomes["d"].outcome == "applied"
-    entries, _ = read_entries(ws.paths.source_log)
-    assert [e.draft for e in entries] == ["d"]
+    state = ws.load_state()
+    assert "d" not in state.outcomes and state.unsaved["d"].by == BY
+    assert not ws.paths.source_log.exists()
     assert checkout(ws) == CHECKOUT  # the editor writes the files, not this
+    assert (ws.paths.drafts / "d.json").exists()
 
 
 def test_an_edit_the_editor_did_not_apply_records_nothing(tmp_path: Path):
@@ -444,7 +468,9 @@ def test_abandon_leaves_the_journal_for_recover_and_frees_the_lock(tmp_path: Pat
         apply.finish(True, T0)
     # the editor did write it after all: the next holder of the lock records it
     (ws.root / "src" / "checkout.py").write_text(NEW_PAY)
-    assert recover(ws) == "draft d: an interrupted apply was finished and logged"
+    assert recover(ws) == (
+        "draft d: an interrupted apply from the editor: draft d: saved, logged as accepted"
+    )
 
 
 def test_a_second_begin_abandons_the_first(tmp_path: Path):
@@ -455,7 +481,7 @@ def test_a_second_begin_abandons_the_first(tmp_path: Path):
     _, plan = apply.begin("e", {}, T0, BY)
     assert json.loads(ws.paths.apply_journal.read_text())["draft"]["id"] == "e"
     apply.finish(True, T0)
-    assert set(ws.load_state().outcomes) == {"e"}
+    assert set(ws.load_state().unsaved) == {"e"} and not ws.state.outcomes
     assert lock_is_free(ws)
 
 

@@ -150,12 +150,46 @@ def test_verification_and_signing_only_tighten_and_the_command_waits_for_the_bas
     strict = strict.replace(
         "read_only = true", 'read_only = true\nirreversible_requires = "verified"'
     )
-    loose = CHECKED  # drops signing and verified
+    # drops signing; asks only claimed evidence (with a command to verify with, leaving the key
+    # out means verified: only choosing "claimed" loosens)
+    loose = CHECKED.replace(
+        "read_only = true", 'read_only = true\nirreversible_requires = "claimed"'
+    )
     source = resolve(Sources(working=loose, base=strict, base_name="main"))
     assert source.team.stitch_points.signing == "ssh"
     assert source.team.agents.irreversible_requires == "verified"
     notes = "\n".join(source.notes)
     assert "stitch_points.signing" in notes and "agents.irreversible_requires" in notes
+    quiet = resolve(Sources(working=CHECKED, base=strict, base_name="main"))
+    assert quiet.team.requires_verified
+    assert not any("irreversible_requires" in note for note in quiet.notes)
+
+
+def test_irreversible_drafts_need_verified_evidence_by_default_where_a_command_exists():
+    from stitch_ls.core.policy.config import TeamConfig, load_team_config
+
+    checked = load_team_config(CHECKED)
+    assert isinstance(checked, TeamConfig)
+    assert checked.agents.irreversible_requires is None  # not chosen ...
+    assert checked.irreversible_rule()[0] == "verified"  # ... so verified: there is a command
+    bare = load_team_config(BASE)
+    assert isinstance(bare, TeamConfig) and bare.irreversible_rule()[0] == "claimed"
+    chosen = load_team_config(
+        CHECKED.replace("read_only = true", 'read_only = true\nirreversible_requires = "claimed"')
+    )
+    assert isinstance(chosen, TeamConfig)
+    assert chosen.irreversible_rule() == ("claimed", "team file")
+    # a base that chose "claimed" explicitly, a working copy that leaves it out: the default
+    # (verified, the base's command being there) is stricter and holds at once
+    claimed_base = CHECKED.replace(
+        "read_only = true", 'read_only = true\nirreversible_requires = "claimed"'
+    )
+    source = resolve(Sources(working=CHECKED, base=claimed_base, base_name="main"))
+    assert source.team.requires_verified
+    # and the other way: a working copy choosing "claimed" against a base's default is looser
+    source = resolve(Sources(working=claimed_base, base=CHECKED, base_name="main"))
+    assert source.team.requires_verified
+    assert any("agents.irreversible_requires" in note for note in source.notes)
 
 
 def test_without_a_base_the_working_copy_names_no_command_to_run():

@@ -27,10 +27,14 @@ def test_budget_read_only_undoes_itself_but_never_a_humans(tmp_path: Path):
     write_draft(ws.root, draft("u1", sources=[]))
     write_draft(ws.root, draft("u2", sources=[]))
     ws.scan_drafts(T0)
-    assert ws.read_only().on and ws.read_only().by == "trust budget"
+    assert not ws.read_only().on  # one agent past its budget: that agent, not every agent
+    assert ws.agents_read_only() == {
+        "claude-code": "claude-code is read-only: 2 unsourced drafts this hour of development "
+        "(its budget 1)"
+    }
     for minute in range(1, 62):
         ws.note_activity(T0 + timedelta(minutes=minute))
-    assert not ws.read_only().on
+    assert ws.agents_read_only() == {}
     assert ws.budget().used == 0
 
     ws.set_read_only(True, "manual", "lead@example.com", T0)
@@ -45,10 +49,51 @@ def test_raised_floor_comes_back_down(tmp_path: Path):
     ws = ws_with(tmp_path / "ws", TEAM.replace("unsourced_per_hour = 3", "unsourced_per_hour = 0"))
     write_draft(ws.root, draft("u1", sources=[]))
     ws.scan_drafts(T0)
-    assert ws.floor() == (0.8, "trust budget")
+    assert ws.floor("claude-code") == (0.8, "claude-code's trust budget")
+    assert ws.floor("aider") == (0.65, "team file")
     for minute in range(1, 62):
         ws.note_activity(T0 + timedelta(minutes=minute))
-    assert ws.floor() == (0.65, "team file")
+    assert ws.floor("claude-code") == (0.65, "team file")
+
+
+def test_each_agent_has_its_own_budget_and_the_team_may_cap_them_all(tmp_path: Path):
+    """One agent's fourth unsourced draft raises its own floor, not another's: the other
+    agent's sourced 0.77 draft stays actionable (a workspace-wide counter put it under 0.80)."""
+    ws = ws_with(tmp_path / "ws", TEAM)
+    for n in range(4):
+        write_draft(ws.root, draft(f"u{n}", sources=[]))
+    write_draft(ws.root, draft("theirs", agent="aider", confidence=0.77))
+    write_draft(ws.root, draft("mine", confidence=0.77))
+    ws.scan_drafts(T0)
+    assert ws.budget("claude-code").exhausted and not ws.budget("aider").exhausted
+    by_id = {
+        e.record.id: e.decision
+        for e in ws.evaluate_all(ws.pending_records(), ws.gate_context(T0), {})
+    }
+    assert by_id["theirs"].gate.value == "actionable"
+    assert by_id["mine"].gate.value == "below_floor"
+    assert by_id["mine"].reason == "0.77 < floor 0.80 (from claude-code's trust budget)"
+    status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
+    assert status["trust"]["text"] == "unsourced: 4 of 3 used (claude-code) — exhausted"
+    assert status["floor"]["raised"] == {"claude-code": 0.8}
+
+    capped = ws_with(
+        tmp_path / "capped", TEAM.replace("scrutiny_raise", "team_per_hour = 4\nscrutiny_raise")
+    )
+    for n in range(3):
+        write_draft(capped.root, draft(f"a{n}", sources=[]))
+    for n in range(2):
+        write_draft(capped.root, draft(f"b{n}", agent="aider", sources=[]))
+    write_draft(capped.root, draft("third", agent="cursor", confidence=0.77))
+    capped.scan_drafts(T0)
+    assert not capped.budget("claude-code").exhausted  # 3 of 3: each within its own budget
+    assert capped.team_budget() == capped.team_budget().__class__(5, 4, True)  # 5 of 4 in all
+    assert capped.floor("cursor") == (0.8, "trust budget (all agents)")
+    status = capped.status(T0, capped.read_disk, lambda *a: "no symbols")
+    assert status["trust"]["text"] == (
+        "unsourced: 3 of 3 used (claude-code) · all agents 5 of 4 — exhausted"
+    )
+    assert status["trust"]["team"] == {"used": 5, "cap": 4, "exhausted": True}
 
 
 def test_counting_survives_a_restart_and_counts_each_draft_once(tmp_path: Path):
@@ -70,12 +115,16 @@ def test_status_object_has_the_contract_fields(tmp_path: Path):
     status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
     assert set(status["read_only"]) >= {"on", "by", "since", "reason"}
     assert set(status["quiet"]) >= {"on", "until", "next_start"}
-    assert status["floor"] == {"value": 0.65, "from": "team file"}
+    assert status["floor"] == {"value": 0.65, "from": "team file", "raised": {}}
     assert status["trust"] == {
         "used": 1,
         "budget": 3,
         "exhausted": False,
+        "agent": "claude-code",
         "on_exhausted": "raise_floor",
+        "agents": {"claude-code": {"used": 1, "budget": 3, "exhausted": False}},
+        "team": None,
+        "text": "unsourced: 1 of 3 used (claude-code)",
     }
     assert status["drafts"]["pending"] == 2
     assert status["drafts"]["actionable"] == 1 and status["drafts"]["parked"] == 1

@@ -32,8 +32,8 @@ def setup(root: Path) -> Path:
 def outcome(root: Path) -> str:
     """'applied' or 'pending', asserting that everything agrees with it."""
     log = root / ".stitch" / "source-log.jsonl"
-    logged = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
-    logged = [e for e in logged if e["draft"] == "big"]
+    lines = [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
+    logged = [e for e in lines if e["draft"] == "big" and e.get("event") != "not kept"]
     state_file = StitchPaths(root).state
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     recorded = state.get("outcomes", {}).get("big", {}).get("outcome")

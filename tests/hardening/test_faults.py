@@ -273,9 +273,12 @@ async def test_git_missing_or_broken_repository(workspace: Path):
     env = {"PATH": "/nonexistent", "GIT_PYTHON_REFRESH": "quiet"}
     client = await start(workspace, env=env)
     try:
-        client.open(workspace / CHECKOUT)
+        uri = client.open(workspace / CHECKOUT)
         assert (await client.command("stitch.applyDraft", "good"))["applied"]
-        entry = json.loads((workspace / ".stitch" / "source-log.jsonl").read_text())
+        client.save(uri)  # accepted once kept
+        log = workspace / ".stitch" / "source-log.jsonl"
+        await client.wait_for(log.exists, timeout=10)
+        entry = json.loads(log.read_text())
         assert entry["accepted_by"]  # falls back to the login name, never fails
     finally:
         await stop(client)

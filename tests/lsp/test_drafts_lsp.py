@@ -108,6 +108,34 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
     assert "\\*\\*trust me\\*\\* \\<script\\>" in text
 
 
+async def test_hover_says_a_claimed_test_does_not_exist(vscode, workspace: Path):
+    write_draft(
+        workspace,
+        draft(
+            "ready",
+            irreversible=True,
+            evidence=[
+                {"kind": "test", "ref": "tests/does_not_exist.py::test_x", "status": "passed"}
+            ],
+        ),
+    )
+    await vscode.until_listed("ready", where=lambda row: row["gate"] == "blocked")
+    uri = vscode.open(workspace / CHECKOUT)
+    hover = await vscode.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=12, character=10),
+        )
+    )
+    text = hover.contents.value
+    missing = "tests/does\\_not\\_exist\\.py"  # as escaped in Markdown
+    assert (
+        f"- {missing}::test\\_x: passed · claimed **[no such test: {missing} does not exist]**"
+        in text
+    )
+    assert f"passing test evidence \\(no such test: {missing}::test\\_x\\)" in text
+
+
 async def test_hover_says_why_a_draft_cannot_be_applied(vscode, workspace: Path):
     """For clients that never show a disabled action (VS Code's Ctrl+. leaves them out), the
     hover is where the engineer reads the reason: each draft's state and reason, said once."""
@@ -195,13 +223,21 @@ async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(
 ):
     uri = vscode.open(workspace / CHECKOUT)
     result = await vscode.command("stitch.applyDraft", "ready")
-    assert result["applied"] is True
+    assert result["applied"] is True and result["waiting"] is True
+    assert result["message"] == f"applied draft ready ({CHECKOUT}): accepted once saved"
     assert "return round(cart.total(), 2)" in vscode.text(uri)
-    [line] = (workspace / ".stitch" / "source-log.jsonl").read_text().splitlines()
+    log = workspace / ".stitch" / "source-log.jsonl"
+    assert not log.exists()  # in the buffer, not on disk: not accepted yet
+    assert (workspace / ".stitch" / "drafts" / "ready.json").exists()
+    with pytest.raises(Exception, match="waits to be saved"):
+        await vscode.command("stitch.applyDraft", "ready")
+    vscode.save(uri)
+    await vscode.wait_for(log.exists, timeout=10)
+    [line] = log.read_text().splitlines()
     entry = json.loads(line)
     assert entry["draft"] == "ready" and entry["accepted_by"] == "dev@example.com"
     assert entry["files"] == [CHECKOUT] and entry["sources"][0]["why"] == "contract of record"
-    assert not (workspace / ".stitch" / "drafts" / "ready.json").exists()
+    await vscode.wait_for(lambda: not (workspace / ".stitch" / "drafts" / "ready.json").exists())
     assert "ready" not in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
     with pytest.raises(Exception, match="no draft with id 'ready'"):
         await vscode.command("stitch.applyDraft", "ready")

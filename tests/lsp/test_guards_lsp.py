@@ -291,12 +291,21 @@ async def test_trust_budget_past_its_limit(tmp_path: Path, mode: str):
             for a in await client.actions(uri, 12, 8)
             if a.data["draft"] == "mid" and a.title.startswith("Apply")
         ]
+        # past its own budget: that agent's drafts meet more scrutiny, not every agent's
+        assert status["trust"]["text"] == "unsourced: 2 of 1 used (claude-code) — exhausted"
         if mode == "raise_floor":
-            assert status["floor"] == {"value": 0.8, "from": "trust budget"}
-            assert apply.disabled.reason == "0.70 < floor 0.80 (from trust budget)"
+            assert status["floor"] == {
+                "value": 0.65,
+                "from": "team file",
+                "raised": {"claude-code": 0.8},
+            }
+            assert apply.disabled.reason == "0.70 < floor 0.80 (from claude-code's trust budget)"
         else:
-            assert status["read_only"]["on"] and status["read_only"]["by"] == "trust budget"
-            assert apply.disabled.reason.startswith("agents are read-only: 2 unsourced drafts")
+            assert not status["read_only"]["on"]
+            assert apply.disabled.reason == (
+                "claude-code is read-only: 2 unsourced drafts this hour of development "
+                "(its budget 1)"
+            )
     finally:
         await stop(client)
 

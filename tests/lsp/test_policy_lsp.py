@@ -103,7 +103,7 @@ async def test_editor_settings_tighten_only_and_are_re_pulled(workspace: Path):
         # re-pulled when the server gets round to it: ask until it answers with the new gate
         await client.until(lambda: _gate_is(client, uri, "ready", "actionable"))
         status = await client.command("stitch.status")
-        assert status["floor"] == {"value": 0.65, "from": "team file"}
+        assert status["floor"] == {"value": 0.65, "from": "team file", "raised": {}}
         assert any("may only raise" in note for note in status["config"]["notes"])
     finally:
         await stop(client)
@@ -133,6 +133,6 @@ async def test_neovim_settings_table(workspace: Path):
     client = await start(workspace, editor=NEOVIM, settings={"confidenceFloor": 0.85})
     try:
         status = await client.command("stitch.status")
-        assert status["floor"] == {"value": 0.85, "from": "editor settings"}
+        assert status["floor"] == {"value": 0.85, "from": "editor settings", "raised": {}}
     finally:
         await stop(client)

@@ -223,11 +223,18 @@ async def test_agent_commit_hunks_are_drafts_and_new_commits_show_without_restar
         await client.wait_for(
             lambda: any(", you ·" in p.message for p in points(client, uri)), timeout=5
         )
-        listed = {row["id"] for row in await client.command("stitch.listDrafts")}
-        assert action.data["draft"] not in listed and low.data["draft"] in listed
-        with pytest.raises(Exception, match="already applied"):
+        listed = {row["id"]: row for row in await client.command("stitch.listDrafts")}
+        assert listed[action.data["draft"]]["gate"] == "unsaved"  # applied, not saved yet
+        assert listed[low.data["draft"]]["gate"] == "blocked"
+        with pytest.raises(Exception, match="waits to be saved"):
             await client.command("stitch.applyDraft", action.data["draft"])
         assert client.text(uri).count("return sum(self.items) or 0") == 1
+        client.save(uri)  # kept: the agent commit's hunk is accepted like a draft file
+        log = root / ".stitch" / "source-log.jsonl"
+        await client.wait_for(log.exists, timeout=10)
+        assert json.loads(log.read_text())["draft"] == action.data["draft"]
+        with pytest.raises(Exception, match="already applied"):
+            await client.command("stitch.applyDraft", action.data["draft"])
     finally:
         await stop(client)
 

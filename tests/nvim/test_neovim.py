@@ -34,6 +34,9 @@ def test_drafts_apply_and_user_commands(workspace: Path):
     R.apply_err = err
     wait(function() return vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]:find('round', 1, true) ~= nil end, 5000, 'edit')
     R.line13 = vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]
+    wait(function() return S.status.drafts.unsaved == 1 end, 8000, 'waiting to be saved')
+    vim.cmd('write')  -- accepted once saved
+    wait(function() return S.status.drafts.unsaved == 0 end, 8000, 'the apply kept')
 
     vim.cmd('StitchReadOnly on testing the switch')
     wait(function() return S.status.read_only.on end, 5000, 'read-only on')
@@ -161,7 +164,7 @@ def test_settings_reach_the_server_either_way(workspace: Path, how):
 """,
         **how,
     )
-    assert report["floor"] == {"value": 0.9, "from": "editor settings"}
+    assert report["floor"] == {"value": 0.9, "from": "editor settings", "raised": {}}
     [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
     assert apply["disabled"] == "0.82 < floor 0.90 (from editor settings)"
 
@@ -317,3 +320,109 @@ def test_stitch_drafts_offers_a_vouch_and_stitch_log_reads_plainly(workspace: Pa
     assert report["choices"] == ["Vouch", "Reject", "Show"]
     assert report["log"][0] == "Source log"
     assert any("checked it with the PM" in line for line in report["log"])
+
+
+# -- accepted means kept: apply, then quit unsaved / undo and save / save --------------------
+
+APPLY = r"""
+    ready()
+    wait(function() return S.status.drafts.pending == 1 end, 8000, 'the draft counted')
+    local result, err = run('stitch.applyDraft', { 'ready' })
+    R.apply_err = err
+    R.message = result and result.message
+    wait(function() return vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]:find('round', 1, true) ~= nil end, 5000, 'edit')
+    wait(function() return S.status.drafts.unsaved == 1 end, 8000, 'waiting to be saved')
+    R.statusline = S.statusline()
+"""
+
+
+def log_lines(root: Path) -> list[dict]:
+    log = root / ".stitch" / "source-log.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_apply_then_quit_without_saving_is_not_kept(workspace: Path):
+    from test_cli import cli
+
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        APPLY
+        + r"""
+    save_report()
+    vim.cmd('qa!')
+""",
+    )
+    assert report.get("apply_err") is None
+    assert report["message"] == f"applied draft ready ({CHECKOUT}): accepted once saved"
+    assert report["statusline"] == "stitch: 1 unsaved"
+    assert "round" not in (workspace / CHECKOUT).read_text()
+    status = json.loads(cli(workspace, "status", "--json").stdout)  # the next door looks
+    [line] = log_lines(workspace)
+    assert line["event"] == "not kept" and line["draft"] == "ready"
+    assert line["what"] in (
+        "the editor session ended before it was saved",  # said by the server as it shut down,
+    )  # or by the CLI, finding the session gone: the same words
+    assert status["drafts"]["unsaved"] == 0 and status["drafts"]["actionable"] == 1
+    assert "NOT KEPT: Draft ready" in cli(workspace, "log").stdout
+
+
+def test_apply_undo_save_is_not_kept(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        APPLY
+        + r"""
+    vim.cmd('undo')
+    R.undone = vim.api.nvim_buf_get_lines(0, 12, 13, false)[1]
+    vim.cmd('write')
+    wait(function() return S.status.drafts.unsaved == 0 and S.status.drafts.pending == 1 end, 8000, 'back in the inbox')
+    R.actions = actions(13, 8)
+""",
+    )
+    assert report["undone"] == "    return cart.total()"
+    [line] = log_lines(workspace)
+    assert line["event"] == "not kept"
+    assert line["what"] == f"{CHECKOUT}: undone or reverted in the editor before it was saved"
+    [apply] = [a for a in report["actions"] if a["title"].startswith("Apply")]
+    assert apply["disabled"] is None  # applicable again
+
+
+def test_apply_save_is_accepted(workspace: Path):
+    write_draft(workspace, draft("ready"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        APPLY
+        + r"""
+    vim.cmd('write')
+    wait(function() return S.status.drafts.unsaved == 0 and S.status.drafts.pending == 0 end, 8000, 'kept')
+    R.after = S.statusline()
+""",
+    )
+    assert report["after"] == "stitch"
+    [line] = log_lines(workspace)
+    assert (line["event"], line["draft"], line["ranges"]) == (
+        "accepted",
+        "ready",
+        {CHECKOUT: [[13, 13]]},
+    )
+    assert not (workspace / ".stitch" / "drafts" / "ready.json").exists()
+
+
+def test_the_statusline_says_whose_budget_is_used(workspace: Path):
+    write_draft(workspace, draft("u1", sources=[]))
+    write_draft(workspace, draft("u2", sources=[]))
+    write_draft(workspace, draft("theirs", agent="aider"))
+    report = run_nvim(
+        workspace,
+        CHECKOUT,
+        r"""
+    ready()
+    wait(function() return S.status.drafts.pending == 3 and S.status.trust.used == 2 end, 8000, 'counted')
+    R.statusline = S.statusline()
+""",
+    )
+    assert report["statusline"] == "stitch: unsourced: 2 of 3 used (claude-code) · 3 drafts"

@@ -160,6 +160,17 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     # where the engineer looks without "Show Disabled": the hover says why it is held
     assert "Cannot be applied now — below the floor: 0.51 < floor 0.65" in checks["hover"]
     assert checks["applied_line"] == "return round(cart.total(), 2)"
+    # accepted means kept: applied then undone and saved, applied then closed without saving,
+    # applied then saved: two "not kept" lines, then one "accepted"
+    assert " ".join(checks["status_unsaved"].split()) == "Stitch · 1 unsaved"
+    kept = checks["kept"]
+    assert (kept["undo"]["event"], kept["undo"]["draft"]) == ("not kept", "ready")
+    undone = "src/checkout.py: undone or reverted in the editor before it was saved"
+    assert kept["undo"]["what"] == undone
+    # "Revert and Close": the revert or the close, whichever the server sees first
+    assert kept["close"]["event"] == "not kept"
+    assert kept["close"]["what"] in (undone, "src/checkout.py: closed without saving")
+    assert (kept["save"]["event"], kept["save"]["accepted_by"]) == ("accepted", "dev@example.com")
     assert checks["source_log"] == "ready"
     assert checks["status_after_apply"] == "Stitch"
     # the time as the server formats it (core.timefmt), as in the CLI and Neovim

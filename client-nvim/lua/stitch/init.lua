@@ -93,7 +93,8 @@ end
 M.shown_time = shown_time
 
 --- A short state for the statusline: "quiet until 2026-11-30 11:30 EET", "read-only",
---- "budget 2/3", "3 drafts". Times are the server's; nothing here formats one.
+--- "unsourced: 3 of 4 used (claude-code)", "3 drafts", "1 unsaved". Times and the budget's
+--- words are the server's; nothing here formats one.
 function M.statusline()
   local s = M.status
   if type(s) ~= 'table' then
@@ -109,12 +110,17 @@ function M.statusline()
   end
   if s.trust and s.trust.budget then
     local used = s.trust.used or 0
-    if used > 0 then
-      table.insert(parts, ('budget %d/%d'):format(used, s.trust.budget))
+    if used > 0 or s.trust.exhausted then
+      -- an older server sends no text: its numbers, said the same way
+      table.insert(parts, s.trust.text or ('unsourced: %d of %d used'):format(used, s.trust.budget))
     end
   end
   if s.drafts and (s.drafts.pending or 0) > 0 then
     table.insert(parts, ('%d draft%s'):format(s.drafts.pending, s.drafts.pending == 1 and '' or 's'))
+  end
+  if s.drafts and (s.drafts.unsaved or 0) > 0 then
+    -- applied, accepted once saved
+    table.insert(parts, ('%d unsaved'):format(s.drafts.unsaved))
   end
   if s.prompts and (s.prompts.pending or 0) > 0 then
     table.insert(parts, ('%d prompt%s'):format(s.prompts.pending, s.prompts.pending == 1 and '' or 's'))
@@ -177,7 +183,11 @@ function M.list_drafts()
         end
         vim.ui.select(M.draft_choices(row.gate), { prompt = row.title }, function(choice)
           if choice == 'Apply' then
-            M.exec('stitch.applyDraft', { row.id })
+            M.exec('stitch.applyDraft', { row.id }, function(err, result)
+              if not err and type(result) == 'table' and result.message then
+                vim.notify('Stitch: ' .. result.message)  -- "accepted once saved"
+              end
+            end)
           elseif choice == 'Vouch' then
             vim.ui.input({ prompt = 'Why do you trust it without sources? ' }, function(note)
               if not note or vim.trim(note) == '' then
@@ -347,8 +357,10 @@ local function show_status()
       'quiet: ' .. (quiet.on and ('on until ' .. (shown_time(quiet.until_text, quiet['until']) or 'further notice'))
         or ('off' .. (next_start and (' (next ' .. next_start .. ')') or ''))),
       ('floor: %.2f (%s)'):format(s.floor.value, s.floor['from']),
-      ('trust budget: %d/%d%s'):format(s.trust.used, s.trust.budget, s.trust.exhausted and ' (exhausted)' or ''),
-      ('drafts: %d pending, %d ready'):format(s.drafts.pending, s.drafts.actionable),
+      'trust budget: ' .. (s.trust.text or ('unsourced: %d of %d used%s'):format(
+        s.trust.used, s.trust.budget, s.trust.exhausted and ' (exhausted)' or '')),
+      ('drafts: %d pending, %d ready%s'):format(s.drafts.pending, s.drafts.actionable,
+        (s.drafts.unsaved or 0) > 0 and ('; %d applied, accepted once saved'):format(s.drafts.unsaved) or ''),
       ('prompts: %d pending'):format(s.prompts and s.prompts.pending or 0),
     }
     vim.notify('Stitch\n' .. table.concat(lines, '\n'))

@@ -26,21 +26,27 @@ if TYPE_CHECKING:
     from stitch_ls.core.drafts.gate import GateContext
 
 
-def open_workspace(root: Path, *, finish: bool = True) -> tuple[StitchWorkspace, list[str]]:
-    """A workspace as every door opens it: an apply a crash interrupted finished or undone
-    (`finish`; the guard, which must never wait on a lock, skips it), then the engineer's
-    state and the team file in force read. Also what was done, for the door to say."""
+def open_workspace(
+    root: Path, *, finish: bool = True, now: datetime | None = None
+) -> tuple[StitchWorkspace, list[str]]:
+    """A workspace as every door opens it: an apply a crash interrupted finished or undone,
+    and editor applies whose session ended settled (`finish`; the guard, which must never
+    wait on a lock, skips it), then the engineer's state and the team file in force read.
+    Also what was done, for the door to say. `now`: the door's clock (default: now)."""
+    from datetime import UTC
+
     ws = StitchWorkspace(root)
-    note = finish_interrupted(ws) if finish else None
+    notes = finish_interrupted(ws, now or datetime.now(UTC)) if finish else []
     ws.load_state()
     ws.load_config()
-    return ws, [note] if note else []
+    return ws, notes
 
 
-def finish_interrupted(ws: StitchWorkspace) -> str | None:
+def finish_interrupted(ws: StitchWorkspace, now: datetime) -> list[str]:
     """Take over the engineer's files from when they were kept per checkout (once), then
     finish or undo an apply a crash interrupted and remove what killed writers left
-    (`recover`, under the apply lock); says which, or None when there was nothing to do."""
+    (`recover`, under the apply lock), and settle the editor applies that can be settled
+    without their session (`settle_orphans`); says what was done."""
     from stitch_ls.core.files.fsio import locked
 
     paths = ws.paths
@@ -52,10 +58,12 @@ def finish_interrupted(ws: StitchWorkspace) -> str | None:
         if before is not None and before.exists() and not target.exists():
             with contextlib.suppress(FileNotFoundError):
                 os.replace(before, target)
-    if not interrupted(ws):
-        return None
+    if not interrupted(ws) and not _waiting_files(ws) and not ws.load_state().unsaved:
+        return []
     with locked(paths.apply_lock):
-        return recover(ws)
+        note = recover(ws, now)
+        notes = [note] if note else []
+        return notes + [s.say() for s in settle_orphans(ws, now) if s.kept is not None]
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,9 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     outcome = decided(ws, draft.id)
     if outcome is not None:
         raise Refused(f"draft id {draft.id!r} was already {outcome}; ids are never reused")
+    waiting = ws.waiting_to_be_saved(draft.id)
+    if waiting is not None:
+        raise Refused(waiting)
     ws.scan_drafts(now)
     if draft.id in ws.drafts.by_id and not replace:
         raise Refused(f"a draft with id {draft.id!r} is pending (replace it explicitly)")
@@ -143,7 +154,41 @@ def list_drafts(
         records = [r for r in records if path in (r.draft.paths if r.draft else [])]
     page = first(records, limit)
     rows = [draft_summary(e) for e in ws.evaluate_all(page.rows, ctx, texts)]
-    return Page(rows, page.total, page.limit)
+    room = max(0, page.limit - len(rows))
+    waiting = [w for w in unsaved_rows(ws) if path is None or path in w["paths"]]
+    return Page(rows + waiting[:room], page.total + len(waiting), page.limit)
+
+
+def unsaved_rows(ws: StitchWorkspace) -> list[DraftSummary]:
+    """The drafts applied in the editor that wait to be saved, as rows of a list (state
+    `unsaved`): not pending, not accepted yet."""
+    from stitch_ls.core.drafts.gate import is_irreversible
+    from stitch_ls.core.timefmt import human_time
+
+    rows: list[DraftSummary] = []
+    for draft_id, waiting in sorted(ws.state.unsaved.items()):
+        record = ws.drafts.by_id.get(draft_id)
+        draft = record.draft if record is not None else None
+        when = human_time(waiting.at, ws.display_zone()) or "unknown time"
+        rows.append(
+            {
+                "id": draft_id,
+                "title": waiting.title,
+                "file": str(record.file) if record is not None else "",
+                "stream": waiting.stream,
+                "agent": waiting.agent,
+                "confidence": draft.confidence if draft is not None else None,
+                "sources": len(draft.sources) if draft is not None else 0,
+                "sources_missing": 0,
+                "source_checks": [],
+                "paths": list(waiting.files),
+                "gate": "unsaved",
+                "reason": f"applied in the editor by {waiting.by} on {when}; accepted once saved",
+                "irreversible": draft is not None
+                and is_irreversible(draft, ws.policy.irreversible_paths),
+            }
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -226,8 +271,11 @@ def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: da
         raise Refused(f"no draft with id {draft_id!r}")
     if record.draft is None:
         raise Refused(f"draft {draft_id!r} is invalid: {record.error}")
+    waiting = ws.waiting_to_be_saved(draft_id)
+    if waiting is not None:
+        raise Refused(waiting)
     draft = record.draft
-    if not unsourced(draft, ws.source_checker.report(draft)):
+    if not unsourced(draft, ws.source_checker.report(draft, record.base)):
         raise Refused(f"draft {draft_id!r} is not parked for want of sources; nothing to vouch for")
     vouch_ = Vouch(note=note, at=now, by=by, digest=draft_digest(draft))
 
@@ -297,7 +345,13 @@ MAX_APPLY_BYTES = 20 * 1024 * 1024
 
 
 def _write_journal(
-    ws: StitchWorkspace, draft: Draft, entry: Any, by: str, files: dict[str, Any], door: str
+    ws: StitchWorkspace,
+    draft: Draft,
+    entry: Any,
+    by: str,
+    files: dict[str, Any],
+    door: str,
+    **more: Any,
 ) -> None:
     from stitch_ls.core.files.fsio import atomic_write
 
@@ -308,6 +362,7 @@ def _write_journal(
         "draft": draft.to_data(),
         "entry": entry.to_data(),
         "files": files,
+        **more,  # the editor's: its session and the pieces of text the apply changes
     }
     atomic_write(ws.paths.apply_journal, json.dumps(payload))
 
@@ -341,16 +396,22 @@ def interrupted(ws: StitchWorkspace) -> bool:
     return ws.paths.apply_journal.exists() or any(temps_of(p) for p in _own_files(ws))
 
 
-def recover(ws: StitchWorkspace) -> str | None:
+def recover(ws: StitchWorkspace, now: datetime | None = None) -> str | None:
     """Finish or undo an apply a crash interrupted (call under `paths.apply_lock`); says
     which, or None when there was nothing to do. The temp files killed writers left go too:
     the journal's, the engineer's state's and last good policy's, and (below) those beside
-    each file the journal names."""
+    each file the journal names.
+
+    An editor's apply (`door` "editor") is never logged here as accepted unless the disk
+    holds it: it becomes an apply waiting to be kept when the disk holds some of it or its
+    editor session still runs (its buffers may hold it), and is dropped otherwise."""
     from stitch_ls.core.drafts.model import SourceLogEntry
     from stitch_ls.core.files.fsio import parse_json, read_bytes_limited, remove_temps
 
     for own in _own_files(ws):
         remove_temps(own)
+    for waiting_file in _waiting_files(ws):
+        remove_temps(waiting_file)
     try:
         raw = read_bytes_limited(ws.paths.apply_journal, 64 * 1024 * 1024)
     except FileNotFoundError:
@@ -371,6 +432,8 @@ def recover(ws: StitchWorkspace) -> str | None:
         remove_temps_inside(root, path)
     now_texts = _disk_texts_of(root, list(files))
     landed = [p for p, (before, after) in files.items() if now_texts[p] == after != before]
+    if data.get("door") == "editor":
+        return _recover_editor(ws, data, draft, entry, files, by, bool(landed), now)
     if not landed:  # none of its changes reached the disk (or a human changed them since)
         _drop_journal(ws)
         return f"draft {draft.id}: an interrupted apply changed nothing; it stays pending"
@@ -388,6 +451,43 @@ def recover(ws: StitchWorkspace) -> str | None:
     ws.retire(draft.id)  # its file, if the crash came before it was removed
     _drop_journal(ws)
     return f"draft {draft.id}: an interrupted apply was finished and logged"
+
+
+def _recover_editor(
+    ws: StitchWorkspace,
+    data: Any,
+    draft: Draft,
+    entry: Any,
+    files: dict[str, list[str | None]],
+    by: str,
+    landed: bool,
+    now: datetime | None,
+) -> str:
+    """An editor's apply a crash interrupted between its check and the editor's answer: it
+    waits to be kept (`keeping`) when some of it is on disk or its session still runs, and
+    is settled at once when the disk holds all of it; otherwise nothing happened."""
+    from stitch_ls.core.record import keeping
+
+    session = data.get("session") or {}
+    pid, started = int(session.get("pid") or 0), str(session.get("started") or "")
+    alive = bool(pid) and keeping.Session(pid, started).alive()
+    if not landed and not alive:
+        _drop_journal(ws)
+        return f"draft {draft.id}: an interrupted apply changed nothing; it stays pending"
+    waiting = keeping.Unsaved(
+        draft=draft,
+        entry=entry,
+        by=by,
+        at=entry.at,
+        pid=pid,
+        started=started,
+        files=files,
+        changes=data.get("changes") or {},
+    )
+    _wait(ws, waiting)
+    _drop_journal(ws)
+    settled = _settle_one(ws, waiting, {}, "check" if alive else "ended", None, now or entry.at)
+    return f"draft {draft.id}: an interrupted apply from the editor: {settled.say()}"
 
 
 def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
@@ -428,15 +528,15 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
     from stitch_ls.core.files.fsio import locked
 
     with locked(ws.paths.apply_lock):
-        recover(ws)
+        recover(ws, now)
         ws.load_state()
-        ws.scan_drafts(now)
+        scan_all(ws, now)  # agent commits' drafts too, as the editor offers them
         if ws.streams is None:
             load_streams(ws, now)  # a stream over its feature's cap applies nothing
         draft, plan = ws.check_apply(draft_id, now, ws.read_disk, ws.find_symbol_on_disk)
         _can_record(ws)
         files = _file_changes(plan, _disk_texts(ws, plan))
-        entry = ws.log_entry(draft, plan, by, now)
+        entry = _hashed(ws.log_entry(draft, plan, by, now), files)
         _write_journal(ws, draft, entry, by, files, "disk")
         root = ws.root.resolve()
         for path, (_before, after) in files.items():
@@ -448,25 +548,34 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
 
 class EditorApply:
     """An apply the editor performs (`workspace/applyEdit`) between a check and a commit
-    made here, in the process that owns `.stitch/`, with the apply lock held throughout."""
+    made here, in the process that owns `.stitch/`, with the apply lock held throughout. The
+    commit is not the accept: the change then waits to reach the disk (`keeping`), and is
+    logged as accepted once it does, or as not kept."""
 
     def __init__(self, ws: StitchWorkspace) -> None:
         self.ws = ws
         self._held: Any = None  # the lock's context while an apply is in flight
-        self._inflight: tuple[Draft, Any, str] | None = None
+        self._inflight: Any = None  # the apply waiting for the editor's answer
 
     def begin(
-        self, draft_id: str, texts: dict[str, str], now: datetime, by: str
+        self,
+        draft_id: str,
+        texts: dict[str, str],
+        now: datetime,
+        by: str,
+        session: Any = None,
     ) -> tuple[Draft, Plan]:
         """Check `draft_id` against the editor's texts (open buffers; the disk for the
-        rest) under the lock, which stays held until `finish`; journal what it will do."""
+        rest) under the lock, which stays held until `finish`; journal what it will do.
+        `session`: the editor session whose buffers get it (`keeping.Session`)."""
         from stitch_ls.core.files.fsio import locked
+        from stitch_ls.core.record import keeping
 
         self.abandon()
         held = locked(self.ws.paths.apply_lock)
         held.__enter__()
         try:
-            recover(self.ws)
+            recover(self.ws, now)
             self.ws.load_state()
             read, find_symbol = self.ws.readers(texts)
             draft, plan = self.ws.check_apply(draft_id, now, read, find_symbol)
@@ -475,30 +584,72 @@ class EditorApply:
                 p: (texts[p] if p in texts else read(p)) for p in {e.path for e in plan.edits}
             }
             files = _file_changes(plan, before)
+            changes = keeping.changes_of(plan, before)
             entry = self.ws.log_entry(draft, plan, by, now)
-            _write_journal(self.ws, draft, entry, by, files, "editor")
+            session = session or keeping.Session(0)
+            _write_journal(
+                self.ws,
+                draft,
+                entry,
+                by,
+                files,
+                "editor",
+                session={"pid": session.pid, "started": session.started},
+                changes=changes,
+            )
         except BaseException:
             held.__exit__(None, None, None)
             raise
-        self._held, self._inflight = held, (draft, entry, by)
+        self._held = held
+        self._inflight = keeping.Unsaved(
+            draft=draft,
+            entry=entry,
+            by=by,
+            at=now,
+            pid=session.pid,
+            started=session.started,
+            files=files,
+            changes=changes,
+        )
         return draft, plan
 
-    def finish(self, applied: bool, now: datetime) -> Any:
-        """The editor's answer: applied → logged and recorded; not → nothing happened."""
+    def finish(self, applied: bool, now: datetime, draft_id: str | None = None) -> Settled | None:
+        """The editor's answer: applied → waiting to reach the disk (kept at once when the
+        editor wrote every file itself); not → nothing happened. An answer for `draft_id`
+        that comes after a crash took the apply in flight (the journal recovered it as
+        waiting) is taken as given: applied, it goes on waiting; not, it is withdrawn."""
         if self._inflight is None:
-            raise Refused("no apply is in progress")
-        draft, entry, by = self._inflight
+            return self._late(applied, now, draft_id)
+        waiting = self._inflight
         try:
-            if applied:
-                self.ws.commit_applied(draft, entry, by, now)
+            if not applied:
+                _drop_journal(self.ws)
+                return None
+            _wait(self.ws, waiting)
             _drop_journal(self.ws)
-            return entry if applied else None
+            return _settle_one(self.ws, waiting, {}, "check", None, now)
         finally:
             self._release()
 
+    def _late(self, applied: bool, now: datetime, draft_id: str | None) -> Settled | None:
+        from stitch_ls.core.files.fsio import locked
+        from stitch_ls.core.record import keeping
+
+        if draft_id is None:
+            raise Refused("no apply is in progress")
+        with locked(self.ws.paths.apply_lock):
+            recover(self.ws, now)
+            found = [w for w in keeping.read_all(self.ws.paths)[0] if w.draft.id == draft_id]
+            if not found:
+                raise Refused("no apply is in progress")
+            if applied:
+                return _settle_one(self.ws, found[0], {}, "check", None, now)
+            _withdraw(self.ws, draft_id)
+            return None
+
     def abandon(self) -> None:
         """An apply whose answer never came: leave the journal for `recover` (it decides by
-        what the files hold) and release the lock."""
+        what the files hold and whether the editor's session runs) and release the lock."""
         if self._inflight is not None:
             self._release()
 
@@ -506,6 +657,216 @@ class EditorApply:
         held, self._held, self._inflight = self._held, None, None
         if held is not None:
             held.__exit__(None, None, None)
+
+
+# -- an editor's apply, kept or not ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What an editor's apply came to: kept (logged as accepted), not kept (logged so, its
+    draft back in the inbox), or `kept` None while it waits to reach the disk."""
+
+    draft: str
+    kept: bool | None
+    what: str | None
+    files: list[str]
+
+    def say(self) -> str:
+        if self.kept is None:
+            return f"draft {self.draft}: applied, waiting to be saved"
+        if self.kept:
+            return f"draft {self.draft}: saved, logged as accepted"
+        return f"draft {self.draft}: not kept ({self.what}); back in the inbox"
+
+
+def _waiting_files(ws: StitchWorkspace) -> list[Path]:
+    """The editor applies waiting here, and the files a killed writer left a temp file of
+    (`.<id>.json.<pid>.<random>.tmp`), whose temp files `recover` removes."""
+    from stitch_ls.core.record import keeping
+
+    folder = keeping.folder(ws.paths)
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = {n for n in names if n.endswith(".json") and not n.startswith(".")}
+    found |= {
+        n[1:].partition(".json.")[0] + ".json"
+        for n in names
+        if n.startswith(".") and n.endswith(".tmp") and ".json." in n
+    }
+    return [folder / n for n in sorted(found)]
+
+
+def _wait(ws: StitchWorkspace, waiting: Any) -> None:
+    """An editor's apply, kept aside until it reaches the disk: whole in the per-user folder,
+    then summed up in the engineer's state (what every door counts and lists)."""
+    from stitch_ls.core.policy.state import State, Waiting, update_state
+    from stitch_ls.core.record import keeping
+
+    keeping.write(ws.paths, waiting)
+    draft = waiting.draft
+
+    def change(state: State) -> None:
+        state.unsaved[draft.id] = Waiting(
+            at=waiting.at,
+            by=waiting.by,
+            title=draft.title,
+            stream=draft.stream,
+            agent=draft.agent,
+            files=list(waiting.files),
+            pid=waiting.pid,
+            started=waiting.started,
+        )
+
+    ws.use_state(update_state(ws.paths, change))
+
+
+def _withdraw(ws: StitchWorkspace, draft_id: str) -> None:
+    """An apply the editor says it never made: forgotten, nothing logged (call under the
+    apply lock)."""
+    from stitch_ls.core.policy.state import State, update_state
+    from stitch_ls.core.record import keeping
+
+    def forget(state: State) -> None:
+        state.unsaved.pop(draft_id, None)
+
+    ws.use_state(update_state(ws.paths, forget))
+    keeping.remove(ws.paths, draft_id)
+
+
+def _settle_one(
+    ws: StitchWorkspace,
+    waiting: Any,
+    buffers: dict[str, str],
+    event: str,
+    path: str | None,
+    now: datetime,
+) -> Settled:
+    """Judge one waiting apply by the files as they are now (and its session's buffers);
+    carry out what is decided (call under the apply lock)."""
+    from stitch_ls.core.record import keeping
+
+    if waiting.verdict is None:
+        disk = _disk_texts_of(ws.root.resolve(), list(waiting.files))
+        found = keeping.judge(waiting, disk, buffers, event, path)
+        if found is None:
+            return Settled(waiting.draft.id, None, None, list(waiting.files))
+        waiting.verdict = keeping.Verdict(kept=found[0], what=found[1], at=now)
+        keeping.write(ws.paths, waiting)  # decided: a crash from here on is finished later
+    return _carry_out(ws, waiting)
+
+
+def _carry_out(ws: StitchWorkspace, waiting: Any) -> Settled:
+    """Log and record what was decided (`waiting.verdict`), then forget the apply; each step
+    is skipped when a crash left it done."""
+    from stitch_ls.core.drafts.model import NotKeptEntry
+    from stitch_ls.core.policy.state import State, update_state
+    from stitch_ls.core.record import keeping
+    from stitch_ls.core.record.sourcelog import append_entry, read_log
+
+    verdict, draft = waiting.verdict, waiting.draft
+    log = read_log(ws.paths.source_log)
+    ws.load_state()
+    if verdict.kept:
+        disk = _disk_texts_of(ws.root.resolve(), list(waiting.files))
+        after = {p: texts[1] for p, texts in waiting.files.items()}
+        entry = keeping.landed(waiting.entry, after, disk).replace(at=verdict.at)
+        if draft.id not in ws.state.outcomes:
+            logged = any(e.draft == draft.id and e.at == verdict.at for e in log.accepted)
+            ws.commit_applied(draft, entry, waiting.by, verdict.at, logged=logged)
+        ws.retire(draft.id)
+    elif not any(e.draft == draft.id and e.at == verdict.at for e in log.not_kept):
+        append_entry(
+            ws.paths.source_log,
+            NotKeptEntry(
+                at=verdict.at,
+                draft=draft.id,
+                title=draft.title,
+                stream=draft.stream,
+                agent=draft.agent,
+                applied_by=waiting.by,
+                applied_at=waiting.at,
+                what=verdict.what,
+                files=list(waiting.files),
+                irreversible=waiting.entry.irreversible,
+            ),
+        )
+
+    def forget(state: State) -> None:
+        state.unsaved.pop(draft.id, None)
+
+    ws.use_state(update_state(ws.paths, forget))
+    keeping.remove(ws.paths, draft.id)
+    return Settled(draft.id, verdict.kept, verdict.what, list(waiting.files))
+
+
+def settle(
+    ws: StitchWorkspace,
+    event: str,
+    now: datetime,
+    session: Any,
+    path: str | None = None,
+    buffers: dict[str, str] | None = None,
+) -> list[Settled]:
+    """Something happened in the editor session `session` ("saved", "closed" or "changed"
+    `path`; "check": look at every apply; "ended": it is over): each apply waiting on
+    `path` (every one, without a path) judged again. Another session's applies are judged
+    by the disk alone (kept once it holds them). Under the apply lock."""
+    from stitch_ls.core.files.fsio import locked
+    from stitch_ls.core.record import keeping
+
+    with locked(ws.paths.apply_lock):
+        waiting_all, _ = keeping.read_all(ws.paths)
+        settled = []
+        for waiting in waiting_all:
+            if path is not None and path not in waiting.files:
+                continue
+            if waiting.session == session:
+                settled.append(_settle_one(ws, waiting, buffers or {}, event, path, now))
+            else:
+                settled.append(_settle_one(ws, waiting, {}, "check", None, now))
+        ws.load_state()
+        return settled
+
+
+def settle_orphans(ws: StitchWorkspace, now: datetime) -> list[Settled]:
+    """Editor applies no session will settle (call under the apply lock): those a crash left
+    decided, those the disk now holds (kept), and those whose session ended (settled by the
+    disk: whatever the buffers held is gone). The unsaved summaries in the engineer's state
+    follow the files (a crash between the two writes leaves them apart)."""
+    from stitch_ls.core.policy.state import State, update_state
+    from stitch_ls.core.record import keeping
+
+    waiting_all, _ = keeping.read_all(ws.paths)
+    settled = []
+    for waiting in waiting_all:
+        alive = waiting.session.alive()
+        event = "check" if alive else "ended"
+        found = _settle_one(ws, waiting, {}, event, None, now)
+        if found.kept is None and waiting.draft.id not in ws.state.unsaved:
+            _wait(ws, waiting)  # the summary a crash kept from the state
+        settled.append(found)
+    ws.load_state()
+    files = {w.draft.id for w in waiting_all}
+    stray = [i for i in ws.state.unsaved if i not in files]
+    if stray:
+
+        def drop(state: State) -> None:
+            for draft_id in stray:
+                state.unsaved.pop(draft_id, None)
+
+        ws.use_state(update_state(ws.paths, drop))
+    return settled
+
+
+def _hashed(entry: Any, files: dict[str, list[str | None]]) -> Any:
+    """The entry with each range's hash, from the files as the apply writes them."""
+    from stitch_ls.core.record import keeping
+
+    after = {p: texts[1] for p, texts in files.items()}
+    return keeping.landed(entry, after, after)
 
 
 # -- git: agent-commit drafts, streams and stitch points, as every door sees them -------------

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
-from stitch_ls.core.drafts.gate import Decision, Gate, GateContext, ReadOnly, decide
+from stitch_ls.core.drafts.gate import (
+    Decision,
+    Gate,
+    GateContext,
+    ReadOnly,
+    decide,
+    is_irreversible,
+)
 from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, Inbox, ScanResult
 from stitch_ls.core.drafts.model import Draft, SourceLogEntry
 from stitch_ls.core.drafts.sources import SourceChecker, unsourced
@@ -299,29 +306,32 @@ class StitchWorkspace:
         if not new_ids:
             return
         self.note_arrivals(result, now)
-        arrivals = [
-            i
+        arrivals = {  # draft id -> its agent, whose budget it counts against
+            i: r.draft.agent
             for i in new_ids
             if (r := self.drafts.by_id.get(i)) is not None
+            and r.draft is not None
             and r.unsourced
             and i not in self.state.unsourced_arrivals
             and i not in self.state.outcomes
-        ]
+        }
         if arrivals:
 
             def count(state: State) -> None:
-                for draft_id in arrivals:
+                for draft_id, agent in arrivals.items():
                     state.unsourced_arrivals.setdefault(draft_id, now)
-                state.unsourced_arrivals = trust.prune_arrivals(
-                    state.unsourced_arrivals, state.activity_minutes
-                )
+                    state.unsourced_agents.setdefault(draft_id, agent)
+                _prune(state)
 
             self._write_state(count)
 
     def set_git_drafts(self, drafts: list[Draft], now: datetime) -> ScanResult:
         """Agent commits' hunks, offered through the same gate as file drafts."""
         assert isinstance(self.drafts, DraftIndex), "a DraftView is filled by its owner"
-        records = [DraftRecord(self.root / ".git", draft, origin="git") for draft in drafts]
+        records = [
+            DraftRecord(self.root / ".git", draft, origin="git", base=commit_of(draft.id))
+            for draft in drafts
+        ]
         result = self.drafts.set_extra(records)
         self._count_arrivals(result, now)
         return result
@@ -331,8 +341,22 @@ class StitchWorkspace:
         return record.draft if record else None
 
     def pending_records(self) -> list[DraftRecord]:
-        """Drafts not yet applied or rejected."""
-        return [r for r in self.drafts.records() if r.id not in self.state.outcomes]
+        """Drafts not yet applied or rejected, nor applied in the editor and waiting to be
+        saved (`State.unsaved`)."""
+        decided, unsaved = self.state.outcomes, self.state.unsaved
+        return [r for r in self.drafts.records() if r.id not in decided and r.id not in unsaved]
+
+    def waiting_to_be_saved(self, draft_id: str) -> str | None:
+        """Why `draft_id` cannot be decided now when the editor applied it and it waits to be
+        saved (None otherwise)."""
+        waiting = self.state.unsaved.get(draft_id)
+        if waiting is None:
+            return None
+        when = human_time(waiting.at, self.display_zone()) or "unknown time"
+        return (
+            f"draft {draft_id!r} was applied in the editor by {waiting.by} on {when} and waits "
+            "to be saved (accepted once saved; back in the inbox if it is not kept)"
+        )
 
     # -- time-dependent policy -----------------------------------------------------------
 
@@ -353,15 +377,66 @@ class StitchWorkspace:
         self._quiet_memo = (schedule, now, change or now + timedelta(minutes=1), state)
         return state
 
-    def budget(self) -> trust.Budget:
-        return trust.budget_state(
+    def budgets(self) -> dict[str, trust.Budget]:
+        """Each agent's use of its own trust budget this hour of development."""
+        return trust.agent_budgets(
             self.state.unsourced_arrivals,
+            self.state.unsourced_agents,
             self.state.activity_minutes,
             self.policy.unsourced_per_hour,
         )
 
+    def team_budget(self) -> trust.Budget | None:
+        """Every agent's unsourced drafts together against `[trust] team_per_hour` (None
+        without a team cap)."""
+        return trust.team_budget(
+            self.state.unsourced_arrivals, self.state.activity_minutes, self.policy.team_per_hour
+        )
+
+    def budget(self, agent: str | None = None) -> trust.Budget:
+        """One agent's budget; without `agent`, the one a status line shows (the agent nearest
+        to or furthest past its budget)."""
+        budgets = self.budgets()
+        if agent is None:
+            return trust.headline(budgets, self.policy.unsourced_per_hour)
+        found = budgets.get(agent)
+        return found or trust.Budget(0, self.policy.unsourced_per_hour, False, agent)
+
+    def trust_status(self) -> dict[str, Any]:
+        """The status's `trust`: the headline budget (`used`, `budget`, `exhausted`: the
+        agent nearest to its budget, named in `agent`), each agent's, the team's cap, and
+        `text` as every door says it (`unsourced: 3 of 4 used (claude-code)`)."""
+        budget = self.budget()
+        team = self.team_budget()
+        return {
+            "used": budget.used,
+            "budget": budget.budget,
+            "exhausted": budget.exhausted or bool(team and team.exhausted),
+            "agent": budget.agent,
+            "on_exhausted": self.policy.on_exhausted,
+            "agents": {
+                name: {"used": b.used, "budget": b.budget, "exhausted": b.exhausted}
+                for name, b in self.budgets().items()
+            },
+            "team": None
+            if team is None
+            else {"used": team.used, "cap": team.budget, "exhausted": team.exhausted},
+            "text": budget.describe(team),
+        }
+
+    def irreversible_status(self) -> dict[str, Any]:
+        """What an irreversible draft's evidence must be, where that came from, and what it
+        lets through."""
+        requires, source = self.team.irreversible_rule()
+        return {
+            "requires": requires,
+            "from": source,
+            "allows": VERIFIED_ALLOWS if requires == "verified" else CLAIMED_ALLOWS,
+        }
+
     def read_only(self) -> ReadOnly:
-        """Effective switch: a human's, the team file's, or the exhausted budget's."""
+        """Effective switch: a human's, the team file's, or the team's exhausted trust budget
+        (one agent past its own budget turns only that agent read-only: `agents_read_only`)."""
         switch = self.state.read_only
         if switch.on:
             return ReadOnly(True, switch.by, switch.since, switch.reason, self.display_zone())
@@ -370,15 +445,42 @@ class StitchWorkspace:
             return ReadOnly(True, "stitch", None, source.problem or "team file unreadable")
         if self.team.agents.read_only:
             return ReadOnly(True, "team file", None, "agents.read_only = true in the team file")
-        budget = self.budget()
-        if budget.exhausted and self.policy.on_exhausted == "read_only":
+        team = self.team_budget()
+        if team is not None and team.exhausted and self.policy.on_exhausted == "read_only":
             return ReadOnly(
                 True,
                 "trust budget",
                 None,
-                f"{budget.used} unsourced drafts this hour of development (budget {budget.budget})",
+                f"{team.used} unsourced drafts from all agents this hour of development "
+                f"(team cap {team.budget})",
             )
         return ReadOnly(False)
+
+    def agents_read_only(self) -> dict[str, str]:
+        """Agents past their own trust budget where the team turns them read-only, and why."""
+        if self.policy.on_exhausted != "read_only":
+            return {}
+        return {
+            agent: f"{agent} is read-only: {b.used} unsourced drafts this hour of development "
+            f"(its budget {b.budget})"
+            for agent, b in self.budgets().items()
+            if b.exhausted
+        }
+
+    def agent_floors(self) -> dict[str, tuple[float, str]]:
+        """Agents past their own trust budget whose floor the team raises: the raised floor
+        and where it came from."""
+        if self.policy.on_exhausted != "raise_floor":
+            return {}
+        raised = self._raised_floor()
+        return {
+            agent: (raised, f"{agent}'s trust budget")
+            for agent, b in self.budgets().items()
+            if b.exhausted
+        }
+
+    def _raised_floor(self) -> float:
+        return min(1.0, round(self.policy.floor + self.policy.scrutiny_raise, 4))
 
     def display_zone(self) -> Any:
         """The zone people read times in here (`timefmt.workspace_zone`)."""
@@ -386,11 +488,16 @@ class StitchWorkspace:
 
         return workspace_zone(self.team.quiet_hours.timezone)
 
-    def floor(self) -> tuple[float, str]:
-        budget = self.budget()
-        if budget.exhausted and self.policy.on_exhausted == "raise_floor":
-            raised = min(1.0, round(self.policy.floor + self.policy.scrutiny_raise, 4))
-            return raised, "trust budget"
+    def floor(self, agent: str | None = None) -> tuple[float, str]:
+        """The floor `agent`'s drafts meet (without an agent: every agent's), and where it
+        came from: raised for all past the team's cap, for one agent past its own budget."""
+        team = self.team_budget()
+        if team is not None and team.exhausted and self.policy.on_exhausted == "raise_floor":
+            return self._raised_floor(), "trust budget (all agents)"
+        if agent is not None:
+            raised = self.agent_floors().get(agent)
+            if raised is not None:
+                return raised
         return self.policy.floor, self.policy.floor_from
 
     def gate_context(self, now: datetime, *, ignore_quiet: bool = False) -> GateContext:
@@ -401,7 +508,9 @@ class StitchWorkspace:
             floor=floor,
             floor_from=floor_from,
             irreversible_paths=self.policy.irreversible_paths,
-            requires_verified=self.team.agents.irreversible_requires == "verified",
+            requires_verified=self.team.requires_verified,
+            agent_floors=tuple((a, f, why) for a, (f, why) in sorted(self.agent_floors().items())),
+            agents_read_only=tuple(sorted(self.agents_read_only().items())),
             verified=frozenset(
                 (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
             ),
@@ -511,6 +620,9 @@ class StitchWorkspace:
             raise Refused(f"no draft with id {draft_id!r}")
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        waiting = self.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(waiting)
         record = self.rechecked(record)
         evaluation = self.evaluate(record, self.gate_context(now), read, find_symbol)
         if not evaluation.decision.actionable or evaluation.plan is None or record.draft is None:
@@ -521,7 +633,9 @@ class StitchWorkspace:
         """The record with its sources checked now (at the moment of applying or verifying)."""
         if record.draft is None:
             return record
-        return dataclasses.replace(record, sources=self.source_checker.report(record.draft))
+        return dataclasses.replace(
+            record, sources=self.source_checker.report(record.draft, record.base)
+        )
 
     def log_entry(self, draft: Draft, plan: Plan, by: str, now: datetime) -> SourceLogEntry:
         """The source-log entry an apply of `plan` will write."""
@@ -539,6 +653,7 @@ class StitchWorkspace:
             ranges=written_ranges(plan),
             verification=self._verified_run(draft),
             vouched=self._vouched(draft),
+            irreversible=is_irreversible(draft, self.policy.irreversible_paths),
         )
 
     def _logged_sources(self, draft: Draft) -> list[Any]:
@@ -592,6 +707,9 @@ class StitchWorkspace:
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
+        waiting = self.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(f"{waiting}; undo it in the editor to reject it")
         record = self.drafts.by_id.get(draft_id)
         if record is None:
             raise Refused(f"no draft with id {draft_id!r}")
@@ -673,9 +791,7 @@ class StitchWorkspace:
 
         def change(state: State) -> None:
             state.activity_minutes = trust.record_activity(state.activity_minutes, now)
-            state.unsourced_arrivals = trust.prune_arrivals(
-                state.unsourced_arrivals, state.activity_minutes
-            )
+            _prune(state)
 
         self._write_state(change)
         return True
@@ -749,7 +865,6 @@ class StitchWorkspace:
         quiet = self.quiet_state(now)
         read_only = self.read_only()
         floor, floor_from = self.floor()
-        budget = self.budget()
         if counts is None:
             counts = self.draft_counts(now, read, find_symbol)
         return {
@@ -768,14 +883,16 @@ class StitchWorkspace:
                 "next_start_text": human_time(quiet.next_start, zone),
                 "reason": quiet.reason,
             },
-            "floor": {"value": floor, "from": floor_from},
-            "trust": {
-                "used": budget.used,
-                "budget": budget.budget,
-                "exhausted": budget.exhausted,
-                "on_exhausted": self.policy.on_exhausted,
+            "floor": {
+                "value": floor,
+                "from": floor_from,
+                # agents past their own trust budget: their drafts meet this floor instead
+                "raised": {agent: value for agent, (value, _) in self.agent_floors().items()},
             },
-            "drafts": counts,
+            "trust": self.trust_status(),
+            "irreversible": self.irreversible_status(),
+            # `unsaved`: applied in the editor, accepted once saved (not among the pending)
+            "drafts": {**counts, "unsaved": len(self.state.unsaved)},
             "prompts": {"pending": prompts_pending},
             "config": {
                 "ok": not self.config_problems,
@@ -794,6 +911,16 @@ class StitchWorkspace:
             "zone": str(zone),
         }
 
+
+# what claimed evidence lets through, said wherever the rule is shown (status, init)
+CLAIMED_ALLOWS = (
+    "an irreversible draft passes on its agent's own word that its tests passed "
+    "(the tests it names must exist; nobody here ran them)"
+)
+VERIFIED_ALLOWS = (
+    "an irreversible draft needs its tests run here and passing (stitch-ls verify, or "
+    '"Verify draft" in the editor)'
+)
 
 # the order the counts are listed in: what a person can act on first
 COUNTED_GATES = (
@@ -884,6 +1011,25 @@ def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:
             ranges.setdefault(path, []).append((first, first + lines - 1))
             shift += (edit.text.count("\n")) - (edit.end[0] - edit.start[0])
     return ranges
+
+
+def commit_of(draft_id: str) -> str | None:
+    """The commit an agent commit's draft comes from (`git-<sha>-<file>-<hunk>`)."""
+    import re
+
+    match = re.match(r"^git-([0-9a-f]{7,40})-", draft_id)
+    return match.group(1) if match else None
+
+
+def _prune(state: State) -> None:
+    """Forget the unsourced arrivals (and whose they were) from before this hour of
+    development."""
+    state.unsourced_arrivals = trust.prune_arrivals(
+        state.unsourced_arrivals, state.activity_minutes
+    )
+    state.unsourced_agents = {
+        i: a for i, a in state.unsourced_agents.items() if i in state.unsourced_arrivals
+    }
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -32,11 +32,12 @@ if TYPE_CHECKING:
     from stitch_ls.core.drafts.anchor import Plan
     from stitch_ls.core.drafts.gate import GateContext
     from stitch_ls.core.drafts.index import DraftRecord
-    from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
+    from stitch_ls.core.drafts.model import Draft, Prompt
     from stitch_ls.core.drafts.verify import Verdict
     from stitch_ls.core.listing import Page
-    from stitch_ls.core.operations import Vouched
+    from stitch_ls.core.operations import Settled, Vouched
     from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
+    from stitch_ls.core.record.keeping import Session
     from stitch_ls.core.vcs.gitview import Comparison
     from stitch_ls.core.vcs.stitchpoints import StitchPoint
     from stitch_ls.core.workspace import DraftSummary
@@ -137,15 +138,38 @@ class IndexerApi(Protocol):
         ...
 
     def begin_apply(
-        self, draft_id: str, texts: dict[str, str], now: datetime, by: str
+        self,
+        draft_id: str,
+        texts: dict[str, str],
+        now: datetime,
+        by: str,
+        session: Session | None = None,
     ) -> tuple[Draft, Plan]:
         """Check an apply against the editor's texts under the apply lock, which stays held
-        until `finish_apply`."""
+        until `finish_apply`; `session`: the editor session whose buffers get it."""
         ...
 
-    def finish_apply(self, applied: bool, now: datetime) -> Changed[SourceLogEntry | None]:
-        """The editor applied the edit (or did not): commit it (its log entry), release the
-        lock."""
+    def finish_apply(
+        self, applied: bool, now: datetime, draft_id: str | None = None
+    ) -> Changed[Settled | None]:
+        """The editor applied the edit (or did not): it waits to reach the disk (kept at once
+        when the editor wrote it there), the lock released; None when it was not applied.
+        With `draft_id`, also an answer a crashed indexer never got (the new one recovered
+        the apply as waiting: applied, it goes on waiting; not, it is withdrawn)."""
+        ...
+
+    def settle(
+        self,
+        event: str,
+        path: str | None,
+        buffers: dict[str, str],
+        now: datetime,
+        session: Session,
+    ) -> Changed[list[Settled]]:
+        """Something happened to a file of an apply waiting to be saved ("saved", "closed",
+        "changed"), or "check" / "ended" for every one of `session`'s: each judged again
+        against the disk and the session's `buffers` (the open ones), and logged as accepted
+        (kept) or not kept when that is decided."""
         ...
 
     @runs(Mode.ALONE, timeout=A_DAY)

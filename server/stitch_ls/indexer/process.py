@@ -33,16 +33,23 @@ from typing import IO, Any
 from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.drafts.gate import GateContext
 from stitch_ls.core.drafts.index import DraftRecord, ScanResult, record_paths
-from stitch_ls.core.drafts.model import Draft, Prompt, SourceLogEntry
+from stitch_ls.core.drafts.model import Draft, Prompt
 from stitch_ls.core.drafts.verify import Verdict
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import locked, make_folder
 from stitch_ls.core.listing import Page
-from stitch_ls.core.operations import EditorApply, Vouched, finish_interrupted, list_drafts
+from stitch_ls.core.operations import (
+    EditorApply,
+    Settled,
+    Vouched,
+    finish_interrupted,
+    list_drafts,
+)
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
 from stitch_ls.core.vcs.collisions import IndexWriter, Touch
+from stitch_ls.core.record.keeping import Session
 from stitch_ls.core.vcs.gitview import Comparison, Snapshot
 from stitch_ls.core.vcs.stitchpoints import StitchPoint
 from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace
@@ -72,8 +79,7 @@ class Indexer(IndexerApi):
 
     def load(self, now: datetime) -> Delta:
         self.applying.abandon()
-        note = finish_interrupted(self.ws)
-        if note:
+        for note in finish_interrupted(self.ws, now):
             print(f"stitch indexer: {note}", file=sys.stderr)
         found = self.ws.reload(None, now)
         return self._delta(found.drafts, None, None, reloaded=found)
@@ -204,14 +210,35 @@ class Indexer(IndexerApi):
         return loaded if isinstance(loaded, list) else []
 
     def begin_apply(
-        self, draft_id: str, texts: dict[str, str], now: datetime, by: str
+        self,
+        draft_id: str,
+        texts: dict[str, str],
+        now: datetime,
+        by: str,
+        session: Session | None = None,
     ) -> tuple[Draft, Plan]:
-        return self.applying.begin(draft_id, texts, now, by)
+        return self.applying.begin(draft_id, texts, now, by, session)
 
-    def finish_apply(self, applied: bool, now: datetime) -> Changed[SourceLogEntry | None]:
+    def finish_apply(
+        self, applied: bool, now: datetime, draft_id: str | None = None
+    ) -> Changed[Settled | None]:
         with self._changing() as change:
-            entry = self.applying.finish(applied, now)
-        return Changed(entry, change.delta)
+            settled = self.applying.finish(applied, now, draft_id)
+        return Changed(settled, change.delta)
+
+    def settle(
+        self,
+        event: str,
+        path: str | None,
+        buffers: dict[str, str],
+        now: datetime,
+        session: Session,
+    ) -> Changed[list[Settled]]:
+        from stitch_ls.core.operations import settle
+
+        with self._changing() as change:
+            settled = settle(self.ws, event, now, session, path, buffers)
+        return Changed(settled, change.delta)
 
     def prompts(self) -> tuple[list[tuple[Path, Prompt]], list[str]]:
         from stitch_ls.core.drafts.prompts import scan_prompts

@@ -100,7 +100,9 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
         buffers = {d.relative: d for d in ls.docs.values() if d.relative and d.relative in paths}
         texts = {path: doc.text for path, doc in buffers.items()}
         versions = {path: doc.version for path, doc in buffers.items()}  # of those texts
-        draft, plan = await ls.call(IndexerApi.begin_apply, draft_id, texts, ls.clock(), ls.user)
+        draft, plan = await ls.call(
+            IndexerApi.begin_apply, draft_id, texts, ls.clock(), ls.user, ls.session
+        )
         applied = False
         try:
             edit = workspace_edit(ls, plan, versions)
@@ -118,17 +120,37 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
                     IndexerApi.finish_apply,
                     applied,
                     ls.clock(),
+                    draft.id,
                 )
             except IndexerError as exc:
+                # the indexer that comes next recovers the apply from its journal: it is told
+                # then what the editor answered (`StitchServer.deliver_finish`)
+                ls.undelivered[draft.id] = applied
                 if applied:
-                    raise refused(f"applied, but not recorded: {exc}") from None
+                    raise refused(
+                        f"applied, not recorded yet: {exc} (recorded when the indexer is back)"
+                    ) from None
                 ls.show_log(f"an apply that did not happen was not released: {exc}")
-        entry = finished.value
-        if entry is None:
+        settled = finished.value
+        if settled is None:
             raise refused("applied, but not recorded: the indexer had no apply in progress")
         ls.drafts_changed({draft.id})
     ls.refresh_editor()
-    return {"applied": True, "draft": draft.id, "files": entry.files}
+    files = ", ".join(settled.files)
+    message = (
+        f"applied draft {draft.id} ({files}): accepted once saved"
+        if settled.kept is None
+        else f"applied draft {draft.id} ({files}): on disk, logged as accepted"
+    )
+    return {
+        "applied": True,
+        "draft": draft.id,
+        "files": settled.files,
+        # accepted means kept: logged once the change is on disk (the buffers saved)
+        "kept": settled.kept is True,
+        "waiting": settled.kept is None,
+        "message": message,
+    }
 
 
 def workspace_edit(

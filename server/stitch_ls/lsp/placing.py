@@ -138,8 +138,9 @@ class DraftPlacer:
 
     def _records(self, relative: str) -> list[Any]:
         assert self.host.ws is not None
-        outcomes = self.host.ws.state.outcomes
-        return [r for r in self.host.ws.drafts.by_path.get(relative, ()) if r.id not in outcomes]
+        state = self.host.ws.state  # decided, or applied and waiting to be saved: not shown
+        gone = state.outcomes.keys() | state.unsaved.keys()
+        return [r for r in self.host.ws.drafts.by_path.get(relative, ()) if r.id not in gone]
 
     def _placed_from(
         self,
@@ -253,10 +254,10 @@ class DraftPlacer:
         ctx = ws.gate_context(self.host.clock(), ignore_quiet=True)
         placed.index.update_items(lambda e: ws.redecide(e, ctx))
         placed.fixed.update_items(lambda e: ws.redecide(e, ctx))
-        outcomes = ws.state.outcomes
-        placed.stale_ids |= {
-            e.record.id for e in placed.index.items() if e.record.id in outcomes
-        } | {e.record.id for e in placed.fixed.items() if e.record.id in outcomes}
+        gone = ws.state.outcomes.keys() | ws.state.unsaved.keys()
+        placed.stale_ids |= {e.record.id for e in placed.index.items() if e.record.id in gone} | {
+            e.record.id for e in placed.fixed.items() if e.record.id in gone
+        }
         placed.generation, placed.ranked = self.host.generation, None
         return placed
 

@@ -241,9 +241,13 @@ def hover_markdown(evaluation: Evaluation, root: Path, verifications: dict | Non
     if draft.evidence:
         lines.append("")
         lines.append("Test evidence (claimed by the agent):")
-        for item in draft.evidence:
+        found = report.evidence if report is not None else ()
+        for index, item in enumerate(draft.evidence):
             run = f" · run {escape_markdown(item.run)}" if item.run else ""
-            lines.append(f"- {escape_markdown(item.ref)}: {item.status} · claimed{run}")
+            absent = ""
+            if index < len(found) and found[index].status == "missing":  # counts for nothing
+                absent = f" **[no such test: {escape_markdown(found[index].detail)}]**"
+            lines.append(f"- {escape_markdown(item.ref)}: {item.status} · claimed{run}{absent}")
     verified = (verifications or {}).get(draft.id)
     if verified is not None and verified.digest == draft_digest(draft):
         lines.append("")

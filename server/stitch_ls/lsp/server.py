@@ -68,6 +68,7 @@ LATER_IMPORTS = (
     "stitch_ls.core.policy.config",
     "stitch_ls.core.vcs.gitview",
     "stitch_ls.core.vcs.stitchpoints",
+    "stitch_ls.core.record.keeping",
     "tree_sitter",  # its binding; a grammar loads with the first parse, in a worker
 )
 
@@ -177,6 +178,11 @@ class StitchServer(LanguageServer):
         )
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
+        self._settle_pending: dict[str, asyncio.TimerHandle] = {}
+        self.session: Any = None  # this editor session (`keeping.Session`), once the core loads
+        # the editor's answers to applies whose indexer died before it heard them: draft id ->
+        # applied (told to the next indexer, which recovered the apply from its journal)
+        self.undelivered: dict[str, bool] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -333,6 +339,7 @@ class StitchServer(LanguageServer):
         assert self._core is not None
         modules = await self._core
         self.view = modules["stitch_ls.core.drafts.index"].DraftView()
+        self.session = modules["stitch_ls.core.record.keeping"].Session.current()
         self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, self.view)
         for doc in self.docs.values():  # opened before the workspace was ready
             doc.relative = relative_to(ws.root, doc.path)
@@ -438,6 +445,93 @@ class StitchServer(LanguageServer):
         self._git_seen = None  # the new indexer has no git snapshot yet
         self.invalidate(places=True)
         self.refresh_editor()
+        await self.deliver_finish()
+        await self.settle_all("check")  # an apply the old indexer left: its buffers, now
+
+    async def deliver_finish(self) -> None:
+        """Tell a new indexer what the editor answered to the applies its predecessor died
+        during: applied, they wait to be saved; not, they are withdrawn (never logged)."""
+        for draft_id, applied in list(self.undelivered.items()):
+            try:
+                await self.call_then(
+                    lambda answer: self.adopt(answer.delta),
+                    IndexerApi.finish_apply,
+                    applied,
+                    self.clock(),
+                    draft_id,
+                )
+            except Refused:
+                pass  # nothing of it was left to recover
+            except IndexerError as exc:
+                log.debug("apply answer not delivered yet: %s", exc)
+                continue
+            self.undelivered.pop(draft_id, None)
+            self.drafts_changed({draft_id})
+
+    # -- applies waiting to be saved (`core.record.keeping`) ------------------------------
+
+    def unsaved_paths(self) -> set[str]:
+        """The files of this session's applies that wait to reach the disk."""
+        if self.ws is None or self.session is None:
+            return set()
+        mine = (self.session.pid, self.session.started)
+        return {
+            path
+            for waiting in self.ws.state.unsaved.values()
+            if (waiting.pid, waiting.started) == mine
+            for path in waiting.files
+        }
+
+    def schedule_settle(self, doc: OpenDocument, delay: float = 0.3) -> None:
+        """Look again, once typing pauses, whether the buffer still holds an apply (an undo
+        or a revert takes it back out)."""
+
+        async def look(doc: OpenDocument) -> None:
+            if self.docs.get(doc.uri) is doc and doc.relative is not None:
+                await self.settle("changed", doc.relative)
+
+        self._after_pause(self._settle_pending, doc, delay, look)
+
+    async def settle(self, event: str, path: str | None) -> None:
+        """Ask the indexer to judge the applies waiting on `path` (all of this session's,
+        without one) now that it was saved, closed or changed: logged as accepted once on
+        disk, as not kept when undone, reverted or closed without saving."""
+        if self.ws is None or self.session is None:
+            return
+        buffers = {
+            d.relative: d.text
+            for d in self.docs.values()
+            if d.relative and (path is None or d.relative == path)
+        }
+        try:
+            answer = await self.call_then(
+                lambda a: self.adopt(a.delta),
+                IndexerApi.settle,
+                event,
+                path,
+                buffers,
+                self.clock(),
+                self.session,
+            )
+        except (IndexerError, Refused) as exc:  # judged again at the next event, or by the disk
+            self.show_log(f"an apply waiting to be saved was not looked at: {exc}")
+            return
+        decided = [s for s in answer.value if s.kept is not None]
+        for settled in decided:
+            self.show_log(settled.say(), types.MessageType.Info)
+        if decided:
+            self.drafts_changed({s.draft for s in decided})
+            self.refresh_editor()
+
+    async def settle_all(self, event: str) -> None:
+        """Every apply of this session judged (`event` "check", or "ended" when the session
+        closes), bounded: an indexer that does not answer leaves them to the next reader."""
+        if not self.unsaved_paths() or not self.indexer_running:
+            return
+        try:
+            await asyncio.wait_for(self.settle(event, None), timeout=5)
+        except TimeoutError:
+            log.warning("applies waiting to be saved not settled in time (%s)", event)
 
     async def pull_settings(self) -> None:
         """Ask the client for `stitch.*` (when it can answer)."""

@@ -60,6 +60,20 @@ class GateContext:
     beyond_cap: frozenset[tuple[str, str]] = frozenset()
     # the engineer's vouches for parked drafts: (draft id, draft digest), from `State.vouches`
     vouched: frozenset[tuple[str, str]] = frozenset()
+    # agents past their own trust budget: (agent, raised floor, where it came from)
+    agent_floors: tuple[tuple[str, float, str], ...] = ()
+    # agents past their own trust budget where the team turns them read-only: (agent, why)
+    agents_read_only: tuple[tuple[str, str], ...] = ()
+
+    def floor_for(self, agent: str) -> tuple[float, str]:
+        """The floor an agent's drafts meet: raised when that agent is past its budget."""
+        for name, floor, why in self.agent_floors:
+            if name == agent and floor > self.floor:
+                return floor, why
+        return self.floor, self.floor_from
+
+    def agent_read_only(self, agent: str) -> str | None:
+        return next((why for name, why in self.agents_read_only if name == agent), None)
 
     def vouched_for(self, draft: Draft) -> bool:
         """Whether the engineer vouched for this very draft (same content)."""
@@ -91,9 +105,21 @@ def is_irreversible(draft: Draft, irreversible_paths: tuple[str, ...]) -> bool:
     return any(glob_match(path, pattern) for path in draft.paths for pattern in irreversible_paths)
 
 
-def has_passing_evidence(draft: Draft) -> bool:
+def has_passing_evidence(draft: Draft, sources: SourceReport | None = None) -> bool:
+    """Claimed evidence that passed, and none that failed: a claim about a test that does
+    not exist (`sources.evidence`, as checked) counts for nothing, as a missing source does."""
     statuses = {item.status for item in draft.evidence}
-    return "passed" in statuses and not statuses & {"failed", "error"}
+    if statuses & {"failed", "error"}:
+        return False
+    missing = set(sources.evidence_missing) if sources is not None else set()
+    return any(item.status == "passed" for n, item in enumerate(draft.evidence) if n not in missing)
+
+
+def missing_tests(draft: Draft, sources: SourceReport | None) -> list[str]:
+    """The refs of the evidence whose test does not exist."""
+    if sources is None:
+        return []
+    return [draft.evidence[n].ref for n in sources.evidence_missing if n < len(draft.evidence)]
 
 
 def failed_evidence(draft: Draft) -> str | None:
@@ -136,6 +162,9 @@ def _decide_valid(
         return Decision(Gate.STALE, f"stale: {stale}")
     if ctx.read_only.on:
         return Decision(Gate.READ_ONLY, ctx.read_only.describe())
+    agent_read_only = ctx.agent_read_only(draft.agent)
+    if agent_read_only is not None:
+        return Decision(Gate.READ_ONLY, agent_read_only)
     failed = failed_evidence(draft)
     verification = ctx.verification(draft)
     if failed is None and verification == "failed":
@@ -159,8 +188,16 @@ def _decide_valid(
         if ctx.requires_verified:
             if verification != "passed":
                 missing.append("verified passing test evidence (run stitch-ls verify)")
-        elif not has_passing_evidence(draft):
-            missing.append("passing test evidence")
+        elif not has_passing_evidence(draft, sources):
+            absent = missing_tests(draft, sources)
+            missing.append(
+                "passing test evidence"
+                + (
+                    f" (no such test: {', '.join(agent_text(r) for r in absent[:3])})"
+                    if absent
+                    else ""
+                )
+            )
         if missing:
             return Decision(
                 Gate.BLOCKED, f"blocked: an irreversible change needs {' and '.join(missing)}"
@@ -175,9 +212,10 @@ def _decide_valid(
             if len(cited) != 1
             else "parked: its only source is missing",
         )
-    if draft.confidence < ctx.floor:
-        note = "" if ctx.floor_from == "team file" else f" (from {ctx.floor_from})"
-        return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {ctx.floor:.2f}{note}")
+    floor, floor_from = ctx.floor_for(draft.agent)
+    if draft.confidence < floor:
+        note = "" if floor_from == "team file" else f" (from {agent_text(floor_from)})"
+        return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {floor:.2f}{note}")
     return Decision(Gate.ACTIONABLE)
 
 

@@ -43,6 +43,7 @@ class DraftRecord:
     raw_edits: tuple[dict[str, Any], ...] = ()
     origin: str = "file"  # "file" (.stitch/drafts) or "git" (a hunk of an agent commit)
     sources: SourceReport | None = None  # its sources as checked when it was read
+    base: str | None = None  # an agent commit's draft: that commit (its tests may be there)
 
     @property
     def unsourced(self) -> bool:
@@ -175,7 +176,7 @@ class DraftIndex:
     def __init__(
         self,
         inboxes: Path | Callable[[], list[Inbox]],
-        check: Callable[[Draft], SourceReport] | None = None,
+        check: Callable[[Draft, str | None], SourceReport] | None = None,
     ) -> None:
         """`inboxes`: the drafts folders (one folder, or what they are now: worktrees come
         and go); `check`: how a draft's sources are checked as it is read
@@ -272,7 +273,7 @@ class DraftIndex:
     def _checked(self, record: DraftRecord) -> DraftRecord:
         if self.check is None or record.draft is None:
             return record
-        return replace(record, sources=self.check(record.draft))
+        return replace(record, sources=self.check(record.draft, record.base))
 
     def recheck(self) -> ScanResult:
         """Check every draft's sources again (cited files come and go); the drafts whose

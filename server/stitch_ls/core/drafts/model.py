@@ -179,9 +179,15 @@ class Vouched(_Contract):
 
 @record()
 class SourceLogEntry(_Contract):
-    """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`."""
+    """One accepted draft and its provenance: a line of `.stitch/source-log.jsonl`.
 
-    version: Literal[1] = 1
+    Version 2 (this one writes it) says `event` ("accepted"), whether the change was
+    irreversible, and a hash of each range's lines as they reached the disk; a version 1
+    line (none of them) reads as accepted and not marked irreversible. An apply that did not
+    reach the disk is a `NotKeptEntry` line beside these."""
+
+    version: Literal[1, 2] = 2
+    event: Literal["accepted"] = "accepted"
     at: Instant
     draft: str
     title: str
@@ -196,3 +202,28 @@ class SourceLogEntry(_Contract):
     ranges: dict[str, list[tuple[int, int]]] = empty(dict)
     verification: VerifiedRun | None = None  # absent: the evidence is only what was claimed
     vouched: Vouched | None = None  # a human's word for a draft that cited no sources
+    # the gate judged it irreversible (its own flag, or a path the team names)
+    irreversible: bool = False
+    # per file, for each of `ranges`: sha256 of its lines as they reached the disk, so the
+    # commit that first holds them is found by their text (`durability.applying_commit`)
+    range_hashes: dict[str, list[str]] = empty(dict)
+
+
+@record()
+class NotKeptEntry(_Contract):
+    """An apply from the editor that never reached the disk (undone, closed or reverted
+    without saving, or the editor's session ended first): a line of the source log, so the
+    record says it happened and that the draft went back to the inbox."""
+
+    version: Literal[2] = 2
+    event: Literal["not kept"] = "not kept"
+    at: Instant  # when Stitch saw it was not kept
+    draft: str
+    title: str
+    stream: str
+    agent: str
+    applied_by: str
+    applied_at: Instant
+    what: str  # what happened, in a few words: "closed without saving"
+    files: list[str]
+    irreversible: bool = False

@@ -44,9 +44,17 @@ class SourceCheck:
 
 @dataclass(frozen=True, slots=True)
 class SourceReport:
-    """Every source of one draft, checked (in the draft's order)."""
+    """Every source of one draft, checked (in the draft's order), and the tests its evidence
+    names (`evidence`, in the evidence's order): a test that is nowhere to be found is
+    `missing`, and a claim about it counts for nothing."""
 
     checks: tuple[SourceCheck, ...] = ()
+    evidence: tuple[SourceCheck, ...] = ()
+
+    @property
+    def evidence_missing(self) -> list[int]:
+        """The positions of the evidence whose test does not exist."""
+        return [n for n, c in enumerate(self.evidence) if c.status == "missing"]
 
     @property
     def count(self) -> int:
@@ -147,6 +155,11 @@ def slugify(title: str) -> str:
     return title.replace(" ", "-")
 
 
+def _defines(text: str, test: str) -> bool:
+    """Whether `text` defines a test (a function or class) named `test`."""
+    return bool(re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(test)}\b", text, re.M))
+
+
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
     try:
         info = path.stat()
@@ -165,6 +178,7 @@ class SourceChecker:
         self._commits: set[str] = set()
         self._lock = threading.Lock()
         self._cited: dict[str, tuple[int, int, int] | None] = {}  # path -> stat when checked
+        self._blobs: dict[str, str | None] = {}  # "commit:path" -> its text (commits never change)
 
     def cited_files_moved(self) -> bool:
         """Whether any file a check looked at came, went or changed since it was checked: a
@@ -172,8 +186,37 @@ class SourceChecker:
         cited = list(self._cited.items())
         return any(_stat_key(self.root / path) != key for path, key in cited)
 
-    def report(self, draft: Draft) -> SourceReport:
-        return SourceReport(tuple(self.check(source) for source in draft.sources))
+    def report(self, draft: Draft, base: str | None = None) -> SourceReport:
+        """The draft's sources and the tests its evidence names, checked; `base`: the commit
+        an agent commit's draft comes from (its tests may live only there)."""
+        return SourceReport(
+            tuple(self.check(source) for source in draft.sources),
+            tuple(self.check_evidence(item.ref, draft, base) for item in draft.evidence),
+        )
+
+    def check_evidence(self, ref: str, draft: Draft, base: str | None = None) -> SourceCheck:
+        """Where the test an evidence item names is: in the workspace, in the draft's own
+        change (a test file it creates or edits), or at `base` (an agent commit's tree);
+        `missing` when it is in none of them, `unverifiable` when the ref names no file (a
+        CI job, a command)."""
+        ref = ref.strip()
+        if _URL.match(ref):
+            return SourceCheck("external", "a web address: not fetched")
+        path_part = ref.partition("::")[0]
+        if not looks_like_path(path_part):
+            return SourceCheck("unverifiable", "not a test path Stitch can look up")
+        found = self._path(ref)
+        if found.status == "checked":
+            return found
+        path, _, _, test = split_ref(ref)
+        for edit in draft.edits:
+            if edit.path == path and edit.text and (test is None or _defines(edit.text, test)):
+                return SourceCheck("checked", f"{path} (in the draft)")
+        if base is not None:
+            text = self._blob(base, path)
+            if text is not None and (test is None or _defines(text, test)):
+                return SourceCheck("checked", f"{path} at {base[:10]}")
+        return found
 
     def check(self, source: Source) -> SourceCheck:
         ref = source.ref.strip()
@@ -208,9 +251,7 @@ class SourceChecker:
                 return SourceCheck("missing", f"{path} has {count} lines, not {first}-{last}")
         if anchor and path.lower().endswith(_MARKDOWN) and anchor not in heading_slugs(text):
             return SourceCheck("missing", f"{path} has no heading #{anchor}")
-        if test and not re.search(
-            rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(test)}\b", text, re.M
-        ):
+        if test and not _defines(text, test):
             return SourceCheck("missing", f"{path} defines no {test}")
         return SourceCheck("checked", path)
 
@@ -244,6 +285,29 @@ class SourceChecker:
             if len(self._files) > 4096:
                 self._files.clear()
             self._files[path] = (key, text)
+        return text
+
+    def _blob(self, commit: str, path: str) -> str | None:
+        """`path` as `commit` holds it (through the hardened runner), or None."""
+        key = f"{commit}:{path}"
+        with self._lock:
+            if key in self._blobs:
+                return self._blobs[key]
+        from stitch_ls.core.vcs.gitrun import open_repo
+
+        text: str | None = None
+        repo = open_repo(self.root)
+        if repo is not None and _SHA.match(commit):
+            try:
+                size = int(repo.git.cat_file("-s", key))
+                if size <= MAX_CITED_BYTES:
+                    text = str(repo.git.cat_file("blob", key, strip_newline_in_stdout=False))
+            except Exception:  # noqa: BLE001 - not in that commit (or no such commit)
+                text = None
+        with self._lock:
+            if len(self._blobs) > 4096:
+                self._blobs.clear()
+            self._blobs[key] = text
         return text
 
     # -- commits -----------------------------------------------------------------------------

@@ -90,6 +90,12 @@ class StitchPaths:
         return self.user_dir / f"{self.key}.apply-journal.json"
 
     @property
+    def unsaved(self) -> Path:
+        """Applies the editor made that have not reached the disk yet, one file per draft
+        (`core.record.keeping`): logged as accepted once saved, or as not kept."""
+        return self.user_dir / f"{self.key}.unsaved"
+
+    @property
     def accepted(self) -> Path:
         """The version of the team's rules this person's machine holds in force (approved by
         the person, accepted at first use, or stricter than what was): `core.policy.teamfile`."""

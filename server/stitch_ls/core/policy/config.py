@@ -62,8 +62,10 @@ class AgentsPolicy(_Team):
     irreversible_paths: list[str] = empty(list)
     read_only: bool = False
     direct_edits: Literal["any", "drafts-only"] = "any"
-    # "verified": an irreversible draft needs evidence the engineer's `stitch-ls verify` ran
-    irreversible_requires: Literal["claimed", "verified"] = "claimed"
+    # "verified": an irreversible draft needs evidence the engineer's `stitch-ls verify` ran;
+    # "claimed": the agent's own word that its tests passed is enough. Unset: "verified" where
+    # `[evidence]` names a command to run, else "claimed" (`TeamConfig.irreversible_rule`)
+    irreversible_requires: Literal["claimed", "verified"] | None = None
 
 
 @record()
@@ -71,6 +73,9 @@ class TrustPolicy(_Team):
     unsourced_per_hour: Annotated[int, rule(ge=0, le=10_000)] = 3
     on_exhausted: Literal["raise_floor", "read_only"] = "raise_floor"
     scrutiny_raise: Fraction = 0.15
+    # every agent's unsourced drafts together, per hour of development (None: no team cap);
+    # each agent also has its own `unsourced_per_hour`
+    team_per_hour: Annotated[int, rule(ge=0, le=100_000)] | None = None
 
 
 @record()
@@ -152,6 +157,21 @@ class TeamConfig(_Team):
     evidence: EvidencePolicy = EvidencePolicy()
     stitch_points: StitchPointsPolicy = StitchPointsPolicy()
     outcomes: OutcomesPolicy = OutcomesPolicy()
+
+    def irreversible_rule(self) -> tuple[str, str]:
+        """What an irreversible draft's test evidence must be, and why: "verified" (the
+        engineer ran `stitch-ls verify`) or "claimed" (the agent's word), as the team file
+        sets it, else by default: verified wherever there is a command to verify with."""
+        chosen = self.agents.irreversible_requires
+        if chosen is not None:
+            return chosen, "team file"
+        if self.evidence.command:
+            return "verified", "default ([evidence] names a command)"
+        return "claimed", "default (no [evidence] command to verify with)"
+
+    @property
+    def requires_verified(self) -> bool:
+        return self.irreversible_rule()[0] == "verified"
 
 
 def _camel(name: str) -> str:

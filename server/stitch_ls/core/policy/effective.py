@@ -17,7 +17,7 @@ from stitch_ls.core.policy.quiet import QuietWindow, parse_timezone
 class EffectivePolicy:
     floor: float
     floor_from: str
-    unsourced_per_hour: int
+    unsourced_per_hour: int  # each agent's
     budget_from: str
     on_exhausted: str
     scrutiny_raise: float
@@ -25,6 +25,7 @@ class EffectivePolicy:
     irreversible_paths: tuple[str, ...]
     windows: tuple[tuple[QuietWindow, ZoneInfo], ...]
     notes: tuple[str, ...] = field(default=())
+    team_per_hour: int | None = None  # every agent's together (`[trust] team_per_hour`)
 
 
 def local_zone() -> ZoneInfo:
@@ -103,6 +104,7 @@ def effective_policy(
         irreversible_paths=tuple(team.agents.irreversible_paths),
         windows=tuple(windows),
         notes=tuple(notes),
+        team_per_hour=team.trust.team_per_hour,
     )
 
 

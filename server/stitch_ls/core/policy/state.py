@@ -86,6 +86,21 @@ class Vouch(Record):
 
 
 @record(frozen=False)
+class Waiting(Record):
+    """An apply the editor made that waits to reach the disk (`core.record.keeping` keeps
+    the whole of it): enough for every door to count and list it."""
+
+    at: Aware  # applied in the editor
+    by: str
+    title: str
+    stream: str
+    agent: str
+    files: list[str] = field(default_factory=list)
+    pid: int = 0  # the editor session whose buffers hold it (`keeping.Session`)
+    started: str = ""
+
+
+@record(frozen=False)
 class State(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "ignore"}
 
@@ -95,8 +110,12 @@ class State(Record):
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     activity_minutes: list[int] = field(default_factory=list)
     unsourced_arrivals: dict[str, Aware] = field(default_factory=dict)
+    # whose each unsourced arrival is (draft id -> agent): each agent has its own budget
+    unsourced_agents: dict[str, str] = field(default_factory=dict)
     verifications: dict[str, Verification] = field(default_factory=dict)
     vouches: dict[str, Vouch] = field(default_factory=dict)
+    # applies the editor made that wait to reach the disk, by draft id (not yet accepted)
+    unsaved: dict[str, Waiting] = field(default_factory=dict)
     # the team's `[evidence]` settings a person saw and let run here (core.drafts.verify)
     evidence_commands: list[str] = field(default_factory=list)
 

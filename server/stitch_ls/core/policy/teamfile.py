@@ -371,14 +371,19 @@ def tighten(
     dropped = [p for p in a.irreversible_paths if p not in w.irreversible_paths]
     if dropped:
         notes.append(f"agents.irreversible_paths without {', '.join(dropped)}: {ignored}")
-    if a.irreversible_requires == "verified" and w.irreversible_requires != "verified":
-        keep("agents.irreversible_requires", w.irreversible_requires, a.irreversible_requires)
+    # what each asks of irreversible drafts, the wanted version's default read against the
+    # authority's `[evidence]` (the only command that runs until the wanted one is merged)
+    ours_rule = authority.irreversible_rule()[0]
+    theirs_rule = wanted.replace(evidence=authority.evidence).irreversible_rule()[0]
+    if ours_rule == "verified" and theirs_rule != "verified":
+        keep("agents.irreversible_requires", theirs_rule, ours_rule)
+    both_default = a.irreversible_requires is None and w.irreversible_requires is None
     agents = a.replace(
         confidence_floor=floor,
         read_only=a.read_only or w.read_only,
-        irreversible_requires="verified"
-        if "verified" in (a.irreversible_requires, w.irreversible_requires)
-        else "claimed",
+        irreversible_requires=None
+        if both_default
+        else ("verified" if "verified" in (ours_rule, theirs_rule) else "claimed"),
         irreversible_paths=list(dict.fromkeys([*a.irreversible_paths, *w.irreversible_paths])),
     )
 
@@ -389,8 +394,14 @@ def tighten(
         keep("trust.scrutiny_raise", wt.scrutiny_raise, at.scrutiny_raise)
     if at.on_exhausted == "read_only" and wt.on_exhausted != "read_only":
         keep("trust.on_exhausted", wt.on_exhausted, at.on_exhausted)
+    if at.team_per_hour is not None and (
+        wt.team_per_hour is None or wt.team_per_hour > at.team_per_hour
+    ):
+        keep("trust.team_per_hour", wt.team_per_hour, at.team_per_hour)
+    caps = [c for c in (at.team_per_hour, wt.team_per_hour) if c is not None]
     trust = at.replace(
         unsourced_per_hour=min(at.unsourced_per_hour, wt.unsourced_per_hour),
+        team_per_hour=min(caps) if caps else None,
         scrutiny_raise=max(at.scrutiny_raise, wt.scrutiny_raise),
         on_exhausted="read_only"
         if "read_only" in (at.on_exhausted, wt.on_exhausted)

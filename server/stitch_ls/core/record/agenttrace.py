@@ -103,6 +103,7 @@ def to_trace(
                 "sources": [s.to_data() for s in entry.sources],
                 "evidence": [e.to_data(exclude_none=True) for e in entry.evidence],
                 "accepted_by": entry.accepted_by,
+                "irreversible": entry.irreversible,
             }
         },
     }

@@ -117,6 +117,8 @@ def applied_drafts(root: Path, since: datetime) -> list[dict[str, Any]]:
     for line in raw.decode("utf-8", "replace").splitlines():
         try:
             data = json.loads(line)
+            if data.get("event", "accepted") != "accepted":
+                continue  # an apply that was never kept wrote no line of any commit
             at = datetime.fromisoformat(str(data["at"]))
             at = at if at.tzinfo else at.replace(tzinfo=UTC)
             ranges = data.get("ranges") or {}

@@ -5,10 +5,11 @@ Plain values in (a repository opened by `gitrun.open_repo`, source-log entries, 
 records out. For each applied draft:
 
 - the commit that first contains the change: the first commit on HEAD's history after `at`
-  that touches the file and whose version of the file has, inside the logged ranges, lines
-  that git blames to that commit (those lines, S, are "the applied lines"; when other edits
-  committed with the apply moved them, the run of that commit's lines of the same length
-  nearest to the logged range);
+  that touches the file and whose version of the file holds the applied text (each logged
+  range's lines, known by their hash; those lines, S, are "the applied lines", the nearest
+  to the logged range). An entry older than the hashes: the first such commit with lines
+  inside the logged ranges that git blames to it (when other edits committed with the apply
+  moved them, the run of that commit's lines of the same length nearest to the range);
 - for each horizon already reached, the state at that moment: the last commit on HEAD's first-parent
   history at or before `at + N days`; there `git blame` tells which lines of S still come
   from the applying commit. All of them: stands. Otherwise the file's lines where S stood are
@@ -100,14 +101,25 @@ def _after(moment: datetime) -> str:
 
 def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, list[int]]] | None:
     """The first commit on HEAD's history after `entry.at` that contains the applied lines, and
-    per file the line numbers (in that commit) of those lines; None while uncommitted."""
+    per file the line numbers (in that commit) of those lines; None while uncommitted.
+
+    Where the entry knows the applied text (`range_hashes`, from version 2), a commit contains
+    it when its version of each file holds every applied range's lines: the text decides, so a
+    commit made in the same second as the apply, but before it, is never taken for it. Older
+    entries fall back to blame: lines in the logged ranges that git blames to the commit."""
     wanted = {path: ranges for path, ranges in entry.ranges.items() if ranges}
     if not wanted:
         return None
     listed = _git(
         repo, "rev-list", "--reverse", f"--max-age={_after(entry.at)}", "HEAD", "--", *wanted
     )
+    by_text = all(len(entry.range_hashes.get(p, [])) == len(r) for p, r in wanted.items())
     for commit in (listed or "").split():
+        if by_text:
+            held = _holding(repo, commit, wanted, entry.range_hashes)
+            if held is not None:
+                return commit, held
+            continue
         applied: dict[str, list[int]] = {}
         for path, ranges in wanted.items():
             blamed = _blamed(repo, commit, path)
@@ -119,6 +131,35 @@ def applying_commit(repo: Any, entry: SourceLogEntry) -> tuple[str, dict[str, li
         if applied:
             return commit, applied
     return None
+
+
+def _holding(
+    repo: Any,
+    commit: str,
+    wanted: dict[str, list[tuple[int, int]]],
+    hashes: dict[str, list[str]],
+) -> dict[str, list[int]] | None:
+    """Per file, the lines of `commit`'s version that are the applied ranges (each found by
+    its text's hash, the nearest to where it was logged); None unless every range is there."""
+    from stitch_ls.core.record.keeping import line_hash
+
+    found: dict[str, list[int]] = {}
+    for path, ranges in wanted.items():
+        lines = _file_at(repo, commit, path)
+        if lines is None:
+            return None
+        numbers: set[int] = set()
+        for (first, last), digest in zip(ranges, hashes[path], strict=True):
+            size = last - first + 1
+            starts = [
+                n for n in range(len(lines) - size + 1) if line_hash(lines[n : n + size]) == digest
+            ]
+            if not starts:
+                return None
+            start = min(starts, key=lambda n: abs(n - (first - 1)))
+            numbers.update(range(start + 1, start + size + 1))
+        found[path] = sorted(numbers)
+    return found
 
 
 def _locate(blamed: list[tuple[str, int]], commit: str, ranges: list[tuple[int, int]]) -> list[int]:

@@ -1,6 +1,7 @@
 """The source log as a PM reads it: every accepted draft (its facts, who accepted it, its
-evidence, verified or only claimed, and who vouched for it), with the questions agents asked
-and their answers, the rejections and why, and the stitch points signed off.
+evidence, verified or only claimed, who vouched for it, and whether it was irreversible), the
+applies that were never kept, with the questions agents asked and their answers, the
+rejections and why, and the stitch points signed off.
 
 One gathering (`gather`) and three renderings: plain text (a terminal, a pipe, the editors'
 "Open Source Log"), Markdown, and one self-contained HTML page filterable by stream and date.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from stitch_ls.core.drafts.model import SourceLogEntry
+from stitch_ls.core.drafts.model import NotKeptEntry, SourceLogEntry
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,15 @@ class Event:
 
     at: datetime
     stream: str
-    kind: str  # accepted, rejected, vouched, asked, signed off
+    kind: str  # accepted, not kept, rejected, vouched, asked, signed off
     title: str
     lines: tuple[str, ...] = ()  # the details, in plain words
+    irreversible: bool = False  # marked in every rendering
+
+    @property
+    def heading(self) -> str:
+        """`accepted`, `accepted (irreversible)`: the kind as a heading says it."""
+        return f"{self.kind} (irreversible)" if self.irreversible else self.kind
 
 
 @dataclass
@@ -63,6 +70,10 @@ def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
         f"draft {entry.draft} from {entry.stream}/{entry.agent}, confidence {entry.confidence:.2f}",
         "files: " + (", ".join(entry.files) or "none"),
     ]
+    if entry.irreversible:
+        lines.append(
+            "irreversible: it cannot simply be undone (its own flag, or a path the team names)"
+        )
     if entry.vouched is not None:
         v = entry.vouched
         lines.append(
@@ -85,21 +96,47 @@ def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
         )
     elif entry.evidence:
         lines.append("evidence not verified here (claimed only)")
-    return Event(_aware(entry.at), entry.stream, "accepted", entry.title, tuple(lines))
+    return Event(
+        _aware(entry.at),
+        entry.stream,
+        "accepted",
+        entry.title,
+        tuple(lines),
+        irreversible=entry.irreversible,
+    )
+
+
+def not_kept_event(entry: NotKeptEntry, zone: tzinfo) -> Event:
+    lines = (
+        f"applied in the editor by {entry.applied_by} on {_when(_aware(entry.applied_at), zone)}",
+        f"not kept: {entry.what} (seen {_when(_aware(entry.at), zone)})",
+        f"draft {entry.draft} from {entry.stream}/{entry.agent} went back to the inbox",
+        "files: " + (", ".join(entry.files) or "none"),
+    )
+    return Event(
+        _aware(entry.at),
+        entry.stream,
+        "not kept",
+        entry.title,
+        lines,
+        irreversible=entry.irreversible,
+    )
 
 
 def gather(ws: Any) -> LogBook:
     """Everything the workspace can tell: the shared source log and sign-offs, the prompts
     folder, and this engineer's own rejections and vouches."""
     from stitch_ls.core.drafts.prompts import scan_prompts
-    from stitch_ls.core.record.sourcelog import read_entries
+    from stitch_ls.core.record.sourcelog import read_log
     from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     zone = ws.display_zone()
     book = LogBook(zone=zone)
-    entries, book.problems = read_entries(ws.paths.source_log)
+    log = read_log(ws.paths.source_log)
+    entries, book.problems = log.accepted, log.problems
     applied = {e.draft for e in entries}
     book.events += [accepted_event(e, zone) for e in entries]
+    book.events += [not_kept_event(e, zone) for e in log.not_kept]
     for draft_id, o in ws.state.outcomes.items():
         if o.outcome == "rejected":
             book.events.append(
@@ -173,7 +210,7 @@ def to_text(book: LogBook) -> str:
         return "Source log: nothing has been accepted, rejected or asked yet.\n"
     out = ["Source log", ""]
     for e in book.events:
-        out.append(f"{e.kind.upper()}: {one_line(e.title)}")
+        out.append(f"{e.heading.upper()}: {one_line(e.title)}")
         out += [f"  {one_line(line)}" for line in e.lines]
         out.append("")
     return "\n".join(out)
@@ -186,7 +223,7 @@ def to_markdown(book: LogBook) -> str:
         return "# Source log\n\nNothing has been accepted, rejected or asked yet.\n"
     out = ["# Source log", ""]
     for e in book.events:
-        out += [f"## {e.kind.capitalize()}: {escape_markdown(one_line(e.title))}", ""]
+        out += [f"## {e.heading.capitalize()}: {escape_markdown(one_line(e.title))}", ""]
         out += [
             f"- {escape_markdown(one_line(line.strip().removeprefix('- ')))}" for line in e.lines
         ]
@@ -212,7 +249,9 @@ body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;paddin
 section.event{border-left:4px solid #999;padding:.2rem .8rem;margin:1rem 0}
 section.accepted{border-color:#2a7}section.rejected{border-color:#c33}
 section.vouched{border-color:#c90}section.asked{border-color:#36c}
-section.signed-off{border-color:#639}h2{font-size:1.05rem;margin:.2rem 0}
+section.signed-off{border-color:#639}section.not-kept{border-color:#777;border-style:dashed}
+section.irreversible{background:#fff4f0}.mark{color:#b30;font-weight:bold}
+h2{font-size:1.05rem;margin:.2rem 0}
 .kind{font-variant:small-caps;color:#555}ul{margin:.2rem 0 .4rem;padding-left:1.2rem}
 """
 
@@ -244,10 +283,12 @@ def to_html(book: LogBook, workspace: str, now: datetime) -> str:
     for e in book.events:
         day = e.at.astimezone(book.zone).date().isoformat()
         items = "".join(f"<li>{esc(line.strip())}</li>" for line in e.lines)
+        mark = ' <span class="mark">irreversible</span>' if e.irreversible else ""
+        classes = e.kind.replace(" ", "-") + (" irreversible" if e.irreversible else "")
         parts.append(
-            f'<section class="event {e.kind.replace(" ", "-")}" '
+            f'<section class="event {classes}" '
             f'data-stream="{esc(e.stream)}" data-date="{day}">'
-            f'<h2><span class="kind">{esc(e.kind)}</span> {esc(e.title)}</h2>'
+            f'<h2><span class="kind">{esc(e.kind)}</span>{mark} {esc(e.title)}</h2>'
             f"<ul>{items}</ul></section>"
         )
     parts.append("</body></html>")
@@ -262,6 +303,7 @@ def to_json(book: LogBook) -> str:
                 "stream": e.stream,
                 "kind": e.kind,
                 "title": e.title,
+                "irreversible": e.irreversible,
                 "lines": list(e.lines),
             }
             for e in book.events

@@ -8,24 +8,38 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-OUTCOMES = ("applied", "rejected", "parked", "stale", "pending")
+OUTCOMES = ("applied", "unsaved", "rejected", "parked", "stale", "pending")
+NOT_KEPT = "not kept"  # an apply from the editor that never reached the disk: an event
 
 
 @dataclass
 class Tally:
     proposed: int = 0
     applied: int = 0
+    unsaved: int = 0  # applied in the editor, accepted once saved
     rejected: int = 0
     parked: int = 0
     stale: int = 0
     pending: int = 0
-    unsourced: int = 0
+    unsourced: int = 0  # vouched ones included: a person's word stood in for sources
+    vouched: int = 0
+    irreversible: int = 0  # of the applied
+    not_kept: int = 0  # applies undone, closed or reverted unsaved (the draft went back)
 
-    def add(self, outcome: str, sourced: bool) -> None:
+    def add(
+        self, outcome: str, sourced: bool, *, irreversible: bool = False, vouched: bool = False
+    ) -> None:
+        if outcome == NOT_KEPT:
+            self.not_kept += 1
+            return
         self.proposed += 1
         setattr(self, outcome, getattr(self, outcome) + 1)
         if not sourced:
             self.unsourced += 1
+        if vouched:
+            self.vouched += 1
+        if irreversible and outcome == "applied":
+            self.irreversible += 1
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.unsourced / self.proposed if self.proposed else 0.0
@@ -40,9 +54,11 @@ class DraftFact:
     stream: str
     agent: str
     confidence: float | None
-    sourced: bool
-    outcome: str  # one of OUTCOMES
+    sourced: bool  # cited sources that exist (a vouch is not a source)
+    outcome: str  # one of OUTCOMES, or NOT_KEPT (one apply that never reached the disk)
     at: datetime | None = None
+    irreversible: bool = False
+    vouched: bool = False
 
 
 @dataclass
@@ -100,8 +116,10 @@ def build(
     for fact in facts:
         if since is not None and fact.at is not None and fact.at < since:
             continue
-        report.by_stream.setdefault(fact.stream, Tally()).add(fact.outcome, fact.sourced)
-        report.by_agent.setdefault(fact.agent, Tally()).add(fact.outcome, fact.sourced)
+        for table, name in ((report.by_stream, fact.stream), (report.by_agent, fact.agent)):
+            table.setdefault(name, Tally()).add(
+                fact.outcome, fact.sourced, irreversible=fact.irreversible, vouched=fact.vouched
+            )
         if fact.outcome in ("applied", "rejected") and fact.confidence is not None:
             bucket = min(9, int(fact.confidence * 10 + 1e-9))
             counts = buckets.setdefault(bucket, [0, 0])
@@ -150,7 +168,7 @@ def _weekly(
         )
 
     for fact in facts:
-        if fact.at is None or (since is not None and fact.at < since):
+        if fact.at is None or (since is not None and fact.at < since) or fact.outcome == NOT_KEPT:
             continue
         r = row(_week(fact.at))
         r["proposed"] += 1
@@ -167,20 +185,64 @@ def _weekly(
 # -- rendering ------------------------------------------------------------------------------
 
 
+COLUMNS = (
+    "proposed",
+    "applied",
+    "irreversible",
+    "unsaved",
+    "not kept",
+    "rejected",
+    "parked",
+    "stale",
+    "pending",
+    "unsourced",
+)
+
+
+def cells(t: Tally) -> list[str]:
+    """A tally's cells, in `COLUMNS` order: the irreversible among the applied, the applies
+    not kept (each time one was undone or closed unsaved), and the unsourced with their rate
+    and how many of them a person vouched for."""
+    rate = t.as_dict()["unsourced_rate"]
+    vouched = f"; {t.vouched} vouched" if t.vouched else ""
+    return [
+        str(t.proposed),
+        str(t.applied),
+        str(t.irreversible),
+        str(t.unsaved),
+        str(t.not_kept),
+        str(t.rejected),
+        str(t.parked),
+        str(t.stale),
+        str(t.pending),
+        f"{t.unsourced} ({rate:.0%}{vouched})",
+    ]
+
+
 def _table(title: str, rows: dict[str, Tally], first: str) -> list[str]:
     lines = [
         f"## {title}",
         "",
-        f"| {first} | proposed | applied | rejected | parked | stale | pending | unsourced |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| {first} | " + " | ".join(COLUMNS) + " |",
+        "| --- " * (len(COLUMNS) + 1) + "|",
     ]
     for name, t in sorted(rows.items()):
-        d = t.as_dict()
-        lines.append(
-            f"| {_md(name)} | {t.proposed} | {t.applied} | {t.rejected} | {t.parked} | {t.stale} | "
-            f"{t.pending} | {t.unsourced} ({d['unsourced_rate']:.0%}) |"
-        )
+        lines.append(f"| {_md(name)} | " + " | ".join(cells(t)) + " |")
     return [*lines, ""]
+
+
+def budget_lines(budget: dict[str, Any]) -> list[str]:
+    """The trust budget as every door says it: the headline, then each agent's."""
+    text = budget.get("text") or (
+        f"unsourced: {budget.get('used', 0)} of {budget.get('budget', 0)} used"
+    )
+    lines = [f"Trust budget this hour of development: {text}."]
+    for agent, b in sorted((budget.get("agents") or {}).items()):
+        lines.append(
+            f"- {agent}: {b['used']} of {b['budget']} used"
+            + (" (exhausted)" if b["exhausted"] else "")
+        )
+    return lines
 
 
 def _md(text: str) -> str:
@@ -216,9 +278,10 @@ def to_markdown(report: Report) -> str:
         "",
         f"Stitch points: {points.get('signed', 0)} signed, {points.get('open', 0)} open.",
         "",
-        f"Unsourced drafts this hour of development: {budget.get('used', 0)} of {budget.get('budget', 0)}"
-        + (" (exhausted)" if budget.get("exhausted") else "")
-        + ".",
+        *[
+            _md(line) if not line.startswith("- ") else "- " + _md(line[2:])
+            for line in budget_lines(budget)
+        ],
         "",
         f"Agent actions the guard denied: {guard_summary(report.guard)}.",
         "",
@@ -398,32 +461,27 @@ def to_html(report: Report, zone: tzinfo | None = None) -> str:
     from stitch_ls.core.timefmt import human_time
 
     def table(title: str, rows: dict[str, Tally], first: str) -> str:
-        head = "".join(
-            f"<th>{h}</th>"
-            for h in (
-                first,
-                "proposed",
-                "applied",
-                "rejected",
-                "parked",
-                "stale",
-                "pending",
-                "unsourced",
-            )
-        )
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in (first, *COLUMNS))
         body = "".join(
-            f"<tr><td>{html.escape(name)}</td><td>{t.proposed}</td><td>{t.applied}</td><td>{t.rejected}</td>"
-            f"<td>{t.parked}</td><td>{t.stale}</td><td>{t.pending}</td>"
-            f"<td>{t.unsourced} ({t.as_dict()['unsourced_rate']:.0%})</td></tr>"
+            f"<tr><td>{html.escape(name)}</td>"
+            + "".join(f"<td>{html.escape(c)}</td>" for c in cells(t))
+            + "</tr>"
             for name, t in sorted(rows.items())
         )
         return f"<h2>{title}</h2><table><tr>{head}</tr>{body}</table>"
+
+    budget_html = "".join(
+        f"<p>{html.escape(line)}</p>"
+        if not line.startswith("- ")
+        else f"<p>{html.escape(line[2:])}</p>"
+        for line in budget_lines(report.budget)
+    )
 
     calibration = "".join(
         f"<tr{FEW_CLASS if r['decided'] < FEW else ''}><td>{r['bucket']}</td><td>{r['decided']}</td><td>{r['applied']}</td><td>{r['applied_share']:.0%}</td></tr>"
         for r in report.calibration
     )
-    points, budget = report.stitch_points, report.budget
+    points = report.stitch_points
     generated = report.generated
     start = report.since or min(
         (datetime.fromisoformat(w["week"]) for w in report.weekly), default=None
@@ -461,7 +519,7 @@ svg {{ display: block; margin: 0.5rem 0; }}
 <table><tr><th>stated confidence</th><th>decided</th><th>applied</th><th>share applied</th></tr>{calibration}</table>
 <h2>Stitch points and the trust budget</h2>
 <p>Stitch points: {points.get("signed", 0)} signed, {points.get("open", 0)} open.</p>
-<p>Unsourced drafts this hour of development: {budget.get("used", 0)} of {budget.get("budget", 0)}{" (exhausted)" if budget.get("exhausted") else ""}.</p>
+{budget_html}
 <p>Agent actions the guard denied: {html.escape(guard_summary(report.guard))}.</p>
 {_durability_html(report.durability)}
 </body></html>
