@@ -48,8 +48,8 @@ from stitch_ls.core.operations import (
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
-from stitch_ls.core.vcs.collisions import IndexWriter, Touch
 from stitch_ls.core.record.keeping import Session
+from stitch_ls.core.vcs.collisions import IndexWriter, Touch
 from stitch_ls.core.vcs.gitview import Comparison, Snapshot
 from stitch_ls.core.vcs.stitchpoints import StitchPoint
 from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace
