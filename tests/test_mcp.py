@@ -73,7 +73,7 @@ async def test_read_only_is_honoured_and_outcomes_reported(workspace: Path):
     from stitch_ls.core.workspace import StitchWorkspace
 
     ws = StitchWorkspace(workspace)
-    ws.set_read_only(True, "incident", "lead@example.com", datetime.now(UTC))
+    ws.set_read_only(True, "incident", "lead@example.com", datetime.now(UTC), door="terminal")
     proposed, unsourced = await call(
         workspace,
         [
@@ -84,10 +84,10 @@ async def test_read_only_is_honoured_and_outcomes_reported(workspace: Path):
     assert (
         proposed["ok"] and "cannot be applied until a human turns read-only off" in proposed["note"]
     )
-    ws.set_read_only(False, None, "lead@example.com", datetime.now(UTC))
+    ws.set_read_only(False, None, "lead@example.com", datetime.now(UTC), door="terminal")
     ws.load_state()
     ws.scan_drafts(datetime.now(UTC))
-    ws.reject("while-ro", "duplicate of #12", "dev@example.com", datetime.now(UTC))
+    ws.reject("while-ro", "duplicate of #12", "dev@example.com", datetime.now(UTC), door="terminal")
     rejected, parked, unknown = await call(
         workspace,
         [

@@ -64,7 +64,7 @@ def seed(root: Path) -> None:
     ]:
         write_draft(root, draft(draft_id, agent=agent, stream=stream, confidence=conf))
         ws.scan_drafts(when)
-        ws.reject(draft_id, "wrong", "dev", when)
+        ws.reject(draft_id, "wrong", "dev", when, door="terminal")
     write_draft(root, draft("a1", agent="aider", stream="checkout/b", sources=[]))
     stale = draft("a2", agent="aider", stream="checkout/b")
     stale["edits"][0]["expect"] = "not there"

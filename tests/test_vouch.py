@@ -87,12 +87,12 @@ def test_vouch_operation_refuses_what_is_not_parked_or_has_no_note(workspace: Pa
     ws.load_state()
     ws.scan_drafts(NOW)
     with pytest.raises(Refused, match="not parked"):
-        vouch(ws, "ready", "fine", "dev@example.com", NOW)
+        vouch(ws, "ready", "fine", "dev@example.com", NOW, door="terminal")
     with pytest.raises(Refused, match="needs a note"):
-        vouch(ws, "parked", "  ", "dev@example.com", NOW)
+        vouch(ws, "parked", "  ", "dev@example.com", NOW, door="terminal")
     with pytest.raises(Refused, match="no draft"):
-        vouch(ws, "nope", "fine", "dev@example.com", NOW)
-    done = vouch(ws, "parked", "pair-reviewed with Ana", "dev@example.com", NOW)
+        vouch(ws, "nope", "fine", "dev@example.com", NOW, door="terminal")
+    done = vouch(ws, "parked", "pair-reviewed with Ana", "dev@example.com", NOW, door="terminal")
     assert done.gate == "actionable"
     # in the engineer's own state, not in the agent's file
     assert json.loads((workspace / ".stitch/drafts/parked.json").read_text())["sources"] == FORGED
@@ -191,7 +191,8 @@ def test_the_log_tells_the_whole_story_readably(workspace: Path):
     assert "\\" not in text and "claude-code" in text
     assert "vouched for by dev@example.com" in text and "read it <b>twice</b>" in text
     assert "REJECTED: Draft nope" in text and "why: wrong rounding" in text
-    assert "Keep the legacy total?" in text and "answered by dev@example.com" in text
+    assert "Keep the legacy total?" in text
+    assert "answered by dev@example.com through the terminal (made on this machine)" in text
     page = cli(workspace, "log", "--format", "html").stdout
     assert page.startswith("<!doctype html>") and "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; fix" in page

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stitch_ls.core.listing import LIMIT_ERROR, LIST_LIMIT, check_limit
+from stitch_ls.core.policy.decisions import AGENT, TERMINAL
 
 EXIT_USAGE = 2
 EXIT_REFUSED = 3
@@ -281,7 +282,7 @@ def cmd_draft_apply(args: argparse.Namespace) -> int:
         f"apply {args.id}",
     )
     try:
-        applied = apply_on_disk(ws, args.id, _now(), user_email(ws.root))
+        applied = apply_on_disk(ws, args.id, _now(), user_email(ws.root), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     _print(
@@ -300,7 +301,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     _scan_all(ws)  # an agent commit's draft is rejected as a draft file is
     _as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
     try:
-        ws.reject(args.id, args.reason, user_email(ws.root), _now())
+        ws.reject(args.id, args.reason, user_email(ws.root), _now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(str(exc)) from None
     print(f"rejected {args.id}")
@@ -322,7 +323,7 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
         f"vouch {args.id}",
     )
     try:
-        done = vouch(ws, args.id, args.note, user_email(ws.root), _now())
+        done = vouch(ws, args.id, args.note, user_email(ws.root), _now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     from stitch_ls.core.drafts.gate import bare_reason
@@ -483,7 +484,9 @@ def cmd_read_only(args: argparse.Namespace) -> int:
         )
     with locked(ws.paths.apply_lock):  # never between an editor's check and commit
         try:
-            ws.set_read_only(on, args.reason, user_email(ws.root), _now())
+            # turning it on needs no person: without a terminal, an agent may have done it
+            door = TERMINAL if not on or sys.stdin.isatty() else AGENT
+            ws.set_read_only(on, args.reason, user_email(ws.root), _now(), door=door)
         except Refused as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
     effective = ws.read_only()
@@ -661,7 +664,9 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a pending prompt with one of its options (its text, or its number)."""
-    from stitch_ls.core.drafts.prompts import answer_prompt, scan_prompts
+    from stitch_ls.core.drafts.prompts import scan_prompts
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import answer
     from stitch_ls.core.vcs.gitinfo import user_email
 
     ws = _workspace(args)
@@ -684,7 +689,9 @@ def cmd_answer(args: argparse.Namespace) -> int:
         f"answer {args.id}",
     )
     try:
-        answered = answer_prompt(path, ws.paths.lock, option, user_email(ws.root), _now())
+        answered = answer(ws, path, option, user_email(ws.root), _now(), door=TERMINAL)
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     except ValueError as exc:
         choices = ", ".join(prompt.options)
         raise CliError(f"answer {args.id}: {exc} ({choices})", EXIT_USAGE) from None
@@ -886,10 +893,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
-    from stitch_ls.core.operations import look_at_git
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import look_at_git, sign_off
     from stitch_ls.core.vcs.gitinfo import user_email
-    from stitch_ls.core.vcs.signing import SigningError
-    from stitch_ls.core.vcs.stitchpoints import record_signoff
 
     ws = _workspace(args)
     git = look_at_git(ws, _now())
@@ -903,13 +909,9 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
                 f"sign-off {point.id}",
             )
             try:
-                entry = record_signoff(
-                    ws.paths.signoffs, point, user_email(ws.root), _now(), _signer(ws)
-                )
-            except PermissionError as exc:
+                entry = sign_off(ws, point, user_email(ws.root), _now(), door=TERMINAL)
+            except Refused as exc:
                 raise CliError(str(exc), EXIT_REFUSED) from None
-            except SigningError as exc:
-                raise CliError(f"cannot sign: {exc}", EXIT_REFUSED) from None
             _print(
                 entry,
                 args.json,
@@ -917,15 +919,6 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             )
             return 0
     raise CliError(f"no stitch point {args.id!r} (run `stitch-ls check` to list them)")
-
-
-def _signer(ws: Any) -> Callable[[dict[str, Any]], str] | None:
-    """How a sign-off is signed where the team signs them (`signing.sign`), else None."""
-    if ws.team.stitch_points.signing != "ssh":
-        return None
-    from stitch_ls.core.vcs.signing import sign
-
-    return lambda entry: sign(ws.root, entry)
 
 
 def report_facts(ws: Any) -> list[Any]:

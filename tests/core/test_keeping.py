@@ -72,7 +72,7 @@ def test_saved_is_accepted_and_logged_when_the_disk_holds_it(tmp_path: Path):
     with pytest.raises(Refused, match="waits to be saved"):
         apply_on_disk(ws, "d", T0, BY)  # no second apply of it meanwhile
     with pytest.raises(Refused, match="waits to be saved"):
-        ws.reject("d", "no", BY, T0)
+        ws.reject("d", "no", BY, T0, door="terminal")
     # the engineer typed a line above it, then saved: kept where it landed
     typed = "# reviewed\n" + APPLIED
     (ws.root / PATH).write_text(typed)

@@ -61,7 +61,7 @@ def test_a_rejected_or_logged_id_is_refused_even_with_replace(tmp_path: Path):
     ws = workspace(tmp_path / "ws")
     assert decided(ws, "r") is None and decided(ws, "l") is None
     add_draft(ws, Draft.from_data(draft("r")), T0)
-    ws.reject("r", "wrong", "dev@example.com", T0)
+    ws.reject("r", "wrong", "dev@example.com", T0, door="terminal")
     assert decided(ws, "r") == "rejected"
     with pytest.raises(Refused) as caught:
         add_draft(ws, Draft.from_data(draft("r")), T0, replace=True)

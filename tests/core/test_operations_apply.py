@@ -128,7 +128,7 @@ def test_apply_on_disk_sees_an_outcome_another_door_recorded_since(tmp_path: Pat
     other.load_state()
     other.load_config()
     other.scan_drafts(T0)
-    other.reject("d", "not now", "lead@example.com", T0)
+    other.reject("d", "not now", "lead@example.com", T0, door="terminal")
     write_draft(ws.root, draft("d"))  # the agent writes it again
     with pytest.raises(Refused) as caught:
         apply_on_disk(ws, "d", T0, BY)

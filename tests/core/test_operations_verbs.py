@@ -65,7 +65,7 @@ def test_a_vouch_unparks_an_unsourced_draft_and_is_kept_in_the_engineers_state(t
     assert ws.evaluate_all([ws.drafts.by_id["u"]], ws.gate_context(T0), {})[
         0
     ].decision.gate.value == ("parked")
-    vouched = vouch(ws, "u", "  I wrote this rule myself  ", BY, T0)
+    vouched = vouch(ws, "u", "  I wrote this rule myself  ", BY, T0, door="terminal")
     assert vouched == Vouched("u", BY, T0, "I wrote this rule myself", "actionable", None)
     kept = ws.load_state().vouches["u"]
     assert (kept.note, kept.by, kept.at) == ("I wrote this rule myself", BY, T0)
@@ -76,7 +76,7 @@ def test_a_vouch_unparks_an_unsourced_draft_and_is_kept_in_the_engineers_state(t
 
 def test_a_vouched_draft_still_meets_the_rest_of_the_gate(tmp_path: Path):
     ws = workspace(tmp_path / "ws", draft("low", sources=[], confidence=0.5))
-    vouched = vouch(ws, "low", "checked by hand", BY, T0)
+    vouched = vouch(ws, "low", "checked by hand", BY, T0, door="terminal")
     assert (vouched.gate, vouched.reason) == ("below_floor", "0.50 < floor 0.65")
 
 
@@ -84,17 +84,17 @@ def test_a_vouched_draft_still_meets_the_rest_of_the_gate(tmp_path: Path):
 def test_a_vouch_needs_a_note(tmp_path: Path, note):
     ws = workspace(tmp_path / "ws", draft("u", sources=[]))
     with pytest.raises(Refused) as caught:
-        vouch(ws, "u", note, BY, T0)
+        vouch(ws, "u", note, BY, T0, door="terminal")
     assert str(caught.value) == "vouching needs a note: why you trust it without sources"
     assert ws.load_state().vouches == {}
 
 
 def test_a_vouch_note_is_at_most_4000_characters(tmp_path: Path):
     ws = workspace(tmp_path / "ws", draft("u", sources=[]))
-    assert vouch(ws, "u", "x" * 4000, BY, T0).note == "x" * 4000
+    assert vouch(ws, "u", "x" * 4000, BY, T0, door="terminal").note == "x" * 4000
     ws = workspace(tmp_path / "other", draft("u", sources=[]))
     with pytest.raises(Refused) as caught:
-        vouch(ws, "u", "x" * 4001, BY, T0)
+        vouch(ws, "u", "x" * 4001, BY, T0, door="terminal")
     assert str(caught.value) == "a vouch note is at most 4000 characters"
 
 
@@ -102,7 +102,7 @@ def test_what_cannot_be_vouched_for_is_refused_with_the_reason(tmp_path: Path):
     ws = workspace(tmp_path / "ws", draft("sourced"), draft("gone", sources=[]))
     (ws.paths.drafts / "broken.json").write_text("{not json")
     ws.scan_drafts(T0)
-    ws.reject("gone", "no", BY, T0)
+    ws.reject("gone", "no", BY, T0, door="terminal")
     cases = {
         "sourced": "draft 'sourced' is not parked for want of sources; nothing to vouch for",
         "gone": "draft 'gone' was already rejected",
@@ -110,10 +110,10 @@ def test_what_cannot_be_vouched_for_is_refused_with_the_reason(tmp_path: Path):
     }
     for draft_id, reason in cases.items():
         with pytest.raises(Refused) as caught:
-            vouch(ws, draft_id, "trust me", BY, T0)
+            vouch(ws, draft_id, "trust me", BY, T0, door="terminal")
         assert str(caught.value) == reason
     with pytest.raises(Refused) as caught:
-        vouch(ws, "broken", "trust me", BY, T0)
+        vouch(ws, "broken", "trust me", BY, T0, door="terminal")
     assert str(caught.value).startswith("draft 'broken' is invalid: ")
     assert ws.load_state().vouches == {}
 
@@ -121,7 +121,7 @@ def test_what_cannot_be_vouched_for_is_refused_with_the_reason(tmp_path: Path):
 def test_a_draft_whose_every_source_is_missing_can_be_vouched_for(tmp_path: Path):
     missing = [{"kind": "doc", "ref": "docs/nowhere.md", "why": "made up"}]
     ws = workspace(tmp_path / "ws", draft("m", sources=missing))
-    assert vouch(ws, "m", "the rule is in my head", BY, T0).gate == "actionable"
+    assert vouch(ws, "m", "the rule is in my head", BY, T0, door="terminal").gate == "actionable"
 
 
 # -- ask ---------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_a_question_is_written_and_its_answer_read_back(tmp_path: Path):
     )
     assert written["sources"][0]["ref"] == "docs/money.md"
     assert answer_of(asked) is None
-    answer_prompt(asked.file, ws.paths.lock, "yes", BY, T0 + timedelta(minutes=1))
+    answer_prompt(asked.file, ws.paths.lock, "yes", BY, T0 + timedelta(minutes=1), "terminal")
     answered = answer_of(asked)
     assert (answered.answer, answered.answered_by) == ("yes", BY)
 
@@ -402,7 +402,7 @@ def test_a_vouch_in_quiet_hours_says_the_gate_quiet_hours_aside(tmp_path: Path):
     )
     ws = workspace(tmp_path / "ws", draft("u", sources=[]), team=quiet)
     assert ws.gate_context(T0).quiet is True  # T0 is a Monday at 09:00
-    assert vouch(ws, "u", "mine", BY, T0).gate == "actionable"
+    assert vouch(ws, "u", "mine", BY, T0, door="terminal").gate == "actionable"
 
 
 def test_a_question_records_when_it_was_asked(tmp_path: Path):

@@ -151,8 +151,8 @@ def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
     snap = take_snapshot(root, TEAM, now=NOW)
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
     with pytest.raises(PermissionError, match="only lead@example.com may sign"):
-        record_signoff(log, point, "dev@example.com", NOW)
-    record_signoff(log, point, "lead@example.com", NOW)
+        record_signoff(log, point, "dev@example.com", NOW, "terminal")
+    record_signoff(log, point, "lead@example.com", NOW, "terminal")
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert point.signed_by == "lead@example.com"
     commit_on(

@@ -37,7 +37,7 @@ def test_budget_read_only_undoes_itself_but_never_a_humans(tmp_path: Path):
     assert ws.agents_read_only() == {}
     assert ws.budget().used == 0
 
-    ws.set_read_only(True, "manual", "lead@example.com", T0)
+    ws.set_read_only(True, "manual", "lead@example.com", T0, door="terminal")
     write_draft(ws.root, draft("u3", sources=[]))
     ws.scan_drafts(T0 + timedelta(minutes=62))
     for minute in range(63, 200):
@@ -136,7 +136,7 @@ def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path, monkeypa
     monkeypatch.setenv("TZ", "UTC")
     team = TEAM + '\n[quiet_hours]\ntimezone = "Europe/Kyiv"\n'
     ws = ws_with(tmp_path / "ws", team)
-    ws.set_read_only(True, "incident", "lead@example.com", T0)
+    ws.set_read_only(True, "incident", "lead@example.com", T0, door="terminal")
     ws.set_focus(90, T0)
     status = ws.status(T0, ws.read_disk, lambda *a: "no symbols")
     assert status["zone"] == "Europe/Kyiv"
@@ -145,7 +145,7 @@ def test_status_times_come_readable_beside_the_iso_ones(tmp_path: Path, monkeypa
     assert status["quiet"]["until"] == "2026-11-30T10:30:00Z"
     assert status["quiet"]["until_text"] == "2026-11-30 12:30 EET (10:30 your time)"
     assert status["quiet"]["next_start"] is None and status["quiet"]["next_start_text"] is None
-    ws.set_read_only(False, None, "lead@example.com", T0)
+    ws.set_read_only(False, None, "lead@example.com", T0, door="terminal")
     assert ws.status(T0, ws.read_disk, lambda *a: "")["read_only"]["since_text"] is None
 
 
@@ -157,7 +157,7 @@ def test_reload_reads_only_what_changed_and_ignores_its_own_writes(tmp_path: Pat
     assert not found.state and not found.drafts.any and not found.config
     other = StitchWorkspace(ws.root)  # another process (the CLI) turns agents read-only
     other.load_state()
-    other.set_read_only(True, "release freeze", "lead@example.com", T0)
+    other.set_read_only(True, "release freeze", "lead@example.com", T0, door="terminal")
     assert ws.reload({ws.paths.state}, T0).state and ws.read_only().on
     path = write_draft(ws.root, draft("fresh"))
     found = ws.reload({path}, T0)

@@ -83,7 +83,7 @@ def test_an_applied_or_rejected_id_is_never_added_or_vouched_for_again(
         if outcome == "applied":
             apply_on_disk(ws, draft_id, NOW, "dev@example.com")
         else:
-            ws.reject(draft_id, "not what we need", "dev@example.com", NOW)
+            ws.reject(draft_id, "not what we need", "dev@example.com", NOW, door="terminal")
     logged = read_entries(ws.paths.source_log)[0]
 
     later = NOW + timedelta(minutes=data.draw(st.integers(1, 60 * 24 * 30), label="minutes"))
@@ -101,6 +101,6 @@ def test_an_applied_or_rejected_id_is_never_added_or_vouched_for_again(
             with pytest.raises(Refused, match=f"already {outcome}"):
                 add_draft(ws, again, later, replace=replace)
         with pytest.raises(Refused, match=f"already {outcome}"):
-            vouch(ws, draft_id, "I checked it myself", "dev@example.com", later)
+            vouch(ws, draft_id, "I checked it myself", "dev@example.com", later, door="terminal")
         assert draft_id not in ws.state.vouches
     assert read_entries(ws.paths.source_log)[0] == logged  # nothing applied twice

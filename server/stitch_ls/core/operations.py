@@ -20,10 +20,13 @@ from stitch_ls.core.drafts.index import DraftIndex, write_draft
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.listing import LIST_LIMIT, Page, first
+from stitch_ls.core.policy.decisions import EDITOR, TERMINAL, Door
 from stitch_ls.core.workspace import DraftSummary, StitchWorkspace, draft_summary
 
 if TYPE_CHECKING:
     from stitch_ls.core.drafts.gate import GateContext
+    from stitch_ls.core.drafts.model import Prompt
+    from stitch_ls.core.vcs.stitchpoints import StitchPoint
 
 
 def open_workspace(
@@ -250,13 +253,17 @@ class Vouched:
     reason: str | None
 
 
-def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: datetime) -> Vouched:
+def vouch(
+    ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: datetime, *, door: Door
+) -> Vouched:
     """A human's word for a draft parked for want of sources (human-only: the CLI and the
     editor offer it, MCP does not). Recorded in the engineer's own state, bound to the draft's
     content, never in the agent's file; the draft then meets the rest of the gate."""
     from stitch_ls.core.drafts.gate import draft_digest
     from stitch_ls.core.drafts.sources import unsourced
+    from stitch_ls.core.policy import decisions
     from stitch_ls.core.policy.state import State, Vouch, update_state
+    from stitch_ls.core.vcs.signing import SigningError
 
     note = (note or "").strip()
     if not note:
@@ -277,7 +284,11 @@ def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: da
     draft = record.draft
     if not unsourced(draft, ws.source_checker.report(draft, record.base)):
         raise Refused(f"draft {draft_id!r} is not parked for want of sources; nothing to vouch for")
-    vouch_ = Vouch(note=note, at=now, by=by, digest=draft_digest(draft))
+    vouch_ = Vouch(note=note, at=now, by=by, digest=draft_digest(draft), door=door)
+    try:
+        vouch_.signature = decisions.signed(ws, "vouch", vouch_.body(draft_id))
+    except SigningError as exc:
+        raise Refused(f"cannot sign the vouch: {exc}") from None
 
     def change(state: State) -> None:
         state.vouches[draft_id] = vouch_
@@ -286,6 +297,61 @@ def vouch(ws: StitchWorkspace, draft_id: str, note: str | None, by: str, now: da
     ctx = ws.gate_context(now, ignore_quiet=True)
     decision = ws.evaluate_all([ws.rechecked(record)], ctx, {})[0].decision
     return Vouched(draft_id, by, now, note, decision.gate.value, decision.reason)
+
+
+def answer(
+    ws: StitchWorkspace, path: Path, option: str, by: str, now: datetime, *, door: Door
+) -> Prompt:
+    """A person answers an agent's prompt (human-only): written back into the prompt file,
+    signed where the team signs decisions, and remembered here (`core.policy.decisions`), so
+    the log for people can tell this answer from one an agent wrote into the file. An option
+    the agent did not offer raises ValueError."""
+    from stitch_ls.core.drafts.prompts import answer_prompt
+    from stitch_ls.core.policy import decisions
+    from stitch_ls.core.policy.state import State, update_state
+    from stitch_ls.core.vcs.signing import SigningError
+
+    if path.parent not in ws.prompt_folders():
+        raise Refused(f"{path} is not a prompt of this workspace")
+    try:
+        answered = answer_prompt(
+            path, ws.paths.lock, option, by, now, door, decisions.signer(ws, "answer")
+        )
+    except SigningError as exc:
+        raise Refused(f"cannot sign the answer: {exc}") from None
+    if answered.answered_by == by and answered.answered_at == now:
+
+        def change(state: State) -> None:
+            decisions.remember(state, "answer", answered.answer_body(), door)
+
+        ws.use_state(update_state(ws.paths, change))
+    return answered
+
+
+def sign_off(
+    ws: StitchWorkspace, point: StitchPoint, signer: str, now: datetime, *, door: Door
+) -> dict[str, Any]:
+    """The stitch point's owner signs it off (human-only): a line of the shared sign-off log,
+    signed where the team signs decisions, and remembered here (`core.policy.decisions`)."""
+    from stitch_ls.core.policy import decisions
+    from stitch_ls.core.policy.state import State, update_state
+    from stitch_ls.core.vcs.signing import SigningError
+    from stitch_ls.core.vcs.stitchpoints import record_signoff
+
+    try:
+        entry = record_signoff(
+            ws.paths.signoffs, point, signer, now, door, decisions.signer(ws, "sign-off")
+        )
+    except SigningError as exc:
+        raise Refused(f"cannot sign: {exc}") from None
+    except PermissionError as exc:
+        raise Refused(str(exc)) from None
+
+    def change(state: State) -> None:
+        decisions.remember(state, "sign-off", entry, door)
+
+    ws.use_state(update_state(ws.paths, change))
+    return entry
 
 
 # -- apply: checked and committed under one lock, crash-consistent ----------------------------
@@ -447,7 +513,8 @@ def recover(ws: StitchWorkspace, now: datetime | None = None) -> str | None:
 
         entries, _ = read_entries(ws.paths.source_log)
         logged = any(e.draft == draft.id and e.at == entry.at for e in entries)
-        ws.commit_applied(draft, entry, by, entry.at, logged=logged)
+        door = EDITOR if data.get("door") == "editor" else TERMINAL
+        ws.commit_applied(draft, entry, by, entry.at, door=door, logged=logged)
     ws.retire(draft.id)  # its file, if the crash came before it was removed
     _drop_journal(ws)
     return f"draft {draft.id}: an interrupted apply was finished and logged"
@@ -522,9 +589,11 @@ def _can_record(ws: StitchWorkspace) -> None:
         raise Refused(f"{ws.paths.source_log} is not a regular file (a symlink?): nothing applied")
 
 
-def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) -> Applied:
+def apply_on_disk(
+    ws: StitchWorkspace, draft_id: str, now: datetime, by: str, *, door: Door = TERMINAL
+) -> Applied:
     """Apply a draft to the files on disk: checked again and committed under the apply
-    lock, through the journal (the CLI's door; the editor's is `begin_apply`)."""
+    lock, through the journal (the terminal's door; the editor's is `begin_apply`)."""
     from stitch_ls.core.files.fsio import locked
 
     with locked(ws.paths.apply_lock):
@@ -541,7 +610,7 @@ def apply_on_disk(ws: StitchWorkspace, draft_id: str, now: datetime, by: str) ->
         root = ws.root.resolve()
         for path, (_before, after) in files.items():
             _set_file(root, path, after)
-        ws.commit_applied(draft, entry, by, now)
+        ws.commit_applied(draft, entry, by, now, door=door)
         _drop_journal(ws)
     return Applied(draft.id, entry.files)
 
@@ -775,7 +844,7 @@ def _carry_out(ws: StitchWorkspace, waiting: Any) -> Settled:
         entry = keeping.landed(waiting.entry, after, disk).replace(at=verdict.at)
         if draft.id not in ws.state.outcomes:
             logged = any(e.draft == draft.id and e.at == verdict.at for e in log.accepted)
-            ws.commit_applied(draft, entry, waiting.by, verdict.at, logged=logged)
+            ws.commit_applied(draft, entry, waiting.by, verdict.at, door=EDITOR, logged=logged)
         ws.retire(draft.id)
     elif not any(e.draft == draft.id and e.at == verdict.at for e in log.not_kept):
         append_entry(

@@ -440,6 +440,9 @@ class StitchWorkspace:
         switch = self.state.read_only
         if switch.on:
             return ReadOnly(True, switch.by, switch.since, switch.reason, self.display_zone())
+        unsigned = self._unsigned_off(switch)
+        if unsigned is not None:
+            return ReadOnly(True, switch.by, switch.since, unsigned, self.display_zone())
         source = self.team_source
         if source.locked_down:
             return ReadOnly(True, "stitch", None, source.problem or "team file unreadable")
@@ -455,6 +458,26 @@ class StitchWorkspace:
                 f"(team cap {team.budget})",
             )
         return ReadOnly(False)
+
+    def _unsigned_off(self, switch: Any) -> str | None:
+        """Where the team signs decisions, read-only turned off by someone stays on unless
+        that person signed turning it off (`core.policy.decisions`); why, or None."""
+        from stitch_ls.core.policy import decisions
+
+        if not switch.by or not decisions.signs(self):
+            return None
+        from stitch_ls.core.vcs.signing import Verifier
+
+        body = {**switch.off_body(), "signature": switch.signature}
+        why = Verifier(self.team_source.signers).why_not(
+            body, switch.by, decisions.NAMESPACES["read-only off"]
+        )
+        if why is None:
+            return None
+        return (
+            f"turned off by {switch.by}, but the team signs that and it is {why}; "
+            "turn it off again as yourself (stitch-ls read-only off)"
+        )
 
     def agents_read_only(self) -> dict[str, str]:
         """Agents past their own trust budget where the team turns them read-only, and why."""
@@ -514,7 +537,7 @@ class StitchWorkspace:
             verified=frozenset(
                 (draft_id, v.digest, v.outcome) for draft_id, v in self.state.verifications.items()
             ),
-            vouched=frozenset((i, v.digest) for i, v in self.state.vouches.items()),
+            vouched=frozenset((i, v.digest) for i, v in self.vouches().items()),
             beyond_cap=frozenset(
                 self.streams.beyond_cap(self.team.streams.max_per_feature).items()
                 if self.streams is not None
@@ -668,24 +691,49 @@ class StitchWorkspace:
             sources.append(Source(kind=HUMAN, ref=f"{vouch.by}, {_iso(vouch.at)}", why=vouch.note))
         return sources
 
+    def vouches(self) -> dict[str, Any]:
+        """The engineer's vouches that count: all of them, or where the team signs decisions,
+        those signed by who gave them (`core.policy.decisions`)."""
+        from stitch_ls.core.policy import decisions
+
+        if not decisions.signs(self):
+            return dict(self.state.vouches)
+        from stitch_ls.core.vcs.signing import Verifier
+
+        verifier = Verifier(self.team_source.signers)
+        namespace = decisions.NAMESPACES["vouch"]
+        return {
+            draft_id: v
+            for draft_id, v in self.state.vouches.items()
+            if verifier.why_not({**v.body(draft_id), "signature": v.signature}, v.by, namespace)
+            is None
+        }
+
     def _vouched(self, draft: Draft) -> Any:
         """The engineer's vouch for this very draft, for the source log (or None)."""
         from stitch_ls.core.drafts.gate import draft_digest
         from stitch_ls.core.drafts.model import Vouched
 
-        vouch = self.state.vouches.get(draft.id)
+        vouch = self.vouches().get(draft.id)
         if vouch is None or vouch.digest != draft_digest(draft):
             return None
         return Vouched(by=vouch.by, at=vouch.at, note=vouch.note)
 
     def commit_applied(
-        self, draft: Draft, entry: SourceLogEntry, by: str, now: datetime, *, logged: bool = False
+        self,
+        draft: Draft,
+        entry: SourceLogEntry,
+        by: str,
+        now: datetime,
+        *,
+        door: str,
+        logged: bool = False,
     ) -> None:
         """The applied draft's entry in the source log (unless `logged` already), its outcome,
         and its file retired."""
         if not logged:
             append_entry(self.paths.source_log, entry)
-        self._record_outcome(draft, "applied", by, now, None)
+        self._record_outcome(draft, "applied", by, now, None, door)
 
     def _verified_run(self, draft: Draft) -> Any:
         """The engineer's verification of this very draft, for the source log (or None)."""
@@ -704,7 +752,9 @@ class StitchWorkspace:
             duration_s=run.duration_s,
         )
 
-    def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> None:
+    def reject(
+        self, draft_id: str, reason: str | None, by: str, now: datetime, *, door: str
+    ) -> None:
         if draft_id in self.state.outcomes:
             raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
         waiting = self.waiting_to_be_saved(draft_id)
@@ -716,10 +766,12 @@ class StitchWorkspace:
         if record.draft is None:
             self._retire_file(record)
             return
-        self._record_outcome(record.draft, "rejected", by, now, reason or "no reason given")
+        self._record_outcome(
+            record.draft, "rejected", by, now, reason or "no reason given", door
+        )
 
     def _record_outcome(
-        self, draft: Draft, outcome: str, by: str, now: datetime, reason: str | None
+        self, draft: Draft, outcome: str, by: str, now: datetime, reason: str | None, door: str
     ) -> None:
         from stitch_ls.core.policy.state import Outcome
 
@@ -736,6 +788,7 @@ class StitchWorkspace:
                 agent=draft.agent,
                 confidence=draft.confidence,
                 sourced=not unsourced(draft, self.source_checker.report(draft)),
+                door=door,
             )
 
         self._write_state(change)
@@ -760,15 +813,29 @@ class StitchWorkspace:
 
     # -- switches ------------------------------------------------------------------------
 
-    def set_read_only(self, on: bool, reason: str | None, by: str, now: datetime) -> None:
+    def set_read_only(
+        self, on: bool, reason: str | None, by: str, now: datetime, *, door: str
+    ) -> None:
+        """Turn agents read-only (anyone may, agents too) or back (a person, through a human
+        door; signed by them where the team signs decisions: `core.policy.decisions`)."""
+        from stitch_ls.core.policy import decisions
+        from stitch_ls.core.policy.state import ReadOnlySwitch
+
         if on and not (reason and reason.strip()):
             raise Refused("turning agents read-only needs a reason")
+        switch = ReadOnlySwitch(
+            on=on, by=by, since=now, reason=reason.strip() if reason else None, door=door
+        )
+        if not on:
+            from stitch_ls.core.vcs.signing import SigningError
+
+            try:
+                switch.signature = decisions.signed(self, "read-only off", switch.off_body())
+            except SigningError as exc:
+                raise Refused(f"read-only stays on: cannot sign turning it off: {exc}") from None
 
         def change(state: State) -> None:
-            state.read_only.on = on
-            state.read_only.by = by
-            state.read_only.since = now
-            state.read_only.reason = reason.strip() if reason else None
+            state.read_only = switch
 
         self._write_state(change)
 

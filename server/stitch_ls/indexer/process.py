@@ -46,6 +46,7 @@ from stitch_ls.core.operations import (
     list_drafts,
 )
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
+from stitch_ls.core.policy.decisions import EDITOR
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
 from stitch_ls.core.record.keeping import Session
@@ -91,12 +92,12 @@ class Indexer(IndexerApi):
 
     def reject(self, draft_id: str, reason: str | None, by: str, now: datetime) -> Delta:
         with self._changing() as change:
-            self.ws.reject(draft_id, reason, by, now)
+            self.ws.reject(draft_id, reason, by, now, door=EDITOR)
         return change.delta
 
     def set_read_only(self, on: bool, reason: str | None, by: str, now: datetime) -> Delta:
         with self._changing() as change, locked(self.ws.paths.apply_lock):
-            self.ws.set_read_only(on, reason, by, now)
+            self.ws.set_read_only(on, reason, by, now, door=EDITOR)
         return change.delta
 
     def set_focus(self, minutes: int, now: datetime) -> Delta:
@@ -118,7 +119,7 @@ class Indexer(IndexerApi):
         from stitch_ls.core.operations import vouch
 
         with self._changing() as change:
-            vouched = vouch(self.ws, draft_id, note, by, now)
+            vouched = vouch(self.ws, draft_id, note, by, now, door=EDITOR)
         return Changed(vouched, change.delta)
 
     def verify(self, draft_id: str, by: str, now: datetime, approve_command: bool) -> Verdict:
@@ -178,19 +179,9 @@ class Indexer(IndexerApi):
         return parsed
 
     def sign_off(self, point: StitchPoint, signer: str, at: datetime) -> dict[str, object]:
-        from stitch_ls.core.vcs.stitchpoints import record_signoff
+        from stitch_ls.core.operations import sign_off
 
-        sign = None
-        if self.ws.team.stitch_points.signing == "ssh":  # signed with git's SSH signing key
-            from stitch_ls.core.vcs.signing import sign as ssh_sign
-
-            def sign(entry: dict[str, Any]) -> str:
-                return ssh_sign(self.ws.root, entry)
-
-        try:
-            return record_signoff(self.ws.paths.signoffs, point, signer, at, sign)
-        except Exception as exc:  # noqa: BLE001 - not the owner, or signing failed: said
-            raise Refused(str(exc)) from None
+        return sign_off(self.ws, point, signer, at, door=EDITOR)
 
     def recount_points(self) -> PointCount | None:
         """Counted in the background after each snapshot and sign-off, so the open files'
@@ -246,11 +237,9 @@ class Indexer(IndexerApi):
         return scan_prompts(self.ws.prompt_folders())
 
     def answer(self, path: Path, answer: str, by: str, at: datetime) -> Prompt:
-        from stitch_ls.core.drafts.prompts import answer_prompt
+        from stitch_ls.core import operations
 
-        if path.parent not in self.ws.prompt_folders():
-            raise Refused(f"{path} is not a prompt of this workspace")
-        return answer_prompt(path, self.ws.paths.lock, answer, by, at)
+        return operations.answer(self.ws, path, answer, by, at, door=EDITOR)
 
     def watch(self, paths: frozenset[str]) -> list[DraftRecord]:
         added, closed, self.watched = paths - self.watched, self.watched - paths, paths

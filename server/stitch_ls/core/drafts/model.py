@@ -153,6 +153,22 @@ class Prompt(_Contract):
     answer: ShortText | None = None
     answered_by: ShortText | None = None
     answered_at: Aware | None = None
+    answered_door: ShortText | None = None  # terminal, editor (core.policy.decisions)
+    # where the team signs decisions: `answer_body()` signed by `answered_by`
+    signature: LongText | None = None
+
+    def answer_body(self) -> dict[str, Any]:
+        """What a signature of the answer covers: the question as asked, and the answer."""
+        at = self.answered_at.isoformat() if self.answered_at is not None else None
+        return {
+            "prompt": self.id,
+            "question": self.question,
+            "options": list(self.options),
+            "answer": self.answer,
+            "answered_by": self.answered_by,
+            "answered_at": at,
+            "door": self.answered_door,
+        }
 
 
 @record()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from stitch_ls.core.drafts.index import describe_validation
 from stitch_ls.core.drafts.model import Prompt, Source
@@ -61,15 +63,28 @@ def write_prompt(folder: Path, prompt: Prompt) -> Path:
     return target
 
 
-def answer_prompt(path: Path, lock: Path, answer: str, by: str, at: datetime) -> Prompt:
-    """Write the answer back, atomically; refuses options the agent did not offer."""
+def answer_prompt(
+    path: Path,
+    lock: Path,
+    answer: str,
+    by: str,
+    at: datetime,
+    door: str,
+    sign: Callable[[dict[str, Any]], str] | None = None,
+) -> Prompt:
+    """Write the answer back, atomically; refuses options the agent did not offer. `sign`
+    signs it where the team signs decisions (`core.policy.decisions.signer`)."""
     with locked(lock):
         prompt = load_prompt(path)
         if prompt.answer is not None:
             return prompt
         if answer not in prompt.options:
             raise ValueError(f"{answer!r} is not one of the options")
-        answered = prompt.replace(answer=answer, answered_by=by, answered_at=at)
+        answered = prompt.replace(
+            answer=answer, answered_by=by, answered_at=at, answered_door=door
+        )
+        if sign is not None:
+            answered = answered.replace(signature=sign(answered.answer_body()))
         atomic_write(path, answered.to_json(indent=2, exclude_none=True) + "\n")
         return answered
 

@@ -40,6 +40,13 @@ class ReadOnlySwitch(Record):
     by: str | None = None
     since: Aware | None = None
     reason: str | None = None
+    door: str = ""  # terminal, editor, agent (core.policy.decisions)
+    # where the team signs, turning it off is signed by `by` (`off_body`)
+    signature: str | None = None
+
+    def off_body(self) -> dict[str, Any]:
+        """What a signature of turning read-only off covers."""
+        return {"read_only": "off", "by": self.by, "since": _iso(self.since), "door": self.door}
 
 
 @record(frozen=False)
@@ -55,6 +62,7 @@ class Outcome(Record):
     agent: str = ""
     confidence: float | None = None
     sourced: bool = True
+    door: str = ""  # terminal, editor (core.policy.decisions); empty before doors were kept
 
 
 @record(frozen=False)
@@ -83,6 +91,19 @@ class Vouch(Record):
     at: Aware
     by: str
     digest: str  # gate.draft_digest of the draft vouched for
+    door: str = ""  # terminal, editor (core.policy.decisions)
+    signature: str | None = None  # where the team signs: `body` signed by `by`
+
+    def body(self, draft_id: str) -> dict[str, Any]:
+        """What a signature of this vouch covers."""
+        return {
+            "draft": draft_id,
+            "digest": self.digest,
+            "note": self.note,
+            "by": self.by,
+            "at": _iso(self.at),
+            "door": self.door,
+        }
 
 
 @record(frozen=False)
@@ -118,6 +139,9 @@ class State(Record):
     unsaved: dict[str, Waiting] = field(default_factory=dict)
     # the team's `[evidence]` settings a person saw and let run here (core.drafts.verify)
     evidence_commands: list[str] = field(default_factory=list)
+    # decisions made here through a human door (answers, sign-offs), by their receipt key:
+    # the door (core.policy.decisions.remember)
+    receipts: dict[str, str] = field(default_factory=dict)
 
 
 @record(frozen=False)
@@ -129,6 +153,10 @@ class SharedSwitches(Record):
     version: Literal[1] = 1
     read_only: ReadOnlySwitch = field(default_factory=ReadOnlySwitch)
     focus_until: Aware | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def read_state(paths: StitchPaths) -> State:

@@ -123,10 +123,17 @@ def not_kept_event(entry: NotKeptEntry, zone: tzinfo) -> Event:
     )
 
 
+def _through(door: str | None) -> str:
+    """` through the terminal`, as a record names its door (nothing for older records)."""
+    return f" through the {door}" if door in ("terminal", "editor") else ""
+
+
 def gather(ws: Any) -> LogBook:
     """Everything the workspace can tell: the shared source log and sign-offs, the prompts
-    folder, and this engineer's own rejections and vouches."""
+    folder, and this engineer's own rejections and vouches. An answer or a sign-off that
+    cannot be checked as its person's (`core.policy.decisions`) is told as claimed."""
     from stitch_ls.core.drafts.prompts import scan_prompts
+    from stitch_ls.core.policy import decisions
     from stitch_ls.core.record.sourcelog import read_log
     from stitch_ls.core.vcs.stitchpoints import SignOffs
 
@@ -146,23 +153,29 @@ def gather(ws: Any) -> LogBook:
                     "rejected",
                     o.title or draft_id,
                     (
-                        f"rejected by {o.by} on {_when(_aware(o.at), zone)}",
+                        f"rejected by {o.by}{_through(o.door)} on {_when(_aware(o.at), zone)}",
                         f"draft {draft_id} from {o.stream}/{o.agent}",
                         f"why: {o.reason or 'no reason given'}",
                     ),
                 )
             )
+    counted = ws.vouches()
     for draft_id, v in ws.state.vouches.items():
         if draft_id in applied:
             continue  # told with the accepted draft
         draft = ws.draft(draft_id)
+        who = (
+            f"vouched for by {v.by}{_through(v.door)}"
+            if draft_id in counted
+            else f"claimed by {v.by}, not verified (not signed as the team asks; it does not count)"
+        )
         book.events.append(
             Event(
                 _aware(v.at),
                 draft.stream if draft is not None else "",
                 "vouched",
                 draft.title if draft is not None else draft_id,
-                (f"vouched for by {v.by} on {_when(_aware(v.at), zone)}", f"note: {v.note}"),
+                (f"{who} on {_when(_aware(v.at), zone)}", f"note: {v.note}"),
             )
         )
     found, _ = scan_prompts(ws.prompt_folders())
@@ -171,7 +184,11 @@ def gather(ws: Any) -> LogBook:
         lines.append("options: " + " / ".join(p.options))
         if p.answer is not None:
             answered = _when(_aware(p.answered_at), zone) if p.answered_at else "unknown time"
-            lines.append(f"answered by {p.answered_by or 'unknown'} on {answered}: {p.answer}")
+            body = {**p.answer_body(), "signature": p.signature}
+            who = p.answered_by or "unknown"
+            checked = decisions.check(ws, "answer", body, who)
+            said = decisions.said("answered", who, checked, p.answered_door)
+            lines.append(f"{said} on {answered}: {p.answer}")
         else:
             lines.append("not answered yet")
         at = p.answered_at or p.created
@@ -183,6 +200,9 @@ def gather(ws: Any) -> LogBook:
             continue
         streams = [str(x) for x in s.get("streams", []) if isinstance(x, str)]
         where = f"{s.get('path', '?')} {s.get('symbol', '')}".strip()
+        signer = str(s.get("signer", "unknown"))
+        checked = decisions.check(ws, "sign-off", s, signer)
+
         book.events.append(
             Event(
                 _aware(at),
@@ -190,7 +210,8 @@ def gather(ws: Any) -> LogBook:
                 "signed off",
                 f"stitch point {where}",
                 (
-                    f"signed off by {s.get('signer', 'unknown')} on {_when(_aware(at), zone)}",
+                    f"{decisions.said('signed off', signer, checked, s.get('door'))} "
+                    f"on {_when(_aware(at), zone)}",
                     "streams: " + (", ".join(streams) or "none named"),
                 ),
             )

@@ -1,4 +1,5 @@
-"""Signed sign-offs: OpenSSH's own signatures, as git uses them for SSH commit signing.
+"""Signed sign-offs (and a person's other decisions, `core.policy.decisions`): OpenSSH's own
+signatures, as git uses them for SSH commit signing.
 
 Without signing, a sign-off line proves only that someone wrote the owner's email into
 `.stitch/signoffs.jsonl` (anyone can set `git config user.email`). With
@@ -58,12 +59,13 @@ def signing_key(root: Path) -> str:
     return str(Path(key).expanduser())
 
 
-def sign(root: Path, entry: dict[str, Any]) -> str:
-    """An armored SSH signature of the sign-off, made by `ssh-keygen -Y sign`."""
+def sign(root: Path, entry: dict[str, Any], namespace: str = NAMESPACE) -> str:
+    """An armored SSH signature of the record, made by `ssh-keygen -Y sign` in `namespace`
+    (one per kind of decision: `core.policy.decisions.NAMESPACES`)."""
     key = signing_key(root)
     try:
         done = subprocess.run(
-            ["ssh-keygen", "-q", "-Y", "sign", "-f", key, "-n", NAMESPACE],
+            ["ssh-keygen", "-q", "-Y", "sign", "-f", key, "-n", namespace],
             input=payload(entry),
             capture_output=True,
             timeout=TIMEOUT_S,
@@ -88,27 +90,36 @@ class Verifier:
     def __init__(self, allowed_signers: str | None) -> None:
         self.allowed = allowed_signers
 
-    def why_not(self, entry: dict[str, Any], owner: str) -> str | None:
-        """None when the sign-off is signed by `owner` as the allowed signers say; else why not."""
+    def why_not(self, entry: dict[str, Any], owner: str, namespace: str = NAMESPACE) -> str | None:
+        """None when the record is signed by `owner` in `namespace` as the allowed signers
+        say; else why not."""
         signature = entry.get("signature")
         if not isinstance(signature, str) or "BEGIN SSH SIGNATURE" not in signature:
             return "not signed"
         if not self.allowed:
             return f"no {ALLOWED_SIGNERS} accepted with the team file"
         key = hashlib.sha256(
-            b"\0".join([payload(entry), signature.encode(), owner.encode(), self.allowed.encode()])
+            b"\0".join(
+                [
+                    payload(entry),
+                    signature.encode(),
+                    owner.encode(),
+                    self.allowed.encode(),
+                    namespace.encode(),
+                ]
+            )
         ).hexdigest()
         with _LOCK:
             known = _SEEN.get(key)
         if known is None:
-            known = self._verify(payload(entry), signature, owner)
+            known = self._verify(payload(entry), signature, owner, namespace)
             with _LOCK:
                 if len(_SEEN) > 4096:
                     _SEEN.clear()
                 _SEEN[key] = known
         return None if known else f"its signature does not verify as {owner}"
 
-    def _verify(self, data: bytes, signature: str, owner: str) -> bool:
+    def _verify(self, data: bytes, signature: str, owner: str, namespace: str) -> bool:
         assert self.allowed is not None
         with tempfile.TemporaryDirectory(prefix="stitch-signoff-") as folder:
             allowed = Path(folder) / "allowed_signers"
@@ -127,7 +138,7 @@ class Verifier:
                         "-I",
                         owner,
                         "-n",
-                        NAMESPACE,
+                        namespace,
                         "-s",
                         str(sig),
                     ],

@@ -534,10 +534,11 @@ def apply_signoffs(points: list[StitchPoint], signoffs: SignOffs, verifier: Any 
 
 
 def record_signoff(
-    path: Path, point: StitchPoint, signer: str, at: datetime, sign: Any = None
+    path: Path, point: StitchPoint, signer: str, at: datetime, door: str, sign: Any = None
 ) -> dict[str, Any]:
     """Append a sign-off; only the point's owner may sign (checked by the caller's policy).
-    `sign(entry)` gives its signature where the team signs sign-offs (`signing.sign`)."""
+    `door` is how the person signed it off (terminal, editor); `sign(entry)` gives its
+    signature where the team signs sign-offs (`core.policy.decisions.signer`)."""
     owners = owners_of(point)
     if not owners:
         raise PermissionError("no stitch owner is named for this code, so nobody can sign it off")
@@ -552,6 +553,7 @@ def record_signoff(
         "signer": signer,
         "at": at.isoformat().replace("+00:00", "Z"),
         "versions": point.versions,
+        "door": door,
     }
     if sign is not None:
         entry["signature"] = sign(entry)
