@@ -8,7 +8,7 @@ import pytest
 from stitch_ls.core.drafts import anchor
 from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, line_index, plan_draft
 from stitch_ls.core.drafts.model import Draft
-from stitch_ls.core.syntax import SyntaxDoc
+from stitch_ls.core.syntax import lookup_symbol
 from workspaces import CHECKOUT, draft, range_edit
 
 PATH = "src/checkout.py"
@@ -16,8 +16,7 @@ PATH = "src/checkout.py"
 
 def find_symbol(path: str, text: str, name: str):
     assert text.startswith("def f") == (path == "other.py")  # looked for in its own file
-    symbol = SyntaxDoc(text, "python").find_symbol(name)
-    return (symbol.start, symbol.end) if symbol else f"symbol {name} not found"
+    return lookup_symbol(path, text, name)
 
 
 def plan(edits, files: dict[str, str | None]) -> Plan:
@@ -47,8 +46,7 @@ def test_each_kind_is_planned_whole():
 
 
 def find_any(path: str, text: str, name: str):
-    symbol = SyntaxDoc(text, "python").find_symbol(name)
-    return (symbol.start, symbol.end) if symbol else f"symbol {name} not found"
+    return lookup_symbol(path, text, name)
 
 
 def test_a_symbol_edit_matching_its_expect_replaces_the_symbol():
@@ -69,7 +67,7 @@ def test_a_symbol_edit_matching_its_expect_replaces_the_symbol():
     )
     body["edits"][0]["symbol"] = "nowhere"
     result = plan_draft(Draft.from_data(body), {PATH: CHECKOUT}.get, find_any)
-    assert result.stale == f"{PATH}: symbol nowhere not found"
+    assert result.stale == f"{PATH}: symbol nowhere not found (or not unique)"
 
 
 def test_a_range_edit_with_empty_expect_applies_only_where_it_says():

@@ -16,15 +16,14 @@ from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, decide
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.policy.trust import budget_state
 from stitch_ls.core.safetext import markdown_ref, safe_link
-from stitch_ls.core.syntax import SyntaxDoc
+from stitch_ls.core.syntax import SyntaxDoc, lookup_symbol
 from workspaces import CHECKOUT, draft
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 def find_symbol(path: str, text: str, name: str):
-    symbol = SyntaxDoc(text, "python").find_symbol(name)
-    return (symbol.start, symbol.end) if symbol else f"symbol {name} not found"
+    return lookup_symbol(path, text, name)
 
 
 def context(floor: float) -> GateContext:

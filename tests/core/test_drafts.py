@@ -11,13 +11,12 @@ import pytest
 from stitch_ls.core.drafts.anchor import plan_draft
 from stitch_ls.core.drafts.index import DraftIndex, parse_draft_text
 from stitch_ls.core.drafts.model import Draft
-from stitch_ls.core.syntax import SyntaxDoc
+from stitch_ls.core.syntax import lookup_symbol
 from workspaces import CHECKOUT, draft, write_draft
 
 
 def find_symbol(path: str, text: str, name: str):
-    symbol = SyntaxDoc(text, "python").find_symbol(name)
-    return (symbol.start, symbol.end) if symbol else f"symbol {name} not found"
+    return lookup_symbol(path, text, name)
 
 
 def reader(files: dict[str, str]):

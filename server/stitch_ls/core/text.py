@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate
+from typing import NamedTuple
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
@@ -72,3 +73,16 @@ class LineIndex:
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self.starts, offset) - 1
         return line, offset - self.starts[line]
+
+
+class SymbolSpan(NamedTuple):
+    """Where a symbol is in a text: (line, column) of its first character and of its end."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+class NotFound(NamedTuple):
+    """Why a symbol was not found in a text, for a person."""
+
+    why: str

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
-from stitch_ls.core.drafts.anchor import Plan, PlannedEdit, plan_draft
+from stitch_ls.core.drafts.anchor import FindSymbol, Plan, PlannedEdit, plan_draft
 from stitch_ls.core.drafts.gate import (
     Decision,
     Gate,
@@ -39,12 +39,12 @@ from stitch_ls.core.policy.quiet import QuietSchedule, QuietState
 from stitch_ls.core.policy.state import State, read_state, update_state
 from stitch_ls.core.policy.teamfile import TeamSource
 from stitch_ls.core.record.sourcelog import append_entry
+from stitch_ls.core.text import NotFound, SymbolSpan
 from stitch_ls.core.timefmt import human_time
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
 ReadText = Callable[[str], "str | None"]
-FindSymbol = Callable[[str, str, str], "tuple[tuple[int, int], tuple[int, int]] | str"]
 
 
 @dataclass
@@ -569,24 +569,20 @@ class StitchWorkspace:
 
     def readers(self, texts: dict[str, str]) -> tuple[ReadText, FindSymbol]:
         """`read` and `find_symbol` over `texts`, then the disk; trees kept per text."""
-        from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+        from stitch_ls.core.syntax import SyntaxDoc, language_for_path, lookup_symbol
 
         trees: dict[int, SyntaxDoc] = {}
 
         def read(path: str) -> str | None:
             return texts[path] if path in texts else self.read_disk(path)
 
-        def find_symbol(path: str, text: str, name: str):
+        def find_symbol(path: str, text: str, name: str) -> SymbolSpan | NotFound:
             syntax = trees.get(id(text))
             if syntax is None or syntax.text is not text:
                 language = language_for_path(path)
-                if language is None:
-                    return f"no grammar for {path}; symbol edits need one"
-                syntax = trees[id(text)] = SyntaxDoc(text, language)
-            symbol = syntax.find_symbol(name)
-            if symbol is None:
-                return syntax.lookup_failure(name)
-            return symbol.start, symbol.end
+                if language is not None:  # else lookup_symbol says there is no grammar
+                    syntax = trees[id(text)] = SyntaxDoc(text, language)
+            return lookup_symbol(path, text, name, syntax)
 
         return read, find_symbol
 
@@ -600,18 +596,11 @@ class StitchWorkspace:
         decision = decide(record.draft, ctx, stale=plan.stale, sources=record.sources)
         return Evaluation(record, decision, plan)
 
-    def find_symbol_on_disk(self, path: str, text: str, name: str):
+    def find_symbol_on_disk(self, path: str, text: str, name: str) -> SymbolSpan | NotFound:
         """A symbol's range in `text`, parsed afresh (safe in any thread)."""
-        from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+        from stitch_ls.core.syntax import lookup_symbol
 
-        language = language_for_path(path)
-        if language is None:
-            return f"no grammar for {path}; symbol edits need one"
-        syntax = SyntaxDoc(text, language)
-        symbol = syntax.find_symbol(name)
-        if symbol is None:
-            return syntax.lookup_failure(name)
-        return symbol.start, symbol.end
+        return lookup_symbol(path, text, name)
 
     def read_disk(self, path: str) -> str | None:
         """A workspace file's text as on disk; refuses paths that escape the workspace."""

@@ -25,7 +25,8 @@ from stitch_ls import __version__
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.policy.trust import minute_of, record_activity
 from stitch_ls.core.safetext import plain
-from stitch_ls.core.syntax import SyntaxDoc, language_for_path
+from stitch_ls.core.syntax import lookup_symbol
+from stitch_ls.core.text import NotFound, SymbolSpan
 from stitch_ls.core.vcs.refs import fingerprint_of
 from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.link import Entry, IndexerLink
@@ -888,18 +889,11 @@ class StitchServer(LanguageServer):
                 return doc.text
         return self.ws.read_disk(relative)
 
-    def find_symbol(self, relative: str, text: str, name: str):
+    def find_symbol(self, relative: str, text: str, name: str) -> SymbolSpan | NotFound:
+        """A symbol in `text`, on the open buffer's tree when `text` is that buffer's."""
         doc = next((d for d in self.docs.values() if d.relative == relative), None)
         syntax = doc.syntax if doc is not None and doc.text == text else None
-        if syntax is None:
-            language = language_for_path(relative)
-            if language is None:
-                return f"no grammar for {relative}; symbol edits need one"
-            syntax = SyntaxDoc(text, language)
-        symbol = syntax.find_symbol(name)
-        if symbol is None:
-            return syntax.lookup_failure(name)
-        return symbol.start, symbol.end
+        return lookup_symbol(relative, text, name, syntax)
 
     def can_verify(self, record: Any) -> bool:
         """Whether to offer "Verify draft": a pending draft with test evidence, a command in

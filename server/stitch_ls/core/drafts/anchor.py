@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stitch_ls.core.text import LineIndex
+from stitch_ls.core.text import LineIndex, NotFound, SymbolSpan
 
 if TYPE_CHECKING:  # the models (pydantic) load after start-up, not before
     from stitch_ls.core.drafts.model import Draft, Edit
@@ -61,7 +61,8 @@ def line_index(text: str) -> LineIndex:
 
 
 ReadText = Callable[[str], "str | None"]
-FindSymbol = Callable[[str, str, str], "tuple[Point, Point] | str"]
+# (path, text, name) -> where the symbol is, or why not (`core.syntax.lookup_symbol`)
+FindSymbol = Callable[[str, str, str], "SymbolSpan | NotFound"]
 
 
 def plan_draft(draft: Draft, read: ReadText, find_symbol: FindSymbol) -> Plan:
@@ -101,8 +102,8 @@ def _place(edit: Edit, text: str | None, find_symbol: FindSymbol) -> PlannedEdit
         return PlannedEdit(edit.path, "delete")
     if kind == "symbol":
         found = find_symbol(edit.path, text, edit.symbol or "")
-        if isinstance(found, str):
-            return found
+        if isinstance(found, NotFound):
+            return found.why
         start, end = found
         index = line_index(text)
         if edit.expect is not None:

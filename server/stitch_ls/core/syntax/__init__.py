@@ -38,7 +38,7 @@ buffer's tree).
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from stitch_ls.core.syntax.document import SyntaxDoc, parse_symbols
+    from stitch_ls.core.syntax.document import SyntaxDoc, lookup_symbol, parse_symbols
     from stitch_ls.core.syntax.grammars import LANGUAGES, PARSE_BUDGET_S, language_for_path
     from stitch_ls.core.syntax.symbols import MAX_NESTING, Symbol
 
@@ -49,11 +49,13 @@ __all__ = [
     "Symbol",
     "SyntaxDoc",
     "language_for_path",
+    "lookup_symbol",
     "parse_symbols",
 ]
 _HOMES = {
     "SyntaxDoc": "document",
     "parse_symbols": "document",
+    "lookup_symbol": "document",
     "LANGUAGES": "grammars",
     "PARSE_BUDGET_S": "grammars",
     "language_for_path": "grammars",

@@ -18,6 +18,7 @@ from stitch_ls.core.syntax.grammars import (
     LANGUAGES,
     PARSE_BUDGET_S,
     _new_parser,
+    language_for_path,
     parse_within_budget,
 )
 from stitch_ls.core.syntax.symbols import (
@@ -31,11 +32,28 @@ from stitch_ls.core.syntax.symbols import (
     _start_line,
     _Unit,
 )
+from stitch_ls.core.text import NotFound, SymbolSpan
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tree_sitter import Node, Parser, Tree
+
+
+def lookup_symbol(
+    path: str, text: str, name: str, syntax: SyntaxDoc | None = None
+) -> SymbolSpan | NotFound:
+    """Symbol `name` (qualified: "Cart.total") in `text`, the file at `path`: parsed here,
+    unless `syntax` is a tree of this very text to reuse (an open buffer's, a cached one)."""
+    if syntax is None or syntax.text is not text and syntax.text != text:
+        language = language_for_path(path)
+        if language is None:
+            return NotFound(f"no grammar for {path}; symbol edits need one")
+        syntax = SyntaxDoc(text, language)
+    symbol = syntax.find_symbol(name)
+    if symbol is None:
+        return NotFound(syntax.lookup_failure(name))
+    return SymbolSpan(symbol.start, symbol.end)
 
 
 def parse_symbols(text: str, language: str) -> list[Symbol]:
