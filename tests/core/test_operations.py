@@ -9,7 +9,7 @@ import pytest
 
 from stitch_ls.core.drafts.model import Draft, Source, SourceLogEntry
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.operations import Added, add_draft, decided
+from stitch_ls.core.operations import Added, add_draft
 from stitch_ls.core.record.sourcelog import append_entry
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import TEAM, draft, make_workspace, write_draft
@@ -59,10 +59,10 @@ def test_a_pending_id_is_replaced_only_when_asked(tmp_path: Path):
 
 def test_a_rejected_or_logged_id_is_refused_even_with_replace(tmp_path: Path):
     ws = workspace(tmp_path / "ws")
-    assert decided(ws, "r") is None and decided(ws, "l") is None
+    assert ws.decided("r") is None and ws.decided("l") is None
     add_draft(ws, Draft.from_data(draft("r")), T0)
     ws.reject("r", "wrong", "dev@example.com", T0, door="terminal")
-    assert decided(ws, "r") == "rejected"
+    assert ws.decided("r") == "rejected"
     with pytest.raises(Refused) as caught:
         add_draft(ws, Draft.from_data(draft("r")), T0, replace=True)
     assert str(caught.value) == "draft id 'r' was already rejected; ids are never reused"
@@ -83,8 +83,8 @@ def test_a_rejected_or_logged_id_is_refused_even_with_replace(tmp_path: Path):
             files=["src/checkout.py"],
         ),
     )
-    assert decided(ws, "l") == "applied"
-    assert decided(ws, "other") is None
+    assert ws.decided("l") == "applied"
+    assert ws.decided("other") is None
     with pytest.raises(Refused) as caught:
         add_draft(ws, Draft.from_data(draft("l")), T0, replace=True)
     assert str(caught.value) == "draft id 'l' was already applied; ids are never reused"

@@ -239,7 +239,7 @@ async def test_apply_changes_the_file_logs_the_sources_and_retires_the_draft(
     assert entry["files"] == [CHECKOUT] and entry["sources"][0]["why"] == "contract of record"
     await vscode.wait_for(lambda: not (workspace / ".stitch" / "drafts" / "ready.json").exists())
     assert "ready" not in {a.data["draft"] for a in await vscode.actions(uri, 12, 8)}
-    with pytest.raises(Exception, match="no draft with id 'ready'"):
+    with pytest.raises(Exception, match="draft 'ready' was already applied"):
         await vscode.command("stitch.applyDraft", "ready")
 
 

@@ -16,7 +16,7 @@ from stitch_props import NOW, unshrunk
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
-from stitch_ls.core.operations import add_draft, apply_on_disk, decided, vouch
+from stitch_ls.core.operations import add_draft, apply_on_disk, vouch
 from stitch_ls.core.record.sourcelog import read_entries
 from stitch_ls.core.workspace import StitchWorkspace
 from workspaces import draft, make_workspace, write_draft
@@ -96,7 +96,7 @@ def test_an_applied_or_rejected_id_is_never_added_or_vouched_for_again(
         if data.draw(st.booleans(), label="agent writes the file itself"):
             write_draft(root, again.to_data())
             ws.scan_drafts(later)
-        assert decided(ws, draft_id) == outcome
+        assert ws.decided(draft_id) == outcome
         for replace in (False, True):
             with pytest.raises(Refused, match=f"already {outcome}"):
                 add_draft(ws, again, later, replace=replace)

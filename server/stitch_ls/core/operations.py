@@ -103,18 +103,6 @@ class Added:
     reason: str | None
 
 
-def decided(ws: StitchWorkspace, draft_id: str) -> str | None:
-    """What became of a draft id for good ("applied", "rejected"), from this engineer's
-    outcomes or the team's shared source log; None while it is free or pending."""
-    outcome = ws.state.outcomes.get(draft_id)
-    if outcome is not None:
-        return outcome.outcome
-    from stitch_ls.core.record.sourcelog import read_entries
-
-    entries, _ = read_entries(ws.paths.source_log)
-    return "applied" if any(e.draft == draft_id for e in entries) else None
-
-
 def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool = False) -> Added:
     """Write a validated draft for a human. Ids are forever: one that was applied or
     rejected is refused, whoever asks; a pending one is replaced only when asked to."""
@@ -124,12 +112,7 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
         check_stitch_folders(ws.paths.drafts / f"{draft.id}.json")
     except OSError as exc:
         raise Refused(str(exc)) from None
-    outcome = decided(ws, draft.id)
-    if outcome is not None:
-        raise Refused(f"draft id {draft.id!r} was already {outcome}; ids are never reused")
-    waiting = ws.waiting_to_be_saved(draft.id)
-    if waiting is not None:
-        raise Refused(waiting)
+    ws.undecided(draft.id, reused=True)
     ws.scan_drafts(now)
     if draft.id in ws.drafts.by_id and not replace:
         raise Refused(f"a draft with id {draft.id!r} is pending (replace it explicitly)")
@@ -270,17 +253,9 @@ def vouch(
         raise Refused("vouching needs a note: why you trust it without sources")
     if len(note) > 4000:
         raise Refused("a vouch note is at most 4000 characters")
-    record = ws.drafts.by_id.get(draft_id)
-    outcome = decided(ws, draft_id)
-    if outcome is not None:
-        raise Refused(f"draft {draft_id!r} was already {outcome}")
-    if record is None:
-        raise Refused(f"no draft with id {draft_id!r}")
+    record = ws.pending(draft_id)
     if record.draft is None:
         raise Refused(f"draft {draft_id!r} is invalid: {record.error}")
-    waiting = ws.waiting_to_be_saved(draft_id)
-    if waiting is not None:
-        raise Refused(waiting)
     draft = record.draft
     if not unsourced(draft, ws.source_checker.report(draft, record.base)):
         raise Refused(f"draft {draft_id!r} is not parked for want of sources; nothing to vouch for")

@@ -346,6 +346,39 @@ class StitchWorkspace:
         decided, unsaved = self.state.outcomes, self.state.unsaved
         return [r for r in self.drafts.records() if r.id not in decided and r.id not in unsaved]
 
+    def decided(self, draft_id: str) -> str | None:
+        """What became of a draft id for good ("applied", "rejected"), from this engineer's
+        outcomes or the team's shared source log; None while it is free or pending."""
+        outcome = self.state.outcomes.get(draft_id)
+        if outcome is not None:
+            return outcome.outcome
+        from stitch_ls.core.record.sourcelog import read_entries
+
+        entries, _ = read_entries(self.paths.source_log)
+        return "applied" if any(e.draft == draft_id for e in entries) else None
+
+    def undecided(self, draft_id: str, *, reused: bool = False) -> None:
+        """Raises Refused when `draft_id` can no longer be decided: decided for good (the
+        one meaning every door uses: `decided`), or applied in the editor and waiting to be
+        saved. `reused`: said of an id a new draft would take again."""
+        outcome = self.decided(draft_id)
+        if outcome is not None:
+            if reused:
+                raise Refused(f"draft id {draft_id!r} was already {outcome}; ids are never reused")
+            raise Refused(f"draft {draft_id!r} was already {outcome}")
+        waiting = self.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(waiting)
+
+    def pending(self, draft_id: str) -> DraftRecord:
+        """The draft `draft_id`, still to be decided (`undecided`); raises Refused when it is
+        not, or when there is no such draft."""
+        self.undecided(draft_id)
+        record = self.drafts.by_id.get(draft_id)
+        if record is None:
+            raise Refused(f"no draft with id {draft_id!r}")
+        return record
+
     def waiting_to_be_saved(self, draft_id: str) -> str | None:
         """Why `draft_id` cannot be decided now when the editor applied it and it waits to be
         saved (None otherwise)."""
@@ -355,7 +388,8 @@ class StitchWorkspace:
         when = human_time(waiting.at, self.display_zone()) or "unknown time"
         return (
             f"draft {draft_id!r} was applied in the editor by {waiting.by} on {when} and waits "
-            "to be saved (accepted once saved; back in the inbox if it is not kept)"
+            "to be saved (accepted once saved; back in the inbox if it is not kept; undo it in "
+            "the editor to decide otherwise)"
         )
 
     # -- time-dependent policy -----------------------------------------------------------
@@ -627,15 +661,7 @@ class StitchWorkspace:
         self, draft_id: str, now: datetime, read: ReadText, find_symbol: FindSymbol
     ) -> tuple[Draft, Plan]:
         """Everything checked again at the moment of applying; raises Refused with the reason."""
-        record = self.drafts.by_id.get(draft_id)
-        if record is None:
-            raise Refused(f"no draft with id {draft_id!r}")
-        if draft_id in self.state.outcomes:
-            raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
-        waiting = self.waiting_to_be_saved(draft_id)
-        if waiting is not None:
-            raise Refused(waiting)
-        record = self.rechecked(record)
+        record = self.rechecked(self.pending(draft_id))
         evaluation = self.evaluate(record, self.gate_context(now), read, find_symbol)
         if not evaluation.decision.actionable or evaluation.plan is None or record.draft is None:
             raise Refused(evaluation.decision.reason or "the draft cannot be applied")
@@ -744,14 +770,7 @@ class StitchWorkspace:
     def reject(
         self, draft_id: str, reason: str | None, by: str, now: datetime, *, door: str
     ) -> None:
-        if draft_id in self.state.outcomes:
-            raise Refused(f"draft {draft_id!r} was already {self.state.outcomes[draft_id].outcome}")
-        waiting = self.waiting_to_be_saved(draft_id)
-        if waiting is not None:
-            raise Refused(f"{waiting}; undo it in the editor to reject it")
-        record = self.drafts.by_id.get(draft_id)
-        if record is None:
-            raise Refused(f"no draft with id {draft_id!r}")
+        record = self.pending(draft_id)
         if record.draft is None:
             self._retire_file(record)
             return

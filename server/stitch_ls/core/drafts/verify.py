@@ -33,8 +33,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stitch_ls.core.errors import Refused
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -128,13 +126,7 @@ def expand(command: list[str], refs: list[str]) -> list[str]:
 def runnable(ws: StitchWorkspace, draft_id: str) -> tuple[Draft, list[str], list[str]]:
     """(the draft, the team's command, its test refs) when `draft_id` can be verified; raises
     Refused (decided, unknown) or CouldNotRun (invalid, no command, no test evidence)."""
-    from stitch_ls.core.operations import decided
-
-    if (outcome := decided(ws, draft_id)) is not None:
-        raise Refused(f"draft {draft_id!r} was already {outcome}")
-    record = ws.drafts.by_id.get(draft_id)
-    if record is None:
-        raise Refused(f"no draft with id {draft_id!r}")
+    record = ws.pending(draft_id)
     if record.draft is None:
         raise CouldNotRun(f"draft {draft_id!r} is invalid: {record.error}")
     command = list(ws.team.evidence.command)
