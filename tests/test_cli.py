@@ -154,7 +154,7 @@ def test_draft_apply_on_disk_logs_and_log_prints_it(workspace: Path):
     entries = json.loads(cli(workspace, "log", "--json").stdout)
     assert entries[0]["draft"] == "ready" and entries[0]["files"] == ["src/checkout.py"]
     again = cli(workspace, "draft", "apply", "ready")
-    assert again.returncode == 3 and "no draft" in again.stderr
+    assert again.returncode == 3 and "was already applied" in again.stderr
 
 
 def test_status_read_only_and_check(workspace: Path):

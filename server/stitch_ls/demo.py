@@ -98,11 +98,27 @@ def _draft(draft_id: str, title: str, **fields: Any) -> dict[str, Any]:
     return body
 
 
+DEMO_TESTS = """from src.checkout import Cart, pay
+
+
+def test_pay_rounds():
+    cart = Cart()
+    cart.items = [10.005]
+    assert pay(cart) == 10.0
+
+
+def test_types():
+    assert Cart().items == []
+"""
+
+
 def build_workspace(root: Path) -> None:
     (root / "src").mkdir(parents=True)
     (root / "docs").mkdir()
     (root / "src" / "checkout.py").write_text(CHECKOUT)
     (root / "docs" / "money.md").write_text("# Money\n\nRound to cents, half-even.\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_checkout.py").write_text(DEMO_TESTS)  # the tests drafts claim
     stitch = root / ".stitch"
     (stitch / "drafts").mkdir(parents=True)
     (stitch / "config.toml").write_text(TEAM)

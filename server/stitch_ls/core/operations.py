@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.drafts.anchor import Plan
+from stitch_ls.core.drafts.edits import MAX_BYTES
 from stitch_ls.core.drafts.index import DraftIndex, write_draft
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
@@ -347,24 +348,15 @@ class Applied:
 
 def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
     """path -> [text before, text after] (None: no file) for the plan, from `texts`."""
-    from stitch_ls.core.drafts.edits import apply_text_edits
+    from stitch_ls.core.drafts.edits import text_after
 
-    by_path: dict[str, list[Any]] = {}
-    for edit in plan.edits:
-        by_path.setdefault(edit.path, []).append(edit)
     changes: dict[str, Any] = {}
-    for path, edits in by_path.items():
+    for path, edits in plan.by_path().items():
         before = texts.get(path)
-        kind = edits[0].kind
-        if kind == "delete":
-            after = None
-        elif kind == "create":
-            after = edits[0].text
-        else:
-            if before is None:
-                raise Refused(f"{path} is not there to edit")
-            after = apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
-        changes[path] = [before, after]
+        try:
+            changes[path] = [before, text_after(path, edits, before)]
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
     return changes
 
 
@@ -372,9 +364,9 @@ def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
     from stitch_ls.core.files.fsio import read_inside
 
     texts: dict[str, str | None] = {}
-    for path in dict.fromkeys(e.path for e in plan.edits):
+    for path in plan.by_path():
         try:
-            texts[path] = read_inside(ws.root.resolve(), path, MAX_APPLY_BYTES)
+            texts[path] = read_inside(ws.root.resolve(), path, MAX_BYTES)
         except FileNotFoundError:
             texts[path] = None
         except (OSError, ValueError) as exc:
@@ -382,7 +374,6 @@ def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
     return texts
 
 
-MAX_APPLY_BYTES = 20 * 1024 * 1024
 
 
 def _write_journal(
@@ -538,7 +529,7 @@ def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for path in paths:
         try:
-            found[path] = read_inside(root, path, MAX_APPLY_BYTES)
+            found[path] = read_inside(root, path, MAX_BYTES)
         except (OSError, ValueError):
             found[path] = None
     return found

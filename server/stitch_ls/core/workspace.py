@@ -687,7 +687,7 @@ class StitchWorkspace:
             sources=self._logged_sources(draft),
             evidence=draft.evidence,
             accepted_by=by,
-            files=list(dict.fromkeys(edit.path for edit in plan.edits)),
+            files=list(plan.by_path()),
             ranges=written_ranges(plan),
             verification=self._verified_run(draft),
             vouched=self._vouched(draft),
@@ -1070,10 +1070,7 @@ def _merged(first: ScanResult, second: ScanResult) -> ScanResult:
 def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:
     """The 1-based line ranges each file holds after the plan is applied (for attribution)."""
     ranges: dict[str, list[tuple[int, int]]] = {}
-    by_path: dict[str, list[Any]] = {}
-    for edit in plan.edits:
-        by_path.setdefault(edit.path, []).append(edit)
-    for path, edits in by_path.items():
+    for path, edits in plan.by_path().items():
         if edits[0].kind == "delete":
             continue
         shift = 0

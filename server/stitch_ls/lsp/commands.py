@@ -166,10 +166,7 @@ def workspace_edit(
     operations = ls.capability("workspace.workspace_edit.resource_operations", []) or []
     changes: list[Any] = []
     plain: dict[str, list[types.TextEdit]] = {}
-    by_path: dict[str, list[Any]] = {}
-    for edit in plan.edits:
-        by_path.setdefault(edit.path, []).append(edit)
-    for path, edits in by_path.items():
+    for path, edits in plan.by_path().items():
         uri = (ls.ws.root / path).as_uri()
         doc = open_docs.get(path)
         kind = edits[0].kind

@@ -150,6 +150,8 @@ class StitchServer(LanguageServer):
         self._reload_pending = False
         self._reload_all = False
         self._reload_paths: set[Path] = set()
+        self._reload_asked = self._reload_done = 0  # rounds asked for, and taken up to
+        self._reloaded = asyncio.Condition()  # a reload round finished
         self._wake = asyncio.Event()
         self.apply_lock = asyncio.Lock()
         self.link: IndexerLink | None = None  # the indexer process (lsp/indexer_link.py)
@@ -604,14 +606,22 @@ class StitchServer(LanguageServer):
 
     async def reload(self, changed: set[Path] | None = None) -> None:
         """Re-read what changed under `.stitch/` (None: everything), coalescing bursts of
-        events; events that arrive while a reload runs are taken by the next round."""
+        events; events that arrive while a reload runs are taken by the next round. Returns
+        once a round has taken `changed` (a command that changed the state answers only after
+        the editor's view holds it)."""
         if self.ws is None:
             return
         if changed is None:
             self._reload_all = True
         else:
             self._reload_paths |= changed
+        self._reload_asked += 1
+        wanted = self._reload_asked
         if self._reload_pending:
+            async with self._reloaded:
+                await self._reloaded.wait_for(
+                    lambda: self._reload_done >= wanted or not self._reload_pending
+                )
             return
         self._reload_pending = True
         try:
@@ -619,9 +629,15 @@ class StitchServer(LanguageServer):
                 await asyncio.sleep(DEBOUNCE)
                 everything, paths = self._reload_all, self._reload_paths
                 self._reload_all, self._reload_paths = False, set()
+                taking = self._reload_asked
                 await self._reload_once(None if everything else paths)
+                async with self._reloaded:
+                    self._reload_done = taking
+                    self._reloaded.notify_all()
         finally:
             self._reload_pending = False
+            async with self._reloaded:
+                self._reloaded.notify_all()
 
     async def _reload_once(self, changed: set[Path] | None) -> None:
         assert self.ws is not None

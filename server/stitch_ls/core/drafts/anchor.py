@@ -41,6 +41,14 @@ class Plan:
     def ok(self) -> bool:
         return self.stale is None
 
+    def by_path(self) -> dict[str, list[PlannedEdit]]:
+        """The edits grouped by file, files in the order they first appear (a created or
+        deleted file has one edit; a changed one, its edits on the same text)."""
+        grouped: dict[str, list[PlannedEdit]] = {}
+        for edit in self.edits:
+            grouped.setdefault(edit.path, []).append(edit)
+        return grouped
+
 
 _RECENT: dict[int, LineIndex] = {}
 _RECENT_LOCK = threading.Lock()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from stitch_ls.core.drafts.anchor import Plan
+from stitch_ls.core.drafts.anchor import Plan, PlannedEdit
 from stitch_ls.core.files.fsio import read_inside, unlink_inside, write_inside
 from stitch_ls.core.files.paths import check_relative_path
 from stitch_ls.core.text import LineIndex
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024  # the largest file a draft is applied to (read whole)
 
 
 def apply_text_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, int], str]]) -> str:
@@ -28,25 +28,32 @@ def apply_text_edits(text: str, edits: list[tuple[tuple[int, int], tuple[int, in
     return out
 
 
+def text_after(path: str, edits: list[PlannedEdit], before: str | None) -> str | None:
+    """A file's text once its planned `edits` are made to `before` (None: no file, before
+    or after). Raises ValueError when a file to edit is not there."""
+    kind = edits[0].kind
+    if kind == "delete":
+        return None
+    if kind == "create":
+        return edits[0].text
+    if before is None:
+        raise ValueError(f"{path} is not there to edit")
+    return apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
+
+
 def apply_plan_to_disk(root: Path, plan: Plan) -> None:
     """Write every file of the plan atomically (each file whole; the plan was checked),
     through the path-safe opener: no symlink is followed on the way to any file, so a
     folder swapped for a link while this runs cannot send a write outside the workspace."""
     real_root = root.resolve()
-    by_path: dict[str, list] = {}
-    for edit in plan.edits:
-        check_relative_path(edit.path)  # the plan's paths were checked; refused here too
-        by_path.setdefault(edit.path, []).append(edit)
-    for path, edits in by_path.items():
-        kind = edits[0].kind
-        if kind == "delete":
+    for path, edits in plan.by_path().items():
+        check_relative_path(path)  # the plan's paths were checked; refused here too
+        before = read_inside(real_root, path, MAX_BYTES) if edits[0].kind == "replace" else None
+        after = text_after(path, edits, before)
+        if after is None:
             unlink_inside(real_root, path)
-        elif kind == "create":
-            write_inside(real_root, path, edits[0].text)
         else:
-            text = read_inside(real_root, path, MAX_BYTES)
-            new = apply_text_edits(text, [(e.start, e.end, e.text) for e in edits])
-            write_inside(real_root, path, new)
+            write_inside(real_root, path, after)
 
 
 def preview_diff(plan: Plan, read: Callable[[str], str | None]) -> str:
@@ -54,19 +61,11 @@ def preview_diff(plan: Plan, read: Callable[[str], str | None]) -> str:
     text each edit was placed on)."""
     import difflib
 
-    by_path: dict[str, list] = {}
-    for edit in plan.edits:
-        by_path.setdefault(edit.path, []).append(edit)
     out: list[str] = []
-    for path, edits in by_path.items():
+    for path, edits in plan.by_path().items():
         kind = edits[0].kind
         before = "" if kind == "create" else (read(path) or "")
-        if kind == "delete":
-            after = ""
-        elif kind == "create":
-            after = edits[0].text
-        else:
-            after = apply_text_edits(before, [(e.start, e.end, e.text) for e in edits])
+        after = text_after(path, edits, before) or ""
         out.extend(
             difflib.unified_diff(
                 before.splitlines(keepends=True),
