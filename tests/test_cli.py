@@ -54,7 +54,7 @@ def test_draft_add_validates_and_writes_atomically(workspace: Path):
     result = cli(workspace, "draft", "add", "-", stdin=bad)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "stitch-ls: invalid draft: confidence: Input should be less than or equal to 1"
+        "stitch-ls: invalid draft: confidence: must be between 0 and 1"
     )
     assert not (workspace / ".stitch" / "drafts" / "bad.json").exists()
     assert sorted(p.name for p in (workspace / ".stitch" / "drafts").iterdir()) == [
@@ -574,3 +574,17 @@ def test_the_starter_team_file_is_the_readmes_example():
     assert set(tomllib.loads(example)) == set(tomllib.loads(uncommented))
     for section, values in tomllib.loads(example).items():
         assert set(values) <= set(tomllib.loads(uncommented)[section]) | {"checkout"}, section
+
+
+def test_an_agent_withdraws_its_own_draft_from_the_command_line(workspace: Path):
+    write_draft(workspace, draft("mine"))  # claude-code's
+    refused = cli(workspace, "draft", "withdraw", "mine", "--agent", "cursor")
+    assert refused.returncode == 3, refused
+    assert refused.stderr.startswith("stitch-ls: refused: draft 'mine' is claude-code's, not")
+    done = cli(workspace, "draft", "withdraw", "mine", "--agent", "claude-code")
+    assert done.returncode == 0 and done.stdout == (
+        "withdrew draft mine (claude-code's); it is no longer in the inbox\n"
+    )
+    assert not (workspace / ".stitch" / "drafts" / "mine.json").exists()
+    again = cli(workspace, "draft", "withdraw", "mine", "--agent", "claude-code")
+    assert "no draft with id 'mine'" in again.stderr
