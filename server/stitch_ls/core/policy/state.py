@@ -118,6 +118,8 @@ class State(Record):
     unsaved: dict[str, Waiting] = field(default_factory=dict)
     # the team's `[evidence]` settings a person saw and let run here (core.drafts.verify)
     evidence_commands: list[str] = field(default_factory=list)
+    # prompts the engineer dismissed unanswered: listed as pending, never popped up again
+    dismissed_prompts: list[str] = field(default_factory=list)
 
 
 @record(frozen=False)
