@@ -88,7 +88,9 @@ def test_drafts_apply_and_user_commands(workspace: Path):
         r"stitch: quiet until \d{4}-\d\d-\d\d \d\d:\d\d \S+", report["statusline_quiet"]
     )
     assert report["focus_actions"] == []
-    assert report["picked"][0].startswith("Typed items  0.82 · 2 sources")
+    assert report["picked"][0].startswith(
+        "Typed items  [init-items · stream checkout/a · by claude-code]  0.82 · 2 sources"
+    )
     state = json.loads(StitchPaths(workspace).state.read_text())
     assert state["outcomes"]["init-items"]["reason"] == "not now"
     assert any("no stitch point here" in n for n in report["notes"])
