@@ -27,11 +27,18 @@ def test_plain_and_one_line_replace_controls_with_one_replacement_character():
     assert one_line("a\rb\nc\td\x07") == "a b c d\ufffd"
 
 
-def test_escape_markdown_flattens_lines_and_escapes_every_active_character():
+def test_escape_markdown_escapes_only_what_markdown_would_misread():
     assert escape_markdown("a\r\nb") == "a  b"
-    assert escape_markdown("*x* [l](u) <b> `c` #h") == (
-        "\\*x\\* \\[l\\]\\(u\\) \\<b\\> \\`c\\` \\#h"
-    )
+    assert escape_markdown("*x* [l](u) <b> `c` #h") == "\\*x\\* \\[l\\](u) \\<b\\> \\`c\\` #h"
+    for ordinary in ["claude-code", "ci#4411", "2026-12-06", "0.86", "eng@team.dev", "f(x).y!"]:
+        assert escape_markdown(ordinary) == ordinary
+    assert escape_markdown("snake_case, _emphasis_") == "snake_case, \\_emphasis\\_"
+    assert escape_markdown("&lt;b&gt; R&D") == "\\&lt;b\\&gt; R&D"  # entities, not ampersands
+    # what opens a block where the text starts: headings, list items, rules
+    assert escape_markdown("# Title") == "\\# Title"
+    assert escape_markdown("1. first") == "1\\. first" and escape_markdown("1.5 kg") == "1.5 kg"
+    assert escape_markdown("- item") == "\\- item" and escape_markdown("---") == "\\---"
+    assert escape_markdown("a | b ~~c~~") == "a \\| b \\~\\~c\\~\\~"
 
 
 @pytest.fixture
@@ -93,12 +100,12 @@ def test_workspace_links_point_at_the_real_file(root: Path):
 def test_markdown_ref_links_only_what_safe_link_allows(root: Path):
     api = (root / "docs" / "api.md").resolve().as_uri()
     assert " " not in api  # as_uri() encodes the folder's space: no <…> form is needed
-    assert markdown_ref("docs/api.md", root) == f"[docs/api\\.md]({api})"
+    assert markdown_ref("docs/api.md", root) == f"[docs/api.md]({api})"
     assert (
         markdown_ref("https://example.com/x", root)
-        == "[https://example\\.com/x](https://example.com/x)"
+        == "[https://example.com/x](https://example.com/x)"
     )
-    assert markdown_ref("docs/missing.md", root) == "docs/missing\\.md"
+    assert markdown_ref("docs/missing.md", root) == "docs/missing.md"
 
 
 # -- paths --------------------------------------------------------------------------------
