@@ -181,3 +181,31 @@ def test_prune_keeps_arrivals_from_the_start_of_the_window_on():
     assert prune_arrivals(arrivals, minutes) == {"at": T0, "after": arrivals["after"]}
     assert prune_arrivals(arrivals, []) == arrivals
     assert budget_state(arrivals, minutes, 2).used == 2
+
+
+def test_commit_pages_come_from_https_and_ssh_remotes_only():
+    from stitch_ls.core.record.logbook import commit_web
+
+    for remote, web in [
+        ("git@github.com:acme/shop.git", "https://github.com/acme/shop"),
+        ("https://github.com/acme/shop.git", "https://github.com/acme/shop"),
+        (
+            "https://user:token@gitlab.example.com/group/sub/shop",
+            "https://gitlab.example.com/group/sub/shop",
+        ),
+        ("ssh://git@git.example.com:2222/acme/shop.git", "https://git.example.com/acme/shop"),
+        ("https://git.example.com:8443/acme/shop/", "https://git.example.com:8443/acme/shop"),
+    ]:
+        assert commit_web(remote) == web, remote
+    for other in [
+        "http://github.com/acme/shop.git",
+        "file:///srv/git/shop.git",
+        "git://github.com/acme/shop.git",
+        "/srv/git/shop.git",
+        "../shop",
+        "https://github.com/acme",
+        'https://evil.example/a"><script>/x',
+        "https://github.com/acme/../shop",
+        None,
+    ]:
+        assert commit_web(other) is None, other
