@@ -52,6 +52,7 @@ const GATE_WORDS: Record<string, string> = {
   stale: "stale",
   invalid: "invalid",
   quiet: "quiet hours",
+  unsaved: "waiting to be saved",
 };
 
 /** Why a draft cannot be applied, said once: the server's reasons often name the gate. */

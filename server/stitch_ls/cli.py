@@ -145,8 +145,9 @@ def _when(ws: Any, value: Any) -> str | None:
 def state_line(row: dict[str, Any]) -> str:
     """`parked — the draft cites no sources`: one state word, then one reason."""
     from stitch_ls.core.drafts.gate import bare_reason
+    from stitch_ls.core.words import state_word
 
-    word = row["gate"].replace("_", "-")
+    word = state_word(row["gate"])
     reason = bare_reason(row["gate"], row["reason"])
     return (
         word

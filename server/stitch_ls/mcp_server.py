@@ -19,12 +19,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
+from stitch_ls.core.drafts.gate import bare_reason
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import parse_json
 from stitch_ls.core.listing import LIST_LIMIT, check_limit, first
 from stitch_ls.core.operations import add_draft, stamped, withdraw_draft
 from stitch_ls.core.records import plain_error, plain_parts, validation_errors
+from stitch_ls.core.words import state_word
 from stitch_ls.core.workspace import StitchWorkspace
 
 MAX_WAIT = 120.0
@@ -98,10 +100,11 @@ def propose(root: Path, draft: Any, agent: str | None = None) -> dict[str, Any]:
             "error": f"id: {exc}",
             "errors": [{"field": "id", "message": str(exc)}],
         }
-    result: dict[str, Any] = {"ok": True, "id": model.id, "state": added.gate}
+    word = state_word(added.gate)
+    result: dict[str, Any] = {"ok": True, "id": model.id, "state": word}
     if added.reason:  # "parked: all 2 sources missing", "blocked: its own evidence failed: …"
-        reason = added.reason
-        result["state"] = reason if reason.startswith(added.gate) else f"{added.gate}: {reason}"
+        reason = bare_reason(added.gate, added.reason) or added.reason
+        result["state"] = f"{word}: {reason}"
     read_only = ws.read_only()
     if read_only.on:
         result["note"] = (

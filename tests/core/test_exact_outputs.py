@@ -6,6 +6,7 @@ message a person reads, so a changed comparison, constant or message fails here.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -209,3 +210,19 @@ def test_commit_pages_come_from_https_and_ssh_remotes_only():
         None,
     ]:
         assert commit_web(other) is None, other
+
+
+def test_every_door_names_a_state_with_the_core_s_word():
+    """The editors keep their own copies of the words (no server round trip to draw a list):
+    each says what the core says."""
+    from stitch_ls.core.words import STATE_WORDS
+
+    repo = Path(__file__).resolve().parents[2]
+    ts = (repo / "client-vscode" / "src" / "drafts.ts").read_text()
+    table = ts.split("const GATE_WORDS", 1)[1].split("};", 1)[0]
+    vscode = dict(re.findall(r'(\w+): "([^"]+)"', table))
+    lua = (repo / "client-nvim" / "lua" / "stitch" / "init.lua").read_text()
+    block = lua.split("M.STATE_WORDS = {", 1)[1].split("}", 1)[0]
+    nvim = dict(re.findall(r"(\w+) = '([^']+)'", block))
+    for door in (vscode, nvim):
+        assert door and all(STATE_WORDS[state] == word for state, word in door.items()), door

@@ -133,9 +133,17 @@ end
 
 --- A draft as one line of the picker: title, then which one and whose (id, stream, agent:
 --- drafts with one title are told apart), then confidence, sources and state.
+--- One word per state, as the server's core says it (stitch_ls/core/words.py).
+M.STATE_WORDS = {
+  below_floor = 'below the floor',
+  read_only = 'read-only',
+  quiet = 'quiet hours',
+  unsaved = 'waiting to be saved',
+}
+
 function M.describe_draft(row)
   local conf = type(row.confidence) == 'number' and ('%.2f'):format(row.confidence) or '-'
-  local state = row.gate
+  local state = M.STATE_WORDS[row.gate] or row.gate
   if type(row.reason) == 'string' then
     state = row.reason
   end
