@@ -52,6 +52,7 @@ const GATE_WORDS: Record<string, string> = {
   stale: "stale",
   invalid: "invalid",
   quiet: "quiet hours",
+  unsaved: "waiting to be saved",
 };
 
 /** Why a draft cannot be applied, said once: the server's reasons often name the gate. */
@@ -100,15 +101,29 @@ export interface DraftPickItem {
   actionable: boolean;
 }
 
+/** "ready · stream checkout/a · by claude-code": which draft, whose, so that drafts with the
+ * same title are told apart. */
+export function whoseDraft(d: DraftSummary): string {
+  const bits = [oneLine(d.id, 80)];
+  if (d.stream) bits.push(`stream ${oneLine(d.stream, 80)}`);
+  if (d.agent) bits.push(`by ${oneLine(d.agent, 80)}`);
+  return bits.join(" · ");
+}
+
 export function draftPickItem(d: DraftSummary): DraftPickItem {
   const actionable = d.gate === ACTIONABLE;
   const icon = actionable ? "$(check)" : "$(circle-slash)";
   const where = d.paths && d.paths.length ? ` — ${d.paths.map((p) => oneLine(p, 80)).join(", ")}` : "";
+  const confidence = typeof d.confidence === "number" ? `${d.confidence.toFixed(2)} · ` : "";
+  const n = d.sources ?? 0;
   return {
     // Labels render $(icon) syntax; an agent-made title must not inject icons.
     label: `${icon} ${oneLine(d.title ?? d.id).replace(/\$\(/g, "$\u200b(")}`,
-    description: provenance(d),
-    detail: (actionable ? "ready to apply" : gateText(d.gate, d.reason)) + where,
+    description: whoseDraft(d),
+    detail:
+      `${confidence}${n} ${n === 1 ? "source" : "sources"} · ` +
+      (actionable ? "ready to apply" : gateText(d.gate, d.reason)) +
+      where,
     id: d.id,
     actionable,
   };

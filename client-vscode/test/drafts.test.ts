@@ -34,12 +34,14 @@ describe("draft pickers", () => {
   it("shows the gate and its reason for drafts that cannot be applied", () => {
     const item = draftPickItem(low);
     assert.equal(item.label, "$(circle-slash) Low");
-    assert.equal(item.description, "0.51 · 2 sources · checkout/a/claude-code");
-    assert.equal(item.detail, "below the floor: 0.51 < floor 0.65 — src/checkout.py");
+    // id, stream and agent: two drafts with one title are told apart
+    assert.equal(item.description, "low · stream checkout/a · by claude-code");
+    assert.equal(item.detail, "0.51 · 2 sources · below the floor: 0.51 < floor 0.65 — src/checkout.py");
     assert.equal(item.actionable, false);
     const good = draftPickItem(ready);
     assert.equal(good.label, "$(check) Round the total");
-    assert.equal(good.detail, "ready to apply — src/checkout.py");
+    assert.equal(good.detail, "0.82 · 2 sources · ready to apply — src/checkout.py");
+    assert.equal(draftPickItem({ ...ready, stream: null, agent: "" }).description, "ready");
     assert.equal(good.actionable, true);
   });
 

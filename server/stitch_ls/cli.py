@@ -146,8 +146,9 @@ def _when(ws: Any, value: Any) -> str | None:
 def state_line(row: dict[str, Any]) -> str:
     """`parked — the draft cites no sources`: one state word, then one reason."""
     from stitch_ls.core.drafts.gate import bare_reason
+    from stitch_ls.core.words import state_word
 
-    word = row["gate"].replace("_", "-")
+    word = state_word(row["gate"])
     reason = bare_reason(row["gate"], row["reason"])
     return (
         word
@@ -305,6 +306,25 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     except Refused as exc:
         raise CliError(str(exc)) from None
     print(f"rejected {args.id}")
+    return 0
+
+
+def cmd_draft_withdraw(args: argparse.Namespace) -> int:
+    """An agent takes back its own draft before a person decided on it (MCP's
+    `withdraw_draft`; `--agent` says who is asking, as `ask --agent` does)."""
+    from stitch_ls.core.errors import Refused
+    from stitch_ls.core.operations import withdraw_draft
+
+    ws = _workspace(args)
+    try:
+        done = withdraw_draft(ws, args.id, args.agent, _now())
+    except Refused as exc:
+        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+    _print(
+        {"id": done.id, "state": "withdrawn", "agent": done.agent},
+        args.json,
+        lambda d: f"withdrew draft {d['id']} ({d['agent']}'s); it is no longer in the inbox",
+    )
     return 0
 
 
@@ -1180,7 +1200,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    run(root)
+    run(root, args.agent)
     return 0
 
 
@@ -1393,7 +1413,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve", parents=[common], help="run the language server on stdio"
     ).set_defaults(func=cmd_serve)
 
-    draft = verbs.add_parser("draft", help="add, list, show, apply, reject or vouch for drafts")
+    draft = verbs.add_parser(
+        "draft", help="add, list, show, apply, reject, withdraw or vouch for drafts"
+    )
     drafts = draft.add_subparsers(dest="draft_verb", required=True)
     add = drafts.add_parser("add", parents=[common], help="validate and add a draft (FILE or -)")
     add.add_argument("file")
@@ -1414,6 +1436,12 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("id")
     reject.add_argument("--reason", required=True)
     reject.set_defaults(func=cmd_draft_reject)
+    withdraw = drafts.add_parser(
+        "withdraw", parents=[common], help="an agent takes back its own draft, before a decision"
+    )
+    withdraw.add_argument("id")
+    withdraw.add_argument("--agent", required=True, help="the agent asking: the draft's own")
+    withdraw.set_defaults(func=cmd_draft_withdraw)
     vouch = drafts.add_parser(
         "vouch", parents=[common], help="vouch for a draft parked without sources"
     )
@@ -1538,11 +1566,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
-    verbs.add_parser(
+    mcp = verbs.add_parser(
         "mcp",
         parents=[common],
-        help="an MCP server on stdio for agents (propose drafts, ask, status)",
-    ).set_defaults(func=cmd_mcp)
+        help="an MCP server on stdio for agents (propose and withdraw drafts, ask, status)",
+    )
+    mcp.add_argument(
+        "--agent",
+        help="the agent calling (default: the name its MCP client gives; it may withdraw "
+        "only drafts of its own)",
+    )
+    mcp.set_defaults(func=cmd_mcp)
 
     guard = verbs.add_parser(
         "guard",

@@ -638,6 +638,8 @@ This team reviews agents' work through Stitch. When you change code here:
   `.stitch/config.toml`): propose a draft for them, with sources and passing test evidence.
 - To ask the engineer something, use `ask_engineer` (or `stitch-ls ask`): during their quiet
   hours it is queued, not shown; do not ask again.
+- To take back a draft of yours that no one has decided on yet, use `withdraw_draft` (or
+  `stitch-ls draft withdraw ID --agent NAME`); then propose a better one if you have it.
 - Vouching, applying, rejecting, answering, signing off and turning read-only off are a
   person's steps: do not take them, or try to.
 - If the guard refuses a tool call, its message says why (read-only, quiet hours, a stream

@@ -6,6 +6,7 @@ message a person reads, so a changed comparison, constant or message fails here.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,11 +28,18 @@ def test_plain_and_one_line_replace_controls_with_one_replacement_character():
     assert one_line("a\rb\nc\td\x07") == "a b c d\ufffd"
 
 
-def test_escape_markdown_flattens_lines_and_escapes_every_active_character():
+def test_escape_markdown_escapes_only_what_markdown_would_misread():
     assert escape_markdown("a\r\nb") == "a  b"
-    assert escape_markdown("*x* [l](u) <b> `c` #h") == (
-        "\\*x\\* \\[l\\]\\(u\\) \\<b\\> \\`c\\` \\#h"
-    )
+    assert escape_markdown("*x* [l](u) <b> `c` #h") == "\\*x\\* \\[l\\](u) \\<b\\> \\`c\\` #h"
+    for ordinary in ["claude-code", "ci#4411", "2026-12-06", "0.86", "eng@team.dev", "f(x).y!"]:
+        assert escape_markdown(ordinary) == ordinary
+    assert escape_markdown("snake_case, _emphasis_") == "snake_case, \\_emphasis\\_"
+    assert escape_markdown("&lt;b&gt; R&D") == "\\&lt;b\\&gt; R&D"  # entities, not ampersands
+    # what opens a block where the text starts: headings, list items, rules
+    assert escape_markdown("# Title") == "\\# Title"
+    assert escape_markdown("1. first") == "1\\. first" and escape_markdown("1.5 kg") == "1.5 kg"
+    assert escape_markdown("- item") == "\\- item" and escape_markdown("---") == "\\---"
+    assert escape_markdown("a | b ~~c~~") == "a \\| b \\~\\~c\\~\\~"
 
 
 @pytest.fixture
@@ -93,12 +101,12 @@ def test_workspace_links_point_at_the_real_file(root: Path):
 def test_markdown_ref_links_only_what_safe_link_allows(root: Path):
     api = (root / "docs" / "api.md").resolve().as_uri()
     assert " " not in api  # as_uri() encodes the folder's space: no <…> form is needed
-    assert markdown_ref("docs/api.md", root) == f"[docs/api\\.md]({api})"
+    assert markdown_ref("docs/api.md", root) == f"[docs/api.md]({api})"
     assert (
         markdown_ref("https://example.com/x", root)
-        == "[https://example\\.com/x](https://example.com/x)"
+        == "[https://example.com/x](https://example.com/x)"
     )
-    assert markdown_ref("docs/missing.md", root) == "docs/missing\\.md"
+    assert markdown_ref("docs/missing.md", root) == "docs/missing.md"
 
 
 # -- paths --------------------------------------------------------------------------------
@@ -174,3 +182,47 @@ def test_prune_keeps_arrivals_from_the_start_of_the_window_on():
     assert prune_arrivals(arrivals, minutes) == {"at": T0, "after": arrivals["after"]}
     assert prune_arrivals(arrivals, []) == arrivals
     assert budget_state(arrivals, minutes, 2).used == 2
+
+
+def test_commit_pages_come_from_https_and_ssh_remotes_only():
+    from stitch_ls.core.record.logbook import commit_web
+
+    for remote, web in [
+        ("git@github.com:acme/shop.git", "https://github.com/acme/shop"),
+        ("https://github.com/acme/shop.git", "https://github.com/acme/shop"),
+        (
+            "https://user:token@gitlab.example.com/group/sub/shop",
+            "https://gitlab.example.com/group/sub/shop",
+        ),
+        ("ssh://git@git.example.com:2222/acme/shop.git", "https://git.example.com/acme/shop"),
+        ("https://git.example.com:8443/acme/shop/", "https://git.example.com:8443/acme/shop"),
+    ]:
+        assert commit_web(remote) == web, remote
+    for other in [
+        "http://github.com/acme/shop.git",
+        "file:///srv/git/shop.git",
+        "git://github.com/acme/shop.git",
+        "/srv/git/shop.git",
+        "../shop",
+        "https://github.com/acme",
+        'https://evil.example/a"><script>/x',
+        "https://github.com/acme/../shop",
+        None,
+    ]:
+        assert commit_web(other) is None, other
+
+
+def test_every_door_names_a_state_with_the_core_s_word():
+    """The editors keep their own copies of the words (no server round trip to draw a list):
+    each says what the core says."""
+    from stitch_ls.core.words import STATE_WORDS
+
+    repo = Path(__file__).resolve().parents[2]
+    ts = (repo / "client-vscode" / "src" / "drafts.ts").read_text()
+    table = ts.split("const GATE_WORDS", 1)[1].split("};", 1)[0]
+    vscode = dict(re.findall(r'(\w+): "([^"]+)"', table))
+    lua = (repo / "client-nvim" / "lua" / "stitch" / "init.lua").read_text()
+    block = lua.split("M.STATE_WORDS = {", 1)[1].split("}", 1)[0]
+    nvim = dict(re.findall(r"(\w+) = '([^']+)'", block))
+    for door in (vscode, nvim):
+        assert door and all(STATE_WORDS[state] == word for state, word in door.items()), door

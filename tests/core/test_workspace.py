@@ -184,7 +184,7 @@ def test_the_quiet_summary_counts_arrivals_and_names_the_window(tmp_path: Path):
 
     ws = ws_with(tmp_path / "ws", QUIET)
     inside = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 10:00 in Kyiv, a Monday
-    assert ws.quiet_window_name(inside) == "during quiet hours 09:30–11:30"
+    assert ws.quiet_window_name(inside) == "while you were in quiet hours (09:30–11:30)"
     assert ws.quiet_window_name(inside + timedelta(hours=3)) is None
     ws.arrivals.next_window(ws.quiet_window_name(inside))
     # what a first look finds was there before the window: not an arrival
@@ -195,9 +195,11 @@ def test_the_quiet_summary_counts_arrivals_and_names_the_window(tmp_path: Path):
     ws.arrivals.note("prompts", ["q-old", "q-new"], True)
     ws.arrivals.note("points", ["p-old", "p1", "p2"], True)
     assert ws.arrivals.summary() == (
-        "during quiet hours 09:30–11:30: 1 draft, 1 prompt, 2 stitch points arrived"
+        "while you were in quiet hours (09:30–11:30): 1 draft, 1 prompt, 2 stitch points queued"
     )
     ws.arrivals.next_window(None)
     assert ws.arrivals.summary() is None
     ws.set_focus(30, inside + timedelta(hours=3))
-    assert ws.quiet_window_name(inside + timedelta(hours=3)) == "during your focus session"
+    assert (
+        ws.quiet_window_name(inside + timedelta(hours=3)) == "while you were in your focus session"
+    )

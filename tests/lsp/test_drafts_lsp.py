@@ -89,10 +89,15 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
                     "why": "**trust me** <script>",
                 },
                 {"kind": "doc", "ref": "[click](javascript:alert(1))", "why": "x"},
+                {
+                    "kind": "dashboard",
+                    "ref": "ci#4411",
+                    "why": "green on 2026-12-06 (p95 0.86 s), per eng@team.dev; see snake_case",
+                },
             ],
         ),
     )
-    await vscode.until_listed("ready", where=lambda row: row["sources"] == 4)
+    await vscode.until_listed("ready", where=lambda row: row["sources"] == 5)
     uri = vscode.open(workspace / CHECKOUT)
     hover = await vscode.text_document_hover_async(
         types.HoverParams(
@@ -104,8 +109,13 @@ async def test_hover_lists_sources_escaped(vscode, workspace: Path):
     assert "contract of record" in text
     assert f"]({(workspace / 'docs/api.md').as_uri()})" in text
     assert "](https://example.com/spec)" in text
-    assert "](command:" not in text and "](javascript:" not in text
+    assert not re.search(r"(?<!\\)\]\((command|javascript):", text)  # no link: `\]` is text
     assert "\\*\\*trust me\\*\\* \\<script\\>" in text
+    assert "\\[click\\](javascript:alert(1))" in text
+    # escaped only where Markdown would misread: ordinary punctuation reads as written
+    assert "- dashboard: ci#4411 **[unverifiable]** — green on 2026-12-06 (p95 0.86 s), " in text
+    assert "per eng@team.dev; see snake_case" in text
+    assert "checkout/a/claude-code" in text
 
 
 async def test_hover_says_a_claimed_test_does_not_exist(vscode, workspace: Path):
@@ -128,12 +138,12 @@ async def test_hover_says_a_claimed_test_does_not_exist(vscode, workspace: Path)
         )
     )
     text = hover.contents.value
-    missing = "tests/does\\_not\\_exist\\.py"  # as escaped in Markdown
+    missing = "tests/does_not_exist.py"  # Markdown reads it as written: nothing to escape
     assert (
-        f"- {missing}::test\\_x: passed · claimed **[no such test: {missing} does not exist]**"
+        f"- {missing}::test_x: passed · claimed **[no such test: {missing} does not exist]**"
         in text
     )
-    assert f"passing test evidence \\(no such test: {missing}::test\\_x\\)" in text
+    assert f"passing test evidence (no such test: {missing}::test_x)" in text
 
 
 async def test_hover_says_why_a_draft_cannot_be_applied(vscode, workspace: Path):

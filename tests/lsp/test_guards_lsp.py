@@ -97,6 +97,7 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
     # 4 s before the window ends: time to see the arrivals counted while it is still on
     client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:56.000Z"})
     try:
+        client.answers = ["Go through prompts", "half-up"]
         uri = client.open(root / CHECKOUT)
         await client.wait_for(lambda: bool(client.statuses), timeout=5)
         write_draft(root, draft("arrived"))
@@ -106,16 +107,53 @@ async def test_end_of_quiet_hours_refreshes_by_itself_and_summarises(tmp_path: P
         assert status["quiet"]["on"] is True and status["drafts"]["pending"] == 4
         assert not client.diagnostics.get(uri) and client.prompts == []
         refreshes = client.lens_refreshes
-        await client.wait_for(
-            lambda: any("during quiet hours" in m.message for m in client.messages), timeout=6
+        await client.wait_for(lambda: bool(client.prompts), timeout=6)
+        # one summary, not each prompt at once: q0 waited out the window unseen, q1 came in it
+        summary = client.prompts[0]
+        assert summary.message == (
+            "Stitch: while you were in quiet hours (09:30–11:30): 1 draft, 2 prompts queued"
         )
-        [summary] = [m.message for m in client.messages if "during quiet" in m.message]
-        assert summary == "Stitch: during quiet hours 09:30–11:30: 1 draft, 1 prompt arrived"
+        assert [a.title for a in summary.actions or ()] == ["Go through prompts", "Later"]
         await client.wait_for(lambda: bool(client.diagnostics.get(uri)), timeout=2)
         # the refresh is a request sent from a task, after the diagnostics notification
         await client.wait_for(lambda: client.lens_refreshes > refreshes, timeout=2)
-        await client.wait_for(lambda: bool(client.prompts), timeout=2)
+        # asked to, the queued prompts come one at a time: q0 answered, q1 dismissed
+        await client.wait_for(lambda: len(client.prompts) == 3, timeout=5)
+        assert all("asks: Round totals" in p.message for p in client.prompts[1:])
         await client.wait_for(lambda: client.statuses[-1]["quiet"]["on"] is False, timeout=3)
+        answered = json.loads((root / ".stitch" / "prompts" / "q0.json").read_text())
+        assert answered["answer"] == "half-up"
+    finally:
+        await stop(client)
+
+
+async def test_a_dismissed_summary_or_prompt_stays_listed_and_never_pops_up_again(
+    tmp_path: Path,
+):
+    root = make_workspace(tmp_path / "ws", QUIET_TEAM)
+    folder = root / ".stitch" / "prompts"
+    folder.mkdir()
+    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:57.000Z"})
+    try:
+        client.answers = ["Later"]
+        for n in (0, 1):
+            (folder / f"q{n}.json").write_text(json.dumps(prompt(f"q{n}")))
+        await client.wait_for(lambda: bool(client.prompts), timeout=8)
+        assert client.prompts[0].message.endswith(": 2 prompts queued")
+        listed = await client.command("stitch.pendingPrompts")
+        assert [p["id"] for p in listed] == ["q0", "q1"]  # listed, and shown again on asking
+        await client.wait_for(lambda: len(client.prompts) == 3, timeout=5)
+    finally:
+        await stop(client)
+    # a new editor session, outside quiet hours: the dismissed ones do not pop up again; a
+    # new prompt does (oldest first, so had q0 or q1 come back they would be first)
+    client = await start(root, env={"STITCH_TEST_CLOCK_START": "2026-11-30T12:00:00.000Z"})
+    try:
+        (folder / "q2.json").write_text(json.dumps({**prompt("q2"), "question": "EUR?"}))
+        await client.wait_for(lambda: bool(client.prompts), timeout=8)
+        status = await client.command("stitch.status")
+        assert status["prompts"]["pending"] == 3
+        assert len(client.prompts) == 1 and "asks: EUR?" in client.prompts[0].message
     finally:
         await stop(client)
 

@@ -88,7 +88,9 @@ def test_drafts_apply_and_user_commands(workspace: Path):
         r"stitch: quiet until \d{4}-\d\d-\d\d \d\d:\d\d \S+", report["statusline_quiet"]
     )
     assert report["focus_actions"] == []
-    assert report["picked"][0].startswith("Typed items  0.82 · 2 sources")
+    assert report["picked"][0].startswith(
+        "Typed items  [init-items · stream checkout/a · by claude-code]  0.82 · 2 sources"
+    )
     state = json.loads(StitchPaths(workspace).state.read_text())
     assert state["outcomes"]["init-items"]["reason"] == "not now"
     assert any("no stitch point here" in n for n in report["notes"])
@@ -426,3 +428,48 @@ def test_the_statusline_says_whose_budget_is_used(workspace: Path):
 """,
     )
     assert report["statusline"] == "stitch: unsourced: 2 of 3 used (claude-code) · 3 drafts"
+
+
+def test_after_quiet_hours_one_summary_then_the_prompts_on_asking(tmp_path: Path):
+    """Neovim shows the server's summary with its choices (vim.ui.select); going through
+    shows each queued prompt, one at a time."""
+    team = (
+        TEAM
+        + '\n[quiet_hours]\ntimezone = "UTC"\n[[quiet_hours.windows]]\ndays = ["mon"]\nstart = "09:30"\nend = "11:30"\n'
+    )
+    root = make_workspace(tmp_path / "ws", team)
+    folder = root / ".stitch" / "prompts"
+    folder.mkdir()
+    for n in (0, 1):
+        body = {
+            "version": 1,
+            "id": f"q{n}",
+            "agent": "claude-code",
+            "stream": "checkout/a",
+            "question": f"Question {n}?",
+            "options": ["yes", "no"],
+        }
+        (folder / f"q{n}.json").write_text(json.dumps(body))
+    report = run_nvim(
+        root,
+        CHECKOUT,
+        r"""
+    ready()
+    R.asked = {}
+    vim.ui.select = function(items, opts, on_choice)
+      local titles = vim.tbl_map(function(i) return i.title end, items)
+      table.insert(R.asked, { prompt = opts.prompt, titles = titles })
+      if titles[1] == 'Go through prompts' then return on_choice(items[1]) end
+      on_choice(nil)
+    end
+    wait(function() return #R.asked >= 3 end, 12000, 'the summary and both prompts')
+""",
+        env={"STITCH_TEST_CLOCK_START": "2026-11-30T11:29:58Z"},
+    )
+    summary, first, second = report["asked"][:3]
+    assert summary == {
+        "prompt": "Stitch: while you were in quiet hours (09:30–11:30): 2 prompts queued: ",
+        "titles": ["Go through prompts", "Later"],
+    }
+    assert "Question 0?" in first["prompt"] and "Question 1?" in second["prompt"]
+    assert first["titles"] == ["yes", "no"]

@@ -131,13 +131,32 @@ function M.statusline()
   return 'stitch: ' .. table.concat(parts, ' · ')
 end
 
-local function describe(row)
+--- A draft as one line of the picker: title, then which one and whose (id, stream, agent:
+--- drafts with one title are told apart), then confidence, sources and state.
+--- One word per state, as the server's core says it (stitch_ls/core/words.py).
+M.STATE_WORDS = {
+  below_floor = 'below the floor',
+  read_only = 'read-only',
+  quiet = 'quiet hours',
+  unsaved = 'waiting to be saved',
+}
+
+function M.describe_draft(row)
   local conf = type(row.confidence) == 'number' and ('%.2f'):format(row.confidence) or '-'
-  local state = row.gate
+  local state = M.STATE_WORDS[row.gate] or row.gate
   if type(row.reason) == 'string' then
     state = row.reason
   end
-  return ('%s  %s · %d sources · %s'):format(row.title, conf, row.sources or 0, state)
+  local whose = { row.id }
+  if type(row.stream) == 'string' and row.stream ~= '' then
+    table.insert(whose, 'stream ' .. row.stream)
+  end
+  if type(row.agent) == 'string' and row.agent ~= '' then
+    table.insert(whose, 'by ' .. row.agent)
+  end
+  local line = ('%s  [%s]  %s · %d sources · %s'):format(
+    row.title, table.concat(whose, ' · '), conf, row.sources or 0, state)
+  return (line:gsub('[%c]', ' '))
 end
 
 --- What the draft menu offers for a draft in `gate`: a parked draft (no sources) can be
@@ -177,7 +196,7 @@ function M.list_drafts()
       vim.notify('Stitch: ' .. left_out, vim.log.levels.WARN)
     end
     vim.schedule(function()
-      vim.ui.select(rows, { prompt = 'Stitch drafts', format_item = describe }, function(row)
+      vim.ui.select(rows, { prompt = 'Stitch drafts', format_item = M.describe_draft }, function(row)
         if not row then
           return
         end

@@ -127,6 +127,53 @@ def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool
     return Added(draft.id, target, decision.gate.value, decision.reason)
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    id: str
+    agent: str
+    title: str
+
+
+def withdraw_draft(ws: StitchWorkspace, draft_id: str, agent: str, now: datetime) -> Withdrawn:
+    """An agent takes back its own draft before anyone decided on it: the file goes, nothing
+    is logged, the id is free again. Under the apply lock, so an apply in flight finishes
+    first and is then refused here. Refused for another agent's draft, one applied or
+    rejected (or applied in an editor and waiting to be saved), a hunk of an agent's commit
+    (the commit is what to take back) and a draft file that does not parse (whose it is
+    cannot be told)."""
+    from stitch_ls.core.files.fsio import locked
+
+    with locked(ws.paths.apply_lock):
+        ws.load_state()
+        outcome = decided(ws, draft_id)
+        if outcome is not None:
+            raise Refused(f"draft {draft_id!r} was already {outcome}; it cannot be withdrawn")
+        waiting = ws.waiting_to_be_saved(draft_id)
+        if waiting is not None:
+            raise Refused(f"{waiting}; it cannot be withdrawn")
+        scan_all(ws, now)
+        record = ws.drafts.by_id.get(draft_id)
+        if record is None:
+            raise Refused(f"no draft with id {draft_id!r}")
+        if record.origin != "file":
+            raise Refused(
+                f"draft {draft_id!r} is a change in an agent's commit on its stream: revert or "
+                "amend the commit to take it back"
+            )
+        if record.draft is None:
+            raise Refused(
+                f"draft file {record.file.name} is not a valid draft: whose it is is unknown"
+            )
+        owner = record.draft.agent
+        if owner != agent:
+            raise Refused(
+                f"draft {draft_id!r} is {owner}'s, not {agent}'s: only the agent that wrote a "
+                "draft can withdraw it"
+            )
+        ws.retire(draft_id)
+        return Withdrawn(draft_id, owner, record.draft.title)
+
+
 def list_drafts(
     ws: StitchWorkspace,
     ctx: GateContext,
@@ -202,16 +249,26 @@ def ask(
     from stitch_ls.core.drafts.model import Source
     from stitch_ls.core.drafts.prompts import new_prompt, write_prompt
     from stitch_ls.core.files.fsio import check_stitch_folders
+    from stitch_ls.core.records import plain_error, validation_errors
 
     prompt_id = prompt_id or f"ask-{int(now.timestamp())}-{secrets.token_hex(3)}"
     try:
         check_stitch_folders(ws.paths.prompts / f"{prompt_id}.json")
     except OSError as exc:
         raise Refused(str(exc)) from None
+    found = []
+    for number, source in enumerate(sources):
+        try:
+            found.append(Source.from_data(source))
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            plain = "; ".join(
+                plain_error({**error, "loc": ("sources", number, *error["loc"])})
+                for error in validation_errors(exc)[:3]
+            )
+            raise Refused(f"invalid prompt: {plain}") from None
     try:
-        found = [Source.from_data(source) for source in sources]
         prompt = new_prompt(prompt_id, question, options, agent, stream, found, now)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+    except ValueError as exc:
         raise Refused(f"invalid prompt: {exc}") from None
     return Asked(prompt.id, write_prompt(ws.paths.prompts, prompt))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
@@ -179,3 +180,76 @@ def validation_errors(exc: ValueError) -> list[dict[str, Any]]:
     if callable(errors):
         return list(errors())
     return [{"loc": (), "msg": str(exc), "type": "value_error"}]
+
+
+_BOUNDS = {
+    "greater_than_equal": "at least",
+    "greater_than": "more than",
+    "less_than_equal": "at most",
+    "less_than": "less than",
+}
+
+
+def plain_error(error: dict[str, Any], schema: dict[str, Any] | None = None) -> str:
+    """One pydantic error as a person reads it (`confidence: must be between 0 and 1`,
+    `draft: required`): the field, then what it must be; never the input, the error's type
+    tag or pydantic's web link. `schema`: the JSON Schema validated against, for both bounds
+    of a number when one is broken."""
+    where, message = plain_parts(error, schema)
+    return f"{where}: {message}" if where else message
+
+
+def plain_parts(error: dict[str, Any], schema: dict[str, Any] | None = None) -> tuple[str, str]:
+    """`plain_error` as the field's dotted path and what it must be."""
+    where = ".".join(str(p) for p in error.get("loc", ()))
+    kind = error.get("type", "")
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    if kind == "missing":
+        message = "required"
+    elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        message = "unknown field"
+    elif kind in _BOUNDS:
+        low, high = _bounds(schema, error.get("loc", ()))
+        if low is not None and high is not None:
+            message = f"must be between {_number(low)} and {_number(high)}"
+        else:
+            limit = next(iter((error.get("ctx") or {}).values()), "")
+            message = f"must be {_BOUNDS[kind]} {_number(limit)}"
+    else:
+        message = re.sub(r"^(Input|String|List|Dictionary|Tuple|Set|Value) should", "must", message)
+        if message.startswith("must be a valid "):
+            message = message.partition(",")[0].replace("a valid ", "a ", 1)
+    return where, message
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _bounds(schema: dict[str, Any] | None, loc: Any) -> tuple[Any, Any]:
+    """The lower and upper bound the schema gives the value at `loc` (None where none)."""
+    if schema is None:
+        return None, None
+    defs = schema.get("$defs", {})
+    node: Any = schema
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict):
+            if "$ref" in node:
+                node = defs.get(str(node["$ref"]).rpartition("/")[2])
+            elif "anyOf" in node:  # `X | None`: the branch that is not null
+                node = next((b for b in node["anyOf"] if b.get("type") != "null"), None)
+            else:
+                return node
+        return node
+
+    for part in loc:
+        node = resolve(node)
+        if not isinstance(node, dict):
+            return None, None
+        node = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+    node = resolve(node)
+    if not isinstance(node, dict):
+        return None, None
+    low = node.get("minimum", node.get("exclusiveMinimum"))
+    return low, node.get("maximum", node.get("exclusiveMaximum"))

@@ -29,13 +29,31 @@ def one_line(text: str) -> str:
     return plain(text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
 
 
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+# What Markdown (CommonMark, GitHub's and VS Code's) acts on wherever it stands: escapes, code,
+# emphasis, links and images (a link needs its `[...]`), raw HTML and autolinks, tables and
+# strike-through
+_MARKDOWN_ANYWHERE = re.compile(r"([\\`*\[\]<>|~])")
+# `_` emphasises only at a word's edge (`snake_case` stays as it is); `&` only as an entity
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+# what opens a block at the start of a line: a heading, a list item, a rule or an underline
+_BLOCK_START = re.compile(r"#{1,6}(?=\s|$)|[-+](?=\s|$)|\d{1,9}[.)](?=\s|$)|[-=]+\s*$")
 
 
 def escape_markdown(text: str) -> str:
-    """Escape every character Markdown (and its HTML passthrough) could act on."""
-    flat = text.replace("\r", " ").replace("\n", " ")
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", flat)
+    """Agent text as Markdown that shows it as written, on one line: a backslash before
+    what Markdown would act on (a link's brackets, code, emphasis, HTML, an entity, a heading
+    or list marker where the text starts) and nothing else, so `claude-code`, `ci#4411`,
+    `2026-12-06`, `0.86` and `eng@team.dev` read as they are."""
+    flat = text.replace("\r", " ").replace("\n", " ").lstrip()
+    flat = _MARKDOWN_ANYWHERE.sub(r"\\\1", flat)
+    flat = _EDGE_UNDERSCORE.sub(r"\\_", flat)
+    flat = _ENTITY.sub(r"\\&", flat)
+    block = _BLOCK_START.match(flat)
+    if block is not None:
+        at = block.end() - 1 if flat[0].isdigit() else 0
+        flat = flat[:at] + "\\" + flat[at:]
+    return flat
 
 
 def safe_link(ref: str, root: Path) -> str | None:

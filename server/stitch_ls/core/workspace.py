@@ -98,7 +98,8 @@ class QuietArrivals:
     drafts: set[str] = field(default_factory=set)
     prompts: set[str] = field(default_factory=set)
     points: set[str] = field(default_factory=set)
-    window: str | None = None  # "during quiet hours 09:30–11:30", "during your focus session"
+    # "while you were in quiet hours (09:30–11:30)", "while you were in your focus session"
+    window: str | None = None
     known: dict[str, set[str]] = field(
         default_factory=lambda: {"drafts": set(), "prompts": set(), "points": set()}
     )
@@ -121,7 +122,7 @@ class QuietArrivals:
         parts = [f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in counted if n]
         if not parts:
             return None
-        return f"{self.window or 'during quiet hours'}: {', '.join(parts)} arrived"
+        return f"{self.window or 'while you were in quiet hours'}: {', '.join(parts)} queued"
 
     def next_window(self, window: str | None) -> None:
         """A new quiet period: nothing has arrived in it yet."""
@@ -287,19 +288,20 @@ class StitchWorkspace:
             self.arrivals.note("drafts", result.added, counting)
 
     def quiet_window_name(self, now: datetime) -> str | None:
-        """The quiet period `now` is in, as the summary names it: "during your focus
-        session", or "during quiet hours 09:30–11:30" (in the workspace's zone)."""
+        """The quiet period `now` is in, as the summary names it: "while you were in your
+        focus session", or "while you were in quiet hours (09:30–11:30)" (the team's zone)."""
         state = self.quiet_state(now)
         if not state.on:
             return None
         if state.reason == "focus":
-            return "during your focus session"
+            return "while you were in your focus session"
         periods = self.schedule().intervals(now - timedelta(days=2), now + timedelta(seconds=1))
         start = next((a for a, b in reversed(periods) if a <= now < b), None)
         if start is None or state.until is None:
-            return "during quiet hours"
+            return "while you were in quiet hours"
         zone = self.display_zone()
-        return f"during quiet hours {start.astimezone(zone):%H:%M}–{state.until.astimezone(zone):%H:%M}"
+        span = f"{start.astimezone(zone):%H:%M}–{state.until.astimezone(zone):%H:%M}"
+        return f"while you were in quiet hours ({span})"
 
     def _count_arrivals(self, result: ScanResult, now: datetime) -> None:
         new_ids = [*result.added, *result.changed]
@@ -855,6 +857,14 @@ class StitchWorkspace:
 
         def change(state: State) -> None:
             state.focus_until = until
+
+        self._write_state(change)
+
+    def dismiss_prompts(self, ids: list[str]) -> None:
+        """The prompts the engineer dismissed unanswered, all of them (`ids` replaces)."""
+
+        def change(state: State) -> None:
+            state.dismissed_prompts = list(ids)
 
         self._write_state(change)
 

@@ -202,6 +202,11 @@ class IndexerApi(Protocol):
         """Write the engineer's answer into a prompt of this workspace."""
         ...
 
+    def dismiss_prompts(self, ids: list[str]) -> list[str]:
+        """Remember prompts the engineer dismissed unanswered (forgetting those no longer
+        pending); every prompt dismissed so far. `[]` only reads them."""
+        ...
+
     def source_log(self) -> str:
         """The source log as readable text."""
         ...

@@ -236,6 +236,17 @@ class Indexer(IndexerApi):
 
         return scan_prompts(self.ws.prompt_folders())
 
+    def dismiss_prompts(self, ids: list[str]) -> list[str]:
+        from stitch_ls.core.drafts.prompts import scan_prompts
+
+        pending = {p.id for _, p in scan_prompts(self.ws.prompt_folders())[0] if p.answer is None}
+        self.ws.load_state()
+        kept = [i for i in self.ws.state.dismissed_prompts if i in pending]
+        wanted = kept + [i for i in dict.fromkeys(ids) if i in pending and i not in kept]
+        if wanted != self.ws.state.dismissed_prompts:
+            self.ws.dismiss_prompts(wanted)
+        return wanted
+
     def answer(self, path: Path, answer: str, by: str, at: datetime) -> Prompt:
         from stitch_ls.core import operations
 

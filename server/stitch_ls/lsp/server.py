@@ -9,6 +9,7 @@ read caches.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import importlib
 import logging
@@ -50,6 +51,7 @@ R = TypeVar("R")
 DEBOUNCE = 0.05
 FETCH_POLICY_POLL = 5.0  # seconds between looks at whether fetching was turned on
 REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
+GO_THROUGH, LATER = "Go through prompts", "Later"  # the end-of-quiet summary's choices
 
 
 def make_clock() -> Callable[[], datetime]:
@@ -171,6 +173,7 @@ class StitchServer(LanguageServer):
             clock=lambda: self.clock(),
             log=self.show_log,
             pending_changed=self.send_status,
+            dismiss=lambda ids: self.call(IndexerApi.dismiss_prompts, ids),
         )
         self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
         self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
@@ -711,15 +714,37 @@ class StitchServer(LanguageServer):
         if quiet:
             self.ws.arrivals.next_window(self.ws.quiet_window_name(self.clock()))
         else:
-            summary = self.ws.arrivals.summary()
+            ended = copy.copy(self.ws.arrivals)  # next_window gives the live one new sets
             self.ws.arrivals.next_window(None)
-            if summary:
-                self.window_show_message(
-                    types.ShowMessageParams(
-                        type=types.MessageType.Info, message=f"Stitch: {summary}"
-                    )
-                )
-            self.spawn(self.show_prompts())
+            self.spawn(self.after_quiet(ended))
+
+    async def after_quiet(self, ended: Any) -> None:
+        """The end of quiet hours: one summary of what they held back ("while you were in
+        quiet hours (09:30–11:30): 3 drafts, 2 prompts queued"). With prompts among it, the
+        summary offers to go through them one at a time; otherwise they stay pending and
+        listed (Pending Prompts) and do not pop up by themselves."""
+        held = await self.prompts.hold()
+        ended.prompts.update(held)
+        summary = ended.summary()
+        if summary is None:
+            return
+        message = f"Stitch: {summary}"
+        if not held:
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Info, message=message)
+            )
+            return
+        choice = await self.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=message,
+                actions=[types.MessageActionItem(title=t) for t in (GO_THROUGH, LATER)],
+            )
+        )
+        if choice is not None and choice.title == GO_THROUGH:
+            await self.prompts.go_through(held)
+        else:
+            await self.prompts.dismissed(held)
 
     def wake_timer(self) -> None:
         self._wake.set()

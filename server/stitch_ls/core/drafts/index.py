@@ -25,7 +25,7 @@ from stitch_ls.core.files.fsio import (
     read_bytes_limited,
     read_text_limited,
 )
-from stitch_ls.core.records import validation_errors
+from stitch_ls.core.records import plain_error, validation_errors
 
 MAX_DRAFT_BYTES = 5 * 1024 * 1024
 
@@ -79,16 +79,14 @@ def parse_draft_text(text: str) -> Draft:
         raise ValueError(describe_validation(exc)) from None
 
 
-def describe_validation(exc: ValueError) -> str:
-    """Pydantic errors as one line: `edits.0.path: path must not leave the workspace; ...`."""
+def describe_validation(exc: ValueError, schema: dict[str, Any] | None = None) -> str:
+    """Pydantic errors as one line in plain words: `confidence: must be between 0 and 1;
+    edits.0.path: path must not leave the workspace` (`plain_error`). `schema`: the JSON
+    Schema validated against (the draft's when left out)."""
     errors = validation_errors(exc)
-    parts = []
-    for error in errors[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "draft"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-            message = "unknown field"
-        parts.append(f"{where}: {message}")
+    if schema is None:
+        schema = Draft.json_schema()
+    parts = [plain_error(error, schema) or "draft" for error in errors[:5]]
     more = len(errors) - len(parts)
     if more > 0:
         parts.append(f"and {more} more")

@@ -28,7 +28,7 @@ def load_prompt(path: Path) -> Prompt:
     try:
         return Prompt.from_data(data)
     except ValueError as exc:
-        raise ValueError(f"{path.name}: {describe_validation(exc)}") from None
+        raise ValueError(f"{path.name}: {describe_validation(exc, Prompt.json_schema())}") from None
 
 
 def scan_prompts(folders: Path | list[Path]) -> tuple[list[tuple[Path, Prompt]], list[str]]:
@@ -111,7 +111,7 @@ def new_prompt(
             }
         )
     except ValueError as exc:
-        raise ValueError(describe_validation(exc)) from None
+        raise ValueError(describe_validation(exc, Prompt.json_schema())) from None
 
 
 def pending_prompts(folders: Path | list[Path]) -> list[tuple[Path, Prompt]]:

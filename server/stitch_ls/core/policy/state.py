@@ -142,6 +142,8 @@ class State(Record):
     # decisions made here through a human door (answers, sign-offs), by their receipt key:
     # the door (core.policy.decisions.remember)
     receipts: dict[str, str] = field(default_factory=dict)
+    # prompts the engineer dismissed unanswered: listed as pending, never popped up again
+    dismissed_prompts: list[str] = field(default_factory=list)
 
 
 @record(frozen=False)

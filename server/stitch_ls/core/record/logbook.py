@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -28,8 +30,9 @@ class Event:
     stream: str
     kind: str  # accepted, not kept, rejected, vouched, asked, signed off
     title: str
-    lines: tuple[str, ...] = ()  # the details, in plain words
+    lines: tuple[str, ...] = ()  # the details, in plain words; "  - " lines belong to the last
     irreversible: bool = False  # marked in every rendering
+    commits: tuple[str, ...] = ()  # commit ids its lines name (linked where a remote is known)
 
     @property
     def heading(self) -> str:
@@ -42,6 +45,7 @@ class LogBook:
     events: list[Event] = field(default_factory=list)
     zone: tzinfo = UTC
     problems: list[str] = field(default_factory=list)
+    commit_web: str | None = None  # https://host/owner/repo of origin, for commit links
 
     def filtered(self, stream: str | None, since: datetime | None) -> LogBook:
         kept = [
@@ -49,7 +53,52 @@ class LogBook:
             for e in self.events
             if (stream is None or e.stream == stream) and (since is None or e.at >= since)
         ]
-        return LogBook(kept, self.zone, self.problems)
+        return LogBook(kept, self.zone, self.problems, self.commit_web)
+
+    def counts(self) -> str:
+        """ "3 accepted (1 irreversible), 1 rejected, 2 asked": each kind once, in the order
+        of the story, and only those there are."""
+        kinds = Counter(e.kind for e in self.events)
+        irreversible = Counter(e.kind for e in self.events if e.irreversible)
+        order = ["accepted", "not kept", "rejected", "vouched", "asked", "signed off"]
+        order += sorted(k for k in kinds if k not in order)
+        said = []
+        for kind in order:
+            if kinds[kind]:
+                extra = f" ({irreversible[kind]} irreversible)" if irreversible[kind] else ""
+                said.append(f"{kinds[kind]} {kind}{extra}")
+        return ", ".join(said)
+
+
+_SHA = re.compile(r"[0-9a-f]{7,40}")
+_WEB_PART = re.compile(r"[A-Za-z0-9._~-]+")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def commit_web(remote: str | None) -> str | None:
+    """The web page of a repository whose commits are at `/commit/SHA`, from its remote's
+    URL: `https://host/owner/repo(.git)` (credentials dropped), `git@host:owner/repo.git`
+    or `ssh://git@host/owner/repo.git`. None for any other scheme (http, file, git, a
+    path) and for anything that does not look like a plain host and path."""
+    if not remote:
+        return None
+    remote = remote.strip()
+    if remote.startswith("https://"):
+        host, _, path = remote[len("https://") :].partition("/")
+        host = host.rpartition("@")[2]
+    elif remote.startswith("ssh://"):
+        host, _, path = remote[len("ssh://") :].partition("/")
+        host = host.rpartition("@")[2].partition(":")[0]
+    elif re.fullmatch(r"[A-Za-z0-9._-]+@[^/:]+:[^/].*", remote):
+        host, _, path = remote.partition("@")[2].partition(":")
+    else:
+        return None
+    parts = path.removesuffix("/").removesuffix(".git").split("/")
+    if not _HOST.fullmatch(host) or len(parts) < 2:
+        return None
+    if not all(_WEB_PART.fullmatch(p) and p not in (".", "..") for p in parts):
+        return None
+    return f"https://{host.lower()}/{'/'.join(parts)}"
 
 
 def _aware(value: datetime | None) -> datetime:
@@ -79,6 +128,9 @@ def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
         lines.append(
             f"vouched for by {v.by} on {_when(_aware(v.at), zone)} (no sources cited): {v.note}"
         )
+    commits = [s.ref for s in entry.sources if s.kind == "commit" and _SHA.fullmatch(s.ref)]
+    if entry.draft.startswith("git-"):  # an agent commit's hunk: git-<sha>-<path>-<n>
+        commits += [entry.draft.split("-")[1]]
     facts = [s for s in entry.sources if s.kind != "human"]
     if facts:
         lines.append("facts used:")
@@ -103,6 +155,7 @@ def accepted_event(entry: SourceLogEntry, zone: tzinfo) -> Event:
         entry.title,
         tuple(lines),
         irreversible=entry.irreversible,
+        commits=tuple(c for c in commits if _SHA.fullmatch(c)),
     )
 
 
@@ -135,10 +188,11 @@ def gather(ws: Any) -> LogBook:
     from stitch_ls.core.drafts.prompts import scan_prompts
     from stitch_ls.core.policy import decisions
     from stitch_ls.core.record.sourcelog import read_log
+    from stitch_ls.core.vcs.gitrun import config_value
     from stitch_ls.core.vcs.stitchpoints import SignOffs
 
     zone = ws.display_zone()
-    book = LogBook(zone=zone)
+    book = LogBook(zone=zone, commit_web=commit_web(config_value(ws.root, "remote.origin.url")))
     log = read_log(ws.paths.source_log)
     entries, book.problems = log.accepted, log.problems
     applied = {e.draft for e in entries}
@@ -301,9 +355,11 @@ def to_html(book: LogBook, workspace: str, now: datetime) -> str:
     ]
     if not book.events:
         parts.append("<p>Nothing has been accepted, rejected or asked yet.</p>")
+    else:
+        parts.append(f'<p class="counts">{esc(book.counts())}.</p>')
     for e in book.events:
         day = e.at.astimezone(book.zone).date().isoformat()
-        items = "".join(f"<li>{esc(line.strip())}</li>" for line in e.lines)
+        items = _html_items(e, book.commit_web)
         mark = ' <span class="mark">irreversible</span>' if e.irreversible else ""
         classes = e.kind.replace(" ", "-") + (" irreversible" if e.irreversible else "")
         parts.append(
@@ -314,6 +370,33 @@ def to_html(book: LogBook, workspace: str, now: datetime) -> str:
         )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _html_items(event: Event, web: str | None) -> str:
+    """The event's lines as list items, each "  - " line in a list under the line before it
+    ("facts used:"), and its commit ids linked to the commit's page where the remote is
+    known (escaped; the ids are hex, the address https)."""
+
+    def item(line: str) -> str:
+        text = html.escape(line.strip().removeprefix("- "), quote=True)
+        for sha in event.commits if web else ():
+            href = html.escape(f"{web}/commit/{sha}", quote=True)
+            text = re.sub(rf"\b{sha}\b", f'<a href="{href}">{sha}</a>', text, count=1)
+        return text
+
+    out: list[str] = []
+    nested: list[str] = []
+    for line in event.lines:
+        if line.startswith("  - ") and out:
+            nested.append(f"<li>{item(line)}</li>")
+            continue
+        if nested:
+            out[-1] += f"<ul>{''.join(nested)}</ul>"
+            nested = []
+        out.append(item(line))
+    if nested:
+        out[-1] += f"<ul>{''.join(nested)}</ul>"
+    return "".join(f"<li>{line}</li>" for line in out)
 
 
 def to_json(book: LogBook) -> str:
