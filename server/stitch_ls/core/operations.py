@@ -145,16 +145,12 @@ def withdraw_draft(ws: StitchWorkspace, draft_id: str, agent: str, now: datetime
 
     with locked(ws.paths.apply_lock):
         ws.load_state()
-        outcome = decided(ws, draft_id)
-        if outcome is not None:
-            raise Refused(f"draft {draft_id!r} was already {outcome}; it cannot be withdrawn")
-        waiting = ws.waiting_to_be_saved(draft_id)
-        if waiting is not None:
-            raise Refused(f"{waiting}; it cannot be withdrawn")
+        try:
+            ws.undecided(draft_id)
+        except Refused as exc:
+            raise Refused(f"{exc}; it cannot be withdrawn") from None
         scan_all(ws, now)
-        record = ws.drafts.by_id.get(draft_id)
-        if record is None:
-            raise Refused(f"no draft with id {draft_id!r}")
+        record = ws.pending(draft_id)
         if record.origin != "file":
             raise Refused(
                 f"draft {draft_id!r} is a change in an agent's commit on its stream: revert or "
