@@ -475,8 +475,8 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
         raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
     async with ls.apply_lock:  # an apply queued after this command sees the session
         await ls.change(IndexerApi.set_focus, minutes, ls.clock())
-    ls.wake_timer()
-    ls.check_quiet_transition()
+    ls.quiet.wake()
+    ls.quiet.check()
     ls.send_status()
     return await ls.fresh_status()
 

@@ -94,7 +94,7 @@ async def on_configuration(ls: StitchServer, params: types.DidChangeConfiguratio
         await ls.pull_settings()
     elif params.settings is not None:
         await ls.use_settings(params.settings)
-    ls.wake_timer()
+    ls.quiet.wake()
     ls.refresh_editor()
 
 

@@ -9,7 +9,6 @@ read caches.
 from __future__ import annotations
 
 import asyncio
-import copy
 import gc
 import importlib
 import logging
@@ -38,11 +37,12 @@ from stitch_ls.lsp.placing import DraftPlacer
 from stitch_ls.lsp.points import PointTracker
 from stitch_ls.lsp.prompt_desk import PromptDesk
 from stitch_ls.lsp.protocol import StitchProtocol
+from stitch_ls.lsp.quiet_clock import QuietClock
 from stitch_ls.lsp.status import StatusBoard
 
 if TYPE_CHECKING:  # the core loads after the initialize result
     from stitch_ls.core.drafts.index import DraftRecord, DraftView
-    from stitch_ls.core.workspace import StitchWorkspace
+    from stitch_ls.core.workspace import QuietArrivals, StitchWorkspace
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -147,14 +147,13 @@ class StitchServer(LanguageServer):
             spawn=self.spawn,
             after_count=self._settle_memory,
         )
-        self._last_quiet: bool | None = None
         self._git_looked = False  # a first look at git finds what was there: no arrivals
         self._reload_pending = False
         self._reload_all = False
         self._reload_paths: set[Path] = set()
         self._reload_asked = self._reload_done = 0  # rounds asked for, and taken up to
         self._reloaded = asyncio.Condition()  # a reload round finished
-        self._wake = asyncio.Event()
+        self.quiet = QuietClock(self)  # quiet hours' transitions, as they come
         self.apply_lock = asyncio.Lock()
         self.link: IndexerLink | None = None  # the indexer process (lsp/indexer_link.py)
         self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
@@ -167,7 +166,7 @@ class StitchServer(LanguageServer):
             lambda: self.call(IndexerApi.prompts),
             lambda *answer: self.call(IndexerApi.answer, *answer),
             self._show_prompt,
-            quiet=self.quiet_now,
+            quiet=lambda: self.quiet.now_quiet(),
             arrived=self._prompts_arrived,
             user=lambda: self.user,
             clock=lambda: self.clock(),
@@ -356,12 +355,9 @@ class StitchServer(LanguageServer):
         if self.init_settings is not None:
             await self.use_settings(self.init_settings)
         await self.pull_settings()
-        self.spawn(self.quiet_timer())
+        self.quiet.start()
         self.spawn(self.watch_git())
         self.spawn(self.fetch_timer())
-        self._last_quiet = ws.quiet_state(self.clock()).on
-        if self._last_quiet:
-            ws.arrivals.next_window(ws.quiet_window_name(self.clock()))
         self.refresh_editor()
         self.spawn(self.show_prompts())
 
@@ -688,37 +684,7 @@ class StitchServer(LanguageServer):
                 return
         self.spawn(self.reload(paths))
 
-    async def quiet_timer(self) -> None:
-        """Wake at each quiet-hours transition and update the editor by itself."""
-        assert self.ws is not None
-        while True:
-            now = self.clock()
-            upcoming = self.ws.schedule().next_transition(now)
-            delay = 30.0
-            if upcoming is not None:
-                delay = min(delay, max(0.0, (upcoming - now).total_seconds()) + 0.01)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
-            self.check_quiet_transition()
-
-    def check_quiet_transition(self) -> None:
-        assert self.ws is not None
-        quiet = self.ws.quiet_state(self.clock()).on
-        if quiet == self._last_quiet:
-            return
-        self._last_quiet = quiet
-        self.refresh_editor()
-        if quiet:
-            self.ws.arrivals.next_window(self.ws.quiet_window_name(self.clock()))
-        else:
-            ended = copy.copy(self.ws.arrivals)  # next_window gives the live one new sets
-            self.ws.arrivals.next_window(None)
-            self.spawn(self.after_quiet(ended))
-
-    async def after_quiet(self, ended: Any) -> None:
+    async def quiet_ended(self, ended: QuietArrivals) -> None:
         """The end of quiet hours: one summary of what they held back ("while you were in
         quiet hours (09:30–11:30): 3 drafts, 2 prompts queued"). With prompts among it, the
         summary offers to go through them one at a time; otherwise they stay pending and
@@ -745,9 +711,6 @@ class StitchServer(LanguageServer):
             await self.prompts.go_through(held)
         else:
             await self.prompts.dismissed(held)
-
-    def wake_timer(self) -> None:
-        self._wake.set()
 
     # -- streams and stitch points ---------------------------------------------------------
 
@@ -953,7 +916,7 @@ class StitchServer(LanguageServer):
         return self.placer.evaluations(doc)
 
     def quiet_now(self) -> bool:
-        return self.ws is not None and self.ws.quiet_state(self.clock()).on
+        return self.quiet.now_quiet()
 
     def publish(self, doc: OpenDocument) -> None:
         self.diagnostics.publish(doc)
