@@ -27,12 +27,12 @@ from stitch_ls.core.policy.trust import minute_of, record_activity
 from stitch_ls.core.safetext import plain
 from stitch_ls.core.syntax import lookup_symbol
 from stitch_ls.core.text import NotFound, SymbolSpan
-from stitch_ls.core.vcs.refs import fingerprint_of
 from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.link import Entry, IndexerLink
 from stitch_ls.indexer.wire import Delta, GitUpdate, IndexerError
 from stitch_ls.lsp.diagnostics import Diagnostics
 from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
+from stitch_ls.lsp.git_watch import GitWatch
 from stitch_ls.lsp.placing import DraftPlacer
 from stitch_ls.lsp.points import PointTracker
 from stitch_ls.lsp.prompt_desk import PromptDesk
@@ -49,8 +49,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DEBOUNCE = 0.05
-FETCH_POLICY_POLL = 5.0  # seconds between looks at whether fetching was turned on
-REFS_POLL = 0.1  # a few stat() calls: cheap enough to notice a new commit at once
 GO_THROUGH, LATER = "Go through prompts", "Later"  # the end-of-quiet summary's choices
 
 
@@ -134,7 +132,7 @@ class StitchServer(LanguageServer):
         self.tasks: set[asyncio.Task[Any]] = set()
         self._reporting = False  # see report_server_error
         self.trusted = True  # False when the editor says it does not trust the workspace
-        self.fetched: dict[str, Any] | None = None  # the last background fetch (fetch_timer)
+        self.git: GitWatch | None = None  # git, watched once the workspace is open
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
         self.placer = DraftPlacer(self)  # the open buffers' drafts, placed and judged
@@ -175,7 +173,6 @@ class StitchServer(LanguageServer):
             dismiss=lambda ids: self.call(IndexerApi.dismiss_prompts, ids),
         )
         self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
-        self._git_seen: tuple[Any, Any] | None = None  # (refs fingerprint, team) last looked at
         self.points = PointTracker(  # stitch points shown
             lambda path, text: self.call(IndexerApi.points, path, text),
             lambda: self.call(IndexerApi.recount_points),
@@ -356,8 +353,19 @@ class StitchServer(LanguageServer):
             await self.use_settings(self.init_settings)
         await self.pull_settings()
         self.quiet.start()
-        self.spawn(self.watch_git())
-        self.spawn(self.fetch_timer())
+        self.git = GitWatch(
+            ws.root,
+            lambda: ws.team,
+            lambda team, now: self.call_then(self._adopt_git, IndexerApi.git, team, now),
+            lambda: self.call(IndexerApi.fetch_streams),
+            lambda now: self.call(IndexerApi.write_collisions, now),
+            moved=self._git_moved,
+            fetched=self.send_status,
+            clock=self.clock,
+            log_line=self.show_log,
+        )
+        self.spawn(self.git.watch())
+        self.spawn(self.git.fetch_now_and_then())
         self.refresh_editor()
         self.spawn(self.show_prompts())
 
@@ -444,7 +452,8 @@ class StitchServer(LanguageServer):
         await self._load_all()
         if self.link is not None:
             self.link.up()
-        self._git_seen = None  # the new indexer has no git snapshot yet
+        if self.git is not None:
+            self.git.look_again()  # the new indexer has no git snapshot yet
         self.invalidate(places=True)
         self.refresh_editor()
         await self.deliver_finish()
@@ -677,8 +686,8 @@ class StitchServer(LanguageServer):
         if paths is not None:
             switches = {self.ws.paths.state, self.ws.paths.shared_switches}
             work = {p for p in paths if ".stitch" not in p.parts and p not in switches}
-            if work:
-                self._git_seen = None  # the next poll asks the indexer to look again
+            if work and self.git is not None:
+                self.git.look_again()  # another checkout's work: its live stream again
             paths = paths - work
             if not paths:
                 return
@@ -714,60 +723,16 @@ class StitchServer(LanguageServer):
 
     # -- streams and stitch points ---------------------------------------------------------
 
-    async def watch_git(self) -> None:
-        """Poll the refs' modification times; when they (or the team file) change, the
-        indexer takes a new snapshot. Editor requests only ever read the last one."""
-        assert self.ws is not None
-        ws = self.ws
-        while True:
-            try:
-                seen = (fingerprint_of(ws.root), ws.team)
-                if seen != self._git_seen:
-                    self._git_seen = seen
-                    update = await self.call_then(
-                        self._adopt_git, IndexerApi.git, ws.team, self.clock()
-                    )
-                    if update is not None:
-                        for problem in update.problems:
-                            self.show_log(problem)
-                        await self.update_all_points()
-                        self.spawn(self.recount_points())  # the status's, after the buffers'
-                        self.spawn(self.write_collisions())  # for the agents' guard
-                        # agent commits' drafts that came or went are placed; the rest stay
-                        moved = update.delta.result
-                        self.refresh_drafts({*moved.added, *moved.removed})
-            except IndexerError as exc:  # looked at again once the indexer is back
-                log.debug("git not looked at: %s", exc)
-                self._git_seen = None
-            except Exception as exc:  # noqa: BLE001 - a broken repository degrades, never crashes
-                log.warning("git view failed: %s", exc)
-                self.show_log(f"git: {exc}")
-            await asyncio.sleep(REFS_POLL)
-
-    async def fetch_timer(self) -> None:
-        """`[streams] fetch_every`: fetch the remotes' stream branches in the indexer, at
-        start and then that often; the outcome shows in the status, never blocks a request.
-        The team file is read again each round (turning it on or off needs no restart)."""
-        from stitch_ls.core.policy.config import duration_seconds
-
-        assert self.ws is not None
-        while True:
-            every = self.ws.team.streams.fetch_every
-            if every is None:
-                self.fetched = None
-                await asyncio.sleep(FETCH_POLICY_POLL)
-                continue
-            try:
-                problems = await self.call(IndexerApi.fetch_streams)
-            except IndexerError as exc:
-                problems = [f"the indexer did not answer: {exc}"]
-            self.fetched = {
-                "every": every,
-                "at": self.clock().isoformat().replace("+00:00", "Z"),
-                "problem": "; ".join(problems) or None,
-            }
-            self.send_status()
-            await asyncio.sleep(duration_seconds(every))
+    async def _git_moved(self, update: GitUpdate) -> None:
+        """A new git snapshot, adopted (`_adopt_git`): the open buffers' points, then the
+        status's count and the agents' collision index; agent commits' drafts that came or
+        went are placed, the rest stay."""
+        await self.update_all_points()
+        self.spawn(self.recount_points())  # the status's, after the buffers'
+        assert self.git is not None
+        self.spawn(self.git.write_collisions())  # for the agents' guard
+        moved = update.delta.result
+        self.refresh_drafts({*moved.added, *moved.removed})
 
     def _adopt_git(self, update: GitUpdate | None) -> None:
         if update is not None:
@@ -780,14 +745,6 @@ class StitchServer(LanguageServer):
             if self.ws is not None and self.ws.gate_context(self.clock()).beyond_cap != beyond:
                 self.refresh_editor()  # a stream came over (or back under) its cap
             self.send_status()
-
-    async def write_collisions(self) -> None:
-        try:
-            await self.call(
-                IndexerApi.write_collisions, datetime.now(UTC)
-            )  # wall time: read by other processes
-        except IndexerError as exc:
-            log.debug("collision index not written: %s", exc)
 
     async def recount_points(self) -> None:
         """The workspace's stitch points counted again (the status's); those first seen
@@ -938,7 +895,8 @@ class StitchServer(LanguageServer):
         # the workspace's, as the indexer found them on disk at the last git snapshot (the
         # same count the CLI and MCP give); the open buffers' live points are diagnostics
         status["stitch_points"] = self.points.count_or_none()
-        status["fetch"] = self.fetched  # `[streams] fetch_every`: None while it is off
+        # `[streams] fetch_every`: None while it is off
+        status["fetch"] = self.git.fetched if self.git is not None else None
         return status
 
     async def _count_drafts(self) -> dict[str, int] | None:
