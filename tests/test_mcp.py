@@ -185,7 +185,7 @@ async def test_an_agent_withdraws_its_own_draft_before_a_decision(workspace: Pat
     ws = StitchWorkspace(workspace)
     ws.load_state()
     ws.scan_drafts(datetime.now(UTC))
-    ws.reject("decided", "not now", "dev@example.com", datetime.now(UTC))
+    ws.reject("decided", "not now", "dev@example.com", datetime.now(UTC), door="terminal")
     [late, as_cursor] = await call(
         workspace,
         [("withdraw_draft", {"draft_id": "decided"}), ("withdraw_draft", {"draft_id": "theirs"})],

@@ -49,7 +49,7 @@ def hostile_drafts(root: Path, outside: Path) -> dict[str, str]:
     put(
         "many.json",
         json.dumps(many, separators=(",", ":")),
-        "edits: List should have at most 1000 items",
+        "edits: must have at most 1000 items, not 100000",
     )
     put("nan.json", json.dumps(draft("nan")).replace("0.82", "NaN"), "confidence")
     put("negative.json", json.dumps(draft("negative", confidence=-1)), "confidence")

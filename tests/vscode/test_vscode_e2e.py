@@ -191,7 +191,8 @@ def test_vscode_end_to_end(vscode_client: Path, tmp_path: Path):
     )
     assert "ASKED: Which database for the ledger?" in checks["source_log_tab"]
     assert re.search(
-        r"answered by \S+ on \d{4}-\d\d-\d\d \d\d:\d\d \S+: Postgres", checks["source_log_tab"]
+        r"answered by \S+ through the editor \(made on this machine\) on \d{4}-\d\d-\d\d \d\d:\d\d \S+: Postgres",
+        checks["source_log_tab"],
     )
     assert checks["status_read_only"] == "Stitch: read-only"
     assert checks["state_read_only"]["on"] is True

@@ -217,6 +217,7 @@ def plain_parts(error: dict[str, Any], schema: dict[str, Any] | None = None) -> 
             message = f"must be {_BOUNDS[kind]} {_number(limit)}"
     else:
         message = re.sub(r"^(Input|String|List|Dictionary|Tuple|Set|Value) should", "must", message)
+        message = message.replace(" after validation", "")  # pydantic's, not the reader's
         if message.startswith("must be a valid "):
             message = message.partition(",")[0].replace("a valid ", "a ", 1)
     return where, message
