@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,6 +129,35 @@ def test_the_engineers_unsaved_buffer_counts(repo, env):
     assert said is not None and "the engineer's open buffer (unsaved) changed pay" in said
     indexer.watch(frozenset())  # the buffer is closed: nothing of the engineer's is open
     assert guard(env, "claude-code", edit_event(wt_a, "return cart.total()")).stdout == ""
+
+
+def test_the_engineers_unsaved_buffer_counts_in_the_checkout_an_agent_shares(repo, env):
+    """An agent working in the engineer's own checkout: the file on disk is both of theirs,
+    but the engineer's unsaved changes are not on disk yet, so they still collide."""
+    root, _, _ = repo
+    indexer = look(root)
+    indexer.watch(frozenset({"src/checkout.py"}))
+    mine = CHECKOUT.replace("return cart.total()", "return cart.total() - discount(cart)")
+    indexer.points("src/checkout.py", mine)
+    said = claude_warning(guard(env, "claude-code", edit_event(root, "return cart.total()")))
+    assert said is not None and "the engineer's open buffer (unsaved) changed pay" in said
+
+
+def test_a_symlink_planted_as_the_index_folder_is_not_written_through(repo, tmp_path):
+    """The index lives under git's folder, where an agent can write: a link put in its
+    place (or its parent's) sends no entry elsewhere."""
+    root, _, wt_b = repo
+    edit(wt_b, "return sum(self.items)", "return sum(self.items) + 0")
+    folder = collisions.folder_of(root / ".git")
+    for planted in (folder, folder.parent):
+        look(root)  # the index as it was: then the link put in its place
+        elsewhere = tmp_path / f"elsewhere-{planted.name}"
+        elsewhere.mkdir()
+        shutil.rmtree(planted)
+        planted.symlink_to(elsewhere, target_is_directory=True)
+        look(root)
+        assert list(elsewhere.rglob("*")) == [], planted
+        planted.unlink()
 
 
 @pytest.mark.parametrize("mode", ["ask", "deny"])

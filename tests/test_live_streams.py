@@ -67,6 +67,20 @@ def test_a_fresh_worktree_is_no_stream_until_it_holds_work(repo):
     assert snap.streams.streams[0].ahead == 0
 
 
+def test_an_agents_drafts_and_questions_are_not_its_streams_work(repo):
+    """What an agent writes into its worktree's `.stitch/` (a draft, a question) goes to the
+    engineer through Stitch, not as a change of its stream: no stream, no stitch point."""
+    root, wt_a, wt_b = repo
+    for where in (wt_a, wt_b):
+        (where / ".stitch" / "drafts").mkdir(exist_ok=True)
+        (where / ".stitch" / "drafts" / "d1.json").write_text('{"id": "d1"}\n')
+        (where / ".stitch" / "prompts").mkdir(exist_ok=True)
+        (where / ".stitch" / "prompts" / "q1.json").write_text('{"id": "q1"}\n')
+    snap, found = points(root, ".stitch/drafts/d1.json")
+    assert [s.name for s in snap.streams.streams] == [] and found == []
+    assert snap.live_streams() == []
+
+
 def test_two_agents_uncommitted_edits_of_one_function_make_a_live_point(repo):
     root, wt_a, wt_b = repo
     edit(wt_a, "return sum(self.items)", "return sum(self.items) or 0")
@@ -131,6 +145,21 @@ def test_only_the_worktree_that_changed_is_read_again(repo, monkeypatch):
     assert read == [Path(os.path.realpath(wt_b))]
     assert again is not None and again.work["billing/a"].live is first.work["billing/a"].live
     assert again.work["billing/b"].version != first.work["billing/b"].version
+
+
+def test_a_commit_in_a_worktree_is_read_again_though_no_file_changed(repo):
+    """An agent commits its uncommitted work: no file in its worktree changes (only git's
+    records), yet its stream's head moved, so its work is read again and is committed now."""
+    root, wt_a, wt_b = repo
+    edit(wt_a, "return sum(self.items)", "return sum(self.items) or 0")
+    edit(wt_b, "return sum(self.items)", "return sum(self.items) + 0")
+    first = take_snapshot(root, team(), now=NOW)
+    assert first is not None and first.live_in("billing/a", "src/checkout.py")
+    git(wt_a, "commit", "-qam", "Empty carts total zero")
+    again = take_snapshot(root, team(), first, now=NOW, dirty=set())
+    assert again is not None and not again.live_in("billing/a", "src/checkout.py")
+    [point] = points_for(root, team(), again, "src/checkout.py", None, SignOffs())
+    assert point.live == ("billing/b",)
 
 
 def test_a_symlink_out_of_a_worktree_is_not_followed_and_is_said(repo, tmp_path):

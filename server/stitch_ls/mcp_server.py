@@ -226,6 +226,9 @@ def outcome(root: Path, draft_id: str) -> dict[str, Any]:
             "by": done.by,
             "at": done.at.isoformat(),
         }
+    shared = ws.decided(draft_id)  # a teammate's apply, in the team's shared source log
+    if shared is not None:
+        return {"id": draft_id, "outcome": shared, "reason": "in the team's source log"}
     waiting = ws.waiting_to_be_saved(draft_id)
     if waiting is not None:  # applied in the editor: accepted once saved
         return {"id": draft_id, "outcome": "unsaved", "reason": waiting}

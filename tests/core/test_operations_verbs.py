@@ -16,10 +16,12 @@ from stitch_ls.core.errors import Refused
 from stitch_ls.core.operations import (
     Asked,
     Vouched,
+    add_draft,
     answer_of,
     apply_on_disk,
     ask,
     changed_paths,
+    decided,
     fetch_streams,
     load_streams,
     look_at_git,
@@ -116,6 +118,24 @@ def test_what_cannot_be_vouched_for_is_refused_with_the_reason(tmp_path: Path):
         vouch(ws, "broken", "trust me", BY, T0, door="terminal")
     assert str(caught.value).startswith("draft 'broken' is invalid: ")
     assert ws.load_state().vouches == {}
+
+
+def test_an_id_a_teammate_applied_cannot_be_added_or_vouched_for_here(tmp_path: Path):
+    """The source log is the team's (shared through git): a draft a teammate applied is spent
+    here too, though this engineer's own outcomes never saw it."""
+    theirs = workspace(tmp_path / "theirs")
+    add_draft(theirs, Draft.from_data(draft("shared")), T0)
+    apply_on_disk(theirs, "shared", T0, "mate@example.com")
+    ours = workspace(tmp_path / "ours")
+    log = ours.paths.source_log
+    log.write_bytes(theirs.paths.source_log.read_bytes())  # as a pull brings it
+    assert decided(ours, "shared") == "applied"
+    with pytest.raises(Refused, match="already applied"):
+        add_draft(ours, Draft.from_data(draft("shared", sources=[])), T0)
+    write_draft(ours.root, draft("shared", sources=[]))  # the agent writes it itself
+    ours.scan_drafts(T0)
+    with pytest.raises(Refused, match="already applied"):
+        vouch(ours, "shared", "trust me", BY, T0)
 
 
 def test_a_draft_whose_every_source_is_missing_can_be_vouched_for(tmp_path: Path):

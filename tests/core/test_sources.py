@@ -67,3 +67,19 @@ def test_commits_are_looked_up_in_the_repository(tmp_path: Path):
 
 def test_github_heading_slugs():
     assert heading_slugs("# Hello, World!\n## `code` *here*\n") == {"hello-world", "code-here"}
+
+
+def test_a_cited_file_that_changes_is_checked_again(tmp_path: Path):
+    """The checker keeps what it read by the file's stat: a heading removed (or a line range
+    cut short) after the first check is missing on the next, one added is found."""
+    root = make_workspace(tmp_path / "ws")
+    doc = root / "docs" / "money.md"
+    checker = SourceChecker(root)
+    assert status(checker, "doc", "docs/money.md#money") == "checked"
+    assert status(checker, "doc", "docs/money.md#rounding") == "missing"
+    doc.write_text("# Rounding\n\nHalf-even.\n")  # another size and mtime: read again
+    assert status(checker, "doc", "docs/money.md#money") == "missing"
+    assert status(checker, "doc", "docs/money.md#rounding") == "checked"
+    assert status(checker, "code", "docs/money.md:3") == "checked"
+    doc.write_text("# Rounding\n")
+    assert status(checker, "code", "docs/money.md:3") == "missing"

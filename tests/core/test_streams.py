@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,8 +154,18 @@ def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
     with pytest.raises(PermissionError, match="only lead@example.com may sign"):
         record_signoff(log, point, "dev@example.com", NOW, "terminal")
     record_signoff(log, point, "lead@example.com", NOW, "terminal")
+    git(root, "add", ".stitch/signoffs.jsonl")  # shared through git, as the team shares it
+    git(root, "commit", "-q", "-m", "sign off")
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert point.signed_by == "lead@example.com"
+
+    # elsewhere in the file (pay, which only stream b changes): the sign-off holds
+    commit_on(root, "stream/checkout/b", "src/checkout.py", "total() + 0", "total() + 1", "pay")
+    snap = take_snapshot(root, TEAM, now=NOW)
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
+    assert point.signed_by == "lead@example.com"
+
+    # the signed code itself: the sign-off no longer counts (the log still holds it)
     commit_on(
         root,
         "stream/checkout/b",
@@ -164,8 +175,37 @@ def test_sign_off_by_owner_only_and_invalidated_by_change(tmp_path: Path):
         "reword",
     )
     snap = take_snapshot(root, TEAM, now=NOW)
+    assert len(SignOffs.read(log).entries) == 1
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert not point.signed
+
+
+def test_a_sign_off_line_by_someone_not_the_owner_never_counts(tmp_path: Path):
+    """The log is shared through git: anyone can commit a line to it. A line for the point's
+    current versions by someone the team file does not name as its owner is no sign-off (it
+    is shown as forged), whoever comes first in the log."""
+    root = stream_repo(tmp_path / "ws")
+    log = root / ".stitch" / "signoffs.jsonl"
+    snap = take_snapshot(root, TEAM, now=NOW)
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs())
+    line = {
+        "version": 1,
+        "stitch_id": point.id,
+        "path": point.path,
+        "symbol": point.symbol,
+        "streams": list(point.streams),
+        "signer": "dev@example.com",
+        "at": "2026-11-30T12:00:00Z",
+        "versions": point.versions,
+    }
+    log.write_text(json.dumps(line) + "\n")
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
+    assert point.signed_by is None and point.forged_by == ("dev@example.com",)
+    record_signoff(log, point, "lead@example.com", NOW)
+    with log.open("a") as more:  # a non-owner's line after the owner's
+        more.write(json.dumps(line) + "\n")
+    [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
+    assert point.signed_by == "lead@example.com"
 
 
 def test_files_without_a_grammar_use_line_ranges():

@@ -75,6 +75,18 @@ def test_a_nested_repository_does_not_take_its_files_out_of_the_outer_policy(
     assert reason is not None and "read-only" in reason
 
 
+def test_a_denial_by_one_repository_beats_a_question_from_another(
+    ro_repo: Path, env: dict[str, str]
+):
+    """The nested repository would ask its person about an edit to its team file; the outer
+    one, read-only, denies it: the agent is denied (a person asked could allow a denied call)."""
+    read_only_on(env, ro_repo, "incident 9")
+    nested = make_workspace(ro_repo / "vendor" / "lib")  # its own team file, read-only off
+    event = write(nested, nested / ".stitch" / "config.toml", nested)
+    reason = claude_denial(guard(env, "claude-code", event, cwd=nested))
+    assert reason is not None and "incident 9" in reason
+
+
 # -- read-only's holes ---------------------------------------------------------------------
 
 

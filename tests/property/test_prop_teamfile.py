@@ -18,7 +18,7 @@ from stitch_props import examples
 
 from stitch_ls.core.policy.config import TeamConfig, load_team_config
 from stitch_ls.core.policy.quiet import QuietSchedule, parse_timezone
-from stitch_ls.core.policy.teamfile import TOO_LARGE, Accepted, Sources, resolve
+from stitch_ls.core.policy.teamfile import TOO_LARGE, Accepted, Sources, approve, resolve
 
 WINDOWS = (
     ("mon", "09:00", "11:00"),
@@ -315,3 +315,53 @@ def test_a_team_file_not_on_the_base_keeps_its_quiet_hours(base: str, wanted: st
     source = resolve(sources)
     assert not quiet_instants_lost(source.team, config(base))
     assert not quiet_instants_lost(source.team, config(wanted)), source.notes
+
+
+SIGNERS = st.sampled_from(
+    [None, "lead@example.com ssh-ed25519 AAAAlead\n", "x ssh-ed25519 AAAAx\n"]
+)
+
+
+@examples(25)
+@given(
+    versions=st.lists(st.tuples(team_texts(), SIGNERS, st.booleans()), min_size=2, max_size=4),
+    rest=others(),
+)
+def test_a_loosening_takes_effect_only_once_a_person_approves_it(
+    versions: list[tuple[str, str | None, bool]], rest: dict[str, Any]
+):
+    """The base branch moves through generated versions (its team file and allowed signers);
+    this machine keeps what it accepts by itself (a first version, one that only tightens)
+    and what a person approves (the flag), as the workspace does. At every step, from every
+    origin (the working copy, HEAD, the base, the approved version), nothing in force is
+    looser than what is accepted, and the signers in force are the accepted ones; a version
+    that loosens waits, and once approved it is in force as it is."""
+    accepted: Accepted | None = None
+    for text, signers, approves in versions:
+        sources = Sources(base=text, base_name="main", signers=signers, accepted=accepted)
+        source = resolve(sources)
+        if accepted is not None and not source.waiting:
+            assert source.accept is not None or accepted.digest == source.accepted.digest
+        if source.accept is not None:  # kept by itself: a first version, or one that tightens
+            assert not source.waiting
+            if accepted is not None:
+                assert not looser(source.accept.team, accepted.team)
+                assert source.accept.signers == accepted.signers
+            accepted = source.accept
+        assert accepted is not None
+        assert source.signers == accepted.signers  # never the base's unapproved signers
+        assert not looser(source.team, accepted.team), looser(source.team, accepted.team)
+        if source.waiting:
+            assert source.proposal is not None and source.proposal.team == config(text)
+        # from every other origin, with the same things accepted
+        elsewhere = {k: v for k, v in rest.items() if k != "accepted"}
+        other = resolve(
+            Sources(base=text, base_name="main", signers=signers, accepted=accepted, **elsewhere)
+        )
+        assert not looser(other.team, accepted.team), (other.origin, other.label)
+        assert other.signers == accepted.signers
+        if source.waiting and approves:
+            accepted = approve(source)
+            now = resolve(Sources(base=text, base_name="main", signers=signers, accepted=accepted))
+            assert (now.origin, now.waiting, now.team) == ("base", (), config(text))
+            assert now.signers == signers

@@ -256,7 +256,9 @@ def _unwrapped(wrapper: str, words: list[str | None]) -> list[str | None]:
     rest = list(words)
     if wrapper == "timeout":
         while rest and rest[0] is not None and rest[0].startswith("-"):
-            rest.pop(0)
+            option = rest.pop(0)
+            if option in ("-s", "-k", "--signal", "--kill-after") and rest:
+                rest.pop(0)  # its value (`-s KILL`), not the duration
         return rest[1:]  # the duration
     while rest:
         word = rest[0]
