@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 import re
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stitch_props import examples, known_hole
+from stitch_props import examples
 
 from stitch_ls.core.drafts.gate import Gate, GateContext, ReadOnly, decide, draft_digest
 from stitch_ls.core.drafts.model import Draft
@@ -258,12 +257,7 @@ def test_a_draft_exactly_at_the_floor_passes_and_one_just_under_it_does_not(floo
         assert decide(under, open_context(floor)).gate is Gate.BELOW_FLOOR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="#30: the below-floor reason rounds both numbers to two decimals, so a draft at "
-    "0.649 under a floor of 0.65 reads '0.65 < floor 0.65'",
-)
-@known_hole(40)
+@examples(40)
 @given(floor=FLOORS.filter(lambda f: f > 0), under=st.floats(0, 0.01, exclude_min=True))
 def test_the_below_floor_reason_shows_a_confidence_below_the_floor(floor: float, under: float):
     confidence = max(0.0, min(math.nextafter(floor, 0), floor - under))

@@ -215,7 +215,8 @@ def _decide_valid(
     floor, floor_from = ctx.floor_for(draft.agent)
     if draft.confidence < floor:
         note = "" if floor_from == "team file" else f" (from {agent_text(floor_from)})"
-        return Decision(Gate.BELOW_FLOOR, f"{draft.confidence:.2f} < floor {floor:.2f}{note}")
+        shown, shown_floor = _apart(draft.confidence, floor)
+        return Decision(Gate.BELOW_FLOOR, f"{shown} < floor {shown_floor}{note}")
     return Decision(Gate.ACTIONABLE)
 
 
@@ -249,3 +250,13 @@ def agent_text(text: str) -> str:
     from stitch_ls.core.safetext import one_line
 
     return one_line(text).replace("—", "-").replace("·", ".")
+
+
+def _apart(low: float, high: float) -> tuple[str, str]:
+    """`low` and `high` (low < high) written with two decimals, or as many more as it takes
+    for the written numbers to differ the same way (0.649 under 0.65 is not "0.65 < 0.65")."""
+    for digits in (*range(2, 18), 330):  # 330: enough for the smallest float there is
+        a, b = f"{low:.{digits}f}", f"{high:.{digits}f}"
+        if float(a) < float(b):
+            return a, b
+    return f"{low:.330f}", f"{high:.330f}"
