@@ -143,13 +143,6 @@ def test_a_human_step_is_put_to_the_person_however_it_is_written(
     assert asked(agent, guard(agent, shell_event(agent, root, command))), command
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a write through a symlink whose name looks like nothing a person owns (`hooks` -> "
-    ".git/hooks) is not seen: the guard's quick pre-check (shell.MAYBE) looks at the words as "
-    "written, before any path is resolved, and lets the command through unparsed (found by "
-    "this property; #31)",
-)
 @examples(10)
 @given(
     agent=st.sampled_from(["claude-code", "cursor"]),

@@ -169,13 +169,23 @@ def human_steps(command: str, protected: Protected, *, depth: int = 0) -> list[S
     """The human steps `command` would take (module docstring), first found first."""
     if depth > 8:
         return [Step("commands nested too deep to read", opaque=True)]
-    if not MAYBE.search(command):
+    if not MAYBE.search(command) and not _names_protected(command, protected):
         return []
     parsed = parse(command)
     steps = _steps(parsed, protected, depth)
     if parsed.unreadable and not steps:
         steps.append(Step("a command line the shell parser cannot read whole", opaque=True))
     return steps
+
+
+_WORDS = re.compile(r"[^\s<>|;&()'\"]+")
+
+
+def _names_protected(command: str, protected: Protected) -> bool:
+    """Whether a word of the command, as a path, is something a person owns once links are
+    followed (`hooks/pre-commit` where `hooks` links to `.git/hooks`): what the words as
+    written (`MAYBE`) cannot show. A few `stat` calls a word; the parse then decides."""
+    return any(protected(word) is not None for word in _WORDS.findall(command)[:64])
 
 
 def _steps(parsed: Parsed, protected: Protected, depth: int) -> list[Step]:
