@@ -1,8 +1,6 @@
-"""`stitch-ls`: the server, and the same core for agents, scripts, CI and people.
-
-Each verb takes `--workspace DIR` (default: the enclosing git work tree) and `--json` where
-it prints data. Bad input gets one clear line on stderr and a non-zero exit.
-"""
+"""Each verb of `stitch-ls`: parse its arguments, call an operation of the core (the same the
+editor and MCP call), and hand the answer to a formatter. Core imports are made inside each
+verb: `stitch-ls guard` runs once per agent tool call and loads only what it needs."""
 
 from __future__ import annotations
 
@@ -16,67 +14,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.listing import LIMIT_ERROR, LIST_LIMIT, check_limit
+from stitch_ls.cli.common import (
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    CliError,
+    as_a_person,
+    clock_now,
+    emit,
+    find_workspace,
+    minutes_of,
+    scan_everything,
+    since_of,
+    summaries,
+    when_text,
+    workspace_of,
+)
+from stitch_ls.cli.formatters import format_draft, format_status, state_line
 from stitch_ls.core.policy.decisions import AGENT, TERMINAL
-
-EXIT_USAGE = 2
-EXIT_REFUSED = 3
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def find_workspace(start: Path) -> Path:
-    """The enclosing git work tree (or folder holding `.stitch/`), else `start` itself."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists() or (folder / ".stitch").is_dir():
-            return folder
-    return here
-
-
-def _workspace(args: argparse.Namespace):
-    from stitch_ls.core.operations import open_workspace
-
-    root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
-    if not root.is_dir():
-        raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
-    ws, notes = open_workspace(root, now=_now())
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    for problem in ws.config_problems:
-        print(
-            f"warning: {ws.paths.config}:{problem.line + 1}: {problem.message} "
-            f"(in force: {ws.team_source.label})",
-            file=sys.stderr,
-        )
-    return ws
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _as_a_person(question: str, token: str) -> None:
-    """A human-only verb goes on only when a person at the terminal types `token`
-    (`stitch_ls.terminal`); otherwise one clear refusal."""
-    from stitch_ls.core.safetext import plain
-    from stitch_ls.terminal import NotAPerson, confirm
-
-    try:  # the question quotes agent text: no control character reaches the terminal
-        confirm(plain(question), token)
-    except NotAPerson as exc:
-        raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-
-
-def _print(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    print(json.dumps(data, indent=2, default=str) if as_json else text(data))
-
-
-# -- verbs ----------------------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -92,7 +46,7 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import add_draft, stamped
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     try:
         if args.file == "-":
             text = sys.stdin.read()
@@ -105,11 +59,11 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(f"invalid draft: {exc}", EXIT_USAGE) from None
     try:
-        now = _now()
+        now = clock_now()
         added = add_draft(ws, stamped(draft, now), now, replace=args.replace)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-    _print(
+    emit(
         {"id": added.id, "file": str(added.file), "gate": added.gate, "reason": added.reason},
         args.json,
         lambda d: (
@@ -120,45 +74,8 @@ def cmd_draft_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summaries(ws: Any, limit: int) -> Any:
-    from stitch_ls.core.operations import list_drafts
-
-    _scan_all(ws)
-    return list_drafts(ws, ws.gate_context(_now(), ignore_quiet=True), {}, limit=limit)
-
-
-def _scan_all(ws: Any) -> None:
-    from stitch_ls.core.operations import scan_all
-
-    scan_all(ws, _now())
-
-
-def _zone(ws: Any) -> Any:
-    return ws.display_zone()
-
-
-def _when(ws: Any, value: Any) -> str | None:
-    from stitch_ls.core.timefmt import human_time
-
-    return human_time(value, _zone(ws))
-
-
-def state_line(row: dict[str, Any]) -> str:
-    """`parked — the draft cites no sources`: one state word, then one reason."""
-    from stitch_ls.core.drafts.gate import bare_reason
-    from stitch_ls.core.words import state_word
-
-    word = state_word(row["gate"])
-    reason = bare_reason(row["gate"], row["reason"])
-    return (
-        word
-        + (" IRREVERSIBLE" if row.get("irreversible") else "")
-        + (f" — {reason}" if reason else "")
-    )
-
-
 def cmd_draft_list(args: argparse.Namespace) -> int:
-    page = _summaries(_workspace(args), args.limit)
+    page = summaries(workspace_of(args), args.limit)
     rows = [dict(row) for row in page.answer("drafts")]
 
     def text(rows: list[dict[str, Any]]) -> str:
@@ -177,7 +94,7 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
             )
         return "\n".join(out)
 
-    _print(rows, args.json, text)
+    emit(rows, args.json, text)
     return 0
 
 
@@ -185,8 +102,8 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     from stitch_ls.core.drafts.edits import preview_diff
     from stitch_ls.core.workspace import draft_summary
 
-    ws = _workspace(args)
-    _scan_all(ws)
+    ws = workspace_of(args)
+    scan_everything(ws)
     record = ws.drafts.by_id.get(args.id)
     if record is None:
         raise CliError(f"no draft with id {args.id!r}")
@@ -196,7 +113,10 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
         data["outcome"] = outcome.outcome
     record = ws.rechecked(record)
     evaluation = ws.evaluate(
-        record, ws.gate_context(_now(), ignore_quiet=True), ws.read_disk, ws.find_symbol_on_disk
+        record,
+        ws.gate_context(clock_now(), ignore_quiet=True),
+        ws.read_disk,
+        ws.find_symbol_on_disk,
     )
     summary = dict(draft_summary(evaluation))
     data["gate"], data["reason"] = summary["gate"], summary["reason"]
@@ -226,67 +146,22 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_draft(
-    ws: Any,
-    record: Any,
-    summary: dict[str, Any],
-    diff: str | None,
-    run: Any,
-    evidence_checks: list[dict[str, Any]] | None = None,
-) -> str:
-    """A draft for people: state and reason, sources as checked, evidence, the change."""
-    draft = record.draft
-    lines = [f"{summary['id']}: {summary['title']}", f"state: {state_line(summary)}"]
-    if draft is None:
-        return "\n".join(lines)
-    lines.append(
-        f"by {draft.agent} on {draft.stream}, confidence {draft.confidence:.2f}, "
-        f"created {_when(ws, draft.created) or 'not stated'}"
-    )
-    lines.append("sources:" if draft.sources else "sources: none cited")
-    for source, check in zip(draft.sources, summary["source_checks"], strict=False):
-        shown = check.get("detail")
-        detail = f" ({shown})" if shown and shown != source.ref else ""
-        lines.append(f"  [{check['status']}] {source.kind}: {source.ref}{detail} — {source.why}")
-    lines.append("evidence:" if draft.evidence else "evidence: none")
-    checks = evidence_checks or []
-    for n, item in enumerate(draft.evidence):
-        run_note = f" ({item.run})" if getattr(item, "run", None) else ""
-        found = checks[n] if n < len(checks) else None
-        absent = (
-            " — no such test: the claim counts for nothing"
-            if found and found["status"] == "missing"
-            else ""
-        )
-        lines.append(f"  [{item.status}] {item.kind}: {item.ref}{run_note}{absent}")
-    if run is not None:
-        lines.append(f"  [verified {run.outcome}] stitch-ls verify, {_when(ws, run.at)}")
-    if diff is None:
-        lines.append("preview: none (the draft cannot be placed on the files as they are)")
-    elif diff:
-        lines.append("preview (what applying would change):")
-        lines.append(diff.rstrip("\n"))
-    else:
-        lines.append("preview: no change")
-    return "\n".join(lines)
-
-
 def cmd_draft_apply(args: argparse.Namespace) -> int:
     """Apply a draft to the files on disk (for people without an editor at hand)."""
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import apply_on_disk
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
-    _as_a_person(
+    ws = workspace_of(args)
+    as_a_person(
         f"Apply draft {args.id} to the files on disk, as {user_email(ws.root)}.",
         f"apply {args.id}",
     )
     try:
-        applied = apply_on_disk(ws, args.id, _now(), user_email(ws.root), door=TERMINAL)
+        applied = apply_on_disk(ws, args.id, clock_now(), user_email(ws.root), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-    _print(
+    emit(
         {"applied": True, "draft": applied.draft, "files": applied.files},
         args.json,
         lambda d: f"applied {d['draft']}: " + ", ".join(d["files"]),
@@ -298,11 +173,11 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
 
-    ws = _workspace(args)
-    _scan_all(ws)  # an agent commit's draft is rejected as a draft file is
-    _as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
+    ws = workspace_of(args)
+    scan_everything(ws)  # an agent commit's draft is rejected as a draft file is
+    as_a_person(f"Reject draft {args.id} as {user_email(ws.root)}.", f"reject {args.id}")
     try:
-        ws.reject(args.id, args.reason, user_email(ws.root), _now(), door=TERMINAL)
+        ws.reject(args.id, args.reason, user_email(ws.root), clock_now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(str(exc)) from None
     print(f"rejected {args.id}")
@@ -315,12 +190,12 @@ def cmd_draft_withdraw(args: argparse.Namespace) -> int:
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import withdraw_draft
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     try:
-        done = withdraw_draft(ws, args.id, args.agent, _now())
+        done = withdraw_draft(ws, args.id, args.agent, clock_now())
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
-    _print(
+    emit(
         {"id": done.id, "state": "withdrawn", "agent": done.agent},
         args.json,
         lambda d: f"withdrew draft {d['id']} ({d['agent']}'s); it is no longer in the inbox",
@@ -335,21 +210,21 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
     from stitch_ls.core.operations import scan_all, vouch
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
-    scan_all(ws, _now())
-    _as_a_person(
+    ws = workspace_of(args)
+    scan_all(ws, clock_now())
+    as_a_person(
         f"Vouch for draft {args.id} (parked for want of sources) as "
         f"{user_email(ws.root)}, with your note: {args.note or ''}",
         f"vouch {args.id}",
     )
     try:
-        done = vouch(ws, args.id, args.note, user_email(ws.root), _now(), door=TERMINAL)
+        done = vouch(ws, args.id, args.note, user_email(ws.root), clock_now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     from stitch_ls.core.drafts.gate import bare_reason
 
     reason = bare_reason(done.gate, done.reason)
-    _print(
+    emit(
         {
             "vouched": True,
             "draft": done.id,
@@ -374,21 +249,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
-    _scan_all(ws)  # an agent commit's draft is verified as a draft file is
+    ws = workspace_of(args)
+    scan_everything(ws)  # an agent commit's draft is verified as a draft file is
     try:
         try:
-            verdict = verify(ws, args.id, user_email(ws.root), _now())
+            verdict = verify(ws, args.id, user_email(ws.root), clock_now())
         except NotApproved as exc:  # its first run here: a person sees the command first
-            _as_a_person(
+            as_a_person(
                 f"The team's test command has not run on this machine before:\n  "
                 f"{' '.join(exc.command)}\nIt runs with your rights, in a scratch worktree.",
                 f"run {args.id}",
             )
-            verdict = verify(ws, args.id, user_email(ws.root), _now(), approve_command=True)
+            verdict = verify(ws, args.id, user_email(ws.root), clock_now(), approve_command=True)
     except (CouldNotRun, Refused) as exc:
         raise CliError(f"verify {args.id}: could not run: {exc}", EXIT_USAGE) from None
-    _print(verdict.to_data(), args.json, lambda _: verdict.line())
+    emit(verdict.to_data(), args.json, lambda _: verdict.line())
     if not verdict.passed and not args.json:
         print(verdict.tail.rstrip()[-1500:], file=sys.stderr)
     return 0 if verdict.passed else 1
@@ -399,95 +274,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     streams and stitch points."""
     from stitch_ls.core.operations import look_at_git, status
 
-    ws = _workspace(args)
-    now = _now()
+    ws = workspace_of(args)
+    now = clock_now()
     ws.scan_drafts(now)
     git = look_at_git(ws, now)
-    _print(status(ws, now, git), args.json, format_status)
+    emit(status(ws, now, git), args.json, format_status)
     return 0
-
-
-def format_status(status: dict[str, Any]) -> str:
-    """The status object for people: times in its `zone`, counts that add up."""
-    from stitch_ls.core.timefmt import human_iso, workspace_zone
-
-    zone = workspace_zone(status.get("zone"))
-
-    def when(value: str | None) -> str | None:
-        return human_iso(value, zone)
-
-    ro, quiet, floor, budget, drafts = (
-        status["read_only"],
-        status["quiet"],
-        status["floor"],
-        status["trust"],
-        status["drafts"],
-    )
-    lines = [
-        "read-only: "
-        + (
-            f"ON — {ro['reason']} (by {ro['by']}, since {when(ro['since']) or 'unknown time'})"
-            if ro["on"]
-            else "off"
-        ),
-        "quiet: "
-        + (
-            f"on until {when(quiet['until']) or 'further notice'}"
-            if quiet["on"]
-            else f"off (next {when(quiet['next_start']) or 'none'})"
-        ),
-        f"policy: {status['policy']['label']}",
-        f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
-        "trust budget (per hour of development): "
-        # an older server's status has no text
-        + budget.get("text", f"unsourced: {budget['used']} of {budget['budget']} used"),
-        f"drafts: {drafts['pending']} pending"
-        + (
-            " = "
-            + " + ".join(
-                f"{v} {k.replace('_', '-')}"
-                for k, v in drafts.items()
-                if k not in ("pending", "unsaved") and v
-            )
-            if drafts["pending"]
-            else ""
-        )
-        + (
-            f"; {drafts['unsaved']} applied in the editor, not saved yet"
-            if drafts.get("unsaved")
-            else ""
-        ),
-        f"prompts: {status.get('prompts', {}).get('pending', 0)} pending",
-    ]
-    for agent, raised in sorted(floor.get("raised", {}).items()):
-        lines.append(f"floor raised for {agent}: {raised:.2f} (past its trust budget)")
-    irreversible = status.get("irreversible")
-    if irreversible:
-        lines.append(
-            f"irreversible drafts: need {irreversible['requires']} evidence "
-            f"({irreversible['from']}): {irreversible['allows']}"
-        )
-    streams = status.get("streams") or {}
-    if streams.get("features"):
-        lines.append(
-            f"streams (cap {streams['cap']} per feature): "
-            + "; ".join(f"{f}: {', '.join(n)}" for f, n in sorted(streams["features"].items()))
-        )
-        for feature, names in sorted(streams["over_cap"].items()):
-            lines.append(f"over the cap: feature {feature} has {len(names)} streams")
-        if streams.get("live"):
-            lines.append(f"uncommitted work in worktrees: {', '.join(streams['live'])}")
-    points = status.get("stitch_points")
-    if points is not None:
-        lines.append(
-            f"stitch points: {points['open']} open, {points['signed']} signed, "
-            f"{points['conflicts']} will conflict"
-        )
-    for problem in status["config"]["problems"]:
-        lines.append(f"team file problem: {problem}")
-    for note in status["config"]["notes"]:
-        lines.append(f"note: {note}")
-    return "\n".join(lines)
 
 
 def cmd_read_only(args: argparse.Namespace) -> int:
@@ -495,10 +287,10 @@ def cmd_read_only(args: argparse.Namespace) -> int:
     from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     on = args.state == "on"
     if not on:  # turning it on stays open to anyone, agents included
-        _as_a_person(
+        as_a_person(
             f"Turn the agents' read-only switch off for {ws.root}, as {user_email(ws.root)}.",
             "read-only off",
         )
@@ -506,7 +298,7 @@ def cmd_read_only(args: argparse.Namespace) -> int:
         try:
             # turning it on needs no person: without a terminal, an agent may have done it
             door = TERMINAL if not on or sys.stdin.isatty() else AGENT
-            ws.set_read_only(on, args.reason, user_email(ws.root), _now(), door=door)
+            ws.set_read_only(on, args.reason, user_email(ws.root), clock_now(), door=door)
         except Refused as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
     effective = ws.read_only()
@@ -524,7 +316,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     from stitch_ls.core.operations import approve_team_file
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     source = ws.team_source
     if source.proposal is None:
         print(f"nothing waits for your approval: in force is {source.label}")
@@ -537,9 +329,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
         print(f"waiting for your approval:\n{shown}")
         return 0
     token = f"approve {source.proposal.digest[:8]}"
-    _as_a_person(f"The team file waiting for your approval:\n{shown}", token)
+    as_a_person(f"The team file waiting for your approval:\n{shown}", token)
     try:
-        done = approve_team_file(ws, user_email(ws.root), _now(), "terminal")
+        done = approve_team_file(ws, user_email(ws.root), clock_now(), "terminal")
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     print(f"approved: the team file in force is now {ws.team_source.label} ({done.digest[:8]})")
@@ -552,17 +344,17 @@ def cmd_focus(args: argparse.Namespace) -> int:
     from stitch_ls.core.files.fsio import locked
     from stitch_ls.core.timefmt import human_time
 
-    ws = _workspace(args)
-    now = _now()
+    ws = workspace_of(args)
+    now = clock_now()
     if args.duration is not None:
-        minutes = 0 if args.duration == "off" else _minutes(args.duration)
+        minutes = 0 if args.duration == "off" else minutes_of(args.duration)
         question = (
             "End your focus session."
             if minutes == 0
             else f"Start a focus session of {minutes} minutes: no agent prompt, suggestion or "
             "notification until it ends."
         )
-        _as_a_person(question, "focus off" if minutes == 0 else f"focus {args.duration}")
+        as_a_person(question, "focus off" if minutes == 0 else f"focus {args.duration}")
         from stitch_ls.core.errors import Refused
 
         with locked(ws.paths.apply_lock):  # an apply after this sees the session
@@ -587,45 +379,31 @@ def cmd_focus(args: argparse.Namespace) -> int:
         upcoming = f"; next quiet hours {d['next_start_text']}" if d["next_start_text"] else ""
         return f"not quiet{upcoming}"
 
-    _print(data, args.json, text)
+    emit(data, args.json, text)
     return 0
-
-
-def _minutes(text: str) -> int:
-    """`90m`, `2h`, `1h30m` or `45` (minutes) as minutes; one clear error otherwise."""
-    import re
-
-    match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m?)?\s*", text)
-    if not match or not any(match.groups()):
-        raise CliError(f"focus: {text!r} is not a duration (90m, 2h, 1h30m, 45)", EXIT_USAGE)
-    hours, minutes = (int(g) if g else 0 for g in match.groups())
-    total = hours * 60 + minutes
-    if not 1 <= total <= 24 * 60:
-        raise CliError("focus: a session lasts 1 minute to 24 hours", EXIT_USAGE)
-    return total
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from stitch_ls.core import operations
     from stitch_ls.core.errors import Refused
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     sources = [{"kind": k, "ref": r, "why": w} for k, r, w in args.source or []]
     try:
         asked = operations.ask(
-            ws, args.question, args.option, args.agent, args.stream, sources, _now(), args.id
+            ws, args.question, args.option, args.agent, args.stream, sources, clock_now(), args.id
         )
     except Refused as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    quiet = ws.quiet_state(_now())
+    quiet = ws.quiet_state(clock_now())
     queued = None
     if quiet.on:  # not shown until they end: say so, and until when
-        until = _when(ws, quiet.until) or "further notice"
+        until = when_text(ws, quiet.until) or "further notice"
         why = "a focus session" if quiet.reason == "focus" else "quiet hours"
         queued = f"the engineer is in {why} until {until}: the question is queued, shown after"
     if args.wait is None or queued is not None:
         said = {"id": asked.id, "file": str(asked.file), "queued": queued}
-        _print(
+        emit(
             said,
             args.json,
             lambda d: f"asked {d['id']}" + (f"; {d['queued']}" if d["queued"] else ""),
@@ -634,7 +412,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
         if (answered := operations.answer_of(asked)) is not None:
-            _print(answered.to_data(), args.json, lambda d: d["answer"])
+            emit(answered.to_data(), args.json, lambda d: d["answer"])
             return 0
         time.sleep(0.1)
     print(f"no answer within {args.wait:g}s; prompt {asked.id} stays pending", file=sys.stderr)
@@ -645,7 +423,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
     """The agents' questions still waiting for an answer, oldest first."""
     from stitch_ls.core.drafts.prompts import pending_prompts, scan_prompts
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     _, errors = scan_prompts(ws.prompt_folders())
     for error in errors:
         print(f"warning: prompt ignored: {error}", file=sys.stderr)
@@ -668,7 +446,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
             return "no pending prompts"
         out = []
         for row in rows:
-            asked = _when(ws, row["created"])
+            asked = when_text(ws, row["created"])
             out.append(
                 f"{row['id']}: {row['agent']} ({row['stream']}) asks"
                 + (f", {asked}" if asked else "")
@@ -678,7 +456,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
             )
         return "\n".join(out) + "\nanswer with: stitch-ls answer ID OPTION"
 
-    _print(rows, args.json, text)
+    emit(rows, args.json, text)
     return 0
 
 
@@ -689,7 +467,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     from stitch_ls.core.operations import answer
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     found, _ = scan_prompts(ws.prompt_folders())
     match = [(path, p) for path, p in found if p.id == args.id]
     if not match:
@@ -704,12 +482,12 @@ def cmd_answer(args: argparse.Namespace) -> int:
         and 1 <= int(option) <= len(prompt.options)
     ):
         option = prompt.options[int(option) - 1]
-    _as_a_person(
+    as_a_person(
         f"Answer {prompt.agent}'s question {prompt.id} ({prompt.question}) with {option}.",
         f"answer {args.id}",
     )
     try:
-        answered = answer(ws, path, option, user_email(ws.root), _now(), door=TERMINAL)
+        answered = answer(ws, path, option, user_email(ws.root), clock_now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
     except ValueError as exc:
@@ -717,7 +495,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
         raise CliError(f"answer {args.id}: {exc} ({choices})", EXIT_USAGE) from None
     except OSError as exc:
         raise CliError(f"answer {args.id}: {exc}") from None
-    _print(
+    emit(
         {"id": answered.id, "answer": answered.answer, "answered_by": answered.answered_by},
         args.json,
         lambda d: f"answered {d['id']}: {d['answer']}",
@@ -731,8 +509,8 @@ def cmd_log(args: argparse.Namespace) -> int:
     from stitch_ls.core.record import logbook
     from stitch_ls.core.record.sourcelog import read_log
 
-    ws = _workspace(args)
-    since = _since(args.since)
+    ws = workspace_of(args)
+    since = since_of(args.since)
     fmt = "json" if args.json else args.format
     if fmt in ("json", "agent-trace"):
         log = read_log(ws.paths.source_log)
@@ -780,28 +558,17 @@ def cmd_log(args: argparse.Namespace) -> int:
             )
         return 0
     ws.load_state()
-    ws.scan_drafts(_now())
+    ws.scan_drafts(clock_now())
     book = logbook.gather(ws).filtered(args.stream, since)
     for problem in book.problems:
         print(f"warning: {problem}", file=sys.stderr)
     if fmt == "md":
         print(logbook.to_markdown(book), end="")
     elif fmt == "html":
-        print(logbook.to_html(book, ws.root.name, _now()), end="")
+        print(logbook.to_html(book, ws.root.name, clock_now()), end="")
     else:
         print(logbook.to_text(book), end="")
     return 0
-
-
-def _since(value: str | None) -> datetime | None:
-    """`--since 2026-11-01` (or a full ISO time) as an aware instant (UTC when no zone)."""
-    if not value:
-        return None
-    try:
-        since = datetime.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--since takes a date like 2026-11-01, not {value!r}", EXIT_USAGE) from None
-    return since if since.tzinfo is not None else since.replace(tzinfo=UTC)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -828,7 +595,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         print(f"stitch watch: watching {root} and its worktrees (Ctrl-C stops)", flush=True)
 
     def say(line: str) -> None:
-        print(f"{_now().strftime('%H:%M:%S')} {line}", flush=True)
+        print(f"{clock_now().strftime('%H:%M:%S')} {line}", flush=True)
 
     try:
         return watch_repository(root, say, stop)
@@ -841,7 +608,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     or unsigned stitch points (with a readable list)."""
     from stitch_ls.core.operations import look_at_git
 
-    ws = _workspace(args)
+    ws = workspace_of(args)
     failures = [
         f"{ws.paths.config}:{p.line + 1}: invalid team file: {p.message}"
         for p in ws.config_problems
@@ -849,7 +616,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     team = ws.team
     if args.base:
         team = team.replace(streams=team.streams.replace(base=args.base))
-    git = look_at_git(ws, _now(), team, live=not args.committed)
+    git = look_at_git(ws, clock_now(), team, live=not args.committed)
     snap = git.snapshot
     points: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -899,7 +666,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         "live_streams": live,
         "stitch_points": points,
     }
-    _print(
+    emit(
         report,
         args.json,
         lambda r: (
@@ -917,22 +684,22 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     from stitch_ls.core.operations import look_at_git, sign_off
     from stitch_ls.core.vcs.gitinfo import user_email
 
-    ws = _workspace(args)
-    git = look_at_git(ws, _now())
+    ws = workspace_of(args)
+    git = look_at_git(ws, clock_now())
     if git.snapshot is None:
         raise CliError(f"{ws.root} is not a git repository")
     for point in git.points:
         if point.id == args.id:
-            _as_a_person(
+            as_a_person(
                 f"Sign off stitch point {point.id} ({point.path} {point.symbol}, "
                 f"streams {', '.join(point.streams)}) as {user_email(ws.root)}.",
                 f"sign-off {point.id}",
             )
             try:
-                entry = sign_off(ws, point, user_email(ws.root), _now(), door=TERMINAL)
+                entry = sign_off(ws, point, user_email(ws.root), clock_now(), door=TERMINAL)
             except Refused as exc:
                 raise CliError(str(exc), EXIT_REFUSED) from None
-            _print(
+            emit(
                 entry,
                 args.json,
                 lambda e: f"signed off {e['stitch_id']} ({e['path']} {e['symbol']})",
@@ -989,7 +756,7 @@ def report_facts(ws: Any) -> list[Any]:
                 waiting.at,
                 vouched=draft_id in ws.state.vouches,
             )
-    ctx = ws.gate_context(_now(), ignore_quiet=True)
+    ctx = ws.gate_context(clock_now(), ignore_quiet=True)
     for record in ws.pending_records():
         draft = record.draft
         if draft is None or record.id in facts:
@@ -1091,11 +858,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from stitch_ls.core.operations import look_at_git
     from stitch_ls.core.record import report as rp
 
-    ws = _workspace(args)
-    now = _since(args.as_of) if args.as_of else _now()
+    ws = workspace_of(args)
+    now = since_of(args.as_of) if args.as_of else clock_now()
     assert now is not None
     ws.scan_drafts(now)
-    since = _since(args.since)
+    since = since_of(args.since)
     points = {"signed": 0, "open": 0}
     for point in look_at_git(ws, now).points:
         points["signed" if point.signed else "open"] += 1
@@ -1226,7 +993,7 @@ def cmd_guard(args: argparse.Namespace) -> int:
             )
         if agent not in hooks.AGENTS:
             raise ValueError(f"--agent must be one of {', '.join(hooks.AGENTS)}")
-        result = hooks.run_guard(agent, sys.stdin.read(), workspace, find_workspace, _now())
+        result = hooks.run_guard(agent, sys.stdin.read(), workspace, find_workspace, clock_now())
     except BaseException as exc:  # noqa: BLE001 - deny, whatever happened
         from stitch_ls.hooks import failure
 
@@ -1254,7 +1021,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         if args.mode is None:
             from stitch_ls.posttool import run_attribute
 
-            result = run_attribute(args.agent or "", sys.stdin.read(), workspace, _now())
+            result = run_attribute(args.agent or "", sys.stdin.read(), workspace, clock_now())
             sys.stdout.write(result.stdout)
             sys.stderr.write(result.stderr)
             return result.code
@@ -1262,7 +1029,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
         root = workspace or find_workspace(Path.cwd())
         if args.mode == "git-post-commit":
-            said = binding.post_commit(root, _now())
+            said = binding.post_commit(root, clock_now())
         else:
             if args.kind not in ("amend", "rebase"):
                 raise ValueError("usage: stitch-ls attribute git-post-rewrite amend|rebase")
@@ -1295,7 +1062,7 @@ def _guard_git_now(args: argparse.Namespace, workspace: Path | None) -> int:
     message = None
     if args.message_file:
         message = Path(args.message_file).read_text(encoding="utf-8", errors="replace")
-    verdict = git_commit_verdict(root, message, _now())
+    verdict = git_commit_verdict(root, message, clock_now())
     if verdict.deny:
         print(f"stitch-ls: {verdict.reason}", file=sys.stderr)
         return 1
@@ -1313,7 +1080,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         what.append(f"the guard in {args.agents}'s hook settings")
     if args.git_hooks:
         what.append("git hooks")
-    _as_a_person(f"Set up Stitch in {root}: {', '.join(what)}.", "init")
+    as_a_person(f"Set up Stitch in {root}: {', '.join(what)}.", "init")
     try:
         said = init_workspace(root)
     except (OSError, UnicodeDecodeError) as exc:
@@ -1363,7 +1130,7 @@ def _approve_starter(root: Path) -> list[str]:
     if ws.team_source.proposal is None or ws.team_source.waiting:
         return []
     try:
-        approve_team_file(ws, user_email(root), _now(), "terminal")
+        approve_team_file(ws, user_email(root), clock_now(), "terminal")
     except Refused:
         return []
     return [
@@ -1385,278 +1152,3 @@ def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[st
     except (OSError, ValueError) as exc:
         raise CliError(f"init: {exc}", EXIT_USAGE) from None
     return said
-
-
-# -- parser ---------------------------------------------------------------------------------
-
-
-def _limit(text: str) -> int:
-    try:
-        return check_limit(int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(LIMIT_ERROR) from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from stitch_ls import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="stitch-ls", description="Stitch: agent drafts, quiet hours and stitch points."
-    )
-    parser.add_argument("--version", action="version", version=f"stitch-ls {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", metavar="DIR", help="default: the enclosing git work tree")
-    common.add_argument("--json", action="store_true", help="print data as JSON")
-    verbs = parser.add_subparsers(dest="verb", required=True)
-
-    verbs.add_parser(
-        "serve", parents=[common], help="run the language server on stdio"
-    ).set_defaults(func=cmd_serve)
-
-    draft = verbs.add_parser(
-        "draft", help="add, list, show, apply, reject, withdraw or vouch for drafts"
-    )
-    drafts = draft.add_subparsers(dest="draft_verb", required=True)
-    add = drafts.add_parser("add", parents=[common], help="validate and add a draft (FILE or -)")
-    add.add_argument("file")
-    add.add_argument("--replace", action="store_true", help="replace a draft with the same id")
-    add.set_defaults(func=cmd_draft_add)
-    listing = drafts.add_parser("list", parents=[common], help="pending drafts and their state")
-    listing.add_argument(
-        "--limit", type=_limit, default=LIST_LIMIT, help=f"at most this many (default {LIST_LIMIT})"
-    )
-    listing.set_defaults(func=cmd_draft_list)
-    show = drafts.add_parser("show", parents=[common], help="one draft, whole")
-    show.add_argument("id")
-    show.set_defaults(func=cmd_draft_show)
-    apply = drafts.add_parser("apply", parents=[common], help="apply a draft to the files on disk")
-    apply.add_argument("id")
-    apply.set_defaults(func=cmd_draft_apply)
-    reject = drafts.add_parser("reject", parents=[common], help="reject a draft, saying why")
-    reject.add_argument("id")
-    reject.add_argument("--reason", required=True)
-    reject.set_defaults(func=cmd_draft_reject)
-    withdraw = drafts.add_parser(
-        "withdraw", parents=[common], help="an agent takes back its own draft, before a decision"
-    )
-    withdraw.add_argument("id")
-    withdraw.add_argument("--agent", required=True, help="the agent asking: the draft's own")
-    withdraw.set_defaults(func=cmd_draft_withdraw)
-    vouch = drafts.add_parser(
-        "vouch", parents=[common], help="vouch for a draft parked without sources"
-    )
-    vouch.add_argument("id")
-    vouch.add_argument("--note", required=True, help="why you trust it: recorded as its source")
-    vouch.set_defaults(func=cmd_draft_vouch)
-
-    ask = verbs.add_parser("ask", parents=[common], help="ask the engineer a question")
-    ask.add_argument("question")
-    ask.add_argument("--option", action="append", required=True, help="an answer (repeat)")
-    ask.add_argument("--agent", default="cli")
-    ask.add_argument("--stream", default="local")
-    ask.add_argument("--id", help="prompt id (default: generated)")
-    ask.add_argument(
-        "--source", nargs=3, action="append", metavar=("KIND", "REF", "WHY"), help="a source"
-    )
-    ask.add_argument("--wait", type=float, metavar="SECONDS", help="wait for the answer")
-    ask.set_defaults(func=cmd_ask)
-
-    verbs.add_parser(
-        "prompts", parents=[common], help="agents' questions waiting for an answer"
-    ).set_defaults(func=cmd_prompts)
-    answer = verbs.add_parser("answer", parents=[common], help="answer a pending prompt")
-    answer.add_argument("id", help="the prompt's id, as `prompts` lists it")
-    answer.add_argument("option", help="one of its options (its text or its number)")
-    answer.set_defaults(func=cmd_answer)
-
-    verbs.add_parser(
-        "status", parents=[common], help="read-only, quiet hours, floor, budget, drafts, prompts"
-    ).set_defaults(func=cmd_status)
-
-    ro = verbs.add_parser("read-only", parents=[common], help="turn agents read-only on or off")
-    ro.add_argument("state", choices=["on", "off"])
-    ro.add_argument("--reason", help="why (required to turn it on)")
-    ro.set_defaults(func=cmd_read_only)
-    approve = verbs.add_parser(
-        "approve",
-        parents=[common],
-        help="approve the team file that waits for a person (it loosens what is in force)",
-    )
-    approve.add_argument("--show", action="store_true", help="only show what waits")
-    approve.set_defaults(func=cmd_approve)
-    focus = verbs.add_parser(
-        "focus",
-        parents=[common],
-        help="a focus session: quiet hours now (DURATION: 90m, 2h, 45); `off` ends it; alone: status",
-    )
-    focus.add_argument("duration", nargs="?", help="how long (90m, 2h, 45 = minutes), or off")
-    focus.set_defaults(func=cmd_focus)
-
-    verify = verbs.add_parser(
-        "verify",
-        parents=[common],
-        help="run the team's [evidence] command on a draft in a scratch worktree",
-    )
-    verify.add_argument("id", help="the draft's id")
-    verify.set_defaults(func=cmd_verify)
-
-    check = verbs.add_parser(
-        "check",
-        parents=[common],
-        help="fail on unsigned stitch points, streams over the cap or a bad team file",
-    )
-    check.add_argument("--base", help="the base branch (default: streams.base of the team file)")
-    check.add_argument(
-        "--committed",
-        action="store_true",
-        help="only committed work: leave out agents' uncommitted work in their worktrees",
-    )
-    check.set_defaults(func=cmd_check)
-    watch = verbs.add_parser(
-        "watch",
-        parents=[common],
-        help="keep live streams and the guard's collision index fresh (beside agents, "
-        "where no editor runs Stitch)",
-    )
-    watch.add_argument("--once", action="store_true", help="look once, write the index, exit")
-    watch.set_defaults(func=cmd_watch)
-    sign = verbs.add_parser(
-        "sign-off", parents=[common], help="sign off a stitch point (owner only)"
-    )
-    sign.add_argument("id", help="the stitch point's id (sp-…), as `check` lists it")
-    sign.set_defaults(func=cmd_sign_off)
-    log = verbs.add_parser("log", parents=[common], help="the source log, for people")
-    log.add_argument(
-        "--format",
-        choices=["text", "md", "html", "json", "agent-trace"],
-        default="text",
-        help="text (default), md, html (one self-contained page), json (the log's lines), "
-        "agent-trace (Agent Trace v0.1 records, one per line)",
-    )
-    log.add_argument("--stream", help="only this stream")
-    log.add_argument("--since", help="only from this date on (2026-11-01)")
-    log.set_defaults(func=cmd_log)
-    schema = verbs.add_parser("schema", parents=[common], help="JSON Schema of a file format")
-    schema.add_argument("kind", choices=["draft", "prompt", "config"])
-    schema.set_defaults(func=cmd_schema)
-
-    blame_cmd = verbs.add_parser(
-        "blame",
-        parents=[common],
-        help="which agent wrote each line of a file, from which stream, with which sources",
-    )
-    blame_cmd.add_argument("file", help="a file of the work tree")
-    blame_cmd.set_defaults(func=cmd_blame)
-
-    report = verbs.add_parser(
-        "report", parents=[common], help="outcomes per stream and agent, calibration"
-    )
-    report.add_argument(
-        "--since", metavar="DATE", help="only drafts decided or proposed since DATE"
-    )
-    report.add_argument("--format", choices=["md", "html", "json"], default="md")
-    report.add_argument(
-        "--signals",
-        metavar="FILE",
-        help="the team's exports (CSV or JSON lines: time, service, kind, value): "
-        "the week before each merge against the week after",
-    )
-    report.add_argument(
-        "--as-of", metavar="DATE", help="the report as it stood at DATE (default: now)"
-    )
-    report.set_defaults(func=cmd_report)
-
-    mcp = verbs.add_parser(
-        "mcp",
-        parents=[common],
-        help="an MCP server on stdio for agents (propose and withdraw drafts, ask, status)",
-    )
-    mcp.add_argument(
-        "--agent",
-        help="the agent calling (default: the name its MCP client gives; it may withdraw "
-        "only drafts of its own)",
-    )
-    mcp.set_defaults(func=cmd_mcp)
-
-    guard = verbs.add_parser(
-        "guard",
-        parents=[common],
-        help="decide one agent tool call (a pre-tool hook) or a commit (git hooks) by the policy",
-    )
-    guard.add_argument("--agent", choices=["claude-code", "cursor", "vscode"])
-    guard.add_argument("mode", nargs="?", choices=["git-pre-commit"])
-    guard.add_argument("message_file", nargs="?", help="commit-msg hook: the message file")
-    guard.set_defaults(func=cmd_guard)
-
-    attribute = verbs.add_parser(
-        "attribute",
-        parents=[common],
-        help="record what an agent wrote (its post-tool hook), or bind it at a commit (git hooks)",
-    )
-    attribute.add_argument("--agent", choices=["claude-code", "cursor", "vscode"])
-    attribute.add_argument("mode", nargs="?", choices=["git-post-commit", "git-post-rewrite"])
-    attribute.add_argument("kind", nargs="?", help="git-post-rewrite: amend or rebase")
-    attribute.set_defaults(func=cmd_attribute)
-
-    init = verbs.add_parser(
-        "init",
-        parents=[common],
-        help="set Stitch up: starter team file, .stitch/.gitignore, union merge of the source log",
-    )
-    init.add_argument(
-        "--agents",
-        metavar="LIST",
-        help="wire the guard (and attribution) into these agents' hooks, add Stitch's MCP server to their settings and the instructions to AGENTS.md: claude-code,cursor,vscode",
-    )
-    init.add_argument(
-        "--git-hooks",
-        action="store_true",
-        help="install the guard's pre-commit and commit-msg hooks, and attribution's "
-        "post-commit and post-rewrite hooks",
-    )
-    init.add_argument(
-        "--share-notes",
-        metavar="REMOTE",
-        help="fetch and push the authorship notes (refs/notes/ai) with REMOTE",
-    )
-    init.set_defaults(func=cmd_init)
-
-    demo = verbs.add_parser("demo", help="a sample workspace driven through a real LSP session")
-    demo.add_argument("--keep", action="store_true", help="keep the sample workspace")
-    demo.set_defaults(func=cmd_demo)
-    return parser
-
-
-class PlainText:
-    """A stream that shows agent-written text as text: every control character but newline
-    and tab, and every bidirectional control, becomes U+FFFD before it reaches the terminal
-    (or a file: a log viewed later is a terminal too)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        from stitch_ls.core.safetext import plain
-
-        return self._stream.write(plain(text))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.verb not in ("serve", "mcp"):  # those speak a protocol on stdout, not to people
-        sys.stdout, sys.stderr = PlainText(sys.stdout), PlainText(sys.stderr)
-    try:
-        return int(args.func(args) or 0)
-    except CliError as exc:
-        print(f"stitch-ls: {exc}", file=sys.stderr)
-        return exc.code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # `stitch-ls … | head`: the reader is gone, nothing to say
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)  # what is still buffered goes nowhere, quietly, at exit
-        return 0
