@@ -21,7 +21,6 @@ from stitch_ls.core.operations import (
     apply_on_disk,
     ask,
     changed_paths,
-    decided,
     fetch_streams,
     load_streams,
     look_at_git,
@@ -129,7 +128,7 @@ def test_an_id_a_teammate_applied_cannot_be_added_or_vouched_for_here(tmp_path: 
     ours = workspace(tmp_path / "ours")
     log = ours.paths.source_log
     log.write_bytes(theirs.paths.source_log.read_bytes())  # as a pull brings it
-    assert decided(ours, "shared") == "applied"
+    assert ours.decided("shared") == "applied"
     with pytest.raises(Refused, match="already applied"):
         add_draft(ours, Draft.from_data(draft("shared", sources=[])), T0)
     write_draft(ours.root, draft("shared", sources=[]))  # the agent writes it itself
