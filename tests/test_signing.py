@@ -150,7 +150,7 @@ def test_with_signing_on_and_no_allowed_signers_no_sign_off_counts(tmp_path: Pat
     log = root / ".stitch" / "signoffs.jsonl"
     snap = take_snapshot(root, team, now=NOW)
     [point] = points_for(root, team, snap, "src/checkout.py", None, SignOffs())
-    record_signoff(log, point, "lead@example.com", NOW)
+    record_signoff(log, point, "lead@example.com", NOW, "terminal")
     [point] = points_for(root, team, snap, "src/checkout.py", None, SignOffs.read(log))
     assert point.signed_by is None
     assert point.unverified == ("lead@example.com: not signed",)

@@ -134,7 +134,7 @@ def test_an_id_a_teammate_applied_cannot_be_added_or_vouched_for_here(tmp_path: 
     write_draft(ours.root, draft("shared", sources=[]))  # the agent writes it itself
     ours.scan_drafts(T0)
     with pytest.raises(Refused, match="already applied"):
-        vouch(ours, "shared", "trust me", BY, T0)
+        vouch(ours, "shared", "trust me", BY, T0, door="terminal")
 
 
 def test_a_draft_whose_every_source_is_missing_can_be_vouched_for(tmp_path: Path):

@@ -201,7 +201,7 @@ def test_a_sign_off_line_by_someone_not_the_owner_never_counts(tmp_path: Path):
     log.write_text(json.dumps(line) + "\n")
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
     assert point.signed_by is None and point.forged_by == ("dev@example.com",)
-    record_signoff(log, point, "lead@example.com", NOW)
+    record_signoff(log, point, "lead@example.com", NOW, "terminal")
     with log.open("a") as more:  # a non-owner's line after the owner's
         more.write(json.dumps(line) + "\n")
     [point] = points_for(root, TEAM, snap, "src/checkout.py", None, SignOffs.read(log))
