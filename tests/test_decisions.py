@@ -7,7 +7,6 @@ the editor runs."""
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,17 +14,10 @@ from stitch_ls.core.drafts.model import Prompt
 from stitch_ls.core.files.paths import StitchPaths
 from stitch_ls.core.policy.state import read_state
 from test_cli import cli
+from test_signing import keypair
 from workspaces import draft, git, make_workspace, write_draft
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-def keypair(folder: Path, name: str) -> Path:
-    key = folder / name
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True
-    )
-    return key
 
 
 def signing_workspace(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -83,8 +75,9 @@ def test_each_decision_records_its_door(workspace: Path):
     assert read_state(StitchPaths(workspace)).outcomes["by-editor"].door == "editor"
 
 
-def agent_answers(root: Path, prompt_id: str, by: str, signature: str | None = None) -> None:
-    """An agent writes a prompt file with the answer already in it, in someone's name."""
+def agent_asks(root: Path, prompt_id: str, **answered: str) -> None:
+    """An agent writes a prompt file; with `answered`, the answer already in it, in
+    someone's name (what an agent may forge)."""
     prompt = Prompt.from_data(
         {
             "id": prompt_id,
@@ -93,16 +86,23 @@ def agent_answers(root: Path, prompt_id: str, by: str, signature: str | None = N
             "question": "Drop the legacy totals table?",
             "options": ["yes", "no"],
             "created": NOW.isoformat(),
-            "answer": "yes",
-            "answered_by": by,
-            "answered_at": NOW.isoformat(),
-            "answered_door": "terminal",
-            **({"signature": signature} if signature else {}),
+            **answered,
         }
     )
     folder = StitchPaths(root).prompts
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{prompt_id}.json").write_text(prompt.to_json(exclude_none=True))
+
+
+def agent_answers(root: Path, prompt_id: str, by: str) -> None:
+    agent_asks(
+        root,
+        prompt_id,
+        answer="yes",
+        answered_by=by,
+        answered_at=NOW.isoformat(),
+        answered_door="terminal",
+    )
 
 
 def forged_sign_off(root: Path, signer: str) -> None:
@@ -130,12 +130,7 @@ def test_the_log_tells_what_nobody_can_check_as_claimed(workspace: Path):
     claimed = "claimed by lead@example.com, not verified (the team does not sign decisions)"
     assert text.count(claimed) == 2, text
     # the person's own answer, made here through the terminal, is told as theirs
-    folder = StitchPaths(workspace).prompts
-    own = json.loads((folder / "drop-table.json").read_text())
-    for key in ("answer", "answered_by", "answered_at", "answered_door"):
-        del own[key]
-    own["id"] = "keep-table"
-    (folder / "keep-table.json").write_text(json.dumps(own))
+    agent_asks(workspace, "keep-table")
     assert cli(workspace, "answer", "keep-table", "no").returncode == 0
     text = cli(workspace, "log").stdout
     assert "answered by dev@example.com through the terminal (made on this machine)" in text
@@ -192,12 +187,8 @@ def test_where_the_team_signs_an_answer_reads_as_signed_elsewhere_and_a_forged_o
 
     root, _dev, _mallory = signing_workspace(tmp_path)
     agent_answers(root, "forged", "dev@example.com")
+    agent_asks(root, "asked")
     folder = StitchPaths(root).prompts
-    asked = json.loads((folder / "forged.json").read_text())
-    for key in ("answer", "answered_by", "answered_at", "answered_door"):
-        del asked[key]
-    asked["id"] = "asked"
-    (folder / "asked.json").write_text(json.dumps(asked))
     assert cli(root, "answer", "asked", "yes").returncode == 0
     signed = json.loads((folder / "asked.json").read_text())
     assert "BEGIN SSH SIGNATURE" in signed["signature"]
