@@ -75,6 +75,9 @@ def test_an_agent_loosening_the_working_copy_or_a_branch_changes_nothing(tmp_pat
     assert rows["low"]["gate"] == "below_floor"
     status = json.loads(cli(root, "status", "--json").stdout)
     assert any("confidence_floor = 0.1" in w for w in status["policy"]["waiting"])
+    assert status["config"]["notes"] == []  # not "takes effect when merged": it is merged
+    said = cli(root, "status").stdout
+    assert "waits for your approval (stitch-ls approve): agents.confidence_floor = 0.1" in said
     # a person approves it: then it is the team's policy
     approved = cli(root, "approve")
     assert approved.returncode == 0, approved.stderr

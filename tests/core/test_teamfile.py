@@ -436,3 +436,37 @@ def test_nothing_waits_means_nothing_to_approve():
     source = resolve(Sources(working=BASE, base=BASE, base_name="main", accepted=accepted(BASE)))
     with pytest.raises(Refused, match="no team file waits"):
         approve(source)
+
+
+SERVICES = '\n[outcomes.services]\npayments = ["src/payments/**"]\n'
+
+
+def test_a_service_map_on_the_base_holds_at_once_and_waits_with_nothing_else():
+    """`[outcomes.services]` describes the code for the report; it grants no agent anything,
+    so a lead who maps a service on the base branch sees it in the next report."""
+    held = accepted(BASE)
+    mapped = BASE + SERVICES
+    source = resolve(Sources(working=mapped, base=mapped, base_name="main", accepted=held))
+    assert source.waiting == () and source.notes == ()
+    assert source.team.outcomes.services == {"payments": ["src/payments/**"]}
+    # alongside a loosening, the map still holds and only the loosening waits
+    loose = mapped.replace("0.65", "0.3")
+    source = resolve(Sources(working=loose, base=loose, base_name="main", accepted=held))
+    assert [w for w in source.waiting if "outcomes" in w] == []
+    assert source.waiting and source.team.agents.confidence_floor == 0.65
+    assert source.team.outcomes.services == {"payments": ["src/payments/**"]}
+    # in the working copy only, it waits for the base like any other change
+    source = resolve(Sources(working=mapped, base=BASE, base_name="main", accepted=held))
+    assert source.team.outcomes.services == {}
+    assert source.notes == ("outcomes.services takes effect when merged into main",)
+
+
+def test_a_working_copy_that_is_the_waiting_base_is_not_told_to_merge_it():
+    held = accepted(BASE)
+    loose = BASE.replace("0.65", "0.3")
+    source = resolve(Sources(working=loose, base=loose, base_name="main", accepted=held))
+    assert source.waiting and source.notes == ()
+    # a working copy of its own still hears what of it is set aside
+    own = loose.replace("= 3", "= 30")
+    source = resolve(Sources(working=own, base=loose, base_name="main", accepted=held))
+    assert any("until merged" in n for n in source.notes)

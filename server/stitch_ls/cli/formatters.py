@@ -97,6 +97,10 @@ def format_status(status: dict[str, Any]) -> str:
             else f"off (next {when(quiet['next_start']) or 'none'})"
         ),
         f"policy: {status['policy']['label']}",
+        *(
+            f"waits for your approval (stitch-ls approve): {item}"
+            for item in status["policy"].get("waiting", [])
+        ),
         f"confidence floor: {floor['value']:.2f} (from {floor['from']})",
         "trust budget (per hour of development): "
         # an older server's status has no text

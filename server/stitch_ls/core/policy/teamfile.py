@@ -244,7 +244,7 @@ def resolve(sources: Sources) -> TeamSource:
             if not loosened:  # it only tightens: in force at once
                 authority, accept = base, replace(offered, by="stricter", door="stricter")
             else:  # the stricter of the two until a person approves the new one
-                authority = tighten(accepted.team, base, base_name)[0]
+                authority = tighten(accepted.team, base, base_name, from_base=True)[0]
                 waiting, proposal = tuple(loosened), offered
     elif isinstance(base, list):  # broken, too large, unreadable: never the working copy's word
         if accepted is None:
@@ -304,7 +304,9 @@ def resolve(sources: Sources) -> TeamSource:
     notes: tuple[str, ...] = ()
     if candidate is not authority:
         merged, set_aside = tighten(authority, candidate, base_name)
-        candidate, notes = merged, tuple(set_aside)
+        # the working copy is the base's version that waits: `waiting` already says so
+        same_as_waiting = bool(waiting) and sources.working == sources.base
+        candidate, notes = merged, () if same_as_waiting else tuple(set_aside)
     return TeamSource(
         candidate,
         origin,  # type: ignore[arg-type]
@@ -322,7 +324,9 @@ def resolve(sources: Sources) -> TeamSource:
 def loosening(accepted: Accepted, offered: Accepted, base_name: str) -> list[str]:
     """What `offered` (a newer version on the base branch) loosens or changes that only a
     person may let through, against what is accepted; [] when it only tightens."""
-    merged, notes = tighten(accepted.team, offered.team, base_name, waits="waits for your approval")
+    merged, notes = tighten(
+        accepted.team, offered.team, base_name, waits="waits for your approval", from_base=True
+    )
     found = list(notes)
     if merged != offered.team and not found:  # a change tightening cannot express
         found.append(f"other settings changed on {base_name}: waits for your approval")
@@ -346,13 +350,19 @@ COLLISION_ORDER = ("warn", "ask", "deny")  # from looser to stricter
 
 
 def tighten(
-    authority: TeamConfig, wanted: TeamConfig, base_name: str, *, waits: str | None = None
+    authority: TeamConfig,
+    wanted: TeamConfig,
+    base_name: str,
+    *,
+    waits: str | None = None,
+    from_base: bool = False,
 ) -> tuple[TeamConfig, list[str]]:
     """`wanted` where it is stricter than `authority`, the authority's value where it is
     looser (each such value named in a note): a floor only rises, budgets only fall,
     irreversible paths and quiet windows only grow, read-only only turns on. What is neither
     stricter nor looser (the base branch, the stream pattern, owners, new features) waits for
-    the base branch."""
+    the base branch. `from_base`: `wanted` is on the base branch, so what only describes the
+    code for the report (`outcomes.services`, no permission) holds at once."""
     notes: list[str] = []
     later = waits or f"takes effect when merged into {base_name}"
     ignored = waits or "ignored until merged"
@@ -461,7 +471,7 @@ def tighten(
     if asp.signing == "ssh" and wsp.signing != "ssh":
         keep("stitch_points.signing", wsp.signing, asp.signing)
     stitch_points = asp.replace(signing="ssh" if "ssh" in (asp.signing, wsp.signing) else "none")
-    if wanted.outcomes != authority.outcomes:
+    if wanted.outcomes != authority.outcomes and not from_base:
         notes.append(f"outcomes.services {later}")
 
     merged = authority.replace(
@@ -472,7 +482,7 @@ def tighten(
         features=features,
         evidence=authority.evidence,
         stitch_points=stitch_points,
-        outcomes=authority.outcomes,
+        outcomes=wanted.outcomes if from_base else authority.outcomes,
     )
     return merged, notes
 
