@@ -18,6 +18,8 @@ from hookevents import (
     claude_post,
     cursor_after_edit,
     run,
+    vscode,
+    vscode_post,
 )
 from stitch_ls.core.record.authorship import NOTES_REF, parse
 from workspaces import git, make_workspace
@@ -166,6 +168,85 @@ def test_the_installed_commands_run_as_written_from_the_agents_shell(
     assert shell.returncode == 0 and shell.stdout == "{}\n"
     commit(root, env, "new files")
     assert note_lines(root) == {"src/new.py": {"claude-code": [1]}, "src/other.py": {"cursor": [1]}}
+
+
+def vscode_hook_commands(root: Path, event: str) -> list[str]:
+    """Every command VS Code runs for `event` in this workspace: its own hook files and
+    .claude/settings.json, whose matchers it ignores (VS Code's "Agent hooks" page)."""
+    commands = [
+        entry["command"]
+        for file in sorted((root / ".github" / "hooks").glob("*.json"))
+        for entry in json.loads(file.read_text())["hooks"].get(event, [])
+    ]
+    claude_settings = json.loads((root / ".claude" / "settings.json").read_text())
+    commands += [
+        hook["command"]
+        for group in claude_settings["hooks"].get(event, [])
+        for hook in group["hooks"]
+    ]
+    return commands
+
+
+def test_vscode_runs_its_own_hooks_and_claudes_and_each_edit_counts_once(
+    tmp_path: Path, env: dict[str, str]
+):
+    root = make_workspace(tmp_path / "ws")
+    team = root / ".stitch" / "config.toml"
+    team.write_text(
+        team.read_text().replace(
+            "irreversible_paths = []", 'irreversible_paths = ["migrations/**"]'
+        )
+    )
+    result = run(
+        env, "init", "--agents", "claude-code,vscode", "--git-hooks", "--workspace", str(root)
+    )
+    assert result.returncode == 0, result.stderr
+    assert ".github/hooks/stitch.json: created with the Stitch guard (PreToolUse, PostToolUse)" in (
+        result.stdout
+    )
+    commit(root, env, "set up stitch")
+    pre, post = vscode_hook_commands(root, "PreToolUse"), vscode_hook_commands(root, "PostToolUse")
+    assert len(pre) == 2 and len(post) == 2  # VS Code's file and Claude's, both run
+
+    def each(commands: list[str], event: dict) -> list[subprocess.CompletedProcess]:
+        return [
+            subprocess.run(
+                ["sh", "-c", c],
+                input=json.dumps(event),
+                env=env,
+                capture_output=True,
+                text=True,
+                cwd=root,
+                timeout=60,
+            )
+            for c in commands
+        ]
+
+    # the guard: VS Code's event through Claude's command is judged, not refused as garbled
+    write = vscode(
+        root,
+        "create_file",
+        {"filePath": str(root / "migrations" / "1.sql"), "content": "DROP TABLE x;"},
+    )
+    for answer in each(pre, write):
+        assert answer.returncode == 0, answer.stderr
+        said = json.loads(answer.stdout)["hookSpecificOutput"]
+        assert (
+            said["permissionDecision"] == "deny"
+            and "irreversible" in said["permissionDecisionReason"]
+        )
+    harmless = vscode(root, "read_file", {"filePath": str(root / "README.md")})
+    assert [(a.returncode, a.stdout) for a in each(pre, harmless)] == [(0, "")] * 2
+    # attribution: both hooks report the one edit; it is credited once, to VS Code, and the
+    # same line the engineer then typed below it stays the engineer's
+    file = root / "src" / "twice.py"
+    file.write_text("value = 1\n")
+    edit = vscode_post(root, "create_file", {"filePath": str(file), "content": "value = 1\n"})
+    for answer in each(post, edit):
+        assert (answer.returncode, answer.stderr) == (0, "")
+    file.write_text("value = 1\nvalue = 1\n")
+    commit(root, env, "vscode's edit, and the engineer's line")
+    assert note_lines(root) == {"src/twice.py": {"vscode": [1]}}
 
 
 def test_lines_the_engineer_rewrote_before_committing_are_not_credited(

@@ -30,7 +30,16 @@ def test_each_agent_gets_stitchs_mcp_server_in_its_own_format(tmp_path: Path, en
         "servers": {"stitch": {"type": "stdio", "command": "stitch-ls", "args": ["mcp"]}}
     }
     assert ".mcp.json: created with the Stitch MCP server" in said
-    assert "stitch-ls guard --agent vscode || exit 2" in said  # VS Code's hook: by hand
+    # VS Code's hooks in its workspace hook folder: the guard fails closed, attribution never
+    hooks = json.loads((root / ".github" / "hooks" / "stitch.json").read_text())["hooks"]
+    assert [
+        e["command"].endswith("stitch-ls guard --agent vscode || exit 2")
+        for e in hooks["PreToolUse"]
+    ] == [True]
+    assert [e["command"] for e in hooks["PostToolUse"]] == ["stitch-ls attribute --agent vscode"]
+    assert ".github/hooks/stitch.json: created with the Stitch guard" in said
+    again = init(env, root, "vscode")
+    assert ".github/hooks/stitch.json: the Stitch guard is already there" in again
     text = (root / "AGENTS.md").read_text()
     assert text.count(AGENTS_MD_BEGIN) == 1 and text.count(AGENTS_MD_END) == 1
     assert "propose_draft" in text and "confidence" in text and "sources" in text

@@ -296,7 +296,7 @@ def test_a_week_of_agents_is_attributed_line_by_line_and_its_survival_is_exact(
         "payments": {"1": (1, 0, 1, 0, 0, 0), "7": (1, 0, 1, 0, 0, 0), "30": (1, 0, 1, 0, 0, 0)},
     }
     text = report(env, main, "--as-of", at(40, 0).isoformat()).stdout
-    assert text.index("## Survival") < text.index("## By stream")  # the report leads with it
+    assert text.index("## Survival") < text.index("## Drafts by stream")  # the report leads with it
     assert "| 7 days | 16 | 56% (9) | 12% (2) | 6% (1) | 25% (4) |" in text
     assert "| cursor | 7 days | 5 | 80% (4) | 0% (0) | 20% (1) | 0% (0) |" in text
 

@@ -25,7 +25,10 @@ format. The documents followed (read 2026-11; quoted shapes only):
   common fields (`timestamp`, `cwd`, `sessionId`, `hookEventName`); output as Claude Code's
   `hookSpecificOutput`; exit 2 is a blocking error. VS Code's tool names are not all listed
   (the reference shows `editFiles` with `{"files": [...]}`): any tool the guard does not know
-  counts as "other", which read-only stops.
+  counts as "other", which read-only stops. Its workspace hook files are `.github/hooks/
+  *.json` (`init --agents vscode` writes `stitch.json`), and it also runs the hooks in
+  `.claude/settings.json`, ignoring their matchers, with its own events: the Claude Code
+  reader hands an event with `hookEventName` (and no `hook_event_name`) to VS Code's.
 - git: `pre-commit` cannot see the commit message (it runs before the message is written),
   so `init --git-hooks` installs `pre-commit` (stream branches) and `commit-msg` (Stitch-*
   trailers), both calling `stitch-ls guard git-pre-commit`.
@@ -259,6 +262,10 @@ def _string(data: dict[str, Any], key: str, *, required: bool = True) -> str:
 
 
 def parse_claude(data: dict[str, Any]) -> tuple[ToolEvent, str]:
+    if "hook_event_name" not in data and "hookEventName" in data:
+        # VS Code runs the hooks in .claude/settings.json too (its matchers ignored), with
+        # its own event: its agent, judged as such
+        return parse_vscode(data)
     event_name = _string(data, "hook_event_name")
     if event_name != "PreToolUse":
         raise ValueError(f"stitch-ls guard answers PreToolUse events, not {event_name}")
@@ -583,6 +590,31 @@ def merge_claude_settings(settings: dict[str, Any]) -> list[str]:
     return added
 
 
+VSCODE_HOOKS = ".github/hooks/stitch.json"
+
+
+def merge_vscode_hooks(config: dict[str, Any]) -> list[str]:
+    """Add the guard to VS Code's `PreToolUse` and the attribution to its `PostToolUse` in
+    a workspace hook file (`.github/hooks/*.json`, VS Code's "Agent hooks" page: command
+    entries without matchers, which it ignores anyway); the events added to."""
+    hooks = config.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise ValueError(f"`hooks` in {VSCODE_HOOKS} is not an object")
+    added = []
+    for event, marker, command in (
+        ("PreToolUse", "stitch-ls guard", GUARD),
+        ("PostToolUse", "stitch-ls attribute", ATTRIBUTE),
+    ):
+        entries = hooks.setdefault(event, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"`hooks.{event}` in {VSCODE_HOOKS} is not a list")
+        if any(isinstance(e, dict) and marker in str(e.get("command", "")) for e in entries):
+            continue
+        entries.append({"type": "command", "command": command.format(agent="vscode"), "timeout": 10})
+        added.append(event)
+    return added
+
+
 def merge_cursor_hooks(config: dict[str, Any]) -> list[str]:
     """Add the guard to each blocking Cursor event it answers, and the attribution to
     `afterFileEdit`; the events they were added to."""
@@ -699,14 +731,11 @@ def install_agents_md(root: Path) -> str:
     return "AGENTS.md: the Stitch instructions appended"
 
 
-AGENTS_WITH_HOOKS = ("claude-code", "cursor")
 
 
 def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
     """Write or merge each agent's hook settings, its MCP configuration and the instructions
-    in `AGENTS.md`; one line per thing done. (VS Code's agent hooks live where its agent
-    harness says, so only its MCP configuration is written: the README says how to add the
-    hook.)"""
+    in `AGENTS.md`; one line per thing done."""
     from stitch_ls.core.files.fsio import atomic_write
 
     unknown = [a for a in agents if a not in MCP_CONFIGS]
@@ -722,12 +751,7 @@ def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
         elif agent == "cursor":
             file, merge = root / ".cursor" / "hooks.json", merge_cursor_hooks
         else:
-            said.append(
-                "VS Code: add a PreToolUse command hook running "
-                "`stitch-ls guard --agent vscode || exit 2` where your agent harness keeps its hooks "
-                "(see the README)"
-            )
-            continue
+            file, merge = root / VSCODE_HOOKS, merge_vscode_hooks
         existed = file.exists()
         data = parse_json(file.read_text(encoding="utf-8")) if existed else {}
         if not isinstance(data, dict):

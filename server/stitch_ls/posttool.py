@@ -150,6 +150,9 @@ def _tool_input(data: dict[str, Any]) -> Any:
 
 
 def parse_claude(data: dict[str, Any]) -> PostToolEvent:
+    if "hook_event_name" not in data and "hookEventName" in data:
+        # VS Code runs the hooks in .claude/settings.json too, with its own event
+        return parse_vscode(data)
     name = _str(data, "hook_event_name")
     if name != "PostToolUse":
         raise ValueError(f"stitch-ls attribute reads PostToolUse events, not {name or 'none'}")

@@ -136,13 +136,22 @@ def read_pending(root: Path) -> tuple[list[PendingEdit], list[str]]:
         return [], [f"pending attributions cannot be read: {exc}"]
     edits: list[PendingEdit] = []
     problems: list[str] = []
+    # one tool call reported twice is one edit: VS Code runs both its own hook file and
+    # .claude/settings.json, so its post-tool hook may run twice for one edit
+    seen: set[tuple[Any, ...]] = set()
     for number, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            edits.append(PendingEdit.from_json(json.loads(line)))
+            edit = PendingEdit.from_json(json.loads(line))
         except (ValueError, KeyError, TypeError, RecursionError):
             problems.append(f"pending attribution line {number} is not valid; skipped")
+            continue
+        key = (edit.agent, edit.conversation, edit.event, edit.worktree, edit.path)
+        if edit.event and (*key, tuple(edit.lines)) in seen:
+            continue
+        seen.add((*key, tuple(edit.lines)))
+        edits.append(edit)
     return edits, problems
 
 

@@ -220,6 +220,8 @@ def cells(t: Tally) -> list[str]:
 
 
 def _table(title: str, rows: dict[str, Tally], first: str) -> list[str]:
+    if not rows:
+        return [f"## {title}", "", "No drafts in this period.", ""]
     lines = [
         f"## {title}",
         "",
@@ -258,14 +260,16 @@ def to_markdown(report: Report) -> str:
     lines += survival_markdown(report.survival)
     if report.signals is not None:
         lines += signals_markdown(report.signals)
-    lines += _table("By stream", report.by_stream, "stream")
-    lines += _table("By agent", report.by_agent, "agent")
-    lines += [
-        "## Calibration: stated confidence against what was applied",
-        "",
-        "| stated confidence | decided | applied | share applied |",
-        "| --- | --- | --- | --- |",
-    ]
+    lines += _table("Drafts by stream", report.by_stream, "stream")
+    lines += _table("Drafts by agent", report.by_agent, "agent")
+    lines += ["## Calibration: stated confidence against what was applied", ""]
+    if not report.calibration:
+        lines += ["No decided drafts in this period."]
+    else:
+        lines += [
+            "| stated confidence | decided | applied | share applied |",
+            "| --- | --- | --- | --- |",
+        ]
     for row in report.calibration:
         lines.append(
             f"| {row['bucket']} | {row['decided']} | {row['applied']} | {row['applied_share']:.0%} |"
@@ -511,8 +515,8 @@ svg {{ display: block; margin: 0.5rem 0; }}
 {survival_html(report.survival)}
 {signals_html(report.signals) if report.signals is not None else ""}
 {_trends_html(report.weekly)}
-{table("By stream", report.by_stream, "stream")}
-{table("By agent", report.by_agent, "agent")}
+{table("Drafts by stream", report.by_stream, "stream")}
+{table("Drafts by agent", report.by_agent, "agent")}
 <h2>Calibration</h2>
 <p class="legend">Bars: share of decided drafts that a human applied, by stated confidence, with how many were decided (n). Red dots: the confidence stated. A bar far below its dot: the agent overstates. Greyed: fewer than {FEW} drafts, too few to read.</p>
 {_svg_calibration(report.calibration)}
