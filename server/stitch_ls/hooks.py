@@ -610,7 +610,9 @@ def merge_vscode_hooks(config: dict[str, Any]) -> list[str]:
             raise ValueError(f"`hooks.{event}` in {VSCODE_HOOKS} is not a list")
         if any(isinstance(e, dict) and marker in str(e.get("command", "")) for e in entries):
             continue
-        entries.append({"type": "command", "command": command.format(agent="vscode"), "timeout": 10})
+        entries.append(
+            {"type": "command", "command": command.format(agent="vscode"), "timeout": 10}
+        )
         added.append(event)
     return added
 
@@ -729,8 +731,6 @@ def install_agents_md(root: Path) -> str:
     separator = "" if text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
     atomic_write(file, text + separator + block)
     return "AGENTS.md: the Stitch instructions appended"
-
-
 
 
 def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
