@@ -79,3 +79,33 @@ def test_a_carried_note_keeps_only_the_lines_that_stand_unchanged():
     moved = carry(log, {"f.py": old}, {"f.py": new}, "new")
     assert moved.files == {"f.py": {key: {3}}} and moved.base_commit == "new"
     assert carry(log, {"f.py": old}, {"f.py": None}, "new").files == {}  # the file is gone
+
+
+def test_a_line_has_the_feature_its_branch_pattern_names_and_none_from_other_branches():
+    from stitch_ls.core.record.binding import branch_feature, stream_namer
+    from stitch_ls.core.record.ledger import author_of, draft_author
+
+    pattern = "stream/{feature}/{stream}"
+    feature_of, stream_of = branch_feature(pattern), stream_namer(pattern)
+    assert feature_of("stream/checkout/a") == "checkout" and stream_of("stream/checkout/a") == (
+        "checkout/a"
+    )
+    assert feature_of("agent/claude-x") is None and stream_of("agent/claude-x") == "agent/claude-x"
+    assert branch_feature("{feature}/{stream}")("checkout/a") == "checkout"
+
+    def hook(**attributes: str):
+        session = Session("claude", "c1", attributes={"stitch.door": "hook", **attributes})
+        return author_of(session, "s_00000000000000::t_00000000000000")
+
+    assert hook(**{"stitch.stream": "checkout/a", "stitch.feature": "checkout"}).feature == (
+        "checkout"
+    )
+    # a branch outside the pattern: the stream is the branch, and no feature ("agent" is not)
+    outside = hook(**{"stitch.stream": "agent/claude-x", "stitch.branch": "agent/claude-x"})
+    assert outside.stream == "agent/claude-x" and outside.feature is None
+    # notes written before stitch.feature: the pattern named the stream when it differs
+    older = hook(**{"stitch.stream": "checkout/a", "stitch.branch": "stream/checkout/a"})
+    assert older.feature == "checkout"
+    assert draft_author({"agent": "cursor", "stream": "checkout/b", "draft": "d"}).feature == (
+        "checkout"
+    )

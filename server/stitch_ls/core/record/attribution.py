@@ -216,6 +216,7 @@ def note_for_edits(
     *,
     human: str | None,
     stream_of: Callable[[str | None], str | None],
+    feature_of: Callable[[str | None], str | None] = lambda branch: None,
 ) -> AuthorshipLog:
     """The note for lines the agents' hooks reported: one session per agent conversation,
     one trace per tool call. `stream_of` names the stream of the branch the agent was on."""
@@ -230,6 +231,8 @@ def note_for_edits(
             stream = stream_of(edit.branch)
             if stream:
                 attributes["stitch.stream"] = stream
+            if feature := feature_of(edit.branch):
+                attributes["stitch.feature"] = feature
             if edit.branch:
                 attributes["stitch.branch"] = edit.branch
             log.sessions.setdefault(

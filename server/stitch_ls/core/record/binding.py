@@ -64,6 +64,20 @@ def stream_namer(pattern: str | None) -> Callable[[str | None], str | None]:
     return name
 
 
+def branch_feature(pattern: str | None) -> Callable[[str | None], str | None]:
+    """A function naming the feature of a branch where the team's pattern matches it, else
+    None (a branch outside the pattern is no feature's)."""
+    from stitch_ls.core.vcs.streams import pattern_regex, stream_name
+
+    regex = pattern_regex(pattern) if pattern else None
+
+    def feature(branch: str | None) -> str | None:
+        named = stream_name(regex, branch) if regex and branch else None
+        return named.split("/", 1)[0] if named else None
+
+    return feature
+
+
 def _branch(dirs: refs.GitDirs | None) -> str | None:
     """The branch being committed on; during a rebase (HEAD detached) the one being rebased."""
     if dirs is None:
@@ -177,7 +191,8 @@ def post_commit(root: Path, now: datetime) -> list[str]:
         said.append(f"merged fetched notes from {', '.join(merged_refs)}")
     dirs = refs.locate(root)
     branch = _branch(dirs)
-    namer = stream_namer(branch_pattern(root))
+    pattern = branch_pattern(root)
+    namer, feature_of = stream_namer(pattern), branch_feature(pattern)
     stream = namer(branch)
     human = config_value(root, "user.email")
     added = notes.added_lines(repo, commit, notes.first_parent(repo, commit))
@@ -190,7 +205,11 @@ def post_commit(root: Path, now: datetime) -> list[str]:
     bound = attribution.Bound()
     if not _rewriting(dirs):
         bound = attribution.bind(added, pending, os.path.realpath(root))
-        parts.append(attribution.note_for_edits(bound, commit, human=human, stream_of=namer))
+        parts.append(
+            attribution.note_for_edits(
+                bound, commit, human=human, stream_of=namer, feature_of=feature_of
+            )
+        )
     taken = {path: set(lines) for path, lines in bound.lines.items()}
 
     # drafts applied through Stitch
@@ -255,6 +274,7 @@ def post_commit(root: Path, now: datetime) -> list[str]:
                             "stitch.sources": json.dumps(meta["sources"], sort_keys=True),
                             "stitch.confidence": str(meta.get("confidence", "")),
                             **({"stitch.branch": branch} if branch else {}),
+                            **({"stitch.feature": f} if (f := feature_of(branch)) else {}),
                         },
                     )
                 )

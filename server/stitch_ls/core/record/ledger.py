@@ -37,9 +37,17 @@ class Author:
     model: str = "unknown"
     tool: str = ""
 
+    # the feature the team's branch pattern gave its branch; "" when the branch is known and
+    # the pattern does not match it; None when no branch was recorded
+    named_feature: str | None = None
+
     @property
     def feature(self) -> str | None:
-        """The feature of a `feature/stream` stream name."""
+        """The feature its branch pattern gave (an agent's direct edits), else the feature
+        of a draft's or an agent commit's `feature/stream` stream name. A branch the
+        pattern does not match (`agent/claude-x`) names no feature: the paths decide."""
+        if self.named_feature is not None or self.door == "hook":
+            return self.named_feature or None
         if self.stream and "/" in self.stream:
             return self.stream.split("/", 1)[0]
         return None
@@ -55,10 +63,17 @@ class Author:
 def author_of(session: authorship.Session, key: str) -> Author:
     attributes = session.attributes
     agent = attributes.get("stitch.agent") or authorship.AGENTS.get(session.tool, session.tool)
+    stream = attributes.get("stitch.stream") or None
+    feature = attributes.get("stitch.feature") or None
+    branch = attributes.get("stitch.branch")
+    if feature is None and branch:  # a note of before stitch.feature
+        named = stream and "/" in stream and branch != stream  # the pattern named the stream
+        feature = stream.split("/", 1)[0] if named and stream else ""
     return Author(
         agent=agent,
         door=attributes.get("stitch.door") or "git-ai",
-        stream=attributes.get("stitch.stream") or None,
+        stream=stream,
+        named_feature=feature,
         session=key.split("::", 1)[0],
         sources=attributes.get("stitch.sources") or "[]",
         draft=attributes.get("stitch.draft") or None,
