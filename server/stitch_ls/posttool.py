@@ -153,33 +153,28 @@ def parse_claude(data: dict[str, Any]) -> PostToolEvent:
     if "hook_event_name" not in data and "hookEventName" in data:
         # VS Code runs the hooks in .claude/settings.json too, with its own event
         return parse_vscode(data)
-    name = _str(data, "hook_event_name")
-    if name != "PostToolUse":
-        raise ValueError(f"stitch-ls attribute reads PostToolUse events, not {name or 'none'}")
-    tool = _str(data, "tool_name")
-    if not tool:
-        raise ValueError("the hook event has no 'tool_name'")
-    return PostToolEvent(
-        "claude-code",
-        _str(data, "session_id"),
-        _str(data, "model") or "unknown",
-        _str(data, "tool_use_id"),
-        tool,
-        _str(data, "cwd") or None,
-        _written(_tool_input(data)),
-    )
+    return _post_tool_use("claude-code", data, ("hook_event_name",), ("session_id",))
 
 
 def parse_vscode(data: dict[str, Any]) -> PostToolEvent:
-    name = _str(data, "hookEventName", "hook_event_name")
+    names, sessions = ("hookEventName", "hook_event_name"), ("sessionId", "session_id")
+    return _post_tool_use("vscode", data, names, sessions)
+
+
+def _post_tool_use(
+    agent: str, data: dict[str, Any], names: tuple[str, ...], sessions: tuple[str, ...]
+) -> PostToolEvent:
+    """A `PostToolUse` event of Claude Code's shape; `names`, `sessions`: the keys the agent
+    names the event and its session under (the first found is used)."""
+    name = _str(data, *names)
     if name != "PostToolUse":
         raise ValueError(f"stitch-ls attribute reads PostToolUse events, not {name or 'none'}")
     tool = _str(data, "tool_name")
     if not tool:
         raise ValueError("the hook event has no 'tool_name'")
     return PostToolEvent(
-        "vscode",
-        _str(data, "sessionId", "session_id"),
+        agent,
+        _str(data, *sessions),
         _str(data, "model") or "unknown",
         _str(data, "tool_use_id"),
         tool,

@@ -29,35 +29,12 @@ class BlameLine:
     pending: bool = False  # an agent's edit not committed yet
 
 
-def _porcelain(out: str) -> list[tuple[str, int, str, str]]:
-    """(commit, line number there, path there, text) per line of `git blame --porcelain`."""
-    rows: list[tuple[str, int, str, str]] = []
-    paths: dict[str, str] = {}
-    current: tuple[str, int] | None = None
-    for line in out.split("\n"):
-        if line.startswith("\t"):
-            if current is not None:
-                rows.append((current[0], current[1], paths.get(current[0], ""), line[1:]))
-            current = None
-            continue
-        parts = line.split(" ")
-        if len(parts) >= 3 and len(parts[0]) in (40, 64) and parts[1].isdigit():
-            try:
-                int(parts[0], 16)
-            except ValueError:
-                continue
-            current = (parts[0], int(parts[1]))
-        elif line.startswith("filename ") and current is not None:
-            paths[current[0]] = line[len("filename ") :]
-    return rows
-
-
 def blame(repo: Any, root: Path, path: str, drafts: list[dict[str, Any]]) -> list[BlameLine]:
     """The file as it is in the work tree, line by line, with each AI line's author."""
     out = notes.git(repo, "blame", "--porcelain", "--", path)
     if out is None:
         raise ValueError(f"git cannot blame {path} (not a file git tracks?)")
-    rows = _porcelain(out)
+    rows = notes.blame_porcelain(out)
     commits = {c for c, _, _, _ in rows if c != UNCOMMITTED}
     ledger = read_notes(repo, commits)
     known = _authors(repo, ledger, rows, drafts)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stitch_ls.core.drafts.model import SourceLogEntry
+from stitch_ls.core.vcs import notes
 
 HORIZONS = (1, 7, 30)
 VERDICTS = ("stands", "rewritten", "reverted")
@@ -73,18 +74,7 @@ def _blamed(repo: Any, commit: str, path: str) -> list[tuple[str, int]] | None:
     out = _git(repo, "blame", "--porcelain", commit, "--", path)
     if out is None:
         return None
-    lines: list[tuple[str, int]] = []
-    for line in out.splitlines():
-        if line.startswith("\t"):
-            continue
-        parts = line.split(" ")
-        if len(parts) >= 3 and len(parts[0]) in (40, 64) and parts[1].isdigit():
-            try:
-                int(parts[0], 16)
-            except ValueError:
-                continue
-            lines.append((parts[0], int(parts[1])))
-    return lines
+    return [(sha, number) for sha, number, _path, _text in notes.blame_porcelain(out)]
 
 
 def _stamp(moment: datetime) -> str:

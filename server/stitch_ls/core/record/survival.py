@@ -200,46 +200,35 @@ def list_commits(repo: Any, since: datetime) -> list[CommitInfo]:
     return commits
 
 
-def diffs(repo: Any, commits: list[CommitInfo], paths: set[str]) -> dict[str, str]:
-    """Each commit's `-U0` diff of `paths` against its first parent (empty: not touched)."""
-    if not paths or not commits:
-        return {}
+def _diff_tree(repo: Any, commits: list[CommitInfo], args: list[str]) -> str:
+    """`git diff-tree --stdin ARGS` for each commit against its first parent, the commits
+    handed over in a file (one git process however many there are)."""
     fd, name = tempfile.mkstemp(prefix="stitch-commits-", suffix=".txt")
     try:
         with os.fdopen(fd, "w") as handle:
             for commit in commits:
-                handle.write(
-                    f"{commit.sha} {commit.parents[0]}\n" if commit.parents else f"{commit.sha}\n"
-                )
+                parent = f" {commit.parents[0]}" if commit.parents else ""
+                handle.write(f"{commit.sha}{parent}\n")
         with open(name, "rb") as stdin:
             out = repo.git.execute(
-                [
-                    "git",
-                    "--literal-pathspecs",
-                    "diff-tree",
-                    "--stdin",
-                    "-r",
-                    "-p",
-                    "-U0",
-                    "-M",
-                    "--root",
-                    "--no-color",
-                    "--no-ext-diff",
-                    "--no-textconv",
-                    "--src-prefix=a/",
-                    "--dst-prefix=b/",
-                    f"--format={MARK}%H",
-                    "--",
-                    *sorted(paths),
-                ],
+                ["git", "--literal-pathspecs", "diff-tree", "--stdin", *args],
                 istream=stdin,
                 strip_newline_in_stdout=False,
             )
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+    return str(out)
+
+
+def diffs(repo: Any, commits: list[CommitInfo], paths: set[str]) -> dict[str, str]:
+    """Each commit's `-U0` diff of `paths` against its first parent (empty: not touched)."""
+    if not paths or not commits:
+        return {}
+    args = ["-r", "-p", "-U0", "-M", "--root", "--no-color", "--no-ext-diff", "--no-textconv"]
+    args += ["--src-prefix=a/", "--dst-prefix=b/", f"--format={MARK}%H", "--", *sorted(paths)]
     found: dict[str, str] = {}
-    for chunk in str(out).split(MARK)[1:]:
+    for chunk in _diff_tree(repo, commits, args).split(MARK)[1:]:
         sha, _, body = chunk.partition("\n")
         found[sha.strip()] = body
     return found
@@ -249,31 +238,8 @@ def changed_paths(repo: Any, commits: list[CommitInfo]) -> set[str]:
     """Every file `commits` change against their first parents (one git process)."""
     if not commits:
         return set()
-    fd, name = tempfile.mkstemp(prefix="stitch-commits-", suffix=".txt")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            for commit in commits:
-                parent = f" {commit.parents[0]}" if commit.parents else ""
-                handle.write(f"{commit.sha}{parent}\n")
-        with open(name, "rb") as stdin:
-            out = repo.git.execute(
-                [
-                    "git",
-                    "diff-tree",
-                    "--stdin",
-                    "-r",
-                    "-z",
-                    "--root",
-                    "--name-only",
-                    "--no-commit-id",
-                ],
-                istream=stdin,
-                strip_newline_in_stdout=False,
-            )
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-    return {p for p in str(out).split("\x00") if p and "\n" not in p}
+    out = _diff_tree(repo, commits, ["-r", "-z", "--root", "--name-only", "--no-commit-id"])
+    return {p for p in out.split("\x00") if p and "\n" not in p}
 
 
 def renamed_to(repo: Any, parent: str, commit: str, path: str) -> str | None:

@@ -30,6 +30,29 @@ def git(repo: Any, *args: str, env: dict[str, str] | None = None) -> str | None:
         return None
 
 
+def blame_porcelain(out: str) -> list[tuple[str, int, str, str]]:
+    """(commit, line number there, path there, text) per line of `git blame --porcelain`."""
+    rows: list[tuple[str, int, str, str]] = []
+    paths: dict[str, str] = {}
+    current: tuple[str, int] | None = None
+    for line in out.split("\n"):
+        if line.startswith("\t"):
+            if current is not None:
+                rows.append((current[0], current[1], paths.get(current[0], ""), line[1:]))
+            current = None
+            continue
+        parts = line.split(" ")
+        if len(parts) >= 3 and len(parts[0]) in (40, 64) and parts[1].isdigit():
+            try:
+                int(parts[0], 16)
+            except ValueError:
+                continue
+            current = (parts[0], int(parts[1]))
+        elif line.startswith("filename ") and current is not None:
+            paths[current[0]] = line[len("filename ") :]
+    return rows
+
+
 def note_refs(repo: Any) -> list[str]:
     """The notes refs with authorship logs: the local one first, then each remote's."""
     out = git(
