@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import Any, TypeVar
 
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.drafts.sources import SourceReport
@@ -65,8 +65,19 @@ class DraftRecord:
         return self.raw_title or self.file.name
 
 
+_Record = TypeVar("_Record")
+
+
 def parse_draft_text(text: str) -> Draft:
     """Validate a draft document; raises ValueError with one readable line on failure."""
+    return parse_document(text, Draft.from_data)
+
+
+def parse_document(
+    text: str, build: Callable[[Any], _Record], schema: dict[str, Any] | None = None
+) -> _Record:
+    """A JSON document an agent wrote, validated into a record by `build`; ValueError with
+    one readable line on failure (bad JSON, or the fields that are wrong)."""
     try:
         data = parse_json(text)
     except json.JSONDecodeError as exc:
@@ -74,9 +85,9 @@ def parse_draft_text(text: str) -> Draft:
     except ValueError as exc:
         raise ValueError(f"not valid JSON: {exc}") from None
     try:
-        return Draft.from_data(data)
+        return build(data)
     except ValueError as exc:
-        raise ValueError(describe_validation(exc)) from None
+        raise ValueError(describe_validation(exc, schema)) from None
 
 
 def describe_validation(exc: ValueError, schema: dict[str, Any] | None = None) -> str:

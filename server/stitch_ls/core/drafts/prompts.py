@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.drafts.index import describe_validation
+from stitch_ls.core.drafts.index import describe_validation, parse_document
 from stitch_ls.core.drafts.model import Prompt, Source
-from stitch_ls.core.files.fsio import atomic_write, locked, parse_json, read_text_limited
+from stitch_ls.core.files.fsio import atomic_write, locked, read_text_limited
 
 MAX_PROMPT_BYTES = 256 * 1024
 
@@ -20,15 +19,9 @@ def load_prompt(path: Path) -> Prompt:
     """One prompt file, or ValueError with a readable reason."""
     text = read_text_limited(path, MAX_PROMPT_BYTES)
     try:
-        data = parse_json(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path.name}: not valid JSON: {exc.msg}") from None
+        return parse_document(text, Prompt.from_data, Prompt.json_schema())
     except ValueError as exc:
-        raise ValueError(f"{path.name}: not valid JSON: {exc}") from None
-    try:
-        return Prompt.from_data(data)
-    except ValueError as exc:
-        raise ValueError(f"{path.name}: {describe_validation(exc, Prompt.json_schema())}") from None
+        raise ValueError(f"{path.name}: {exc}") from None
 
 
 def scan_prompts(folders: Path | list[Path]) -> tuple[list[tuple[Path, Prompt]], list[str]]:
@@ -80,9 +73,7 @@ def answer_prompt(
             return prompt
         if answer not in prompt.options:
             raise ValueError(f"{answer!r} is not one of the options")
-        answered = prompt.replace(
-            answer=answer, answered_by=by, answered_at=at, answered_door=door
-        )
+        answered = prompt.replace(answer=answer, answered_by=by, answered_at=at, answered_door=door)
         if sign is not None:
             answered = answered.replace(signature=sign(answered.answer_body()))
         atomic_write(path, answered.to_json(indent=2, exclude_none=True) + "\n")
