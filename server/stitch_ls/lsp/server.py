@@ -135,7 +135,21 @@ class StitchServer(LanguageServer):
         self.git: GitWatch | None = None  # git, watched once the workspace is open
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
-        self.placer = DraftPlacer(self)  # the open buffers' drafts, placed and judged
+        self.loaded = asyncio.Event()  # set once the first load of the workspace is done
+        self.points = PointTracker(  # stitch points shown
+            lambda path, text: self.call(IndexerApi.points, path, text),
+            lambda: self.call(IndexerApi.recount_points),
+            self.parse_in_worker,
+        )
+        self.placer = DraftPlacer(  # the open buffers' drafts, placed and judged
+            self,
+            points=self.points,
+            loaded=self.loaded,
+            clock=self.clock,
+            spawn=self.spawn,
+            read_live=self.read_live,
+            find_symbol=self.find_symbol,
+        )
         self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
         self.board = StatusBoard(  # the `stitch/status` notification
             build=self.status,
@@ -159,7 +173,6 @@ class StitchServer(LanguageServer):
         self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
         self._activity_minute: int | None = None
         self._activity_busy = False
-        self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self.prompts = PromptDesk(  # agents' questions: shown, answered, counted
             lambda: self.call(IndexerApi.prompts),
             lambda *answer: self.call(IndexerApi.answer, *answer),
@@ -172,11 +185,12 @@ class StitchServer(LanguageServer):
             pending_changed=self.send_status,
             dismiss=lambda ids: self.call(IndexerApi.dismiss_prompts, ids),
         )
-        self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
-        self.points = PointTracker(  # stitch points shown
-            lambda path, text: self.call(IndexerApi.points, path, text),
-            lambda: self.call(IndexerApi.recount_points),
-            self.parse_in_worker,
+        self.diagnostics = Diagnostics(  # what the editor shows as diagnostics
+            self,
+            points=self.points,
+            check_team=self.check_team,
+            send=self.text_document_publish_diagnostics,
+            spawn=self.spawn,
         )
         self._points_pending: dict[str, asyncio.TimerHandle] = {}
         self._publish_pending: dict[str, asyncio.TimerHandle] = {}
@@ -602,9 +616,13 @@ class StitchServer(LanguageServer):
         for doc in list(self.docs.values()):
             self.publish(doc)
         self.publish_config_problems()
+        self.ask_for_lenses()
+        self.send_status()
+
+    def ask_for_lenses(self) -> None:
+        """Ask the editor to pull code lenses again, when it can be asked."""
         if self.capability("workspace.code_lens.refresh_support", False):
             self.spawn(self.refresh_lenses())
-        self.send_status()
 
     async def refresh_lenses(self) -> None:
         try:
