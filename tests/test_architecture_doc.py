@@ -53,3 +53,31 @@ def test_the_indexer_package_imports_no_lsp_and_the_server_never_the_child():
         assert not {m for m in imports(path) if m.split(".")[0] in ("pygls", "lsprotocol")}
     for path in (PACKAGE / "lsp").rglob("*.py"):
         assert "stitch_ls.indexer.process" not in imports(path), path
+
+
+MAX_HOST_MEMBERS = 6
+
+
+def host_members(path: Path) -> dict[str, list[str]]:
+    """Each `Host` protocol of a module: the names it asks of the server."""
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef) and node.name == "Host":
+            names = found.setdefault(str(path.relative_to(PACKAGE)), [])
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    names.append(item.target.id)
+                elif isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    names.append(item.name)
+    return found
+
+
+def test_every_part_reaches_back_to_the_server_through_a_narrow_host():
+    """A part of the server names what it asks of it in a `Host` protocol of at most six
+    members; what it needs besides is given to it when it is built (docs/architecture.md)."""
+    hosts: dict[str, list[str]] = {}
+    for path in (PACKAGE / "lsp").rglob("*.py"):
+        hosts.update(host_members(path))
+    assert {"lsp/placing.py", "lsp/diagnostics.py", "lsp/applies.py"} <= hosts.keys()
+    wide = {module: names for module, names in hosts.items() if len(names) > MAX_HOST_MEMBERS}
+    assert wide == {}, f"Host protocols over {MAX_HOST_MEMBERS} members: {wide}"

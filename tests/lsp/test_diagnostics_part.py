@@ -21,7 +21,8 @@ TYPO = "[agents]\nconfidence_flor = 0.65\n"  # a misspelt key
 
 
 class Editor:
-    """The server as diagnostics see it: the indexer's workspace, the open buffers."""
+    """The server as diagnostics see it (`diagnostics.Host`): the indexer's workspace, the
+    open buffers; and what diagnostics are built with."""
 
     encoding = "utf-16"
 
@@ -60,8 +61,13 @@ class Editor:
         self.tasks.append(task)
         return task
 
-    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
+    def send(self, params: types.PublishDiagnosticsParams) -> None:
         self.sent.append(params)
+
+    def diagnostics(self) -> Diagnostics:
+        return Diagnostics(
+            self, points=self.points, check_team=self.check_team, send=self.send, spawn=self.spawn
+        )
 
     def messages(self, uri: str) -> list[str]:
         last = [p for p in self.sent if p.uri == uri][-1]
@@ -74,7 +80,7 @@ async def test_closed_files_problems_are_sent_once_and_cleared_when_fixed(tmp_pa
     broken = root / ".stitch" / "drafts" / "broken.json"
     broken.write_text("{ not json")
     editor = Editor(root)
-    diagnostics = Diagnostics(editor)
+    diagnostics = editor.diagnostics()
 
     diagnostics.publish_config_problems()
     [message] = editor.messages(broken.as_uri())
@@ -92,7 +98,7 @@ async def test_closed_files_problems_are_sent_once_and_cleared_when_fixed(tmp_pa
 async def test_the_team_file_as_typed_is_checked_by_the_indexer_and_republished(tmp_path: Path):
     root = make_workspace(tmp_path / "ws")
     editor = Editor(root)
-    diagnostics = Diagnostics(editor)
+    diagnostics = editor.diagnostics()
     config = editor.ws.paths.config
     doc = new_document(config.as_uri(), root, 1, TYPO)
     editor.docs[doc.uri] = doc

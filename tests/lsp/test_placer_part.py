@@ -20,31 +20,26 @@ PAY_RETURN = 12  # `    return cart.total()`
 
 
 class Server:
-    """What placing reads from the server, and what it asks of it."""
+    """What placing reads of the server, and what it tells it (`placing.Host`)."""
 
     def __init__(self, root: Path) -> None:
         self.ws: StitchWorkspace | None = StitchWorkspace(root)
         self.ws.scan_drafts(datetime.now(UTC))
         self.docs: dict[str, OpenDocument] = {}
-        self.points = PointTracker(self.nothing, self.nothing, self.nothing)
         self.generation = 0
-        self.clock = lambda: datetime.now(UTC)
-        self.loaded = asyncio.Event()
-        self.loaded.set()
         self.published: list[str] = []
-
-    async def nothing(self, *args: Any) -> None:
-        return None
-
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
-        return asyncio.ensure_future(coro)
-
-    def capability(self, path: str, default: Any = None) -> Any:
-        return default
+        self.lenses_asked = 0
 
     def publish(self, doc: OpenDocument) -> None:
         self.published.append(doc.uri)
 
+    async def watch_open(self) -> None:
+        return None
+
+    def ask_for_lenses(self) -> None:
+        self.lenses_asked += 1
+
+    # what the placer is built with
     def read_live(self, relative: str) -> str | None:
         assert self.ws is not None
         for doc in self.docs.values():
@@ -56,14 +51,23 @@ class Server:
         assert self.ws is not None
         return self.ws.find_symbol_on_disk(relative, text, name)
 
-    async def parse_in_worker(self, doc: OpenDocument) -> None:
-        return None
 
-    async def watch_open(self) -> None:
-        return None
+async def nothing(*args: Any) -> None:
+    return None
 
-    async def refresh_lenses(self) -> None:
-        return None
+
+def placer_for(server: Server) -> DraftPlacer:
+    loaded = asyncio.Event()
+    loaded.set()
+    return DraftPlacer(
+        server,
+        points=PointTracker(nothing, nothing, nothing),
+        loaded=loaded,
+        clock=lambda: datetime.now(UTC),
+        spawn=asyncio.ensure_future,
+        read_live=server.read_live,
+        find_symbol=server.find_symbol,
+    )
 
 
 def ids(evaluations) -> list[str]:
@@ -75,7 +79,7 @@ async def test_drafts_are_placed_once_carried_through_edits_and_judged_again(tmp
     write_draft(root, draft("ready"))
     write_draft(root, draft("low", confidence=0.3))
     server = Server(root)
-    placer = DraftPlacer(server)
+    placer = placer_for(server)
     path = root / CHECKOUT
     doc = new_document(path.as_uri(), root, 1, path.read_text())
     server.docs[doc.uri] = doc
@@ -84,6 +88,7 @@ async def test_drafts_are_placed_once_carried_through_edits_and_judged_again(tmp
     await placer.wait_placed(doc)
     assert sorted(ids(placer.evaluations(doc))) == ["low", "ready"]
     assert server.published == [doc.uri]  # the first placement publishes
+    assert server.lenses_asked == 1  # and asks for lenses again
     gates = {e.record.id: e.decision.gate.value for e in placer.evaluations(doc)}
     assert gates == {"ready": "actionable", "low": "below_floor"}
     assert ids(placer.evaluations_near(doc, PAY_RETURN, PAY_RETURN)) == ["ready", "low"]

@@ -17,10 +17,8 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.listing import LIST_LIMIT, check_limit
-from stitch_ls.core.text import LineIndex, to_client_units
 from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.wire import IndexerError
 from stitch_ls.lsp.server import StitchServer
@@ -94,143 +92,7 @@ async def apply_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     draft_id = _text_arg(args, 0, "draft id") or ""
     if not ls.indexer_running:  # it records the apply: none, no apply
         raise refused(f"the indexer process is not running; {ls.indexer_note()}")
-    async with ls.apply_lock:
-        record = await ls.draft_record(draft_id)
-        paths = record.draft.paths if record is not None and record.draft is not None else []
-        buffers = {d.relative: d for d in ls.docs.values() if d.relative and d.relative in paths}
-        texts = {path: doc.text for path, doc in buffers.items()}
-        versions = {path: doc.version for path, doc in buffers.items()}  # of those texts
-        draft, plan = await ls.call(
-            IndexerApi.begin_apply, draft_id, texts, ls.clock(), ls.user, ls.session
-        )
-        applied = False
-        try:
-            edit = workspace_edit(ls, plan, versions)
-            result = await ls.workspace_apply_edit_async(
-                types.ApplyWorkspaceEditParams(edit=edit, label=f"Apply draft: {draft.title}")
-            )
-            applied = bool(result.applied)
-            if not applied:
-                reason = result.failure_reason or "the editor did not apply the edit"
-                raise refused(f"not applied: {reason}")
-        finally:
-            try:
-                finished = await ls.call_then(
-                    lambda answer: ls.adopt(answer.delta),
-                    IndexerApi.finish_apply,
-                    applied,
-                    ls.clock(),
-                    draft.id,
-                )
-            except IndexerError as exc:
-                # the indexer that comes next recovers the apply from its journal: it is told
-                # then what the editor answered (`StitchServer.deliver_finish`)
-                ls.undelivered[draft.id] = applied
-                if applied:
-                    raise refused(
-                        f"applied, not recorded yet: {exc} (recorded when the indexer is back)"
-                    ) from None
-                ls.show_log(f"an apply that did not happen was not released: {exc}")
-        settled = finished.value
-        if settled is None:
-            raise refused("applied, but not recorded: the indexer had no apply in progress")
-        ls.drafts_changed({draft.id})
-    ls.refresh_editor()
-    files = ", ".join(settled.files)
-    message = (
-        f"applied draft {draft.id} ({files}): accepted once saved"
-        if settled.kept is None
-        else f"applied draft {draft.id} ({files}): on disk, logged as accepted"
-    )
-    return {
-        "applied": True,
-        "draft": draft.id,
-        "files": settled.files,
-        # accepted means kept: logged once the change is on disk (the buffers saved)
-        "kept": settled.kept is True,
-        "waiting": settled.kept is None,
-        "message": message,
-    }
-
-
-def workspace_edit(
-    ls: StitchServer, plan: Plan, versions: dict[str, int] | None = None
-) -> types.WorkspaceEdit:
-    """A versioned workspace edit: open files carry the version of the text the plan was
-    checked against (`versions`), so an editor that has moved on rejects it rather than
-    overwrite what was typed."""
-    assert ls.ws is not None
-    enc = ls.encoding
-    open_docs = {d.relative: d for d in ls.docs.values() if d.relative}
-    document_changes = bool(ls.capability("workspace.workspace_edit.document_changes", False))
-    operations = ls.capability("workspace.workspace_edit.resource_operations", []) or []
-    changes: list[Any] = []
-    plain: dict[str, list[types.TextEdit]] = {}
-    for path, edits in plan.by_path().items():
-        uri = (ls.ws.root / path).as_uri()
-        doc = open_docs.get(path)
-        kind = edits[0].kind
-        if kind in ("create", "delete"):
-            needed = (
-                types.ResourceOperationKind.Create
-                if kind == "create"
-                else types.ResourceOperationKind.Delete
-            )
-            if not document_changes or needed not in operations:
-                raise Refused(f"this editor cannot {kind} files through LSP; apply it with the CLI")
-            if kind == "delete":
-                changes.append(types.DeleteFile(uri=uri))
-                continue
-            changes.append(
-                types.CreateFile(
-                    uri=uri,
-                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
-                )
-            )
-            text_edits = [types.TextEdit(range=_zero(), new_text=edits[0].text)]
-            version = None
-        else:
-            text = doc.text if doc else ls.read_live(path) or ""
-            lines = LineIndex(text)
-            text_edits = [
-                types.TextEdit(
-                    range=types.Range(
-                        start=types.Position(
-                            line=e.start[0],
-                            character=to_client_units(lines.line(e.start[0]), e.start[1], enc),
-                        ),
-                        end=types.Position(
-                            line=e.end[0],
-                            character=to_client_units(lines.line(e.end[0]), e.end[1], enc),
-                        ),
-                    ),
-                    new_text=e.text,
-                )
-                for e in edits
-            ]
-            version = doc.version if doc else None
-            if doc is not None and versions is not None and path in versions:
-                version = versions[path]  # the text the plan was checked against
-        if document_changes:
-            changes.append(
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=version
-                    ),
-                    edits=text_edits,
-                )
-            )
-        else:
-            plain[uri] = text_edits
-    if document_changes:
-        return types.WorkspaceEdit(document_changes=changes)
-    return types.WorkspaceEdit(changes=plain)
-
-
-def _zero() -> types.Range:
-    return types.Range(
-        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
-    )
+    return await ls.applies.apply(draft_id)
 
 
 @command("stitch.rejectDraft")
@@ -252,9 +114,7 @@ async def vouch_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     await _ready(ls)
     draft_id = _text_arg(args, 0, "draft id") or ""
     note = _text_arg(args, 1, "note") or ""
-    answer = await ls.call_then(
-        lambda a: ls.adopt(a.delta), IndexerApi.vouch, draft_id, note, ls.user, ls.clock()
-    )
+    answer = await ls.change_answered(IndexerApi.vouch, draft_id, note, ls.user, ls.clock())
     vouched = answer.value
     ls.drafts_changed({draft_id})
     ls.refresh_editor()
@@ -460,7 +320,7 @@ async def set_read_only(ls: StitchServer, *args: Any) -> dict[str, Any]:
     reason = options.get("reason")
     if not isinstance(on, bool) or (reason is not None and not isinstance(reason, str)):
         raise JsonRpcInvalidParams(message='stitch.setReadOnly takes {"on": bool, "reason": str}')
-    async with ls.apply_lock:
+    async with ls.applies.lock:
         await ls.change(IndexerApi.set_read_only, on, reason, ls.user, ls.clock())
     ls.refresh_editor()
     return await ls.fresh_status()
@@ -473,7 +333,7 @@ async def focus(ls: StitchServer, *args: Any) -> dict[str, Any]:
     minutes = options.get("minutes", 120)
     if not isinstance(minutes, int) or isinstance(minutes, bool):
         raise JsonRpcInvalidParams(message='stitch.focus takes {"minutes": int}')
-    async with ls.apply_lock:  # an apply queued after this command sees the session
+    async with ls.applies.lock:  # an apply queued after this command sees the session
         await ls.change(IndexerApi.set_focus, minutes, ls.clock())
     ls.quiet.wake()
     ls.quiet.check()

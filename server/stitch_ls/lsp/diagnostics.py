@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lsprotocol import types
@@ -17,11 +17,12 @@ from stitch_ls.core.safetext import plain
 from stitch_ls.indexer.wire import IndexerError
 from stitch_ls.lsp import render
 from stitch_ls.lsp.documents import OpenDocument
-from stitch_ls.lsp.points import NOTHING, PointTracker
+from stitch_ls.lsp.points import NOTHING
 
 if TYPE_CHECKING:
     from stitch_ls.core.policy.config import ConfigProblem
     from stitch_ls.core.workspace import StitchWorkspace
+    from stitch_ls.lsp.points import PointTracker
 
 log = logging.getLogger(__name__)
 
@@ -56,25 +57,32 @@ def bounded(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
 
 
 class Host(Protocol):
-    """What diagnostics read from the server, and how they are sent."""
+    """What diagnostics read of the server."""
 
     ws: StitchWorkspace | None
     docs: dict[str, OpenDocument]
-    points: PointTracker
 
     @property
     def encoding(self) -> str: ...
     def quiet_now(self) -> bool: ...
-    def evaluations(self, doc: OpenDocument) -> Any: ...
+    def evaluations(self, doc: OpenDocument) -> Any: ...  # the buffer's drafts, judged
     def streams_status(self) -> dict[str, Any]: ...
-    def spawn(self, coro: Any) -> Any: ...
-    def check_team(self, text: str) -> Awaitable[list[ConfigProblem]]: ...
-    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
 
 class Diagnostics:
-    def __init__(self, host: Host) -> None:
+    def __init__(
+        self,
+        host: Host,
+        *,
+        points: PointTracker,
+        check_team: Callable[[str], Awaitable[list[ConfigProblem]]],
+        send: Callable[[types.PublishDiagnosticsParams], None],
+        spawn: Callable[[Coroutine[Any, Any, Any]], Any],
+    ) -> None:
+        """`points`: the open buffers' stitch points; `check_team(text)`: a team file's
+        problems, checked by the indexer; `send`: `textDocument/publishDiagnostics`."""
         self.host = host
+        self._points, self._check_team, self._send, self._spawn = points, check_team, send, spawn
         self.shown: dict[str, tuple[Any, ...]] = {}  # uri -> what its diagnostics showed
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
         self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
@@ -85,8 +93,8 @@ class Diagnostics:
 
     def point_diagnostics(self, doc: OpenDocument) -> list[types.Diagnostic]:
         diagnostics = []
-        for point in self.host.points.of(doc.uri):
-            start, end = self.host.points.span(doc, point)
+        for point in self._points.of(doc.uri):
+            start, end = self._points.span(doc, point)
             diagnostics.append(
                 types.Diagnostic(
                     range=render.lsp_range(doc, start, end, self.host.encoding),
@@ -135,7 +143,7 @@ class Diagnostics:
         thousand drafts are ~25 ms to build and send)."""
         quiet = self.host.quiet_now()
         evaluations = NOTHING if quiet else self.host.evaluations(doc) or NOTHING
-        points = self.host.points.of(doc.uri)
+        points = self._points.of(doc.uri)
         is_config = self.host.ws is not None and doc.path == self.host.ws.paths.config
         shown = (doc.version, quiet, evaluations, points)
         last = self.shown.get(doc.uri)
@@ -158,7 +166,7 @@ class Diagnostics:
                             code=evaluation.record.id,
                         )
                     )
-        self.host.text_document_publish_diagnostics(
+        self._send(
             types.PublishDiagnosticsParams(
                 uri=doc.uri, diagnostics=bounded(diagnostics), version=doc.version
             )
@@ -174,7 +182,7 @@ class Diagnostics:
         else:
             checked, problems = self._typed_team
             if checked != text:
-                self.host.spawn(self._check_typed_team(text))
+                self._spawn(self._check_typed_team(text))
         return [
             types.Diagnostic(
                 range=types.Range(
@@ -190,7 +198,7 @@ class Diagnostics:
 
     async def _check_typed_team(self, text: str) -> None:
         try:
-            problems = await self.host.check_team(text)
+            problems = await self._check_team(text)
         except IndexerError as exc:
             log.debug("team file not checked as typed: %s", exc)
             return
@@ -232,7 +240,5 @@ class Diagnostics:
         for uri in set(self._published) | set(wanted):
             diagnostics = wanted.get(uri, [])
             if self._published.get(uri, []) != diagnostics:
-                self.host.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
-                )
+                self._send(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
         self._published = wanted

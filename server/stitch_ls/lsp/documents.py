@@ -6,8 +6,11 @@ keeps one that agrees with the editor and with tree-sitter (`SyntaxDoc`).
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from stitch_ls.core.syntax import SyntaxDoc, language_for_path
@@ -96,3 +99,27 @@ def new_document(uri: str, root: Path, version: int, text: str) -> OpenDocument:
     relative = relative_to(root, path)
     language = language_for_path(path.name) if path else None
     return OpenDocument(uri, path, relative, version, SyntaxDoc(text, language))
+
+
+class OncePaused:
+    """`work(doc)` (a coroutine function) run once `delay` passes without another call for the
+    same buffer: once typing pauses, not on every keystroke."""
+
+    def __init__(
+        self,
+        work: Callable[[OpenDocument], Coroutine[Any, Any, Any]],
+        spawn: Callable[[Coroutine[Any, Any, Any]], object],
+    ) -> None:
+        self._work, self._spawn = work, spawn
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # uri -> its pending run
+
+    def __call__(self, doc: OpenDocument, delay: float) -> None:
+        pending = self._timers.pop(doc.uri, None)
+        if pending is not None:
+            pending.cancel()
+
+        def run() -> None:
+            self._timers.pop(doc.uri, None)
+            self._spawn(self._work(doc))
+
+        self._timers[doc.uri] = asyncio.get_running_loop().call_later(delay, run)

@@ -83,7 +83,7 @@ async def _register(ls: StitchServer, method: str, options: Any) -> None:
 async def on_shutdown(ls: StitchServer, params: Any) -> None:
     """The editor is closing this session: what its buffers held and never saved is gone,
     so every apply still waiting is settled by the disk now (`keeping`)."""
-    await ls.settle_all("ended")
+    await ls.applies.settle_all("ended")
 
 
 @feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -134,8 +134,7 @@ def on_change(ls: StitchServer, params: types.DidChangeTextDocumentParams) -> No
     doc.version = params.text_document.version
     if doc.relative is not None:
         ls.note_activity()
-        if doc.relative in ls.unsaved_paths():  # an apply waiting to be saved: undone?
-            ls.schedule_settle(doc)
+        ls.applies.changed(doc)  # an apply waiting to be saved: undone?
     ls.schedule_publish(doc)
     ls.schedule_points(doc)
 
@@ -145,17 +144,16 @@ async def on_save(ls: StitchServer, params: types.DidSaveTextDocumentParams) -> 
     doc = ls.docs.get(params.text_document.uri)
     if ls.ws is not None and doc is not None and doc.path == ls.ws.paths.config:
         await ls.reload()
-    if doc is not None and doc.relative is not None and doc.relative in ls.unsaved_paths():
-        await ls.settle("saved", doc.relative)
+    if doc is not None:
+        await ls.applies.saved(doc)
 
 
 @feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def on_close(ls: StitchServer, params: types.DidCloseTextDocumentParams) -> None:
     doc = ls.docs.pop(params.text_document.uri, None)
     ls.forget(params.text_document.uri)
-    if doc is not None and doc.relative is not None and doc.relative in ls.unsaved_paths():
-        ls.spawn(ls.settle("closed", doc.relative))  # never kept unless it was saved first
     if doc is not None:
+        ls.applies.closed(doc)  # never kept unless it was saved first
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -32,6 +32,7 @@ def _now() -> float:
 
 
 if TYPE_CHECKING:  # the core loads after the initialize result
+    from stitch_ls.core.text import NotFound, SymbolSpan
     from stitch_ls.core.workspace import Evaluation, StitchWorkspace
     from stitch_ls.lsp.points import PointTracker
 
@@ -91,30 +92,38 @@ def _shown(evaluations: list[Evaluation], relative: str) -> list[Any]:
 
 
 class Host(Protocol):
-    """What placing reads from the server, and what it asks of it."""
+    """What placing reads of the server, and what it tells it."""
 
     ws: StitchWorkspace | None
     docs: dict[str, OpenDocument]
-    points: PointTracker
     generation: int  # bumped when decisions may have changed (policy, state)
-    clock: Callable[[], datetime]
-    loaded: asyncio.Event  # set once the workspace's first load is done
 
-    def spawn(self, coro: Any) -> asyncio.Task[Any]: ...
-    def capability(self, path: str, default: Any = None) -> Any: ...
     def publish(self, doc: OpenDocument) -> None: ...
-    def read_live(self, relative: str) -> str | None: ...
-    def find_symbol(self, relative: str, text: str, name: str) -> Any: ...
-    async def parse_in_worker(self, doc: OpenDocument) -> None: ...
-    async def watch_open(self) -> None: ...
-    async def refresh_lenses(self) -> None: ...
+    async def watch_open(self) -> None: ...  # the indexer sends the open files' drafts
+    def ask_for_lenses(self) -> None: ...  # the editor pulls lenses again, if it can be asked
 
 
 class DraftPlacer:
     """The placements of every open buffer's drafts (a part of `StitchServer`)."""
 
-    def __init__(self, host: Host) -> None:
+    def __init__(
+        self,
+        host: Host,
+        *,
+        points: PointTracker,
+        loaded: asyncio.Event,
+        clock: Callable[[], datetime],
+        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],
+        read_live: Callable[[str], str | None],
+        find_symbol: Callable[[str, str, str], SymbolSpan | NotFound],
+    ) -> None:
+        """`points`: the open buffers' stitch points (their symbols are parsed before a
+        publish); `loaded`: set once the workspace's first load is done; `read_live` and
+        `find_symbol`: a file's text and a symbol in it as the open buffers have them, for
+        judging drafts."""
         self.host = host
+        self._points, self._loaded, self._clock, self._spawn = points, loaded, clock, spawn
+        self._read_live, self._find_symbol = read_live, find_symbol
         self.load_started: float | None = None  # loop time the first load began
         self._placed: dict[str, Placed] = {}  # uri -> the drafts placed on that buffer
         self._settling: dict[str, int] = {}  # uri -> change number a worker is placing at
@@ -133,8 +142,8 @@ class DraftPlacer:
 
     def _evaluator(self) -> Callable[[Any], Evaluation]:
         assert self.host.ws is not None
-        ws, ctx = self.host.ws, self.host.ws.gate_context(self.host.clock(), ignore_quiet=True)
-        return lambda record: ws.evaluate(record, ctx, self.host.read_live, self.host.find_symbol)
+        ws, ctx = self.host.ws, self.host.ws.gate_context(self._clock(), ignore_quiet=True)
+        return lambda record: ws.evaluate(record, ctx, self._read_live, self._find_symbol)
 
     def _records(self, relative: str) -> list[Any]:
         assert self.host.ws is not None
@@ -185,14 +194,14 @@ class DraftPlacer:
         While the workspace's first load runs, at most FIRST_LOAD_WAIT: a short load is
         waited for (the answer then has the drafts); a long one is not (the answer has
         what is known, and the placement publishes and asks for fresh lenses when done)."""
-        if not self.host.loaded.is_set():  # within FIRST_LOAD_WAIT of the load's start, wait
+        if not self._loaded.is_set():  # within FIRST_LOAD_WAIT of the load's start, wait
             started = self.load_started
             left = FIRST_LOAD_WAIT if started is None else started + FIRST_LOAD_WAIT - _now()
             if left > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(self.host.loaded.wait()), left)
+                    await asyncio.wait_for(asyncio.shield(self._loaded.wait()), left)
         while self.placed(doc) is None and self.host.docs.get(doc.uri) is doc:
-            if not self.host.loaded.is_set():
+            if not self._loaded.is_set():
                 return
             pending = self._placing.get(doc.uri)
             if pending is None:
@@ -202,21 +211,21 @@ class DraftPlacer:
     def place_in_background(self, doc: OpenDocument) -> None:
         if self.host.ws is None or doc.relative is None or doc.uri in self._placing:
             return
-        self._placing[doc.uri] = self.host.spawn(self._place_all(doc, first=True))
+        self._placing[doc.uri] = self._spawn(self._place_all(doc, first=True))
 
     async def _place_all(self, doc: OpenDocument, *, first: bool) -> None:
         """Place every draft of `doc` in a worker thread, against a snapshot of the open
         buffers; then carry the result through the edits made meanwhile and republish (the
         first time always, later only when what shows changed)."""
         try:
-            await self.host.loaded.wait()  # the first load of the workspace
+            await self._loaded.wait()  # the first load of the workspace
             await self.host.watch_open()  # the indexer sends this file's drafts (once)
             while self.host.ws is not None and doc.relative is not None:
                 ws, relative, seq = self.host.ws, doc.relative, doc.seq
                 versions = (self.host.generation, self.placement_generation, self.drafts_version)
                 texts = {d.relative: d.text for d in self.host.docs.values() if d.relative}
                 records = self._records(relative)
-                ctx = ws.gate_context(self.host.clock(), ignore_quiet=True)
+                ctx = ws.gate_context(self._clock(), ignore_quiet=True)
                 self._settling[doc.uri] = seq
                 try:
                     fresh = await asyncio.to_thread(
@@ -239,8 +248,8 @@ class DraftPlacer:
                     self.evaluations(doc), relative
                 ):
                     self.host.publish(doc)
-                    if first and self.host.capability("workspace.code_lens.refresh_support", False):
-                        self.host.spawn(self.host.refresh_lenses())
+                    if first:
+                        self.host.ask_for_lenses()
                 return
         finally:
             if first:
@@ -251,7 +260,7 @@ class DraftPlacer:
         Drafts applied or rejected meanwhile drop out at the rebase that follows."""
         assert self.host.ws is not None
         ws = self.host.ws
-        ctx = ws.gate_context(self.host.clock(), ignore_quiet=True)
+        ctx = ws.gate_context(self._clock(), ignore_quiet=True)
         placed.index.update_items(lambda e: ws.redecide(e, ctx))
         placed.fixed.update_items(lambda e: ws.redecide(e, ctx))
         gone = ws.state.outcomes.keys() | ws.state.unsaved.keys()
@@ -329,8 +338,7 @@ class DraftPlacer:
         ambiguous, or bring it back) and publish again if anything changed."""
         if self.host.docs.get(doc.uri) is not doc:
             return
-        if self.host.points.needs_symbols(doc):
-            await self.host.parse_in_worker(doc)
+        await self._points.symbols_ready(doc)
         self.host.publish(doc)
         if doc.uri not in self._settling and doc.uri not in self._placing:
             await self._place_all(doc, first=False)

@@ -73,6 +73,13 @@ class PointTracker:
         """The buffer has points whose places must be looked up by symbol (edited since)."""
         return bool(self._by_uri.get(doc.uri)) and not self.current(doc)
 
+    async def symbols_ready(self, doc: OpenDocument) -> None:
+        """Before the buffer's diagnostics are built: when its points' places are symbol
+        lookups (edited since they were found), its symbols brought up to date off the loop,
+        so those lookups find them ready."""
+        if self.needs_symbols(doc):
+            await self._parse(doc)
+
     def find(self, point_id: str) -> Any:
         """A point of an open buffer by id, else None."""
         for points in self._by_uri.values():

@@ -29,9 +29,10 @@ from stitch_ls.core.syntax import lookup_symbol
 from stitch_ls.core.text import NotFound, SymbolSpan
 from stitch_ls.indexer.api import IndexerApi
 from stitch_ls.indexer.link import Entry, IndexerLink
-from stitch_ls.indexer.wire import Delta, GitUpdate, IndexerError
+from stitch_ls.indexer.wire import Changed, Delta, GitUpdate, IndexerError
+from stitch_ls.lsp.applies import Applies
 from stitch_ls.lsp.diagnostics import Diagnostics
-from stitch_ls.lsp.documents import OpenDocument, relative_to, uri_to_path
+from stitch_ls.lsp.documents import OncePaused, OpenDocument, relative_to, uri_to_path
 from stitch_ls.lsp.git_watch import GitWatch
 from stitch_ls.lsp.placing import DraftPlacer
 from stitch_ls.lsp.points import PointTracker
@@ -135,7 +136,21 @@ class StitchServer(LanguageServer):
         self.git: GitWatch | None = None  # git, watched once the workspace is open
         self._core: asyncio.Future[dict[str, Any]] | None = None  # see warm_up
         self.generation = 0
-        self.placer = DraftPlacer(self)  # the open buffers' drafts, placed and judged
+        self.loaded = asyncio.Event()  # set once the first load of the workspace is done
+        self.points = PointTracker(  # stitch points shown
+            lambda path, text: self.call(IndexerApi.points, path, text),
+            lambda: self.call(IndexerApi.recount_points),
+            self.parse_in_worker,
+        )
+        self.placer = DraftPlacer(  # the open buffers' drafts, placed and judged
+            self,
+            points=self.points,
+            loaded=self.loaded,
+            clock=self.clock,
+            spawn=self.spawn,
+            read_live=self.read_live,
+            find_symbol=self.find_symbol,
+        )
         self.lenses: dict[str, tuple[Any, Any, list[Any]]] = {}  # uri -> (key, inputs, lenses)
         self.board = StatusBoard(  # the `stitch/status` notification
             build=self.status,
@@ -152,14 +167,12 @@ class StitchServer(LanguageServer):
         self._reload_asked = self._reload_done = 0  # rounds asked for, and taken up to
         self._reloaded = asyncio.Condition()  # a reload round finished
         self.quiet = QuietClock(self)  # quiet hours' transitions, as they come
-        self.apply_lock = asyncio.Lock()
         self.link: IndexerLink | None = None  # the indexer process (lsp/indexer_link.py)
         self._watched: frozenset[str] | None = None  # the paths the indexer sends drafts of
         self._afresh = False  # the next watch answer replaces the view (a new indexer)
         self.user = "unknown"  # who is at the keyboard (git user.email), asked at start
         self._activity_minute: int | None = None
         self._activity_busy = False
-        self.loaded = asyncio.Event()  # set once the first load of the workspace is done
         self.prompts = PromptDesk(  # agents' questions: shown, answered, counted
             lambda: self.call(IndexerApi.prompts),
             lambda *answer: self.call(IndexerApi.answer, *answer),
@@ -172,19 +185,27 @@ class StitchServer(LanguageServer):
             pending_changed=self.send_status,
             dismiss=lambda ids: self.call(IndexerApi.dismiss_prompts, ids),
         )
-        self.diagnostics = Diagnostics(self)  # what the editor shows as diagnostics
-        self.points = PointTracker(  # stitch points shown
-            lambda path, text: self.call(IndexerApi.points, path, text),
-            lambda: self.call(IndexerApi.recount_points),
-            self.parse_in_worker,
+        self.diagnostics = Diagnostics(  # what the editor shows as diagnostics
+            self,
+            points=self.points,
+            check_team=self.check_team,
+            send=self.text_document_publish_diagnostics,
+            spawn=self.spawn,
         )
-        self._points_pending: dict[str, asyncio.TimerHandle] = {}
-        self._publish_pending: dict[str, asyncio.TimerHandle] = {}
-        self._settle_pending: dict[str, asyncio.TimerHandle] = {}
-        self.session: Any = None  # this editor session (`keeping.Session`), once the core loads
-        # the editor's answers to applies whose indexer died before it heard them: draft id ->
-        # applied (told to the next indexer, which recovered the apply from its journal)
-        self.undelivered: dict[str, bool] = {}
+        self.applies = Applies(  # the editor's applies, from the check until kept
+            self,
+            call=self.call,
+            change=self.change_answered,
+            indexer_running=lambda: self.indexer_running,
+            draft_record=self.draft_record,
+            apply_edit=self.workspace_apply_edit_async,
+            user=lambda: self.user,
+            clock=self.clock,
+            spawn=self.spawn,
+            log_line=self.show_log,
+        )
+        self._publish_later = OncePaused(self.placer.settle, self.spawn)
+        self._points_later = OncePaused(self._update_and_publish, self.spawn)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -216,6 +237,13 @@ class StitchServer(LanguageServer):
         """A change of the engineer's state the indexer makes (this process never loads
         pydantic), its delta adopted in call order."""
         return await self.call_then(self.adopt, entry, *args, **kwargs)
+
+    async def change_answered(
+        self, entry: Entry[P, Changed[R]], *args: P.args, **kwargs: P.kwargs
+    ) -> Changed[R]:
+        """A change the indexer makes that also answers (`Changed`), its delta adopted in
+        call order."""
+        return await self.call_then(lambda answer: self.adopt(answer.delta), entry, *args, **kwargs)
 
     def _link(self) -> IndexerLink:
         if self.link is None:
@@ -341,7 +369,7 @@ class StitchServer(LanguageServer):
         assert self._core is not None
         modules = await self._core
         self.view = modules["stitch_ls.core.drafts.index"].DraftView()
-        self.session = modules["stitch_ls.core.record.keeping"].Session.current()
+        self.applies.session = modules["stitch_ls.core.record.keeping"].Session.current()
         self.ws = ws = modules["stitch_ls.core.workspace"].StitchWorkspace(self.root, self.view)
         for doc in self.docs.values():  # opened before the workspace was ready
             doc.relative = relative_to(ws.root, doc.path)
@@ -456,93 +484,7 @@ class StitchServer(LanguageServer):
             self.git.look_again()  # the new indexer has no git snapshot yet
         self.invalidate(places=True)
         self.refresh_editor()
-        await self.deliver_finish()
-        await self.settle_all("check")  # an apply the old indexer left: its buffers, now
-
-    async def deliver_finish(self) -> None:
-        """Tell a new indexer what the editor answered to the applies its predecessor died
-        during: applied, they wait to be saved; not, they are withdrawn (never logged)."""
-        for draft_id, applied in list(self.undelivered.items()):
-            try:
-                await self.call_then(
-                    lambda answer: self.adopt(answer.delta),
-                    IndexerApi.finish_apply,
-                    applied,
-                    self.clock(),
-                    draft_id,
-                )
-            except Refused:
-                pass  # nothing of it was left to recover
-            except IndexerError as exc:
-                log.debug("apply answer not delivered yet: %s", exc)
-                continue
-            self.undelivered.pop(draft_id, None)
-            self.drafts_changed({draft_id})
-
-    # -- applies waiting to be saved (`core.record.keeping`) ------------------------------
-
-    def unsaved_paths(self) -> set[str]:
-        """The files of this session's applies that wait to reach the disk."""
-        if self.ws is None or self.session is None:
-            return set()
-        mine = (self.session.pid, self.session.started)
-        return {
-            path
-            for waiting in self.ws.state.unsaved.values()
-            if (waiting.pid, waiting.started) == mine
-            for path in waiting.files
-        }
-
-    def schedule_settle(self, doc: OpenDocument, delay: float = 0.3) -> None:
-        """Look again, once typing pauses, whether the buffer still holds an apply (an undo
-        or a revert takes it back out)."""
-
-        async def look(doc: OpenDocument) -> None:
-            if self.docs.get(doc.uri) is doc and doc.relative is not None:
-                await self.settle("changed", doc.relative)
-
-        self._after_pause(self._settle_pending, doc, delay, look)
-
-    async def settle(self, event: str, path: str | None) -> None:
-        """Ask the indexer to judge the applies waiting on `path` (all of this session's,
-        without one) now that it was saved, closed or changed: logged as accepted once on
-        disk, as not kept when undone, reverted or closed without saving."""
-        if self.ws is None or self.session is None:
-            return
-        buffers = {
-            d.relative: d.text
-            for d in self.docs.values()
-            if d.relative and (path is None or d.relative == path)
-        }
-        try:
-            answer = await self.call_then(
-                lambda a: self.adopt(a.delta),
-                IndexerApi.settle,
-                event,
-                path,
-                buffers,
-                self.clock(),
-                self.session,
-            )
-        except (IndexerError, Refused) as exc:  # judged again at the next event, or by the disk
-            self.show_log(f"an apply waiting to be saved was not looked at: {exc}")
-            return
-        decided = [s for s in answer.value if s.kept is not None]
-        for settled in decided:
-            self.show_log(settled.say(), types.MessageType.Info)
-        if decided:
-            self.drafts_changed({s.draft for s in decided})
-            self.refresh_editor()
-
-    async def settle_all(self, event: str) -> None:
-        """Every apply of this session judged (`event` "check", or "ended" when the session
-        closes), bounded: an indexer that does not answer leaves them to the next reader."""
-        if not self.unsaved_paths() or not self.indexer_running:
-            return
-        try:
-            await asyncio.wait_for(self.settle(event, None), timeout=5)
-        except TimeoutError:
-            log.warning("applies waiting to be saved not settled in time (%s)", event)
+        await self.applies.after_restart()  # what the old indexer missed, and its applies
 
     async def pull_settings(self) -> None:
         """Ask the client for `stitch.*` (when it can answer)."""
@@ -602,9 +544,13 @@ class StitchServer(LanguageServer):
         for doc in list(self.docs.values()):
             self.publish(doc)
         self.publish_config_problems()
+        self.ask_for_lenses()
+        self.send_status()
+
+    def ask_for_lenses(self) -> None:
+        """Ask the editor to pull code lenses again, when it can be asked."""
         if self.capability("workspace.code_lens.refresh_support", False):
             self.spawn(self.refresh_lenses())
-        self.send_status()
 
     async def refresh_lenses(self) -> None:
         try:
@@ -774,28 +720,13 @@ class StitchServer(LanguageServer):
             data, snapshot = await asyncio.to_thread(job)
             doc.syntax.adopt(data, snapshot)
 
-    def _after_pause(
-        self, timers: dict[str, asyncio.TimerHandle], doc: OpenDocument, delay: float, work: Any
-    ) -> None:
-        """Run `work(doc)` (a coroutine function) once `delay` passes without another call for
-        the same buffer: once typing pauses, not on every keystroke."""
-        pending = timers.pop(doc.uri, None)
-        if pending is not None:
-            pending.cancel()
-
-        def run() -> None:
-            timers.pop(doc.uri, None)
-            self.spawn(work(doc))
-
-        timers[doc.uri] = asyncio.get_running_loop().call_later(delay, run)
-
     def schedule_publish(self, doc: OpenDocument, delay: float = 0.15) -> None:
         """Republish a buffer's diagnostics (and place its drafts afresh) once typing pauses."""
-        self._after_pause(self._publish_pending, doc, delay, self.placer.settle)
+        self._publish_later(doc, delay)
 
     def schedule_points(self, doc: OpenDocument, delay: float = 0.3) -> None:
         """Recompute a buffer's stitch points once typing pauses."""
-        self._after_pause(self._points_pending, doc, delay, self._update_and_publish)
+        self._points_later(doc, delay)
 
     async def _update_and_publish(self, doc: OpenDocument) -> None:
         await self.update_points(doc)
@@ -827,9 +758,7 @@ class StitchServer(LanguageServer):
             if record_activity(ws.state.activity_minutes, now) == ws.state.activity_minutes:
                 return  # this minute is counted already
             try:
-                moved = await self.call_then(
-                    lambda answer: self.adopt(answer.delta), IndexerApi.note_activity, now
-                )
+                moved = await self.change_answered(IndexerApi.note_activity, now)
             except IndexerError as exc:  # no indexer: the minute is counted when one runs again
                 log.debug("activity not recorded: %s", exc)
                 return
