@@ -211,41 +211,10 @@ def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, A
 
 
 def outcome(root: Path, draft_id: str) -> dict[str, Any]:
-    """What became of a draft, whichever kind (a draft file, or an agent commit's hunk: the
-    indexer's drafts, as every other door sees them)."""
-    from stitch_ls.core.operations import scan_all
+    """What became of a draft (`core.record.outcomes.draft_outcome`)."""
+    from stitch_ls.core.record.outcomes import draft_outcome
 
-    ws = _workspace(root)
-    scan_all(ws, _now())
-    done = ws.state.outcomes.get(draft_id)
-    if done is not None:
-        return {
-            "id": draft_id,
-            "outcome": done.outcome,
-            "reason": done.reason,
-            "by": done.by,
-            "at": done.at.isoformat(),
-        }
-    shared = ws.decided(draft_id)  # a teammate's apply, in the team's shared source log
-    if shared is not None:
-        return {"id": draft_id, "outcome": shared, "reason": "in the team's source log"}
-    waiting = ws.waiting_to_be_saved(draft_id)
-    if waiting is not None:  # applied in the editor: accepted once saved
-        return {"id": draft_id, "outcome": "unsaved", "reason": waiting}
-    record = ws.drafts.by_id.get(draft_id)
-    if record is None:
-        return {"id": draft_id, "outcome": "unknown"}
-    evaluation = ws.evaluate(
-        record, ws.gate_context(_now(), ignore_quiet=True), ws.read_disk, ws.find_symbol_on_disk
-    )
-    gate = evaluation.decision.gate.value
-    outcome_name = {"parked": "parked", "stale": "stale", "invalid": "invalid"}.get(gate, "pending")
-    return {
-        "id": draft_id,
-        "outcome": outcome_name,
-        "gate": gate,
-        "reason": evaluation.decision.reason,
-    }
+    return draft_outcome(_workspace(root), draft_id, _now())
 
 
 def _refusal(answer: dict[str, Any]) -> Any:

@@ -9,7 +9,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -528,29 +527,11 @@ def cmd_log(args: argparse.Namespace) -> int:
             lines = sorted(both, key=lambda e: e.at)
             print(json.dumps([e.to_data() for e in lines], indent=2))
             return 0
-        from stitch_ls import __version__
-        from stitch_ls.core.record.agenttrace import to_trace
-        from stitch_ls.core.record.durability import revision_ranges
-        from stitch_ls.core.vcs.gitrun import open_repo
+        from stitch_ls.core.record.agenttrace import export
 
-        repo = open_repo(ws.root)
-        waiting = 0
-        for entry in entries:
-            found = revision_ranges(repo, entry)
-            if found is None:  # a record names the commit holding the lines: none yet
-                waiting += 1
-                continue
-            revision, ranges = found
-            print(json.dumps(to_trace(entry, __version__, revision, ranges), sort_keys=True))
-        if repo is not None:  # agents' direct edits and agent commits, from the notes
-            from stitch_ls.core.record.agenttrace import commit_traces
-            from stitch_ls.core.record.ledger import history
-
-            for commit, time, files in history(repo, since.isoformat() if since else None):
-                for record in commit_traces(commit, time, files, __version__):
-                    streams = record["metadata"]["dev.stitch"]["stream"]
-                    if args.stream is None or streams == args.stream:
-                        print(json.dumps(record, sort_keys=True))
+        records, waiting = export(ws.root, entries, args.stream, since)
+        for record in records:
+            print(json.dumps(record, sort_keys=True))
         if waiting:
             print(
                 f"{waiting} applied drafts not yet committed: exported once they are",
@@ -708,178 +689,19 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     raise CliError(f"no stitch point {args.id!r} (run `stitch-ls check` to list them)")
 
 
-def report_facts(ws: Any) -> list[Any]:
-    """Every draft the workspace knows of and its outcome: the (shared) source log for what was
-    applied (and applies that were not kept), the local state for rejections and for applies
-    waiting to be saved, the gate for what is still pending. A vouched draft is unsourced: a
-    person's word stood in for the sources it did not cite."""
-    from stitch_ls.core.record.report import DraftFact
-    from stitch_ls.core.record.sourcelog import read_log
-
-    facts: dict[str, DraftFact] = {}
-    log = read_log(ws.paths.source_log)
-    for e in log.accepted:
-        facts[e.draft] = DraftFact(
-            e.draft,
-            e.stream,
-            e.agent,
-            e.confidence,
-            e.vouched is None and any(s.kind != "human" for s in e.sources),
-            "applied",
-            e.at,
-            irreversible=e.irreversible,
-            vouched=e.vouched is not None,
-        )
-    for draft_id, o in ws.state.outcomes.items():
-        if draft_id not in facts:
-            facts[draft_id] = DraftFact(
-                draft_id,
-                o.stream,
-                o.agent,
-                o.confidence,
-                o.sourced,
-                o.outcome,
-                o.at,
-                vouched=draft_id in ws.state.vouches,
-            )
-    for draft_id, waiting in ws.state.unsaved.items():
-        if draft_id not in facts:
-            record = ws.drafts.by_id.get(draft_id)
-            draft = record.draft if record is not None else None
-            facts[draft_id] = DraftFact(
-                draft_id,
-                waiting.stream,
-                waiting.agent,
-                draft.confidence if draft is not None else None,
-                record is not None and not record.unsourced and draft_id not in ws.state.vouches,
-                "unsaved",
-                waiting.at,
-                vouched=draft_id in ws.state.vouches,
-            )
-    ctx = ws.gate_context(clock_now(), ignore_quiet=True)
-    for record in ws.pending_records():
-        draft = record.draft
-        if draft is None or record.id in facts:
-            continue
-        gate = ws.evaluate(record, ctx, ws.read_disk, ws.find_symbol_on_disk).decision.gate.value
-        outcome = gate if gate in ("parked", "stale") else "pending"
-        vouched = record.id in ws.state.vouches
-        facts[record.id] = DraftFact(
-            draft.id,
-            draft.stream,
-            draft.agent,
-            draft.confidence,
-            not record.unsourced and not vouched,
-            outcome,
-            draft.created,
-            vouched=vouched,
-        )
-    not_kept = [
-        DraftFact(n.draft, n.stream, n.agent, None, True, "not kept", n.at) for n in log.not_kept
-    ]
-    return [*facts.values(), *not_kept]
-
-
-def _durability(ws: Any, since: datetime | None, now: datetime) -> dict[str, Any]:
-    """Whether the applied drafts' lines still stand, were rewritten or reverted (git)."""
-    from stitch_ls.core.record import durability
-    from stitch_ls.core.record.sourcelog import read_entries
-    from stitch_ls.core.vcs.gitrun import open_repo
-
-    entries, _ = read_entries(ws.paths.source_log)
-    entries = [e for e in entries if since is None or e.at >= since]
-    return durability.as_dict(durability.assess(open_repo(ws.root), entries, now))
-
-
-def _survival(ws: Any, since: datetime | None, now: datetime) -> tuple[dict[str, Any], Any]:
-    """Of the AI lines that reached the branch, what share still stands 1, 7, 30 days on."""
-    from stitch_ls.core.record import ledger, survival
-    from stitch_ls.core.record.binding import applied_drafts
-    from stitch_ls.core.vcs.gitrun import open_repo
-
-    repo = open_repo(ws.root)
-    if repo is None:
-        return {}, None
-    merged = _merged_stream(ws)
-    result = survival.assess(
-        repo,
-        ledger.read_notes(repo),
-        applied_drafts(ws.root, datetime(1970, 1, 1, tzinfo=UTC)),
-        now,
-        since,
-        merged_stream=merged,
-    )
-    features = {name: list(f.paths) for name, f in ws.team.features.items()}
-    return result.as_dict(survival.feature_namer(features, result.authors)), result
-
-
-def _merged_stream(ws: Any) -> Callable[[str], str | None]:
-    """The stream a merge commit's subject names, by the team's branch pattern."""
-    from stitch_ls.core.record.signals import merged_branch
-    from stitch_ls.core.vcs.streams import pattern_regex, stream_name
-
-    regex = pattern_regex(ws.team.streams.branch_pattern)
-
-    def name(subject: str) -> str | None:
-        branch = merged_branch(subject)
-        return stream_name(regex, branch) if branch else None
-
-    return name
-
-
-def _signals(ws: Any, file: str, result: Any, now: datetime) -> dict[str, Any]:
-    """`report --signals FILE`: per merged stream and service, the week before and after."""
-    from stitch_ls.core.record import signals
-    from stitch_ls.core.vcs.gitrun import open_repo
-
-    try:
-        found, problems = signals.read_signals(Path(file))
-    except ValueError as exc:
-        raise CliError(f"report --signals: {exc}", EXIT_USAGE) from None
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    services = {name: list(paths) for name, paths in ws.team.outcomes.services.items()}
-    events = []
-    if result is not None:
-        events = signals.merge_events(
-            open_repo(ws.root), result.chain, result.landings, result.branch, _merged_stream(ws)
-        )
-    return {
-        "file": file,
-        "signals": len(found),
-        "services": services,
-        "rows": signals.compare(found, events, services, now),
-        "problems": problems,
-    }
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from stitch_ls.core.guard.rules import denial_counts
-    from stitch_ls.core.operations import look_at_git
+    from stitch_ls.core.record import outcomes
     from stitch_ls.core.record import report as rp
 
     ws = workspace_of(args)
     now = since_of(args.as_of) if args.as_of else clock_now()
     assert now is not None
-    ws.scan_drafts(now)
-    since = since_of(args.since)
-    points = {"signed": 0, "open": 0}
-    for point in look_at_git(ws, now).points:
-        points["signed" if point.signed else "open"] += 1
-    survival, result = _survival(ws, since, now)
-    report = rp.build(
-        report_facts(ws),
-        since,
-        points,
-        ws.trust_status(),
-        durability=_durability(ws, since, now),
-        workspace=ws.root.name,
-        generated=now,
-    )
-    report.survival = survival
-    if args.signals:
-        report.signals = _signals(ws, args.signals, result, now)
-    report.guard = denial_counts(ws.root, since)
+    try:
+        report, warnings = outcomes.report(ws, now, since_of(args.since), args.signals)
+    except ValueError as exc:
+        raise CliError(f"report --signals: {exc}", EXIT_USAGE) from None
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     fmt = "json" if args.json else args.format
     if fmt == "json":
         print(json.dumps(report.as_dict(), indent=2))

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from stitch_ls import __version__
 from stitch_ls.core.drafts.model import SourceLogEntry
+from stitch_ls.core.record.durability import revision_ranges
+from stitch_ls.core.record.ledger import history
+from stitch_ls.core.vcs.gitrun import open_repo
 
 SPEC_VERSION = "0.1"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://stitch.invalid/agent-trace")
@@ -172,3 +177,27 @@ def commit_traces(
         TraceRecord.model_validate(record)
         records.append(record)
     return records
+
+
+def export(
+    root: Path, entries: list[SourceLogEntry], stream: str | None, since: datetime | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Agent Trace records for the applied drafts `entries` (each at the first commit holding
+    its lines) and for the agents' direct edits and agent commits the notes attribute, those
+    of `stream` only when given; and how many applied drafts have no commit yet."""
+    repo = open_repo(root)
+    records: list[dict[str, Any]] = []
+    waiting = 0
+    for entry in entries:
+        found = revision_ranges(repo, entry)
+        if found is None:  # a record names the commit holding the lines: none yet
+            waiting += 1
+            continue
+        revision, ranges = found
+        records.append(to_trace(entry, __version__, revision, ranges))
+    if repo is not None:  # agents' direct edits and agent commits, from the notes
+        for commit, time, files in history(repo, since.isoformat() if since else None):
+            for record in commit_traces(commit, time, files, __version__):
+                if stream is None or record["metadata"]["dev.stitch"]["stream"] == stream:
+                    records.append(record)
+    return records, waiting
