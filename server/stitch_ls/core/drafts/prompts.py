@@ -80,9 +80,7 @@ def answer_prompt(
             return prompt
         if answer not in prompt.options:
             raise ValueError(f"{answer!r} is not one of the options")
-        answered = prompt.replace(
-            answer=answer, answered_by=by, answered_at=at, answered_door=door
-        )
+        answered = prompt.replace(answer=answer, answered_by=by, answered_at=at, answered_door=door)
         if sign is not None:
             answered = answered.replace(signature=sign(answered.answer_body()))
         atomic_write(path, answered.to_json(indent=2, exclude_none=True) + "\n")
