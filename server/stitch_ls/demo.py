@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,9 @@ import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any, Union
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
 
 CHECKOUT = '''\
 """Checkout: the cart and the payment step."""
@@ -230,9 +234,6 @@ def _say(title: str, body: str = "") -> None:
 
 
 async def _session(root: Path) -> None:
-    from lsprotocol import types
-    from pygls.lsp.client import LanguageClient
-
     client = LanguageClient("stitch-demo", "1")
     converter = client.protocol._converter
 
@@ -462,8 +463,6 @@ def _first_sentence(text: str) -> str:
 def _plain(markdown: str) -> str:
     """Markdown as a person sees it rendered: no escapes, no emphasis marks, links as their
     text (the demo's terminal cannot render it; an editor does)."""
-    import re
-
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
     text = re.sub(r"\\(.)", r"\1", text)
     return text.replace("**", "").replace("*", "")

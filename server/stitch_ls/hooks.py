@@ -41,21 +41,27 @@ import json
 import os
 import re
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from stitch_ls.core.files.fsio import parse_json
+from stitch_ls.core.files.fsio import atomic_write, parse_json
+from stitch_ls.core.guard.cache import policy_facts
 from stitch_ls.core.guard.rules import (
     ALLOW,
     ToolEvent,
     Verdict,
+    collision_verdict,
+    edited_files,
     judge,
     read_only_text,
     record_denial,
+    roots_of,
 )
+from stitch_ls.core.vcs.refs import locate
 
 AGENTS = ("claude-code", "cursor", "vscode")
 MAX_EVENT_BYTES = 8 * 1024 * 1024
@@ -426,9 +432,6 @@ def run_guard(
 def _decided(
     agent: str, text: str, workspace: Path | None, find_root: Callable[[Path], Path], now: datetime
 ) -> Answer:
-    from stitch_ls.core.guard.cache import policy_facts
-    from stitch_ls.core.guard.rules import roots_of
-
     event, event_name = PARSERS[agent](_object(text))
     if event.kind == "read":
         return answer(agent, event_name, ALLOW)
@@ -454,9 +457,8 @@ def _decided(
 def collisions(event: ToolEvent, facts: Any, now: datetime) -> Verdict:
     """The team's answer to an edit of lines another stream or the engineer's buffer has
     changed, from the collision index alone (`core.vcs.collisions`): no diff, no parse."""
-    from stitch_ls.core.guard.rules import collision_verdict, edited_files
+    # start-up: the guard's path; only the tool calls that need it load this
     from stitch_ls.core.vcs import collisions as index
-    from stitch_ls.core.vcs.refs import locate
 
     files = edited_files(event, facts)
     dirs = locate(facts.root) if files else None
@@ -517,8 +519,6 @@ TRAILER = re.compile(r"^Stitch-[A-Za-z-]+:", re.MULTILINE)
 def git_commit_verdict(root: Path, message: str | None, now: datetime) -> Verdict:
     """Refuse a commit while agents are read-only, when it is made on a stream branch or its
     message carries Stitch-* trailers (`message` None: the pre-commit hook, which has none)."""
-    from stitch_ls.core.guard.cache import policy_facts
-
     facts = policy_facts(root, now)
     if not facts.read_only:
         return ALLOW
@@ -684,8 +684,6 @@ This team reviews agents' work through Stitch. When you change code here:
 def install_mcp_configs(root: Path, agents: list[str]) -> list[str]:
     """Stitch's MCP server in each agent's project configuration, merged into what is there
     (an existing `stitch` entry is left as it is); one line per file."""
-    from stitch_ls.core.files.fsio import atomic_write
-
     said = []
     for agent in agents:
         relative, key, entry = MCP_CONFIGS[agent]
@@ -709,8 +707,6 @@ def install_mcp_configs(root: Path, agents: list[str]) -> list[str]:
 def install_agents_md(root: Path) -> str:
     """The instructions block in `AGENTS.md`, between its marks: created, appended, or the
     block between the marks replaced; nothing outside them is touched."""
-    from stitch_ls.core.files.fsio import atomic_write
-
     file = root / "AGENTS.md"
     block = f"{AGENTS_MD_BEGIN}\n{AGENTS_MD_BLOCK}{AGENTS_MD_END}\n"
     if not file.exists():
@@ -736,8 +732,6 @@ def install_agents_md(root: Path) -> str:
 def install_agent_hooks(root: Path, agents: list[str]) -> list[str]:
     """Write or merge each agent's hook settings, its MCP configuration and the instructions
     in `AGENTS.md`; one line per thing done."""
-    from stitch_ls.core.files.fsio import atomic_write
-
     unknown = [a for a in agents if a not in MCP_CONFIGS]
     if unknown:
         raise ValueError(
@@ -785,8 +779,8 @@ def stitch_command() -> str:
     `stitch-ls` by its absolute path (its own folder leads the import path, not the
     working folder, where a `functools.py` or `stitch_ls/` of the repository's would be
     imported first), else this interpreter with `-P` (no working folder on the path)."""
+    # start-up: the guard's path; only the tool calls that need it load this
     import shlex
-    import sys
 
     script = Path(sys.executable).with_name("stitch-ls")
     if script.is_file() and os.access(script, os.X_OK):
@@ -798,8 +792,8 @@ def install_git_hooks(root: Path, stitch: str | None = None) -> list[str]:
     """Install (or append to) the repository's pre-commit and commit-msg hooks (the guard)
     and its post-commit and post-rewrite hooks (attribution), which run `stitch` (default:
     `stitch_command()`)."""
+    # start-up: the guard's path; only the tool calls that need it load this
     from stitch_ls.core.vcs.gitrun import file_value
-    from stitch_ls.core.vcs.refs import locate
 
     dirs = locate(root)
     if dirs is None:

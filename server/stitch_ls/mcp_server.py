@@ -19,13 +19,19 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import ValidationError
 
+from stitch_ls.core import operations
 from stitch_ls.core.drafts.gate import bare_reason
 from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import parse_json
+from stitch_ls.core.files.paths import check_relative_path
 from stitch_ls.core.listing import LIST_LIMIT, check_limit, first
-from stitch_ls.core.operations import add_draft, stamped, withdraw_draft
+from stitch_ls.core.operations import add_draft, open_workspace, stamped, withdraw_draft
+from stitch_ls.core.record.outcomes import draft_outcome
 from stitch_ls.core.records import plain_error, plain_parts, validation_errors
+from stitch_ls.core.timefmt import human_time
+from stitch_ls.core.vcs.gitview import points_for, take_snapshot
+from stitch_ls.core.vcs.stitchpoints import SignOffs
 from stitch_ls.core.words import state_word
 from stitch_ls.core.workspace import StitchWorkspace
 
@@ -57,8 +63,6 @@ def _now() -> datetime:
 
 
 def _workspace(root: Path) -> StitchWorkspace:
-    from stitch_ls.core.operations import open_workspace
-
     ws, _ = open_workspace(root, now=_now())
     ws.scan_drafts(_now())
     return ws
@@ -144,8 +148,6 @@ async def ask(
     sources: list[dict[str, str]],
     wait_seconds: float,
 ) -> dict[str, Any]:
-    from stitch_ls.core import operations
-
     ws = _workspace(root)
     try:
         asked = operations.ask(ws, question, options, agent, stream, sources, _now())
@@ -167,8 +169,6 @@ async def ask(
     quiet = ws.quiet_state(_now())
     result: dict[str, Any] = {"ok": True, "id": asked.id, "status": "pending"}
     if quiet.on:
-        from stitch_ls.core.timefmt import human_time
-
         until = human_time(quiet.until, ws.display_zone()) or "further notice"
         result["note"] = f"the engineer is in quiet hours until {until}; the question waits"
     return result
@@ -176,18 +176,12 @@ async def ask(
 
 def status(root: Path) -> dict[str, Any]:
     """The status object every door answers (`operations.status`)."""
-    from stitch_ls.core import operations
-
     ws = _workspace(root)
     now = _now()
     return operations.status(ws, now, operations.look_at_git(ws, now))
 
 
 def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, Any]:
-    from stitch_ls.core.files.paths import check_relative_path
-    from stitch_ls.core.vcs.gitview import points_for, take_snapshot
-    from stitch_ls.core.vcs.stitchpoints import SignOffs
-
     try:
         relative = check_relative_path(path)
         check_limit(limit)
@@ -212,8 +206,6 @@ def stitch_points(root: Path, path: str, limit: int = LIST_LIMIT) -> dict[str, A
 
 def outcome(root: Path, draft_id: str) -> dict[str, Any]:
     """What became of a draft (`core.record.outcomes.draft_outcome`)."""
-    from stitch_ls.core.record.outcomes import draft_outcome
-
     return draft_outcome(_workspace(root), draft_id, _now())
 
 

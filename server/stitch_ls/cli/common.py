@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ def find_workspace(start: Path) -> Path:
 
 
 def workspace_of(args: argparse.Namespace):
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import open_workspace
 
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
@@ -59,6 +61,7 @@ def clock_now() -> datetime:
 def as_a_person(question: str, token: str) -> None:
     """A human-only verb goes on only when a person at the terminal types `token`
     (`stitch_ls.terminal`); otherwise one clear refusal."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.safetext import plain
     from stitch_ls.terminal import NotAPerson, confirm
 
@@ -73,6 +76,7 @@ def emit(data: Any, as_json: bool, text: Callable[[Any], str]) -> None:
 
 
 def summaries(ws: Any, limit: int) -> Any:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import list_drafts
 
     scan_everything(ws)
@@ -80,6 +84,7 @@ def summaries(ws: Any, limit: int) -> Any:
 
 
 def scan_everything(ws: Any) -> None:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import scan_all
 
     scan_all(ws, clock_now())
@@ -90,6 +95,7 @@ def zone_of(ws: Any) -> Any:
 
 
 def when_text(ws: Any, value: Any) -> str | None:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.timefmt import human_time
 
     return human_time(value, zone_of(ws))
@@ -97,8 +103,6 @@ def when_text(ws: Any, value: Any) -> str | None:
 
 def minutes_of(text: str) -> int:
     """`90m`, `2h`, `1h30m` or `45` (minutes) as minutes; one clear error otherwise."""
-    import re
-
     match = re.fullmatch(r"\s*(?:(\d+)h)?\s*(?:(\d+)m?)?\s*", text)
     if not match or not any(match.groups()):
         raise CliError(f"focus: {text!r} is not a duration (90m, 2h, 1h30m, 45)", EXIT_USAGE)

@@ -10,6 +10,7 @@ from stitch_ls.cli.common import when_text
 
 def state_line(row: dict[str, Any]) -> str:
     """`parked — the draft cites no sources`: one state word, then one reason."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.gate import bare_reason
     from stitch_ls.core.words import state_word
 
@@ -69,6 +70,7 @@ def format_draft(
 
 def format_status(status: dict[str, Any]) -> str:
     """The status object for people: times in its `zone`, counts that add up."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.timefmt import human_iso, workspace_zone
 
     zone = workspace_zone(status.get("zone"))
@@ -163,6 +165,7 @@ class PlainText:
         self._stream = stream
 
     def write(self, text: str) -> int:
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.core.safetext import plain
 
         return self._stream.write(plain(text))

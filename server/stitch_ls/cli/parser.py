@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from stitch_ls import __version__
 from stitch_ls.cli.common import limit_of
 from stitch_ls.cli.verbs import (
     cmd_answer,
@@ -39,8 +40,6 @@ from stitch_ls.core.listing import LIST_LIMIT
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from stitch_ls import __version__
-
     parser = argparse.ArgumentParser(
         prog="stitch-ls", description="Stitch: agent drafts, quiet hours and stitch points."
     )

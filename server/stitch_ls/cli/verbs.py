@@ -33,6 +33,7 @@ from stitch_ls.core.policy.decisions import AGENT, TERMINAL
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.lsp.app import create_server
     from stitch_ls.lsp.stdio import serve_stdio
 
@@ -41,6 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_add(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.index import parse_draft_text
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import add_draft, stamped
@@ -98,6 +100,7 @@ def cmd_draft_list(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_show(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.edits import preview_diff
     from stitch_ls.core.workspace import draft_summary
 
@@ -147,6 +150,7 @@ def cmd_draft_show(args: argparse.Namespace) -> int:
 
 def cmd_draft_apply(args: argparse.Namespace) -> int:
     """Apply a draft to the files on disk (for people without an editor at hand)."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import apply_on_disk
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -169,6 +173,7 @@ def cmd_draft_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_draft_reject(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
 
@@ -186,6 +191,7 @@ def cmd_draft_reject(args: argparse.Namespace) -> int:
 def cmd_draft_withdraw(args: argparse.Namespace) -> int:
     """An agent takes back its own draft before a person decided on it (MCP's
     `withdraw_draft`; `--agent` says who is asking, as `ask --agent` does)."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import withdraw_draft
 
@@ -205,6 +211,7 @@ def cmd_draft_withdraw(args: argparse.Namespace) -> int:
 def cmd_draft_vouch(args: argparse.Namespace) -> int:
     """A human vouches for a draft parked without sources (never offered to agents: not in
     MCP); the draft then meets the rest of the gate."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import scan_all, vouch
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -220,6 +227,7 @@ def cmd_draft_vouch(args: argparse.Namespace) -> int:
         done = vouch(ws, args.id, args.note, user_email(ws.root), clock_now(), door=TERMINAL)
     except Refused as exc:
         raise CliError(f"refused: {exc}", EXIT_REFUSED) from None
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.gate import bare_reason
 
     reason = bare_reason(done.gate, done.reason)
@@ -244,6 +252,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Run the team's test command against a draft in a scratch worktree; exit 0 when it
     passed, 1 when it failed, 2 when it could not run. The outcome is kept in the engineer's
     state (outside the workspace), where no agent can forge it."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.verify import CouldNotRun, NotApproved, verify
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -271,6 +280,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """The editor's status object: policy, switches, drafts (agent commits' included),
     streams and stitch points."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import look_at_git, status
 
     ws = workspace_of(args)
@@ -282,6 +292,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_read_only(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.files.fsio import locked
     from stitch_ls.core.vcs.gitinfo import user_email
     from stitch_ls.core.workspace import Refused
@@ -311,6 +322,7 @@ def cmd_read_only(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     """`approve`: a person approves the team file waiting for approval (its difference with
     what is in force shown first); `approve --show` only shows what waits."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import approve_team_file
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -340,6 +352,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_focus(args: argparse.Namespace) -> int:
     """`focus [DURATION|off]`: the same focus session as the editors' (the engineer's state),
     started or ended by a person; alone, where quiet hours stand."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.files.fsio import locked
     from stitch_ls.core.timefmt import human_time
 
@@ -354,6 +367,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
             "notification until it ends."
         )
         as_a_person(question, "focus off" if minutes == 0 else f"focus {args.duration}")
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.core.errors import Refused
 
         with locked(ws.paths.apply_lock):  # an apply after this sees the session
@@ -383,6 +397,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core import operations
     from stitch_ls.core.errors import Refused
 
@@ -420,6 +435,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_prompts(args: argparse.Namespace) -> int:
     """The agents' questions still waiting for an answer, oldest first."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.prompts import pending_prompts, scan_prompts
 
     ws = workspace_of(args)
@@ -461,6 +477,7 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
 def cmd_answer(args: argparse.Namespace) -> int:
     """Answer a pending prompt with one of its options (its text, or its number)."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.prompts import scan_prompts
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import answer
@@ -505,6 +522,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     """The source log for people: plain text (default), Markdown, one HTML page, JSON lines
     of the log as written, or Agent Trace records."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.record import logbook
     from stitch_ls.core.record.sourcelog import read_log
 
@@ -527,6 +545,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             lines = sorted(both, key=lambda e: e.at)
             print(json.dumps([e.to_data() for e in lines], indent=2))
             return 0
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.core.record.agenttrace import export
 
         records, waiting = export(ws.root, entries, args.stream, since)
@@ -553,6 +572,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.drafts.model import Draft, Prompt
     from stitch_ls.core.policy.config import TeamConfig
 
@@ -564,6 +584,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_watch(args: argparse.Namespace) -> int:
     """Keep the repository's live streams and collision index fresh beside agents, where no
     editor runs Stitch: the guard then knows what other streams are changing."""
+    # start-up: the guard and --help load this module; the core loads per verb
     import threading
 
     from stitch_ls.indexer.process import watch_repository
@@ -587,6 +608,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """For CI and pre-push hooks: fail on an invalid team file, features over the stream cap,
     or unsigned stitch points (with a readable list)."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import look_at_git
 
     ws = workspace_of(args)
@@ -661,6 +683,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_sign_off(args: argparse.Namespace) -> int:
     """Sign off a stitch point by id (the owner only), as `stitch.signOff` does in the editor."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import look_at_git, sign_off
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -690,6 +713,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.record import outcomes
     from stitch_ls.core.record import report as rp
 
@@ -715,6 +739,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_blame(args: argparse.Namespace) -> int:
     """Which agent wrote each line of FILE, from which stream, with which sources: git blame
     read against the attribution (notes, agent commits, applied drafts, pending edits)."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.files.paths import reserved_part
     from stitch_ls.core.record.binding import applied_drafts
     from stitch_ls.core.record.blame import blame, describe
@@ -784,6 +809,7 @@ def cmd_blame(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.mcp_server import run
 
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
@@ -794,6 +820,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.demo import run_demo
 
     return run_demo(keep=args.keep)
@@ -804,6 +831,7 @@ def cmd_guard(args: argparse.Namespace) -> int:
     escape as a traceback: agents read most non-zero exits as "carry on"."""
     agent = args.agent or ""
     try:
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls import hooks
 
         workspace = Path(args.workspace).resolve() if args.workspace else None
@@ -817,6 +845,7 @@ def cmd_guard(args: argparse.Namespace) -> int:
             raise ValueError(f"--agent must be one of {', '.join(hooks.AGENTS)}")
         result = hooks.run_guard(agent, sys.stdin.read(), workspace, find_workspace, clock_now())
     except BaseException as exc:  # noqa: BLE001 - deny, whatever happened
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.hooks import failure
 
         result = failure(agent, f"{type(exc).__name__}: {exc}")
@@ -841,12 +870,14 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace).resolve() if args.workspace else None
     try:
         if args.mode is None:
+            # start-up: the guard and --help load this module; the core loads per verb
             from stitch_ls.posttool import run_attribute
 
             result = run_attribute(args.agent or "", sys.stdin.read(), workspace, clock_now())
             sys.stdout.write(result.stdout)
             sys.stderr.write(result.stderr)
             return result.code
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.core.record import binding
 
         root = workspace or find_workspace(Path.cwd())
@@ -866,6 +897,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 
 
 def _guard_git(args: argparse.Namespace, workspace: Path | None) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.hooks import TIME_LIMIT_S, OutOfTime, end_children, time_limit
 
     try:
@@ -878,6 +910,7 @@ def _guard_git(args: argparse.Namespace, workspace: Path | None) -> int:
 
 
 def _guard_git_now(args: argparse.Namespace, workspace: Path | None) -> int:
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.hooks import git_commit_verdict
 
     root = workspace or find_workspace(Path.cwd())
@@ -895,6 +928,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     root = Path(args.workspace) if args.workspace else find_workspace(Path.cwd())
     if not root.is_dir():
         raise CliError(f"workspace {root} is not a folder", EXIT_USAGE)
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.starter import init_workspace
 
     what = ["a starter team file"]
@@ -910,6 +944,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     files_said = len(said)
     said += init_guard_hooks(root, args.agents, args.git_hooks)
     if args.share_notes:
+        # start-up: the guard and --help load this module; the core loads per verb
         from stitch_ls.core.vcs.gitrun import open_repo
         from stitch_ls.core.vcs.notes import share_notes
 
@@ -929,6 +964,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _irreversible_rule(root: Path) -> list[str]:
     """What the team file in force asks of irreversible drafts, and what that allows."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.operations import open_workspace
 
     ws, _ = open_workspace(root)
@@ -944,6 +980,7 @@ def _irreversible_rule(root: Path) -> list[str]:
 def _approve_starter(root: Path) -> list[str]:
     """The person who ran `init` approves the team file it wrote, where no base branch has
     one yet and none was approved: without it, agents would be read-only until they did."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls.core.errors import Refused
     from stitch_ls.core.operations import approve_team_file, open_workspace
     from stitch_ls.core.vcs.gitinfo import user_email
@@ -962,6 +999,7 @@ def _approve_starter(root: Path) -> list[str]:
 
 def init_guard_hooks(root: Path, agents: str | None, git_hooks: bool) -> list[str]:
     """`init --agents` and `init --git-hooks`: the guard wired into agents' and git's hooks."""
+    # start-up: the guard and --help load this module; the core loads per verb
     from stitch_ls import hooks
 
     said: list[str] = []

@@ -10,18 +10,55 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
-from datetime import datetime
+import secrets
+import stat
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stitch_ls.core.drafts.anchor import Plan
-from stitch_ls.core.drafts.edits import MAX_BYTES
+from stitch_ls.core.drafts.edits import MAX_BYTES, text_after
+from stitch_ls.core.drafts.gate import draft_digest, is_irreversible
 from stitch_ls.core.drafts.index import DraftIndex, write_draft
-from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.drafts.model import Draft, NotKeptEntry, Source, SourceLogEntry
+from stitch_ls.core.drafts.prompts import (
+    answer_prompt,
+    load_prompt,
+    new_prompt,
+    pending_prompts,
+    write_prompt,
+)
+from stitch_ls.core.drafts.sources import unsourced
 from stitch_ls.core.errors import Refused
+from stitch_ls.core.files.fsio import (
+    atomic_write,
+    check_stitch_folders,
+    locked,
+    parse_json,
+    read_bytes_limited,
+    read_inside,
+    remove_temps,
+    remove_temps_inside,
+    temps_of,
+    unlink_inside,
+    write_inside,
+)
 from stitch_ls.core.listing import LIST_LIMIT, Page, first
+from stitch_ls.core.policy import decisions
 from stitch_ls.core.policy.decisions import EDITOR, TERMINAL, Door
+from stitch_ls.core.policy.state import State, Vouch, Waiting, update_state
+from stitch_ls.core.policy.teamfile import approve, keep_accepted
+from stitch_ls.core.record import keeping
+from stitch_ls.core.record.sourcelog import append_entry, read_entries, read_log
+from stitch_ls.core.records import plain_error, validation_errors
+from stitch_ls.core.timefmt import human_time
+from stitch_ls.core.vcs import streams as st
+from stitch_ls.core.vcs.gitview import points_for, take_snapshot
+from stitch_ls.core.vcs.signing import SigningError
+from stitch_ls.core.vcs.stitchpoints import SignOffs, record_signoff
+from stitch_ls.core.vcs.streams import discover, open_repo, streams_summary
+from stitch_ls.core.vcs.streams import fetch_streams as fetch
 from stitch_ls.core.workspace import DraftSummary, StitchWorkspace, draft_summary
 
 if TYPE_CHECKING:
@@ -37,8 +74,6 @@ def open_workspace(
     and editor applies whose session ended settled (`finish`; the guard, which must never
     wait on a lock, skips it), then the engineer's state and the team file in force read.
     Also what was done, for the door to say. `now`: the door's clock (default: now)."""
-    from datetime import UTC
-
     ws = StitchWorkspace(root)
     notes = finish_interrupted(ws, now or datetime.now(UTC)) if finish else []
     ws.load_state()
@@ -51,8 +86,6 @@ def finish_interrupted(ws: StitchWorkspace, now: datetime) -> list[str]:
     finish or undo an apply a crash interrupted and remove what killed writers left
     (`recover`, under the apply lock), and settle the editor applies that can be settled
     without their session (`settle_orphans`); says what was done."""
-    from stitch_ls.core.files.fsio import locked
-
     paths = ws.paths
     for suffix, target in (
         (".last-good.json", paths.last_good),
@@ -83,10 +116,6 @@ def approve_team_file(ws: StitchWorkspace, by: str, now: datetime, door: str) ->
     """A person approves the team file waiting for approval (a newer base-branch version that
     loosens what is in force, or a working copy where no base branch has one): it is in force
     from now on. A human-only verb: the doors ask the person first. Refused when none waits."""
-    from dataclasses import replace
-
-    from stitch_ls.core.policy.teamfile import approve, keep_accepted
-
     ws.load_config()
     offered = approve(ws.team_source)
     waiting = list(ws.team_source.waiting)
@@ -107,8 +136,6 @@ class Added:
 def add_draft(ws: StitchWorkspace, draft: Draft, now: datetime, *, replace: bool = False) -> Added:
     """Write a validated draft for a human. Ids are forever: one that was applied or
     rejected is refused, whoever asks; a pending one is replaced only when asked to."""
-    from stitch_ls.core.files.fsio import check_stitch_folders
-
     try:
         check_stitch_folders(ws.paths.drafts / f"{draft.id}.json")
     except OSError as exc:
@@ -141,8 +168,6 @@ def withdraw_draft(ws: StitchWorkspace, draft_id: str, agent: str, now: datetime
     rejected (or applied in an editor and waiting to be saved), a hunk of an agent's commit
     (the commit is what to take back) and a draft file that does not parse (whose it is
     cannot be told)."""
-    from stitch_ls.core.files.fsio import locked
-
     with locked(ws.paths.apply_lock):
         ws.load_state()
         try:
@@ -192,9 +217,6 @@ def list_drafts(
 def unsaved_rows(ws: StitchWorkspace) -> list[DraftSummary]:
     """The drafts applied in the editor that wait to be saved, as rows of a list (state
     `unsaved`): not pending, not accepted yet."""
-    from stitch_ls.core.drafts.gate import is_irreversible
-    from stitch_ls.core.timefmt import human_time
-
     rows: list[DraftSummary] = []
     for draft_id, waiting in sorted(ws.state.unsaved.items()):
         record = ws.drafts.by_id.get(draft_id)
@@ -240,13 +262,6 @@ def ask(
     """An agent's question for the engineer, with fixed options (the editor shows it, after
     quiet hours if it arrives during them); `answer_of` reads the answer. Refused: a broken
     question, or a prompt folder that is not a plain folder of the workspace."""
-    import secrets
-
-    from stitch_ls.core.drafts.model import Source
-    from stitch_ls.core.drafts.prompts import new_prompt, write_prompt
-    from stitch_ls.core.files.fsio import check_stitch_folders
-    from stitch_ls.core.records import plain_error, validation_errors
-
     prompt_id = prompt_id or f"ask-{int(now.timestamp())}-{secrets.token_hex(3)}"
     try:
         check_stitch_folders(ws.paths.prompts / f"{prompt_id}.json")
@@ -271,8 +286,6 @@ def ask(
 
 def answer_of(asked: Asked) -> Any:
     """The prompt once the engineer answered it (`model.Prompt`), else None."""
-    from stitch_ls.core.drafts.prompts import load_prompt
-
     try:
         current = load_prompt(asked.file)
     except (OSError, ValueError):
@@ -296,12 +309,6 @@ def vouch(
     """A human's word for a draft parked for want of sources (human-only: the CLI and the
     editor offer it, MCP does not). Recorded in the engineer's own state, bound to the draft's
     content, never in the agent's file; the draft then meets the rest of the gate."""
-    from stitch_ls.core.drafts.gate import draft_digest
-    from stitch_ls.core.drafts.sources import unsourced
-    from stitch_ls.core.policy import decisions
-    from stitch_ls.core.policy.state import State, Vouch, update_state
-    from stitch_ls.core.vcs.signing import SigningError
-
     note = (note or "").strip()
     if not note:
         raise Refused("vouching needs a note: why you trust it without sources")
@@ -335,11 +342,6 @@ def answer(
     signed where the team signs decisions, and remembered here (`core.policy.decisions`), so
     the log for people can tell this answer from one an agent wrote into the file. An option
     the agent did not offer raises ValueError."""
-    from stitch_ls.core.drafts.prompts import answer_prompt
-    from stitch_ls.core.policy import decisions
-    from stitch_ls.core.policy.state import State, update_state
-    from stitch_ls.core.vcs.signing import SigningError
-
     if path.parent not in ws.prompt_folders():
         raise Refused(f"{path} is not a prompt of this workspace")
     try:
@@ -362,11 +364,6 @@ def sign_off(
 ) -> dict[str, Any]:
     """The stitch point's owner signs it off (human-only): a line of the shared sign-off log,
     signed where the team signs decisions, and remembered here (`core.policy.decisions`)."""
-    from stitch_ls.core.policy import decisions
-    from stitch_ls.core.policy.state import State, update_state
-    from stitch_ls.core.vcs.signing import SigningError
-    from stitch_ls.core.vcs.stitchpoints import record_signoff
-
     try:
         entry = record_signoff(
             ws.paths.signoffs, point, signer, now, door, decisions.signer(ws, "sign-off")
@@ -401,8 +398,6 @@ class Applied:
 
 def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
     """path -> [text before, text after] (None: no file) for the plan, from `texts`."""
-    from stitch_ls.core.drafts.edits import text_after
-
     changes: dict[str, Any] = {}
     for path, edits in plan.by_path().items():
         before = texts.get(path)
@@ -414,8 +409,6 @@ def _file_changes(plan: Plan, texts: dict[str, str | None]) -> dict[str, Any]:
 
 
 def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
-    from stitch_ls.core.files.fsio import read_inside
-
     texts: dict[str, str | None] = {}
     for path in plan.by_path():
         try:
@@ -427,8 +420,6 @@ def _disk_texts(ws: StitchWorkspace, plan: Plan) -> dict[str, str | None]:
     return texts
 
 
-
-
 def _write_journal(
     ws: StitchWorkspace,
     draft: Draft,
@@ -438,8 +429,6 @@ def _write_journal(
     door: str,
     **more: Any,
 ) -> None:
-    from stitch_ls.core.files.fsio import atomic_write
-
     payload = {
         "version": 1,
         "door": door,
@@ -458,8 +447,6 @@ def _drop_journal(ws: StitchWorkspace) -> None:
 
 
 def _set_file(root: Path, path: str, text: str | None) -> None:
-    from stitch_ls.core.files.fsio import unlink_inside, write_inside
-
     if text is None:
         unlink_inside(root, path)
     else:
@@ -476,8 +463,6 @@ def _own_files(ws: StitchWorkspace) -> tuple[Path, ...]:
 def interrupted(ws: StitchWorkspace) -> bool:
     """Whether a crash interrupted an apply here, or another write of the engineer's files:
     the journal, or a temp file whose writer was killed, is left for `recover`."""
-    from stitch_ls.core.files.fsio import temps_of
-
     return ws.paths.apply_journal.exists() or any(temps_of(p) for p in _own_files(ws))
 
 
@@ -490,9 +475,6 @@ def recover(ws: StitchWorkspace, now: datetime | None = None) -> str | None:
     An editor's apply (`door` "editor") is never logged here as accepted unless the disk
     holds it: it becomes an apply waiting to be kept when the disk holds some of it or its
     editor session still runs (its buffers may hold it), and is dropped otherwise."""
-    from stitch_ls.core.drafts.model import SourceLogEntry
-    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited, remove_temps
-
     for own in _own_files(ws):
         remove_temps(own)
     for waiting_file in _waiting_files(ws):
@@ -510,8 +492,6 @@ def recover(ws: StitchWorkspace, now: datetime | None = None) -> str | None:
     except (ValueError, KeyError, TypeError) as exc:  # not ours, or torn: it changed nothing
         _drop_journal(ws)
         return f"an unreadable apply journal was dropped ({exc})"
-    from stitch_ls.core.files.fsio import remove_temps_inside
-
     root = ws.root.resolve()
     for path in files:
         remove_temps_inside(root, path)
@@ -528,8 +508,6 @@ def recover(ws: StitchWorkspace, now: datetime | None = None) -> str | None:
                 _set_file(root, path, after)
     ws.load_state()
     if draft.id not in ws.state.outcomes:
-        from stitch_ls.core.record.sourcelog import read_entries
-
         entries, _ = read_entries(ws.paths.source_log)
         logged = any(e.draft == draft.id and e.at == entry.at for e in entries)
         door = EDITOR if data.get("door") == "editor" else TERMINAL
@@ -552,8 +530,6 @@ def _recover_editor(
     """An editor's apply a crash interrupted between its check and the editor's answer: it
     waits to be kept (`keeping`) when some of it is on disk or its session still runs, and
     is settled at once when the disk holds all of it; otherwise nothing happened."""
-    from stitch_ls.core.record import keeping
-
     session = data.get("session") or {}
     pid, started = int(session.get("pid") or 0), str(session.get("started") or "")
     alive = bool(pid) and keeping.Session(pid, started).alive()
@@ -577,8 +553,6 @@ def _recover_editor(
 
 
 def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
-    from stitch_ls.core.files.fsio import read_inside
-
     found: dict[str, str | None] = {}
     for path in paths:
         try:
@@ -591,11 +565,6 @@ def _disk_texts_of(root: Path, paths: list[str]) -> dict[str, str | None]:
 def _can_record(ws: StitchWorkspace) -> None:
     """Before anything is applied: the source log and the drafts folder can be written as
     they are (no symlinked `.stitch`, folder or log), or nothing is applied at all."""
-    import os
-    import stat
-
-    from stitch_ls.core.files.fsio import check_stitch_folders
-
     try:
         check_stitch_folders(ws.paths.source_log)
         check_stitch_folders(ws.paths.drafts / "x")
@@ -613,8 +582,6 @@ def apply_on_disk(
 ) -> Applied:
     """Apply a draft to the files on disk: checked again and committed under the apply
     lock, through the journal (the terminal's door; the editor's is `begin_apply`)."""
-    from stitch_ls.core.files.fsio import locked
-
     with locked(ws.paths.apply_lock):
         recover(ws, now)
         ws.load_state()
@@ -656,9 +623,6 @@ class EditorApply:
         """Check `draft_id` against the editor's texts (open buffers; the disk for the
         rest) under the lock, which stays held until `finish`; journal what it will do.
         `session`: the editor session whose buffers get it (`keeping.Session`)."""
-        from stitch_ls.core.files.fsio import locked
-        from stitch_ls.core.record import keeping
-
         self.abandon()
         held = locked(self.ws.paths.apply_lock)
         held.__enter__()
@@ -720,9 +684,6 @@ class EditorApply:
             self._release()
 
     def _late(self, applied: bool, now: datetime, draft_id: str | None) -> Settled | None:
-        from stitch_ls.core.files.fsio import locked
-        from stitch_ls.core.record import keeping
-
         if draft_id is None:
             raise Refused("no apply is in progress")
         with locked(self.ws.paths.apply_lock):
@@ -771,8 +732,6 @@ class Settled:
 def _waiting_files(ws: StitchWorkspace) -> list[Path]:
     """The editor applies waiting here, and the files a killed writer left a temp file of
     (`.<id>.json.<pid>.<random>.tmp`), whose temp files `recover` removes."""
-    from stitch_ls.core.record import keeping
-
     folder = keeping.folder(ws.paths)
     try:
         names = os.listdir(folder)
@@ -790,9 +749,6 @@ def _waiting_files(ws: StitchWorkspace) -> list[Path]:
 def _wait(ws: StitchWorkspace, waiting: Any) -> None:
     """An editor's apply, kept aside until it reaches the disk: whole in the per-user folder,
     then summed up in the engineer's state (what every door counts and lists)."""
-    from stitch_ls.core.policy.state import State, Waiting, update_state
-    from stitch_ls.core.record import keeping
-
     keeping.write(ws.paths, waiting)
     draft = waiting.draft
 
@@ -814,8 +770,6 @@ def _wait(ws: StitchWorkspace, waiting: Any) -> None:
 def _withdraw(ws: StitchWorkspace, draft_id: str) -> None:
     """An apply the editor says it never made: forgotten, nothing logged (call under the
     apply lock)."""
-    from stitch_ls.core.policy.state import State, update_state
-    from stitch_ls.core.record import keeping
 
     def forget(state: State) -> None:
         state.unsaved.pop(draft_id, None)
@@ -834,8 +788,6 @@ def _settle_one(
 ) -> Settled:
     """Judge one waiting apply by the files as they are now (and its session's buffers);
     carry out what is decided (call under the apply lock)."""
-    from stitch_ls.core.record import keeping
-
     if waiting.verdict is None:
         disk = _disk_texts_of(ws.root.resolve(), list(waiting.files))
         found = keeping.judge(waiting, disk, buffers, event, path)
@@ -849,11 +801,6 @@ def _settle_one(
 def _carry_out(ws: StitchWorkspace, waiting: Any) -> Settled:
     """Log and record what was decided (`waiting.verdict`), then forget the apply; each step
     is skipped when a crash left it done."""
-    from stitch_ls.core.drafts.model import NotKeptEntry
-    from stitch_ls.core.policy.state import State, update_state
-    from stitch_ls.core.record import keeping
-    from stitch_ls.core.record.sourcelog import append_entry, read_log
-
     verdict, draft = waiting.verdict, waiting.draft
     log = read_log(ws.paths.source_log)
     ws.load_state()
@@ -902,9 +849,6 @@ def settle(
     `path`; "check": look at every apply; "ended": it is over): each apply waiting on
     `path` (every one, without a path) judged again. Another session's applies are judged
     by the disk alone (kept once it holds them). Under the apply lock."""
-    from stitch_ls.core.files.fsio import locked
-    from stitch_ls.core.record import keeping
-
     with locked(ws.paths.apply_lock):
         waiting_all, _ = keeping.read_all(ws.paths)
         settled = []
@@ -924,9 +868,6 @@ def settle_orphans(ws: StitchWorkspace, now: datetime) -> list[Settled]:
     decided, those the disk now holds (kept), and those whose session ended (settled by the
     disk: whatever the buffers held is gone). The unsaved summaries in the engineer's state
     follow the files (a crash between the two writes leaves them apart)."""
-    from stitch_ls.core.policy.state import State, update_state
-    from stitch_ls.core.record import keeping
-
     waiting_all, _ = keeping.read_all(ws.paths)
     settled = []
     for waiting in waiting_all:
@@ -951,8 +892,6 @@ def settle_orphans(ws: StitchWorkspace, now: datetime) -> list[Settled]:
 
 def _hashed(entry: Any, files: dict[str, list[str | None]]) -> Any:
     """The entry with each range's hash, from the files as the apply writes them."""
-    from stitch_ls.core.record import keeping
-
     after = {p: texts[1] for p, texts in files.items()}
     return keeping.landed(entry, after, after)
 
@@ -977,8 +916,6 @@ def look_at_git(
     """Take the snapshot, offer its agent-commit drafts through the same gate as file
     drafts, and find the stitch points, as the editor's indexer does (with `live`, agents'
     uncommitted work in their worktrees counts, as it does there)."""
-    from stitch_ls.core.vcs.gitview import take_snapshot
-
     team = team if team is not None else ws.team
     snap = take_snapshot(ws.root, team, now=now, live=live)
     if snap is None:
@@ -993,9 +930,6 @@ def look_at_git(
 def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], list[str]]:
     """Every stitch point of the files streams or the engineer changed (the files as on
     disk), and the files that could not be checked."""
-    from stitch_ls.core.vcs.gitview import points_for
-    from stitch_ls.core.vcs.stitchpoints import SignOffs
-
     signoffs = SignOffs.read(ws.paths.signoffs)
     points: list[Any] = []
     problems: list[str] = []
@@ -1014,9 +948,6 @@ def points_of(ws: StitchWorkspace, snap: Any, team: Any) -> tuple[list[Any], lis
 def fetch_streams(ws: StitchWorkspace) -> list[str]:
     """Fetch the remotes' stream branches (`[streams] fetch_every`), so what agents and
     teammates push from other machines shows up as streams; the problems, per remote."""
-    from stitch_ls.core.vcs.streams import fetch_streams as fetch
-    from stitch_ls.core.vcs.streams import open_repo
-
     repo = open_repo(ws.root)
     if repo is None:
         return [f"{ws.root} is not a git repository: nothing to fetch"]
@@ -1025,8 +956,6 @@ def fetch_streams(ws: StitchWorkspace) -> list[str]:
 
 def load_streams(ws: StitchWorkspace, now: datetime) -> None:
     """The workspace's streams (no diffs: only which exist and when each started)."""
-    from stitch_ls.core.vcs.streams import discover, open_repo
-
     repo = open_repo(ws.root)
     if repo is not None:
         streams = discover(repo, ws.team.streams.base, ws.team.streams.branch_pattern, now)
@@ -1038,8 +967,6 @@ def load_streams(ws: StitchWorkspace, now: datetime) -> None:
 def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
     """Files changed by a stream, or by the checked-out branch against the base (committed
     or in the working tree)."""
-    from stitch_ls.core.vcs import streams as st
-
     paths = set(snap.changes)
     repo = st.open_repo(ws.root)
     if repo is not None and snap.engineer_base and snap.streams.head_commit:
@@ -1052,8 +979,6 @@ def changed_paths(ws: StitchWorkspace, snap: Any) -> set[str]:
 def status(ws: StitchWorkspace, now: datetime, git: GitView | None) -> dict[str, Any]:
     """The status object of the public contract, as the editor sends it: the workspace's,
     with streams (the cap and who is over it) and stitch points."""
-    from stitch_ls.core.drafts.prompts import pending_prompts
-
     out = ws.status(
         now,
         ws.read_disk,
@@ -1074,24 +999,9 @@ def point_counts(points: list[Any]) -> dict[str, int]:
     }
 
 
-def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
-    """Streams by feature, and the features over the cap (the editor's and the CLI's)."""
-    if streams is None:
-        return {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": [], "live": []}
-    return {
-        "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
-        "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
-        "cap": cap,
-        "beyond_cap": sorted(streams.beyond_cap(cap)),  # their drafts are disabled
-        "live": sorted(s.name for s in streams.streams if s.live),  # uncommitted work in worktrees
-    }
-
-
 def scan_all(ws: StitchWorkspace, now: datetime) -> None:
     """Every pending draft as the editor's indexer knows it: the draft files and the drafts
     agents' commits carry (so the CLI and MCP count what the editor counts)."""
-    from stitch_ls.core.vcs.gitview import take_snapshot
-
     ws.scan_drafts(now)
     snap = take_snapshot(ws.root, ws.team, now=now)
     if snap is not None:

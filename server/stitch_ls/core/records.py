@@ -22,6 +22,7 @@ from typing import Annotated, Any, Self, TypeVar, dataclass_transform
 
 
 def _pydantic() -> Any:
+    # start-up: the language server unpickles records and never loads pydantic
     import pydantic
 
     return pydantic

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
+from stitch_ls.core.policy.effective import local_zone
+from stitch_ls.core.policy.quiet import parse_timezone
+
 
 def workspace_zone(team_timezone: str | None) -> tzinfo:
     """The team's quiet-hours zone when the team file names one, else the machine's."""
-    from stitch_ls.core.policy.effective import local_zone
-    from stitch_ls.core.policy.quiet import parse_timezone
-
     if team_timezone:
         try:
             return parse_timezone(team_timezone)
@@ -35,8 +35,6 @@ def human_time(
     name = local.strftime("%Z") or local.strftime("%z")
     text = local.strftime("%Y-%m-%d %H:%M ") + name
     if own is None:
-        from stitch_ls.core.policy.effective import local_zone
-
         own = local_zone()
     mine = value.astimezone(own)
     if mine.utcoffset() == local.utcoffset():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import operator
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,24 +24,29 @@ from stitch_ls.core.drafts.gate import (
     GateContext,
     ReadOnly,
     decide,
+    draft_digest,
     is_irreversible,
 )
 from stitch_ls.core.drafts.index import DraftIndex, DraftRecord, DraftView, Inbox, ScanResult
-from stitch_ls.core.drafts.model import Draft, SourceLogEntry
-from stitch_ls.core.drafts.sources import SourceChecker, unsourced
+from stitch_ls.core.drafts.model import Draft, Source, SourceLogEntry, VerifiedRun, Vouched
+from stitch_ls.core.drafts.sources import HUMAN, SourceChecker, unsourced
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import check_stitch_folders, read_text_limited, unlink_path
 from stitch_ls.core.files.paths import StitchPaths, resolve_inside
 from stitch_ls.core.guard.rules import denial_counts
-from stitch_ls.core.policy import trust
+from stitch_ls.core.policy import decisions, trust
 from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
 from stitch_ls.core.policy.effective import EffectivePolicy, effective_policy
 from stitch_ls.core.policy.quiet import QuietSchedule, QuietState
-from stitch_ls.core.policy.state import State, read_state, update_state
-from stitch_ls.core.policy.teamfile import TeamSource
-from stitch_ls.core.record.sourcelog import append_entry
+from stitch_ls.core.policy.state import Outcome, ReadOnlySwitch, State, read_state, update_state
+from stitch_ls.core.policy.teamfile import TeamSource, keep_accepted, read_sources, resolve
+from stitch_ls.core.record.sourcelog import append_entry, read_entries
+from stitch_ls.core.syntax import SyntaxDoc, language_for_path, lookup_symbol
 from stitch_ls.core.text import NotFound, SymbolSpan
-from stitch_ls.core.timefmt import human_time
+from stitch_ls.core.timefmt import human_time, workspace_zone
+from stitch_ls.core.vcs.refs import checkouts
+from stitch_ls.core.vcs.signing import SigningError, Verifier
+from stitch_ls.core.vcs.streams import pattern_regex, stream_name
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
@@ -160,8 +166,6 @@ class StitchWorkspace:
         """The repository's drafts folders: this checkout's, then every other checkout's (an
         agent's worktree), whose drafts are its stream's when it has a stream branch out. A
         checkout whose `.stitch` or drafts folder is a symlink is left out."""
-        from stitch_ls.core.vcs.streams import pattern_regex, stream_name
-
         regex = pattern_regex(self.team.streams.branch_pattern)
         found = [Inbox(self.paths.drafts)]
         for tree in self._other_checkouts():
@@ -177,8 +181,6 @@ class StitchWorkspace:
         ]
 
     def _other_checkouts(self) -> list[Any]:
-        from stitch_ls.core.vcs.refs import checkouts
-
         found = []
         for tree in checkouts(self.root)[1:]:
             if tree.path is None:
@@ -198,8 +200,6 @@ class StitchWorkspace:
         tightened by the working copy; a base branch that only tightens is accepted by itself,
         one that loosens waits for a person) and keep what was accepted by itself; answers the
         working copy's problems."""
-        from stitch_ls.core.policy.teamfile import keep_accepted, read_sources, resolve
-
         sources = read_sources(self.root, self.paths.config, self.paths.accepted)
         source = resolve(sources)
         if source.accept is not None:
@@ -354,8 +354,6 @@ class StitchWorkspace:
         outcome = self.state.outcomes.get(draft_id)
         if outcome is not None:
             return outcome.outcome
-        from stitch_ls.core.record.sourcelog import read_entries
-
         entries, _ = read_entries(self.paths.source_log)
         return "applied" if any(e.draft == draft_id for e in entries) else None
 
@@ -498,12 +496,8 @@ class StitchWorkspace:
     def _unsigned_off(self, switch: Any) -> str | None:
         """Where the team signs decisions, read-only turned off by someone stays on unless
         that person signed turning it off (`core.policy.decisions`); why, or None."""
-        from stitch_ls.core.policy import decisions
-
         if not switch.by or not decisions.signs(self):
             return None
-        from stitch_ls.core.vcs.signing import Verifier
-
         body = {**switch.off_body(), "signature": switch.signature}
         why = Verifier(self.team_source.signers).why_not(
             body, switch.by, decisions.NAMESPACES["read-only off"]
@@ -543,8 +537,6 @@ class StitchWorkspace:
 
     def display_zone(self) -> Any:
         """The zone people read times in here (`timefmt.workspace_zone`)."""
-        from stitch_ls.core.timefmt import workspace_zone
-
         return workspace_zone(self.team.quiet_hours.timezone)
 
     def floor(self, agent: str | None = None) -> tuple[float, str]:
@@ -605,8 +597,6 @@ class StitchWorkspace:
 
     def readers(self, texts: dict[str, str]) -> tuple[ReadText, FindSymbol]:
         """`read` and `find_symbol` over `texts`, then the disk; trees kept per text."""
-        from stitch_ls.core.syntax import SyntaxDoc, language_for_path, lookup_symbol
-
         trees: dict[int, SyntaxDoc] = {}
 
         def read(path: str) -> str | None:
@@ -634,8 +624,6 @@ class StitchWorkspace:
 
     def find_symbol_on_disk(self, path: str, text: str, name: str) -> SymbolSpan | NotFound:
         """A symbol's range in `text`, parsed afresh (safe in any thread)."""
-        from stitch_ls.core.syntax import lookup_symbol
-
         return lookup_symbol(path, text, name)
 
     def read_disk(self, path: str) -> str | None:
@@ -699,9 +687,6 @@ class StitchWorkspace:
     def _logged_sources(self, draft: Draft) -> list[Any]:
         """The draft's sources for the log: an agent's own `human` sources left out (the gate
         ignored them), the engineer's vouch added as the `human` source it is."""
-        from stitch_ls.core.drafts.model import Source
-        from stitch_ls.core.drafts.sources import HUMAN
-
         sources = [s for s in draft.sources if s.kind != HUMAN]
         vouch = self._vouched(draft)
         if vouch is not None:
@@ -711,12 +696,8 @@ class StitchWorkspace:
     def vouches(self) -> dict[str, Any]:
         """The engineer's vouches that count: all of them, or where the team signs decisions,
         those signed by who gave them (`core.policy.decisions`)."""
-        from stitch_ls.core.policy import decisions
-
         if not decisions.signs(self):
             return dict(self.state.vouches)
-        from stitch_ls.core.vcs.signing import Verifier
-
         verifier = Verifier(self.team_source.signers)
         namespace = decisions.NAMESPACES["vouch"]
         return {
@@ -728,9 +709,6 @@ class StitchWorkspace:
 
     def _vouched(self, draft: Draft) -> Any:
         """The engineer's vouch for this very draft, for the source log (or None)."""
-        from stitch_ls.core.drafts.gate import draft_digest
-        from stitch_ls.core.drafts.model import Vouched
-
         vouch = self.vouches().get(draft.id)
         if vouch is None or vouch.digest != draft_digest(draft):
             return None
@@ -754,9 +732,6 @@ class StitchWorkspace:
 
     def _verified_run(self, draft: Draft) -> Any:
         """The engineer's verification of this very draft, for the source log (or None)."""
-        from stitch_ls.core.drafts.gate import draft_digest
-        from stitch_ls.core.drafts.model import VerifiedRun
-
         run = self.state.verifications.get(draft.id)
         if run is None or run.digest != draft_digest(draft):
             return None
@@ -776,15 +751,11 @@ class StitchWorkspace:
         if record.draft is None:
             self._retire_file(record)
             return
-        self._record_outcome(
-            record.draft, "rejected", by, now, reason or "no reason given", door
-        )
+        self._record_outcome(record.draft, "rejected", by, now, reason or "no reason given", door)
 
     def _record_outcome(
         self, draft: Draft, outcome: str, by: str, now: datetime, reason: str | None, door: str
     ) -> None:
-        from stitch_ls.core.policy.state import Outcome
-
         def change(state: State) -> None:
             if draft.id in state.outcomes:  # an outcome, once recorded, never changes
                 raise Refused(f"draft {draft.id!r} was already {state.outcomes[draft.id].outcome}")
@@ -828,17 +799,12 @@ class StitchWorkspace:
     ) -> None:
         """Turn agents read-only (anyone may, agents too) or back (a person, through a human
         door; signed by them where the team signs decisions: `core.policy.decisions`)."""
-        from stitch_ls.core.policy import decisions
-        from stitch_ls.core.policy.state import ReadOnlySwitch
-
         if on and not (reason and reason.strip()):
             raise Refused("turning agents read-only needs a reason")
         switch = ReadOnlySwitch(
             on=on, by=by, since=now, reason=reason.strip() if reason else None, door=door
         )
         if not on:
-            from stitch_ls.core.vcs.signing import SigningError
-
             try:
                 switch.signature = decisions.signed(self, "read-only off", switch.off_body())
             except SigningError as exc:
@@ -1097,8 +1063,6 @@ def written_ranges(plan: Plan) -> dict[str, list[tuple[int, int]]]:
 
 def commit_of(draft_id: str) -> str | None:
     """The commit an agent commit's draft comes from (`git-<sha>-<file>-<hunk>`)."""
-    import re
-
     match = re.match(r"^git-([0-9a-f]{7,40})-", draft_id)
     return match.group(1) if match else None
 

@@ -30,11 +30,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from watchfiles import watch
+
+from stitch_ls.core import operations
 from stitch_ls.core.drafts.anchor import Plan
 from stitch_ls.core.drafts.gate import GateContext
 from stitch_ls.core.drafts.index import DraftRecord, ScanResult, record_paths
 from stitch_ls.core.drafts.model import Draft, Prompt
-from stitch_ls.core.drafts.verify import Verdict
+from stitch_ls.core.drafts.prompts import scan_prompts
+from stitch_ls.core.drafts.verify import CouldNotRun, Verdict, evidence_digest, runnable, verify
 from stitch_ls.core.errors import Refused
 from stitch_ls.core.files.fsio import locked, make_folder
 from stitch_ls.core.listing import Page
@@ -42,17 +46,42 @@ from stitch_ls.core.operations import (
     EditorApply,
     Settled,
     Vouched,
+    approve_team_file,
+    fetch_streams,
     finish_interrupted,
     list_drafts,
+    point_counts,
+    points_of,
+    settle,
+    sign_off,
+    vouch,
 )
-from stitch_ls.core.policy.config import ConfigProblem, EditorSettings, TeamConfig
+from stitch_ls.core.policy.config import (
+    ConfigProblem,
+    EditorSettings,
+    TeamConfig,
+    load_team_config,
+    parse_editor_settings,
+)
 from stitch_ls.core.policy.decisions import EDITOR
 from stitch_ls.core.policy.state import State
 from stitch_ls.core.policy.teamfile import TeamSource
+from stitch_ls.core.record import logbook
 from stitch_ls.core.record.keeping import Session
-from stitch_ls.core.vcs.collisions import IndexWriter, Touch
-from stitch_ls.core.vcs.gitview import Comparison, Snapshot
-from stitch_ls.core.vcs.stitchpoints import StitchPoint
+from stitch_ls.core.vcs.collisions import WHOLE, IndexWriter, Touch, base_symbols, touches_of
+from stitch_ls.core.vcs.gitinfo import user_email
+from stitch_ls.core.vcs.gitview import (
+    Comparison,
+    Snapshot,
+    base_text,
+    compare_versions,
+    owner_for,
+    points_for,
+    take_snapshot,
+)
+from stitch_ls.core.vcs.refs import commits, fingerprint_of, locate
+from stitch_ls.core.vcs.stitchpoints import SignOffs, StitchPoint
+from stitch_ls.core.vcs.streams import diff_texts
 from stitch_ls.core.workspace import DraftSummary, Reloaded, StitchWorkspace
 from stitch_ls.indexer.api import CALLS, IndexerApi, Mode
 from stitch_ls.indexer.frames import encode_frame, read_frame
@@ -116,15 +145,11 @@ class Indexer(IndexerApi):
         return _Change(self)
 
     def vouch(self, draft_id: str, note: str, by: str, now: datetime) -> Changed[Vouched]:
-        from stitch_ls.core.operations import vouch
-
         with self._changing() as change:
             vouched = vouch(self.ws, draft_id, note, by, now, door=EDITOR)
         return Changed(vouched, change.delta)
 
     def verify(self, draft_id: str, by: str, now: datetime, approve_command: bool) -> Verdict:
-        from stitch_ls.core.drafts.verify import CouldNotRun, verify
-
         if draft_id in self.verifying:
             raise Refused(f"draft {draft_id!r} is being verified already")
         self.verifying[draft_id] = cancel = threading.Event()
@@ -138,8 +163,6 @@ class Indexer(IndexerApi):
             del self.verifying[draft_id]
 
     def evidence_to_approve(self, draft_id: str) -> list[str] | None:
-        from stitch_ls.core.drafts.verify import CouldNotRun, evidence_digest, runnable
-
         try:
             _, command, _ = runnable(self.ws, draft_id)
         except CouldNotRun as exc:
@@ -149,15 +172,11 @@ class Indexer(IndexerApi):
         return command
 
     def approve_team_file(self, by: str, now: datetime, door: str) -> Delta:
-        from stitch_ls.core.operations import approve_team_file
-
         before = self.ws.state, self.ws.team_source
         approve_team_file(self.ws, by, now, door)
         return self._delta(ScanResult(), *before, reloaded=Reloaded(config=True))
 
     def fetch_streams(self) -> list[str]:
-        from stitch_ls.core.operations import fetch_streams
-
         return fetch_streams(self.ws)
 
     def cancel_verify(self, draft_id: str | None) -> bool:
@@ -167,27 +186,19 @@ class Indexer(IndexerApi):
         return bool(runs)
 
     def source_log(self) -> str:
-        from stitch_ls.core.record import logbook
-
         return logbook.to_text(logbook.gather(self.ws))
 
     def settings(self, raw: object) -> tuple[EditorSettings, list[str]]:
-        from stitch_ls.core.policy.config import parse_editor_settings
-
         parsed = parse_editor_settings(raw)
         self.ws.use_editor_settings(*parsed)
         return parsed
 
     def sign_off(self, point: StitchPoint, signer: str, at: datetime) -> dict[str, object]:
-        from stitch_ls.core.operations import sign_off
-
         return sign_off(self.ws, point, signer, at, door=EDITOR)
 
     def recount_points(self) -> PointCount | None:
         """Counted in the background after each snapshot and sign-off, so the open files'
         points never wait for them."""
-        from stitch_ls.core.operations import point_counts, points_of
-
         if self.snapshot is None or self.team is None:
             return None
         points = points_of(self.ws, self.snapshot, self.team)[0]
@@ -195,8 +206,6 @@ class Indexer(IndexerApi):
 
     def check_team(self, text: str) -> list[ConfigProblem]:
         """(Validated here: the language server never loads pydantic.)"""
-        from stitch_ls.core.policy.config import load_team_config
-
         loaded = load_team_config(text)
         return loaded if isinstance(loaded, list) else []
 
@@ -225,20 +234,14 @@ class Indexer(IndexerApi):
         now: datetime,
         session: Session,
     ) -> Changed[list[Settled]]:
-        from stitch_ls.core.operations import settle
-
         with self._changing() as change:
             settled = settle(self.ws, event, now, session, path, buffers)
         return Changed(settled, change.delta)
 
     def prompts(self) -> tuple[list[tuple[Path, Prompt]], list[str]]:
-        from stitch_ls.core.drafts.prompts import scan_prompts
-
         return scan_prompts(self.ws.prompt_folders())
 
     def dismiss_prompts(self, ids: list[str]) -> list[str]:
-        from stitch_ls.core.drafts.prompts import scan_prompts
-
         pending = {p.id for _, p in scan_prompts(self.ws.prompt_folders())[0] if p.answer is None}
         self.ws.load_state()
         kept = [i for i in self.ws.state.dismissed_prompts if i in pending]
@@ -248,8 +251,6 @@ class Indexer(IndexerApi):
         return wanted
 
     def answer(self, path: Path, answer: str, by: str, at: datetime) -> Prompt:
-        from stitch_ls.core import operations
-
         return operations.answer(self.ws, path, answer, by, at, door=EDITOR)
 
     def watch(self, paths: frozenset[str]) -> list[DraftRecord]:
@@ -306,16 +307,11 @@ class Indexer(IndexerApi):
         return list_drafts(self.ws, ctx, texts, path, limit)
 
     def user(self) -> str:
-        from stitch_ls.core.vcs.gitinfo import user_email
-
         return user_email(self.ws.root)
 
     # -- git -----------------------------------------------------------------------------
 
     def git(self, team: TeamConfig, now: datetime) -> GitUpdate | None:
-        from stitch_ls.core.vcs.gitview import take_snapshot
-        from stitch_ls.core.vcs.refs import commits
-
         key = commits(self.ws.root)
         if key is None:
             return None
@@ -336,9 +332,6 @@ class Indexer(IndexerApi):
         return GitUpdate(snap.streams, list(snap.problems), delta)
 
     def points(self, path: str, text: str | None) -> list[StitchPoint]:
-        from stitch_ls.core.vcs.gitview import points_for
-        from stitch_ls.core.vcs.stitchpoints import SignOffs
-
         if self.snapshot is None or self.team is None:
             return []
         signoffs = SignOffs.read(self.ws.paths.signoffs)
@@ -352,10 +345,6 @@ class Indexer(IndexerApi):
     def _buffer_touch(self, path: str, text: str | None) -> Touch | None:
         """The engineer's change to an open file against where their branch left the base,
         for the collision index (None: no change, or nothing to compare with)."""
-        from stitch_ls.core.vcs.collisions import WHOLE, Touch, base_symbols
-        from stitch_ls.core.vcs.gitview import base_text, owner_for
-        from stitch_ls.core.vcs.streams import diff_texts
-
         snap, team = self.snapshot, self.team
         if text is None or snap is None or team is None or snap.engineer_base is None:
             return None
@@ -388,8 +377,6 @@ class Indexer(IndexerApi):
         )
 
     def write_collisions(self, now: datetime) -> int:
-        from stitch_ls.core.vcs.collisions import touches_of
-
         if self.radar is None or self.snapshot is None or self.team is None:
             return 0
         snap, team = self.snapshot, self.team
@@ -398,8 +385,6 @@ class Indexer(IndexerApi):
             return self.radar.write(touches, now)
 
     def compare(self, path: str, symbol: str, streams: list[str]) -> Comparison:
-        from stitch_ls.core.vcs.gitview import compare_versions
-
         if self.snapshot is None:
             raise Refused("git has not been read yet; try again in a moment")
         try:
@@ -409,8 +394,6 @@ class Indexer(IndexerApi):
 
 
 def _index_writer(root: Path) -> IndexWriter | None:
-    from stitch_ls.core.vcs.refs import locate
-
     dirs = locate(root)
     return IndexWriter(dirs.common_dir) if dirs is not None else None
 
@@ -511,8 +494,6 @@ def watch_folder(folder: Path, outbox: Outbox, only: Path | None = None) -> None
     """Say which files under `folder` changed (Neovim on Linux offers no file watching,
     and the CLI changes the state behind the editor's back); with `only`, just that file
     (the engineer's state, in a per-user folder shared by every workspace)."""
-    from watchfiles import watch
-
     while True:
         if not folder.is_dir():
             time.sleep(1.0)
@@ -536,7 +517,6 @@ def watch_checkouts(indexer: Indexer, outbox: Outbox) -> None:
     drafts and prompts, and their work, which makes live streams) and in the shared switches
     in git's common folder. Which checkouts there are is looked at again every 2 s; files
     under `.git` are not news."""
-    from watchfiles import watch
 
     def targets() -> list[Path]:
         found = [t.path for t in indexer.ws._other_checkouts() if t.path is not None]
@@ -586,8 +566,6 @@ def watch_repository(
     """`stitch-ls watch`: what the editor's indexer does for the guard, without an editor —
     look at git whenever a ref moves or a worktree's files change, and keep the repository's
     collision index fresh, until `stop` is set (with it set from the start: one look)."""
-    from stitch_ls.core.vcs.refs import fingerprint_of
-
     indexer = Indexer(root)
     indexer.load(clock())
     if indexer.radar is None:

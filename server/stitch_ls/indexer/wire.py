@@ -40,7 +40,7 @@ def event(changed: set[Path] | None) -> Reply:
 
 
 def _nothing_scanned() -> ScanResult:
-    # imported here: the language server imports this module before its first answer, and the
+    # start-up: the language server imports this module before its first answer, and the
     # core's draft modules only after it (lsp/server.py, LATER_IMPORTS)
     from stitch_ls.core.drafts.index import ScanResult
 

@@ -251,6 +251,7 @@ async def show_draft(ls: StitchServer, *args: Any) -> dict[str, Any]:
     record = await ls.draft_record(draft_id or "")
     if record is None:
         raise refused(f"no draft with id {draft_id!r}")
+    # start-up: the server's first answer loads no core; this runs after it
     from stitch_ls.core.workspace import draft_summary
 
     ctx = ws.gate_context(ls.clock(), ignore_quiet=True)
@@ -381,6 +382,7 @@ async def compare_streams(ls: StitchServer, *args: Any) -> dict[str, Any]:
     point = ls.points.find(point_id or "")
     if point is None:
         raise refused(f"no stitch point {point_id!r} in an open file")
+    # start-up: the server's first answer loads no core; this runs after it
     from stitch_ls.core.vcs.gitview import ENGINEER
 
     streams = [name for name in point.streams if name != ENGINEER]

@@ -108,6 +108,7 @@ class Diagnostics:
 
     def cap_diagnostics(self) -> list[types.Diagnostic]:
         """A warning on the team file's feature entry for each feature over the stream cap."""
+        # start-up: the server's first answer loads no core; this runs after it
         from stitch_ls.core.policy.config import locate_key
 
         assert self.host.ws is not None

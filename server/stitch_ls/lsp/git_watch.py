@@ -78,6 +78,7 @@ class GitWatch:
         """`[streams] fetch_every`: fetch the remotes' stream branches in the indexer, at
         start and then that often; the outcome shows in the status, never blocks a request.
         The team file is read again each round (turning it on or off needs no restart)."""
+        # start-up: the server's first answer loads no core; this runs after it
         from stitch_ls.core.policy.config import duration_seconds
 
         while True:

@@ -113,7 +113,7 @@ def _trim_heap() -> None:
     """Hand the heap pages freed after start-up back to the OS (glibc keeps them: the
     import-time garbage, the pickles of the first drafts, a placement's extra syntax trees);
     ~1.5 MiB of RSS. Elsewhere than glibc, nothing."""
-    import ctypes
+    import ctypes  # start-up: only after the first answer, once
 
     try:
         ctypes.CDLL(None).malloc_trim(0)
@@ -501,6 +501,7 @@ class StitchServer(LanguageServer):
         except Exception as exc:  # noqa: BLE001 - a client that cannot answer keeps defaults
             self.show_log(f"could not read editor settings: {exc}")
             return
+        # start-up: the server's first answer loads no core; this runs after it
         from stitch_ls.core.policy.config import merge_settings, settings_table
 
         pulled = settings_table(result[0] if result else None)
@@ -734,7 +735,8 @@ class StitchServer(LanguageServer):
             self.publish(doc)
 
     def streams_status(self) -> dict[str, Any]:
-        from stitch_ls.core.operations import streams_summary
+        # start-up: the server's first answer loads no core; this runs after it
+        from stitch_ls.core.vcs.streams import streams_summary
 
         if self.ws is None:
             return streams_summary(None, 0)

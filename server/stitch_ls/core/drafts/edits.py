@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,8 +60,6 @@ def apply_plan_to_disk(root: Path, plan: Plan) -> None:
 def preview_diff(plan: Plan, read: Callable[[str], str | None]) -> str:
     """A unified diff of what applying `plan` would change, file by file (`read` gives the
     text each edit was placed on)."""
-    import difflib
-
     out: list[str] = []
     for path, edits in plan.by_path().items():
         kind = edits[0].kind

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from stitch_ls.core.files.paths import glob_match
+from stitch_ls.core.safetext import one_line
 
 if TYPE_CHECKING:
     from stitch_ls.core.drafts.model import Draft
@@ -34,6 +37,7 @@ class ReadOnly:
     zone: tzinfo | None = None  # the workspace's, for `since` as people read it
 
     def describe(self) -> str:
+        # start-up: the language server loads the gate before its first answer
         from stitch_ls.core.timefmt import human_time
 
         since = human_time(self.since, self.zone) or "unknown time"
@@ -130,8 +134,6 @@ def failed_evidence(draft: Draft) -> str | None:
 def draft_digest(draft: Draft) -> str:
     """What a verification is bound to: the draft's whole content (an agent that changes its
     draft after it was verified loses the verification)."""
-    import hashlib
-
     return hashlib.sha256(draft.to_json().encode()).hexdigest()[:32]
 
 
@@ -174,6 +176,7 @@ def _decide_valid(
     over = next((why for name, why in ctx.beyond_cap if name == draft.stream), None)
     if over is not None:
         return Decision(Gate.BLOCKED, agent_text(over))
+    # start-up: the language server loads the gate before its first answer
     from stitch_ls.core.drafts.sources import agent_sources
 
     # a `human` source in the draft itself is an agent's claim: only a vouch counts
@@ -223,8 +226,6 @@ def _decide_valid(
 def bare_reason(gate: str, reason: str | None) -> str | None:
     """The reason without the state word it starts with ("stale: …", "parked for a human: …"),
     for a line that shows the state word beside it."""
-    import re
-
     if not reason:
         return reason
     words = re.escape(gate.replace("_", " ")) + "|" + re.escape(gate)
@@ -247,8 +248,6 @@ def action_title(draft: Draft, sources: SourceReport | None = None) -> str:
 def agent_text(text: str) -> str:
     """An agent's words in a line Stitch composes: one line, no controls, and without the
     separators of Stitch's own suffix (" — 0.82 · 3 sources"), so a title cannot forge it."""
-    from stitch_ls.core.safetext import one_line
-
     return one_line(text).replace("—", "-").replace("·", ".")
 
 

@@ -9,6 +9,7 @@ of drafts.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from stat import S_ISREG
 from typing import Any, TypeVar
 
 from stitch_ls.core.drafts.model import Draft
-from stitch_ls.core.drafts.sources import SourceReport
+from stitch_ls.core.drafts.sources import SourceReport, unsourced
 from stitch_ls.core.files.fsio import (
     atomic_write,
     parse_json,
@@ -48,8 +49,6 @@ class DraftRecord:
     @property
     def unsourced(self) -> bool:
         """No sources, or every one it cites missing: parked, and counted against the budget."""
-        from stitch_ls.core.drafts.sources import unsourced
-
         return self.draft is not None and unsourced(self.draft, self.sources)
 
     @property
@@ -345,8 +344,6 @@ class DraftIndex:
         return self._digest(first.file) == self._digest(other.file) is not None
 
     def _digest(self, path: Path) -> str | None:
-        import hashlib
-
         entry = self._files.get(path)
         key = entry[0] if entry is not None else None
         cached = self._digests.get(path)

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from stitch_ls.core.files.fsio import read_inside
+from stitch_ls.core.files.paths import check_relative_path, resolve_inside
+from stitch_ls.core.vcs.gitrun import open_repo
+
 if TYPE_CHECKING:
     from stitch_ls.core.drafts.model import Draft, Source
 
@@ -234,8 +238,6 @@ class SourceChecker:
     # -- workspace paths ---------------------------------------------------------------------
 
     def _path(self, ref: str) -> SourceCheck:
-        from stitch_ls.core.files.paths import check_relative_path
-
         path, anchor, lines, test = split_ref(ref)
         try:
             path = check_relative_path(path)
@@ -258,9 +260,6 @@ class SourceChecker:
     def _text(self, path: str) -> str | None:
         """The file's text, or None when it is missing or unreadable (a folder counts as
         present: its text is empty)."""
-        from stitch_ls.core.files.fsio import read_inside
-        from stitch_ls.core.files.paths import resolve_inside
-
         self._cited[path] = _stat_key(self.root / path)
         try:
             target = resolve_inside(self.root, path)
@@ -293,8 +292,6 @@ class SourceChecker:
         with self._lock:
             if key in self._blobs:
                 return self._blobs[key]
-        from stitch_ls.core.vcs.gitrun import open_repo
-
         text: str | None = None
         repo = open_repo(self.root)
         if repo is not None and _SHA.match(commit):
@@ -317,8 +314,6 @@ class SourceChecker:
         with self._lock:
             if sha in self._commits:
                 return SourceCheck("checked", f"commit {sha[:12]}")
-        from stitch_ls.core.vcs.gitrun import open_repo
-
         repo = open_repo(self.root)
         if repo is None:
             return SourceCheck("unverifiable", "no git repository to look the commit up in")

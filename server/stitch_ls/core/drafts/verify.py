@@ -20,6 +20,8 @@ included), and a draft's test refs reach it only as arguments, never as options.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -32,6 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from stitch_ls.core.drafts.anchor import plan_draft
+from stitch_ls.core.drafts.edits import apply_plan_to_disk
+from stitch_ls.core.drafts.gate import draft_digest
+from stitch_ls.core.files.fsio import read_inside, unlink_inside, write_inside
+from stitch_ls.core.policy.state import State, Verification
+from stitch_ls.core.vcs.gitrun import open_repo
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -67,9 +76,6 @@ class NotApproved(CouldNotRun):
 
 def evidence_digest(evidence: object) -> str:
     """One version of the team's `[evidence]` settings (the command and what it runs with)."""
-    import hashlib
-    import json
-
     data = evidence.to_data() if hasattr(evidence, "to_data") else evidence
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -159,9 +165,6 @@ def verify(
     """Verify one pending draft and record the outcome; raises CouldNotRun or Refused, and
     NotApproved the first time a team's command would run here, unless a person just saw it
     and said yes (`approve_command`, recorded in their state)."""
-    from stitch_ls.core.drafts.gate import draft_digest
-    from stitch_ls.core.policy.state import State, Verification
-
     draft, command, refs = runnable(ws, draft_id)
     approval = evidence_digest(ws.team.evidence)
     if approval not in ws.state.evidence_commands:
@@ -203,8 +206,6 @@ def verify(
 def scratch_worktree(root: Path):
     """A detached worktree of HEAD in a new temporary folder outside the workspace, removed
     (with git's record of it) afterwards."""
-    from stitch_ls.core.vcs.gitrun import open_repo
-
     repo = open_repo(root)
     if repo is None:
         raise CouldNotRun(f"{root} is not a git repository: nothing to verify against")
@@ -234,10 +235,6 @@ def scratch_worktree(root: Path):
 
 def prepare(ws: StitchWorkspace, draft: Draft, scratch: Path) -> None:
     """The engineer's saved version of each file the draft touches, then the draft itself."""
-    from stitch_ls.core.drafts.anchor import plan_draft
-    from stitch_ls.core.drafts.edits import apply_plan_to_disk
-    from stitch_ls.core.files.fsio import read_inside, unlink_inside, write_inside
-
     for path in draft.paths:
         try:
             text = read_inside(ws.root, path, MAX_FILE_BYTES)

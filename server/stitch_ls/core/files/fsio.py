@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -322,8 +323,6 @@ def parse_json(text: str | bytes) -> Any:
     one ValueError, whatever depth the interpreter's stack happens to allow here. Agents may
     write `[[[[…` a thousand deep; parsed, it would break whatever walks it next (validation,
     the pipe to the language server, a `repr`) far from the file that caused it."""
-    import json
-
     try:
         value = json.loads(text)
     except RecursionError:
@@ -341,6 +340,7 @@ def parse_toml(text: str) -> dict[str, Any]:
     """`tomllib.loads` with the same bound as `parse_json` (dotted keys nest without
     brackets, so the parsed value is always walked). A syntax error is raised as
     `tomllib.TOMLDecodeError` (it names the line); too deep is a plain ValueError."""
+    # start-up: the guard's path loads fsio and reads no TOML
     import tomllib
 
     try:

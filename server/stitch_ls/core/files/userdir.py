@@ -7,6 +7,7 @@ tool call.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from functools import lru_cache
@@ -68,8 +69,6 @@ def _known_file() -> Path:
 
 
 def _checkouts() -> dict[str, str]:
-    import json
-
     try:
         with open(_known_file(), "rb") as handle:
             data = json.loads(handle.read(1024 * 1024))
@@ -87,7 +86,7 @@ def _known(root: Path | str) -> str | None:
 
 def _know(root: Path | str, key: str) -> None:
     """Remember which repository a checkout belongs to (once; a failure changes nothing)."""
-    import json
+    # start-up: the guard's path and the server's first answer load userdir
     import tempfile
 
     real = os.path.realpath(root)

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from stitch_ls.core.files.fsio import parse_json
+from stitch_ls import __version__
+from stitch_ls.core.files.fsio import atomic_write, parse_json
 from stitch_ls.core.files.userdir import user_state_dir, workspace_key
 from stitch_ls.core.guard.rules import PolicyFacts
 from stitch_ls.core.vcs import refs
@@ -48,8 +49,6 @@ def _stat(path: str) -> list[int] | None:
 
 
 def _code_version() -> str:
-    from stitch_ls import __version__
-
     return f"{__version__}/{CACHE_VERSION}"
 
 
@@ -61,6 +60,7 @@ def input_paths(root: Path, config: Path, state_files: list[Path]) -> list[str]:
     if dirs is not None:
         paths.extend(refs.watched(dirs))
         paths += [str(dirs.common_dir / "config"), str(dirs.git_dir / "config.worktree")]
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.vcs.gitrun import user_config_files
 
     paths += [str(p) for p in user_config_files()]
@@ -106,6 +106,7 @@ def facts_from(data: dict[str, Any]) -> PolicyFacts:
 def compile_facts(root: Path, now: datetime) -> PolicyFacts:
     """Load the policy through `StitchWorkspace` (as every door does), and keep the result
     for the fast path when no input changed while it was read."""
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.files.paths import StitchPaths
     from stitch_ls.core.operations import open_workspace
 
@@ -134,8 +135,6 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
                 "problems": list(facts.problems),
             },
         }
-        from stitch_ls.core.files.fsio import atomic_write
-
         atomic_write(cache_file(root), json.dumps(payload, indent=1) + "\n")
     return facts
 
@@ -143,6 +142,7 @@ def compile_facts(root: Path, now: datetime) -> PolicyFacts:
 def _git_programs(root: Path) -> tuple[str | None, list[str]]:
     """A key that makes git run a program, set by a file the repository controls (None when
     none is), and every configuration file git read: the cache holds while none changes."""
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.vcs.gitrun import configured_programs, open_repo
 
     repo = open_repo(root)
@@ -168,6 +168,7 @@ def state_files(paths: Any) -> list[Path]:
 
 def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]:
     """The guard's facts from a loaded workspace, and until when they hold (time-wise)."""
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.timefmt import human_time
 
     zone = ws.display_zone()
@@ -198,12 +199,14 @@ def facts_of(ws: Any, root: Path, now: datetime) -> tuple[PolicyFacts, datetime]
 
 
 def _on_stream(ws: Any, branch: str | None) -> bool:
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.vcs.streams import pattern_regex
 
     return branch is not None and bool(pattern_regex(ws.team.streams.branch_pattern).match(branch))
 
 
 def _stream_of(ws: Any, branch: str | None) -> str | None:
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.vcs.streams import pattern_regex, stream_name
 
     if branch is None:
@@ -215,6 +218,7 @@ def _over_cap(ws: Any, root: Path, branch: str | None, now: datetime) -> str | N
     """Why `branch` is a stream over its feature's cap, or None."""
     if branch is None:
         return None
+    # start-up: the guard's cached path; only a stale policy needs these
     from stitch_ls.core.vcs.streams import discover, open_repo, pattern_regex
 
     team = ws.team

@@ -39,8 +39,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from stitch_ls.core.files.fsio import append_line, parse_json
 from stitch_ls.core.files.globs import glob_match
 from stitch_ls.core.files.userdir import repository_key, user_state_dir
+from stitch_ls.core.vcs.refs import locate
 
 ToolKind = Literal["edit", "write", "shell", "mcp", "question", "notify", "read", "other"]
 EDITING: frozenset[str] = frozenset({"edit", "write"})
@@ -196,6 +198,7 @@ def human_step(event: ToolEvent, facts: PolicyFacts) -> str | None:
     file a person owns, or a shell command that performs a human-only step."""
     if event.kind not in (*EDITING, "shell", "mcp", "other"):
         return None
+    # start-up: the guard's path; only the tool calls that need it load this
     from stitch_ls.core.guard.shell import human_steps, protected_in
 
     owned = [
@@ -233,6 +236,7 @@ def collision_verdict(found: list[Any], age: float | None, facts: PolicyFacts) -
     changes (`core.vcs.collisions.Collision`), saying how old that knowledge is when old."""
     if not found:
         return ALLOW
+    # start-up: the guard's path; only the tool calls that need it load this
     from stitch_ls.core.safetext import one_line
     from stitch_ls.core.vcs.collisions import STALE_S
 
@@ -360,8 +364,6 @@ def roots_of(event: ToolEvent) -> list[str]:
     repository's outer one too — and those holding its working folder. An empty `.git` file
     or a stray `.stitch/` folder makes no repository: only a checkout git can read, or a
     folder with a team file, does."""
-    from stitch_ls.core.vcs.refs import locate
-
     found: list[str] = []
     starts = [event.cwd] if event.cwd and os.path.isabs(event.cwd) else []
     base = starts[0] if starts else os.getcwd()
@@ -386,6 +388,7 @@ def roots_of(event: ToolEvent) -> list[str]:
 
 
 def _argv0(command: str) -> str | None:
+    # start-up: the guard's path; only the tool calls that need it load this
     import shlex
 
     try:
@@ -408,6 +411,7 @@ def read_only_command(
     repository, run the repository's code). git only when its configuration runs nothing."""
     if not command.strip() or _SHELL_SYNTAX.search(command):
         return False
+    # start-up: the guard's path; only the tool calls that need it load this
     import shlex
 
     try:
@@ -471,16 +475,12 @@ def denial_line(event: ToolEvent, verdict: Verdict, now: datetime) -> str:
 
 def record_denial(root: Path | str, event: ToolEvent, verdict: Verdict, now: datetime) -> None:
     """Append one line per denial (whole-line appends, so agents in parallel keep every line)."""
-    from stitch_ls.core.files.fsio import append_line
-
     append_line(denials_file(root), denial_line(event, verdict, now))
 
 
 def denial_counts(root: Path | str, since: datetime | None = None) -> dict[str, Any]:
     """The status object's `guard` entry: agent actions the guard denied, by reason and agent.
     Unreadable lines are skipped (a crash mid-append leaves at most a torn last line)."""
-    from stitch_ls.core.files.fsio import parse_json
-
     by_reason: Counter[str] = Counter()
     by_agent: Counter[str] = Counter()
 

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from stitch_ls.core.guard.rules import irreversible_pattern
 from stitch_ls.core.syntax.bash import Parsed, SimpleCommand, parse
 
 # Stitch's human-only verbs, by their words after the program (a prefix matches)
@@ -405,8 +406,6 @@ PROTECTED: tuple[tuple[str, str], ...] = (
 def protected_in(roots: list[str], cwd: str | None, user_dirs: list[tuple[str, str]]) -> Protected:
     """What a word names among what a person owns: a protected path of one of `roots`, or a
     file in one of `user_dirs` (Stitch's per-user state, the user's git configuration)."""
-    from stitch_ls.core.guard.rules import irreversible_pattern
-
     base = cwd if cwd and os.path.isabs(cwd) else os.getcwd()
     reals = [(root, os.path.realpath(root)) for root in roots]
     owned = [(os.path.realpath(path), label) for path, label in user_dirs]

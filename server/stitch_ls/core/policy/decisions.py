@@ -61,6 +61,7 @@ def signer(ws: StitchWorkspace, kind: Kind) -> Callable[[dict[str, Any]], str] |
     `SigningError` with one clear line when it cannot), else None."""
     if not signs(ws):
         return None
+    # start-up: the guard and --help load decisions; only signing needs this
     from stitch_ls.core.vcs.signing import sign
 
     namespace = NAMESPACES[kind]
@@ -75,6 +76,7 @@ def signed(ws: StitchWorkspace, kind: Kind, body: dict[str, Any]) -> str | None:
 
 def receipt(kind: Kind, body: dict[str, Any]) -> str:
     """The key a decision is remembered by in the person's own state (its signed payload)."""
+    # start-up: the guard and --help load decisions; only signing needs this
     from stitch_ls.core.vcs.signing import payload
 
     return hashlib.sha256(NAMESPACES[kind].encode() + b"\0" + payload(body)).hexdigest()
@@ -86,6 +88,7 @@ def check(ws: StitchWorkspace, kind: Kind, body: dict[str, Any], who: str) -> Ch
         return Check(True, "made on this machine")
     if not signs(ws):
         return Check(False, "the team does not sign decisions")
+    # start-up: the guard and --help load decisions; only signing needs this
     from stitch_ls.core.vcs.signing import Verifier
 
     why = Verifier(ws.team_source.signers).why_not(body, who, NAMESPACES[kind])

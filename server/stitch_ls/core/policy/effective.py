@@ -6,6 +6,7 @@ is what it is.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,6 @@ class EffectivePolicy:
 
 def local_zone() -> ZoneInfo:
     """The machine's IANA zone, falling back to UTC when it cannot be named."""
-    import os
-
     name = os.environ.get("TZ", "").lstrip(":")
     if not name:
         try:

@@ -25,11 +25,18 @@ disk and git (through the hardened runner).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from stitch_ls.core.errors import Refused
+from stitch_ls.core.files.fsio import atomic_write, read_text_limited
+from stitch_ls.core.files.paths import StitchPaths
 from stitch_ls.core.policy.config import ConfigProblem, TeamConfig, load_team_config
+from stitch_ls.core.vcs.gitrun import UnsafeRepository, open_repo
+from stitch_ls.core.vcs.refs import remote_branches
 
 MAX_TEAM_BYTES = 1024 * 1024
 TEAM_PATH = ".stitch/config.toml"
@@ -42,8 +49,6 @@ OWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")
 
 def digest(*texts: str | None) -> str:
     """One version of the base branch's rules: its team file, allowed signers, code owners."""
-    import hashlib
-
     sha = hashlib.sha256()
     for text in texts:
         sha.update(b"\x00" if text is None else b"\x01" + text.encode("utf-8", "surrogateescape"))
@@ -68,8 +73,6 @@ class Accepted:
     text: str | None = None  # the team file as written: kept, and read back, as such
 
     def to_json(self) -> str:
-        import json
-
         return json.dumps(
             {
                 "version": 1,
@@ -88,8 +91,6 @@ class Accepted:
     @classmethod
     def from_json(cls, kept: str) -> Accepted:
         """Raises ValueError for anything but what `to_json` wrote."""
-        import json
-
         data = json.loads(kept)
         if not isinstance(data, dict) or data.get("version") != 1:
             raise ValueError("not an accepted team file")
@@ -339,8 +340,6 @@ def loosening(accepted: Accepted, offered: Accepted, base_name: str) -> list[str
 
 def approve(source: TeamSource) -> Accepted:
     """What a person's approval accepts now (Refused when nothing waits for one)."""
-    from stitch_ls.core.errors import Refused
-
     if source.proposal is None:
         raise Refused("no team file waits for your approval: the one in force is accepted")
     return source.proposal
@@ -509,8 +508,6 @@ def read_sources(root: Path, config: Path, accepted: Path) -> Sources:
     """The working copy (bounded, regular files only), the committed versions (HEAD and the
     base branch, read from git's objects: no filter runs), the base's allowed signers and
     code owners, and what this machine accepted."""
-    from stitch_ls.core.files.fsio import read_text_limited
-
     working = working_error = None
     try:
         working = read_text_limited(config, MAX_TEAM_BYTES)
@@ -527,8 +524,6 @@ def read_sources(root: Path, config: Path, accepted: Path) -> Sources:
 def read_accepted(path: Path) -> Accepted | None:
     """What this machine accepted for the repository (as Stitch wrote it), or None. The last
     good team file kept before there were accepted versions is taken as the accepted one."""
-    from stitch_ls.core.files.fsio import read_text_limited
-
     try:
         return Accepted.from_json(read_text_limited(path, 4 * MAX_TEAM_BYTES))
     except FileNotFoundError:
@@ -544,8 +539,6 @@ def read_accepted(path: Path) -> Accepted | None:
 
 
 def keep_accepted(path: Path, accepted: Accepted) -> None:
-    from stitch_ls.core.files.fsio import atomic_write
-
     atomic_write(path, accepted.to_json() + "\n")
 
 
@@ -556,8 +549,6 @@ def _committed(
     signers, its code owners). The base branch is the one the accepted rules declare, else
     `main`, else `master`: a local branch, else a remote-tracking one (a clone that holds
     only a feature branch still has its remote's `main`)."""
-    from stitch_ls.core.vcs.gitrun import UnsafeRepository, open_repo
-
     try:
         repo = open_repo(root)
     except UnsafeRepository as exc:  # its base is unknown: never the working copy's word
@@ -588,8 +579,6 @@ def _committed(
 
 def _base_ref(repo: Any, names: list[str]) -> tuple[str, str] | None:
     """(name, ref) of the first of `names` that is a local branch, else a remote-tracking one."""
-    from stitch_ls.core.vcs.refs import remote_branches
-
     heads = _branch_names(repo)
     for name in names:
         if name in heads:
@@ -622,8 +611,6 @@ def _branch_names(repo: Any) -> set[str]:
 def rules_in_force(root: Path) -> tuple[str | None, str | None]:
     """(code owners, allowed signers) in force for the repository at `root`: those accepted
     with the team file, else the base branch's as committed (never the working copy's)."""
-    from stitch_ls.core.files.paths import StitchPaths
-
     held = read_accepted(StitchPaths(root).accepted)
     if held is not None:
         return held.owners, held.signers

@@ -52,6 +52,7 @@ def branch_pattern(root: Path) -> str | None:
 def stream_namer(pattern: str | None) -> Callable[[str | None], str | None]:
     """A function naming the stream of a branch: `feature/stream` where the team's pattern
     matches, else the branch itself."""
+    # start-up: git's post-rewrite hook does not load the streams
     from stitch_ls.core.vcs.streams import pattern_regex, stream_name
 
     regex = pattern_regex(pattern) if pattern else None
@@ -67,6 +68,7 @@ def stream_namer(pattern: str | None) -> Callable[[str | None], str | None]:
 def branch_feature(pattern: str | None) -> Callable[[str | None], str | None]:
     """A function naming the feature of a branch where the team's pattern matches it, else
     None (a branch outside the pattern is no feature's)."""
+    # start-up: git's post-rewrite hook does not load the streams
     from stitch_ls.core.vcs.streams import pattern_regex, stream_name
 
     regex = pattern_regex(pattern) if pattern else None
@@ -253,6 +255,7 @@ def post_commit(root: Path, now: datetime) -> list[str]:
         author, _email, message, pairs = facts
         stitch_pairs = [(k, v) for k, v in pairs if k.startswith("Stitch-")]
         if stitch_pairs:
+            # start-up: git's post-rewrite hook does not load the streams
             from stitch_ls.core.vcs.streams import parse_trailers
 
             meta = parse_trailers(stitch_pairs)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from stitch_ls.core.drafts.model import SourceLogEntry
+from stitch_ls.core.record.keeping import line_hash
 from stitch_ls.core.vcs import notes
 
 HORIZONS = (1, 7, 30)
@@ -131,8 +132,6 @@ def _holding(
 ) -> dict[str, list[int]] | None:
     """Per file, the lines of `commit`'s version that are the applied ranges (each found by
     its text's hash, the nearest to where it was logged); None unless every range is there."""
-    from stitch_ls.core.record.keeping import line_hash
-
     found: dict[str, list[int]] = {}
     for path, ranges in wanted.items():
         lines = _file_at(repo, commit, path)

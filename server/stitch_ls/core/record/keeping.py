@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from stitch_ls.core.drafts.model import Draft, SourceLogEntry
+from stitch_ls.core.files.fsio import atomic_write, parse_json, read_bytes_limited
 from stitch_ls.core.records import Aware, Record, record
+from stitch_ls.core.text import LineIndex
 
 MAX_UNSAVED_BYTES = 128 * 1024 * 1024  # a draft's files before and after, at most 20 MiB each
 
@@ -124,8 +126,6 @@ class Unsaved(Record):
 def changes_of(plan: Any, before: dict[str, str | None]) -> dict[str, list[list[str]]]:
     """Per file, the [old, new] text of each of the plan's edits (a created file: ["", its
     text]; a deleted one: [its text, ""])."""
-    from stitch_ls.core.text import LineIndex
-
     out: dict[str, list[list[str]]] = {}
     for edit in plan.edits:
         text = before.get(edit.path)
@@ -246,8 +246,6 @@ def file_of(paths: Any, draft_id: str) -> Path:
 
 
 def write(paths: Any, waiting: Unsaved) -> None:
-    from stitch_ls.core.files.fsio import atomic_write
-
     atomic_write(file_of(paths, waiting.draft.id), waiting.to_json())
 
 
@@ -258,8 +256,6 @@ def remove(paths: Any, draft_id: str) -> None:
 
 def read_all(paths: Any) -> tuple[list[Unsaved], list[str]]:
     """Every apply waiting here (by draft id order), and the files that could not be read."""
-    from stitch_ls.core.files.fsio import parse_json, read_bytes_limited
-
     found: list[Unsaved] = []
     problems: list[str] = []
     try:

@@ -22,6 +22,7 @@ from typing import Any
 
 from stitch_ls.core.record import authorship
 from stitch_ls.core.vcs import notes
+from stitch_ls.core.vcs.streams import parse_trailers
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,6 @@ def trailer_author(
     trailers: list[tuple[str, str]], author_name: str, stream: str | None
 ) -> Author | None:
     """The author of an agent commit, from its `Stitch-*` trailers (None: not an agent's)."""
-    from stitch_ls.core.vcs.streams import parse_trailers
-
     pairs = [(k, v) for k, v in trailers if k.startswith("Stitch-")]
     if not pairs:
         return None

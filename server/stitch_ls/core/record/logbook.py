@@ -20,6 +20,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from stitch_ls.core.drafts.model import NotKeptEntry, SourceLogEntry
+from stitch_ls.core.drafts.prompts import scan_prompts
+from stitch_ls.core.policy import decisions
+from stitch_ls.core.record.sourcelog import read_log
+from stitch_ls.core.safetext import escape_markdown, one_line
+from stitch_ls.core.timefmt import human_time
+from stitch_ls.core.vcs.gitrun import config_value
+from stitch_ls.core.vcs.stitchpoints import SignOffs
 
 
 @dataclass(frozen=True)
@@ -108,8 +115,6 @@ def _aware(value: datetime | None) -> datetime:
 
 
 def _when(value: datetime, zone: tzinfo) -> str:
-    from stitch_ls.core.timefmt import human_time
-
     return human_time(value, zone) or "unknown time"
 
 
@@ -185,12 +190,6 @@ def gather(ws: Any) -> LogBook:
     """Everything the workspace can tell: the shared source log and sign-offs, the prompts
     folder, and this engineer's own rejections and vouches. An answer or a sign-off that
     cannot be checked as its person's (`core.policy.decisions`) is told as claimed."""
-    from stitch_ls.core.drafts.prompts import scan_prompts
-    from stitch_ls.core.policy import decisions
-    from stitch_ls.core.record.sourcelog import read_log
-    from stitch_ls.core.vcs.gitrun import config_value
-    from stitch_ls.core.vcs.stitchpoints import SignOffs
-
     zone = ws.display_zone()
     book = LogBook(zone=zone, commit_web=commit_web(config_value(ws.root, "remote.origin.url")))
     log = read_log(ws.paths.source_log)
@@ -279,8 +278,6 @@ def gather(ws: Any) -> LogBook:
 
 def to_text(book: LogBook) -> str:
     """Plain readable text: no markup to escape (controls are the printer's to neutralise)."""
-    from stitch_ls.core.safetext import one_line
-
     if not book.events:
         return "Source log: nothing has been accepted, rejected or asked yet.\n"
     out = ["Source log", ""]
@@ -292,8 +289,6 @@ def to_text(book: LogBook) -> str:
 
 
 def to_markdown(book: LogBook) -> str:
-    from stitch_ls.core.safetext import escape_markdown, one_line
-
     if not book.events:
         return "# Source log\n\nNothing has been accepted, rejected or asked yet.\n"
     out = ["# Source log", ""]

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from stitch_ls.core.record.signals import KINDS, LABELS
+from stitch_ls.core.safetext import escape_markdown
+from stitch_ls.core.timefmt import human_time
+
 OUTCOMES = ("applied", "unsaved", "rejected", "parked", "stale", "pending")
 NOT_KEPT = "not kept"  # an apply from the editor that never reached the disk: an event
 
@@ -248,8 +252,6 @@ def budget_lines(budget: dict[str, Any]) -> list[str]:
 
 
 def _md(text: str) -> str:
-    from stitch_ls.core.safetext import escape_markdown
-
     return escape_markdown(text)
 
 
@@ -462,7 +464,6 @@ def _durability_html(durability: dict[str, Any]) -> str:
 def to_html(report: Report, zone: tzinfo | None = None) -> str:
     """One self-contained page: inline CSS and SVG, no scripts, nothing fetched; times in
     `zone` (the workspace's; UTC when None), to the minute."""
-    from stitch_ls.core.timefmt import human_time
 
     def table(title: str, rows: dict[str, Tally], first: str) -> str:
         head = "".join(f"<th>{html.escape(h)}</th>" for h in (first, *COLUMNS))
@@ -666,15 +667,11 @@ def signal_cell(kind: str, cell: dict[str, Any]) -> str:
 
 
 def _signal_kinds(rows: list[dict[str, Any]]) -> list[str]:
-    from stitch_ls.core.record.signals import KINDS
-
     extra = sorted({k for r in rows for k in r["kinds"]} - set(KINDS))
     return [*KINDS, *extra]
 
 
 def signals_markdown(signals: dict[str, Any]) -> list[str]:
-    from stitch_ls.core.record.signals import LABELS
-
     lines = [
         "## Outcomes by service: the week before each merge against the week after",
         "",
@@ -714,8 +711,6 @@ def signals_markdown(signals: dict[str, Any]) -> list[str]:
 
 
 def signals_html(signals: dict[str, Any]) -> str:
-    from stitch_ls.core.record.signals import LABELS
-
     out = [
         "<h2>Outcomes by service: the week before each merge against the week after</h2>",
         f'<p class="legend">From {html.escape(str(signals.get("file", "")))}: {signals.get("signals", 0)} signals read. Counts are summed; kinds in ms are averaged, with the number of samples in brackets.</p>',

@@ -29,6 +29,7 @@ from typing import Any
 
 from stitch_ls.core.files.fsio import read_bytes_limited
 from stitch_ls.core.files.globs import glob_match
+from stitch_ls.core.vcs import notes
 
 KINDS = ("incident", "slo_breach", "p95_ms", "ticket")
 LABELS = {
@@ -223,7 +224,6 @@ def merge_events(
     made on the branch itself (a fast-forward, a rebase) that carry one stream's lines in a
     row are one merge, at the last of them. `chain` is the branch's first-parent history,
     oldest first: (commit, time, number of parents, subject)."""
-    from stitch_ls.core.vcs import notes
 
     def changed(old: str, new: str) -> tuple[str, ...]:
         out = notes.git(repo, "diff-tree", "-r", "--name-only", "-z", "--no-commit-id", old, new)

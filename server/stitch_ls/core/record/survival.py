@@ -41,6 +41,7 @@ from stitch_ls.core.files.globs import glob_match
 from stitch_ls.core.record import binding
 from stitch_ls.core.record.ledger import Author, Ledger, draft_author, trailer_author
 from stitch_ls.core.vcs import notes
+from stitch_ls.core.vcs.streams import parse_diff
 
 HORIZONS = (1, 7, 30)
 FATES = ("stands", "rewritten", "rewritten_by_agent", "reverted")
@@ -397,8 +398,6 @@ class _Pass:
         return FileState(lines, [0] * len(lines))
 
     def run(self) -> _Result:
-        from stitch_ls.core.vcs.streams import parse_diff
-
         children: dict[str, int] = {}
         for commit in self.commits:
             for parent in commit.parents:

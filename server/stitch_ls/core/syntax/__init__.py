@@ -70,6 +70,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # start-up: the guard's path loads one module of this package
     import importlib
 
     return getattr(importlib.import_module(f"{__name__}.{home}"), name)

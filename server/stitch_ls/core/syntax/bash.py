@@ -37,6 +37,7 @@ class Parsed:
 
 @lru_cache(maxsize=1)
 def _parser() -> Any:
+    # start-up: the guard's path loads tree-sitter only for a shell command
     import tree_sitter_bash
     from tree_sitter import Language, Parser
 

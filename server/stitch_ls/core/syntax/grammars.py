@@ -55,6 +55,7 @@ def _language(name: str) -> Any:
     """The tree-sitter Language for a name, imported and built once per process."""
     lang = _language_cache.get(name)
     if lang is None:
+        # start-up: the server's first answer does not load tree-sitter
         from tree_sitter import Language
 
         module_name, factory = _GRAMMARS[name]
@@ -64,6 +65,7 @@ def _language(name: str) -> Any:
 
 
 def _new_parser(name: str) -> Parser:
+    # start-up: the server's first answer does not load tree-sitter
     from tree_sitter import Parser
 
     return Parser(_language(name))

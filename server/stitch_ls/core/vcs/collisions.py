@@ -30,6 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from stitch_ls.core.files.fsio import parse_json, remove_temps
+from stitch_ls.core.vcs.refs import read_small
+
 FOLDER = "stitch/changes"
 LOOKED = "looked.json"
 VERSION = 1
@@ -247,8 +250,6 @@ class IndexWriter:
 def remove_killed_writes(folder: Path) -> None:
     """The temp files a killed writer of the index left (`.<name>.<pid>.<random>.tmp`, its
     pid gone), as `fsio` recovers every other file Stitch writes."""
-    from stitch_ls.core.files.fsio import remove_temps
-
     try:
         entries = os.listdir(folder)
     except OSError:
@@ -261,6 +262,7 @@ def remove_killed_writes(folder: Path) -> None:
 def touches_of(root: Path, team: Any, snap: Any) -> dict[str, list[Touch]]:
     """Every stream's change per file of a snapshot, with the base symbols each touches and
     the stitch owner (the indexer's side: parses base versions, cached per text)."""
+    # start-up: the guard's path reads the index; only writing it needs this
     from stitch_ls.core.vcs.gitview import owner_for
 
     by_stream = {s.name: s for s in snap.streams.streams}
@@ -325,6 +327,7 @@ def base_symbols(root: Path, commit: str, path: str) -> list[tuple[str, int, int
     changes)."""
     key = (commit, path)
     if key not in _BASE_SYMBOLS:
+        # start-up: the guard's path reads the index; only writing it needs this
         from stitch_ls.core.syntax import language_for_path
         from stitch_ls.core.vcs import streams as st
         from stitch_ls.core.vcs.stitchpoints import parsed
@@ -360,9 +363,6 @@ class Collision(NamedTuple):
 
 
 def read_entry(file: Path) -> list[Touch]:
-    from stitch_ls.core.files.fsio import parse_json
-    from stitch_ls.core.vcs.refs import read_small
-
     text = read_small(file, MAX_ENTRY_BYTES)
     if text is None:
         return []
@@ -379,9 +379,6 @@ def read_entry(file: Path) -> list[Touch]:
 
 def age_of(common_dir: Path, now: datetime) -> float | None:
     """Seconds since a Stitch process last looked at git (None: no index, or unreadable)."""
-    from stitch_ls.core.files.fsio import parse_json
-    from stitch_ls.core.vcs.refs import read_small
-
     text = read_small(folder_of(common_dir) / LOOKED, 4096)
     try:
         data = parse_json(text) if text is not None else None
@@ -398,8 +395,6 @@ def edited_lines(file: Path, replaces: tuple[str, ...]) -> list[tuple[int, int]]
     it replaces; None: the whole file (a new file, a write, or texts not found in it)."""
     if not replaces:
         return None
-    from stitch_ls.core.vcs.refs import read_small
-
     text = read_small(file, MAX_EDITED_BYTES)
     if text is None:
         return None

@@ -37,6 +37,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.vcs.refs import hazards, locate
+
 # Settings that make git run something, or change the shape of what Stitch reads.
 FIXED: tuple[tuple[str, str], ...] = (
     ("core.fsmonitor", "false"),
@@ -239,8 +241,6 @@ def open_repo(root: Path) -> Any | None:
     One per thread and root is kept while its configuration stays the same, so its
     long-lived `cat-file` processes serve every blob read (a process per file read cost
     seconds on a large snapshot)."""
-    from stitch_ls.core.vcs.refs import hazards, locate
-
     dirs = locate(root)
     if dirs is not None:
         unsafe = hazards(dirs)
@@ -278,6 +278,7 @@ def _bounded_repo_class() -> Any:
     GIT_TIMEOUT_S, unless the caller bounds it itself."""
     global _BOUNDED
     if _BOUNDED is None:
+        # start-up: the guard and the language server import gitrun, not GitPython
         import git
 
         class BoundedGit(git.Git):
@@ -302,6 +303,7 @@ def config_value(root: Path, key: str) -> str | None:
         if repo is not None:
             value = repo.git.config("--get", key, with_exceptions=False)
         else:
+            # start-up: the guard and the language server import gitrun, not GitPython
             import git
 
             outside = git.Git(os.path.abspath(os.sep))

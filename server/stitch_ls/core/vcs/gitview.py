@@ -20,10 +20,12 @@ from stitch_ls.core.drafts.model import Draft
 from stitch_ls.core.files.paths import glob_match
 from stitch_ls.core.policy.config import TeamConfig
 from stitch_ls.core.policy.teamfile import rules_in_force
+from stitch_ls.core.safetext import one_line
 from stitch_ls.core.syntax import language_for_path
 from stitch_ls.core.vcs import live as lv
 from stitch_ls.core.vcs import streams as st
 from stitch_ls.core.vcs.conflicts import Conflict, regions
+from stitch_ls.core.vcs.signing import Verifier
 from stitch_ls.core.vcs.stitchpoints import (
     SignOffs,
     StitchPoint,
@@ -441,8 +443,6 @@ def points_for(
         point.live = tuple(n for n in point.streams if snap.live_in(n, path))
     verifier = None
     if team.stitch_points.signing == "ssh":
-        from stitch_ls.core.vcs.signing import Verifier
-
         verifier = Verifier(snap.signers)
     apply_signoffs(points, signoffs, verifier)
     language = language_for_path(path)
@@ -499,8 +499,6 @@ def compare_versions(
     cache or git's object store, as the points were; nothing in the text is interpreted. A
     path that could leave the repository or a name that is no stream is refused (ValueError);
     a deleted, binary or too large version comes without text and says so."""
-    from stitch_ls.core.safetext import one_line
-
     parts = path.split("/")
     if (
         not path

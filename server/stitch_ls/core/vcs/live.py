@@ -15,12 +15,15 @@ bounded and all together bounded; what is left out is said, once, as a problem.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.files.fsio import read_inside
+from stitch_ls.core.vcs.gitrun import UnsafeRepository, open_repo
 from stitch_ls.core.vcs.streams import FileDiff, Hunk, parse_diff
 
 MAX_NEW_FILES = 2000  # new files read per worktree; the rest are named in a problem
@@ -47,8 +50,6 @@ def read_live(checkout: Path, merge_base: str, options: tuple[str, ...], label: 
     """The work in `checkout` (a verified worktree) against `merge_base`, diffed with git's
     `options`; `label` names it in problems. Never raises for what the worktree holds: a
     worktree git cannot read is one problem and no work."""
-    from stitch_ls.core.vcs.gitrun import UnsafeRepository, open_repo
-
     work = LiveWork(checkout)
     try:
         repo = open_repo(checkout)
@@ -122,8 +123,6 @@ def read_text(checkout: Path, name: str, limit: int = MAX_FILE_BYTES) -> str | N
     """A worktree file's text: no symlink followed (not the file, not a folder on the way),
     regular files only, at most `limit` bytes, not binary. None when it is gone; ValueError
     saying why it is not read otherwise."""
-    from stitch_ls.core.files.fsio import read_inside
-
     if not name or name.startswith("/") or "\0" in name or ".." in name.split("/"):
         raise ValueError("not a path inside the worktree")
     try:
@@ -142,8 +141,6 @@ def read_text(checkout: Path, name: str, limit: int = MAX_FILE_BYTES) -> str | N
 
 
 def _symlink_or(exc: OSError) -> str:
-    import errno
-
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
         return "a symlink"
     return exc.strerror or type(exc).__name__

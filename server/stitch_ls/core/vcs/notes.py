@@ -168,6 +168,7 @@ def added_lines(repo: Any, commit: str, parent: str | None) -> dict[str, dict[in
     """Per file, the lines `commit` adds against `parent` (its first parent; the empty tree
     for a root commit): line number in the commit -> text. Renames are followed, so a moved
     file's unchanged lines are not "added"."""
+    # start-up: git's post-rewrite hook does not load the streams
     from stitch_ls.core.vcs.streams import parse_diff
 
     diff = git(

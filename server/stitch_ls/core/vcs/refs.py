@@ -281,6 +281,7 @@ CommitKey = tuple[tuple[str, str], ...]
 
 def commits(root: Path) -> CommitKey | None:
     """`commit_key` of the repository at `root`; None without a usable repository."""
+    # start-up: the guard's path and the server read refs as files, without gitrun
     from stitch_ls.core.vcs.gitrun import open_repo
 
     repo = open_repo(root)

@@ -22,6 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from stitch_ls.core.vcs.gitrun import open_repo
+
 NAMESPACE = "stitch-signoff"
 ALLOWED_SIGNERS = ".stitch/allowed_signers"
 MAX_ALLOWED_BYTES = 1024 * 1024
@@ -40,8 +42,6 @@ def payload(entry: dict[str, Any]) -> bytes:
 
 def signing_key(root: Path) -> str:
     """The key git uses for SSH commit signing (`user.signingkey`), as a file path."""
-    from stitch_ls.core.vcs.gitrun import open_repo
-
     repo = open_repo(root)
     if repo is None:
         raise SigningError(f"{root} is not a git repository: no signing key to find")

@@ -22,6 +22,7 @@ from stitch_ls.core.files.fsio import append_line, parse_json, read_bytes_limite
 from stitch_ls.core.files.paths import glob_match
 from stitch_ls.core.syntax import PARSE_BUDGET_S, SyntaxDoc, language_for_path
 from stitch_ls.core.vcs.conflicts import Conflict
+from stitch_ls.core.vcs.signing import verified_signer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -526,8 +527,6 @@ def apply_signoffs(points: list[StitchPoint], signoffs: SignOffs, verifier: Any 
         point.signed_by = next((s for s in signers if s in owners), None)
         point.forged_by = tuple(dict.fromkeys(s for s in signers if s not in owners))
         if verifier is not None:
-            from stitch_ls.core.vcs.signing import verified_signer
-
             point.signed_by, point.unverified = verified_signer(
                 signoffs.entries_of(point), owners, verifier
             )

@@ -11,6 +11,7 @@ Everything here runs git: call it off the event loop and cache by commit ids.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -21,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from stitch_ls.core.drafts.model import Draft
+from stitch_ls.core.files.fsio import atomic_write, locked, parse_json
 from stitch_ls.core.records import validation_errors
 from stitch_ls.core.vcs import refs
+from stitch_ls.core.vcs.gitrun import open_repo as hardened
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 CONTEXT = 2
@@ -92,8 +95,6 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 def open_repo(root: Path) -> Any | None:
     """The git repository at `root` with every configured program disabled (`gitrun`), or
     None when there is none (or git is missing)."""
-    from stitch_ls.core.vcs.gitrun import open_repo as hardened
-
     return hardened(root)
 
 
@@ -205,6 +206,7 @@ MAX_SEEN_BYTES = 1024 * 1024
 
 
 def _safe(text: str) -> str:
+    # start-up: git's post-commit hook does not load safetext
     from stitch_ls.core.safetext import one_line
 
     return one_line(text)
@@ -218,8 +220,6 @@ def first_seen(common_dir: Path, names: list[str], now: datetime) -> dict[str, d
     repository is dropped (a new stream of the same name is new). A missing, oversized or
     broken record, or one of its entries, means "seen now": every stream the same, ties by
     name; never an error. Written atomically under a lock, only when the names changed."""
-    from stitch_ls.core.files.fsio import atomic_write, locked
-
     path = common_dir / SEEN_FILE
     recorded = _read_seen(path, now)
     if set(recorded) == set(names):
@@ -244,8 +244,6 @@ def first_seen(common_dir: Path, names: list[str], now: datetime) -> dict[str, d
 
 
 def _read_seen(path: Path, now: datetime) -> dict[str, datetime]:
-    from stitch_ls.core.files.fsio import parse_json
-
     text = refs.read_small(path, MAX_SEEN_BYTES)
     try:
         data = parse_json(text) if text is not None else {}
@@ -522,8 +520,6 @@ def diff_texts(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[in
     """Changed line ranges of two texts (the engineer's buffer against the base): in `new`,
     and the same changes in `old`. The common head and tail are trimmed first, so a local
     edit to a large file diffs only the lines around it."""
-    import difflib
-
     a, b = old.split("\n"), new.split("\n")
     head = 0
     while head < len(a) and head < len(b) and a[head] == b[head]:
@@ -723,3 +719,16 @@ def commit_drafts(repo: Any, stream: Stream, engineer_ref: str) -> tuple[list[Dr
 
 def _slug(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", path)[-60:]
+
+
+def streams_summary(streams: Any, cap: int) -> dict[str, Any]:
+    """Streams by feature, and the features over the cap (the editor's and the CLI's)."""
+    if streams is None:
+        return {"features": {}, "over_cap": {}, "cap": None, "beyond_cap": [], "live": []}
+    return {
+        "features": {f: [s.name for s in group] for f, group in streams.by_feature().items()},
+        "over_cap": {f: [s.name for s in group] for f, group in streams.over_cap(cap).items()},
+        "cap": cap,
+        "beyond_cap": sorted(streams.beyond_cap(cap)),  # their drafts are disabled
+        "live": sorted(s.name for s in streams.streams if s.live),  # uncommitted work in worktrees
+    }
