@@ -285,3 +285,28 @@ def test_only_the_temp_files_of_writers_that_are_gone_are_removed(tmp_path: Path
     assert sorted(p.name for p in temps_of(target)) == sorted([names["killed"], names["older"]])
     remove_temps(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other"]])
+
+
+def test_a_killed_writer_its_parent_has_not_collected_yet_is_gone(tmp_path: Path):
+    """A writer killed with SIGKILL stays a zombie until its parent waits for it (the server
+    for its indexer): it writes nothing more, so its temp file is a killed write's."""
+    import signal
+    import subprocess
+    import time
+
+    from stitch_ls.core.files.fsio import temps_of
+
+    target = tmp_path / "looked.json"
+    writer = subprocess.Popen(["sleep", "60"])
+    temp = tmp_path / f".looked.json.{writer.pid}.0a1b2c3d.tmp"
+    temp.write_text("x")
+    try:
+        assert temps_of(target) == []  # it runs: its write may be under way
+        os.kill(writer.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while temps_of(target) != [temp]:  # a zombie now, not collected
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        writer.kill()
+        writer.wait()

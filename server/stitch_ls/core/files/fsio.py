@@ -419,7 +419,19 @@ def _writer_gone(middle: str) -> bool:
         return True
     except PermissionError:  # it runs, as someone else
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """Whether `pid` was killed and waits for its parent to collect it (Linux; elsewhere,
+    False): it writes nothing more, so what it left is what a killed writer left."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat_line = handle.read(4096)
+    except OSError:
+        return False
+    # `pid (comm) S ...`: the state follows the last ')' (a name may hold parentheses)
+    return stat_line[stat_line.rfind(b")") + 2 : stat_line.rfind(b")") + 3] == b"Z"
 
 
 def _is_temp_of(entry: str, name: str) -> bool:
