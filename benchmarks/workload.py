@@ -93,6 +93,12 @@ def drafts_workspace(
         )
         (drafts / f"small-{index}.json").write_text(json.dumps(body))
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    # the team file on the base branch: the policy in force (uncommitted, no base branch and
+    # nothing approved, it would be a lock-down that holds every draft read-only)
+    git(root, "add", ".stitch/config.toml")
+    git(
+        root, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "team"
+    )
     return root
 
 

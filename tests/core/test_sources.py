@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from stitch_ls.core.drafts.model import Source
@@ -51,6 +52,23 @@ def test_a_symlink_out_of_the_workspace_is_missing(tmp_path: Path):
     (tmp_path / "secret.md").write_text("# Secret\n")
     (root / "leak.md").symlink_to(tmp_path / "secret.md")
     assert status(SourceChecker(root), "doc", "leak.md") == "missing"
+
+
+def test_a_cited_file_swapped_for_a_link_out_is_missing_though_it_was_read_before(tmp_path: Path):
+    """Each file's check is kept by its stat (a scan cites the same few files thousands of
+    times): a path that now leads out of the workspace is another file, checked anew."""
+    root = make_workspace(tmp_path / "ws")
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "plan.md").write_text("# Plan\n")
+    (tmp_path / "secret.md").write_text("# Plan\n\n# Secret\n")
+    checker = SourceChecker(root)
+    assert status(checker, "doc", "docs/plan.md#plan") == "checked"
+    (root / "docs" / "plan.md").unlink()
+    (root / "docs" / "plan.md").symlink_to(tmp_path / "secret.md")
+    assert status(checker, "doc", "docs/plan.md#plan") == "missing"
+    shutil.rmtree(root / "docs")
+    (root / "docs").symlink_to(tmp_path)  # a folder on the way, this time
+    assert status(checker, "doc", "docs/secret.md#secret") == "missing"
 
 
 def test_commits_are_looked_up_in_the_repository(tmp_path: Path):

@@ -260,15 +260,21 @@ class SourceChecker:
     def _text(self, path: str) -> str | None:
         """The file's text, or None when it is missing or unreadable (a folder counts as
         present: its text is empty)."""
-        self._cited[path] = _stat_key(self.root / path)
+        seen = self._cited[path] = _stat_key(self.root / path)
+        if seen is None:  # nothing there (or unreadable), whatever the links on the way
+            return None
+        with self._lock:
+            cached = self._files.get(path)
+        if seen is not None and cached is not None and cached[0] == seen:
+            # the very file (inode, size, time) read and found inside before: through a
+            # changed link it would be the same file, so nothing new could be read
+            return cached[1]
         try:
             target = resolve_inside(self.root, path)
             info = target.stat()
         except (OSError, ValueError):
             return None
         key = (info.st_mtime_ns, info.st_size, info.st_ino)
-        with self._lock:
-            cached = self._files.get(path)
         if cached is not None and cached[0] == key:
             return cached[1]
         if target.is_dir():
