@@ -142,3 +142,32 @@ def test_paths_never_resolve_outside(tmp_path: Path):
     assert glob_match("migrations/0001.sql", "migrations/**")
     assert glob_match("db/x/y.sql", "**/*.sql") and glob_match("y.sql", "**/*.sql")
     assert not glob_match("src/migrations.py", "migrations/**")
+
+
+def test_each_agents_budget_follows_its_arrivals_as_they_come_and_are_pruned(tmp_path: Path):
+    """`budgets()` is kept between asks (a gate context asks every time): an arrival added in
+    place, another agent, a window that moves on and a new state all count at once."""
+    from stitch_ls.core.workspace import StitchWorkspace
+    from workspaces import make_workspace
+
+    ws = StitchWorkspace(make_workspace(tmp_path / "ws"))
+    ws.load_state()
+    ws.load_config()
+    state = ws.state
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    state.activity_minutes = [int(now.timestamp() // 60) - 30]
+    state.unsourced_arrivals["a"] = now
+    state.unsourced_agents["a"] = "cursor"
+    assert {k: b.used for k, b in ws.budgets().items()} == {"cursor": 1}
+    state.unsourced_arrivals["b"] = now
+    state.unsourced_agents["b"] = "cursor"
+    state.unsourced_arrivals["c"] = now
+    state.unsourced_agents["c"] = "claude-code"
+    assert {k: b.used for k, b in ws.budgets().items()} == {"claude-code": 1, "cursor": 2}
+    ws.budgets()["cursor"] = trust.Budget(99, 99, True)  # an answer changed by its reader
+    assert ws.budgets()["cursor"].used == 2
+    # the window moves past the arrivals: none of them counts any more
+    state.activity_minutes = [int((now + timedelta(hours=2)).timestamp() // 60)]
+    assert ws.budgets() == {}
+    ws.use_state(type(state)())  # a new state from the indexer
+    assert ws.budgets() == {}

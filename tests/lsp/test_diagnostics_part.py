@@ -83,16 +83,43 @@ async def test_closed_files_problems_are_sent_once_and_cleared_when_fixed(tmp_pa
     diagnostics = editor.diagnostics()
 
     diagnostics.publish_config_problems()
+    await asyncio.gather(*editor.tasks)
     [message] = editor.messages(broken.as_uri())
     assert "not valid JSON" in message
     sent = len(editor.sent)
     diagnostics.publish_config_problems()
+    await asyncio.gather(*editor.tasks)
     assert len(editor.sent) == sent  # nothing changed: nothing sent
 
     broken.unlink()
     editor.indexer.reload(None, datetime.now(UTC))
     diagnostics.publish_config_problems()
+    await asyncio.gather(*editor.tasks)
     assert editor.sent[-1].uri == broken.as_uri() and editor.sent[-1].diagnostics == []
+
+
+async def test_a_flood_of_broken_draft_files_is_sent_a_slice_per_turn_of_the_loop(
+    tmp_path: Path,
+):
+    """A thousand broken drafts are a thousand notifications: sent a slice at a time, so the
+    editor's requests are answered in between; each file's latest, once."""
+    from stitch_ls.lsp.diagnostics import SEND_SLICE
+
+    root = make_workspace(tmp_path / "ws")
+    drafts = root / ".stitch" / "drafts"
+    drafts.mkdir(parents=True, exist_ok=True)
+    for n in range(3 * SEND_SLICE + 1):
+        (drafts / f"broken-{n}.json").write_text("{ not json")
+    editor = Editor(root)
+    diagnostics = editor.diagnostics()
+    diagnostics.publish_config_problems()
+    assert len(editor.sent) <= 1  # the team file's at most: nothing waits for the slices
+    await asyncio.sleep(0)
+    assert 0 < len(editor.sent) <= SEND_SLICE + 1
+    diagnostics.publish_config_problems()  # again meanwhile: nothing is sent twice
+    await asyncio.gather(*editor.tasks)
+    uris = [p.uri for p in editor.sent if "broken-" in p.uri]
+    assert len(uris) == len(set(uris)) == 3 * SEND_SLICE + 1
 
 
 async def test_the_team_file_as_typed_is_checked_by_the_indexer_and_republished(tmp_path: Path):

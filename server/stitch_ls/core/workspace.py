@@ -157,6 +157,8 @@ class StitchWorkspace:
         self.streams: Any = None  # streams.StreamSet of the last look at git, if any
         self._schedule: QuietSchedule | None = None
         self._quiet_memo: tuple[Any, datetime, datetime, QuietState] | None = None
+        # (arrivals, agents, key, budgets): `budgets`, kept while its inputs stand
+        self._budgets_memo: tuple[Any, Any, tuple[Any, ...], dict[str, Any]] | None = None
         self._disk: dict[str, tuple[tuple[int, int, int], str]] = {}
         self._gate_memo: dict[str, tuple[Any, ...]] = {}  # id -> (record, ctx, texts, gate)
 
@@ -412,13 +414,20 @@ class StitchWorkspace:
         return state
 
     def budgets(self) -> dict[str, trust.Budget]:
-        """Each agent's use of its own trust budget this hour of development."""
-        return trust.agent_budgets(
-            self.state.unsourced_arrivals,
-            self.state.unsourced_agents,
-            self.state.activity_minutes,
-            self.policy.unsourced_per_hour,
-        )
+        """Each agent's use of its own trust budget this hour of development. Kept while
+        its inputs stand (a flood of unsourced drafts is thousands of arrivals to count, and
+        every gate context asks): arrivals and agents are only added to in place (a longer
+        dict) or replaced (another dict, held here so its identity is not reused)."""
+        state, minutes = self.state, self.state.activity_minutes
+        arrivals, agents = state.unsourced_arrivals, state.unsourced_agents
+        budget = self.policy.unsourced_per_hour
+        key = (len(arrivals), len(agents), minutes[0] if minutes else None, budget)
+        memo = self._budgets_memo
+        if memo is not None and memo[0] is arrivals and memo[1] is agents and memo[2] == key:
+            return dict(memo[3])
+        found = trust.agent_budgets(arrivals, agents, minutes, budget)
+        self._budgets_memo = (arrivals, agents, key, found)
+        return dict(found)
 
     def team_budget(self) -> trust.Budget | None:
         """Every agent's unsourced drafts together against `[trust] team_per_hour` (None

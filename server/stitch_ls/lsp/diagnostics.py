@@ -6,6 +6,7 @@ only when what it shows changed (a thousand drafts are ~25 ms to build and send)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import operator
 from collections.abc import Awaitable, Callable, Coroutine
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 # can write drafts by the thousand on one line; docs/security.md). Stitch points and the team
 # file's problems are kept before drafts.
 MAX_DIAGNOSTICS = 500
+SEND_SLICE = 25  # closed files' diagnostics sent per turn of the loop
 
 
 def bounded(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
@@ -87,6 +89,10 @@ class Diagnostics:
         self._published: dict[str, list[types.Diagnostic]] = {}  # closed files' diagnostics
         self._typed_team: tuple[str | None, list[Any]] = (None, [])  # (text, its problems)
         self._broken: tuple[list[Any], dict[str, list[types.Diagnostic]]] | None = None
+        # closed files' diagnostics waiting to be sent, a slice per turn of the loop (a
+        # thousand broken draft files are a thousand notifications): the latest per file
+        self._outbox: dict[str, types.PublishDiagnosticsParams] = {}
+        self._draining: Any = None
 
     def forget(self, uri: str) -> None:
         self.shown.pop(uri, None)
@@ -241,5 +247,18 @@ class Diagnostics:
         for uri in set(self._published) | set(wanted):
             diagnostics = wanted.get(uri, [])
             if self._published.get(uri, []) != diagnostics:
-                self._send(types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+                self._outbox[uri] = types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
         self._published = wanted
+        if self._outbox and self._draining is None:
+            self._draining = self._spawn(self._drain())
+
+    async def _drain(self) -> None:
+        """Send what waits in the outbox, SEND_SLICE notifications per turn of the loop, so
+        the editor's requests are answered in between."""
+        try:
+            while self._outbox:
+                for uri in list(self._outbox)[:SEND_SLICE]:
+                    self._send(self._outbox.pop(uri))
+                await asyncio.sleep(0)
+        finally:
+            self._draining = None
