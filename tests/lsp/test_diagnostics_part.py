@@ -146,3 +146,21 @@ async def test_the_team_file_as_typed_is_checked_by_the_indexer_and_republished(
     diagnostics.forget(code.uri)
     diagnostics.publish(code)
     assert len(editor.sent) == sent + 1
+
+
+async def test_a_file_opened_while_its_closed_diagnostics_wait_is_not_overwritten_by_them(
+    tmp_path: Path,
+):
+    root = make_workspace(tmp_path / "ws")
+    editor = Editor(root)
+    diagnostics = editor.diagnostics()
+    config = editor.ws.paths.config
+    config.write_text(TYPO)
+    editor.indexer.reload(None, datetime.now(UTC))
+    diagnostics.publish_config_problems()  # the team file, closed: waits for the next turn
+    doc = new_document(config.as_uri(), root, 7, "[agents]\n")
+    editor.docs[doc.uri] = doc
+    diagnostics.publish(doc)  # opened meanwhile: its buffer's diagnostics go out now
+    await asyncio.gather(*editor.tasks)
+    mine = [p.version for p in editor.sent if p.uri == doc.uri]
+    assert mine and set(mine[mine.index(7) :]) == {7}  # never the closed file's after it

@@ -173,6 +173,8 @@ class Diagnostics:
                             code=evaluation.record.id,
                         )
                     )
+        # sent now, so what waited in the outbox for this file (as closed) is older
+        self._outbox.pop(doc.uri, None)
         self._send(
             types.PublishDiagnosticsParams(
                 uri=doc.uri, diagnostics=bounded(diagnostics), version=doc.version
